@@ -1,0 +1,42 @@
+"""Error values of the compiler: byte-offset messages and the exceptions that unwind after recording them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMsg:
+    """A compile error: an absolute byte offset into the source text and the exact message.
+
+    The compiler never stores lines or columns; edges (CLI, language server) convert the offset.
+    """
+
+    byte_offset: int
+    msg: str
+
+
+class AnalysisFail(Exception):
+    """Raised after an analysis error has been recorded in the owner's table (or for a dependency failure).
+
+    Carries no payload: the message already lives in ``failed_decls`` / ``failed_exports``.
+    Caught only at the decl boundary (``ensure_decl_analyzed``, the work-queue loop).
+    """
+
+
+class CodegenFailure(Exception):
+    """Raised by code generation with the error it hit; the Module records it in ``failed_decls``."""
+
+    def __init__(self, error: ErrorMsg) -> None:
+        super().__init__(error.msg)
+        self.error = error
+
+
+class OutputError(Exception):
+    """An I/O failure of the output file (unwritable directory, disk full, ...), with Zig's error name."""
+
+    def __init__(self, path: str, error_name: str, detail: str = "") -> None:
+        super().__init__(f"{path}: {error_name}{': ' + detail if detail else ''}")
+        self.path = path
+        self.error_name = error_name
+        self.detail = detail

@@ -1,0 +1,107 @@
+"""Source providers (file on disk, editor buffer) and the CLI line index (byte offset → line, byte column)."""
+
+from __future__ import annotations
+
+import bisect
+import errno
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class SourceLoadError(Exception):
+    """The source could not be read; ``error_name`` is Zig's spelling (FileNotFound, AccessDenied, ...)."""
+
+    def __init__(self, path: str, error_name: str) -> None:
+        super().__init__(f"unable to load source file '{path}': {error_name}")
+        self.path = path
+        self.error_name = error_name
+
+
+def error_name_of(exc: OSError) -> str:
+    """Zig's error name for an OS error while reading a source file (module.md §4)."""
+    if isinstance(exc, FileNotFoundError) or exc.errno == errno.ENOENT:
+        return "FileNotFound"
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return "AccessDenied"
+    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
+        return "IsDir"
+    if exc.errno == errno.EFBIG:
+        return "FileTooBig"
+    return "Unexpected"
+
+
+class SourceProvider(Protocol):
+    """Where a Module reads its root file from."""
+
+    @property
+    def path(self) -> str:
+        """The path as given by the user, used verbatim in rendered errors."""
+        ...
+
+    def read(self) -> bytes:
+        """The current bytes; raises SourceLoadError when they cannot be read."""
+        ...
+
+
+@dataclass(slots=True)
+class FileSource:
+    """Reads the file from disk on every update."""
+
+    path: str
+
+    def read(self) -> bytes:
+        try:
+            with open(self.path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise SourceLoadError(self.path, error_name_of(exc)) from exc
+
+
+@dataclass(slots=True)
+class BufferSource:
+    """Serves an in-memory text (the editor's unsaved buffer); ``text`` is replaced by the owner."""
+
+    path: str
+    text: bytes = b""
+
+    def read(self) -> bytes:
+        return self.text
+
+
+@dataclass(slots=True)
+class LineIndex:
+    """Maps byte offsets to 0-based (line, byte column); only 0x0A ends a line (zir-language.md §4.2)."""
+
+    data: bytes
+    _starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.data.find
+        i = find(b"\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find(b"\n", i + 1)
+        self._starts = starts
+
+    def position(self, byte_offset: int) -> tuple[int, int]:
+        """0-based line and byte column of ``byte_offset`` (clamped to the text)."""
+        offset = max(0, min(byte_offset, len(self.data)))
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line, offset - self._starts[line]
+
+    def offset(self, line: int, column: int) -> int:
+        """The byte offset of a 0-based line and byte column (clamped to the text)."""
+        if line >= len(self._starts):
+            return len(self.data)
+        return min(self._starts[line] + column, len(self.data))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+
+def render_error(path: str, data: bytes, byte_offset: int, msg: str) -> str:
+    """``PATH:LINE:COL: error: MSG`` with 1-based line and column (module.md §12.3)."""
+    line, col = LineIndex(data).position(byte_offset)
+    return f"{path}:{line + 1}:{col + 1}: error: {msg}"

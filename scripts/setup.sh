@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything ZIR Live needs on a fresh Debian machine (Python 3.11+, Node 20, root):
+# system packages (binutils for readelf/as/ld, neovim, strace), a virtualenv in .venv with the
+# project and its test extra, and the VS Code extension's npm packages. Idempotent and quiet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
+command -v as >/dev/null 2>&1 || need_apt+=(binutils)
+command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: warning: missing ${need_apt[*]} and not root; some tests will fail" >&2
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.zir-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[test]'
+  touch "$stamp"
+fi
+
+if [ -f vscode-client/package.json ] && [ "${ZIR_SKIP_NPM:-0}" != 1 ]; then
+  if [ ! -d vscode-client/node_modules ] || [ vscode-client/package-lock.json -nt vscode-client/node_modules ]; then
+    (cd vscode-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch vscode-client/node_modules
+  fi
+fi

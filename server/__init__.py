@@ -1,0 +1,1 @@
+"""ZIR Live's language server (pygls 2.x) wrapping the incremental compiler."""
