@@ -1,0 +1,1 @@
+"""ZIR text front end: tags and schemas, the parsed data model, parser, region cache, writer, formatter."""

@@ -1,0 +1,214 @@
+"""The parsed ZIR data model: instructions, bodies, labels, source decls and the parse result.
+
+Positions. Every offset stored inside a decl is **relative to that decl's ``contents_start``** (the first
+byte of its tag, zir-language.md §4.3): ``Inst.src`` is the offset just after the ``(`` of ``tag(``, and a
+hidden ``declval`` made for an ``@name`` operand has the offset of its ``@``. A decl that only moved in the
+file therefore keeps identical ``Inst`` objects (performance.md §6). ``SourceDecl.src`` gives the absolute
+offset. Parse errors (``ParsedFile.errors``) are absolute.
+
+Operands. A ``%name`` operand is the defining ``Inst`` object (earlier in the same decl). An ``@name``
+operand is ALWAYS a hidden ``Inst(tag=DECLVAL, args={"name": b"..."}, hidden=True)``; semantic analysis
+decides whether it names an earlier decl, a later one, or nothing, so a decl's parse result never depends
+on other decls.
+
+Arguments. ``Inst.args`` holds every positional and keyword field of the tag's schema
+(``tags.SCHEMAS``) by its spec name; missing keywords hold their defaults (``None`` for an unset optional
+operand, a fresh empty list for list keywords).
+
+Compatibility forms (zir-language.md §3.5) are normalised by the parser:
+
+- ``cmp(a, op, b)`` → an Inst with tag ``CMP_<OP>`` and args ``lhs``/``rhs``;
+- ``return()`` → ``RETURNVOID``;
+- ``arg(N)`` → tag ``ARG`` with ``args == {"index": N}`` (an ``int``) **instead of** ``args["name"]``;
+  the parameter's name is then the Inst's own ``%`` name (``Inst.name``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from compiler.errors import ErrorMsg
+from compiler.zir.tags import Tag
+
+
+@dataclass(eq=False, slots=True)
+class Body:
+    """A ``{ ... }`` list of ``%``-named instructions."""
+
+    insts: list[Inst]
+
+
+@dataclass(eq=False, slots=True)
+class Label:
+    """A block label as written (``text``, without quotes) and the ``block`` instruction it names."""
+
+    text: bytes
+    block: Inst
+
+
+Arg: TypeAlias = "Inst | list[Inst] | Body | Label | bytes | int | bool | str | None"
+"""The value of one field: operand, operand list, body, label, string bytes, integer, bool, enum word
+(``str``), or ``None`` (an unset optional operand)."""
+
+
+@dataclass(eq=False, slots=True)
+class Inst:
+    """One ZIR instruction. Identity semantics: analysis maps ``Inst`` objects to results."""
+
+    tag: Tag
+    src: int
+    """Offset just after the ``(`` of ``tag(``, relative to the decl's ``contents_start``
+    (for a hidden declval: the offset of its ``@``)."""
+    args: dict[str, Arg]
+    name: str | None = None
+    """The ``%name`` (no sigil) of a body instruction; ``None`` for a decl's top-level instruction."""
+    hidden: bool = False
+    """True for a parser-made declval (an ``@name`` operand)."""
+
+    def operand(self, field: str) -> Inst:
+        value = self.args[field]
+        assert isinstance(value, Inst), (self.tag, field)
+        return value
+
+    def opt_operand(self, field: str) -> Inst | None:
+        value = self.args[field]
+        assert value is None or isinstance(value, Inst), (self.tag, field)
+        return value
+
+    def operands(self, field: str) -> list[Inst]:
+        value = self.args[field]
+        assert isinstance(value, list), (self.tag, field)
+        return value
+
+    def body(self, field: str) -> Body:
+        value = self.args[field]
+        assert isinstance(value, Body), (self.tag, field)
+        return value
+
+    def string(self, field: str) -> bytes:
+        value = self.args[field]
+        assert isinstance(value, bytes), (self.tag, field)
+        return value
+
+    def integer(self, field: str) -> int:
+        value = self.args[field]
+        assert isinstance(value, int) and not isinstance(value, bool), (self.tag, field)
+        return value
+
+    def boolean(self, field: str) -> bool:
+        value = self.args[field]
+        assert isinstance(value, bool), (self.tag, field)
+        return value
+
+    def word(self, field: str) -> str:
+        value = self.args[field]
+        assert isinstance(value, str), (self.tag, field)
+        return value
+
+    def label(self, field: str) -> Label:
+        value = self.args[field]
+        assert isinstance(value, Label), (self.tag, field)
+        return value
+
+    @property
+    def is_arg_index_form(self) -> bool:
+        """True for the compatibility ``arg(N)`` (``args["index"]`` instead of ``args["name"]``)."""
+        return self.tag is Tag.ARG and "index" in self.args
+
+
+def hidden_declval(name: bytes, src: int) -> Inst:
+    """The parser-made ``declval`` for an ``@name`` operand at (relative) offset ``src``."""
+    return Inst(Tag.DECLVAL, src, {"name": name}, None, True)
+
+
+def decode_name(raw: bytes) -> str:
+    """Names are bytes; they are stored decoded losslessly (``surrogateescape``)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def encode_name(name: str) -> bytes:
+    """The inverse of :func:`decode_name`."""
+    return name.encode("utf-8", "surrogateescape")
+
+
+@dataclass(eq=False, slots=True)
+class SourceDecl:
+    """A successfully parsed top-level decl ``@name = instruction(...)``."""
+
+    name: str
+    """Without ``@``; decoded with :func:`decode_name`."""
+    inst: Inst
+    name_offset: int
+    """Absolute offset of the ``@``."""
+    contents_start: int
+    """Absolute offset of the first byte of the tag (zir-language.md §4.3)."""
+    contents_end: int
+    """Absolute offset just after the closing ``)``."""
+    contents_hash: bytes
+    """blake2b(digest_size=16) of ``source[contents_start:contents_end]``."""
+
+    @property
+    def src(self) -> int:
+        """Absolute offset of the decl's instruction (just after ``tag(``)."""
+        return self.contents_start + self.inst.src
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """The parse of one file: the decls that parsed and every parse error (absolute), both in file order."""
+
+    decls: list[SourceDecl]
+    errors: list[ErrorMsg]
+
+
+def structurally_equal(a: SourceDecl, b: SourceDecl) -> bool:
+    """Same name, tags, `%` names and arguments (operands compared by structure), ignoring every offset."""
+    if a.name != b.name:
+        return False
+    return _InstComparer().same(a.inst, b.inst)
+
+
+class _InstComparer:
+    """Compares two instruction trees; `%` operands are compared through the pairing of definitions."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self) -> None:
+        self._pairs: dict[int, Inst] = {}
+
+    def same(self, x: Inst, y: Inst) -> bool:
+        if x.tag is not y.tag or x.name != y.name or x.hidden != y.hidden:
+            return False
+        if x.args.keys() != y.args.keys():
+            return False
+        self._pairs[id(x)] = y
+        return all(self._same_arg(x.args[k], y.args[k]) for k in x.args)
+
+    def _same_operand(self, x: Inst, y: Inst) -> bool:
+        if x.hidden or y.hidden:
+            return x.hidden and y.hidden and x.args == y.args
+        paired = self._pairs.get(id(x))
+        return paired is y
+
+    def _same_arg(self, x: object, y: object) -> bool:
+        if isinstance(x, Inst):
+            return isinstance(y, Inst) and self._same_operand(x, y)
+        if isinstance(x, list):
+            return (
+                isinstance(y, list)
+                and len(x) == len(y)
+                and all(
+                    isinstance(i, Inst) and isinstance(j, Inst) and self._same_operand(i, j)
+                    for i, j in zip(x, y, strict=True)
+                )
+            )
+        if isinstance(x, Body):
+            return (
+                isinstance(y, Body)
+                and len(x.insts) == len(y.insts)
+                and all(self.same(i, j) for i, j in zip(x.insts, y.insts, strict=True))
+            )
+        if isinstance(x, Label):
+            return isinstance(y, Label) and x.text == y.text and self._pairs.get(id(x.block)) is y.block
+        return type(x) is type(y) and x == y
