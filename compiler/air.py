@@ -1,0 +1,246 @@
+"""The analysed IR (AIR): typed per-function instructions that sema produces and codegen consumes (x86_64.md §1)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from compiler.sema.types import Type
+from compiler.sema.values import Value
+
+
+class AirTag(enum.Enum):
+    """Every AIR instruction tag; the value is the spelling used by the emitter and in debugging output."""
+
+    # no operand
+    ALLOC = "alloc"
+    RETVOID = "retvoid"
+    UNREACH = "unreach"
+    BREAKPOINT = "breakpoint"
+    DBG_STMT = "dbg_stmt"
+    # unary
+    REF = "ref"
+    RET = "ret"
+    BITCAST = "bitcast"
+    NOT = "not"
+    ISNONNULL = "isnonnull"
+    ISNULL = "isnull"
+    PTRTOINT = "ptrtoint"
+    FLOATCAST = "floatcast"
+    INTCAST = "intcast"
+    LOAD = "load"
+    UNWRAP_OPTIONAL = "unwrap_optional"
+    WRAP_OPTIONAL = "wrap_optional"
+    # binary
+    ADD = "add"
+    SUB = "sub"
+    CMP_LT = "cmp_lt"
+    CMP_LTE = "cmp_lte"
+    CMP_EQ = "cmp_eq"
+    CMP_GTE = "cmp_gte"
+    CMP_GT = "cmp_gt"
+    CMP_NEQ = "cmp_neq"
+    STORE = "store"
+    # special shapes
+    ARG = "arg"
+    ASSEMBLY = "assembly"
+    BLOCK = "block"
+    BR = "br"
+    BRVOID = "brvoid"
+    CALL = "call"
+    CONDBR = "condbr"
+    LOOP = "loop"
+
+
+NO_OP_TAGS = frozenset({AirTag.ALLOC, AirTag.RETVOID, AirTag.UNREACH, AirTag.BREAKPOINT, AirTag.DBG_STMT})
+UN_OP_TAGS = frozenset(
+    {
+        AirTag.REF,
+        AirTag.RET,
+        AirTag.BITCAST,
+        AirTag.NOT,
+        AirTag.ISNONNULL,
+        AirTag.ISNULL,
+        AirTag.PTRTOINT,
+        AirTag.FLOATCAST,
+        AirTag.INTCAST,
+        AirTag.LOAD,
+        AirTag.UNWRAP_OPTIONAL,
+        AirTag.WRAP_OPTIONAL,
+    }
+)
+CMP_TAGS = frozenset(
+    {AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ}
+)
+BIN_OP_TAGS = frozenset({AirTag.ADD, AirTag.SUB, AirTag.STORE}) | CMP_TAGS
+
+# Bit 15 of a death mask: the instruction's result is never used (x86_64.md §2).
+UNUSED_BIT = 1 << 15
+# Operands 0..13 have a death bit each; later operands are tracked but not shown in the mask.
+MAX_TRACKED_OPERAND_BITS = 14
+
+
+@dataclass(eq=False, slots=True)
+class Constant:
+    """A compile-time known operand (never an instruction of a body); ``src`` is an absolute byte offset."""
+
+    ty: Type
+    val: Value
+    src: int
+
+
+@dataclass(eq=False, slots=True)
+class AirInst:
+    """Base of every AIR instruction: tag, result type, absolute ``src`` byte offset and 16-bit death mask."""
+
+    tag: AirTag
+    ty: Type
+    src: int
+    deaths: int = field(default=0, kw_only=True)
+
+    shape: ClassVar[str] = "?"
+
+    def operands(self) -> list[Operand]:
+        """The operands in death-bit order (x86_64.md §1)."""
+        return []
+
+    @property
+    def is_unused(self) -> bool:
+        """True when liveness found the result is never used."""
+        return bool(self.deaths & UNUSED_BIT)
+
+    def operand_dies(self, i: int) -> bool:
+        """True when operand ``i`` (< 14) is used for the last time by this instruction."""
+        return i < MAX_TRACKED_OPERAND_BITS and bool(self.deaths & (1 << i))
+
+
+Operand = AirInst | Constant
+
+
+@dataclass(eq=False, slots=True)
+class NoOp(AirInst):
+    """``alloc``, ``retvoid``, ``unreach``, ``breakpoint``, ``dbg_stmt``."""
+
+    shape: ClassVar[str] = "no_op"
+
+
+@dataclass(eq=False, slots=True)
+class UnOp(AirInst):
+    """One operand: ``ref``, ``ret``, ``bitcast``, ``not``, ``isnull`` … ``wrap_optional``."""
+
+    operand: Operand
+    shape: ClassVar[str] = "un_op"
+
+    def operands(self) -> list[Operand]:
+        return [self.operand]
+
+
+@dataclass(eq=False, slots=True)
+class BinOp(AirInst):
+    """Two operands: ``add``, ``sub``, ``cmp_*``, ``store`` (``lhs`` = pointer, ``rhs`` = value)."""
+
+    lhs: Operand
+    rhs: Operand
+    shape: ClassVar[str] = "bin_op"
+
+    def operands(self) -> list[Operand]:
+        return [self.lhs, self.rhs]
+
+
+@dataclass(eq=False, slots=True)
+class Arg(AirInst):
+    """A function parameter; ``index`` is fixed by analysis, ``name`` is for debug info and emitted ZIR."""
+
+    name: str
+    index: int
+    shape: ClassVar[str] = "arg"
+
+
+@dataclass(eq=False, slots=True)
+class Assembly(AirInst):
+    """Inline assembly: constraint strings as bytes; ``args`` are the operands (coerced to usize)."""
+
+    asm_source: bytes
+    is_volatile: bool
+    output: bytes | None
+    inputs: tuple[bytes, ...]
+    clobbers: tuple[bytes, ...]
+    args: list[Operand]
+    shape: ClassVar[str] = "assembly"
+
+    def operands(self) -> list[Operand]:
+        return list(self.args)
+
+
+@dataclass(eq=False, slots=True)
+class Block(AirInst):
+    """A block that ``br``/``brvoid`` leave; its type is the peer type of the breaks' operands."""
+
+    body: list[AirInst]
+    shape: ClassVar[str] = "block"
+
+
+@dataclass(eq=False, slots=True)
+class Br(AirInst):
+    """Leave ``block`` with ``operand`` as the block's result."""
+
+    block: Block
+    operand: Operand
+    shape: ClassVar[str] = "br"
+
+    def operands(self) -> list[Operand]:
+        return [self.operand]
+
+
+@dataclass(eq=False, slots=True)
+class BrVoid(AirInst):
+    """Leave ``block`` without a value."""
+
+    block: Block
+    shape: ClassVar[str] = "brvoid"
+
+
+@dataclass(eq=False, slots=True)
+class Call(AirInst):
+    """Call ``func`` (a function constant, reached through its GOT slot) with ``args``."""
+
+    func: Operand
+    args: list[Operand]
+    shape: ClassVar[str] = "call"
+
+    def operands(self) -> list[Operand]:
+        return [self.func, *self.args]
+
+
+@dataclass(eq=False, slots=True)
+class CondBr(AirInst):
+    """Runtime two-way branch; entry deaths are the values freed on entry to each branch (x86_64.md §2)."""
+
+    condition: Operand
+    then_body: list[AirInst]
+    else_body: list[AirInst]
+    then_entry_deaths: list[Operand] = field(default_factory=list)
+    else_entry_deaths: list[Operand] = field(default_factory=list)
+    shape: ClassVar[str] = "condbr"
+
+    def operands(self) -> list[Operand]:
+        return [self.condition]
+
+
+@dataclass(eq=False, slots=True)
+class Loop(AirInst):
+    """An endless loop left only by breaking an enclosing block; ``exit_deaths`` die when it is left."""
+
+    body: list[AirInst]
+    exit_deaths: list[Operand] = field(default_factory=list)
+    shape: ClassVar[str] = "loop"
+
+
+def nested_bodies(inst: AirInst) -> list[list[AirInst]]:
+    """The bodies nested directly inside ``inst`` (block, loop, both condbr branches), in order."""
+    if isinstance(inst, Block | Loop):
+        return [inst.body]
+    if isinstance(inst, CondBr):
+        return [inst.then_body, inst.else_body]
+    return []

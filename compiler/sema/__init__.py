@@ -1,0 +1,1 @@
+"""Semantic analysis: types, values, coercion and the per-instruction analysis of ZIR."""

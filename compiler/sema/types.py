@@ -1,0 +1,496 @@
+"""Types of the ZIR language: tags, classes, printing, layout queries and equality (zir-language.md §7)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.sema.values import Value
+
+
+class TypeTag(enum.Enum):
+    """Every type tag; for payload-free tags the value is the printed name (§7.1)."""
+
+    U8 = "u8"
+    I8 = "i8"
+    U16 = "u16"
+    I16 = "i16"
+    U32 = "u32"
+    I32 = "i32"
+    U64 = "u64"
+    I64 = "i64"
+    USIZE = "usize"
+    ISIZE = "isize"
+    C_SHORT = "c_short"
+    C_USHORT = "c_ushort"
+    C_INT = "c_int"
+    C_UINT = "c_uint"
+    C_LONG = "c_long"
+    C_ULONG = "c_ulong"
+    C_LONGLONG = "c_longlong"
+    C_ULONGLONG = "c_ulonglong"
+    C_LONGDOUBLE = "c_longdouble"
+    F16 = "f16"
+    F32 = "f32"
+    F64 = "f64"
+    F128 = "f128"
+    C_VOID = "c_void"
+    BOOL = "bool"
+    VOID = "void"
+    TYPE = "type"
+    ANYERROR = "anyerror"
+    COMPTIME_INT = "comptime_int"
+    COMPTIME_FLOAT = "comptime_float"
+    NORETURN = "noreturn"
+    NULL = "null"
+    UNDEFINED = "undefined"
+    FN_NORETURN_NO_ARGS = "fn_noreturn_no_args"
+    FN_VOID_NO_ARGS = "fn_void_no_args"
+    FN_NAKED_NORETURN_NO_ARGS = "fn_naked_noreturn_no_args"
+    FN_CCC_VOID_NO_ARGS = "fn_ccc_void_no_args"
+    SINGLE_CONST_POINTER_TO_COMPTIME_INT = "single_const_pointer_to_comptime_int"
+    CONST_SLICE_U8 = "const_slice_u8"
+    # with payload
+    ARRAY_U8_SENTINEL_0 = "array_u8_sentinel_0"
+    ARRAY = "array"
+    SINGLE_CONST_POINTER = "single_const_pointer"
+    SINGLE_MUT_POINTER = "single_mut_pointer"
+    INT_SIGNED = "int_signed"
+    INT_UNSIGNED = "int_unsigned"
+    FUNCTION = "function"
+    OPTIONAL = "optional"
+    OPTIONAL_SINGLE_CONST_POINTER = "optional_single_const_pointer"
+    OPTIONAL_SINGLE_MUT_POINTER = "optional_single_mut_pointer"
+
+
+class TypeClass(enum.Enum):
+    """Zig's ``zigTypeTag``: the class of a type; the value is the name used in messages (§7.2)."""
+
+    TYPE = "Type"
+    VOID = "Void"
+    BOOL = "Bool"
+    NO_RETURN = "NoReturn"
+    INT = "Int"
+    FLOAT = "Float"
+    POINTER = "Pointer"
+    ARRAY = "Array"
+    COMPTIME_FLOAT = "ComptimeFloat"
+    COMPTIME_INT = "ComptimeInt"
+    UNDEFINED = "Undefined"
+    NULL = "Null"
+    OPTIONAL = "Optional"
+    ERROR_SET = "ErrorSet"
+    FN = "Fn"
+    OPAQUE = "Opaque"
+
+
+T = TypeTag
+
+# (signed, bits) of the fixed-size integer tags on x86_64-linux (§7.4).
+_INT_INFO: dict[TypeTag, tuple[bool, int]] = {
+    T.U8: (False, 8),
+    T.I8: (True, 8),
+    T.U16: (False, 16),
+    T.I16: (True, 16),
+    T.U32: (False, 32),
+    T.I32: (True, 32),
+    T.U64: (False, 64),
+    T.I64: (True, 64),
+    T.USIZE: (False, 64),
+    T.ISIZE: (True, 64),
+    T.C_SHORT: (True, 16),
+    T.C_USHORT: (False, 16),
+    T.C_INT: (True, 32),
+    T.C_UINT: (False, 32),
+    T.C_LONG: (True, 64),
+    T.C_ULONG: (False, 64),
+    T.C_LONGLONG: (True, 64),
+    T.C_ULONGLONG: (False, 64),
+}
+_FLOAT_BITS: dict[TypeTag, int] = {T.F16: 16, T.F32: 32, T.F64: 64, T.F128: 128, T.C_LONGDOUBLE: 128}
+_SPECIAL_FNS = frozenset(
+    {T.FN_NORETURN_NO_ARGS, T.FN_VOID_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS, T.FN_CCC_VOID_NO_ARGS}
+)
+_POINTERS = frozenset(
+    {T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT, T.CONST_SLICE_U8}
+)
+_OPTIONALS = frozenset({T.OPTIONAL, T.OPTIONAL_SINGLE_CONST_POINTER, T.OPTIONAL_SINGLE_MUT_POINTER})
+# Calling conventions (std.builtin.CallingConvention members).
+CALLING_CONVENTIONS = (
+    "Unspecified C Cold Naked Async Interrupt Signal Stdcall Fastcall Vectorcall Thiscall APCS AAPCS AAPCSVFP".split()
+)
+POINTER_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """A type: a tag plus the payload its tag needs. Always built through the constructors, which normalise
+    (e.g. ``fn() void`` is always ``fn_void_no_args``), so ``==`` is the language's type equality (§7.4 eql)."""
+
+    tag: TypeTag
+    length: int = 0  # array_u8_sentinel_0, array: element count
+    child: Type | None = None  # array element, pointer pointee, optional child
+    bits: int = 0  # int_signed / int_unsigned
+    params: tuple[Type, ...] = ()  # function
+    ret: Type | None = None  # function
+    cc: str = "Unspecified"  # function calling convention (member name)
+
+    # ---- constructors -------------------------------------------------------------------------------
+
+    @staticmethod
+    def named(tag: TypeTag) -> Type:
+        """A payload-free type."""
+        return _NAMED[tag]
+
+    @staticmethod
+    def array_u8_sentinel_0(length: int) -> Type:
+        """``[len:0]u8``: the type of string data."""
+        return Type(T.ARRAY_U8_SENTINEL_0, length=length)
+
+    @staticmethod
+    def array(elem: Type, length: int) -> Type:
+        """``[len]elem``."""
+        return Type(T.ARRAY, length=length, child=elem)
+
+    @staticmethod
+    def single_const_pointer(pointee: Type) -> Type:
+        """``*const T`` (normalising ``*const comptime_int``)."""
+        if pointee.tag is T.COMPTIME_INT:
+            return _NAMED[T.SINGLE_CONST_POINTER_TO_COMPTIME_INT]
+        return Type(T.SINGLE_CONST_POINTER, child=pointee)
+
+    @staticmethod
+    def single_mut_pointer(pointee: Type) -> Type:
+        """``*T``."""
+        return Type(T.SINGLE_MUT_POINTER, child=pointee)
+
+    @staticmethod
+    def int_type(signed: bool, bits: int) -> Type:
+        """``iN`` / ``uN`` of any width (not normalised to the named tags, as in Zig)."""
+        return Type(T.INT_SIGNED if signed else T.INT_UNSIGNED, bits=bits)
+
+    @staticmethod
+    def optional(child: Type) -> Type:
+        """``?T``; optional single pointers get their own tags (as the ``optional_type`` instruction does)."""
+        if child.tag is T.SINGLE_CONST_POINTER:
+            return Type(T.OPTIONAL_SINGLE_CONST_POINTER, child=child.child)
+        if child.tag is T.SINGLE_MUT_POINTER:
+            return Type(T.OPTIONAL_SINGLE_MUT_POINTER, child=child.child)
+        return Type(T.OPTIONAL, child=child)
+
+    @staticmethod
+    def function(params: tuple[Type, ...], ret: Type, cc: str = "Unspecified") -> Type:
+        """A function type, normalised to the four special tags where they apply (``fntype``, §6.1)."""
+        if not params:
+            if ret.tag is T.NORETURN and cc == "Unspecified":
+                return _NAMED[T.FN_NORETURN_NO_ARGS]
+            if ret.tag is T.VOID and cc == "Unspecified":
+                return _NAMED[T.FN_VOID_NO_ARGS]
+            if ret.tag is T.NORETURN and cc == "Naked":
+                return _NAMED[T.FN_NAKED_NORETURN_NO_ARGS]
+            if ret.tag is T.VOID and cc == "C":
+                return _NAMED[T.FN_CCC_VOID_NO_ARGS]
+        return Type(T.FUNCTION, params=tuple(params), ret=ret, cc=cc)
+
+    # ---- classification -----------------------------------------------------------------------------
+
+    def zig_type_tag(self) -> TypeClass:
+        """The type class (§7.2)."""
+        tag = self.tag
+        if tag in _INT_INFO or tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+            return TypeClass.INT
+        if tag in _FLOAT_BITS:
+            return TypeClass.FLOAT
+        if tag in _SPECIAL_FNS or tag is T.FUNCTION:
+            return TypeClass.FN
+        if tag in (T.ARRAY_U8_SENTINEL_0, T.ARRAY):
+            return TypeClass.ARRAY
+        if tag in _POINTERS:
+            return TypeClass.POINTER
+        if tag in _OPTIONALS:
+            return TypeClass.OPTIONAL
+        return _SIMPLE_CLASS[tag]
+
+    def is_int(self) -> bool:
+        """A fixed-width integer type (not ``comptime_int``)."""
+        return self.zig_type_tag() is TypeClass.INT
+
+    def is_float(self) -> bool:
+        """A fixed-width float type (not ``comptime_float``)."""
+        return self.tag in _FLOAT_BITS
+
+    def is_numeric(self) -> bool:
+        """Int, Float, ComptimeInt or ComptimeFloat."""
+        return self.zig_type_tag() in (TypeClass.INT, TypeClass.FLOAT, TypeClass.COMPTIME_INT, TypeClass.COMPTIME_FLOAT)
+
+    def is_fn(self) -> bool:
+        """A function type."""
+        return self.zig_type_tag() is TypeClass.FN
+
+    def is_single_pointer(self) -> bool:
+        """``*T``, ``*const T`` or ``*const comptime_int``."""
+        return self.tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT)
+
+    def is_const_ptr(self) -> bool:
+        """A pointer through which memory may not be written."""
+        return self.tag in (T.SINGLE_CONST_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT, T.CONST_SLICE_U8)
+
+    def is_slice(self) -> bool:
+        """``[]const u8`` (the only slice type)."""
+        return self.tag is T.CONST_SLICE_U8
+
+    # ---- payload queries ----------------------------------------------------------------------------
+
+    def int_info(self) -> tuple[bool, int]:
+        """(signed, bits) of an integer type."""
+        if self.tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+            return self.tag is T.INT_SIGNED, self.bits
+        return _INT_INFO[self.tag]
+
+    def float_bits(self) -> int:
+        """Bit width of a float type."""
+        return _FLOAT_BITS[self.tag]
+
+    def elem_type(self) -> Type:
+        """Array element, pointer pointee, or slice element."""
+        tag = self.tag
+        if tag in (T.ARRAY_U8_SENTINEL_0, T.CONST_SLICE_U8):
+            return _NAMED[T.U8]
+        if tag is T.SINGLE_CONST_POINTER_TO_COMPTIME_INT:
+            return _NAMED[T.COMPTIME_INT]
+        if tag in (T.ARRAY, T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
+            assert self.child is not None
+            return self.child
+        raise AssertionError(f"elem_type of {self}")
+
+    def pointee(self) -> Type:
+        """The pointee of a single pointer."""
+        return self.elem_type()
+
+    def optional_child(self) -> Type:
+        """``T`` of ``?T`` (rebuilding the pointer for optional pointers)."""
+        assert self.child is not None
+        if self.tag is T.OPTIONAL_SINGLE_CONST_POINTER:
+            return Type.single_const_pointer(self.child)
+        if self.tag is T.OPTIONAL_SINGLE_MUT_POINTER:
+            return Type.single_mut_pointer(self.child)
+        return self.child
+
+    def array_len(self) -> int:
+        """Element count of an array type."""
+        assert self.tag in (T.ARRAY, T.ARRAY_U8_SENTINEL_0)
+        return self.length
+
+    def array_sentinel(self) -> int | None:
+        """0 for ``[N:0]u8``, otherwise none."""
+        return 0 if self.tag is T.ARRAY_U8_SENTINEL_0 else None
+
+    def fn_param_types(self) -> tuple[Type, ...]:
+        """Parameter types of a function type."""
+        return self.params if self.tag is T.FUNCTION else ()
+
+    def fn_return_type(self) -> Type:
+        """Return type of a function type."""
+        tag = self.tag
+        if tag in (T.FN_NORETURN_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS):
+            return _NAMED[T.NORETURN]
+        if tag in (T.FN_VOID_NO_ARGS, T.FN_CCC_VOID_NO_ARGS):
+            return _NAMED[T.VOID]
+        assert tag is T.FUNCTION and self.ret is not None
+        return self.ret
+
+    def fn_calling_convention(self) -> str:
+        """Calling convention member name of a function type."""
+        tag = self.tag
+        if tag is T.FN_NAKED_NORETURN_NO_ARGS:
+            return "Naked"
+        if tag is T.FN_CCC_VOID_NO_ARGS:
+            return "C"
+        if tag is T.FUNCTION:
+            return self.cc
+        return "Unspecified"
+
+    # ---- layout -------------------------------------------------------------------------------------
+
+    def has_code_gen_bits(self) -> bool:
+        """Whether a value of the type occupies memory (§7.4; ``int_*`` fixed: ``bits != 0``)."""
+        tag = self.tag
+        if tag in (T.C_VOID, T.VOID, T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NORETURN, T.NULL, T.UNDEFINED):
+            return False
+        if tag is T.ARRAY:
+            return self.length != 0 and self.elem_type().has_code_gen_bits()
+        if tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
+            return self.elem_type().has_code_gen_bits()
+        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+            return self.bits != 0
+        return True
+
+    def abi_alignment(self) -> int:
+        """ABI alignment in bytes on x86_64-linux (§7.4)."""
+        tag = self.tag
+        if tag in (T.U8, T.I8, T.BOOL, T.ARRAY_U8_SENTINEL_0) or self.is_fn():
+            return 1
+        if tag in _INT_INFO:
+            return _INT_INFO[tag][1] // 8
+        if tag in _POINTERS:
+            return POINTER_SIZE
+        if tag in _FLOAT_BITS:
+            return 16 if tag is T.C_LONGDOUBLE else _FLOAT_BITS[tag] // 8
+        if tag is T.ANYERROR:
+            return 2
+        if tag is T.ARRAY:
+            return self.elem_type().abi_alignment()
+        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+            return _next_pow2(max(1, (self.bits + 7) // 8))
+        if tag in _OPTIONALS:
+            child = self.optional_child()
+            if not child.has_code_gen_bits():
+                return 1
+            if child.is_single_pointer():
+                return POINTER_SIZE
+            return child.abi_alignment()
+        raise AssertionError(f"abi_alignment of {self}")
+
+    def abi_size(self) -> int:
+        """ABI size in bytes on x86_64-linux (§7.4)."""
+        tag = self.tag
+        if tag is T.ARRAY_U8_SENTINEL_0:
+            return self.length
+        if tag is T.CONST_SLICE_U8:
+            return 2 * POINTER_SIZE
+        if tag in _POINTERS:
+            return POINTER_SIZE
+        if tag is T.BOOL:
+            return 1
+        if tag is T.ARRAY:
+            elem = self.elem_type()
+            return self.length * max(elem.abi_size(), elem.abi_alignment())
+        if tag in _OPTIONALS:
+            child = self.optional_child()
+            if not child.has_code_gen_bits():
+                return 1
+            if child.is_single_pointer():
+                return POINTER_SIZE
+            return child.abi_alignment() + child.abi_size()
+        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+            return self.abi_alignment()
+        if tag in _INT_INFO or tag in _FLOAT_BITS or tag is T.ANYERROR:
+            return self.abi_alignment()
+        raise AssertionError(f"abi_size of {self}")
+
+    def one_possible_value(self) -> Value | None:
+        """The only value of the type, if it has exactly one (§7.4)."""
+        from compiler.sema import values as v
+
+        tag = self.tag
+        if tag is T.VOID:
+            return v.VOID_VALUE
+        if tag is T.NORETURN:
+            return v.UNREACHABLE_VALUE
+        if tag is T.NULL:
+            return v.NULL_VALUE
+        if tag is T.UNDEFINED:
+            return v.UNDEF
+        if tag in (T.INT_SIGNED, T.INT_UNSIGNED) and self.bits == 0:
+            return v.IntValue(0)
+        if tag is T.ARRAY and self.length == 0:
+            return v.EMPTY_ARRAY
+        if tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
+            return self.elem_type().one_possible_value()
+        return None
+
+    def eql(self, other: Type) -> bool:
+        """Type equality (§7.4); the constructors normalise, so this is structural equality."""
+        return self == other
+
+    # ---- printing -----------------------------------------------------------------------------------
+
+    def __str__(self) -> str:
+        tag = self.tag
+        if tag in _PRINTED:
+            return _PRINTED[tag]
+        if tag is T.ARRAY_U8_SENTINEL_0:
+            return f"[{self.length}:0]u8"
+        if tag is T.ARRAY:
+            return f"[{self.length}]{self.elem_type()}"
+        if tag is T.SINGLE_CONST_POINTER:
+            return f"*const {self.elem_type()}"
+        if tag is T.SINGLE_MUT_POINTER:
+            return f"*{self.elem_type()}"
+        if tag is T.INT_SIGNED:
+            return f"i{self.bits}"
+        if tag is T.INT_UNSIGNED:
+            return f"u{self.bits}"
+        if tag is T.FUNCTION:
+            return f"fn({', '.join(str(p) for p in self.params)}) {self.fn_return_type()}"
+        if tag is T.OPTIONAL:
+            return f"?{self.optional_child()}"
+        if tag is T.OPTIONAL_SINGLE_CONST_POINTER:
+            return f"?*const {self.child}"
+        if tag is T.OPTIONAL_SINGLE_MUT_POINTER:
+            return f"?*{self.child}"
+        return str(tag.value)
+
+
+def _next_pow2(n: int) -> int:
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
+_SIMPLE_CLASS: dict[TypeTag, TypeClass] = {
+    T.C_VOID: TypeClass.OPAQUE,
+    T.BOOL: TypeClass.BOOL,
+    T.VOID: TypeClass.VOID,
+    T.TYPE: TypeClass.TYPE,
+    T.ANYERROR: TypeClass.ERROR_SET,
+    T.COMPTIME_INT: TypeClass.COMPTIME_INT,
+    T.COMPTIME_FLOAT: TypeClass.COMPTIME_FLOAT,
+    T.NORETURN: TypeClass.NO_RETURN,
+    T.NULL: TypeClass.NULL,
+    T.UNDEFINED: TypeClass.UNDEFINED,
+}
+
+_PRINTED: dict[TypeTag, str] = {
+    T.NULL: "@TypeOf(null)",
+    T.UNDEFINED: "@TypeOf(undefined)",
+    T.CONST_SLICE_U8: "[]const u8",
+    T.FN_NORETURN_NO_ARGS: "fn() noreturn",
+    T.FN_VOID_NO_ARGS: "fn() void",
+    T.FN_NAKED_NORETURN_NO_ARGS: "fn() callconv(.Naked) noreturn",
+    T.FN_CCC_VOID_NO_ARGS: "fn() callconv(.C) void",
+    T.SINGLE_CONST_POINTER_TO_COMPTIME_INT: "*const comptime_int",
+}
+
+_PAYLOAD_TAGS = frozenset(
+    {
+        T.ARRAY_U8_SENTINEL_0,
+        T.ARRAY,
+        T.SINGLE_CONST_POINTER,
+        T.SINGLE_MUT_POINTER,
+        T.INT_SIGNED,
+        T.INT_UNSIGNED,
+        T.FUNCTION,
+        T.OPTIONAL,
+        T.OPTIONAL_SINGLE_CONST_POINTER,
+        T.OPTIONAL_SINGLE_MUT_POINTER,
+    }
+)
+_NAMED: dict[TypeTag, Type] = {tag: Type(tag) for tag in TypeTag if tag not in _PAYLOAD_TAGS}
+
+# Shorthands used throughout sema and codegen.
+U8 = _NAMED[T.U8]
+USIZE = _NAMED[T.USIZE]
+BOOL = _NAMED[T.BOOL]
+VOID = _NAMED[T.VOID]
+NORETURN = _NAMED[T.NORETURN]
+TYPE = _NAMED[T.TYPE]
+COMPTIME_INT = _NAMED[T.COMPTIME_INT]
+COMPTIME_FLOAT = _NAMED[T.COMPTIME_FLOAT]
+NULL_TYPE = _NAMED[T.NULL]
+UNDEFINED_TYPE = _NAMED[T.UNDEFINED]
+ANYERROR = _NAMED[T.ANYERROR]
+CONST_SLICE_U8 = _NAMED[T.CONST_SLICE_U8]
