@@ -1,0 +1,236 @@
+"""ELF64 structures and constants: one ``struct.Struct`` per record, ``IntEnum``s named as the ELF spec names them."""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+
+ELF_MAGIC = b"\x7fELF"
+
+
+class ElfClass(enum.IntEnum):
+    """``EI_CLASS``."""
+
+    ELFCLASS32 = 1
+    ELFCLASS64 = 2
+
+
+class ElfData(enum.IntEnum):
+    """``EI_DATA``."""
+
+    ELFDATA2LSB = 1
+    ELFDATA2MSB = 2
+
+
+class ElfType(enum.IntEnum):
+    """``e_type``."""
+
+    ET_NONE = 0
+    """Written while a commit is in progress: the kernel refuses to execute the file."""
+    ET_REL = 1
+    ET_EXEC = 2
+
+
+class Machine(enum.IntEnum):
+    """``e_machine``."""
+
+    EM_386 = 3
+    EM_X86_64 = 62
+
+
+class SegmentType(enum.IntEnum):
+    """``p_type``."""
+
+    PT_NULL = 0
+    PT_LOAD = 1
+
+
+class SegmentFlags(enum.IntFlag):
+    """``p_flags``."""
+
+    PF_X = 1
+    PF_W = 2
+    PF_R = 4
+
+
+class SectionType(enum.IntEnum):
+    """``sh_type``."""
+
+    SHT_NULL = 0
+    SHT_PROGBITS = 1
+    SHT_SYMTAB = 2
+    SHT_STRTAB = 3
+
+
+class SectionFlags(enum.IntFlag):
+    """``sh_flags``."""
+
+    SHF_WRITE = 1
+    SHF_ALLOC = 2
+    SHF_EXECINSTR = 4
+    SHF_MERGE = 0x10
+    SHF_STRINGS = 0x20
+
+
+class SymbolBinding(enum.IntEnum):
+    """``ST_BIND(st_info)``."""
+
+    STB_LOCAL = 0
+    STB_GLOBAL = 1
+    STB_WEAK = 2
+
+
+EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+"""Elf64_Ehdr: e_ident, e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
+e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx."""
+PHDR = struct.Struct("<IIQQQQQQ")
+"""Elf64_Phdr: p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align."""
+SHDR = struct.Struct("<IIQQQQIIQQ")
+"""Elf64_Shdr: sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign,
+sh_entsize."""
+SYM = struct.Struct("<IBBHQQ")
+"""Elf64_Sym: st_name, st_info, st_other, st_shndx, st_value, st_size."""
+
+assert EHDR.size == 64
+assert PHDR.size == 56
+assert SHDR.size == 64
+assert SYM.size == 24
+
+EHDR_SIZE = EHDR.size
+PHDR_SIZE = PHDR.size
+SHDR_SIZE = SHDR.size
+SYM_SIZE = SYM.size
+PTR_SIZE = 8
+E_TYPE_OFFSET = 16
+"""File offset of ``e_type``: the commit marker writes ``ET_NONE`` there first (elf-linker.md §12)."""
+
+
+@dataclass(slots=True)
+class ProgramHeader:
+    """One Elf64_Phdr, kept in memory and written into the program header table."""
+
+    p_type: int
+    p_flags: int
+    p_offset: int
+    p_vaddr: int
+    p_paddr: int
+    p_filesz: int
+    p_memsz: int
+    p_align: int
+
+    def pack(self) -> bytes:
+        return PHDR.pack(
+            self.p_type,
+            self.p_flags,
+            self.p_offset,
+            self.p_vaddr,
+            self.p_paddr,
+            self.p_filesz,
+            self.p_memsz,
+            self.p_align,
+        )
+
+    @classmethod
+    def unpack(cls, data: bytes) -> ProgramHeader:
+        return cls(*PHDR.unpack(data))
+
+
+@dataclass(slots=True)
+class SectionHeader:
+    """One Elf64_Shdr, kept in memory and written into the section header table."""
+
+    sh_name: int
+    sh_type: int
+    sh_flags: int
+    sh_addr: int
+    sh_offset: int
+    sh_size: int
+    sh_link: int
+    sh_info: int
+    sh_addralign: int
+    sh_entsize: int
+
+    def pack(self) -> bytes:
+        return SHDR.pack(
+            self.sh_name,
+            self.sh_type,
+            self.sh_flags,
+            self.sh_addr,
+            self.sh_offset,
+            self.sh_size,
+            self.sh_link,
+            self.sh_info,
+            self.sh_addralign,
+            self.sh_entsize,
+        )
+
+    @classmethod
+    def unpack(cls, data: bytes) -> SectionHeader:
+        return cls(*SHDR.unpack(data))
+
+
+@dataclass(slots=True)
+class Symbol:
+    """One Elf64_Sym."""
+
+    st_name: int = 0
+    st_info: int = 0
+    st_other: int = 0
+    st_shndx: int = 0
+    st_value: int = 0
+    st_size: int = 0
+
+    def pack(self) -> bytes:
+        return SYM.pack(self.st_name, self.st_info, self.st_other, self.st_shndx, self.st_value, self.st_size)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Symbol:
+        return cls(*SYM.unpack(data))
+
+
+ZERO_SYMBOL = bytes(SYM_SIZE)
+
+
+def pack_ehdr(
+    *,
+    e_type: int,
+    e_entry: int,
+    e_phoff: int,
+    e_shoff: int,
+    e_phnum: int,
+    e_shnum: int,
+    e_shstrndx: int,
+) -> bytes:
+    """The 64-byte ELF header of elf-linker.md §10.1 (x86-64, little-endian)."""
+    ident = ELF_MAGIC + bytes([ElfClass.ELFCLASS64, ElfData.ELFDATA2LSB, 1]) + bytes(9)
+    return EHDR.pack(
+        ident,
+        e_type,
+        Machine.EM_X86_64,
+        1,
+        e_entry,
+        e_phoff,
+        e_shoff,
+        0,
+        EHDR_SIZE,
+        PHDR_SIZE,
+        e_phnum,
+        SHDR_SIZE,
+        e_shnum,
+        e_shstrndx,
+    )
+
+
+def align_forward(value: int, align: int) -> int:
+    """The smallest multiple of ``align`` (≥ 1) not below ``value``."""
+    if align <= 1:
+        return value
+    return (value + align - 1) // align * align
+
+
+def align_backward(value: int, align: int) -> int:
+    """The largest multiple of ``align`` (≥ 1) not above ``value``."""
+    if align <= 1:
+        return value
+    return value // align * align

@@ -1,0 +1,52 @@
+"""The global offset table: slot allocation with a free list, slot values, slot addresses (elf-linker.md §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from compiler.link import GOT_VADDR
+
+GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
+"""The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
+
+
+class GotOverflow(Exception):
+    """More slots than the GOT's virtual range holds: the link error ``GOT overflows its address range``."""
+
+
+@dataclass(slots=True)
+class GotTable:
+    """The GOT in memory. Slot ``i`` holds the current address of the decl whose GOT index is ``i``
+    (0 for a free or not-yet-placed slot)."""
+
+    entry_size: int = 8
+    """8 for ELF64, 4 for ELF32."""
+    entries: list[int] = field(default_factory=list)
+    """Slot values, indexed by GOT index."""
+    free_list: list[int] = field(default_factory=list)
+    """Freed slot indices, reused last-in first-out."""
+    count_dirty: bool = False
+    """A slot was appended: ``.got``'s size must be recomputed before the next slot write."""
+
+    def allocate(self) -> int:
+        """A slot index: a freed one if any, otherwise a new one at the end (marks the count dirty)."""
+        if self.free_list:
+            return self.free_list.pop()
+        if (len(self.entries) + 1) * self.entry_size > GOT_ADDRESS_RANGE:
+            raise GotOverflow("GOT overflows its address range")
+        self.entries.append(0)
+        self.count_dirty = True
+        return len(self.entries) - 1
+
+    def free(self, index: int) -> None:
+        """Release slot ``index``: its value becomes 0 and it goes to the free list."""
+        self.entries[index] = 0
+        self.free_list.append(index)
+
+    def address(self, index: int) -> int:
+        """The virtual address of slot ``index``."""
+        return GOT_VADDR + self.entry_size * index
+
+    def size(self) -> int:
+        """Bytes used by all slots (free ones included)."""
+        return len(self.entries) * self.entry_size

@@ -1,0 +1,149 @@
+"""NullLinker: the linker protocol without an output file, handing out the ELF linker's indices and addresses.
+
+Used for analysis-only builds (the editor tier, ``zir emit-zir``, ``--no-emit-bin``). It runs the same GOT
+and text-block placement policy as ``ElfLinker`` (so generated code is byte-identical), discards the bytes,
+computes ``no_entry_point_found`` from the exports it was given, and its ``commit`` writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from compiler.errors import ErrorMsg
+from compiler.link import (
+    TEXT_VADDR,
+    CommitReport,
+    DeclIndex,
+    ExportFailure,
+    ExportRequest,
+    GeneratedSymbol,
+    Linkage,
+    LinkErrorFlags,
+    OutputMode,
+)
+from compiler.link.elf.got import GotTable
+from compiler.link.elf.text_blocks import TextBlock, TextBlockList
+
+
+@dataclass(slots=True)
+class _NullDecl:
+    """What the null linker remembers per decl: its GOT index and its (virtual) text block."""
+
+    got_index: int
+    block: TextBlock = field(default_factory=TextBlock)
+
+
+@dataclass(slots=True)
+class _NullExport:
+    """A live export: its owner decl, name and linkage."""
+
+    decl: DeclIndex
+    name: bytes
+    linkage: Linkage
+
+
+class NullLinker:
+    """Implements ``compiler.link.Linker`` with no file (architecture.md §4)."""
+
+    def __init__(self, mode: OutputMode = OutputMode.EXE) -> None:
+        self.mode = mode
+        """``exe`` output needs an entry point; ``obj`` does not."""
+        self._decls: dict[DeclIndex, _NullDecl] = {}
+        """Per-decl state, keyed by ``Decl.index``."""
+        self._got = GotTable()
+        """Slot indices, allocated exactly as the ELF linker allocates them."""
+        self._blocks = TextBlockList(base_vaddr=TEXT_VADDR)
+        """Virtual placement of blocks, exactly as the ELF linker places them."""
+        self._exports: dict[int, _NullExport] = {}
+        """Live exports by export id."""
+        self._flags = LinkErrorFlags()
+
+    def allocate_decl(self, decl: DeclIndex, name: str) -> None:
+        """Reserve a GOT slot for ``decl`` (no-op if it has one)."""
+        if decl not in self._decls:
+            self._decls[decl] = _NullDecl(got_index=self._got.allocate())
+
+    def got_address(self, decl: DeclIndex) -> int:
+        """The virtual address of ``decl``'s GOT slot (valid after ``allocate_decl``)."""
+        return self._got.address(self._decls[decl].got_index)
+
+    def decl_address(self, decl: DeclIndex) -> int | None:
+        """The address ``decl``'s block has (or None before its first ``update_decl``)."""
+        state = self._decls.get(decl)
+        if state is None or not state.block.is_placed:
+            return None
+        return state.block.vaddr
+
+    def update_decl(self, decl: DeclIndex, name: str, symbol: GeneratedSymbol) -> None:
+        """Place ``decl``'s block as the ELF linker would; the bytes are discarded."""
+        state = self._decls[decl]
+        block = state.block
+        size = len(symbol.code)
+        if block.is_placed:
+            if block.vaddr % max(symbol.alignment, 1) != 0 or size > block.capacity():
+                self._blocks.allocate(block, size, symbol.alignment)
+            elif size < block.size:
+                self._blocks.shrink(block, size)
+            else:
+                block.size = size
+        else:
+            self._blocks.allocate(block, size, symbol.alignment)
+        self._got.entries[state.got_index] = block.vaddr
+
+    def update_decl_exports(self, decl: DeclIndex, exports: Sequence[ExportRequest]) -> list[ExportFailure]:
+        """Remember the exports (for the entry-point rule); report the ones the ELF linker would refuse."""
+        failures: list[ExportFailure] = []
+        if decl not in self._decls:
+            return failures
+        for request in exports:
+            if request.section is not None and request.section != b".text":
+                failures.append(
+                    ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: ExportOptions.section"))
+                )
+                continue
+            if request.linkage is Linkage.LINK_ONCE:
+                failures.append(
+                    ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: GlobalLinkage.LinkOnce"))
+                )
+                continue
+            self._exports[request.export_id] = _NullExport(decl, request.name, request.linkage)
+        return failures
+
+    def delete_export(self, export_id: int) -> None:
+        """Forget an export."""
+        self._exports.pop(export_id, None)
+
+    def free_decl(self, decl: DeclIndex) -> None:
+        """Release ``decl``'s slot and block (no-op if it has none)."""
+        state = self._decls.pop(decl, None)
+        if state is None:
+            return
+        if state.block.is_placed:
+            self._blocks.free(state.block)
+        self._got.free(state.got_index)
+
+    def update_decl_line_number(self, decl: DeclIndex, line: int) -> None:
+        """Nothing to write."""
+
+    def flush(self) -> None:
+        """Recompute ``no_entry_point_found`` from the live exports (elf-linker.md §8.3)."""
+        has_entry = any(
+            exp.name == b"_start"
+            and exp.linkage is Linkage.STRONG
+            and exp.decl in self._decls
+            and self._decls[exp.decl].block.is_placed
+            for exp in self._exports.values()
+        )
+        self._flags.no_entry_point_found = self.mode is OutputMode.EXE and not has_entry
+
+    def error_flags(self) -> LinkErrorFlags:
+        """The flags of the last flush."""
+        return self._flags
+
+    def commit(self) -> CommitReport:
+        """Writes nothing."""
+        return CommitReport(bytes_written=0, write_calls=0, binary=None)
+
+    def close(self) -> None:
+        """Nothing to release."""
