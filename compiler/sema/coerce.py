@@ -1,0 +1,392 @@
+"""Coercion, peer type resolution, compile-time arithmetic and comparisons (zir-language.md §9, §6.3).
+
+Every function takes a ``SemaContext``: the analysis scope that records errors (``fail`` never returns) and
+appends runtime instructions to the current block (``add_inst`` fails with ``instruction illegal outside function
+body`` at the instruction's ``src`` in a decl scope). Operands are AIR operands (``AirInst | Constant``) whose
+``src`` is the absolute byte offset used for error positions.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Sequence
+from typing import NoReturn, Protocol
+
+from compiler.air import AirInst, AirTag, BinOp, Constant, Operand, UnOp
+from compiler.sema import types as t
+from compiler.sema import values as v
+from compiler.sema.types import Type, TypeClass, TypeTag
+
+ARITHMETIC_TAGS = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
+CMP_OPS = ("lt", "lte", "eq", "gte", "gt", "neq")
+MAX_INT_BITS = 65535
+
+
+class SemaContext(Protocol):
+    """The analysis scope coercion works in."""
+
+    def fail(self, src: int, msg: str) -> NoReturn:
+        """Record ``msg`` at absolute offset ``src`` in the owner's table and raise ``AnalysisFail``."""
+        ...
+
+    def add_inst(self, inst: AirInst) -> AirInst:
+        """Append a runtime instruction to the current block (fails in a decl scope) and return it."""
+        ...
+
+
+# ---- compile-time knowledge ------------------------------------------------------------------------------
+
+
+def comptime_value(op: Operand) -> v.Value | None:
+    """The operand's compile-time value: a constant's, or the only value of its type (zir-language.md §7.4)."""
+    if isinstance(op, Constant):
+        return op.val
+    return op.ty.one_possible_value()
+
+
+def is_undef(op: Operand) -> bool:
+    """Compile-time known and undefined."""
+    return isinstance(comptime_value(op), v.Undef)
+
+
+def int_fits(value: int, ty: Type) -> bool:
+    """Whether integer ``value`` is representable in ``ty`` (``comptime_int`` holds everything)."""
+    if ty.tag is TypeTag.COMPTIME_INT:
+        return True
+    signed, bits = ty.int_info()
+    if signed:
+        if bits == 0:
+            return value == 0
+        return -(1 << (bits - 1)) <= value < (1 << (bits - 1))
+    return 0 <= value < (1 << bits)
+
+
+def bit_count_twos_comp(value: int) -> int:
+    """Bits needed to hold ``value`` in two's complement (Zig's ``intBitCountTwosComp``)."""
+    if value >= 0:
+        return value.bit_length()
+    return (~value).bit_length() + 1
+
+
+def _round_float(value: float, bits: int) -> float:
+    if bits == 32:
+        try:
+            return float(struct.unpack("<f", struct.pack("<f", value))[0])
+        except OverflowError:
+            return math.copysign(math.inf, value)
+    return value
+
+
+def _number(val: v.Value) -> int | float | None:
+    if isinstance(val, v.IntValue):
+        return val.value
+    if isinstance(val, v.FloatValue):
+        return val.value
+    return None
+
+
+# ---- coercion (§9.1) -----------------------------------------------------------------------------------
+
+
+def coerce(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
+    """``coerce(dest, x)``; errors are positioned at ``x.src``."""
+    src_ty = x.ty
+    # 1, 2: equal types (in-memory coercible means equal here).
+    if dest == src_ty:
+        return x
+    value = comptime_value(x)
+    # 3: undefined coerces to anything.
+    if isinstance(value, v.Undef) or src_ty.tag is TypeTag.UNDEFINED:
+        return Constant(dest, v.UNDEF, x.src)
+    dest_class = dest.zig_type_tag()
+    # 4, 5: optionals.
+    if dest_class is TypeClass.OPTIONAL:
+        if src_ty.tag is TypeTag.NULL:
+            return Constant(dest, v.NULL_VALUE, x.src)
+        child = dest.optional_child()
+        if child == src_ty:
+            return _wrap_optional(ctx, dest, x)
+        num = coerce_num(ctx, child, x)
+        if num is not None:
+            return _wrap_optional(ctx, dest, num)
+    # 6: *[N]T -> []T
+    if dest.is_slice() and src_ty.is_single_pointer():
+        pointee = src_ty.pointee()
+        if pointee.zig_type_tag() is TypeClass.ARRAY and pointee.elem_type() == dest.elem_type():
+            if value is not None:
+                return Constant(dest, value, x.src)
+            ctx.fail(x.src, "TODO implement coerceArrayPtrToSlice runtime instruction")
+    # 7: compile-time numbers.
+    num = coerce_num(ctx, dest, x)
+    if num is not None:
+        return num
+    # 8: runtime integer widening.
+    if value is None and dest.is_int() and src_ty.is_int():
+        d_signed, d_bits = dest.int_info()
+        s_signed, s_bits = src_ty.int_info()
+        if (d_signed == s_signed and d_bits >= s_bits) or (d_signed and not s_signed and d_bits > s_bits):
+            return ctx.add_inst(UnOp(AirTag.INTCAST, dest, x.src, operand=x))
+    # 9: runtime float widening.
+    if value is None and dest.is_float() and src_ty.is_float() and dest.float_bits() >= src_ty.float_bits():
+        return ctx.add_inst(UnOp(AirTag.FLOATCAST, dest, x.src, operand=x))
+    ctx.fail(x.src, f"expected {dest}, found {src_ty}")
+
+
+def _wrap_optional(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
+    value = comptime_value(x)
+    if value is not None:
+        return Constant(dest, value, x.src)
+    return ctx.add_inst(UnOp(AirTag.WRAP_OPTIONAL, dest, x.src, operand=x))
+
+
+def coerce_num(ctx: SemaContext, dest: Type, x: Operand) -> Operand | None:
+    """``coerceNum``: compile-time numbers only; None when it does not apply (§9.1 step 7)."""
+    value = comptime_value(x)
+    if value is None:
+        return None
+    src_class = x.ty.zig_type_tag()
+    dest_class = dest.zig_type_tag()
+    int_classes = (TypeClass.INT, TypeClass.COMPTIME_INT)
+    float_classes = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
+    if src_class in int_classes and dest_class in int_classes:
+        assert isinstance(value, v.IntValue)
+        if not int_fits(value.value, dest):
+            ctx.fail(x.src, f"type {x.ty} cannot represent integer value {value.value}")
+        return Constant(dest, value, x.src)
+    if src_class in float_classes and dest_class in int_classes:
+        assert isinstance(value, v.FloatValue)
+        if value.value != math.floor(value.value):
+            ctx.fail(x.src, f"fractional component prevents float value {value.render()} from being casted to type '{dest}'")
+        ctx.fail(x.src, "TODO float to int")
+    if src_class in float_classes and dest_class in float_classes:
+        assert isinstance(value, v.FloatValue)
+        if dest_class is TypeClass.COMPTIME_FLOAT:
+            return Constant(dest, v.FloatValue(value.value, 128), x.src)
+        bits = dest.float_bits()
+        converted = _round_float(value.value, bits)
+        if (math.isinf(converted) and not math.isinf(value.value)) or (bits == 16 and abs(value.value) > 65504.0):
+            ctx.fail(x.src, f"cast of value {value.render()} to type '{dest}' loses information")
+        return Constant(dest, v.FloatValue(converted, bits), x.src)
+    if src_class in int_classes and dest_class in float_classes:
+        ctx.fail(x.src, "TODO int to float")
+    return None
+
+
+# ---- peer types (§9.2) ---------------------------------------------------------------------------------
+
+
+def resolve_peer_types(ctx: SemaContext, operands: Sequence[Operand]) -> Type:
+    """Fold the operands' types left; ``incompatible types`` at the later element's ``src``."""
+    if not operands:
+        return t.NORETURN
+    chosen = operands[0].ty
+    for op in operands[1:]:
+        candidate = op.ty
+        if candidate == chosen:
+            continue
+        if chosen.tag is TypeTag.NORETURN:
+            chosen = candidate
+            continue
+        if candidate.tag is TypeTag.NORETURN:
+            continue
+        if chosen.is_int() and candidate.is_int():
+            c_signed, c_bits = chosen.int_info()
+            n_signed, n_bits = candidate.int_info()
+            if c_signed == n_signed:
+                if n_bits > c_bits:
+                    chosen = candidate
+                continue
+        if chosen.is_float() and candidate.is_float():
+            if candidate.float_bits() > chosen.float_bits():
+                chosen = candidate
+            continue
+        ctx.fail(op.src, f"incompatible types: '{chosen}' and '{candidate}'")
+    return chosen
+
+
+# ---- arithmetic (§6.3) ---------------------------------------------------------------------------------
+
+
+def analyze_arithmetic(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
+    """``add``, ``sub``, ``addwrap``, ``subwrap``, ``mul``, ``mulwrap``, ``div``, ``mod_rem``; ``src`` is *own*."""
+    assert tag in ARITHMETIC_TAGS
+    peer = resolve_peer_types(ctx, [lhs, rhs])
+    casted_lhs = coerce(ctx, peer, lhs)
+    casted_rhs = coerce(ctx, peer, rhs)
+    peer_class = peer.zig_type_tag()
+    is_int = peer_class in (TypeClass.INT, TypeClass.COMPTIME_INT)
+    is_float = peer_class in (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
+    if not is_int and not (is_float and tag in ("add", "sub")):
+        ctx.fail(
+            src,
+            f"invalid operands to binary expression: '{lhs.ty.zig_type_tag().value}' and "
+            f"'{rhs.ty.zig_type_tag().value}'",
+        )
+    lhs_val = comptime_value(casted_lhs)
+    rhs_val = comptime_value(casted_rhs)
+    if lhs_val is not None and rhs_val is not None:
+        if isinstance(lhs_val, v.Undef) or isinstance(rhs_val, v.Undef):
+            return Constant(peer, v.UNDEF, src)
+        return Constant(peer, _comptime_op(ctx, tag, peer, lhs_val, rhs_val, src), src)
+    if tag == "add":
+        return ctx.add_inst(BinOp(AirTag.ADD, peer, src, lhs=casted_lhs, rhs=casted_rhs))
+    if tag == "sub":
+        return ctx.add_inst(BinOp(AirTag.SUB, peer, src, lhs=casted_lhs, rhs=casted_rhs))
+    ctx.fail(src, f"TODO implement arithmetic for operand '{tag}''")
+
+
+def _comptime_op(ctx: SemaContext, tag: str, ty: Type, lhs: v.Value, rhs: v.Value, src: int) -> v.Value:
+    if tag not in ("add", "sub"):
+        ctx.fail(src, f"TODO Implement arithmetic operand '{tag}'")
+    rhs_num = _number(rhs)
+    if rhs_num == 0:
+        return lhs
+    what = "addition" if tag == "add" else "substraction"
+    if ty.tag in (TypeTag.F16,):
+        ctx.fail(src, f"TODO Implement {what} for soft floats")
+    if ty.tag in (TypeTag.F128, TypeTag.C_LONGDOUBLE, TypeTag.COMPTIME_FLOAT):
+        ctx.fail(src, f"TODO Implement {what} for big floats")
+    if isinstance(lhs, v.FloatValue) and isinstance(rhs, v.FloatValue):
+        bits = ty.float_bits()
+        result_f = lhs.value + rhs.value if tag == "add" else lhs.value - rhs.value
+        return v.FloatValue(_round_float(result_f, bits), bits)
+    assert isinstance(lhs, v.IntValue) and isinstance(rhs, v.IntValue)
+    result = lhs.value + rhs.value if tag == "add" else lhs.value - rhs.value
+    if ty.tag is not TypeTag.COMPTIME_INT and not int_fits(result, ty):
+        ctx.fail(src, f"overflow of integer type '{ty}' with value '{result}'")
+    return v.IntValue(result)
+
+
+# ---- comparison (§6.3) ---------------------------------------------------------------------------------
+
+_CMP_TAG = {
+    "lt": AirTag.CMP_LT,
+    "lte": AirTag.CMP_LTE,
+    "eq": AirTag.CMP_EQ,
+    "gte": AirTag.CMP_GTE,
+    "gt": AirTag.CMP_GT,
+    "neq": AirTag.CMP_NEQ,
+}
+
+
+def compare(a: int | float, op: str, b: int | float) -> bool:
+    """``a op b`` for one of the six comparison operators."""
+    match op:
+        case "lt":
+            return a < b
+        case "lte":
+            return a <= b
+        case "eq":
+            return a == b
+        case "gte":
+            return a >= b
+        case "gt":
+            return a > b
+        case "neq":
+            return a != b
+    raise AssertionError(op)
+
+
+def analyze_cmp(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
+    """``cmp_<op>(lhs, rhs)``; every message at ``src`` (*own*)."""
+    assert op in CMP_OPS
+    equality = op in ("eq", "neq")
+    lhs_class = lhs.ty.zig_type_tag()
+    rhs_class = rhs.ty.zig_type_tag()
+    null = TypeClass.NULL
+    if equality and lhs_class is null and rhs_class is null:
+        return Constant(t.BOOL, v.BoolValue(op == "eq"), src)
+    if equality and (
+        (lhs_class is null and rhs_class is TypeClass.OPTIONAL)
+        or (rhs_class is null and lhs_class is TypeClass.OPTIONAL)
+    ):
+        optional = lhs if lhs_class is TypeClass.OPTIONAL else rhs
+        opt_val = comptime_value(optional)
+        if opt_val is not None:
+            is_null = isinstance(opt_val, v.NullValue)
+            return Constant(t.BOOL, v.BoolValue(is_null if op == "eq" else not is_null), src)
+        tag = AirTag.ISNULL if op == "eq" else AirTag.ISNONNULL
+        return ctx.add_inst(UnOp(tag, t.BOOL, src, operand=optional))
+    if lhs_class is null or rhs_class is null:
+        non_null = rhs.ty if lhs_class is null else lhs.ty
+        ctx.fail(src, f"comparison of '{non_null}' with null")
+    if lhs_class is TypeClass.ERROR_SET and rhs_class is TypeClass.ERROR_SET:
+        if not equality:
+            ctx.fail(src, f"{op} operator not allowed for errors")
+        ctx.fail(src, "TODO implement equality comparison between errors")
+    if lhs.ty.is_numeric() and rhs.ty.is_numeric():
+        return cmp_numeric(ctx, op, lhs, rhs, src)
+    ctx.fail(src, "TODO implement more cmp analysis")
+
+
+def cmp_numeric(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
+    """Zig's ``cmpNumeric``, with both operands (not ``lhs`` twice) coerced to the destination type."""
+    lhs_val = comptime_value(lhs)
+    rhs_val = comptime_value(rhs)
+    if lhs_val is not None and rhs_val is not None:
+        if isinstance(lhs_val, v.Undef) or isinstance(rhs_val, v.Undef):
+            return Constant(t.BOOL, v.UNDEF, src)
+        a, b = _number(lhs_val), _number(rhs_val)
+        assert a is not None and b is not None
+        return Constant(t.BOOL, v.BoolValue(compare(a, op, b)), src)
+    # A runtime comparison: this needs a block, as in Zig, before the destination type is computed.
+    float_classes = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
+    lhs_is_float = lhs.ty.zig_type_tag() in float_classes
+    rhs_is_float = rhs.ty.zig_type_tag() in float_classes
+    if lhs_is_float and rhs_is_float:
+        if lhs.ty.tag is TypeTag.COMPTIME_FLOAT:
+            dest = rhs.ty
+        elif rhs.ty.tag is TypeTag.COMPTIME_FLOAT:
+            dest = lhs.ty
+        else:
+            dest = lhs.ty if lhs.ty.float_bits() >= rhs.ty.float_bits() else rhs.ty
+        casted_lhs = coerce(ctx, dest, lhs)
+        casted_rhs = coerce(ctx, dest, rhs)
+        return ctx.add_inst(BinOp(_CMP_TAG[op], t.BOOL, src, lhs=casted_lhs, rhs=casted_rhs))
+
+    def is_signed(x: Operand, val: v.Value | None) -> bool:
+        if val is not None:
+            num = _number(val)
+            return num is not None and num < 0
+        return x.ty.is_float() or (x.ty.is_int() and x.ty.int_info()[0])
+
+    dest_signed = is_signed(lhs, lhs_val) or is_signed(rhs, rhs_val)
+    dest_float: Type | None = None
+    bits: list[int] = []
+    for x, val, x_is_float in ((lhs, lhs_val, lhs_is_float), (rhs, rhs_val, rhs_is_float)):
+        if val is not None:
+            if isinstance(val, v.Undef):
+                return Constant(t.BOOL, v.UNDEF, src)
+            num = _number(val)
+            assert num is not None
+            if isinstance(num, float):
+                if num != math.floor(num):
+                    if op == "eq":
+                        return Constant(t.BOOL, v.FALSE, src)
+                    if op == "neq":
+                        return Constant(t.BOOL, v.TRUE, src)
+                    as_int = math.floor(num) - 1 if num < 0 else math.floor(num) + 1
+                else:
+                    as_int = int(num)
+                count = bit_count_twos_comp(as_int)
+            else:
+                count = bit_count_twos_comp(num)
+            is_unsigned = num >= 0
+            bits.append(count + (1 if is_unsigned and dest_signed else 0))
+        elif x_is_float:
+            dest_float = x.ty
+            bits.append(0)
+        else:
+            signed, width = x.ty.int_info()
+            bits.append(width + (1 if not signed and dest_signed else 0))
+    if dest_float is not None:
+        dest = dest_float
+    else:
+        max_bits = max(bits)
+        if max_bits > MAX_INT_BITS:
+            ctx.fail(src, f"{max_bits} exceeds maximum integer bit count")
+        dest = Type.int_type(dest_signed, max_bits)
+    casted_lhs = coerce(ctx, dest, lhs)
+    casted_rhs = coerce(ctx, dest, rhs)
+    return ctx.add_inst(BinOp(_CMP_TAG[op], t.BOOL, src, lhs=casted_lhs, rhs=casted_rhs))
