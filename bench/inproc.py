@@ -1,0 +1,185 @@
+"""In-process scenarios through the `Compilation` API: P1 in process, P3 linker only, warm full build, profile.
+
+performance.md §4.2 (in process), §4.4, §4.5 (the first `update()` of an in-process Compilation) and the
+profile of one edit at N = 10 000. The linker is wrapped by `TimedLinker`, a transparent proxy that adds up
+the time spent in `update_decl`, `flush` and `commit` (the linker-only part of an update) and delegates
+everything, unchanged, to the real `ElfLinker`.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import importlib
+import io
+import pstats
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.gen import ChainProgram
+from bench.measure import self_peak_rss_kib, stats
+from bench.watch import run_binary
+
+
+def api_available() -> str | None:
+    """None when the Compilation API and the ELF linker can be imported, else why not."""
+    try:
+        compiler = importlib.import_module("compiler")
+        importlib.import_module("compiler.link.elf.linker")
+
+        for name in ("Compilation", "Options", "FileSource"):
+            if not hasattr(compiler, name):
+                return f"compiler.{name} not exported yet"
+    except ImportError as exc:
+        return f"import failed: {exc}"
+    return None
+
+
+class TimedLinker:
+    """Delegates to a real linker; accumulates nanoseconds spent in update_decl + flush + commit."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.linker_ns = 0
+        self.update_decl_calls = 0
+        self.last_commit: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def reset(self) -> None:
+        self.linker_ns = 0
+        self.update_decl_calls = 0
+
+    def update_decl(self, decl: Any, name: str, symbol: Any) -> None:
+        t0 = time.perf_counter_ns()
+        self.inner.update_decl(decl, name, symbol)
+        self.linker_ns += time.perf_counter_ns() - t0
+        self.update_decl_calls += 1
+
+    def flush(self) -> None:
+        t0 = time.perf_counter_ns()
+        self.inner.flush()
+        self.linker_ns += time.perf_counter_ns() - t0
+
+    def commit(self) -> Any:
+        t0 = time.perf_counter_ns()
+        report = self.inner.commit()
+        self.linker_ns += time.perf_counter_ns() - t0
+        self.last_commit = report
+        return report
+
+    # The rest of the Linker protocol, delegated explicitly so the proxy satisfies it structurally.
+    def allocate_decl(self, decl: Any, name: str) -> None:
+        self.inner.allocate_decl(decl, name)
+
+    def got_address(self, decl: Any) -> int:
+        return int(self.inner.got_address(decl))
+
+    def decl_address(self, decl: Any) -> int | None:
+        result: int | None = self.inner.decl_address(decl)
+        return result
+
+    def update_decl_exports(self, decl: Any, exports: Sequence[Any]) -> list[Any]:
+        result: list[Any] = self.inner.update_decl_exports(decl, exports)
+        return result
+
+    def delete_export(self, export_id: int) -> None:
+        self.inner.delete_export(export_id)
+
+    def free_decl(self, decl: Any) -> None:
+        self.inner.free_decl(decl)
+
+    def update_decl_line_number(self, decl: Any, line: int) -> None:
+        self.inner.update_decl_line_number(decl, line)
+
+    def error_flags(self) -> Any:
+        return self.inner.error_flags()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def make_compilation(src: Path, out: Path) -> tuple[Any, TimedLinker]:
+    """A Compilation of `src` writing `out`, its linker wrapped by TimedLinker."""
+    compiler = importlib.import_module("compiler")
+    elf_linker = importlib.import_module("compiler.link.elf.linker")
+    options = compiler.Options(root_path=str(src), output_path=str(out))
+    linker = TimedLinker(elf_linker.ElfLinker(options))
+    comp = compiler.Compilation(options, compiler.FileSource(str(src)), linker)
+    return comp, linker
+
+
+def _commit_counts(report: Any) -> dict[str, Any]:
+    if report is None:
+        return {}
+    keys = ("bytes_written", "write_calls", "copy_calls", "bytes_copied", "full_rewrite")
+    return {k: getattr(report, k, None) for k in keys}
+
+
+def inproc_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
+    """The first update (warm process, fresh Module), then `edits` body-only edits timed in process."""
+    src, out = workdir / f"inproc{n}.zir", workdir / f"inproc{n}"
+    out.unlink(missing_ok=True)
+    prog = ChainProgram(n)
+    src.write_bytes(prog.source())
+    t0 = time.perf_counter()
+    comp, linker = make_compilation(src, out)
+    report = comp.update()
+    full_ms = (time.perf_counter() - t0) * 1000
+    if comp.total_error_count():
+        raise RuntimeError(f"full build has {comp.total_error_count()} errors")
+    result: dict[str, Any] = {
+        "full_build_ms": round(full_ms, 3),
+        "full_build_commit": _commit_counts(linker.last_commit),
+    }
+    updates: list[float] = []
+    link_only: list[float] = []
+    commits: list[dict[str, Any]] = []
+    for k in range(1, edits + 1):
+        prog.bump = k
+        data = prog.source()
+        linker.reset()
+        linker.last_commit = None
+        t0 = time.perf_counter()
+        src.write_bytes(data)
+        report = comp.update()
+        updates.append((time.perf_counter() - t0) * 1000)
+        link_only.append(linker.linker_ns / 1e6)
+        commits.append(_commit_counts(linker.last_commit))
+    if run_binary(out) != prog.exit_code():
+        raise RuntimeError("the binary after the last in-process edit exits with the wrong code")
+    result["save_to_committed"] = stats(updates, skip_first=True).as_json()
+    result["linker_only"] = stats(link_only, skip_first=True).as_json()
+    result["commit_first_edit"] = commits[0]
+    result["commit_last_edit"] = commits[-1]
+    result["update_report_last"] = repr(report)[:400]
+    result["peak_rss_kib_process"] = self_peak_rss_kib()
+    comp.close()
+    return result
+
+
+def profile_edit(n: int, workdir: Path, edits: int = 5) -> dict[str, Any]:
+    """cProfile `edits` one-function edits at N (after an unprofiled full build); the top costs by cumtime."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    src, out = workdir / f"prof{n}.zir", workdir / f"prof{n}"
+    prog = ChainProgram(n)
+    src.write_bytes(prog.source())
+    comp, _linker = make_compilation(src, out)
+    comp.update()
+    prof = cProfile.Profile()
+    for k in range(1, edits + 1):
+        prog.bump = k
+        src.write_bytes(prog.source())
+        prof.enable()
+        comp.update()
+        prof.disable()
+    comp.close()
+    buf = io.StringIO()
+    ps = pstats.Stats(prof, stream=buf).sort_stats("tottime")
+    ps.print_stats(25)
+    by_tottime = buf.getvalue()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+    return {"n": n, "edits": edits, "by_tottime": by_tottime, "by_cumulative": buf.getvalue()}

@@ -1,0 +1,176 @@
+"""The benchmark command: every scenario of performance.md §4 and the peers, in one run, into one JSON file.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m bench.run [--quick] [--zig] [--sizes 10,100,1000] [--edits 30] [--no-lsp]
+                                  [--seq-edits 1000] [--out bench/results/NAME.json] [--report]
+
+`--quick` uses fewer sizes and repetitions (N ≤ 10 000); `--zig` adds Zig 0.17.1 (downloads ≈100 MB once into
+~/.cache/zir-live-bench); `--report` rewrites docs/benchmarks.md and its plot from this run. Scenarios whose
+part of the pipeline does not exist yet are recorded as unavailable with the reason; a scenario that fails is
+recorded with its error and the run continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bench import inproc, live, peers, sequence
+from bench.gen import CHAIN_SIZES
+from bench.measure import strace_permitted
+from bench.watch import REPO, cli_available
+
+RESULTS = REPO / "bench" / "results"
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def server_available() -> str | None:
+    if not (REPO / "server" / "__main__.py").exists():
+        return "server/__main__.py not present yet"
+    return None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0] if __doc__ else "")
+    p.add_argument("--quick", action="store_true", help="N up to 10 000, fewer repetitions")
+    p.add_argument("--zig", action="store_true", help="also run Zig 0.17.1 (downloads it once)")
+    p.add_argument("--sizes", help="comma-separated N values (default: 10,100,1000,10000,100000)")
+    p.add_argument("--edits", type=int, help="edits per N (default 30, quick 10)")
+    p.add_argument("--seq-edits", type=int, help="random edit sequence length (default 1000, quick 30; 0: skip)")
+    p.add_argument("--no-lsp", action="store_true", help="skip the language-server scenario")
+    p.add_argument("--profile", action="store_true", help="cProfile one edit at N = 10 000 (in-process)")
+    p.add_argument("--out", type=Path, help="JSON output path (default bench/results/run-<time>.json)")
+    p.add_argument("--report", action="store_true", help="regenerate docs/benchmarks.md and the plot")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([10, 100, 1_000, 10_000] if args.quick else list(CHAIN_SIZES))
+    )
+    edits = args.edits or (10 if args.quick else 30)
+    repeats = 3 if args.quick else 5
+    seq_edits = args.seq_edits if args.seq_edits is not None else (30 if args.quick else 1000)
+    now = dt.datetime.now(dt.UTC)
+    run: dict[str, Any] = {
+        "date": now.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
+        "sizes": sizes,
+        "edits_per_n": edits,
+        "availability": {},
+        "per_n": {str(n): {} for n in sizes},
+        "errors": [],
+    }
+    avail = run["availability"]
+    avail["cli"] = cli_available()
+    avail["server"] = "skipped (--no-lsp)" if args.no_lsp else server_available()
+    avail["api"] = inproc.api_available()
+    avail["gnu"] = None if peers.gnu_available() else "as/ld not found"
+    avail["strace"] = None if strace_permitted() else "strace missing or not permitted"
+    zig = None
+    if args.zig:
+        try:
+            zig = peers.zig_executable(download=True)
+            avail["zig"] = None
+        except Exception as exc:  # a failed download is reported, not fatal
+            avail["zig"] = f"download failed: {exc}"
+    else:
+        avail["zig"] = "not requested (--zig)"
+    print("availability:", json.dumps(avail, indent=1), file=sys.stderr)
+
+    work = Path(tempfile.mkdtemp(prefix="zir-bench-"))
+
+    def attempt(n: int | None, name: str, fn: Callable[[], Any]) -> None:
+        print(f"-- {name}" + (f" N={n}" if n is not None else ""), file=sys.stderr, flush=True)
+        try:
+            value = fn()
+        except Exception as exc:
+            run["errors"].append(
+                {
+                    "n": n,
+                    "scenario": name,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "trace": traceback.format_exc(limit=4),
+                }
+            )
+            print(f"   failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return
+        if n is None:
+            run[name] = value
+        else:
+            run["per_n"][str(n)][name] = value
+
+    try:
+        for n in sizes:
+            nd = work / f"n{n}"
+            nd.mkdir()
+            if avail["gnu"] is None:
+                attempt(n, "gnu", partial(peers.gnu_full_build, n, nd / "gnu", repeats))
+            if avail["cli"] is None:
+                cold_repeats = 1 if n >= 100_000 else repeats
+                attempt(n, "zir_cold_build", partial(live.cold_build, n, nd, cold_repeats))
+                attempt(n, "zir_watch", partial(live.watch_session, n, nd, edits))
+                if avail["strace"] is None and n in (1_000, 10_000):
+                    attempt(n, "zir_strace", partial(live.strace_edit, n, nd))
+            if avail["api"] is None:
+                attempt(n, "zir_inproc", partial(inproc.inproc_session, n, nd, edits))
+            if avail["server"] is None and n <= 10_000:
+                attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
+            if zig is not None and n in (1_000, 10_000):
+                attempt(n, "zig", partial(peers.zig_peer, zig, n, nd, min(edits, 10)))
+        if avail["cli"] is None and seq_edits:
+            seq_n = 100 if args.quick else 1_000
+            check_every = 1 if args.quick else 10
+            sd = work / "seq"
+            sd.mkdir()
+            attempt(None, "sequence", partial(sequence.run_sequence, 1, seq_n, seq_edits, check_every, sd))
+        if args.profile and avail["api"] is None:
+            attempt(None, "profile", partial(inproc.profile_edit, 10_000, work / "profile"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    out = args.out or RESULTS / f"run-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(run, indent=1) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
+    if args.report:
+        from bench import report
+
+        report.write_report(run, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

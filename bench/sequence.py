@@ -1,0 +1,104 @@
+"""The random edit sequence through `zir watch`, checked against fresh builds (performance.md §3.4, S2–S4).
+
+After each checked edit the incremental binary and a fresh build of the same source (`zir build` in a new
+process, into an empty output) must exit alike; their `.symtab` name sets must match (ignoring the counter of
+anonymous decl names) and `readelf -a -W` must print no warning. Bytes written are summed from the JSON lines;
+`.text` growth is read with pyelftools.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from bench.gen import EditSequence
+from bench.watch import REPO, WatchProcess, run_binary, zir_command
+
+_ANON = re.compile(r"__anon_\d+$")
+
+
+def symbol_names(path: Path) -> set[str]:
+    """Names in `.symtab`, with anonymous decl counters erased (S4)."""
+    with path.open("rb") as f:
+        elf = ELFFile(f)
+        tab = elf.get_section_by_name(".symtab")
+        if not isinstance(tab, SymbolTableSection):
+            return set()
+        return {_ANON.sub("__anon_N", s.name) for s in tab.iter_symbols() if s.name}
+
+
+def text_size(path: Path) -> int:
+    with path.open("rb") as f:
+        sec = ELFFile(f).get_section_by_name(".text")
+        return int(sec["sh_size"]) if sec is not None else 0
+
+
+def readelf_warnings(path: Path) -> list[str]:
+    proc = subprocess.run(["readelf", "-a", "-W", str(path)], capture_output=True, text=True, check=False)
+    return [ln for ln in (proc.stderr + proc.stdout).splitlines() if "warning" in ln.lower()]
+
+
+def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path) -> dict[str, Any]:
+    seq = EditSequence(seed, n)
+    src, out, fresh = workdir / "seq.zir", workdir / "seq", workdir / "seq.fresh"
+    out.unlink(missing_ok=True)
+    src.write_bytes(seq.source())
+    watch = WatchProcess(src, out)
+    failures: list[str] = []
+    total_written = 0
+    checked = 0
+    try:
+        first = watch.update()
+        if not first.line.get("ok"):
+            raise RuntimeError(f"initial build failed: {first.line.get('errors')}")
+        initial_text = text_size(out)
+        for k in range(1, edits + 1):
+            kind = seq.step()
+            src.write_bytes(seq.source())
+            upd = watch.update()
+            total_written += int(upd.line.get("bytes_written", 0))
+            if not upd.line.get("ok"):
+                failures.append(f"edit {k} ({kind.value}): errors {upd.line.get('errors')}")
+                continue
+            rc = run_binary(out)
+            if rc != seq.exit_code():
+                failures.append(f"edit {k} ({kind.value}): exit code {rc}, expected {seq.exit_code()}")
+            if k % check_every == 0 or k == edits:
+                checked += 1
+                fresh.unlink(missing_ok=True)
+                proc = subprocess.run(
+                    [*zir_command(), "build", str(src), "-o", str(fresh)],
+                    cwd=REPO, capture_output=True, text=True, check=False, timeout=600,
+                )  # fmt: skip
+                if proc.returncode != 0:
+                    failures.append(f"edit {k}: fresh build failed: {proc.stderr.strip()[-300:]}")
+                    continue
+                if run_binary(fresh) != rc:
+                    failures.append(f"edit {k}: fresh build exits differently")
+                if symbol_names(fresh) != symbol_names(out):
+                    failures.append(f"edit {k}: symbol sets differ")
+                if warnings := readelf_warnings(out):
+                    failures.append(f"edit {k}: readelf: {warnings[:3]}")
+        final_text = text_size(out)
+    finally:
+        watch.close()
+    kinds: dict[str, int] = {}
+    for kind in seq.history:
+        kinds[kind.value] = kinds.get(kind.value, 0) + 1
+    return {
+        "seed": seed,
+        "n": n,
+        "edits": edits,
+        "checked_against_fresh_build": checked,
+        "edit_kinds": kinds,
+        "total_bytes_written": total_written,
+        "text_size_initial": initial_text,
+        "text_size_final": final_text,
+        "failures": failures[:50],
+        "failure_count": len(failures),
+    }
