@@ -1,0 +1,100 @@
+"""The benchmark generator: its programs are well formed, equivalent across languages, and run correctly.
+
+Not marked `bench`: these run in the default suite and take well under a second.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench.gen import BASE_CONSTANT, ChainProgram, EditKind, EditSequence, chain_asm, chain_zig
+
+needs_binutils = pytest.mark.skipif(shutil.which("as") is None or shutil.which("ld") is None, reason="binutils")
+
+
+def build_asm(text: str, tmp_path: Path, name: str) -> Path:
+    src, obj, exe = tmp_path / f"{name}.s", tmp_path / f"{name}.o", tmp_path / name
+    src.write_text(text)
+    subprocess.run(["as", "-o", str(obj), str(src)], check=True)
+    subprocess.run(["ld", "-static", "-o", str(exe), str(obj)], check=True)
+    return exe
+
+
+@needs_binutils
+@pytest.mark.parametrize(("n", "bump"), [(10, 0), (1000, 7)])
+def test_equivalent_assembly_exits_with_the_chain_exit_code(tmp_path: Path, n: int, bump: int) -> None:
+    exe = build_asm(chain_asm(n, bump), tmp_path, f"chain{n}")
+    assert subprocess.run([str(exe)], check=False).returncode == ChainProgram(n, bump=bump).exit_code()
+
+
+def test_exit_code_is_the_sum_of_the_constants_mod_256() -> None:
+    assert ChainProgram(10).exit_code() == sum(1000 + i for i in range(10)) % 256
+    assert ChainProgram(10, bump=3).exit_code() == (sum(1000 + i for i in range(10)) + 3) % 256
+
+
+def test_the_edit_changes_only_the_constant_of_the_middle_function() -> None:
+    base, edited = ChainProgram(100).source(), ChainProgram(100, bump=1).source()
+    assert len(base) == len(edited)
+    diff = [i for i, (a, b) in enumerate(zip(base, edited, strict=True)) if a != b]
+    start, end = ChainProgram(100).constant_span()
+    assert diff and all(start <= i < end for i in diff)
+    assert base[start:end] == str(BASE_CONSTANT + 50).encode()
+    assert base.decode().splitlines()[ChainProgram(100).constant_line()] == f"  %c = int({BASE_CONSTANT + 50})"
+    assert b"@f50 = fn(@fty, {\n  %p = call(@f49, [])\n" in base
+
+
+def test_broken_variant_has_a_bad_integer_literal_at_the_span() -> None:
+    prog = ChainProgram(20, bump=2, broken=True)
+    start, end = prog.constant_span()
+    assert prog.source()[start:end] == b"x1012"
+
+
+def test_line_edit_inserts_blank_lines_above_f_n_minus_2() -> None:
+    text = ChainProgram(10, blank_lines_above=2).source()
+    assert b"\n\n\n@f8 = fn(" in text
+    assert text.replace(b"\n\n\n@f8", b"\n@f8") == ChainProgram(10).source()
+
+
+def test_chain_has_n_functions_the_start_decl_and_its_export() -> None:
+    text = ChainProgram(1000).source().decode()
+    assert text.count(" = fn(@fty, {") == 1000
+    assert "@start = fn(@start_fnty, {\n  %v = call(@f999, [])" in text
+    assert text.endswith('@name = str("_start")\n@e = export(@name, "start")\n')
+
+
+def test_zig_program_names_avoid_primitive_types_and_edit_the_middle_function() -> None:
+    text = chain_zig(10, bump=2)
+    assert "fn g5() usize {\n    return g4() + 1007;\n}" in text
+    assert "return @truncate(g9());" in text
+    assert " f1" not in text
+
+
+def test_edit_sequence_is_deterministic_and_consistent() -> None:
+    a, b = EditSequence(seed=3, n=50), EditSequence(seed=3, n=50)
+    for _ in range(300):
+        assert a.step() is b.step()
+    assert a.source() == b.source()
+    assert set(a.history) == set(EditKind)
+    names = set(a.functions)
+    assert a.root in names
+    for fn in a.functions.values():
+        assert fn.terms
+        assert all(t.callee in names for t in fn.terms if t.callee is not None)
+    text = a.source().decode()
+    assert f"%v = call(@{a.root}, [])" in text
+    assert text.count(" = fn(@fty, {") == len(a.functions)
+
+
+def test_edit_sequence_exit_code_tracks_its_model() -> None:
+    seq = EditSequence(seed=1, n=10)
+    assert seq.exit_code() == ChainProgram(10).exit_code()
+    while seq.step() is not EditKind.GROW:
+        pass
+    grown = next(f for f in seq.functions.values() if f.terms[-1].callee is None and len(f.terms) >= 2)
+    assert seq.value_of(grown.name) == sum(
+        seq.value_of(t.callee) if t.callee else (t.constant or 0) for t in grown.terms
+    ) % (1 << 64)
