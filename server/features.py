@@ -1,0 +1,420 @@
+"""Language features answered from the text's outline: symbols, definition, references, rename, completion,
+signature help, semantic tokens, folding and code lens (lsp.md §9). Byte offsets in, LSP ranges out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
+from server.positions import LspLineIndex
+from server.protocol import CMD_RUN
+from server.syntax import LABEL_TAGS, Outline, OutlineDecl, Token, TokenKind
+
+_DECL_KINDS = (TokenKind.DECL_DEF, TokenKind.DECL_REF)
+_LOCAL_KINDS = (TokenKind.LOCAL_DEF, TokenKind.LOCAL_REF)
+
+TOKEN_TYPES = ["function", "variable", "parameter", "keyword", "property", "enumMember", "string", "number", "comment"]
+"""The semantic-token legend (types)."""
+TOKEN_MODIFIERS = ["declaration", "readonly"]
+"""The semantic-token legend (modifiers)."""
+LEGEND = types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS)
+
+
+def to_range(index: LspLineIndex, start: int, end: int) -> types.Range:
+    """The LSP range of the bytes ``[start, end)``."""
+    sl, sc = index.position(start)
+    el, ec = index.position(end)
+    return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
+
+
+def offset_of(index: LspLineIndex, position: types.Position) -> int:
+    """The byte offset of an LSP position."""
+    return index.offset(position.line, position.character)
+
+
+# ---------------------------------------------------------------------- name resolution
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One place a name appears: the byte span of the name (without sigil or quotes) and whether it defines."""
+
+    start: int
+    end: int
+    is_def: bool
+
+
+def _label_target(outline: Outline, tok: Token) -> tuple[str, OutlineDecl] | None:
+    """For a block-label string token, the local name it refers to and the decl it lives in."""
+    if tok.kind is not TokenKind.STRING or tok.tag not in LABEL_TAGS:
+        return None
+    wanted_arg = 1 if tok.tag == "coerce_result_block_ptr" else 0
+    if tok.arg_index != wanted_arg:
+        return None
+    decl = outline.decl_containing(tok.start)
+    if decl is None:
+        return None
+    text = outline.data[tok.start + 1 : tok.end - 1].decode("utf-8", "surrogateescape")
+    names = {local.name for local in decl.locals}
+    if text not in names and text.startswith("label_") and text[len("label_") :] in names:
+        text = text[len("label_") :]
+    return text, decl
+
+
+def symbol_at(outline: Outline, offset: int) -> tuple[str, str, OutlineDecl | None] | None:
+    """``(sigil, name, scope decl)`` of the ``@``/``%`` name (or block label) under the cursor."""
+    tok = outline.token_at(offset)
+    if tok is None:
+        return None
+    if tok.kind in _DECL_KINDS:
+        return "@", outline.name_of(tok), None
+    if tok.kind in _LOCAL_KINDS:
+        decl = outline.decl_containing(tok.start)
+        return ("%", outline.name_of(tok), decl) if decl is not None else None
+    label = _label_target(outline, tok)
+    if label is not None:
+        return "%", label[0], label[1]
+    return None
+
+
+def occurrences(outline: Outline, sigil: str, name: str, scope: OutlineDecl | None) -> list[Occurrence]:
+    """Every occurrence of ``@name`` (file-wide) or ``%name`` (inside ``scope``), in file order.
+
+    Block labels naming the local ``%name`` count as occurrences (the text between the quotes)."""
+    out: list[Occurrence] = []
+    kinds = _DECL_KINDS if sigil == "@" else _LOCAL_KINDS
+    lo, hi = (0, len(outline.data)) if scope is None else (scope.def_start, scope.end)
+    for tok in outline.tokens:
+        if tok.start < lo or tok.start >= hi:
+            continue
+        if tok.kind in kinds and outline.name_of(tok) == name:
+            out.append(Occurrence(tok.start + 1, tok.end, tok.kind in (TokenKind.DECL_DEF, TokenKind.LOCAL_DEF)))
+        elif sigil == "%" and tok.kind is TokenKind.STRING:
+            label = _label_target(outline, tok)
+            if label is not None and label[0] == name and label[1] is scope:
+                out.append(Occurrence(tok.start + 1, tok.end - 1, False))
+    return out
+
+
+def definition(outline: Outline, index: LspLineIndex, uri: str, offset: int) -> list[types.Location]:
+    """Go to the ``@`` of a decl, the ``%`` of a local, or the block a label names."""
+    found = symbol_at(outline, offset)
+    if found is None:
+        return []
+    sigil, name, scope = found
+    for occ in occurrences(outline, sigil, name, scope):
+        if occ.is_def:
+            return [types.Location(uri=uri, range=to_range(index, occ.start - 1, occ.end))]
+    return []
+
+
+def references(
+    outline: Outline, index: LspLineIndex, uri: str, offset: int, include_declaration: bool
+) -> list[types.Location]:
+    """Every use of the decl or local under the cursor (and its definition, when asked)."""
+    found = symbol_at(outline, offset)
+    if found is None:
+        return []
+    return [
+        types.Location(uri=uri, range=to_range(index, occ.start, occ.end))
+        for occ in occurrences(outline, *found)
+        if include_declaration or not occ.is_def
+    ]
+
+
+def prepare_rename(outline: Outline, index: LspLineIndex, offset: int) -> types.Range | None:
+    """The range of the name (without sigil) under the cursor, if it can be renamed."""
+    tok = outline.token_at(offset)
+    if tok is None or symbol_at(outline, offset) is None:
+        return None
+    if tok.kind is TokenKind.STRING:
+        return to_range(index, tok.start + 1, tok.end - 1)
+    return to_range(index, tok.start + 1, tok.end)
+
+
+def rename(outline: Outline, index: LspLineIndex, uri: str, offset: int, new_name: str) -> types.WorkspaceEdit | None:
+    """Rename a ``@``/``%`` name and every use (a leading sigil in ``new_name`` is ignored)."""
+    found = symbol_at(outline, offset)
+    if found is None:
+        return None
+    sigil, _, _ = found
+    bare = new_name[1:] if new_name[:1] == sigil else new_name
+    if not bare or any(c in bare for c in ' \t\r\n,)]"') or "\x00" in bare:
+        raise ValueError(f"invalid name: {new_name!r}")
+    edits = [types.TextEdit(range=to_range(index, o.start, o.end), new_text=bare) for o in occurrences(outline, *found)]
+    return types.WorkspaceEdit(changes={uri: edits})
+
+
+# ---------------------------------------------------------------------- outline features
+
+
+def document_symbols(outline: Outline, index: LspLineIndex) -> list[types.DocumentSymbol]:
+    """One symbol per decl (Function for ``fn``, Constant otherwise); ``%`` instructions as children."""
+    out: list[types.DocumentSymbol] = []
+    end_of_text = len(outline.data)
+    for decl in outline.decls:
+        end = decl.end if decl.end >= 0 else end_of_text
+        name_end = decl.def_start + 1 + len(decl.name.encode("utf-8", "surrogateescape"))
+        children = [
+            types.DocumentSymbol(
+                name=f"%{local.name}",
+                detail=local.tag,
+                kind=types.SymbolKind.Variable,
+                range=to_range(index, local.def_start, max(local.end, local.def_start)),
+                selection_range=to_range(
+                    index, local.def_start, local.def_start + 1 + len(local.name.encode("utf-8", "surrogateescape"))
+                ),
+            )
+            for local in decl.locals
+            if local.end >= local.def_start
+        ]
+        out.append(
+            types.DocumentSymbol(
+                name=f"@{decl.name}",
+                detail=decl.tag,
+                kind=types.SymbolKind.Function if decl.tag == "fn" else types.SymbolKind.Constant,
+                range=to_range(index, decl.def_start, max(end, name_end)),
+                selection_range=to_range(index, decl.def_start, name_end),
+                children=children or None,
+            )
+        )
+    return out
+
+
+def folding_ranges(outline: Outline, index: LspLineIndex) -> list[types.FoldingRange]:
+    """Decls and bodies spanning more than one line."""
+    seen: set[tuple[int, int]] = set()
+    out: list[types.FoldingRange] = []
+    spans = [(d.def_start, d.end if d.end >= 0 else len(outline.data)) for d in outline.decls]
+    spans += [b for d in outline.decls for b in d.bodies]
+    for start, end in spans:
+        first = index.position(start)[0]
+        last = index.position(max(start, end - 1))[0]
+        if last > first and (first, last) not in seen:
+            seen.add((first, last))
+            out.append(types.FoldingRange(start_line=first, end_line=last, kind=types.FoldingRangeKind.Region))
+    return out
+
+
+def semantic_tokens(outline: Outline, index: LspLineIndex) -> types.SemanticTokens:
+    """Decl names, locals, tags, keyword names, enum words, strings, numbers, comments (single-line tokens)."""
+    fn_decls = {d.name for d in outline.decls if d.tag == "fn"}
+    data: list[int] = []
+    prev_line = prev_col = 0
+    for tok in outline.tokens:
+        token_type, modifiers = _classify(outline, tok, fn_decls)
+        line, col = index.position(tok.start)
+        end_line, end_col = index.position(tok.end)
+        if end_line != line or end_col <= col:
+            continue
+        data += [line - prev_line, col - prev_col if line == prev_line else col, end_col - col, token_type, modifiers]
+        prev_line, prev_col = line, col
+    return types.SemanticTokens(data=data)
+
+
+def _classify(outline: Outline, tok: Token, fn_decls: set[str]) -> tuple[int, int]:
+    declaration = 1 << TOKEN_MODIFIERS.index("declaration")
+    readonly = 1 << TOKEN_MODIFIERS.index("readonly")
+    match tok.kind:
+        case TokenKind.DECL_DEF | TokenKind.DECL_REF:
+            is_fn = outline.name_of(tok) in fn_decls
+            kind = TOKEN_TYPES.index("function" if is_fn else "variable")
+            return kind, readonly | (declaration if tok.kind is TokenKind.DECL_DEF else 0)
+        case TokenKind.LOCAL_DEF | TokenKind.LOCAL_REF:
+            return TOKEN_TYPES.index("parameter"), declaration if tok.kind is TokenKind.LOCAL_DEF else 0
+        case TokenKind.TAG:
+            return TOKEN_TYPES.index("keyword"), 0
+        case TokenKind.KEYWORD:
+            return TOKEN_TYPES.index("property"), 0
+        case TokenKind.ENUM:
+            return TOKEN_TYPES.index("enumMember"), 0
+        case TokenKind.NUMBER:
+            return TOKEN_TYPES.index("number"), 0
+        case TokenKind.STRING:
+            return TOKEN_TYPES.index("string"), 0
+        case TokenKind.COMMENT:
+            return TOKEN_TYPES.index("comment"), 0
+
+
+def code_lenses(outline: Outline, index: LspLineIndex, uri: str) -> list[types.CodeLens]:
+    """ "Run" above the decl exported as ``_start`` (the entry point), invoking the client command ``zir.run``."""
+    strings: dict[str, bytes] = {}
+    for decl in outline.decls:
+        if decl.tag == "str":
+            for tok in outline.tokens:
+                if tok.kind is TokenKind.STRING and decl.def_start <= tok.start < decl.end:
+                    strings[decl.name] = outline.data[tok.start + 1 : tok.end - 1]
+                    break
+    lenses: list[types.CodeLens] = []
+    for decl in outline.decls:
+        if decl.tag != "export":
+            continue
+        inside = [t for t in outline.tokens if decl.def_start < t.start < decl.end and t.tag == "export"]
+        symbol = next((t for t in inside if t.kind is TokenKind.DECL_REF and t.arg_index == 0), None)
+        target = next((t for t in inside if t.kind is TokenKind.STRING and t.arg_index == 1), None)
+        if symbol is None or target is None or strings.get(outline.name_of(symbol)) != b"_start":
+            continue
+        entry = outline.decl_named(outline.data[target.start + 1 : target.end - 1].decode("utf-8", "surrogateescape"))
+        if entry is None:
+            continue
+        name_end = entry.def_start + 1 + len(entry.name.encode("utf-8", "surrogateescape"))
+        lenses.append(
+            types.CodeLens(
+                range=to_range(index, entry.def_start, name_end),
+                command=types.Command(title="▶ Run", command=CMD_RUN, arguments=[uri]),
+            )
+        )
+    return lenses
+
+
+# ---------------------------------------------------------------------- completion and signature help
+
+_TAGS_BY_NAME = {t.value: t for t in Tag if SCHEMAS[t].writable}
+
+
+def _field_label(spec: FieldSpec) -> str:
+    kind = {
+        FieldKind.INST: "operand",
+        FieldKind.INST_LIST: "[operand, …]",
+        FieldKind.BODY: "{ … }",
+        FieldKind.STR: '"string"',
+        FieldKind.LABEL: '"block label"',
+        FieldKind.ENUM: "|".join(spec.members or ()),
+        FieldKind.BOOL: "0|1",
+        FieldKind.USIZE: "usize",
+        FieldKind.BIGINT: "integer",
+        FieldKind.TYPED_VALUE: "typed value",
+        FieldKind.DECL: "decl",
+    }[spec.kind]
+    return f"{spec.name}: {kind}"
+
+
+def signature_of(tag: Tag) -> types.SignatureInformation:
+    """``tag(positional, …, keyword=default, …)`` with one parameter per field."""
+    schema = SCHEMAS[tag]
+    params = [_field_label(p) for p in schema.positionals]
+    params += [f"{_field_label(k)}={_default_text(k)}" for k in schema.keywords]
+    return types.SignatureInformation(
+        label=f"{tag.value}({', '.join(params)})",
+        parameters=[types.ParameterInformation(label=p) for p in params],
+    )
+
+
+def _default_text(spec: FieldSpec) -> str:
+    if spec.kind is FieldKind.BOOL:
+        return "1" if spec.default else "0"
+    if spec.kind is FieldKind.INST_LIST:
+        return "[]"
+    return "null" if spec.default is None else str(spec.default)
+
+
+def _enclosing_call(outline: Outline, offset: int) -> tuple[str, int] | None:
+    """The innermost instruction whose argument list contains ``offset``, and the argument index there."""
+    data = outline.data
+    depth = 0
+    arg = 0
+    i = min(offset, len(data)) - 1
+    while i >= 0:
+        b = data[i]
+        if b in (0x29, 0x5D, 0x7D):
+            depth += 1
+        elif b in (0x5B, 0x7B):
+            if depth == 0:
+                return None if b == 0x7B else _enclosing_call(outline, i)
+            depth -= 1
+        elif b == 0x28:
+            if depth == 0:
+                j = i
+                while j > 0 and (chr(data[j - 1]).isalnum() or data[j - 1] == 0x5F):
+                    j -= 1
+                return data[j:i].decode("utf-8", "replace"), arg
+            depth -= 1
+        elif b == 0x2C and depth == 0:
+            arg += 1
+        elif b == 0x0A and depth == 0 and i + 1 < len(data) and data[i + 1] in (0x40,):
+            return None
+        i -= 1
+    return None
+
+
+def signature_help(outline: Outline, offset: int) -> types.SignatureHelp | None:
+    """The signature of the instruction whose argument list holds the cursor."""
+    call = _enclosing_call(outline, offset)
+    if call is None:
+        return None
+    name, arg = call
+    tag = _TAGS_BY_NAME.get(name)
+    if tag is None and name == "cmp":
+        return types.SignatureHelp(
+            signatures=[
+                types.SignatureInformation(
+                    label="cmp(lhs: operand, op: lt|lte|eq|gte|gt|neq, rhs: operand)",
+                    parameters=[
+                        types.ParameterInformation(label=p)
+                        for p in ("lhs: operand", "op: lt|lte|eq|gte|gt|neq", "rhs: operand")
+                    ],
+                )
+            ],
+            active_signature=0,
+            active_parameter=min(arg, 2),
+        )
+    if tag is None:
+        return None
+    sig = signature_of(tag)
+    count = len(sig.parameters or [])
+    return types.SignatureHelp(signatures=[sig], active_signature=0, active_parameter=min(arg, max(count - 1, 0)))
+
+
+def completion(outline: Outline, index: LspLineIndex, offset: int) -> types.CompletionList:
+    """After ``@``: decl names; after ``%``: earlier locals of the same decl; at an instruction position:
+    instruction tags (with their arguments); inside an argument list: that instruction's keyword names."""
+    data = outline.data
+    start = offset
+    while start > 0 and data[start - 1] not in b' \t\r\n,()[]{}="':
+        start -= 1
+    prefix = data[start:offset]
+    replace = to_range(index, start, offset)
+
+    def item(label: str, kind: types.CompletionItemKind, detail: str) -> types.CompletionItem:
+        return types.CompletionItem(
+            label=label, kind=kind, detail=detail, filter_text=label, text_edit=types.TextEdit(replace, label)
+        )
+
+    items: list[types.CompletionItem] = []
+    if prefix.startswith(b"@"):
+        seen: set[str] = set()
+        for decl in outline.decls:
+            if decl.name not in seen and decl.def_start != start:
+                seen.add(decl.name)
+                items.append(item(f"@{decl.name}", types.CompletionItemKind.Constant, decl.tag))
+        return types.CompletionList(is_incomplete=False, items=items)
+    if prefix.startswith(b"%"):
+        scope = outline.decl_containing(offset)
+        if scope is not None:
+            items += [
+                item(f"%{local.name}", types.CompletionItemKind.Variable, local.tag)
+                for local in scope.locals
+                if local.def_start < start
+            ]
+        return types.CompletionList(is_incomplete=False, items=items)
+    # An instruction position: right after "=" (outside any argument list).
+    j = start
+    while j > 0 and data[j - 1] in b" \t":
+        j -= 1
+    if j > 0 and data[j - 1] == 0x3D and _enclosing_call(outline, j - 1) is None:
+        items += [
+            item(name, types.CompletionItemKind.Function, signature_of(tag).label)
+            for name, tag in sorted(_TAGS_BY_NAME.items())
+        ]
+        return types.CompletionList(is_incomplete=False, items=items)
+    call = _enclosing_call(outline, offset)
+    if call is not None:
+        tag = _TAGS_BY_NAME.get(call[0])
+        if tag is not None:
+            for kw in SCHEMAS[tag].keywords:
+                items.append(item(f"{kw.name}=", types.CompletionItemKind.Property, _field_label(kw)))
+                if kw.kind is FieldKind.ENUM:
+                    items += [item(m, types.CompletionItemKind.EnumMember, kw.name) for m in kw.members or ()]
+    return types.CompletionList(is_incomplete=False, items=items)

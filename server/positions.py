@@ -1,0 +1,132 @@
+"""Byte offsets ↔ LSP positions over the exact compiled bytes, with LSP line endings and the negotiated encoding.
+
+Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` (the LSP rule; form feed, ``\\x85``, U+2028 … are *not* line
+breaks). Columns count UTF-16 code units, UTF-8 bytes or UTF-32 code points; a byte sequence that is not
+valid UTF-8 counts one unit per byte. ASCII-only line prefixes are converted without decoding (lsp.md §7).
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from dataclasses import dataclass, field
+
+
+class Encoding(enum.Enum):
+    """The unit LSP ``Position.character`` counts (negotiated at initialize)."""
+
+    UTF8 = "utf-8"
+    """UTF-8 code units: bytes."""
+    UTF16 = "utf-16"
+    """UTF-16 code units (the LSP default; characters above U+FFFF count 2)."""
+    UTF32 = "utf-32"
+    """Unicode code points."""
+
+    @classmethod
+    def from_lsp(cls, name: str | None) -> Encoding:
+        """The encoding named by pygls's negotiated ``position_encoding`` (UTF-16 when unknown or absent)."""
+        for member in cls:
+            if member.value == name:
+                return member
+        return cls.UTF16
+
+
+def units_of(data: bytes, encoding: Encoding) -> int:
+    """How many units of ``encoding`` the bytes ``data`` occupy (invalid UTF-8 bytes count one each)."""
+    if encoding is Encoding.UTF8 or data.isascii():
+        return len(data)
+    text = data.decode("utf-8", errors="surrogateescape")
+    match encoding:
+        case Encoding.UTF32:
+            return len(text)
+        case Encoding.UTF16:
+            return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    raise AssertionError(encoding)
+
+
+def byte_length_of_units(data: bytes, units: int, encoding: Encoding) -> int:
+    """The length of the longest prefix of ``data`` occupying at most ``units`` units (clamped to ``data``)."""
+    if units <= 0:
+        return 0
+    if encoding is Encoding.UTF8 or data.isascii():
+        return min(units, len(data))
+    text = data.decode("utf-8", errors="surrogateescape")
+    used = 0
+    consumed = 0
+    for ch in text:
+        cost = 2 if encoding is Encoding.UTF16 and ord(ch) > 0xFFFF else 1
+        if used + cost > units:
+            break
+        used += cost
+        consumed += len(ch.encode("utf-8", errors="surrogateescape"))
+    return consumed
+
+
+@dataclass(slots=True)
+class LspLineIndex:
+    """Line starts of a byte text under the LSP line-ending rule, and conversions in one encoding."""
+
+    data: bytes
+    encoding: Encoding = Encoding.UTF16
+    _starts: list[int] = field(init=False)
+    """``_starts[i]`` is the byte offset where line ``i`` starts; line 0 starts at 0."""
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        data = self.data
+        n = len(data)
+        i = 0
+        while True:
+            nl = data.find(b"\n", i)
+            cr = data.find(b"\r", i)
+            if nl == -1 and cr == -1:
+                break
+            if cr != -1 and (nl == -1 or cr < nl):
+                j = cr + 2 if cr + 1 < n and data[cr + 1] == 0x0A else cr + 1
+            else:
+                j = nl + 1
+            starts.append(j)
+            i = j
+        self._starts = starts
+
+    @property
+    def line_count(self) -> int:
+        """Number of lines (a text ending in a line break has an empty last line)."""
+        return len(self._starts)
+
+    def line_span(self, line: int) -> tuple[int, int]:
+        """Byte offsets ``(start, end)`` of line ``line``'s content, excluding its line terminator."""
+        start = self._starts[line]
+        if line + 1 < len(self._starts):
+            end = self._starts[line + 1]
+            if end > start and self.data[end - 1] == 0x0A:
+                end -= 1
+            if end > start and self.data[end - 1] == 0x0D:
+                end -= 1
+        else:
+            end = len(self.data)
+        return start, end
+
+    def position(self, byte_offset: int) -> tuple[int, int]:
+        """0-based line and column (in ``encoding`` units) of a byte offset, clamped to the text.
+
+        An offset inside a line terminator maps to the end of that line's content.
+        """
+        offset = max(0, min(byte_offset, len(self.data)))
+        line = bisect.bisect_right(self._starts, offset) - 1
+        start, end = self.line_span(line)
+        offset = min(offset, end)
+        return line, units_of(self.data[start:offset], self.encoding)
+
+    def offset(self, line: int, character: int) -> int:
+        """The byte offset of an LSP position; past-the-end lines and columns clamp (LSP rule)."""
+        if line < 0:
+            return 0
+        if line >= len(self._starts):
+            return len(self.data)
+        start, end = self.line_span(line)
+        return start + byte_length_of_units(self.data[start:end], character, self.encoding)
+
+    def end_position(self) -> tuple[int, int]:
+        """The position of the end of the text."""
+        return self.position(len(self.data))

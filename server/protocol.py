@@ -1,0 +1,55 @@
+"""Custom LSP method names, command names and their JSON payloads (zir/buildFinished, zir.* commands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BUILD_FINISHED = "zir/buildFinished"
+"""Server → client notification sent after every build (lsp.md §8.7)."""
+
+CMD_REBUILD = "zir.rebuild"
+"""Run the build tier now; argument ``uri`` (optional); returns the buildFinished payload (or a list)."""
+CMD_EMIT_ZIR = "zir.emitZir"
+"""Return the editor Module's emitted ZIR; arguments ``uri``, ``liveness=False``."""
+CMD_MEMORY_USAGE = "zir.memoryUsage"
+"""Return resident memory and per-document decl counts."""
+CMD_RUN = "zir.run"
+"""Client-side command the "Run" code lens invokes (runs the last committed output)."""
+
+SOURCE_EDITOR = "zir"
+"""``Diagnostic.source`` of the editor tier: every compile error of the unsaved text."""
+SOURCE_BUILD = "zir-build"
+"""``Diagnostic.source`` of the build tier: output problems and internal errors of the build only."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildFinished:
+    """The payload of ``zir/buildFinished``."""
+
+    uri: str
+    ok: bool
+    """No errors."""
+    binary: str | None
+    """The output path when it holds this build's program, else None."""
+    ms: float
+    bytes_written: int
+    errors: int
+    """The error count."""
+    build_id: int
+    committed: bool
+    version: int | None
+    """The editor version whose text matched the saved file, when known."""
+
+    def to_json(self) -> dict[str, object]:
+        """The camelCase JSON object sent on the wire."""
+        return {
+            "uri": self.uri,
+            "ok": self.ok,
+            "binary": self.binary,
+            "ms": round(self.ms, 3),
+            "bytesWritten": self.bytes_written,
+            "errors": self.errors,
+            "buildId": self.build_id,
+            "committed": self.committed,
+            "version": self.version,
+        }

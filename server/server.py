@@ -1,0 +1,312 @@
+"""create_server(): the pygls LanguageServer subclass and its handler registrations — protocol glue only.
+
+Every handler is ``async`` and short: translate params, call ``Documents`` / ``features``, translate back.
+No compiler work happens on the event loop (lsp.md §3, architecture.md §7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+import traceback
+import uuid
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from server import features
+from server.config import parse_settings
+from server.documents import Documents, Session
+from server.positions import Encoding, LspLineIndex
+from server.protocol import BUILD_FINISHED, CMD_MEMORY_USAGE, CMD_REBUILD, BuildFinished
+
+VERSION = "0.1.0"
+log = logging.getLogger("zir-live")
+
+
+class ZirLanguageServer(LanguageServer):
+    """The ZIR Live server: a LanguageServer holding the documents and the settings."""
+
+    def __init__(self) -> None:
+        super().__init__("zir-live", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.documents = Documents(_Client(self))
+        self.init_options: object = None
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log server errors; never pop up messages (lsp.md §8.9)."""
+        text = "".join(traceback.format_exception(error))
+        log.error("server error (%s): %s", getattr(source, "__name__", source), text)
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=text))
+
+    # ------------------------------------------------------------------ helpers for handlers
+
+    def encoding(self) -> Encoding:
+        """The negotiated position encoding."""
+        return Encoding.from_lsp(str(self.workspace.position_encoding or "utf-16"))
+
+    def session(self, uri: str) -> Session | None:
+        """The open session of ``uri``."""
+        return self.documents.sessions.get(uri)
+
+    def apply_settings(self, raw: object) -> None:
+        """Validate and apply ``zir`` settings; invalid values fall back with one warning message."""
+        settings, problems = parse_settings(raw)
+        if problems:
+            text = "ZIR Live: invalid settings: " + "; ".join(problems)
+            log.warning(text)
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=text))
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+        self.documents.update_settings(settings)
+
+    async def pull_settings(self) -> None:
+        """Pull the ``zir`` section with workspace/configuration (only if the client advertises it)."""
+        workspace = self.client_capabilities.workspace
+        if workspace is None or not workspace.configuration:
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="zir")])
+            )
+        except Exception as exc:  # the client failed the request: keep the settings we have
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        if result:
+            self.apply_settings(result[0])
+
+
+class _Client:
+    """The ``documents.Client`` implementation over the language server."""
+
+    def __init__(self, ls: ZirLanguageServer) -> None:
+        self.ls = ls
+
+    def publish(self, params: types.PublishDiagnosticsParams) -> None:
+        self.ls.text_document_publish_diagnostics(params)
+
+    def log(self, level: types.MessageType, message: str) -> None:
+        log.log(logging.ERROR if level == types.MessageType.Error else logging.INFO, "%s", message)
+        self.ls.window_log_message(types.LogMessageParams(type=level, message=message))
+
+    def build_finished(self, payload: BuildFinished) -> None:
+        self.ls.protocol.notify(BUILD_FINISHED, payload.to_json())
+
+    async def progress_begin(self, title: str) -> str | None:
+        window = self.ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return None
+        token = str(uuid.uuid4())
+        try:
+            await self.ls.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.warning("window/workDoneProgress/create failed: %s", exc)
+            return None
+        self.ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=False))
+        return token
+
+    def progress_end(self, token: str, message: str) -> None:
+        self.ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self.ls.work_done_progress.tokens.pop(token, None)
+
+    def encoding(self) -> Encoding:
+        return self.ls.encoding()
+
+    def workspace_folders(self) -> list[str]:
+        paths: list[str] = []
+        for folder in self.ls.workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path is not None:
+                paths.append(path)
+        root = self.ls.workspace.root_path
+        if not paths and root:
+            paths.append(root)
+        return paths
+
+
+def _path_of(uri: str) -> str | None:
+    return to_fs_path(uri) if uri.startswith("file:") else None
+
+
+def create_server() -> ZirLanguageServer:
+    """A fresh server with every handler registered (no import-time server object)."""
+    server = ZirLanguageServer()
+
+    @server.feature(types.INITIALIZE)
+    async def initialize(params: types.InitializeParams) -> None:
+        server.init_options = params.initialization_options
+        if params.initialization_options is not None:
+            server.apply_settings(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        caps = server.client_capabilities.workspace
+        registrations: list[types.Registration] = []
+        if caps is not None and caps.did_change_configuration and caps.did_change_configuration.dynamic_registration:
+            registrations.append(
+                types.Registration(id=str(uuid.uuid4()), method=types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+            )
+        if caps is not None and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration:
+            registrations.append(
+                types.Registration(
+                    id=str(uuid.uuid4()),
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                        watchers=[types.FileSystemWatcher(glob_pattern="**/*.zir")]
+                    ),
+                )
+            )
+        if registrations:
+            try:
+                await server.client_register_capability_async(types.RegistrationParams(registrations=registrations))
+            except Exception as exc:
+                log.warning("client/registerCapability failed: %s", exc)
+        await server.pull_settings()
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(params: None) -> None:
+        await server.documents.shutdown()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        server.documents.open(doc.uri, _path_of(doc.uri), doc.text.encode("utf-8", "surrogatepass"), doc.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(params: types.DidChangeTextDocumentParams) -> None:
+        doc = params.text_document
+        server.documents.change(doc.uri, list(params.content_changes), doc.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+    async def did_save(params: types.DidSaveTextDocumentParams) -> None:
+        server.documents.save(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        server.documents.close(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        workspace = server.client_capabilities.workspace
+        if workspace is not None and workspace.configuration:
+            await server.pull_settings()
+        elif isinstance(params.settings, dict) and "zir" in params.settings:
+            server.apply_settings(params.settings["zir"])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            if change.type != types.FileChangeType.Deleted:
+                server.documents.file_changed(change.uri)
+
+    _register_features(server)
+    _register_commands(server)
+    return server
+
+
+def _register_features(server: ZirLanguageServer) -> None:
+    """Language features (lsp.md §9); each answers from the current text's outline."""
+
+    def context(uri: str) -> tuple[Session, LspLineIndex] | None:
+        session = server.session(uri)
+        if session is None:
+            return None
+        return session, session.index(server.encoding())
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        ctx = context(params.text_document.uri)
+        return [] if ctx is None else features.document_symbols(ctx[0].outline(), ctx[1])
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(params: types.DefinitionParams) -> list[types.Location]:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, index = ctx
+        offset = features.offset_of(index, params.position)
+        return features.definition(session.outline(), index, session.uri, offset)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(params: types.ReferenceParams) -> list[types.Location]:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, index = ctx
+        offset = features.offset_of(index, params.position)
+        include = params.context.include_declaration
+        return features.references(session.outline(), index, session.uri, offset, include)
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(params: types.PrepareRenameParams) -> types.Range | None:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return None
+        return features.prepare_rename(ctx[0].outline(), ctx[1], features.offset_of(ctx[1], params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(params: types.RenameParams) -> types.WorkspaceEdit | None:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return None
+        session, index = ctx
+        offset = features.offset_of(index, params.position)
+        return features.rename(session.outline(), index, session.uri, offset, params.new_name)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "%", "=", ",", "("])
+    )
+    async def completion(params: types.CompletionParams) -> types.CompletionList:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return types.CompletionList(is_incomplete=False, items=[])
+        session, index = ctx
+        return features.completion(session.outline(), index, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))
+    async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return None
+        return features.signature_help(ctx[0].outline(), features.offset_of(ctx[1], params.position))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, types.SemanticTokensOptions(legend=features.LEGEND, full=True)
+    )
+    async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
+        ctx = context(params.text_document.uri)
+        return types.SemanticTokens(data=[]) if ctx is None else features.semantic_tokens(ctx[0].outline(), ctx[1])
+
+    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+        ctx = context(params.text_document.uri)
+        return [] if ctx is None else features.folding_ranges(ctx[0].outline(), ctx[1])
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
+        ctx = context(params.text_document.uri)
+        if ctx is None or ctx[0].path is None:
+            return []
+        return features.code_lenses(ctx[0].outline(), ctx[1], ctx[0].uri)
+
+
+def _register_commands(server: ZirLanguageServer) -> None:
+    """``workspace/executeCommand`` commands (lsp.md §8.8)."""
+
+    @server.command(CMD_REBUILD)
+    async def rebuild(ls: ZirLanguageServer, *uris: str) -> object:
+        if uris:
+            session = ls.session(str(uris[0]))
+            if session is None:
+                raise ValueError(f"{uris[0]} is not open")
+            return (await ls.documents.request_build(session)).to_json()
+        results = await asyncio.gather(*ls.documents.build_all())
+        return [r.to_json() for r in results]
+
+    @server.command(CMD_MEMORY_USAGE)
+    async def memory_usage(ls: ZirLanguageServer) -> dict[str, object]:
+        rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        docs = {uri: len(s.outline().decls) for uri, s in ls.documents.sessions.items()}
+        return {"maxResidentBytes": rss_kib * 1024, "pid": os.getpid(), "documents": docs}
