@@ -263,7 +263,7 @@ class EditSequence:
     root: str = field(init=False)
     """The function `_start` calls; never deleted."""
     counter: int = field(init=False, default=0)
-    """Numbers new and renamed functions (`n{k}`, `r{k}`); never reused."""
+    """Numbers new and renamed functions (`added{k}`, `renamed{k}`; never register names); never reused."""
     history: list[EditKind] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -279,6 +279,28 @@ class EditSequence:
         """The current program's `.zir` text."""
         body = "".join(f.render() for f in self.functions.values())
         return (HEADER + body + start_decls(self.root)).encode()
+
+    def asm(self) -> str:
+        """The current program as GNU assembly (same semantics; an independent check of `exit_code`)."""
+        lines = [".intel_syntax noprefix", ".text"]
+        for fn in self.functions.values():
+            lines += [f"{fn.name}:", "  push rbx", "  xor ebx, ebx"]
+            for t in fn.terms:
+                if t.callee is not None:
+                    lines += [f"  call {t.callee}", "  add rbx, rax"]
+                else:
+                    lines.append(f"  add rbx, {t.constant}")
+            lines += ["  mov rax, rbx", "  pop rbx", "  ret"]
+        lines += [
+            ".globl _start",
+            "_start:",
+            f"  call {self.root}",
+            "  mov rdi, rax",
+            "  mov eax, 231",
+            "  syscall",
+            "",
+        ]
+        return "\n".join(lines)
 
     def value_of(self, name: str) -> int:
         """The result of calling `name` (mod 2**64), evaluated without recursion."""
@@ -330,7 +352,7 @@ class EditSequence:
                     del fn.terms[self.rng.randrange(len(fn.terms))]
             case EditKind.ADD:
                 self.counter += 1
-                name = f"n{self.counter}"
+                name = f"added{self.counter}"
                 caller = self._pick()
                 self.functions[name] = Function(name, [Term(self._new_constant(), None)])
                 caller.terms.append(Term(None, name))
@@ -344,7 +366,7 @@ class EditSequence:
             case EditKind.RENAME:
                 self.counter += 1
                 fn = self._pick()
-                old, new = fn.name, f"r{self.counter}"
+                old, new = fn.name, f"renamed{self.counter}"
                 fn.name = new
                 self.functions = {(new if k == old else k): v for k, v in self.functions.items()}
                 for other in self.functions.values():

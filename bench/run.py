@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                     "trace": traceback.format_exc(limit=4),
                 }
             )
-            print(f"   failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"   failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
             return
         if n is None:
             run[name] = value

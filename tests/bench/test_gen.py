@@ -98,3 +98,13 @@ def test_edit_sequence_exit_code_tracks_its_model() -> None:
     assert seq.value_of(grown.name) == sum(
         seq.value_of(t.callee) if t.callee else (t.constant or 0) for t in grown.terms
     ) % (1 << 64)
+
+
+@needs_binutils
+def test_edit_sequence_model_matches_its_assembly_translation(tmp_path: Path) -> None:
+    seq = EditSequence(seed=7, n=60)
+    for k in range(150):
+        seq.step()
+        if k % 50 == 49:
+            exe = build_asm(seq.asm(), tmp_path, f"seq{k}")
+            assert subprocess.run([str(exe)], check=False).returncode == seq.exit_code()
