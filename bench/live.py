@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gen import ChainProgram
-from bench.lspclient import LspClient, is_diagnostics_for, server_command
+from bench.lspclient import SETTINGS, LspClient, is_diagnostics_for, server_command
 from bench.measure import byte_diff, parse_strace, stats
 from bench.watch import REPO, WatchProcess, run_binary, zir_command
 
@@ -182,13 +182,13 @@ def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
                 "processId": None,
                 "rootUri": workdir.resolve().as_uri(),
                 "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
-                "initializationOptions": {"zir": {"diagnostics": {"debounceMs": 0}, "build": {"onSave": False}}},
+                "initializationOptions": SETTINGS,
             },
         )
         client.notify("initialized", {})
         client.notify(
             "workspace/didChangeConfiguration",
-            {"settings": {"zir": {"diagnostics": {"debounceMs": 0}, "build": {"onSave": False}}}},
+            {"settings": {"zir": SETTINGS}},
         )
         t0 = client.notify(
             "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "zir", "version": 1, "text": text}}

@@ -110,7 +110,8 @@ class LspClient:
         self._write({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         got = self.wait(lambda m: m.get("id") == rid and "method" not in m, timeout)
         if "error" in got.message:
-            raise RuntimeError(f"{method} failed: {got.message['error']}")
+            error = got.message["error"]
+            raise RuntimeError(f"{method} failed: {error.get('message', error) if isinstance(error, dict) else error}")
         return got.message.get("result")
 
     def notify(self, method: str, params: Any) -> float:
