@@ -1,0 +1,55 @@
+/**
+ * The extension's entry points: activate (wire the client, commands and settings) and deactivate.
+ */
+import { createRequire } from "node:module";
+import * as vscode from "vscode";
+import type { BuildFinished } from "./buildStatus";
+import { ServerManager } from "./client";
+import { registerCommands } from "./commands";
+import { requiresRestart } from "./config";
+
+/** What `activate` returns: used by the end-to-end scenario (and by other extensions). */
+export interface ZirLiveApi {
+  readonly manager: ServerManager;
+  /** Fires for every `zir/buildFinished`. */
+  readonly onBuildFinished: vscode.Event<BuildFinished>;
+  /** Resolves once the first server start has been attempted. */
+  readonly started: Promise<void>;
+}
+
+/** The environment variable naming a test scenario module to run after activation (tests only, lsp.md §13). */
+export const E2E_SCENARIO_ENV = "ZIR_LIVE_E2E_SCENARIO";
+
+let manager: ServerManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): ZirLiveApi {
+  const serverManager = new ServerManager(context);
+  manager = serverManager;
+  context.subscriptions.push(
+    serverManager,
+    ...registerCommands(serverManager),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (requiresRestart((section) => event.affectsConfiguration(section))) {
+        serverManager.log.info("a zir.server setting changed: restarting the server");
+        void serverManager.restart();
+      }
+    }),
+  );
+  const started = serverManager.restart();
+  const api: ZirLiveApi = { manager: serverManager, onBuildFinished: serverManager.onBuildFinished, started };
+  const scenario = process.env[E2E_SCENARIO_ENV];
+  if (scenario !== undefined && scenario !== "") {
+    serverManager.log.info(`running the test scenario ${scenario}`);
+    const load = createRequire(__filename);
+    const module = load(scenario) as { run: (code: typeof vscode, api: ZirLiveApi) => Promise<void> };
+    void module.run(vscode, api).catch((error: unknown) => {
+      serverManager.log.error(`test scenario: ${String(error)}`);
+    });
+  }
+  return api;
+}
+
+export async function deactivate(): Promise<void> {
+  await manager?.stop();
+  manager = undefined;
+}
