@@ -1,0 +1,203 @@
+"""Compilation: owns one Module and one Linker; update(), errors, emitted ZIR, editor queries (architecture.md §3)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from compiler.link import DeclIndex, Linker, OutputMode
+from compiler.link.null import NullLinker
+from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
+from compiler.module.module import Module, OptimizeMode
+from compiler.source import FileSource, SourceProvider
+
+if TYPE_CHECKING:
+    from compiler.air import AirInst
+    from compiler.sema.types import Type
+    from compiler.sema.values import TypedValue
+    from compiler.zir.ast import ParsedFile, SourceDecl
+
+
+@dataclass(slots=True)
+class Options:
+    """What to compile and how."""
+
+    root_path: str
+    output_path: str | None = None
+    """None: analysis and code generation only (the null linker); nothing is written."""
+    output_mode: OutputMode = OutputMode.EXE
+    optimize_mode: OptimizeMode = OptimizeMode.DEBUG
+    target: str = "x86_64-linux"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    """One compile error: the file, an absolute byte offset, the message, and the text the offset refers to."""
+
+    path: str
+    byte_offset: int
+    message: str
+    text: bytes
+
+    def position(self) -> tuple[int, int]:
+        """0-based line and byte column (only 0x0A ends a line)."""
+        from compiler.source import LineIndex
+
+        return LineIndex(self.text).position(self.byte_offset)
+
+    def render(self, path: str | None = None) -> str:
+        """``PATH:LINE:COL: error: MSG`` (1-based)."""
+        line, col = self.position()
+        return f"{self.path if path is None else path}:{line + 1}:{col + 1}: error: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    """The result of one update. Counters are deterministic work measures (performance.md §5)."""
+
+    ok: bool
+    """No errors at all after this update."""
+    committed: bool
+    """The output file now holds this update's program."""
+    error_count: int
+    ms: float
+    bytes_written: int
+    binary: str | None
+    """The output path when it holds this update's program, else None."""
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def _default_linker(options: Options) -> Linker:
+    """The one place that picks the ELF linker for an output path."""
+    if options.output_path is None:
+        return NullLinker(options.output_mode)
+    from compiler.link.elf.linker import ElfLinker
+
+    return ElfLinker(options.output_path, options.output_mode)  # type: ignore[arg-type, call-arg, unused-ignore]
+
+
+class Compilation:
+    """One root file compiled incrementally: a Module and its Linker."""
+
+    def __init__(self, options: Options, source: SourceProvider | None = None, linker: Linker | None = None):
+        self.options = options
+        self.source: SourceProvider = source if source is not None else FileSource(options.root_path)
+        self.linker: Linker = linker if linker is not None else _default_linker(options)
+        self.module = Module(self.source, self.linker, options.output_mode, options.optimize_mode)
+        self.update_count = 0
+
+    # ------------------------------------------------------------------ updates
+
+    def update(self) -> UpdateReport:
+        """One update (module.md §4); commits the output when the update has no compile errors."""
+        start = time.perf_counter()
+        m = self.module
+        m.commit_failure = None if m.commit_failure is None else m.commit_failure
+        m.update()
+        committed = False
+        bytes_written = 0
+        binary: str | None = None
+        parsed_ok = m.file.status is FileStatus.LOADED_SUCCESS and not m.failed_files
+        if parsed_ok and not m.has_compile_errors():
+            report = self.linker.commit()
+            bytes_written = report.bytes_written
+            if report.error is not None:
+                from compiler.errors import ErrorMsg
+
+                err = report.error
+                m.commit_failure = ErrorMsg(0, f"unable to write output '{err.path}': {err.error_name}")
+            else:
+                m.commit_failure = None
+                committed = self.options.output_path is not None
+                binary = report.binary if report.binary is not None else self.options.output_path
+                if self.options.output_path is None:
+                    binary = None
+        self.update_count += 1
+        errors = self.all_errors()
+        ms = (time.perf_counter() - start) * 1000.0
+        return UpdateReport(
+            ok=not errors,
+            committed=committed,
+            error_count=len(errors),
+            ms=ms,
+            bytes_written=bytes_written,
+            binary=binary,
+            counters=m.counters.as_dict(),
+        )
+
+    def all_errors(self) -> list[SourceError]:
+        path = self.source.path
+        return [SourceError(path, e.byte_offset, e.msg, e.text) for e in self.module.all_errors()]
+
+    def total_error_count(self) -> int:
+        return len(self.module.all_errors())
+
+    def emit_zir(self, *, liveness: bool = False) -> bytes:
+        """The emitted ZIR of the analysed state (zir-language.md §10.3)."""
+        from compiler.zir.emit import emit_module
+
+        return emit_module(self.module, liveness=liveness)
+
+    def close(self) -> None:
+        close = getattr(self.linker, "close", None)
+        if close is not None:
+            close()
+
+    # ------------------------------------------------------------------ read-only queries (editor features)
+
+    @property
+    def parsed(self) -> ParsedFile | None:
+        """The parse of the last good text."""
+        return self.module.file.parsed
+
+    @property
+    def source_bytes(self) -> bytes | None:
+        """The last successfully parsed text."""
+        return self.module.file.source
+
+    def decl(self, name: str) -> Decl | None:
+        """A live decl (source or anonymous) by name."""
+        return self.module.decl_table.get(name)
+
+    def decls(self) -> list[Decl]:
+        return list(self.module.decl_table.values())
+
+    def source_decl(self, name: str) -> SourceDecl | None:
+        d = self.module.decl_table.get(name)
+        if d is None or d.is_anonymous or self.module.file.parsed is None:
+            return None
+        return self.module.source_decl(d)
+
+    def decl_status(self, name: str) -> DeclStatus | None:
+        d = self.decl(name)
+        return None if d is None else d.analysis
+
+    def typed_value(self, name: str) -> TypedValue | None:
+        d = self.decl(name)
+        return None if d is None else d.typed_value
+
+    def decl_type(self, name: str) -> Type | None:
+        tv = self.typed_value(name)
+        return None if tv is None else tv.ty
+
+    def function(self, name: str) -> Fn | None:
+        d = self.decl(name)
+        return None if d is None else d.fn
+
+    def air(self, name: str) -> list[AirInst] | None:
+        fn = self.function(name)
+        return None if fn is None else fn.air
+
+    def decl_address(self, name: str) -> int | None:
+        """The linker's virtual address of the decl's code or data, if placed."""
+        d = self.decl(name)
+        if d is None or not d.has_bits:
+            return None
+        return self.linker.decl_address(DeclIndex(d.index))
+
+    def got_address(self, name: str) -> int | None:
+        d = self.decl(name)
+        if d is None or not d.has_bits:
+            return None
+        return self.linker.got_address(DeclIndex(d.index))

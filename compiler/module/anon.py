@@ -1,0 +1,89 @@
+"""Anonymous decls: creation, retirement and revival, release at the end of an update (module.md §9)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.module.decl import Decl, DeclStatus
+
+if TYPE_CHECKING:
+    from compiler.module.module import Module
+    from compiler.sema.values import TypedValue
+
+
+def next_anon_name(m: Module, owner: Decl) -> str:
+    """``{owner}__anon_{n}``; the counter never resets and skips names already taken (module.md §9.1)."""
+    while True:
+        name = f"{owner.name}__anon_{m.next_anon_index}"
+        m.next_anon_index += 1
+        if name not in m.decl_table:
+            return name
+
+
+def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Decl:
+    """The anonymous decl holding ``data`` for ``owner`` (revived if an identical one was retired)."""
+    from compiler.link import DeclIndex
+    from compiler.module.module import WorkKind
+
+    for a in m.retired_anon:
+        if a.owner is owner and a.bytes == data:
+            revive(m, a)
+            break
+    else:
+        a = Decl(m.next_decl_index, next_anon_name(m, owner), owner.src_index)
+        m.next_decl_index += 1
+        a.is_anonymous = True
+        a.owner = owner
+        a.bytes = data
+        a.contents_start = owner.contents_start
+        a.typed_value = tv
+        a.analysis = DeclStatus.COMPLETE
+        a.generation = m.generation
+        m.decl_table[a.name] = a
+        m.counters.anon_created += 1
+        if tv.ty.has_code_gen_bits():
+            m.linker.allocate_decl(DeclIndex(a.index), a.name)
+            a.has_bits = True
+            m.work_queue.append((WorkKind.CODEGEN_DECL, a))
+    owner.anon_created.append(a)
+    return a
+
+
+def retire(m: Module, a: Decl) -> None:
+    """Remove ``a`` from the table, outdate its users, keep its linker state (module.md §9.2)."""
+    if m.decl_table.get(a.name) is a:
+        del m.decl_table[a.name]
+    for u in list(a.dependants):
+        u.dependencies.pop(a, None)
+        m.mark_outdated(u)
+    a.dependants.clear()
+    a.is_retired = True
+    m.retired_anon.append(a)
+    m.failed_decls.pop(a, None)
+
+
+def revive(m: Module, a: Decl) -> None:
+    m.retired_anon.remove(a)
+    a.is_retired = False
+    owner = a.owner
+    assert owner is not None
+    a.name = next_anon_name(m, owner)
+    a.src_index = owner.src_index
+    a.contents_start = owner.contents_start
+    a.generation = m.generation
+    a.deletion_flag = False
+    m.decl_table[a.name] = a
+    m.counters.anon_revived += 1
+
+
+def release_retired(m: Module) -> None:
+    """Free every anonymous decl that was not revived this update (module.md §9.3)."""
+    from compiler.link import DeclIndex
+
+    for a in m.retired_anon:
+        if a.has_bits:
+            m.linker.free_decl(DeclIndex(a.index))
+            a.has_bits = False
+        a.destroyed = True
+        m.counters.anon_released += 1
+    m.retired_anon.clear()

@@ -1,0 +1,203 @@
+"""The Module's data types: Decl, Fn, Export and their status enums (module.md §2–§3)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.air import AirInst
+    from compiler.sema.types import Type
+    from compiler.sema.values import TypedValue
+    from compiler.zir.ast import Body
+
+
+class DeclStatus(enum.Enum):
+    """Decl.analysis (module.md §3.1); each member says where its message lives."""
+
+    UNREFERENCED = "unreferenced"
+    """Known from the source but never analysed. No message."""
+    IN_PROGRESS = "in_progress"
+    """Being analysed right now; meeting it while resolving a reference is a dependency loop. No message."""
+    DEPENDENCY_FAILURE = "dependency_failure"
+    """Analysis stopped because a used decl failed. No message (the root cause is on the failing decl)."""
+    SEMA_FAILURE = "sema_failure"
+    """Analysis of the decl's instruction failed. Message in failed_decls."""
+    SEMA_FAILURE_RETRYABLE = "sema_failure_retryable"
+    """Never produced for ZIR (kept for completeness)."""
+    CODEGEN_FAILURE = "codegen_failure"
+    """Code generation failed. Message in failed_decls."""
+    CODEGEN_FAILURE_RETRYABLE = "codegen_failure_retryable"
+    """Code generation failed transiently (I/O); retried when next queued. Message in failed_decls."""
+    COMPLETE = "complete"
+    """Analysed successfully (for functions: the decl, not the body). No message, or a body error."""
+    OUTDATED = "outdated"
+    """Flagged for re-analysis during this update; an analyze_decl item is queued. No message."""
+
+
+FAILED_STATUSES = frozenset(
+    {
+        DeclStatus.DEPENDENCY_FAILURE,
+        DeclStatus.SEMA_FAILURE,
+        DeclStatus.SEMA_FAILURE_RETRYABLE,
+        DeclStatus.CODEGEN_FAILURE,
+        DeclStatus.CODEGEN_FAILURE_RETRYABLE,
+    }
+)
+
+
+class FnStatus(enum.Enum):
+    """Fn.analysis (module.md §3.2)."""
+
+    QUEUED = "queued"
+    """The body has not been analysed yet; it will be at the decl's codegen_decl item."""
+    IN_PROGRESS = "in_progress"
+    """The body is being analysed."""
+    SEMA_FAILURE = "sema_failure"
+    """The body failed; message in failed_decls[owner]; the owner stays complete."""
+    DEPENDENCY_FAILURE = "dependency_failure"
+    """The body used a failed decl; no message of its own."""
+    SUCCESS = "success"
+    """The analysed body (AIR) is available."""
+
+
+class ExportStatus(enum.Enum):
+    """Export.status (module.md §3.3)."""
+
+    IN_PROGRESS = "in_progress"
+    """Being created."""
+    FAILED = "failed"
+    """Error in failed_exports; never given to the linker."""
+    FAILED_RETRYABLE = "failed_retryable"
+    """An I/O-type failure in the linker."""
+    COMPLETE = "complete"
+    """Published to the linker."""
+
+
+class FileStatus(enum.Enum):
+    """File.status (module.md §3.4)."""
+
+    NEVER_LOADED = "never_loaded"
+    """Before the first update."""
+    LOADED_SUCCESS = "loaded_success"
+    """The last update parsed the file."""
+    PARSE_FAILURE = "parse_failure"
+    """The newest text has parse errors; source/parsed still describe the last good text."""
+
+
+@dataclass(eq=False, slots=True)
+class Decl:
+    """A named top-level definition tracked by the Module (module.md §2.3). Identity semantics."""
+
+    index: int
+    """Stable id, never reused; the linker keys its per-decl tables by it."""
+    name: str
+    """Name without '@'. Anonymous decls: '{owner}__anon_{n}'."""
+    src_index: int
+    """Index into file.parsed.decls (anonymous decls: the owner's); refreshed every update."""
+    contents_start: int = 0
+    """Offset of the decl's instruction tag in file.source; refreshed every update."""
+    contents_hash: bytes | None = None
+    """16-byte contents hash; None for anonymous decls."""
+    typed_value: TypedValue | None = None
+    """The most recent successful value, or None (never succeeded)."""
+    analysis: DeclStatus = DeclStatus.UNREFERENCED
+    generation: int = 0
+    """Module.generation of the last analysis of this decl."""
+    deletion_flag: bool = False
+    """True while the decl is on the deletion set."""
+    dependencies: dict[Decl, None] = field(default_factory=dict)
+    """Ordered set of decls this one uses; symmetric with their ``dependants``."""
+    dependants: dict[Decl, None] = field(default_factory=dict)
+    """Ordered set of decls using this one."""
+    anon_created: list[Decl] = field(default_factory=list)
+    """Anonymous decls created or revived by the last analysis of this decl (or its body), in order."""
+    is_export_root: bool = False
+    """True when the decl's current source instruction is ``export``."""
+    destroyed: bool = False
+    """Set when deleted; work items and deletion-set entries for it are skipped."""
+    is_anonymous: bool = False
+    owner: Decl | None = None
+    """Anonymous decls: the decl whose analysis created it."""
+    bytes: bytes = b""
+    """Anonymous decls: the string bytes."""
+    is_retired: bool = False
+    """Anonymous decls: retired in this update and not yet revived (module.md §9.2)."""
+    has_bits: bool = False
+    """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
+    line: int = -1
+    """0-based source line of the decl's src when its machine code was last placed (update_line_number)."""
+
+    def __repr__(self) -> str:
+        return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
+
+    @property
+    def fn(self) -> Fn | None:
+        """The Fn of a function decl's current value, if any."""
+        from compiler.sema.values import FunctionValue
+
+        tv = self.typed_value
+        if tv is not None and isinstance(tv.val, FunctionValue):
+            fn = tv.val.fn
+            assert isinstance(fn, Fn)
+            return fn
+        return None
+
+
+@dataclass(eq=False, slots=True)
+class Fn:
+    """The value of a function decl (module.md §2.4). A new Fn is made at every analysis of the ``fn``."""
+
+    owner: Decl
+    zir_body: Body
+    fn_type: Type
+    analysis: FnStatus = FnStatus.QUEUED
+    air: list[AirInst] | None = None
+    """On success: the analysed body (liveness filled in before code generation)."""
+
+    def __repr__(self) -> str:
+        return f"Fn({self.owner.name!r}, {self.analysis.value})"
+
+
+@dataclass(eq=False, slots=True)
+class Export:
+    """One ``export`` request (module.md §2.5). Owned by ``Module.export_owners``."""
+
+    export_id: int
+    name: bytes
+    """The symbol name."""
+    src: int
+    """Absolute offset of the ``export`` instruction's src when it was analysed."""
+    owner: Decl
+    exported: Decl
+    status: ExportStatus = ExportStatus.IN_PROGRESS
+    in_linker: bool = False
+    """Whether the linker was given this export (it then has a global symbol to delete)."""
+
+    def __repr__(self) -> str:
+        return f"Export({self.name!r}, {self.exported.name!r}, {self.status.value})"
+
+
+@dataclass(slots=True)
+class UpdateCounters:
+    """Per-update deterministic work counters (performance.md §5)."""
+
+    decls_analyzed: int = 0
+    fn_bodies_analyzed: int = 0
+    decls_generated: int = 0
+    decls_deleted: int = 0
+    anon_created: int = 0
+    anon_revived: int = 0
+    anon_released: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "decls_analyzed": self.decls_analyzed,
+            "fn_bodies_analyzed": self.fn_bodies_analyzed,
+            "decls_generated": self.decls_generated,
+            "decls_deleted": self.decls_deleted,
+            "anon_created": self.anon_created,
+            "anon_revived": self.anon_revived,
+            "anon_released": self.anon_released,
+        }

@@ -1,0 +1,468 @@
+"""The incremental Module: update(), diffing, decl analysis and the work queue (module.md §4–§7, §13)."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
+from compiler.module import anon, deletion, exports
+from compiler.module.decl import (
+    FAILED_STATUSES,
+    Decl,
+    DeclStatus,
+    Export,
+    FileStatus,
+    Fn,
+    FnStatus,
+    UpdateCounters,
+)
+from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
+from compiler.source import LineIndex, SourceLoadError, SourceProvider
+from compiler.zir.ast import ParsedFile, SourceDecl
+from compiler.zir.tags import Tag
+
+if TYPE_CHECKING:
+    from compiler.link import Linker, LinkErrorFlags, OutputMode
+    from compiler.sema.values import TypedValue
+
+
+class WorkKind(enum.Enum):
+    """The kinds of work item (module.md §13)."""
+
+    ANALYZE_DECL = "analyze_decl"
+    """Re-analyse an outdated decl."""
+    CODEGEN_DECL = "codegen_decl"
+    """Analyse the body (functions) and generate and place the decl's code or data."""
+    UPDATE_LINE_NUMBER = "update_line_number"
+    """A placed function moved: rewrite its debug line number."""
+
+
+class OptimizeMode(enum.Enum):
+    """The optimize mode (affects safety checks of ``unreachable``)."""
+
+    DEBUG = "Debug"
+    RELEASE_SAFE = "ReleaseSafe"
+    RELEASE_FAST = "ReleaseFast"
+    RELEASE_SMALL = "ReleaseSmall"
+
+    @property
+    def has_safety(self) -> bool:
+        return self in (OptimizeMode.DEBUG, OptimizeMode.RELEASE_SAFE)
+
+
+@dataclass(slots=True)
+class File:
+    """The root file (module.md §2.2)."""
+
+    path: str
+    source: bytes | None = None
+    """The last successfully parsed bytes."""
+    parsed: ParsedFile | None = None
+    status: FileStatus = FileStatus.NEVER_LOADED
+    pending_parse: tuple[bytes, ParsedFile] | None = None
+    """Per update: the newest text and its partial parse when it failed to parse."""
+    name_offsets: list[int] = field(default_factory=list)
+    """The '@' offsets of ``parsed.decls`` (for anchoring errors)."""
+
+
+class Module:
+    """The compiler's long-lived state for one root file (module.md §2.1)."""
+
+    def __init__(
+        self,
+        source: SourceProvider,
+        linker: Linker,
+        output_mode: OutputMode,
+        optimize_mode: OptimizeMode = OptimizeMode.DEBUG,
+    ) -> None:
+        from compiler.zir.regions import IncrementalParser
+
+        self.source_provider = source
+        self.linker = linker
+        self.output_mode = output_mode
+        self.optimize_mode = optimize_mode
+        self.file = File(source.path)
+        self.parser = IncrementalParser()
+        self.decl_table: dict[str, Decl] = {}
+        """Owns every live decl, source and anonymous; insertion order."""
+        self.decl_exports: dict[Decl, list[Export]] = {}
+        """The exports OF an exported decl (references; owned by export_owners)."""
+        self.export_owners: dict[Decl, list[Export]] = {}
+        """The exports PERFORMED BY an export-owner decl; owns the Export objects."""
+        self.symbol_exports: dict[bytes, Export] = {}
+        """The successful export holding each symbol name."""
+        self.collision_losers: dict[bytes, list[Export]] = {}
+        """Exports that failed with a symbol collision, by name (module.md §10.3)."""
+        self.failed_files: list[ErrorMsg] = []
+        """Parse errors of the newest text (absolute offsets), or the load error."""
+        self.failed_decls: dict[Decl, AnchoredMsg] = {}
+        """At most one message per decl (a function's may belong to its body)."""
+        self.failed_exports: dict[Export, AnchoredMsg] = {}
+        self.work_queue: deque[tuple[WorkKind, Decl]] = deque()
+        """FIFO; empty between updates."""
+        self.deletion_set: list[Decl] = []
+        """Stack of decls that lost their last dependant; empty between updates."""
+        self.suspects: dict[Decl, None] = {}
+        """Per update: decls that lost a dependant (garbage-cycle suspects, module.md §8.3)."""
+        self.retired_anon: list[Decl] = []
+        """Anonymous decls retired in this update and not yet revived; empty between updates."""
+        self.generation = 0
+        self.next_anon_index = 0
+        """Never reset."""
+        self.next_decl_index = 0
+        """Source of Decl.index; never reused."""
+        self.next_export_id = 0
+        self.link_error_flags: LinkErrorFlags | None = None
+        self.counters = UpdateCounters()
+        """Counters of the current (or last) update."""
+        self.commit_failure: ErrorMsg | None = None
+        """``unable to write output …`` when the last commit failed."""
+        self._line_index: LineIndex | None = None
+
+    # ------------------------------------------------------------------ update
+
+    def update(self) -> None:
+        """One update (module.md §4): read, parse, diff, analyse, generate, delete, flush."""
+        self.generation += 1
+        self.counters = UpdateCounters()
+        self._line_index = None
+        try:
+            data = self.source_provider.read()
+        except SourceLoadError as exc:
+            self.failed_files = [ErrorMsg(0, f"unable to load source file '{exc.path}': {exc.error_name}")]
+            return
+        parsed = self.parser.parse(data)
+        if parsed.errors:
+            self.failed_files = list(parsed.errors)
+            self.file.status = FileStatus.PARSE_FAILURE
+            self.file.pending_parse = (data, parsed)
+            return
+        self.failed_files = []
+        self.file.source = data
+        self.file.parsed = parsed
+        self.file.name_offsets = [sd.name_offset for sd in parsed.decls]
+        self.file.status = FileStatus.LOADED_SUCCESS
+        self.file.pending_parse = None
+        self.analyze_root()
+        self.perform_all_the_work()
+        while True:
+            deleted = deletion.drain_deletion_set(self)
+            deleted += deletion.collect_garbage_cycles(self)
+            if not deleted:
+                break
+        anon.release_retired(self)
+        self.suspects.clear()
+        self.linker.flush()
+        self.link_error_flags = self.linker.error_flags()
+
+    def has_compile_errors(self) -> bool:
+        """Items 1–3 of module.md §12.1 are non-empty."""
+        return bool(self.failed_files or self.failed_decls or self.failed_exports)
+
+    # ------------------------------------------------------------------ diffing
+
+    def source_decl(self, d: Decl) -> SourceDecl:
+        assert self.file.parsed is not None
+        return self.file.parsed.decls[d.src_index]
+
+    def analyze_root(self) -> None:
+        """Diff the new source against the decl table (module.md §5)."""
+        parsed = self.file.parsed
+        assert parsed is not None
+        deleted: dict[Decl, None] = dict.fromkeys(self.decl_table.values())
+        exports_to_resolve: list[Decl] = []
+        moved_fns: list[Decl] = []
+        table = self.decl_table
+        for i, sd in enumerate(parsed.decls):
+            d = table.get(sd.name)
+            if d is not None and d.is_anonymous:
+                deleted.pop(d, None)
+                anon.retire(self, d)
+                d = None
+            if d is not None:
+                deleted.pop(d, None)
+                moved = d.contents_start != sd.contents_start
+                d.src_index = i
+                d.contents_start = sd.contents_start
+                d.is_export_root = sd.inst.tag is Tag.EXPORT
+                if sd.contents_hash != d.contents_hash:
+                    d.contents_hash = sd.contents_hash
+                    self.mark_outdated(d)
+                elif moved and d.line >= 0:
+                    moved_fns.append(d)
+            else:
+                d = self.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
+                d.is_export_root = sd.inst.tag is Tag.EXPORT
+                if d.is_export_root:
+                    exports_to_resolve.append(d)
+        for d in moved_fns:
+            if d.analysis is DeclStatus.COMPLETE and self.line_of(self.source_decl(d).src) != d.line:
+                self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
+        for d in exports_to_resolve:
+            try:
+                self.ensure_decl_analyzed(d)
+            except AnalysisFail:
+                continue
+        for d in deleted:
+            if d.is_anonymous:
+                anon.retire(self, d)
+            else:
+                deletion.delete_decl(self, d)
+
+    def create_decl(self, name: str, src_index: int, contents_hash: bytes | None, contents_start: int) -> Decl:
+        d = Decl(self.next_decl_index, name, src_index, contents_start, contents_hash)
+        self.next_decl_index += 1
+        self.decl_table[name] = d
+        return d
+
+    def mark_outdated(self, d: Decl) -> None:
+        """module.md §5.1."""
+        if d.analysis is DeclStatus.UNREFERENCED:
+            if d.is_export_root and not d.is_anonymous:
+                self.work_queue.append((WorkKind.ANALYZE_DECL, d))
+            return
+        if d.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS):
+            return
+        self.work_queue.append((WorkKind.ANALYZE_DECL, d))
+        self.failed_decls.pop(d, None)
+        d.analysis = DeclStatus.OUTDATED
+
+    # ------------------------------------------------------------------ analysis
+
+    def declare_dependency(self, depender: Decl, dependee: Decl) -> None:
+        """``depender`` uses ``dependee`` (module.md §7); recorded before ``dependee`` is analysed."""
+        depender.dependencies[dependee] = None
+        dependee.dependants[depender] = None
+
+    def drop_dependency_edges_of(self, d: Decl) -> None:
+        """Remove every dependency of ``d``; decls left without dependants go on the deletion set."""
+        for dep in d.dependencies:
+            dep.dependants.pop(d, None)
+            self.suspects[dep] = None
+            if not dep.dependants and not dep.deletion_flag:
+                dep.deletion_flag = True
+                self.deletion_set.append(dep)
+        d.dependencies.clear()
+
+    def ensure_decl_analyzed(self, d: Decl) -> None:
+        """module.md §6.1. Raises AnalysisFail when ``d`` is (or becomes) failed."""
+        status = d.analysis
+        if status is DeclStatus.COMPLETE:
+            return
+        if status in FAILED_STATUSES:
+            raise AnalysisFail()
+        assert status is not DeclStatus.IN_PROGRESS, "callers report dependency loops"
+        subsequent = status is DeclStatus.OUTDATED
+        if subsequent:
+            exports.delete_decl_exports(self, d)
+            self.drop_dependency_edges_of(d)
+            d.anon_created = []
+        old = d.typed_value
+        try:
+            self.analyze_zir_decl(d)
+        except AnalysisFail:
+            if d.analysis is DeclStatus.IN_PROGRESS:
+                d.analysis = DeclStatus.DEPENDENCY_FAILURE
+            d.generation = self.generation
+            if subsequent:
+                self.cascade(d)
+            raise
+        if subsequent and _changed(old, d.typed_value):
+            self.cascade(d)
+        if not d.is_export_root and not d.dependants and not d.deletion_flag:
+            d.deletion_flag = True
+            self.deletion_set.append(d)
+
+    def analyze_zir_decl(self, d: Decl) -> None:
+        """module.md §6.2."""
+        from compiler.sema.analyze import analyze_decl_instruction
+
+        d.analysis = DeclStatus.IN_PROGRESS
+        self.counters.decls_analyzed += 1
+        prev = d.typed_value
+        prev_has_bits = prev is not None and d.has_bits
+        tv = analyze_decl_instruction(self, d, self.source_decl(d))
+        d.typed_value = tv
+        d.analysis = DeclStatus.COMPLETE
+        d.generation = self.generation
+        if tv.ty.has_code_gen_bits():
+            self.linker.allocate_decl(_decl_index(d), d.name)
+            d.has_bits = True
+            self.work_queue.append((WorkKind.CODEGEN_DECL, d))
+        elif prev_has_bits:
+            self.linker.free_decl(_decl_index(d))
+            d.has_bits = False
+            d.line = -1
+
+    def cascade(self, d: Decl) -> None:
+        for dep in list(d.dependants):
+            if dep.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS, DeclStatus.UNREFERENCED):
+                continue
+            if dep.generation == self.generation:
+                continue
+            self.mark_outdated(dep)
+
+    # ------------------------------------------------------------------ errors
+
+    def anchor(self, msg: ErrorMsg) -> AnchoredMsg:
+        """Convert an absolute offset in the analysed text to an anchored position (module.md §2.6)."""
+        parsed = self.file.parsed
+        if parsed is not None:
+            i = span_index(parsed.decls, self.file.name_offsets, msg.byte_offset)
+            if i is not None:
+                sd = parsed.decls[i]
+                a = self.decl_table.get(sd.name)
+                if a is not None and not a.is_anonymous:
+                    return AnchoredMsg(a, msg.byte_offset - sd.contents_start, msg.msg, msg.byte_offset)
+        return AnchoredMsg(None, msg.byte_offset, msg.msg, msg.byte_offset)
+
+    def fail_decl(self, d: Decl, msg: ErrorMsg, *, fn: Fn | None = None) -> AnalysisFail:
+        """Record ``msg`` for ``d`` (decl scope, or ``fn``'s body) and return the exception to raise."""
+        self.failed_decls[d] = self.anchor(msg)
+        if fn is not None:
+            fn.analysis = FnStatus.SEMA_FAILURE
+        else:
+            d.analysis = DeclStatus.SEMA_FAILURE
+        return AnalysisFail()
+
+    def all_errors(self) -> list[ReportedError]:
+        """The ordered error list of module.md §12.1 (with §12.2 while the file does not parse)."""
+        out: list[ReportedError] = []
+        good = self.file.source or b""
+        if self.file.status is FileStatus.PARSE_FAILURE and self.file.pending_parse is not None:
+            newest, partial = self.file.pending_parse
+            out += [ReportedError(e.byte_offset, e.msg, newest) for e in self.failed_files]
+            by_name = {sd.name: sd for sd in partial.decls}
+
+            def reposition(items: list[AnchoredMsg]) -> list[ReportedError]:
+                found: list[ErrorMsg] = []
+                for m in items:
+                    a = m.anchor
+                    if a is None or a.destroyed:
+                        continue
+                    sd = by_name.get(a.name)
+                    if sd is not None and sd.contents_hash == a.contents_hash:
+                        found.append(ErrorMsg(sd.contents_start + m.offset, m.msg))
+                return [ReportedError(e.byte_offset, e.msg, newest) for e in sorted(found, key=sort_key)]
+
+            out += reposition(list(self.failed_decls.values()))
+            out += reposition(list(self.failed_exports.values()))
+        else:
+            text = good
+            if self.failed_files and self.file.pending_parse is None and self.file.source is None:
+                text = b""
+            out += [ReportedError(e.byte_offset, e.msg, text) for e in self.failed_files]
+            for table in (self.failed_decls, self.failed_exports):
+                msgs = sorted((ErrorMsg(m.resolve(), m.msg) for m in table.values()), key=sort_key)
+                out += [ReportedError(e.byte_offset, e.msg, good) for e in msgs]
+            flags = self.link_error_flags
+            if not out and flags is not None and flags.no_entry_point_found and self._is_exe():
+                out.append(ReportedError(0, "no entry point found", good))
+        if self.commit_failure is not None:
+            out.append(ReportedError(0, self.commit_failure.msg, good))
+        return out
+
+    def _is_exe(self) -> bool:
+        return getattr(self.output_mode, "value", "exe") == "exe"
+
+    # ------------------------------------------------------------------ work queue
+
+    def line_of(self, byte_offset: int) -> int:
+        """0-based line of an absolute offset in the last good text (computed lazily, once per update)."""
+        if self._line_index is None:
+            self._line_index = LineIndex(self.file.source or b"")
+        return self._line_index.position(byte_offset)[0]
+
+    def perform_all_the_work(self) -> None:
+        """Process the work queue in FIFO order (module.md §13)."""
+        q = self.work_queue
+        while q:
+            kind, d = q.popleft()
+            if d.destroyed:
+                continue
+            match kind:
+                case WorkKind.ANALYZE_DECL:
+                    with contextlib.suppress(AnalysisFail):
+                        self.ensure_decl_analyzed(d)
+                case WorkKind.CODEGEN_DECL:
+                    self.codegen_decl(d)
+                case WorkKind.UPDATE_LINE_NUMBER:
+                    if d.analysis is DeclStatus.COMPLETE and d.has_bits and not d.is_retired:
+                        line = self.line_of(self.source_decl(d).src)
+                        d.line = line
+                        self.linker.update_decl_line_number(_decl_index(d), line)
+
+    def codegen_decl(self, d: Decl) -> None:
+        from compiler.module.codegen_step import generate_symbol
+        from compiler.sema.analyze import analyze_fn_body
+
+        match d.analysis:
+            case DeclStatus.UNREFERENCED | DeclStatus.IN_PROGRESS | DeclStatus.OUTDATED:
+                return  # superseded by a later re-analysis item
+            case (
+                DeclStatus.SEMA_FAILURE
+                | DeclStatus.SEMA_FAILURE_RETRYABLE
+                | DeclStatus.CODEGEN_FAILURE
+                | DeclStatus.DEPENDENCY_FAILURE
+            ):
+                return
+            case DeclStatus.COMPLETE | DeclStatus.CODEGEN_FAILURE_RETRYABLE:
+                pass
+        if d.is_retired or not d.has_bits:
+            return
+        fn = d.fn
+        if fn is not None:
+            match fn.analysis:
+                case FnStatus.QUEUED:
+                    self.counters.fn_bodies_analyzed += 1
+                    try:
+                        analyze_fn_body(self, d, fn)
+                    except AnalysisFail:
+                        return
+                case FnStatus.SEMA_FAILURE | FnStatus.DEPENDENCY_FAILURE:
+                    return
+                case FnStatus.SUCCESS:
+                    pass
+                case FnStatus.IN_PROGRESS:
+                    return
+        self.counters.decls_generated += 1
+        try:
+            symbol = generate_symbol(self, d)
+        except CodegenFailure as exc:
+            d.analysis = DeclStatus.CODEGEN_FAILURE
+            self.failed_decls[d] = self.anchor(exc.error)
+            return
+        except AnalysisFail:
+            d.analysis = DeclStatus.DEPENDENCY_FAILURE
+            return
+        self.linker.update_decl(_decl_index(d), d.name, symbol)
+        if fn is not None:
+            d.line = self.line_of(self.source_decl(d).src) if not d.is_anonymous else -1
+        exports.update_linker_exports(self, d)
+
+
+def _decl_index(d: Decl) -> DeclIndexT:
+    from compiler.link import DeclIndex
+
+    return DeclIndex(d.index)
+
+
+if TYPE_CHECKING:
+    from compiler.link import DeclIndex as DeclIndexT
+
+
+def _changed(old: TypedValue | None, new: TypedValue | None) -> bool:
+    """Whether a re-analysed decl's dependants must be re-analysed (module.md §6.4)."""
+    if old is None or new is None:
+        return True
+    if not old.ty.eql(new.ty):
+        return True
+    if new.ty.is_fn():
+        return False
+    from compiler.sema.values import values_equal
+
+    return not values_equal(old.val, new.val)

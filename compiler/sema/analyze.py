@@ -1,0 +1,852 @@
+"""Semantic analysis of ZIR: the dispatch table Tag → analyze_<tag> and the Sema scope (zir-language.md §5–§6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
+
+from compiler import air
+from compiler.air import AirInst, AirTag, Constant, Operand
+from compiler.errors import AnalysisFail, ErrorMsg
+from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.sema import coerce as co
+from compiler.sema import types as t
+from compiler.sema import values as v
+from compiler.sema.scope import BlockLabel, BlockScope
+from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.zir.ast import Body, Inst, SourceDecl, decode_name
+from compiler.zir.tags import Tag
+
+if TYPE_CHECKING:
+    from compiler.module.decl import Decl
+    from compiler.module.module import Module
+
+Handler = Callable[["Sema", Inst], Operand]
+
+ILLEGAL_OUTSIDE_FN = "instruction illegal outside function body"
+
+
+def analyze_decl_instruction(m: Module, d: Decl, sd: SourceDecl) -> v.TypedValue:
+    """Analyse a top-level decl's instruction in a decl scope; the result must be compile-time known."""
+    sema = Sema(m, d, None)
+    own = sd.src
+    sema.cur_src = own
+    res = sema.analyze_inst(sd.inst)
+    val = sema.resolve_const_value(res, own)
+    return v.TypedValue(res.ty, val)
+
+
+def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
+    """Analyse ``fn``'s body into AIR (module.md §6.3); raises AnalysisFail (message already recorded)."""
+    fn.analysis = FnStatus.IN_PROGRESS
+    sema = Sema(m, d, fn)
+    block = BlockScope(fn)
+    sema.block = block
+    try:
+        sema.analyze_body(fn.zir_body)
+    except AnalysisFail:
+        if fn.analysis is FnStatus.IN_PROGRESS:
+            fn.analysis = FnStatus.DEPENDENCY_FAILURE
+        raise
+    fn.air = block.insts
+    fn.analysis = FnStatus.SUCCESS
+
+
+class Sema:
+    """One analysis: a decl's instruction (decl scope) or a function body (block scopes).
+
+    Implements coerce.SemaContext: ``fail`` records in the owner's table then raises; ``add_inst`` appends to
+    the current block (or fails with ``instruction illegal outside function body``).
+    """
+
+    __slots__ = ("base", "block", "cur_src", "fn", "m", "owner", "result_block", "results")
+
+    def __init__(self, m: Module, owner: Decl, fn: Fn | None) -> None:
+        self.m = m
+        self.owner = owner
+        self.fn = fn
+        self.base = owner.contents_start
+        """Absolute offset that the owner decl's relative offsets are added to."""
+        self.block: BlockScope | None = None
+        """The current block; None in a decl scope."""
+        self.cur_src = 0
+        """*own* of the instruction being analysed."""
+        self.results: dict[Inst, Operand] = {}
+        self.result_block: dict[Inst, BlockScope] = {}
+        """The block a runtime result was appended in (availability rule, §5.4)."""
+
+    # ------------------------------------------------------------------ SemaContext
+
+    def fail(self, src: int, msg: str) -> NoReturn:
+        raise self.m.fail_decl(self.owner, ErrorMsg(src, msg), fn=self.fn)
+
+    def add_inst(self, inst: AirInst) -> AirInst:
+        b = self.require_block()
+        b.insts.append(inst)
+        return inst
+
+    def require_block(self) -> BlockScope:
+        if self.block is None:
+            self.fail(self.cur_src, ILLEGAL_OUTSIDE_FN)
+        return self.block
+
+    # ------------------------------------------------------------------ positions and operands
+
+    def own(self, inst: Inst) -> int:
+        return self.base + inst.src
+
+    def lookup_source_decl(self, name: str) -> Decl | None:
+        d = self.m.decl_table.get(name)
+        if d is None or d.is_anonymous:
+            return None
+        return d
+
+    def op_src(self, op: Inst) -> int:
+        """*op.X*: for an @name naming an earlier decl, that decl's instruction src; else the operand's own."""
+        if op.hidden:
+            d = self.lookup_source_decl(decode_name(op.string("name")))
+            if d is not None and d.src_index < self.owner.src_index:
+                return self.m.source_decl(d).src
+        return self.base + op.src
+
+    def use_decl(self, d: Decl, src: int) -> Constant:
+        """Operand rule §5.3 step 3: dependency first, analyse, require complete; the value as a constant."""
+        m = self.m
+        m.declare_dependency(self.owner, d)
+        if d.analysis is DeclStatus.IN_PROGRESS:
+            self.fail(src, "dependency loop detected")
+        m.ensure_decl_analyzed(d)
+        tv = d.typed_value
+        assert tv is not None
+        return Constant(tv.ty, tv.val, src)
+
+    def resolve(self, op: Inst) -> Operand:
+        """The value of operand ``op`` for the instruction being analysed."""
+        if op.hidden:
+            name = decode_name(op.string("name"))
+            d = self.lookup_source_decl(name)
+            if d is None:
+                self.fail(self.base + op.src, f"decl '{name}' not found")
+            return self.use_decl(d, self.op_src(op))
+        res = self.results.get(op)
+        if res is None:
+            self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
+        if isinstance(res, Constant):
+            return Constant(res.ty, res.val, self.base + op.src) if res.src != self.base + op.src else res
+        defined_in = self.result_block.get(op)
+        if defined_in is not None and res.ty.one_possible_value() is None:
+            cur = self.block
+            if cur is None or not defined_in.encloses(cur):
+                self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
+        return res
+
+    def resolve_type(self, op: Inst) -> Type:
+        x = co.coerce(self, t.TYPE, self.resolve(op))
+        val = self.resolve_const_value(x, x.src)
+        assert isinstance(val, v.TypeValue)
+        return val.ty
+
+    def resolve_const_value(self, x: Operand, src: int) -> v.Value:
+        val = co.comptime_value(x)
+        if val is None:
+            self.fail(src, "unable to resolve comptime value")
+        if isinstance(val, v.Undef):
+            self.fail(src, "use of undefined value here causes undefined behavior")
+        return val
+
+    def resolve_const_string(self, op: Inst) -> bytes:
+        x = co.coerce(self, t.CONST_SLICE_U8, self.resolve(op))
+        val = self.resolve_const_value(x, x.src)
+        data = self.bytes_of(val)
+        if data is None:
+            self.fail(x.src, "expected string value")
+        return data
+
+    def bytes_of(self, val: v.Value) -> bytes | None:
+        if isinstance(val, v.Bytes):
+            return val.data
+        if isinstance(val, v.DeclRef):
+            tv = getattr(val.decl, "typed_value", None)
+            if isinstance(tv, v.TypedValue) and isinstance(tv.val, v.Bytes):
+                return tv.val.data
+        return None
+
+    def pointer_deref(self, val: v.Value) -> v.Value:
+        """The compile-time value a compile-time pointer points at (§8.2); fails without message if unknown."""
+        if isinstance(val, v.RefVal):
+            return val.value
+        if isinstance(val, v.DeclRef):
+            tv = getattr(val.decl, "typed_value", None)
+            if not isinstance(tv, v.TypedValue):
+                raise AnalysisFail()
+            return tv.val
+        if isinstance(val, v.ElemPtr):
+            arr = self.pointer_deref(val.array_ptr)
+            if isinstance(arr, v.Bytes):
+                if 0 <= val.index < len(arr.data):
+                    return v.IntValue(arr.data[val.index])
+                if val.index == len(arr.data):
+                    return v.IntValue(0)
+            if isinstance(arr, v.Repeated):
+                return arr.value
+            self.fail(self.cur_src, "TODO implement more analyze elemptr")
+        self.fail(self.cur_src, "unable to dereference a comptime value")
+
+    # ------------------------------------------------------------------ instructions and bodies
+
+    def analyze_inst(self, inst: Inst) -> Operand:
+        saved = self.cur_src
+        self.cur_src = self.base + inst.src
+        try:
+            res = ANALYZERS[inst.tag](self, inst)
+        finally:
+            self.cur_src = saved
+        return res
+
+    def analyze_body(self, body: Body) -> bool:
+        """Analyse ``body`` into the current block; True when it ended in a ``noreturn`` instruction."""
+        insts = body.insts
+        for i, inst in enumerate(insts):
+            res = self.analyze_inst(inst)
+            self.results[inst] = res
+            if isinstance(res, AirInst) and self.block is not None:
+                self.result_block[inst] = self.block
+            if res.ty.tag is TypeTag.NORETURN:
+                for rest in insts[i + 1 :]:
+                    if rest.tag is Tag.DBG_STMT:
+                        self.fail(self.own(rest), "unreachable code")
+                return True
+        return False
+
+    def const(self, ty: Type, val: v.Value) -> Constant:
+        return Constant(ty, val, self.cur_src)
+
+    def const_type(self, ty: Type) -> Constant:
+        return Constant(t.TYPE, v.TypeValue(ty), self.cur_src)
+
+    def const_void(self) -> Constant:
+        return Constant(t.VOID, v.VOID_VALUE, self.cur_src)
+
+    def fn_return_type(self) -> Type:
+        b = self.require_block()
+        return b.fn.fn_type.fn_return_type()
+
+
+# ---------------------------------------------------------------------- §6.1 constants, decls, types
+
+
+_PRIMITIVE_VALUES: dict[str, tuple[Type, v.Value]] = {
+    "true": (t.BOOL, v.TRUE),
+    "false": (t.BOOL, v.FALSE),
+    "null": (t.NULL_TYPE, v.NULL_VALUE),
+    "undefined": (t.UNDEFINED_TYPE, v.UNDEF),
+    "void_value": (t.VOID, v.VOID_VALUE),
+}
+
+
+def analyze_primitive(s: Sema, inst: Inst) -> Operand:
+    word = inst.word("tag")
+    if word in _PRIMITIVE_VALUES:
+        ty, val = _PRIMITIVE_VALUES[word]
+        return s.const(ty, val)
+    return s.const_type(Type.named(TypeTag(word)))
+
+
+def analyze_int(s: Sema, inst: Inst) -> Operand:
+    return s.const(t.COMPTIME_INT, v.IntValue(inst.integer("int")))
+
+
+def analyze_str(s: Sema, inst: Inst) -> Operand:
+    from compiler.module import anon
+
+    data = inst.string("bytes")
+    array_ty = Type.array_u8_sentinel_0(len(data))
+    a = anon.create_or_revive(s.m, s.owner, data, v.TypedValue(array_ty, v.Bytes(data)))
+    s.m.declare_dependency(s.owner, a)
+    return s.const(Type.single_const_pointer(array_ty), v.DeclRef(a))
+
+
+def _declref(s: Sema, name: str, src: int) -> Operand:
+    d = s.m.decl_table.get(name)
+    if d is None:
+        s.fail(src, f"decl '{name}' not found")
+    c = s.use_decl(d, src)
+    return s.const(Type.single_const_pointer(c.ty), v.DeclRef(d))
+
+
+def analyze_declref(s: Sema, inst: Inst) -> Operand:
+    return _declref(s, decode_name(inst.string("name")), s.own(inst))
+
+
+def analyze_declref_str(s: Sema, inst: Inst) -> Operand:
+    name = s.resolve_const_string(inst.operand("name"))
+    return _declref(s, decode_name(name), s.own(inst))
+
+
+def analyze_declval(s: Sema, inst: Inst) -> Operand:
+    name = decode_name(inst.string("name"))
+    if inst.hidden:
+        return s.resolve(inst)
+    d = s.lookup_source_decl(name)
+    if d is None:
+        s.fail(s.own(inst), f"use of undeclared identifier '{name}'")
+    return s.use_decl(d, s.own(inst))
+
+
+def analyze_special(s: Sema, inst: Inst) -> Operand:
+    s.fail(s.own(inst), f"'{inst.tag.value}' is a special instruction; not legal in ZIR text")
+
+
+def analyze_fntype(s: Sema, inst: Inst) -> Operand:
+    ret = s.resolve_type(inst.operand("return_type"))
+    params = tuple(s.resolve_type(p) for p in inst.operands("param_types"))
+    return s.const_type(Type.function(params, ret, inst.word("cc")))
+
+
+def analyze_fn(s: Sema, inst: Inst) -> Operand:
+    if s.block is not None or s.fn is not None:
+        s.fail(s.own(inst), "fn instruction must be a top-level declaration")
+    fn_type = s.resolve_type(inst.operand("fn_type"))
+    if not fn_type.is_fn():
+        s.fail(s.op_src(inst.operand("fn_type")), f"expected function type, found '{fn_type}'")
+    fn = Fn(s.owner, inst.body("body"), fn_type)
+    return s.const(fn_type, v.FunctionValue(fn))
+
+
+def analyze_export(s: Sema, inst: Inst) -> Operand:
+    from compiler.module import exports
+
+    name = s.resolve_const_string(inst.operand("symbol_name"))
+    decl_name = decode_name(inst.string("decl_name"))
+    exports.analyze_export(s.m, s.owner, name, decl_name, s.own(inst))
+    return s.const_void()
+
+
+def analyze_compileerror(s: Sema, inst: Inst) -> Operand:
+    s.fail(s.own(inst), inst.string("msg").decode("utf-8", "surrogateescape"))
+
+
+def analyze_as(s: Sema, inst: Inst) -> Operand:
+    dest = s.resolve_type(inst.operand("lhs"))
+    return co.coerce(s, dest, s.resolve(inst.operand("rhs")))
+
+
+def analyze_typeof(s: Sema, inst: Inst) -> Operand:
+    return s.const_type(s.resolve(inst.operand("operand")).ty)
+
+
+def analyze_single_const_ptr_type(s: Sema, inst: Inst) -> Operand:
+    return s.const_type(Type.single_const_pointer(s.resolve_type(inst.operand("operand"))))
+
+
+def analyze_single_mut_ptr_type(s: Sema, inst: Inst) -> Operand:
+    return s.const_type(Type.single_mut_pointer(s.resolve_type(inst.operand("operand"))))
+
+
+def analyze_optional_type(s: Sema, inst: Inst) -> Operand:
+    return s.const_type(Type.optional(s.resolve_type(inst.operand("operand"))))
+
+
+def _todo(msg: str) -> Handler:
+    def handler(s: Sema, inst: Inst) -> Operand:
+        s.fail(s.own(inst), msg)
+
+    return handler
+
+
+def analyze_param_type(s: Sema, inst: Inst) -> Operand:
+    func_op = inst.operand("func")
+    func = s.resolve(func_op)
+    if not func.ty.is_fn():
+        s.fail(s.op_src(func_op), f"expected function, found '{func.ty}'")
+    params = func.ty.fn_param_types()
+    index = inst.integer("arg_index")
+    if index >= len(params):
+        s.fail(s.own(inst), f"arg index {index} out of bounds; '{func.ty}' has {len(params)} arguments")
+    return s.const_type(params[index])
+
+
+def analyze_ret_type(s: Sema, inst: Inst) -> Operand:
+    return s.const_type(s.fn_return_type())
+
+
+# ---------------------------------------------------------------------- §6.2 function-body instructions
+
+
+def analyze_arg(s: Sema, inst: Inst) -> Operand:
+    b = s.require_block()
+    fn_ty = b.fn.fn_type
+    params = fn_ty.fn_param_types()
+    if inst.is_arg_index_form:
+        index = inst.integer("index")
+        name = inst.name or ""
+    else:
+        index = len(b.insts)
+        name = inst.string("name").decode("utf-8", "surrogateescape")
+    if index >= len(params):
+        s.fail(s.own(inst), f"parameter index {index} outside list of length {len(params)}")
+    return s.add_inst(air.Arg(AirTag.ARG, params[index], s.own(inst), name=name, index=index))
+
+
+def _noop(s: Sema, tag: AirTag, ty: Type, src: int) -> AirInst:
+    return s.add_inst(air.NoOp(tag, ty, src))
+
+
+def analyze_breakpoint(s: Sema, inst: Inst) -> Operand:
+    return _noop(s, AirTag.BREAKPOINT, t.VOID, s.own(inst))
+
+
+def analyze_dbg_stmt(s: Sema, inst: Inst) -> Operand:
+    return _noop(s, AirTag.DBG_STMT, t.VOID, s.own(inst))
+
+
+def analyze_unreachable(s: Sema, inst: Inst) -> Operand:
+    s.require_block()
+    if s.m.optimize_mode.has_safety:
+        _noop(s, AirTag.BREAKPOINT, t.VOID, s.own(inst))
+    return _noop(s, AirTag.UNREACH, t.NORETURN, s.own(inst))
+
+
+def analyze_unreach_nocheck(s: Sema, inst: Inst) -> Operand:
+    return _noop(s, AirTag.UNREACH, t.NORETURN, s.own(inst))
+
+
+def analyze_return(s: Sema, inst: Inst) -> Operand:
+    operand = s.resolve(inst.operand("operand"))
+    return s.add_inst(air.UnOp(AirTag.RET, t.NORETURN, s.own(inst), operand=operand))
+
+
+def analyze_returnvoid(s: Sema, inst: Inst) -> Operand:
+    ret_ty = s.fn_return_type()
+    void = s.const_void()
+    casted = co.coerce(s, ret_ty, void)
+    if casted.ty.tag is not TypeTag.VOID:
+        return s.add_inst(air.UnOp(AirTag.RET, t.NORETURN, s.own(inst), operand=casted))
+    return _noop(s, AirTag.RETVOID, t.NORETURN, s.own(inst))
+
+
+def analyze_call(s: Sema, inst: Inst) -> Operand:
+    func_op = inst.operand("func")
+    func = s.resolve(func_op)
+    func_src = s.op_src(func_op)
+    fty = func.ty
+    if not fty.is_fn():
+        s.fail(func_src, f"type '{fty}' not a function")
+    if fty.fn_calling_convention() == "Naked":
+        s.fail(func_src, "unable to call function with naked calling convention")
+    params = fty.fn_param_types()
+    arg_ops = inst.operands("args")
+    if len(arg_ops) != len(params):
+        s.fail(func_src, f"expected {len(params)} arguments, found {len(arg_ops)}")
+    modifier = inst.word("modifier")
+    if modifier == "compile_time":
+        s.fail(s.own(inst), "TODO implement comptime function calls")
+    if modifier != "auto":
+        s.fail(s.own(inst), f"TODO implement call with modifier {modifier}")
+    args = [co.coerce(s, p, s.resolve(a)) for p, a in zip(params, arg_ops, strict=True)]
+    s.require_block()
+    return s.add_inst(air.Call(AirTag.CALL, fty.fn_return_type(), s.own(inst), func=func, args=args))
+
+
+def analyze_asm(s: Sema, inst: Inst) -> Operand:
+    ret_ty = s.resolve_type(inst.operand("return_type"))
+    source = s.resolve_const_string(inst.operand("asm_source"))
+    out_op = inst.opt_operand("output")
+    output = s.resolve_const_string(out_op) if out_op is not None else None
+    inputs = tuple(s.resolve_const_string(i) for i in inst.operands("inputs"))
+    clobbers = tuple(s.resolve_const_string(c) for c in inst.operands("clobbers"))
+    args = [co.coerce(s, t.USIZE, s.resolve(a)) for a in inst.operands("args")]
+    if len(args) < len(inputs):
+        s.fail(s.own(inst), f"asm has {len(inputs)} inputs but only {len(args)} args")
+    s.require_block()
+    return s.add_inst(
+        air.Assembly(
+            AirTag.ASSEMBLY,
+            ret_ty,
+            s.own(inst),
+            asm_source=source,
+            is_volatile=inst.boolean("volatile"),
+            output=output,
+            inputs=inputs,
+            clobbers=clobbers,
+            args=list(args),
+        )
+    )
+
+
+def analyze_alloc(s: Sema, inst: Inst) -> Operand:
+    elem = s.resolve_type(inst.operand("operand"))
+    return _noop(s, AirTag.ALLOC, Type.single_mut_pointer(elem), s.own(inst))
+
+
+def _require_pointer(s: Sema, op: Inst) -> Operand:
+    x = s.resolve(op)
+    if x.ty.zig_type_tag() is not TypeClass.POINTER:
+        s.fail(s.op_src(op), f"expected pointer, found '{x.ty}'")
+    return x
+
+
+def analyze_store(s: Sema, inst: Inst) -> Operand:
+    ptr = _require_pointer(s, inst.operand("lhs"))
+    value = s.resolve(inst.operand("rhs"))
+    if ptr.ty.is_const_ptr():
+        s.fail(s.own(inst), "cannot assign to constant")
+    elem = ptr.ty.elem_type()
+    casted = co.coerce(s, elem, value)
+    if elem.one_possible_value() is not None:
+        return s.const_void()
+    return s.add_inst(air.BinOp(AirTag.STORE, t.VOID, s.own(inst), lhs=ptr, rhs=casted))
+
+
+def analyze_deref(s: Sema, inst: Inst) -> Operand:
+    ptr = _require_pointer(s, inst.operand("operand"))
+    elem = ptr.ty.elem_type()
+    val = co.comptime_value(ptr)
+    if val is not None and not isinstance(val, v.Undef):
+        return s.const(elem, s.pointer_deref(val))
+    return s.add_inst(air.UnOp(AirTag.LOAD, elem, s.own(inst), operand=ptr))
+
+
+def analyze_ref(s: Sema, inst: Inst) -> Operand:
+    x = s.resolve(inst.operand("operand"))
+    ptr_ty = Type.single_const_pointer(x.ty)
+    val = co.comptime_value(x)
+    if val is not None:
+        return s.const(ptr_ty, v.RefVal(val))
+    return s.add_inst(air.UnOp(AirTag.REF, ptr_ty, s.own(inst), operand=x))
+
+
+def analyze_ptrtoint(s: Sema, inst: Inst) -> Operand:
+    ptr = _require_pointer(s, inst.operand("operand"))
+    return s.add_inst(air.UnOp(AirTag.PTRTOINT, t.USIZE, s.own(inst), operand=ptr))
+
+
+def analyze_fieldptr(s: Sema, inst: Inst) -> Operand:
+    name_op = inst.operand("field_name")
+    field_name = s.resolve_const_string(name_op)
+    obj_op = inst.operand("object_ptr")
+    obj = _require_pointer(s, obj_op)
+    pointee = obj.ty.elem_type()
+    if pointee.zig_type_tag() is TypeClass.ARRAY:
+        if field_name == b"len":
+            return s.const(
+                Type.single_const_pointer(t.COMPTIME_INT), v.RefVal(v.IntValue(pointee.array_len()))
+            )
+        text = field_name.decode("utf-8", "surrogateescape")
+        s.fail(s.op_src(name_op), f"no member named '{text}' in '{pointee}'")
+    s.fail(s.own(inst), f"type '{pointee}' does not support field access")
+
+
+def analyze_elemptr(s: Sema, inst: Inst) -> Operand:
+    array_ptr = s.resolve(inst.operand("array_ptr"))
+    index = co.coerce(s, t.USIZE, s.resolve(inst.operand("index")))
+    pty = array_ptr.ty
+    if pty.is_single_pointer() and pty.elem_type().zig_type_tag() is TypeClass.ARRAY:
+        pval = co.comptime_value(array_ptr)
+        ival = co.comptime_value(index)
+        if pval is not None and isinstance(ival, v.IntValue):
+            elem_ty = pty.elem_type().elem_type()
+            if isinstance(pval, v.ElemPtr):
+                ptr_val: v.Value = v.ElemPtr(pval.array_ptr, pval.index + ival.value)
+            else:
+                ptr_val = v.ElemPtr(pval, ival.value)
+            return s.const(Type.single_const_pointer(elem_ty), ptr_val)
+    s.fail(s.own(inst), "TODO implement more analyze elemptr")
+
+
+def analyze_bitcast(s: Sema, inst: Inst) -> Operand:
+    dest = s.resolve_type(inst.operand("lhs"))
+    x = s.resolve(inst.operand("rhs"))
+    val = co.comptime_value(x)
+    if val is not None:
+        return s.const(dest, val)
+    return s.add_inst(air.UnOp(AirTag.BITCAST, dest, s.own(inst), operand=x))
+
+
+def analyze_intcast(s: Sema, inst: Inst) -> Operand:
+    lhs_op, rhs_op = inst.operand("lhs"), inst.operand("rhs")
+    dest = s.resolve_type(lhs_op)
+    int_classes = (TypeClass.INT, TypeClass.COMPTIME_INT)
+    if dest.zig_type_tag() not in int_classes:
+        s.fail(s.op_src(lhs_op), f"expected integer type, found '{dest}'")
+    x = s.resolve(rhs_op)
+    if x.ty.zig_type_tag() not in int_classes:
+        s.fail(s.op_src(rhs_op), f"expected integer type, found '{x.ty}'")
+    if co.comptime_value(x) is not None:
+        return co.coerce(s, dest, x)
+    if dest.tag is TypeTag.COMPTIME_INT:
+        s.fail(s.own(inst), "unable to cast runtime value to 'comptime_int'")
+    s.fail(s.own(inst), "TODO implement analyze widen or shorten int")
+
+
+def analyze_floatcast(s: Sema, inst: Inst) -> Operand:
+    lhs_op, rhs_op = inst.operand("lhs"), inst.operand("rhs")
+    dest = s.resolve_type(lhs_op)
+    float_classes = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
+    if dest.zig_type_tag() not in float_classes:
+        s.fail(s.op_src(lhs_op), f"expected float type, found '{dest}'")
+    x = s.resolve(rhs_op)
+    if x.ty.zig_type_tag() not in (*float_classes, TypeClass.COMPTIME_INT):
+        s.fail(s.op_src(rhs_op), f"expected float type, found '{x.ty}'")
+    if co.comptime_value(x) is not None:
+        return co.coerce(s, dest, x)
+    if dest.tag is TypeTag.COMPTIME_FLOAT:
+        s.fail(s.own(inst), "unable to cast runtime value to 'comptime_float'")
+    s.fail(s.own(inst), "TODO implement analyze widen or shorten float")
+
+
+def analyze_boolnot(s: Sema, inst: Inst) -> Operand:
+    x = co.coerce(s, t.BOOL, s.resolve(inst.operand("operand")))
+    val = co.comptime_value(x)
+    if val is not None:
+        if isinstance(val, v.Undef):
+            s.fail(x.src, "use of undefined value here causes undefined behavior")
+        assert isinstance(val, v.BoolValue)
+        return s.const(t.BOOL, v.BoolValue(not val.value))
+    return s.add_inst(air.UnOp(AirTag.NOT, t.BOOL, s.own(inst), operand=x))
+
+
+def _unwrap_optional(s: Sema, inst: Inst, safe: bool) -> Operand:
+    ptr = _require_pointer(s, inst.operand("operand"))
+    opt = ptr.ty.elem_type()
+    if opt.zig_type_tag() is not TypeClass.OPTIONAL:
+        s.fail(s.own(inst), f"expected optional type, found {opt}")
+    child = opt.optional_child()
+    result_ty = (
+        Type.single_const_pointer(child) if ptr.ty.is_const_ptr() else Type.single_mut_pointer(child)
+    )
+    pval = co.comptime_value(ptr)
+    if pval is not None and not isinstance(pval, v.Undef):
+        val = s.pointer_deref(pval)
+        if isinstance(val, v.NullValue):
+            s.fail(s.own(inst), "unable to unwrap null")
+        return s.const(result_ty, v.RefVal(val))
+    s.require_block()
+    if safe and s.m.optimize_mode.has_safety:
+        s.add_inst(air.UnOp(AirTag.ISNONNULL, t.BOOL, s.own(inst), operand=ptr))
+    return s.add_inst(air.UnOp(AirTag.UNWRAP_OPTIONAL, result_ty, s.own(inst), operand=ptr))
+
+
+def analyze_unwrap_optional_safe(s: Sema, inst: Inst) -> Operand:
+    return _unwrap_optional(s, inst, True)
+
+
+def analyze_unwrap_optional_unsafe(s: Sema, inst: Inst) -> Operand:
+    return _unwrap_optional(s, inst, False)
+
+
+def analyze_ensure_result_used(s: Sema, inst: Inst) -> Operand:
+    op = inst.operand("operand")
+    x = s.resolve(op)
+    if x.ty.tag in (TypeTag.VOID, TypeTag.NORETURN):
+        return s.const_void()
+    s.fail(s.op_src(op), "expression value is ignored")
+
+
+def analyze_ensure_result_non_error(s: Sema, inst: Inst) -> Operand:
+    op = inst.operand("operand")
+    x = s.resolve(op)
+    if x.ty.zig_type_tag() is TypeClass.ERROR_SET:
+        s.fail(s.op_src(op), "error is discarded")
+    return s.const_void()
+
+
+def analyze_coerce_to_ptr_elem(s: Sema, inst: Inst) -> Operand:
+    ptr = _require_pointer(s, inst.operand("ptr"))
+    return co.coerce(s, ptr.ty.elem_type(), s.resolve(inst.operand("value")))
+
+
+# ---------------------------------------------------------------------- §6.3 arithmetic, comparison
+
+
+def _arith(tag: str) -> Handler:
+    def handler(s: Sema, inst: Inst) -> Operand:
+        lhs = s.resolve(inst.operand("lhs"))
+        rhs = s.resolve(inst.operand("rhs"))
+        return co.analyze_arithmetic(s, tag, lhs, rhs, s.own(inst))
+
+    return handler
+
+
+def _cmp(op: str) -> Handler:
+    def handler(s: Sema, inst: Inst) -> Operand:
+        lhs = s.resolve(inst.operand("lhs"))
+        rhs = s.resolve(inst.operand("rhs"))
+        return co.analyze_cmp(s, op, lhs, rhs, s.own(inst))
+
+    return handler
+
+
+# ---------------------------------------------------------------------- §6.4 control flow
+
+
+def analyze_condbr(s: Sema, inst: Inst) -> Operand:
+    cond = co.coerce(s, t.BOOL, s.resolve(inst.operand("condition")))
+    val = co.comptime_value(cond)
+    if val is not None:
+        if isinstance(val, v.Undef):
+            s.fail(cond.src, "use of undefined value here causes undefined behavior")
+        assert isinstance(val, v.BoolValue)
+        s.analyze_body(inst.body("then_body" if val.value else "else_body"))
+        return s.const_void()
+    parent = s.require_block()
+    then_block = parent.child()
+    else_block = parent.child()
+    s.block = then_block
+    try:
+        s.analyze_body(inst.body("then_body"))
+        s.block = else_block
+        s.analyze_body(inst.body("else_body"))
+    finally:
+        s.block = parent
+    return s.add_inst(
+        air.CondBr(
+            AirTag.CONDBR,
+            t.NORETURN,
+            s.own(inst),
+            condition=cond,
+            then_body=then_block.insts,
+            else_body=else_block.insts,
+        )
+    )
+
+
+def analyze_block(s: Sema, inst: Inst) -> Operand:
+    parent = s.require_block()
+    air_block = air.Block(AirTag.BLOCK, t.NORETURN, s.own(inst), body=[])
+    label = BlockLabel(inst, air_block)
+    child = parent.child(label)
+    air_block.body = child.insts
+    s.block = child
+    try:
+        ended = s.analyze_body(inst.body("body"))
+    finally:
+        s.block = parent
+    if not ended:
+        s.fail(s.own(inst), "block body must end with a noreturn instruction")
+    air_block.ty = co.resolve_peer_types(s, label.results)
+    parent.insts.append(air_block)
+    return air_block
+
+
+def _break_target(s: Sema, inst: Inst) -> BlockLabel:
+    b = s.require_block()
+    label = inst.label("block")
+    target = b.find_label(label.block)
+    if target is None:
+        text = label.text.decode("utf-8", "surrogateescape")
+        s.fail(s.own(inst), f"break target '{text}' is not an enclosing block")
+    return target
+
+
+def analyze_break(s: Sema, inst: Inst) -> Operand:
+    target = _break_target(s, inst)
+    operand = s.resolve(inst.operand("operand"))
+    target.results.append(operand)
+    return s.add_inst(air.Br(AirTag.BR, t.NORETURN, s.own(inst), block=target.air_block, operand=operand))
+
+
+def analyze_breakvoid(s: Sema, inst: Inst) -> Operand:
+    target = _break_target(s, inst)
+    target.results.append(s.const_void())
+    return s.add_inst(air.BrVoid(AirTag.BRVOID, t.NORETURN, s.own(inst), block=target.air_block))
+
+
+def analyze_loop(s: Sema, inst: Inst) -> Operand:
+    parent = s.require_block()
+    child = parent.child()
+    s.block = child
+    try:
+        s.analyze_body(inst.body("body"))
+    finally:
+        s.block = parent
+    return s.add_inst(air.Loop(AirTag.LOOP, t.NORETURN, s.own(inst), body=child.insts))
+
+
+# ---------------------------------------------------------------------- the dispatch table
+
+
+ANALYZERS: dict[Tag, Handler] = {
+    Tag.PRIMITIVE: analyze_primitive,
+    Tag.INT: analyze_int,
+    Tag.STR: analyze_str,
+    Tag.DECLREF: analyze_declref,
+    Tag.DECLREF_STR: analyze_declref_str,
+    Tag.DECLVAL: analyze_declval,
+    Tag.DECLVAL_IN_MODULE: analyze_special,
+    Tag.CONST: analyze_special,
+    Tag.FNTYPE: analyze_fntype,
+    Tag.FN: analyze_fn,
+    Tag.EXPORT: analyze_export,
+    Tag.COMPILEERROR: analyze_compileerror,
+    Tag.AS: analyze_as,
+    Tag.TYPEOF: analyze_typeof,
+    Tag.SINGLE_CONST_PTR_TYPE: analyze_single_const_ptr_type,
+    Tag.SINGLE_MUT_PTR_TYPE: analyze_single_mut_ptr_type,
+    Tag.OPTIONAL_TYPE: analyze_optional_type,
+    Tag.PTR_TYPE: _todo("TODO implement ptr_type"),
+    Tag.INTTYPE: _todo("TODO implement inttype"),
+    Tag.PARAM_TYPE: analyze_param_type,
+    Tag.RET_TYPE: analyze_ret_type,
+    Tag.ARG: analyze_arg,
+    Tag.BREAKPOINT: analyze_breakpoint,
+    Tag.DBG_STMT: analyze_dbg_stmt,
+    Tag.UNREACHABLE: analyze_unreachable,
+    Tag.UNREACH_NOCHECK: analyze_unreach_nocheck,
+    Tag.RETURN: analyze_return,
+    Tag.RETURNVOID: analyze_returnvoid,
+    Tag.CALL: analyze_call,
+    Tag.ASM: analyze_asm,
+    Tag.ALLOC: analyze_alloc,
+    Tag.ALLOC_INFERRED: _todo("TODO implement analyzeInstAllocInferred"),
+    Tag.STORE: analyze_store,
+    Tag.DEREF: analyze_deref,
+    Tag.REF: analyze_ref,
+    Tag.PTRTOINT: analyze_ptrtoint,
+    Tag.FIELDPTR: analyze_fieldptr,
+    Tag.ELEMPTR: analyze_elemptr,
+    Tag.BITCAST: analyze_bitcast,
+    Tag.INTCAST: analyze_intcast,
+    Tag.FLOATCAST: analyze_floatcast,
+    Tag.BOOLNOT: analyze_boolnot,
+    Tag.ISNULL: _todo("TODO implement analysis of isnull and isnotnull"),
+    Tag.ISNONNULL: _todo("TODO implement analysis of isnull and isnotnull"),
+    Tag.UNWRAP_OPTIONAL_SAFE: analyze_unwrap_optional_safe,
+    Tag.UNWRAP_OPTIONAL_UNSAFE: analyze_unwrap_optional_unsafe,
+    Tag.ENSURE_RESULT_USED: analyze_ensure_result_used,
+    Tag.ENSURE_RESULT_NON_ERROR: analyze_ensure_result_non_error,
+    Tag.COERCE_TO_PTR_ELEM: analyze_coerce_to_ptr_elem,
+    Tag.COERCE_RESULT_PTR: _todo("TODO implement analyzeInstCoerceResultPtr"),
+    Tag.COERCE_RESULT_BLOCK_PTR: _todo("TODO implement analyzeInstCoerceResultBlockPtr"),
+    Tag.BITCAST_LVALUE: _todo("TODO implement analyzeInstBitCastLValue"),
+    Tag.BITCAST_RESULT_PTR: _todo("TODO implement analyzeInstBitCastResultPtr"),
+    Tag.RET_PTR: _todo("TODO implement analyzeInstRetPtr"),
+    Tag.ADD: _arith("add"),
+    Tag.SUB: _arith("sub"),
+    Tag.ADDWRAP: _arith("addwrap"),
+    Tag.SUBWRAP: _arith("subwrap"),
+    Tag.MUL: _arith("mul"),
+    Tag.MULWRAP: _arith("mulwrap"),
+    Tag.DIV: _arith("div"),
+    Tag.MOD_REM: _arith("mod_rem"),
+    Tag.BITAND: _todo("TODO implement analyzeInstBitwise"),
+    Tag.BITOR: _todo("TODO implement analyzeInstBitwise"),
+    Tag.XOR: _todo("TODO implement analyzeInstBitwise"),
+    Tag.SHL: _todo("TODO implement analyzeInstShl"),
+    Tag.SHR: _todo("TODO implement analyzeInstShr"),
+    Tag.ARRAY_CAT: _todo("TODO implement analyzeInstArrayCat"),
+    Tag.ARRAY_MUL: _todo("TODO implement analyzeInstArrayMul"),
+    Tag.CMP_LT: _cmp("lt"),
+    Tag.CMP_LTE: _cmp("lte"),
+    Tag.CMP_EQ: _cmp("eq"),
+    Tag.CMP_GTE: _cmp("gte"),
+    Tag.CMP_GT: _cmp("gt"),
+    Tag.CMP_NEQ: _cmp("neq"),
+    Tag.CONDBR: analyze_condbr,
+    Tag.BLOCK: analyze_block,
+    Tag.BREAK: analyze_break,
+    Tag.BREAKVOID: analyze_breakvoid,
+    Tag.LOOP: analyze_loop,
+}
+
+assert set(ANALYZERS) == set(Tag), "every Tag has an analysis handler"

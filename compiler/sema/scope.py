@@ -1,0 +1,60 @@
+"""Analysis scopes: block scopes with labels, and the runtime-availability bookkeeping (zir-language.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.air import AirInst, Operand
+    from compiler.air import Block as AirBlock
+    from compiler.module.decl import Fn
+    from compiler.zir.ast import Inst
+
+
+@dataclass(eq=False, slots=True)
+class BlockLabel:
+    """The target of ``break``/``breakvoid``: a ZIR ``block`` instruction being analysed."""
+
+    zir_inst: Inst
+    """The ZIR ``block`` instruction (what a ``Label.block`` refers to)."""
+    air_block: AirBlock
+    """The AIR block the breaks leave."""
+    results: list[Operand] = field(default_factory=list)
+    """The operands of the breaks seen so far (for peer type resolution)."""
+
+
+@dataclass(eq=False, slots=True)
+class BlockScope:
+    """A runtime block inside a function body: where runtime AIR instructions are appended.
+
+    A decl scope (a top-level decl's instruction) has no BlockScope at all (``None``).
+    """
+
+    fn: Fn
+    """The function whose body is being analysed."""
+    parent: BlockScope | None = None
+    label: BlockLabel | None = None
+    """Set for the child block of a ZIR ``block``."""
+    insts: list[AirInst] = field(default_factory=list)
+
+    def child(self, label: BlockLabel | None = None) -> BlockScope:
+        return BlockScope(self.fn, self, label)
+
+    def encloses(self, other: BlockScope) -> bool:
+        """True when ``other`` is this block or nested inside it (runtime availability, §5.4)."""
+        b: BlockScope | None = other
+        while b is not None:
+            if b is self:
+                return True
+            b = b.parent
+        return False
+
+    def find_label(self, zir_block: Inst) -> BlockLabel | None:
+        """The label of the enclosing block analysing ``zir_block``, if any."""
+        b: BlockScope | None = self
+        while b is not None:
+            if b.label is not None and b.label.zir_inst is zir_block:
+                return b.label
+            b = b.parent
+        return None
