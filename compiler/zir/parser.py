@@ -1,0 +1,563 @@
+"""ZIR text → ParsedFile: the one-pass tokenizer/parser of zir-language.md §2–§3, with error recovery.
+
+The parser works on bytes. A file is parsed as a sequence of *spans*: a span starts at offset 0 or at a
+line-start ``@`` and ends where the top-level loop next stands, in a clean state, at a line-start ``@``
+(or at EOF). Every offset inside a span result is relative to the span start, so the region cache
+(``regions.py``) can reuse span results of unchanged text. ``assemble`` turns spans into a ``ParsedFile``
+and applies the only cross-decl rule, top-level ``redefinition of identifier``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from compiler.errors import ErrorMsg
+from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval
+from compiler.zir.bigint import parse_decimal
+from compiler.zir.tags import (
+    CMP_TAGS,
+    COMPARE_ENUM,
+    COMPARE_MEMBERS,
+    SCHEMAS,
+    TAGS_BY_NAME,
+    FieldKind,
+    FieldSpec,
+    Tag,
+)
+
+MAX_BODY_NESTING = 100
+"""[ZIR Live] Bodies nested deeper than this are rejected (keeps every recursive consumer bounded)."""
+
+_WS = frozenset(b" \n\t\r")
+_SKIP_WS = re.compile(rb"[ \n\t\r]*")
+_TOP_SKIP = re.compile(rb"(?:[ \n\t\r]+|;[^\n]*\n?)*")
+_DEF_NAME = re.compile(rb"[^ \n\t\r]*")
+_USE_NAME = re.compile(rb"[^ \n\t\r,)\]]*")
+_ENUM_WORD = re.compile(rb"[^ \n\t\r,)]*")
+_DIGITS = re.compile(rb"[0-9]*")
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_SIMPLE_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("\\"): 92, ord("'"): 39, ord('"'): 34}
+_USIZE_MAX = (1 << 64) - 1
+
+_CMP_POSITIONALS = (
+    FieldSpec("lhs", FieldKind.INST),
+    FieldSpec("op", FieldKind.ENUM, COMPARE_ENUM, COMPARE_MEMBERS),
+    FieldSpec("rhs", FieldKind.INST),
+)
+_ARG_INDEX_POSITIONALS = (FieldSpec("index", FieldKind.USIZE),)
+
+
+def _match_end(pattern: re.Pattern[bytes], buf: bytes, pos: int, end: int) -> int:
+    """The end of ``pattern`` (which matches the empty string) matched at ``pos``."""
+    m = pattern.match(buf, pos, end)
+    assert m is not None
+    return m.end()
+
+
+def _keyword_default(field: FieldSpec) -> Arg:
+    """A fresh default value of a keyword field (lists are never shared)."""
+    default = field.default
+    if field.kind is FieldKind.INST_LIST:
+        return []
+    assert default is None or isinstance(default, bool | str), field
+    return default
+
+
+def byte_text(byte: int) -> str:
+    """A single source byte as it appears in a message (``{c}``): the byte itself, losslessly decoded."""
+    return bytes((byte,)).decode("utf-8", "surrogateescape")
+
+
+def next_line_start_at(data: bytes, pos: int, end: int) -> int:
+    """The first offset ``q >= pos`` that starts a line and holds ``@`` (zir-language.md §3.8), else ``end``."""
+    m = _LINE_START_AT.search(data, pos, end)
+    return m.start() if m else end
+
+
+class _Fail(Exception):
+    """A parse error at an absolute offset; unwinds the decl being parsed (recorded by the span loop)."""
+
+    def __init__(self, pos: int, msg: str) -> None:
+        super().__init__(msg)
+        self.pos = pos
+        self.msg = msg
+
+
+@dataclass(slots=True)
+class SpanDecl:
+    """A parsed decl with every offset relative to its span's start (see ``SourceDecl`` for the fields)."""
+
+    name: str
+    inst: Inst
+    name_offset: int
+    contents_start: int
+    contents_end: int
+    contents_hash: bytes
+
+    def at(self, base: int) -> SourceDecl:
+        """The ``SourceDecl`` of this decl when its span starts at absolute offset ``base``."""
+        return SourceDecl(
+            self.name,
+            self.inst,
+            base + self.name_offset,
+            base + self.contents_start,
+            base + self.contents_end,
+            self.contents_hash,
+        )
+
+
+@dataclass(slots=True)
+class Span:
+    """The parse of one span: decls and errors in file order (relative offsets), its length, what it read."""
+
+    items: list[SpanDecl | ErrorMsg]
+    length: int
+    """The span covers ``[start, start + length)``; the parser stands at a line-start ``@`` or EOF there."""
+    far: int
+    """One past the furthest byte the parse examined, relative (a string scan may look beyond the span)."""
+
+
+class _Parser:
+    """Parses spans of one buffer; ``buf`` is the source up to its first NUL, followed by one NUL sentinel."""
+
+    __slots__ = ("base", "blocks", "buf", "depth", "far", "i", "n", "names")
+
+    def __init__(self, buf: bytes, n: int) -> None:
+        self.buf = buf
+        self.n = n
+        self.i = 0
+        self.far = 0
+        self.base = 0
+        self.depth = 0
+        self.names: dict[bytes, Inst] = {}
+        self.blocks: dict[bytes, Inst] = {}
+
+    # ---------------------------------------------------------------- top level
+
+    def span(self, start: int) -> Span:
+        """The top-level loop from ``start`` until the next clean line-start ``@`` or EOF."""
+        buf, n = self.buf, self.n
+        items: list[SpanDecl | ErrorMsg] = []
+        self.far = start
+        i = start
+        while True:
+            i = _match_end(_TOP_SKIP, buf, i, n)
+            if i >= n:
+                i = n
+                break
+            if buf[i] == 0x40:  # '@'
+                if i != start and buf[i - 1] == 0x0A:
+                    break
+                self.i = i
+                try:
+                    items.append(self.decl(start))
+                    i = self.i
+                except _Fail as fail:
+                    items.append(ErrorMsg(fail.pos - start, fail.msg))
+                    self.far = max(self.far, fail.pos)
+                    i = next_line_start_at(buf, fail.pos, n)
+            else:
+                items.append(ErrorMsg(i - start, f"unexpected byte: '{byte_text(buf[i])}'"))
+                i = next_line_start_at(buf, i, n)
+        return Span(items, i - start, max(self.far, i) - start)
+
+    def decl(self, span_start: int) -> SpanDecl:
+        """``'@' DEFNAME ws ws* '=' ws* instruction`` at ``self.i`` (which holds the ``@``)."""
+        name_offset = self.i
+        self.i += 1
+        raw_name = self.def_name()
+        self.skip_ws()
+        self.expect(b"=")
+        self.skip_ws()
+        contents_start = self.i
+        self.base = contents_start
+        self.names = {}
+        self.blocks = {}
+        self.depth = 0
+        inst = self.instruction(raw_name, in_body=False)
+        contents_end = self.i
+        contents = self.buf[contents_start:contents_end]
+        return SpanDecl(
+            decode_name(raw_name),
+            inst,
+            name_offset - span_start,
+            contents_start - span_start,
+            contents_end - span_start,
+            hashlib.blake2b(contents, digest_size=16).digest(),
+        )
+
+    # ---------------------------------------------------------------- lexical helpers
+
+    def fail(self, pos: int, msg: str) -> _Fail:
+        return _Fail(pos, msg)
+
+    def fail_byte(self, pos: int) -> _Fail:
+        if pos >= self.n:
+            return _Fail(self.n, "unexpected EOF")
+        return _Fail(pos, f"unexpected byte: '{byte_text(self.buf[pos])}'")
+
+    def skip_ws(self) -> None:
+        self.i = _match_end(_SKIP_WS, self.buf, self.i, self.n)
+
+    def expect(self, text: bytes) -> None:
+        if self.buf.startswith(text, self.i) and self.i + len(text) <= self.n:
+            self.i += len(text)
+            return
+        raise _Fail(self.i, f"expected '{text.decode()}'")
+
+    def def_name(self) -> bytes:
+        """A definition-site name: every byte up to the first whitespace byte, which is consumed."""
+        end = _match_end(_DEF_NAME, self.buf, self.i, self.n)
+        if end >= self.n:
+            raise _Fail(self.n, "unexpected EOF")
+        name = self.buf[self.i : end]
+        self.i = end + 1
+        return name
+
+    def skip_to_and_over(self, byte: bytes) -> bytes:
+        """Every byte up to the next ``byte`` (consumed); EOF first is ``unexpected EOF``."""
+        end = self.buf.find(byte, self.i, self.n)
+        if end < 0:
+            raise _Fail(self.n, "unexpected EOF")
+        text = self.buf[self.i : end]
+        self.i = end + 1
+        return text
+
+    # ---------------------------------------------------------------- instructions
+
+    def instruction(self, raw_name: bytes, in_body: bool) -> Inst:
+        """``TAG '(' arguments ')'``; ``raw_name`` is the ``%``/``@`` name being defined."""
+        buf = self.buf
+        tag_text = self.skip_to_and_over(b"(")
+        src = self.i - self.base
+        tag = TAGS_BY_NAME.get(tag_text)
+        positionals: tuple[FieldSpec, ...]
+        keywords: tuple[FieldSpec, ...] = ()
+        compat_cmp = False
+        if tag is None:
+            if tag_text != b"cmp":
+                raise _Fail(self.i, f"unknown instruction '{decode_name(tag_text)}'")
+            tag = Tag.CMP_EQ  # replaced by the operator below
+            positionals = _CMP_POSITIONALS
+            compat_cmp = True
+        elif tag is Tag.ARG and buf[self.i] in b"0123456789-":
+            positionals = _ARG_INDEX_POSITIONALS
+        elif tag is Tag.RETURN and buf[self.i] == 0x29:  # return() is returnvoid()
+            tag = Tag.RETURNVOID
+            positionals = ()
+        else:
+            schema = SCHEMAS[tag]
+            positionals = schema.positionals
+            keywords = schema.keywords
+        inst = Inst(tag, src, {}, decode_name(raw_name) if in_body else None)
+        if tag is Tag.BLOCK:
+            self.blocks[raw_name] = inst
+        args = inst.args
+        for field in positionals:
+            c = buf[self.i]
+            if c == 0x2C:  # ','
+                self.i += 1
+                self.skip_ws()
+            elif c == 0x29:  # ')'
+                raise _Fail(self.i, f"expected positional parameter '{field.name}'")
+            args[field.name] = self.value(field, in_body)
+            self.skip_ws()
+        for field in keywords:
+            args[field.name] = _keyword_default(field)
+        self.skip_ws()
+        while buf[self.i] == 0x2C and self.i < self.n:
+            self.i += 1
+            self.skip_ws()
+            kw_name = self.skip_to_and_over(b"=")
+            for field in keywords:
+                if field.name.encode() == kw_name:
+                    args[field.name] = self.value(field, in_body)
+                    break
+            else:
+                raise _Fail(self.i, f"unrecognized keyword parameter: '{decode_name(kw_name)}'")
+            self.skip_ws()
+        self.expect(b")")
+        if compat_cmp:
+            op = args.pop("op")
+            assert isinstance(op, str)
+            inst.tag = CMP_TAGS[op]
+        return inst
+
+    def value(self, field: FieldSpec, in_body: bool) -> Inst | list[Inst] | Body | Label | bytes | int | str:
+        """A value of ``field``'s kind at ``self.i`` (zir-language.md §3.4)."""
+        kind = field.kind
+        if kind is FieldKind.INST:
+            return self.operand(in_body)
+        if kind is FieldKind.INST_LIST:
+            return self.operand_list(in_body)
+        if kind is FieldKind.BODY:
+            return self.body()
+        if kind is FieldKind.STR:
+            return self.string()
+        if kind is FieldKind.LABEL:
+            return self.label()
+        if kind is FieldKind.ENUM:
+            return self.enum_word(field)
+        if kind is FieldKind.BOOL:
+            return self.boolean()
+        if kind is FieldKind.BIGINT:
+            return self.integer()
+        if kind is FieldKind.USIZE:
+            value = self.integer()
+            if value < 0:
+                raise _Fail(self.i, "integer literal: NegativeIntoUnsigned")
+            if value > _USIZE_MAX:
+                raise _Fail(self.i, "integer literal: TargetTooSmall")
+            return value
+        if kind is FieldKind.TYPED_VALUE:
+            raise _Fail(self.i, "'const' is a special instruction; not legal in ZIR text")
+        assert kind is FieldKind.DECL
+        raise _Fail(self.i, "'declval_in_module' is a special instruction; not legal in ZIR text")
+
+    def operand(self, in_body: bool) -> Inst:
+        """``@name`` (always a hidden declval) or ``%name`` (an earlier instruction of this decl)."""
+        at = self.i
+        sigil = self.buf[at]
+        if at >= self.n or sigil not in b"@%":
+            raise self.fail_byte(at)
+        if sigil == 0x25 and not in_body:  # '%'
+            raise _Fail(at, "referencing a % instruction in global scope")
+        end = _match_end(_USE_NAME, self.buf, at + 1, self.n)
+        name = self.buf[at + 1 : end]
+        self.i = end
+        if sigil == 0x40:  # '@'
+            return hidden_declval(name, at - self.base)
+        found = self.names.get(name)
+        if found is None:
+            raise _Fail(at, f"unrecognized identifier: %{decode_name(name)}")
+        return found
+
+    def operand_list(self, in_body: bool) -> list[Inst]:
+        """``[`` ws* ( ``]`` | operand ( ws* ``,`` ws* operand )* ws* ``]`` )."""
+        self.expect(b"[")
+        self.skip_ws()
+        if self.buf[self.i] == 0x5D and self.i < self.n:
+            self.i += 1
+            return []
+        result: list[Inst] = []
+        while True:
+            self.skip_ws()
+            result.append(self.operand(in_body))
+            self.skip_ws()
+            if self.buf[self.i] == 0x2C and self.i < self.n:
+                self.i += 1
+                continue
+            break
+        self.expect(b"]")
+        return result
+
+    def body(self) -> Body:
+        """``{`` ws* ( ws | comment | ``%`` DEFNAME ws ws* ``=`` ws* instruction )* ``}``."""
+        open_at = self.i
+        self.expect(b"{")
+        if self.depth >= MAX_BODY_NESTING:
+            raise _Fail(open_at, f"bodies nested deeper than {MAX_BODY_NESTING} levels")
+        self.depth += 1
+        buf, n = self.buf, self.n
+        insts: list[Inst] = []
+        while True:
+            self.i = _match_end(_TOP_SKIP, buf, self.i, n)
+            i = self.i
+            if i >= n:
+                raise _Fail(n, "unexpected EOF")
+            c = buf[i]
+            if c == 0x7D:  # '}'
+                self.i = i + 1
+                break
+            if c != 0x25:  # '%'
+                raise self.fail_byte(i)
+            self.i = i + 1
+            raw_name = self.def_name()
+            self.skip_ws()
+            self.expect(b"=")
+            self.skip_ws()
+            inst = self.instruction(raw_name, in_body=True)
+            if raw_name in self.names:
+                raise _Fail(self.i, f"redefinition of identifier '{decode_name(raw_name)}'")
+            self.names[raw_name] = inst
+            insts.append(inst)
+        self.depth -= 1
+        return Body(insts)
+
+    def label(self) -> Label:
+        """A string naming a ``block`` of this decl (by ``%`` name, or ``label_N`` for the block ``%N``)."""
+        quote = self.i
+        text = self.string()
+        block = self.blocks.get(text)
+        if block is None and text.startswith(b"label_"):
+            block = self.blocks.get(text[6:])
+        if block is None:
+            raise _Fail(quote, f"unrecognized block label: '{decode_name(text)}'")
+        return Label(text, block)
+
+    def enum_word(self, field: FieldSpec) -> str:
+        end = _match_end(_ENUM_WORD, self.buf, self.i, self.n)
+        if end >= self.n:
+            raise _Fail(self.n, "unexpected EOF")
+        word = decode_name(self.buf[self.i : end])
+        self.i = end
+        assert field.members is not None
+        if word not in field.members:
+            raise _Fail(end, f"tag '{word}' not a member of enum '{field.enum_name}'")
+        return word
+
+    def boolean(self) -> bool:
+        c = self.buf[self.i]
+        if c == 0x30 or c == 0x31:
+            self.i += 1
+            return c == 0x31
+        raise _Fail(self.i, f"expected '0' or '1' for boolean value, found {byte_text(c)}")
+
+    def integer(self) -> int:
+        """``-?[0-9]+``, arbitrary precision (zir-language.md §2.6)."""
+        start = self.i
+        i = start + 1 if self.buf[start] == 0x2D and start < self.n else start
+        end = _match_end(_DIGITS, self.buf, i, self.n)
+        if end == i:
+            raise _Fail(start, "invalid digit in integer literal")
+        self.i = end
+        return parse_decimal(self.buf[start:end])
+
+    def string(self) -> bytes:
+        """A string literal (zir-language.md §2.5): scan to the closing quote, then decode."""
+        buf, n = self.buf, self.n
+        start = self.i
+        if buf[start] != 0x22 or start >= n:
+            raise _Fail(start, "expected '\"'")
+        end = _match_end(_STRING_BODY, buf, start + 1, n)
+        if end >= n or buf[end] != 0x22:
+            self.far = max(self.far, n)
+            raise _Fail(n, "unexpected EOF")
+        self.far = max(self.far, end + 1)
+        raw = buf[start + 1 : end]
+        self.i = end + 1
+        if b"\\" not in raw and b"\n" not in raw:
+            return raw
+        return _decode_string(buf, start + 1, end)
+
+
+def _decode_string(buf: bytes, begin: int, end: int) -> bytes:
+    """Decodes the escapes of ``buf[begin:end]`` (the text between the quotes; ``buf[end]`` is ``"``)."""
+    out = bytearray()
+    i = begin
+    while i < end:
+        c = buf[i]
+        if c == 0x0A:
+            raise _Fail(i, "invalid string literal character: '\n'\n")
+        if c != 0x5C:  # '\'
+            out.append(c)
+            i += 1
+            continue
+        letter_at = i + 1
+        letter = buf[letter_at]
+        simple = _SIMPLE_ESCAPES.get(letter)
+        if simple is not None:
+            out.append(simple)
+            i += 2
+        elif letter == 0x78:  # \xHH
+            for k in (i + 2, i + 3):
+                if k >= end or buf[k] not in _HEX:
+                    raise _bad_string_byte(buf, k)
+            out.append(int(buf[i + 2 : i + 4], 16))
+            i += 4
+        elif letter == 0x75:  # \u{H...}
+            i = _decode_unicode_escape(buf, letter_at, end, out)
+        else:
+            raise _bad_string_byte(buf, letter_at)
+    return bytes(out)
+
+
+def _decode_unicode_escape(buf: bytes, u_at: int, end: int, out: bytearray) -> int:
+    """``\\u{H…}`` (1–6 hex digits, a Unicode scalar value) appended as UTF-8; returns the offset after ``}``."""
+    brace = u_at + 1
+    if buf[brace] != 0x7B or brace >= end:  # '{'
+        raise _bad_string_byte(buf, brace)
+    k = brace + 1
+    while k < end and buf[k] in _HEX and k - brace <= 6:
+        k += 1
+    if buf[k] != 0x7D or k >= end or k == brace + 1:  # '}' after 1..6 digits
+        raise _bad_string_byte(buf, k)
+    value = int(buf[brace + 1 : k], 16)
+    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+        raise _bad_string_byte(buf, u_at)
+    out += chr(value).encode("utf-8")
+    return k + 1
+
+
+def _bad_string_byte(buf: bytes, pos: int) -> _Fail:
+    return _Fail(pos, f"invalid string literal character: '{byte_text(buf[pos])}'\n")
+
+
+# -------------------------------------------------------------------- whole files
+
+SpanSource = Callable[[bytes, int], tuple[list[SourceDecl | ErrorMsg], int]]
+"""``(buf, start) -> (items with absolute offsets, end)``: the span starting at ``start`` of ``buf``
+(the source up to its first NUL, plus one NUL sentinel)."""
+
+
+def content_of(source: bytes) -> bytes:
+    """The parsed part of ``source``: a NUL byte ends the input (zir-language.md §2.1)."""
+    nul = source.find(b"\0")
+    return source if nul < 0 else source[:nul]
+
+
+def parse_span(buf: bytes, start: int) -> Span:
+    """Parses the span of ``buf`` (content plus one NUL sentinel) that starts at ``start``."""
+    return _Parser(buf, len(buf) - 1).span(start)
+
+
+def direct_span(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:
+    """The uncached ``SpanSource``."""
+    span = parse_span(buf, start)
+    return absolute_items(span.items, start), start + span.length
+
+
+def absolute_items(items: list[SpanDecl | ErrorMsg], base: int) -> list[SourceDecl | ErrorMsg]:
+    return [
+        item.at(base) if isinstance(item, SpanDecl) else ErrorMsg(item.byte_offset + base, item.msg)
+        for item in items
+    ]
+
+
+def assemble(source: bytes, spans: SpanSource) -> ParsedFile:
+    """Runs the span loop over ``source`` and applies top-level ``redefinition of identifier``.
+
+    A duplicate top-level name is an error just after the duplicate's ``)``; the duplicate is dropped
+    and parsing resumes at the next line-start ``@`` at or after that offset (zir-language.md §3.6, §3.8).
+    """
+    data = content_of(source)
+    buf = data + b"\0"
+    n = len(data)
+    decls: list[SourceDecl] = []
+    errors: list[ErrorMsg] = []
+    seen: set[str] = set()
+    pos = 0
+    while pos < n:
+        items, end = spans(buf, pos)
+        pos = end
+        for item in items:
+            if isinstance(item, ErrorMsg):
+                errors.append(item)
+            elif item.name in seen:
+                errors.append(ErrorMsg(item.contents_end, f"redefinition of identifier '{item.name}'"))
+                pos = next_line_start_at(buf, item.contents_end, n)
+                break
+            else:
+                seen.add(item.name)
+                decls.append(item)
+    return ParsedFile(decls, errors)
+
+
+def parse(source: bytes) -> ParsedFile:
+    """Parses a whole ZIR file: every decl that parses, and every parse error in file order."""
+    return assemble(source, direct_span)
