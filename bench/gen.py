@@ -32,13 +32,13 @@ HEADER = "@noreturn = primitive(noreturn)\n@usize = primitive(usize)\n@fty = fnt
 """The types every generated program uses (§3.1 uses `@noreturn` without defining it; ZIR needs the decl)."""
 
 
-def start_decls(root: str) -> str:
-    """The Naked `_start` calling `root` and exiting with its result, and its export (§3.1)."""
-    return (
-        "@start_fnty = fntype([], @noreturn, cc=Naked)\n"
-        "@start = fn(@start_fnty, {\n"
-        f"  %v = call(@{root}, [])\n"
-        "  %exit = int(231)\n"
+def start_decls(root: str, *, wait_for_stdin: bool = False) -> str:
+    """The Naked `_start` calling `root` and exiting with its result, and its export (§3.1).
+
+    With `wait_for_stdin`, `_start` first blocks in `read(0, &_start_name, 1)` until its standard input has
+    data or is closed, so a benchmark can keep the program running during an update (S6).
+    """
+    strings = (
         '  %sys = str("syscall")\n'
         '  %out = str("={rax}")\n'
         '  %rax = str("{rax}")\n'
@@ -46,7 +46,25 @@ def start_decls(root: str) -> str:
         '  %rcx = str("rcx")\n'
         '  %r11 = str("r11")\n'
         '  %mem = str("memory")\n'
-        "  %rc = asm(%sys, @usize, volatile=1, output=%out, inputs=[%rax, %rdi],"
+    )
+    call = f"  %v = call(@{root}, [])\n  %exit = int(231)\n"
+    if wait_for_stdin:
+        body = (
+            strings + "  %zero = int(0)\n"
+            "  %one = int(1)\n"
+            "  %buf = ptrtoint(@name)\n"
+            '  %rsi = str("{rsi}")\n'
+            '  %rdx = str("{rdx}")\n'
+            "  %rd = asm(%sys, @usize, volatile=1, output=%out, inputs=[%rax, %rdi, %rsi, %rdx],"
+            " clobbers=[%rcx, %r11, %mem], args=[%zero, %zero, %buf, %one])\n" + call
+        )
+    else:
+        body = call + strings
+    return (
+        "@start_fnty = fntype([], @noreturn, cc=Naked)\n"
+        "@start = fn(@start_fnty, {\n"
+        + body
+        + "  %rc = asm(%sys, @usize, volatile=1, output=%out, inputs=[%rax, %rdi],"
         " clobbers=[%rcx, %r11, %mem], args=[%exit, %v])\n"
         "  %u = unreachable()\n"
         "})\n"
@@ -76,7 +94,7 @@ def _chain_pieces(n: int) -> tuple[str, str, str, str]:
     m = n // 2
     before = HEADER + "".join(chain_fn(i, BASE_CONSTANT + i) for i in range(m))
     middle = "".join(chain_fn(i, BASE_CONSTANT + i) for i in range(m + 1, n - 2))
-    tail = "".join(chain_fn(i, BASE_CONSTANT + i) for i in range(n - 2, n)) + start_decls(f"f{n - 1}")
+    tail = "".join(chain_fn(i, BASE_CONSTANT + i) for i in range(n - 2, n))
     head = f"@f{m} = fn(@fty, {{\n  %p = call(@f{m - 1}, [])\n  %c = int("
     return before, middle, tail, head
 
@@ -93,6 +111,8 @@ class ChainProgram:
     """Blank lines inserted above `f{N-2}` (the line-only edit of S5)."""
     broken: bool = False
     """Replace `f{N/2}`'s integer literal by `x<digits>`: a parse error (`invalid digit in integer literal`)."""
+    wait_for_stdin: bool = False
+    """`_start` blocks reading its standard input before computing the result (S6)."""
 
     def __post_init__(self) -> None:
         if self.n < MIN_CHAIN:
@@ -115,7 +135,8 @@ class ChainProgram:
         """The whole `.zir` file."""
         before, middle, tail, head = _chain_pieces(self.n)
         edited = head + self._constant_text() + ")\n  %k = as(@usize, %c)\n  %s = add(%p, %k)\n  %r = return(%s)\n})\n"
-        return (before + edited + middle + "\n" * self.blank_lines_above + tail).encode()
+        start = start_decls(f"f{self.n - 1}", wait_for_stdin=self.wait_for_stdin)
+        return (before + edited + middle + "\n" * self.blank_lines_above + tail + start).encode()
 
     def constant_span(self) -> tuple[int, int]:
         """Byte offsets [start, end) of `f{N/2}`'s integer literal in `source()` (the keystroke site)."""

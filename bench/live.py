@@ -232,3 +232,58 @@ def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     finally:
         client.close()
     return result
+
+
+def _wait_blocked(pid: int, timeout: float = 10.0) -> bool:
+    """True once the process sleeps (blocked in its read), False if it exited or the time ran out."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state == "S":
+            return True
+        time.sleep(0.001)
+    return False
+
+
+def running_update(n: int, workdir: Path) -> dict[str, Any]:
+    """S6: an update while the output runs never fails (ETXTBSY) and never disturbs the running process.
+
+    The program blocks reading its stdin; while it is blocked the harness edits and updates, runs the new
+    file (stdin closed at once: new exit code), then releases the old process and checks it exits with the
+    old code.
+    """
+    src, out = workdir / f"running{n}.zir", workdir / f"running{n}"
+    out.unlink(missing_ok=True)
+    prog = ChainProgram(n, wait_for_stdin=True)
+    src.write_bytes(prog.source())
+    watch = WatchProcess(src, out)
+    try:
+        first = watch.update()
+        if not first.line.get("ok"):
+            raise RuntimeError(f"full build failed: {first.line.get('errors')}")
+        old_code = prog.exit_code()
+        old = subprocess.Popen([str(out)], stdin=subprocess.PIPE)
+        blocked = _wait_blocked(old.pid)
+        prog.bump = 1
+        src.write_bytes(prog.source())
+        upd = watch.update()
+        new_rc = subprocess.run([str(out)], stdin=subprocess.DEVNULL, check=False, timeout=60).returncode
+        old_alive = old.poll() is None
+        assert old.stdin is not None
+        old.stdin.close()
+        old_rc = old.wait(60)
+    finally:
+        watch.close()
+    return {
+        "old_blocked_during_update": blocked,
+        "update_ok": bool(upd.line.get("ok")),
+        "update_errors": upd.line.get("errors"),
+        "bytes_written": upd.line.get("bytes_written"),
+        "counters": upd.line.get("counters"),
+        "new_binary_exit_code_ok": new_rc == prog.exit_code(),
+        "old_process_survived_update": old_alive,
+        "old_process_exit_code_ok": old_rc == old_code,
+    }

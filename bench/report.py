@@ -178,6 +178,28 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                 ]
             )
     for n, r in per_n.items():
+        s6 = r.get("zir_running")
+        if s6:
+            ok = bool(
+                s6["update_ok"]
+                and s6["new_binary_exit_code_ok"]
+                and s6["old_process_survived_update"]
+                and s6["old_process_exit_code_ok"]
+                and s6["old_blocked_during_update"]
+            )
+            rows.append(
+                [
+                    "S6 update while the output runs",
+                    n,
+                    f"update ok {s6['update_ok']}, new runs {s6['new_binary_exit_code_ok']}, old survives "
+                    f"{s6['old_process_survived_update']} and exits right {s6['old_process_exit_code_ok']}",
+                    "—",
+                    "—",
+                    "no ETXTBSY, old unharmed",
+                    _verdict(ok),
+                ]
+            )
+    for n, r in per_n.items():
         rss = _get(r, "zir_watch", "peak_rss_kib")
         lsp = _get(r, "zir_lsp", "peak_rss_kib")
         if rss is not None or lsp is not None:

@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 attempt(n, "zir_watch", partial(live.watch_session, n, nd, edits))
                 if avail["strace"] is None and n in (1_000, 10_000):
                     attempt(n, "zir_strace", partial(live.strace_edit, n, nd))
+                if n == 1_000:
+                    attempt(n, "zir_running", partial(live.running_update, n, nd))
             if avail["api"] is None:
                 attempt(n, "zir_inproc", partial(inproc.inproc_session, n, nd, edits))
             if avail["server"] is None and n <= 10_000:

@@ -108,3 +108,13 @@ def test_edit_sequence_model_matches_its_assembly_translation(tmp_path: Path) ->
         if k % 50 == 49:
             exe = build_asm(seq.asm(), tmp_path, f"seq{k}")
             assert subprocess.run([str(exe)], check=False).returncode == seq.exit_code()
+
+
+def test_waiting_variant_reads_stdin_before_calling_the_chain() -> None:
+    plain, waiting = ChainProgram(10).source().decode(), ChainProgram(10, wait_for_stdin=True).source().decode()
+    head = plain[: plain.index("@start = fn(")]
+    assert waiting.startswith(head)
+    start = waiting[len(head) :]
+    read = start.index("args=[%zero, %zero, %buf, %one])")
+    assert read < start.index("%v = call(@f9, [])")
+    assert "@start = fn(@start_fnty, {\n  %v = call(@f9, [])\n  %exit = int(231)\n" in plain
