@@ -118,3 +118,43 @@ def test_waiting_variant_reads_stdin_before_calling_the_chain() -> None:
     read = start.index("args=[%zero, %zero, %buf, %one])")
     assert read < start.index("%v = call(@f9, [])")
     assert "@start = fn(@start_fnty, {\n  %v = call(@f9, [])\n  %exit = int(231)\n" in plain
+
+
+def test_generated_programs_parse_without_errors() -> None:
+    from compiler.zir.parser import parse
+
+    seq = EditSequence(seed=5, n=40)
+    for _ in range(120):
+        seq.step()
+    for text in (ChainProgram(100).source(), ChainProgram(100, wait_for_stdin=True).source(), seq.source()):
+        parsed = parse(text)
+        assert parsed.errors == []
+    assert len(parse(ChainProgram(100).source()).decls) == 100 + 7
+
+
+def test_broken_variant_fails_to_parse_exactly_at_the_literal() -> None:
+    from compiler.zir.parser import parse
+
+    prog = ChainProgram(100, broken=True)
+    errors = parse(prog.source()).errors
+    assert [(e.byte_offset, e.msg) for e in errors] == [(prog.constant_span()[0], "invalid digit in integer literal")]
+
+
+def test_generated_programs_analyse_and_generate_without_errors(tmp_path: Path) -> None:
+    from compiler.compilation import Compilation, Options
+
+    seq = EditSequence(seed=2, n=30)
+    for _ in range(60):
+        seq.step()
+    for name, text in (
+        ("chain", ChainProgram(50).source()),
+        ("waiting", ChainProgram(50, wait_for_stdin=True).source()),
+        ("sequence", seq.source()),
+    ):
+        path = tmp_path / f"{name}.zir"
+        path.write_bytes(text)
+        comp = Compilation(Options(root_path=str(path)))
+        report = comp.update()
+        assert [e.render() for e in comp.all_errors()] == [], name
+        assert report.ok
+        comp.close()
