@@ -1,0 +1,172 @@
+"""Every file operation of the linker, counted: open/close per commit, pwrite, copies, temp files, renames.
+
+The linker never touches the output except through a ``FileIO``. Tests and benchmarks read its ``counters``
+(exact, deterministic: performance.md §4.1) or subclass it to observe or pause operations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from dataclasses import dataclass, field
+
+from compiler.errors import OutputError
+
+COPY_CHUNK = 1 << 20
+"""Bytes per ``copy_file_range`` / read-write round when copying."""
+
+
+@dataclass(slots=True)
+class IoCounters:
+    """Cumulative counts of the operations a ``FileIO`` performed."""
+
+    pwrite_calls: int = 0
+    pwrite_bytes: int = 0
+    copy_calls: int = 0
+    copy_bytes: int = 0
+    open_calls: int = 0
+    close_calls: int = 0
+    rename_calls: int = 0
+    read_bytes: int = 0
+    writes: list[tuple[int, int]] = field(default_factory=list)
+    """``(file_offset, length)`` of every pwrite, in order (for tests that check *where* bytes went)."""
+
+    def snapshot(self) -> IoCounters:
+        """A copy of the counters (``writes`` copied too)."""
+        return IoCounters(
+            self.pwrite_calls,
+            self.pwrite_bytes,
+            self.copy_calls,
+            self.copy_bytes,
+            self.open_calls,
+            self.close_calls,
+            self.rename_calls,
+            self.read_bytes,
+            list(self.writes),
+        )
+
+
+def error_name(error: OSError) -> str:
+    """Zig's name for an I/O error (module.md §4): ``AccessDenied``, ``FileNotFound``, ``IsDir``…"""
+    match error.errno:
+        case errno.EACCES | errno.EPERM | errno.EROFS:
+            return "AccessDenied"
+        case errno.ENOENT | errno.ENOTDIR:
+            return "FileNotFound"
+        case errno.EISDIR:
+            return "IsDir"
+        case errno.EFBIG:
+            return "FileTooBig"
+        case errno.ENOSPC:
+            return "NoSpaceLeft"
+        case _:
+            return "Unexpected"
+
+
+def output_error(path: str, error: OSError) -> OutputError:
+    """The ``OutputError`` for a failed operation on ``path``."""
+    return OutputError(path, error_name(error), os.strerror(error.errno) if error.errno else "")
+
+
+class FileIO:
+    """Real file operations on the output (file descriptors are plain ints)."""
+
+    def __init__(self) -> None:
+        self.counters = IoCounters()
+        """Everything this object did since it was created."""
+
+    def open_rw(self, path: str) -> int:
+        """Open an existing file for reading and writing (never truncating). Raises ``OSError``
+        (``ETXTBSY`` when the file is being executed)."""
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        self.counters.open_calls += 1
+        return fd
+
+    def create_temp(self, path: str, mode: int) -> tuple[int, str]:
+        """Create ``.{name}.zirlive-{pid}-{random}`` next to ``path`` (mode minus umask)."""
+        directory, name = os.path.split(os.path.abspath(path))
+        temp = os.path.join(directory, f".{name}.zirlive-{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        self.counters.open_calls += 1
+        return fd, temp
+
+    def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+        """Write all of ``data`` at ``offset`` (one call unless the kernel writes short)."""
+        view = memoryview(data)
+        self.counters.pwrite_calls += 1
+        self.counters.pwrite_bytes += len(view)
+        self.counters.writes.append((offset, len(view)))
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view = view[written:]
+            offset += written
+
+    def copy_range(self, fd: int, src: int, dst: int, length: int) -> None:
+        """Copy ``length`` bytes inside one file from ``src`` to ``dst`` (overlapping ranges allowed)."""
+        self.counters.copy_calls += 1
+        self.counters.copy_bytes += length
+        overlapping = src < dst + length and dst < src + length
+        if overlapping:
+            data = os.pread(fd, length, src)
+            data += bytes(length - len(data))
+            os.pwrite(fd, data, dst)
+            return
+        done = 0
+        while done < length:
+            count = os.copy_file_range(fd, fd, min(COPY_CHUNK, length - done), src + done, dst + done)
+            if count == 0:  # source beyond end of file: the rest reads as zeros
+                os.pwrite(fd, bytes(length - done), dst + done)
+                break
+            done += count
+
+    def copy_file(self, src_fd: int, dst_fd: int) -> None:
+        """Copy the whole content of ``src_fd`` into ``dst_fd`` (the ETXTBSY fallback)."""
+        size = os.fstat(src_fd).st_size
+        self.counters.copy_calls += 1
+        self.counters.copy_bytes += size
+        done = 0
+        while done < size:
+            count = os.copy_file_range(src_fd, dst_fd, min(COPY_CHUNK, size - done), done, done)
+            if count == 0:
+                break
+            done += count
+
+    def open_read(self, path: str) -> int:
+        """Open a file read-only."""
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.counters.open_calls += 1
+        return fd
+
+    def read_all(self, path: str) -> bytes:
+        """The whole content of ``path`` (reopening an existing output, §13.2)."""
+        with open(path, "rb") as file:
+            data = file.read()
+        self.counters.read_bytes += len(data)
+        return data
+
+    def fchmod(self, fd: int, mode: int) -> None:
+        os.fchmod(fd, mode)
+
+    def close(self, fd: int) -> None:
+        os.close(fd)
+        self.counters.close_calls += 1
+
+    def rename(self, src: str, dst: str) -> None:
+        os.rename(src, dst)
+        self.counters.rename_calls += 1
+
+    def unlink(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    def stat(self, path: str) -> os.stat_result | None:
+        """``os.stat`` or None if the file does not exist."""
+        try:
+            return os.stat(path)
+        except FileNotFoundError:
+            return None
+
+    def fstat(self, fd: int) -> os.stat_result:
+        return os.fstat(fd)

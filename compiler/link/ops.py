@@ -1,0 +1,138 @@
+"""The buffered operation list: writes and copies queued against an in-memory image of the output, coalesced.
+
+``FileImage`` holds the bytes the output file will hold once every queued operation is applied (the linker's
+complete in-memory image, elf-linker.md §1). Writes are suppressed when identical, trimmed to the span that
+differs, and coalesced: between two copies only the final content of each dirty byte range matters, so a
+range is materialised from the image when a copy (or the commit) closes the segment (elf-linker.md §12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from compiler.link.elf.format import EHDR_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """Write ``data`` at ``offset``."""
+
+    offset: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOp:
+    """Copy ``length`` bytes from ``src`` to ``dst`` (a region moving in the file)."""
+
+    src: int
+    dst: int
+    length: int
+
+
+Op = WriteOp | CopyOp
+
+
+@dataclass(slots=True)
+class FileImage:
+    """The output as it will be after the queued operations, and those operations.
+
+    The ELF header ``[0, 64)`` is never queued as a write: ``commit`` writes it last (it restores
+    ``e_type``), whenever there is anything to commit.
+    """
+
+    data: bytearray = field(default_factory=bytearray)
+    """The bytes of the file after every queued operation."""
+    ops: list[Op] = field(default_factory=list)
+    """Materialised operations, in order (segments closed by a copy)."""
+    dirty: list[tuple[int, int]] = field(default_factory=list)
+    """``[start, end)`` ranges written since the last copy, not yet materialised (may overlap)."""
+    header_dirty: bool = False
+    """The ELF header in ``data`` changed since the last commit."""
+    tracking: bool = True
+    """False while the whole file will be rewritten anyway (fresh file): no ranges are recorded."""
+
+    def has_pending(self) -> bool:
+        """Whether a commit has anything to write."""
+        return bool(self.ops or self.dirty or self.header_dirty)
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Bytes of the image (zeros past its end)."""
+        chunk = bytes(self.data[offset : offset + length])
+        if len(chunk) < length:
+            chunk += bytes(length - len(chunk))
+        return chunk
+
+    def write(self, offset: int, data: bytes) -> int:
+        """Queue a write, trimmed to the span that differs from the image; returns the bytes queued.
+
+        Bytes beyond the current end of the image are always written (the file must reach them).
+        """
+        length = len(data)
+        if length == 0:
+            return 0
+        end = offset + length
+        size = len(self.data)
+        if end > size:
+            if offset > size:
+                self.data.extend(bytes(offset - size))
+            self.data[offset:end] = data
+            self._mark(offset, end)
+            return length
+        old = self.data[offset:end]
+        if old == data:
+            return 0
+        lo = 0
+        while old[lo] == data[lo]:
+            lo += 1
+        hi = length
+        while old[hi - 1] == data[hi - 1]:
+            hi -= 1
+        self.data[offset + lo : offset + hi] = data[lo:hi]
+        self._mark(offset + lo, offset + hi)
+        return hi - lo
+
+    def _mark(self, start: int, end: int) -> None:
+        if start < EHDR_SIZE:
+            self.header_dirty = True
+            start = EHDR_SIZE
+        if end > start and self.tracking:
+            self.dirty.append((start, end))
+
+    def copy(self, src: int, dst: int, length: int) -> None:
+        """Queue a copy of ``length`` bytes from ``src`` to ``dst`` (after the writes queued so far)."""
+        if length == 0 or src == dst:
+            return
+        self._close_segment()
+        chunk = self.read(src, length)
+        end = dst + length
+        if end > len(self.data):
+            self.data.extend(bytes(end - len(self.data)))
+        self.data[dst:end] = chunk
+        if self.tracking:
+            self.ops.append(CopyOp(src, dst, length))
+
+    def _close_segment(self) -> None:
+        if not self.dirty:
+            return
+        ranges = sorted(self.dirty)
+        self.dirty = []
+        start, end = ranges[0]
+        for next_start, next_end in ranges[1:]:
+            if next_start <= end:
+                end = max(end, next_end)
+                continue
+            self.ops.append(WriteOp(start, bytes(self.data[start:end])))
+            start, end = next_start, next_end
+        self.ops.append(WriteOp(start, bytes(self.data[start:end])))
+
+    def take_ops(self) -> list[Op]:
+        """The operations to apply, in order (header excluded); they stay queued until ``clear``."""
+        self._close_segment()
+        return list(self.ops)
+
+    def clear(self) -> None:
+        """Everything queued reached the file."""
+        self.ops = []
+        self.dirty = []
+        self.header_dirty = False
