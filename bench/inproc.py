@@ -22,11 +22,12 @@ from bench.measure import self_peak_rss_kib, stats
 from bench.watch import run_binary
 
 
-def api_available() -> str | None:
-    """None when the Compilation API and the ELF linker can be imported, else why not."""
+def api_available(*, need_elf: bool = True) -> str | None:
+    """None when the Compilation API (and, with `need_elf`, the ELF linker) can be imported, else why not."""
     try:
         compilation = importlib.import_module("compiler.compilation")
-        importlib.import_module("compiler.link.elf.linker")
+        if need_elf:
+            importlib.import_module("compiler.link.elf.linker")
     except ImportError as exc:
         return f"import failed: {exc}"
     for name in ("Compilation", "Options"):
@@ -100,7 +101,7 @@ class TimedLinker:
         self.inner.close()
 
 
-def make_compilation(src: Path, out: Path) -> tuple[Any, TimedLinker]:
+def make_compilation(src: Path, out: Path | None) -> tuple[Any, TimedLinker]:
     """A Compilation of `src` writing `out`, its linker wrapped by TimedLinker.
 
     The linker is the one `Compilation` itself picks for an output path (taken from a probe instance, which
@@ -108,7 +109,7 @@ def make_compilation(src: Path, out: Path) -> tuple[Any, TimedLinker]:
     """
     compilation = importlib.import_module("compiler.compilation")
     source = importlib.import_module("compiler.source")
-    options = compilation.Options(root_path=str(src), output_path=str(out))
+    options = compilation.Options(root_path=str(src), output_path=None if out is None else str(out))
     inner = compilation.Compilation(options).linker
     linker = TimedLinker(inner)
     comp = compilation.Compilation(options, source.FileSource(str(src)), linker)
@@ -122,10 +123,16 @@ def _commit_counts(report: Any) -> dict[str, Any]:
     return {k: getattr(report, k, None) for k in keys}
 
 
-def inproc_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
-    """The first update (warm process, fresh Module), then `edits` body-only edits timed in process."""
-    src, out = workdir / f"inproc{n}.zir", workdir / f"inproc{n}"
-    out.unlink(missing_ok=True)
+def inproc_session(n: int, workdir: Path, edits: int, *, output: bool = True) -> dict[str, Any]:
+    """The first update (warm process, fresh Module), then `edits` body-only edits timed in process.
+
+    Without `output` the Compilation has no output path (the null linker): analysis and code generation
+    only, the lower bound of an update and what the language server's editor tier does.
+    """
+    src = workdir / f"inproc{n}.zir"
+    out = workdir / f"inproc{n}" if output else None
+    if out is not None:
+        out.unlink(missing_ok=True)
     prog = ChainProgram(n)
     src.write_bytes(prog.source())
     t0 = time.perf_counter()
@@ -152,7 +159,7 @@ def inproc_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         updates.append((time.perf_counter() - t0) * 1000)
         link_only.append(linker.linker_ns / 1e6)
         commits.append(_commit_counts(linker.last_commit))
-    if run_binary(out) != prog.exit_code():
+    if out is not None and run_binary(out) != prog.exit_code():
         raise RuntimeError("the binary after the last in-process edit exits with the wrong code")
     result["save_to_committed"] = stats(updates, skip_first=True).as_json()
     result["linker_only"] = stats(link_only, skip_first=True).as_json()
@@ -164,10 +171,10 @@ def inproc_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     return result
 
 
-def profile_edit(n: int, workdir: Path, edits: int = 5) -> dict[str, Any]:
-    """cProfile `edits` one-function edits at N (after an unprofiled full build); the top costs by cumtime."""
+def profile_edit(n: int, workdir: Path, edits: int = 5, *, output: bool = True) -> dict[str, Any]:
+    """cProfile `edits` one-function edits at N (after an unprofiled full build); the top costs."""
     workdir.mkdir(parents=True, exist_ok=True)
-    src, out = workdir / f"prof{n}.zir", workdir / f"prof{n}"
+    src, out = workdir / f"prof{n}.zir", (workdir / f"prof{n}" if output else None)
     prog = ChainProgram(n)
     src.write_bytes(prog.source())
     comp, _linker = make_compilation(src, out)
@@ -186,4 +193,4 @@ def profile_edit(n: int, workdir: Path, edits: int = 5) -> dict[str, Any]:
     by_tottime = buf.getvalue()
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
-    return {"n": n, "edits": edits, "by_tottime": by_tottime, "by_cumulative": buf.getvalue()}
+    return {"n": n, "edits": edits, "output": output, "by_tottime": by_tottime, "by_cumulative": buf.getvalue()}

@@ -85,6 +85,21 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                 ["P1 save → JSON line p50 (update ms reported by zir)", n, f"{_ms(v)} ({_ms(rep)})", "—", "—", "—", "—"]
             )
     for n, r in per_n.items():
+        v = _get(r, "zir_inproc_null", "save_to_committed", "p50")
+        if v is not None:
+            p95 = _get(r, "zir_inproc_null", "save_to_committed", "p95")
+            rows.append(
+                [
+                    "P1 lower bound: update without output (null linker, in process) p50 / p95",
+                    n,
+                    f"{_ms(v)} / {_ms(p95)}",
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                ]
+            )
+    for n, r in per_n.items():
         v = _get(r, "zir_inproc", "save_to_committed", "p50")
         target = {"1000": 10.0, "10000": 15.0}.get(n)
         if v is not None:
@@ -252,6 +267,7 @@ def plot(run: dict[str, Any], path: Path) -> bool:
 
     collect("ZIR Live save → runnable (watch)", "zir_watch", "save_to_runnable", "p50")
     collect("ZIR Live update (in process)", "zir_inproc", "save_to_committed", "p50")
+    collect("ZIR Live update, no output (in process)", "zir_inproc_null", "save_to_committed", "p50")
     collect("ZIR Live linker only", "zir_inproc", "linker_only", "p50")
     collect("ZIR Live keystroke → diagnostics", "zir_lsp", "keystroke_to_diagnostics", "p50")
     collect("Zig 0.17.1 save → runnable", "zig", "save_to_runnable", "p50")

@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     avail["cli"] = cli_available()
     avail["server"] = "skipped (--no-lsp)" if args.no_lsp else server_available()
     avail["api"] = inproc.api_available()
+    avail["api_null"] = inproc.api_available(need_elf=False)
     avail["gnu"] = None if peers.gnu_available() else "as/ld not found"
     avail["strace"] = None if strace_permitted() else "strace missing or not permitted"
     zig = None
@@ -146,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                     attempt(n, "zir_strace", partial(live.strace_edit, n, nd))
                 if n == 1_000:
                     attempt(n, "zir_running", partial(live.running_update, n, nd))
+            if avail["api_null"] is None:
+                attempt(n, "zir_inproc_null", partial(inproc.inproc_session, n, nd, edits, output=False))
             if avail["api"] is None:
                 attempt(n, "zir_inproc", partial(inproc.inproc_session, n, nd, edits))
             if avail["server"] is None and n <= 10_000:
@@ -158,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             sd = work / "seq"
             sd.mkdir()
             attempt(None, "sequence", partial(sequence.run_sequence, 1, seq_n, seq_edits, check_every, sd))
-        if args.profile and avail["api"] is None:
-            attempt(None, "profile", partial(inproc.profile_edit, 10_000, work / "profile"))
+        if args.profile and avail["api_null"] is None:
+            attempt(
+                None, "profile", partial(inproc.profile_edit, 10_000, work / "profile", output=avail["api"] is None)
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
