@@ -9,6 +9,7 @@ and applies the only cross-decl rule, top-level ``redefinition of identifier``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable
@@ -122,12 +123,25 @@ class Span:
     """One past the furthest byte the parse examined, relative (a string scan may look beyond the span)."""
 
 
+@dataclass(slots=True)
+class Trivia:
+    """What the formatter needs beyond the decls: comments and the extents of instructions and bodies."""
+
+    comments: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    """(offset of ``;``, offset of the newline ending it or EOF), in file order."""
+    inst_extents: dict[Inst, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    """A body instruction → (offset of its ``%``, offset just after its ``)``)."""
+    body_extents: dict[Body, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    """A body → (offset of its ``{``, offset of its ``}``)."""
+
+
 class _Parser:
     """Parses spans of one buffer; ``buf`` is the source up to its first NUL, followed by one NUL sentinel."""
 
-    __slots__ = ("base", "blocks", "buf", "depth", "far", "i", "n", "names")
+    __slots__ = ("base", "blocks", "buf", "depth", "far", "i", "n", "names", "trivia")
 
-    def __init__(self, buf: bytes, n: int) -> None:
+    def __init__(self, buf: bytes, n: int, trivia: Trivia | None = None) -> None:
+        self.trivia = trivia
         self.buf = buf
         self.n = n
         self.i = 0
@@ -146,7 +160,7 @@ class _Parser:
         self.far = start
         i = start
         while True:
-            i = _match_end(_TOP_SKIP, buf, i, n)
+            i = self.skip_trivia(i)
             if i >= n:
                 i = n
                 break
@@ -200,6 +214,20 @@ class _Parser:
         if pos >= self.n:
             return _Fail(self.n, "unexpected EOF")
         return _Fail(pos, f"unexpected byte: '{byte_text(self.buf[pos])}'")
+
+    def skip_trivia(self, i: int) -> int:
+        """Skips whitespace and comments from ``i`` (recording the comments in trivia mode)."""
+        buf, n = self.buf, self.n
+        if self.trivia is None:
+            return _match_end(_TOP_SKIP, buf, i, n)
+        while True:
+            i = _match_end(_SKIP_WS, buf, i, n)
+            if i >= n or buf[i] != 0x3B:  # ';'
+                return i
+            newline = buf.find(b"\n", i, n)
+            end = n if newline < 0 else newline
+            self.trivia.comments.append((i, end))
+            i = n if newline < 0 else newline + 1
 
     def skip_ws(self) -> None:
         self.i = _match_end(_SKIP_WS, self.buf, self.i, self.n)
@@ -366,8 +394,7 @@ class _Parser:
         buf, n = self.buf, self.n
         insts: list[Inst] = []
         while True:
-            self.i = _match_end(_TOP_SKIP, buf, self.i, n)
-            i = self.i
+            i = self.i = self.skip_trivia(self.i)
             if i >= n:
                 raise _Fail(n, "unexpected EOF")
             c = buf[i]
@@ -386,8 +413,13 @@ class _Parser:
                 raise _Fail(self.i, f"redefinition of identifier '{decode_name(raw_name)}'")
             self.names[raw_name] = inst
             insts.append(inst)
+            if self.trivia is not None:
+                self.trivia.inst_extents[inst] = (i, self.i)
         self.depth -= 1
-        return Body(insts)
+        body = Body(insts)
+        if self.trivia is not None:
+            self.trivia.body_extents[body] = (open_at, self.i - 1)
+        return body
 
     def label(self) -> Label:
         """A string naming a ``block`` of this decl (by ``%`` name, or ``label_N`` for the block ``%N``)."""
@@ -561,3 +593,14 @@ def assemble(source: bytes, spans: SpanSource) -> ParsedFile:
 def parse(source: bytes) -> ParsedFile:
     """Parses a whole ZIR file: every decl that parses, and every parse error in file order."""
     return assemble(source, direct_span)
+
+
+def parse_with_trivia(source: bytes) -> tuple[ParsedFile, Trivia]:
+    """``parse`` that also records comments and instruction/body extents (absolute), for the formatter."""
+    trivia = Trivia()
+
+    def spans(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:
+        span = _Parser(buf, len(buf) - 1, trivia).span(start)
+        return absolute_items(span.items, start), start + span.length
+
+    return assemble(source, spans), trivia
