@@ -106,7 +106,7 @@ def test_hello_world_placement_of_the_worked_example(tmp_path: Path) -> None:
     expected = [0x8000000, 0x8000010, 0x800001A, 0x8000048, 0x8000052, 0x800005B, 0x8000063, 0x800006B]
     expected += [0x8000070, 0x8000078, 0x8000080, 0x8000085, 0x800008E, 0x80000A8, 0x80000B2]
     linker = ElfLinker(str(tmp_path / "out"))
-    for index, (size, align) in enumerate(sizes, start=1):
+    for index in range(1, len(sizes) + 1):
         linker.allocate_decl(d(index), f"decl{index}")
         assert linker.got_address(d(index)) == GOT_VADDR + 8 * (index - 1)
     for index, (size, align) in enumerate(sizes, start=1):
