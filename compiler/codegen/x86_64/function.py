@@ -1,0 +1,915 @@
+"""Per-instruction x86-64 code generation of one function body (x86_64.md §4, §5, §7–§11).
+
+``FunctionGen(...).generate()`` turns an analysed, liveness-annotated AIR body into machine code plus debug
+info. Every value has one home for its whole life (§4.2); calls and asm save and restore the live
+registers they clobber (§7.5); control flow uses labels resolved at the end (§5.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NoReturn, Protocol
+
+from compiler.air import (
+    CMP_TAGS,
+    AirInst,
+    AirTag,
+    Arg,
+    Assembly,
+    BinOp,
+    Block,
+    Br,
+    BrVoid,
+    Call,
+    CondBr,
+    Constant,
+    Loop,
+    Operand,
+    UnOp,
+)
+from compiler.codegen.x86_64 import encoder as enc
+from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64.encoder import AluOp, Cond
+from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
+from compiler.codegen.x86_64.inline_asm import AsmError, plan_assembly
+from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
+from compiler.codegen.x86_64.regalloc import SPILL_MSG, RegisterFile, plan_parallel_move
+from compiler.codegen.x86_64.registers import ALLOCATABLE, PARAM_REGS, Register
+from compiler.errors import CodegenFailure, ErrorMsg
+from compiler.link import (
+    BaseTypeEncoding,
+    DebugInfo,
+    DebugParam,
+    DebugType,
+    DeclIndex,
+    LineRow,
+    RowKind,
+)
+from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.sema.values import BoolValue, DeclRef, FunctionValue, IntValue, NullValue, Undef
+
+ARCH = "x86_64"
+PROLOGUE_SIZE = 11
+MAX_DISP = 1 << 31
+
+_CMP_OPS: dict[AirTag, CmpOp] = {
+    AirTag.CMP_LT: CmpOp.LT,
+    AirTag.CMP_LTE: CmpOp.LTE,
+    AirTag.CMP_EQ: CmpOp.EQ,
+    AirTag.CMP_GTE: CmpOp.GTE,
+    AirTag.CMP_GT: CmpOp.GT,
+    AirTag.CMP_NEQ: CmpOp.NEQ,
+}
+# Tags whose unused results produce no code (§8.1); loads and non-volatile asm are handled by their tags.
+_PURE_TAGS = frozenset(
+    {
+        AirTag.ADD,
+        AirTag.SUB,
+        AirTag.NOT,
+        AirTag.INTCAST,
+        AirTag.FLOATCAST,
+        AirTag.UNWRAP_OPTIONAL,
+        AirTag.WRAP_OPTIONAL,
+        AirTag.LOAD,
+    }
+    | CMP_TAGS
+)
+# Instructions that may keep a compare-flags operand in the flags (§8.3).
+_FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
+
+
+class AddressView(Protocol):
+    """What code generation asks the linker; the linker satisfies it (architecture.md §4)."""
+
+    def got_address(self, decl: DeclIndex) -> int:
+        """``0x4000000 + 8 * got_index`` of ``decl`` (reserved before any code referring to it)."""
+        ...
+
+    def decl_address(self, decl: DeclIndex) -> int | None:
+        """The current address of ``decl``'s block, or None before it is placed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallingConvention:
+    """Where a function's parameters and return value live (§4.3). ``args[i]`` is None for a parameter
+    passed in memory (the seventh and later)."""
+
+    args: tuple[MCValue | None, ...]
+    return_value: MCValue
+
+
+def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
+    """The calling-convention values of ``fn_type``, or the message explaining why there are none."""
+    cc = fn_type.fn_calling_convention()
+    params = fn_type.fn_param_types()
+    ret_ty = fn_type.fn_return_type()
+    if cc == "Naked":
+        if params:
+            return "unable to use parameters with naked calling convention"
+        return CallingConvention((), mc.UNREACH)
+    if cc not in ("Unspecified", "C"):
+        return f"TODO implement function parameters for {cc}"
+    args: list[MCValue | None] = []
+    for i, ty in enumerate(params):
+        cls = ty.zig_type_tag()
+        if cls not in (TypeClass.INT, TypeClass.BOOL):
+            return f"TODO implement function parameters of type {cls.value}"
+        args.append(mc.register(PARAM_REGS[i]) if i < len(PARAM_REGS) else None)
+    if ret_ty.zig_type_tag() is TypeClass.NO_RETURN:
+        ret = mc.UNREACH
+    elif not ret_ty.has_code_gen_bits():
+        ret = mc.NONE
+    elif ret_ty.abi_size() > 8:
+        return f"TODO implement function return values for {cc}"
+    else:
+        ret = mc.register(Register.RAX)
+    return CallingConvention(tuple(args), ret)
+
+
+def debug_type(ty: Type) -> DebugType:
+    """How DWARF describes ``ty`` (elf-linker.md §14.3)."""
+    if ty.tag is TypeTag.BOOL:
+        return DebugType("bool", BaseTypeEncoding.BOOLEAN, 1)
+    if ty.is_int():
+        signed, _ = ty.int_info()
+        enc_ = BaseTypeEncoding.SIGNED if signed else BaseTypeEncoding.UNSIGNED
+        return DebugType(str(ty), enc_, ty.abi_size())
+    return DebugType(str(ty), None, 0)
+
+
+def _undef_pattern(size: int) -> int:
+    return int.from_bytes(b"\xaa" * size, "little")
+
+
+@dataclass(slots=True)
+class _BlockState:
+    """Code generation state of one ``block``: its end label and its result location once chosen."""
+
+    end: Label
+    mcv: MCValue | None = None
+
+
+class _Fail(Exception):
+    """Internal: a codegen error without a position yet (the current instruction's ``src`` is added)."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+@dataclass(slots=True)
+class FunctionGen:
+    """Generates one function. Construct, then call :meth:`generate` once."""
+
+    fn_type: Type
+    body: list[AirInst]
+    addresses: AddressView
+    line_of: Callable[[int], int]
+    fn_src: int = 0
+    safety: bool = True
+
+    naked: bool = False
+    buf: CodeBuffer = field(default_factory=CodeBuffer)
+    frame: StackFrame = field(default_factory=StackFrame)
+    regs: RegisterFile = field(default_factory=RegisterFile)
+    values: dict[Operand, MCValue] = field(default_factory=dict)
+    blocks: dict[Block, _BlockState] = field(default_factory=dict)
+    open_blocks: list[Block] = field(default_factory=list)
+    epilogue: Label = field(default_factory=lambda: Label("EPILOGUE"))
+    cc: CallingConvention = field(default_factory=lambda: CallingConvention((), mc.NONE))
+    rows: list[LineRow] = field(default_factory=list)
+    last_row_line: int = 0
+    params: list[DebugParam] = field(default_factory=list)
+    next_inst: AirInst | None = None
+    src: int = 0
+
+    # ---- driver ---------------------------------------------------------------------------------------
+
+    def fail(self, msg: str, src: int | None = None) -> NoReturn:
+        """Raise the codegen error ``msg`` at ``src`` (default: the instruction being generated)."""
+        raise CodegenFailure(ErrorMsg(self.src if src is None else src, msg))
+
+    def generate(self) -> tuple[bytes, DebugInfo]:
+        """Generate the whole function: prologue, body, epilogue (§5); returns code and debug info."""
+        self.naked = self.fn_type.fn_calling_convention() == "Naked"
+        cc = resolve_calling_convention(self.fn_type)
+        if isinstance(cc, str):
+            self.fail(cc, self.fn_src)
+        if any(a is None for a in cc.args):
+            self.fail("TODO implement function parameters in memory", self.fn_src)
+        self.cc = cc
+        fn_line = self.line_of(self.fn_src)
+        self.last_row_line = fn_line
+        if not self.naked:
+            self.buf.emit(enc.push_rbp())
+            self.buf.emit(enc.mov_rbp_rsp())
+            self.buf.emit(enc.sub_rsp_imm32(0))
+            self._row(fn_line, RowKind.PROLOGUE_END)
+        # Parameter registers are owned by their ``arg`` from the start, so nothing else is put there.
+        for inst in self.body:
+            if isinstance(inst, Arg) and inst.index < len(cc.args):
+                loc = cc.args[inst.index]
+                if loc is not None and loc.kind is MCKind.REGISTER:
+                    self.regs.add_owner(loc.register, inst)
+        try:
+            self.gen_body(self.body)
+            if not self.naked:
+                self.buf.bind(self.epilogue)
+                self._row(self.last_row_line, RowKind.EPILOGUE_BEGIN)
+                n = self.frame.frame_size()
+                if n > (1 << 31) - 1:
+                    self.fail("too much stack used in call parameters", self.fn_src)
+                self.buf.code[7:11] = enc.imm32(n)
+                if n:
+                    self.buf.emit(enc.add_rsp_imm(n))
+                self.buf.emit(enc.pop_rbp())
+                self.buf.emit(enc.ret())
+            code = self.buf.finish()
+        except JumpTooFar:
+            self.fail("unable to perform relocation: jump too far", self.fn_src)
+        ret_ty = self.fn_type.fn_return_type()
+        info = DebugInfo(
+            line=fn_line,
+            rows=tuple(self.rows),
+            params=tuple(self.params),
+            return_type=debug_type(ret_ty) if ret_ty.has_code_gen_bits() else None,
+        )
+        return code, info
+
+    def _row(self, line: int, kind: RowKind = RowKind.STMT) -> None:
+        self.rows.append(LineRow(self.buf.offset, line, kind))
+        self.buf.mark()
+        self.last_row_line = line
+
+    def gen_body(self, body: list[AirInst]) -> None:
+        """Generate ``body`` in order, recording each result and freeing what dies (§4.2)."""
+        for i, inst in enumerate(body):
+            self.next_inst = body[i + 1] if i + 1 < len(body) else None
+            self.src = inst.src
+            line = self.line_of(inst.src)
+            if inst.tag is AirTag.DBG_STMT or line != self.last_row_line:
+                self._row(line)
+            try:
+                mcv = self.gen_inst(inst)
+            except _Fail as e:
+                self.fail(e.msg, inst.src)
+            self.values[inst] = mcv
+            if inst.is_unused:
+                self.regs.free(inst)
+            for j, operand in enumerate(inst.operands()):
+                if inst.operand_dies(j):
+                    self.regs.free(operand)
+
+    # ---- values -----------------------------------------------------------------------------------------
+
+    def mcv(self, operand: Operand) -> MCValue:
+        """The MCValue of an operand; constants are materialised on first use (§11)."""
+        found = self.values.get(operand)
+        if found is not None:
+            return found
+        assert isinstance(operand, Constant), "operand used before it was generated"
+        value = self.const_mcv(operand.ty, operand)
+        self.values[operand] = value
+        return value
+
+    def const_mcv(self, ty: Type, c: Constant) -> MCValue:
+        """§11: a constant's MCValue."""
+        val = c.val
+        if not ty.has_code_gen_bits():
+            return mc.NONE
+        if isinstance(val, Undef):
+            return mc.UNDEF
+        cls = ty.zig_type_tag()
+        if cls is TypeClass.POINTER:
+            if isinstance(val, DeclRef):
+                return mc.memory(self.addresses.got_address(DeclIndex(val.decl.index)))
+            self.fail("TODO codegen more kinds of const pointers", c.src)
+        if cls is TypeClass.INT:
+            _, bits = ty.int_info()
+            if bits > 64 or not isinstance(val, IntValue):
+                self.fail("TODO const int bigger than ptr and signed int", c.src)
+            return mc.immediate(val.value % (1 << bits))
+        if cls is TypeClass.BOOL and isinstance(val, BoolValue):
+            return mc.immediate(1 if val.value else 0)
+        if cls is TypeClass.OPTIONAL:
+            child = ty.optional_child()
+            if child.is_single_pointer():
+                if isinstance(val, NullValue):
+                    return mc.immediate(0)
+                return self.const_mcv(child, Constant(child, val, c.src))
+            if ty.abi_size() == 1:
+                return mc.immediate(1 if isinstance(val, NullValue) else 0)
+            self.fail("TODO non pointer optionals", c.src)
+        self.fail(f"TODO implement const of type '{ty}'", c.src)
+
+    def alloc_reg(self, owner: object, exclude: tuple[Register, ...] = ()) -> Register:
+        """``alloc_reg``: the lowest free allocatable register, or the spilling message."""
+        reg = self.regs.allocate(owner, exclude)
+        if reg is None:
+            raise _Fail(SPILL_MSG)
+        return reg
+
+    def alloc_mem(self, ty: Type) -> int:
+        """A new stack slot for a value of ``ty`` (Naked functions have none)."""
+        if self.naked:
+            raise _Fail(SPILL_MSG)
+        return self.frame.alloc_mem(ty.abi_size(), ty.abi_alignment())
+
+    def alloc_reg_or_mem(self, owner: object, ty: Type) -> MCValue:
+        """A register if ``ty`` fits and one is free, else a stack slot (§4.2)."""
+        if ty.abi_size() <= 8:
+            reg = self.regs.allocate(owner)
+            if reg is not None:
+                return mc.register(reg)
+        return mc.stack_offset(self.alloc_mem(ty))
+
+    def _temp(self, ty: Type, value: MCValue) -> Register:
+        """Copy ``value`` into a temporary register (sized alias); release it with :meth:`_release`."""
+        reg = self.alloc_reg(_TEMP)
+        self.gen_set_reg(ty, reg, value)
+        return reg
+
+    def _release(self, reg: Register) -> None:
+        self.regs.remove_owner(reg, _TEMP)
+
+    # ---- moves (§7) -------------------------------------------------------------------------------------
+
+    def gen_set_reg(self, ty: Type, reg: Register, value: MCValue) -> None:
+        """§7.1: load ``value`` (of type ``ty``) into ``reg`` at ``ty``'s width."""
+        size = min(ty.abi_size(), 8) if ty.has_code_gen_bits() else 8
+        r = reg.to_size(size if size in (1, 2, 4, 8) else 8)
+        self._set_reg(r, value, ty)
+
+    def _set_reg(self, r: Register, value: MCValue, ty: Type | None = None) -> None:
+        size = r.size
+        match value.kind:
+            case MCKind.NONE | MCKind.UNREACH | MCKind.DEAD:
+                return
+            case MCKind.UNDEF:
+                if not self.safety:
+                    return
+                pattern = _undef_pattern(size)
+                self.buf.emit(enc.mov_r32_imm32(r, pattern) if size < 8 else enc.mov_r64_imm64(r, pattern))
+            case MCKind.IMMEDIATE:
+                x = value.payload
+                if x == 0:
+                    self.buf.emit(enc.xor_r32_r32(r))
+                elif x <= 0xFFFF_FFFF:
+                    self.buf.emit(enc.mov_r32_imm32(r, x))
+                else:
+                    self.buf.emit(enc.mov_r64_imm64(r, x))
+            case MCKind.REGISTER:
+                if value.register.id != r.id:
+                    self.buf.emit(enc.mov_reg_reg(r, value.register, size))
+            case MCKind.MEMORY:
+                a = value.payload
+                if a <= 0xFFFF_FFFF:
+                    self.buf.emit(enc.mov_reg_abs32(r, a, size))
+                elif r.id == 0:
+                    self.buf.emit(enc.movabs_rax_moffs64(a))
+                else:
+                    self.buf.emit(enc.mov_r64_imm64(r, a))
+                    self.buf.emit(enc.mov_reg_indirect(r, size))
+            case MCKind.STACK_OFFSET:
+                d = value.payload + size
+                if d > MAX_DISP:
+                    raise _Fail("stack offset too large")
+                self.buf.emit(enc.mov_reg_rbp(r, d, size))
+            case MCKind.PTR_STACK_OFFSET:
+                pointee = ty.pointee().abi_size() if ty is not None and ty.is_single_pointer() else 8
+                d = value.payload + pointee
+                if d > MAX_DISP:
+                    raise _Fail("stack offset too large")
+                self.buf.emit(enc.lea_reg_rbp(r, d))
+            case MCKind.COMPARE_FLAGS_UNSIGNED | MCKind.COMPARE_FLAGS_SIGNED:
+                self.buf.emit(enc.setcc_r8(value.flags_cond(), r))
+                self.buf.emit(enc.movzx_r32_r8(r))
+            case MCKind.EMBEDDED_IN_CODE | MCKind.PTR_EMBEDDED_IN_CODE:
+                raise AssertionError("embedded_in_code is never produced on x86_64")
+
+    def gen_set_stack(self, ty: Type, offset: int, value: MCValue) -> None:
+        """§7.2: store ``value`` of type ``ty`` into the slot at ``offset``."""
+        if not ty.has_code_gen_bits():
+            return
+        size = ty.abi_size()
+        d = offset + size
+        match value.kind:
+            case MCKind.NONE | MCKind.UNREACH | MCKind.DEAD:
+                return
+            case MCKind.UNDEF:
+                if not self.safety:
+                    return
+                if size not in (1, 2, 4, 8):
+                    raise _Fail("TODO implement memset")
+                self._check_disp(d)
+                self.buf.emit(enc.mov_rbp_imm(d, _undef_pattern(size), size))
+            case MCKind.IMMEDIATE:
+                if size not in (1, 2, 4, 8):
+                    raise _Fail("TODO implement set abi_size=large stack variable with immediate")
+                self._check_disp(d)
+                self.buf.emit(enc.mov_rbp_imm(d, value.payload, size))
+            case MCKind.REGISTER:
+                self._check_disp(d)
+                self.buf.emit(enc.mov_rbp_reg(d, value.register.to_size(size), size))
+            case MCKind.STACK_OFFSET:
+                if value.payload != offset:
+                    raise _Fail("TODO implement copy stack variable to stack variable")
+            case MCKind.PTR_STACK_OFFSET:
+                temp = self._temp(ty, value)
+                self._check_disp(d)
+                self.buf.emit(enc.mov_rbp_reg(d, temp, 8))
+                self._release(temp)
+            case MCKind.MEMORY:
+                raise _Fail("TODO implement set stack variable from memory vaddr")
+            case MCKind.EMBEDDED_IN_CODE | MCKind.PTR_EMBEDDED_IN_CODE:
+                raise _Fail("TODO implement set stack variable from embedded_in_code")
+            case MCKind.COMPARE_FLAGS_UNSIGNED:
+                raise _Fail("TODO implement set stack variable with compare flags value (unsigned)")
+            case MCKind.COMPARE_FLAGS_SIGNED:
+                raise _Fail("TODO implement set stack variable with compare flags value (signed)")
+
+    @staticmethod
+    def _check_disp(d: int) -> None:
+        if d > MAX_DISP:
+            raise _Fail("stack offset too large")
+
+    def set_reg_or_mem(self, ty: Type, loc: MCValue, value: MCValue) -> None:
+        """§7.3: store ``value`` into the location ``loc``."""
+        match loc.kind:
+            case MCKind.NONE:
+                return
+            case MCKind.REGISTER:
+                self.gen_set_reg(ty, loc.register, value)
+            case MCKind.STACK_OFFSET:
+                self.gen_set_stack(ty, loc.payload, value)
+            case MCKind.MEMORY:
+                raise _Fail("TODO implement setRegOrMem for memory")
+            case _:
+                raise AssertionError(f"set_reg_or_mem into {loc.kind.value}")
+
+    # ---- instructions (§8) ------------------------------------------------------------------------------
+
+    def gen_inst(self, inst: AirInst) -> MCValue:
+        """Generate one instruction and return its MCValue."""
+        tag = inst.tag
+        if inst.is_unused and tag in _PURE_TAGS:
+            return mc.DEAD
+        match tag:
+            case AirTag.ARG:
+                assert isinstance(inst, Arg)
+                return self.gen_arg(inst)
+            case AirTag.BREAKPOINT:
+                self.buf.emit(enc.int3())
+                return mc.NONE
+            case AirTag.UNREACH:
+                return mc.UNREACH
+            case AirTag.DBG_STMT:
+                return mc.NONE
+            case AirTag.PTRTOINT | AirTag.BITCAST:
+                assert isinstance(inst, UnOp)
+                value = self.mcv(inst.operand)
+                if value.kind is MCKind.REGISTER:
+                    self.regs.add_owner(value.register, inst)
+                return value
+            case AirTag.ALLOC:
+                return self.gen_alloc(inst)
+            case AirTag.REF:
+                assert isinstance(inst, UnOp)
+                return self.gen_ref(inst)
+            case AirTag.LOAD:
+                assert isinstance(inst, UnOp)
+                return self.gen_load(inst)
+            case AirTag.STORE:
+                assert isinstance(inst, BinOp)
+                return self.gen_store(inst)
+            case AirTag.ADD | AirTag.SUB:
+                assert isinstance(inst, BinOp)
+                op = AluOp.ADD if tag is AirTag.ADD else AluOp.SUB
+                return self.gen_binop(
+                    inst, op, self.mcv(inst.lhs), self.mcv(inst.rhs), inst.lhs, inst.rhs, tag is AirTag.ADD
+                )
+            case AirTag.NOT:
+                assert isinstance(inst, UnOp)
+                return self.gen_not(inst)
+            case AirTag.CMP_LT | AirTag.CMP_LTE | AirTag.CMP_EQ | AirTag.CMP_GTE | AirTag.CMP_GT | AirTag.CMP_NEQ:
+                assert isinstance(inst, BinOp)
+                return self.gen_cmp(inst, _CMP_OPS[tag])
+            case AirTag.CONDBR:
+                assert isinstance(inst, CondBr)
+                return self.gen_condbr(inst)
+            case AirTag.BLOCK:
+                assert isinstance(inst, Block)
+                return self.gen_block(inst)
+            case AirTag.BR:
+                assert isinstance(inst, Br)
+                return self.gen_br(inst)
+            case AirTag.BRVOID:
+                assert isinstance(inst, BrVoid)
+                self.buf.jmp(self.blocks[inst.block].end)
+                return mc.NONE
+            case AirTag.LOOP:
+                assert isinstance(inst, Loop)
+                return self.gen_loop(inst)
+            case AirTag.CALL:
+                assert isinstance(inst, Call)
+                return self.gen_call(inst)
+            case AirTag.RET:
+                assert isinstance(inst, UnOp)
+                return self.gen_ret(inst)
+            case AirTag.RETVOID:
+                return self.gen_ret(None)
+            case AirTag.ASSEMBLY:
+                assert isinstance(inst, Assembly)
+                return self.gen_asm(inst)
+            case AirTag.INTCAST:
+                raise _Fail(f"TODO implement intCast for {ARCH}")
+            case AirTag.FLOATCAST:
+                raise _Fail(f"TODO implement floatCast for {ARCH}")
+            case AirTag.ISNULL:
+                raise _Fail(f"TODO implement isnull for {ARCH}")
+            case AirTag.ISNONNULL:
+                raise _Fail("TODO call genIsNull and invert the result ")
+            case AirTag.UNWRAP_OPTIONAL:
+                raise _Fail(f"TODO implement unwrap optional for {ARCH}")
+            case AirTag.WRAP_OPTIONAL:
+                if inst.ty.abi_size() == 1:
+                    return mc.immediate(1)
+                raise _Fail(f"TODO implement wrap optional for {ARCH}")
+
+    def gen_arg(self, inst: Arg) -> MCValue:
+        """A parameter: its calling-convention register, owned by the ``arg`` (§8.2)."""
+        loc = self.cc.args[inst.index] if inst.index < len(self.cc.args) else None
+        if loc is None:
+            raise _Fail("TODO implement function parameters in memory")
+        if loc.kind is MCKind.REGISTER:
+            self.regs.add_owner(loc.register, inst)
+            self.params.append(DebugParam(inst.name, loc.register.dwarf_number(), debug_type(inst.ty)))
+        return loc
+
+    def gen_alloc(self, inst: AirInst) -> MCValue:
+        """``alloc``: a new stack slot of the element type (§8.2, §5.3)."""
+        elem = inst.ty.pointee()
+        if not elem.has_code_gen_bits():
+            return mc.NONE
+        if self.naked:
+            raise _Fail(SPILL_MSG)
+        size = elem.abi_size()
+        if size > 0xFFFF_FFFF:
+            raise _Fail(f"type '{elem}' too big to fit into stack frame")
+        return mc.ptr_stack_offset(self.frame.alloc_mem(size, elem.abi_alignment()))
+
+    def gen_ref(self, inst: UnOp) -> MCValue:
+        """``ref``: a pointer to the operand (§8.2)."""
+        value = self.mcv(inst.operand)
+        ty = inst.operand.ty
+        match value.kind:
+            case MCKind.REGISTER | MCKind.IMMEDIATE | MCKind.COMPARE_FLAGS_UNSIGNED | MCKind.COMPARE_FLAGS_SIGNED:
+                offset = self.alloc_mem(ty)
+                self.gen_set_stack(ty, offset, value)
+                return mc.ptr_stack_offset(offset)
+            case MCKind.STACK_OFFSET:
+                return mc.ptr_stack_offset(value.payload)
+            case MCKind.MEMORY:
+                return mc.immediate(value.payload)
+            case MCKind.UNDEF:
+                raise _Fail("TODO implement ref on an undefined value")
+            case MCKind.NONE:
+                return mc.NONE
+            case _:
+                raise _Fail(f"TODO implement ref on MCValue.{value.kind.value}")
+
+    def gen_load(self, inst: UnOp) -> MCValue:
+        """``load`` through a pointer (§8.2)."""
+        elem = inst.ty
+        if not elem.has_code_gen_bits():
+            return mc.NONE
+        ptr = self.mcv(inst.operand)
+        match ptr.kind:
+            case MCKind.IMMEDIATE:
+                src = mc.memory(ptr.payload)
+            case MCKind.PTR_STACK_OFFSET:
+                src = mc.stack_offset(ptr.payload)
+            case _:
+                raise _Fail(f"TODO implement loading from MCValue.{ptr.kind.value}")
+        dst = self.alloc_reg_or_mem(inst, elem)
+        self.set_reg_or_mem(elem, dst, src)
+        return dst
+
+    def gen_store(self, inst: BinOp) -> MCValue:
+        """``store(pointer, value)`` (§8.2)."""
+        ptr = self.mcv(inst.lhs)
+        value = self.mcv(inst.rhs)
+        match ptr.kind:
+            case MCKind.PTR_STACK_OFFSET:
+                self.gen_set_stack(inst.rhs.ty, ptr.payload, value)
+            case MCKind.IMMEDIATE:
+                self.set_reg_or_mem(inst.rhs.ty, mc.memory(ptr.payload), value)
+            case _:
+                raise _Fail(f"TODO implement storing to MCValue.{ptr.kind.value}")
+        return mc.NONE
+
+    def gen_binop(
+        self,
+        inst: AirInst,
+        op: AluOp,
+        lhs: MCValue,
+        rhs: MCValue,
+        lhs_op: Operand | None,
+        rhs_op: Operand | None,
+        commutative: bool,
+    ) -> MCValue:
+        """``add``/``sub``/``xor`` (§8.4): choose the destination, then one ALU instruction at the type's width."""
+        ty = inst.ty
+        lhs_dies = lhs_op is not None and inst.operand_dies(0)
+        rhs_dies = rhs_op is not None and inst.operand_dies(1)
+        if lhs_dies and lhs.is_mutable() and self._owns_alone(lhs, lhs_op):
+            dst, src = lhs, rhs
+        elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and self._owns_alone(rhs, rhs_op):
+            dst, src = rhs, lhs
+        else:
+            reg = self.alloc_reg(inst)
+            self.gen_set_reg(ty, reg, lhs)
+            dst, src = mc.register(reg), rhs
+        if dst.kind is MCKind.REGISTER:
+            self.regs.add_owner(dst.register, inst)
+        self.alu(op, ty, dst, src)
+        return dst
+
+    def _owns_alone(self, value: MCValue, owner: Operand | None) -> bool:
+        """A mutable value that no other live value shares (registers may be shared by aliases)."""
+        if value.kind is not MCKind.REGISTER:
+            return True
+        return owner is not None and self.regs.is_exclusive(value.register, owner)
+
+    def alu(self, op: AluOp, ty: Type, dst: MCValue, src: MCValue) -> None:
+        """``op dst, src`` at the width of ``ty`` (A1–A4), or the message for unsupported operands."""
+        if dst.kind is not MCKind.REGISTER:
+            if dst.is_memory():
+                raise _Fail("TODO implement x86 ADD/SUB/CMP destination memory")
+            raise AssertionError(f"ALU destination {dst.kind.value}")
+        size = ty.abi_size()
+        d = dst.register.to_size(size)
+        match src.kind:
+            case MCKind.REGISTER:
+                self.buf.emit(enc.alu_reg_reg(op, d, src.register.to_size(size), size))
+            case MCKind.IMMEDIATE:
+                if src.payload > 0x7FFF_FFFF:
+                    temp = self._temp(ty, src)
+                    self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
+                    self._release(temp)
+                else:
+                    self.buf.emit(enc.alu_reg_imm(op, d, src.payload, size))
+            case MCKind.UNDEF:
+                self.gen_set_reg(ty, dst.register, src)
+            case MCKind.MEMORY | MCKind.STACK_OFFSET | MCKind.EMBEDDED_IN_CODE:
+                raise _Fail("TODO implement x86 ADD/SUB/CMP source memory")
+            case MCKind.COMPARE_FLAGS_UNSIGNED:
+                raise _Fail("TODO implement x86 ADD/SUB/CMP source compare flag (unsigned)")
+            case MCKind.COMPARE_FLAGS_SIGNED:
+                raise _Fail("TODO implement x86 ADD/SUB/CMP source compare flag (signed)")
+            case _:
+                raise AssertionError(f"ALU source {src.kind.value}")
+
+    def gen_not(self, inst: UnOp) -> MCValue:
+        """``not``: invert a flags value for free, otherwise ``xor`` with 1 (§8.2, §8.4)."""
+        value = self.mcv(inst.operand)
+        if value.is_flags():
+            flipped = MCValue(value.kind, op=value.cmp_op.inverted())
+            return self._flags_result(inst, flipped)
+        return self.gen_binop(inst, AluOp.XOR, value, mc.immediate(1), inst.operand, None, True)
+
+    def gen_cmp(self, inst: BinOp, op: CmpOp) -> MCValue:
+        """``cmp_*`` (§8.3): one ``cmp``, then the compare-flags rule."""
+        ty = inst.lhs.ty
+        lhs = self.mcv(inst.lhs)
+        rhs = self.mcv(inst.rhs)
+        temps: list[Register] = []
+        if lhs.kind in (MCKind.IMMEDIATE, MCKind.UNDEF) or (lhs.is_memory() and rhs.is_memory()):
+            temps.append(self._temp(ty, lhs))
+            lhs = mc.register(temps[-1])
+        self.alu(AluOp.CMP, ty, lhs, rhs)
+        for t in temps:
+            self._release(t)
+        signed = ty.is_int() and ty.int_info()[0]
+        return self._flags_result(inst, mc.compare_flags(op, signed))
+
+    def _flags_result(self, inst: AirInst, flags: MCValue) -> MCValue:
+        """The compare-flags rule [ZIR Live]: keep ``flags`` only if the next instruction consumes and kills
+        it; otherwise materialise it into a new register right away."""
+        nxt = self.next_inst
+        if nxt is not None and nxt.tag in _FLAGS_CONSUMERS:
+            ops = nxt.operands()
+            if ops and ops[0] is inst and nxt.operand_dies(0):
+                return flags
+        reg = self.alloc_reg(inst)
+        self._set_reg(reg.to32(), flags)
+        return mc.register(reg)
+
+    # ---- control flow (§9) ------------------------------------------------------------------------------
+
+    def gen_ret(self, inst: UnOp | None) -> MCValue:
+        """``ret``/``retvoid``: the value into the return register, then jump to the epilogue."""
+        if self.naked:
+            raise _Fail("unable to return from a function with naked calling convention")
+        if inst is not None:
+            ret = self.cc.return_value
+            if ret.kind is MCKind.REGISTER:
+                self.set_reg_or_mem(inst.operand.ty, ret, self.mcv(inst.operand))
+        self.buf.jmp(self.epilogue)
+        return mc.UNREACH
+
+    def _reserve_open_blocks(self) -> None:
+        """Block locations chosen in a sibling branch stay reserved (§9.2)."""
+        for block in self.open_blocks:
+            loc = self.blocks[block].mcv
+            if loc is not None and loc.kind is MCKind.REGISTER:
+                self.regs.add_owner(loc.register, block)
+
+    def gen_condbr(self, inst: CondBr) -> MCValue:
+        """§9.1: test, branch to ELSE, then-branch, jump over, else-branch; snapshots and entry deaths."""
+        cond = self.mcv(inst.condition)
+        else_label = Label("ELSE")
+        if cond.is_flags():
+            self.buf.jcc(cond.cmp_op.inverted().cond(cond.kind is MCKind.COMPARE_FLAGS_SIGNED), else_label)
+        elif cond.kind is MCKind.REGISTER:
+            self.buf.emit(enc.test_r8_1(cond.register))
+            self.buf.jcc(Cond.E, else_label)
+        else:
+            raise _Fail(f"TODO implement condbr {ARCH} when condition is {cond.kind.value}")
+        if inst.operand_dies(0):
+            self.regs.free(inst.condition)
+        snapshot = self.regs.snapshot()
+        for dying in inst.then_entry_deaths:
+            self.regs.free(dying)
+        self.gen_body(inst.then_body)
+        end_label: Label | None = None
+        if not inst.then_body or inst.then_body[-1].ty.tag is not TypeTag.NORETURN:
+            end_label = Label("END")
+            self.buf.jmp(end_label)
+        self.buf.bind(else_label)
+        self.regs.restore(snapshot)
+        self._reserve_open_blocks()
+        for dying in inst.else_entry_deaths:
+            self.regs.free(dying)
+        self.gen_body(inst.else_body)
+        if end_label is not None:
+            self.buf.bind(end_label)
+        return mc.UNREACH
+
+    def gen_block(self, inst: Block) -> MCValue:
+        """§9.2: generate the body; at its end, ownership is the entry state minus what died, plus the result."""
+        state = _BlockState(Label("BLOCK_END"))
+        self.blocks[inst] = state
+        self.open_blocks.append(inst)
+        before = self.regs.snapshot()
+        log_start = len(self.regs.freed_log)
+        self.gen_body(inst.body)
+        self.buf.bind(state.end)
+        self.open_blocks.pop()
+        freed = {id(o) for o in self.regs.freed_log[log_start:]}
+        after = {reg: [o for o in lst if id(o) not in freed] for reg, lst in before.items()}
+        self.regs.restore({reg: lst for reg, lst in after.items() if lst})
+        if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
+            self.regs.add_owner(state.mcv.register, inst)
+        if not inst.ty.has_code_gen_bits():
+            return mc.NONE
+        return state.mcv if state.mcv is not None else mc.UNREACH
+
+    def gen_br(self, inst: Br) -> MCValue:
+        """§9.2: the first ``br`` adopts or allocates the block's location; later ones store into it."""
+        block = inst.block
+        state = self.blocks[block]
+        ty = block.ty
+        if ty.has_code_gen_bits():
+            value = self.mcv(inst.operand)
+            if state.mcv is None:
+                if value.is_mutable() and inst.operand_dies(0) and self._owns_alone(value, inst.operand):
+                    state.mcv = value
+                    if value.kind is MCKind.REGISTER:
+                        self.regs.add_owner(value.register, block)
+                else:
+                    state.mcv = self.alloc_reg_or_mem(block, ty)
+                    self.set_reg_or_mem(ty, state.mcv, value)
+            else:
+                self.set_reg_or_mem(ty, state.mcv, value)
+        self.buf.jmp(state.end)
+        return mc.NONE
+
+    def gen_loop(self, inst: Loop) -> MCValue:
+        """§9.3: the body, then a jump back to its start; outer values read inside die on exit."""
+        start = self.buf.offset
+        self.buf.mark()
+        self.gen_body(inst.body)
+        self.buf.jmp_back(start)
+        for dying in inst.exit_deaths:
+            self.regs.free(dying)
+        return mc.UNREACH
+
+    # ---- calls and asm (§9.4, §10, §7.5) ---------------------------------------------------------------
+
+    def _live_owner(self, reg: Register, dying: set[int]) -> bool:
+        """``reg`` holds a value still live after the current instruction (block reservations do not count)."""
+        return any(not isinstance(o, Block) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg))
+
+    def _save(self, inst: AirInst, clobbered: tuple[Register, ...]) -> list[Register]:
+        """§7.5: store the live registers the instruction clobbers into their save slots."""
+        dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
+        ids = {r.id for r in clobbered}
+        to_save = [Register(i) for i in range(16) if i in ids and self._live_owner(Register(i), dying)]
+        if to_save and self.naked:
+            raise _Fail(SPILL_MSG)
+        for reg in to_save:
+            self.buf.emit(enc.mov_rbp_reg(self.frame.save_slot(reg.id) + 8, reg, 8))
+        return to_save
+
+    def _restore(self, to_save: list[Register]) -> None:
+        for reg in to_save:
+            self.buf.emit(enc.mov_reg_rbp(reg, self.frame.save_slot(reg.id) + 8, 8))
+
+    def _parallel_move(self, moves: list[tuple[Register, MCValue, Type]]) -> None:
+        """§7.4: emit the moves so that no source is overwritten before it is read."""
+        types = {dst.id: ty for dst, _, ty in moves}
+
+        def find_temp(used: set[int]) -> Register | None:
+            return self.regs.find_free(tuple(Register(i) for i in used))
+
+        try:
+            ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)
+        except LookupError:
+            raise _Fail(SPILL_MSG) from None
+        for dst, src in ordered:
+            ty = types.get(dst.id)
+            if ty is None:  # a cycle-breaking copy to a temporary: whole register
+                self._set_reg(dst.to64(), src)
+            else:
+                self._set_reg(dst, src, ty)
+
+    def _result_register(self, inst: AirInst, reg: Register, to_save: list[Register]) -> MCValue:
+        """The clobbering instruction's result in ``reg``, moved away first if ``reg`` is being restored."""
+        if inst.is_unused and any(r.id == reg.id for r in to_save):
+            return mc.DEAD
+        if any(r.id == reg.id for r in to_save):
+            new = self.alloc_reg(inst, tuple(to_save))
+            self.buf.emit(enc.mov_reg_reg(new, reg.to64(), inst.ty.abi_size()))
+            return mc.register(new)
+        self.regs.add_owner(reg, inst)
+        return mc.register(reg)
+
+    def gen_call(self, inst: Call) -> MCValue:
+        """§9.4: arguments by parallel move, ``call qword ptr [G(callee)]``, result, restores."""
+        cc = resolve_calling_convention(inst.func.ty)
+        if isinstance(cc, str):
+            raise _Fail(cc)
+        param_types = inst.func.ty.fn_param_types()
+        moves: list[tuple[Register, MCValue, Type]] = []
+        for i, arg in enumerate(inst.args):
+            loc = cc.args[i] if i < len(cc.args) else None
+            if loc is None:
+                raise _Fail("TODO implement calling with parameters in memory")
+            value = self.mcv(arg)
+            if value.kind is MCKind.PTR_STACK_OFFSET:
+                raise _Fail("TODO implement calling with MCValue.ptr_stack_offset arg")
+            if value.kind is MCKind.PTR_EMBEDDED_IN_CODE:
+                raise _Fail("TODO implement calling with MCValue.ptr_embedded_in_code arg")
+            pty = param_types[i]
+            moves.append((loc.register.to_size(pty.abi_size()), value, pty))
+        func = inst.func
+        if not isinstance(func, Constant):
+            raise _Fail("TODO implement calling runtime known function pointer")
+        if not isinstance(func.val, FunctionValue):
+            raise _Fail("TODO implement calling bitcasted functions")
+        to_save = self._save(inst, ALLOCATABLE)
+        self._parallel_move(moves)
+        self.buf.emit(enc.call_abs32(self.addresses.got_address(DeclIndex(func.val.fn.owner.index))))
+        result = cc.return_value
+        if result.kind is MCKind.REGISTER:
+            result = self._result_register(inst, result.register, to_save)
+        self._restore(to_save)
+        return result
+
+    def gen_asm(self, inst: Assembly) -> MCValue:
+        """§10: validate, save, parallel move of the inputs, ``syscall``, result, restore."""
+        if not inst.is_volatile and inst.is_unused:
+            return mc.DEAD
+        try:
+            plan = plan_assembly(inst.asm_source, inst.output, inst.inputs, inst.clobbers, naked=self.naked)
+        except AsmError as e:
+            raise _Fail(e.msg) from None
+        moves = [(reg, self.mcv(arg), arg.ty) for reg, arg in zip(plan.inputs, inst.args, strict=False)]
+        to_save = self._save(inst, plan.clobbered)
+        self._parallel_move(moves)
+        self.buf.emit(enc.syscall())
+        result = mc.NONE
+        if plan.output is not None:
+            result = self._result_register(inst, plan.output, to_save)
+        self._restore(to_save)
+        return result
+
+
+class _Temp:
+    """Owner key of scratch registers held only while one instruction is generated."""
+
+
+_TEMP = _Temp()

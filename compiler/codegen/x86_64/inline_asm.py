@@ -1,0 +1,85 @@
+"""The inline-assembly subset: constraint parsing and validation in the order of x86_64.md §10.
+
+``plan_assembly`` checks an ``assembly`` instruction and returns the registers involved; the code itself
+(saves, the parallel move of the inputs, ``syscall``, the result) is emitted by ``function.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.codegen.x86_64.registers import CALLEE_SAVED, HIGH_BYTE, Register, parse_register
+
+
+class AsmError(Exception):
+    """An assembly instruction the backend cannot generate; ``msg`` is the exact message of §10/§13."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+@dataclass(frozen=True, slots=True)
+class AsmPlan:
+    """The registers of a validated assembly instruction."""
+
+    inputs: tuple[Register, ...]
+    """Input ``i``'s register (its own size), for ``args[i]``."""
+    output: Register | None
+    """The output register, if any."""
+    clobbered: tuple[Register, ...]
+    """Inputs, output and register-named clobbers: the registers the instruction overwrites (§7.5)."""
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", errors="replace")
+
+
+def _register(name: bytes) -> Register:
+    reg = parse_register(_text(name))
+    if reg is None:
+        raise AsmError(f"unrecognized register: '{_text(name)}'")
+    return reg
+
+
+def _check_allowed(reg: Register, name: str, naked: bool) -> None:
+    """§10 step 4: high-byte registers, rsp aliases, and callee-saved registers outside Naked functions."""
+    if reg in HIGH_BYTE or reg.id == 4 or (not naked and reg.id in CALLEE_SAVED):
+        raise AsmError(f"TODO implement asm operand in register '{name}'")
+
+
+def plan_assembly(
+    asm_source: bytes,
+    output: bytes | None,
+    inputs: tuple[bytes, ...],
+    clobbers: tuple[bytes, ...],
+    *,
+    naked: bool,
+) -> AsmPlan:
+    """Validate constraints and source in the order of §10 (inputs, output, restrictions, source)."""
+    input_regs: list[Register] = []
+    for constraint in inputs:
+        if len(constraint) < 3 or constraint[:1] != b"{" or constraint[-1:] != b"}":
+            raise AsmError(f"unrecognized asm input constraint: '{_text(constraint)}'")
+        input_regs.append(_register(constraint[1:-1]))
+    output_reg: Register | None = None
+    if output is not None:
+        if len(output) < 4 or output[:2] != b"={" or output[-1:] != b"}":
+            raise AsmError(f"unrecognized asm output constraint: '{_text(output)}'")
+        output_reg = _register(output[2:-1])
+    clobber_regs = [r for r in (parse_register(_text(c)) for c in clobbers) if r is not None]
+    for reg in input_regs:
+        _check_allowed(reg, reg.asm_name, naked)
+    if output_reg is not None:
+        _check_allowed(output_reg, output_reg.asm_name, naked)
+    for reg in clobber_regs:
+        _check_allowed(reg, reg.asm_name, naked)
+    if asm_source != b"syscall":
+        raise AsmError("TODO implement support for more x86 assembly instructions")
+    clobbered: list[Register] = []
+    # ``syscall`` itself overwrites rcx (return address) and r11 (rflags), declared or not.
+    implicit = (Register.RCX, Register.R11)
+    for reg in (*input_regs, *([output_reg] if output_reg is not None else []), *clobber_regs, *implicit):
+        if all(r.id != reg.id for r in clobbered):
+            clobbered.append(reg.to64())
+    return AsmPlan(tuple(input_regs), output_reg, tuple(clobbered))
