@@ -1,0 +1,355 @@
+"""The `zir build`, `zir run`, `zir watch` and `zir emit-zir` commands (architecture.md §6)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from compiler.compilation import Compilation, Options, UpdateReport
+from compiler.link import OutputMode
+from compiler.link.null import NullLinker
+from compiler.module.module import OptimizeMode
+from compiler.source import FileSource
+
+WATCH_HELP = """Commands:
+  update   Detect changes to source files and update output files.
+     run   Run the output file.
+    help   Print this text
+    exit   Quit this repl
+"""
+
+POLL_INTERVAL_S = 0.05
+"""How often `watch` checks the file when polling (architecture.md §6)."""
+SETTLE_S = 0.01
+"""A change is processed this long after the last change seen."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _mode(text: str) -> OptimizeMode:
+    for m in OptimizeMode:
+        if m.value == text:
+            return m
+    raise UsageError(f"invalid --mode '{text}' (Debug, ReleaseSafe, ReleaseFast, ReleaseSmall)")
+
+
+def default_output(path: str, obj: bool) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return os.path.join(".", stem + (".o" if obj else ""))
+
+
+def make_compilation(
+    path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG
+) -> Compilation:
+    """A Compilation for the CLI; ``output`` None = analysis only (null linker)."""
+    out_mode = OutputMode.OBJ if obj else OutputMode.EXE
+    options = Options(path, output, out_mode, mode)
+    linker = NullLinker(out_mode) if output is None else None
+    return Compilation(options, FileSource(path), linker)
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+def render_errors(comp: Compilation, stream: TextIO) -> None:
+    for e in comp.all_errors():
+        stream.write(e.render() + "\n")
+    stream.flush()
+
+
+def json_line(comp: Compilation, n: int, report: UpdateReport) -> str:
+    errors = []
+    for e in comp.all_errors():
+        line, col = e.position()
+        errors.append({"path": e.path, "line": line + 1, "column": col + 1, "message": e.message})
+    obj = {
+        "update": n,
+        "ok": not errors,
+        "errors": errors,
+        "binary": report.binary,
+        "ms": round(report.ms, 3),
+        "bytes_written": report.bytes_written,
+        "committed": report.committed,
+        "counters": report.counters,
+    }
+    return json.dumps(obj)
+
+
+def write_emit_zir(comp: Compilation, path: str, liveness: bool) -> None:
+    if comp.module.failed_files:
+        return
+    with open(path, "wb") as f:
+        f.write(comp.emit_zir(liveness=liveness))
+
+
+# ---------------------------------------------------------------------- build / run / emit-zir
+
+
+@dataclass(slots=True)
+class BuildArgs:
+    file: str
+    output: str | None
+    obj: bool
+    mode: OptimizeMode
+    emit_zir: str | None
+    emit_zir_liveness: bool
+    no_emit_bin: bool
+    json: bool
+    verbose: bool
+
+
+def _build_parser(prog: str) -> _Parser:
+    p = _Parser(prog=prog, add_help=True)
+    p.add_argument("file")
+    p.add_argument("-o", dest="output")
+    p.add_argument("--obj", action="store_true")
+    p.add_argument("--mode", default="Debug")
+    p.add_argument("--emit-zir", dest="emit_zir")
+    p.add_argument("--emit-zir-liveness", action="store_true")
+    p.add_argument("--no-emit-bin", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
+    ns = _build_parser(prog).parse_args(argv)
+    return BuildArgs(
+        ns.file,
+        ns.output,
+        ns.obj,
+        _mode(ns.mode),
+        ns.emit_zir,
+        ns.emit_zir_liveness,
+        ns.no_emit_bin,
+        ns.json,
+        ns.verbose,
+    )
+
+
+def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport]:
+    output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
+    comp = make_compilation(a.file, output, a.obj, a.mode)
+    report = comp.update()
+    if a.emit_zir is not None:
+        write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)
+    return comp, report
+
+
+def cmd_build(argv: list[str]) -> int:
+    a = _parse_build("zir build", argv)
+    comp, report = _build(a)
+    try:
+        render_errors(comp, sys.stderr)
+        if a.json:
+            print(json_line(comp, 1, report), flush=True)
+        if a.verbose:
+            print(f"update completed in {report.ms:.3f} ms", file=sys.stderr)
+        return 0 if report.ok else 1
+    finally:
+        comp.close()
+
+
+def cmd_run(argv: list[str]) -> int:
+    program_args: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, program_args = argv[:i], argv[i + 1 :]
+    a = _parse_build("zir run", argv)
+    if a.no_emit_bin or a.obj:
+        raise UsageError("run needs an executable output")
+    comp, report = _build(a)
+    try:
+        render_errors(comp, sys.stderr)
+        if not report.ok or report.binary is None:
+            return 1
+        binary = os.path.abspath(report.binary)
+    finally:
+        comp.close()
+    return subprocess.call([binary, *program_args])
+
+
+def cmd_emit_zir(argv: list[str]) -> int:
+    p = _Parser(prog="zir emit-zir")
+    p.add_argument("file")
+    p.add_argument("-o", dest="output")
+    p.add_argument("--liveness", action="store_true")
+    p.add_argument("--obj", action="store_true")
+    ns = p.parse_args(argv)
+    comp = make_compilation(ns.file, None, ns.obj)
+    report = comp.update()
+    render_errors(comp, sys.stderr)
+    if not comp.module.failed_files:
+        text = comp.emit_zir(liveness=ns.liveness)
+        if ns.output:
+            with open(ns.output, "wb") as f:
+                f.write(text)
+        else:
+            sys.stdout.buffer.write(text)
+            sys.stdout.flush()
+    return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------- watch
+
+
+def _file_stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class Watcher:
+    """The `zir watch` loop: one Compilation, stdin commands, file polling unless ``manual``."""
+
+    def __init__(self, comp: Compilation, *, json_mode: bool, manual: bool, emit_zir: str | None) -> None:
+        self.comp = comp
+        self.json_mode = json_mode
+        self.manual = manual
+        self.emit_zir = emit_zir
+        self.updates = 0
+        self.last_binary: str | None = None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+
+    def prompt(self) -> None:
+        sys.stderr.write("zir> ")
+        sys.stderr.flush()
+
+    def do_update(self) -> None:
+        report = self.comp.update()
+        self.updates += 1
+        if report.binary is not None:
+            self.last_binary = report.binary
+        elif not report.ok:
+            self.last_binary = None
+        if self.emit_zir is not None:
+            write_emit_zir(self.comp, self.emit_zir, False)
+        if self.json_mode:
+            print(json_line(self.comp, self.updates, report), flush=True)
+        else:
+            render_errors(self.comp, sys.stderr)
+            state = "ok" if report.ok else f"{report.error_count} error(s)"
+            print(f"update {self.updates}: {state} ({report.ms:.3f} ms)", file=sys.stderr, flush=True)
+
+    def do_run(self) -> None:
+        binary = self.last_binary
+        if binary is None:
+            print("no executable to run", file=sys.stderr, flush=True)
+            if self.json_mode:
+                print(json.dumps({"event": "run", "exitCode": None}), flush=True)
+            return
+        path = os.path.abspath(binary)
+        if self.json_mode:
+            proc = subprocess.run([path], capture_output=True)
+            obj = {
+                "event": "run",
+                "exitCode": proc.returncode,
+                "stdout": proc.stdout.decode("utf-8", "replace"),
+                "stderr": proc.stderr.decode("utf-8", "replace"),
+            }
+            print(json.dumps(obj), flush=True)
+        else:
+            code = subprocess.call([path])
+            print(f"exit code {code}", file=sys.stderr, flush=True)
+
+    def _read_stdin(self) -> None:
+        for line in sys.stdin:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def loop(self) -> int:
+        threading.Thread(target=self._read_stdin, daemon=True).start()
+        path = self.comp.source.path
+        stamp = _file_stamp(path)
+        if not self.manual:
+            self.do_update()
+        self.prompt()
+        pending_since: float | None = None
+        while True:
+            try:
+                line = self.lines.get(timeout=POLL_INTERVAL_S)
+            except queue.Empty:
+                if self.manual:
+                    continue
+                new = _file_stamp(path)
+                now = time.monotonic()
+                if new != stamp:
+                    stamp = new
+                    pending_since = now
+                elif pending_since is not None and now - pending_since >= SETTLE_S:
+                    pending_since = None
+                    self.do_update()
+                    self.prompt()
+                continue
+            if line is None:
+                return 0
+            cmd = line.strip()
+            match cmd:
+                case "update":
+                    self.do_update()
+                case "run":
+                    self.do_run()
+                case "help":
+                    sys.stderr.write(WATCH_HELP)
+                    sys.stderr.flush()
+                case "exit":
+                    return 0
+                case "":
+                    pass
+                case _:
+                    print(f"unknown command: {cmd}", file=sys.stderr, flush=True)
+            self.prompt()
+
+
+def cmd_watch(argv: list[str]) -> int:
+    p = _Parser(prog="zir watch")
+    p.add_argument("file")
+    p.add_argument("-o", dest="output")
+    p.add_argument("--obj", action="store_true")
+    p.add_argument("--emit-zir", dest="emit_zir")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--manual", action="store_true")
+    p.add_argument("--no-emit-bin", action="store_true")
+    ns = p.parse_args(argv)
+    output = None if ns.no_emit_bin else (ns.output or default_output(ns.file, ns.obj))
+    comp = make_compilation(ns.file, output, ns.obj)
+    try:
+        return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir).loop()
+    finally:
+        comp.close()
+
+
+COMMANDS = {"build": cmd_build, "run": cmd_run, "watch": cmd_watch, "emit-zir": cmd_emit_zir}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``argv`` = [command, args...] for the commands this module owns; 2 on usage errors."""
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: zir {build,run,watch,emit-zir} FILE ...", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except UsageError as exc:
+        print(f"zir {argv[0]}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
