@@ -13,7 +13,6 @@ import {
   type ServerOptions,
   State,
   type StaticFeature,
-  TransportKind,
 } from "vscode-languageclient/node";
 import { BUILD_FINISHED, type BuildFinished, formatBuildStatus, parseBuildFinished } from "./buildStatus";
 import { readSettings, settingsSnapshot } from "./config";
@@ -140,7 +139,8 @@ export class ServerManager implements vscode.Disposable {
       command: launch.candidate.command,
       args: [...launch.candidate.args],
       options: launch.cwd === undefined ? { env: launch.env } : { cwd: launch.cwd, env: launch.env },
-      transport: TransportKind.stdio,
+      // No `transport`: stdio is the default, and TransportKind.stdio would append `--stdio`,
+      // which `python -m server` does not accept (lsp.md §8.1).
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [

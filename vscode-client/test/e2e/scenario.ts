@@ -1,0 +1,168 @@
+/**
+ * The end-to-end scenario run inside a real VS Code extension host (lsp.md §13): error → fix → build.
+ *
+ * Loaded by the extension when `ZIR_LIVE_E2E_SCENARIO` names this file's bundle; configured by the
+ * JSON file named by `ZIR_LIVE_E2E_CONFIG`. It opens a `.zir` fixture with an error, waits for its
+ * diagnostic on `vscode.languages.onDidChangeDiagnostics`, replaces the text with a correct program,
+ * saves, waits for the diagnostics to clear and for a `zir/buildFinished` with a binary, and writes what
+ * it saw to a JSON result file after every step (so a failure shows how far it got). No fixed sleeps:
+ * every wait is on an event, bounded by a timeout.
+ */
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import type * as vscodeApi from "vscode";
+import type { BuildFinished } from "../../src/buildStatus";
+import type { ZirLiveApi } from "../../src/extension";
+
+/** The scenario's input (`ZIR_LIVE_E2E_CONFIG`). */
+interface ScenarioConfig {
+  /** Absolute path of the fixture, a `.zir` file with an error. */
+  readonly fixture: string;
+  /** The corrected text written over it. */
+  readonly fixedText: string;
+  /** Where to write the result JSON. */
+  readonly result: string;
+  /** The bound on each wait. */
+  readonly timeoutMs: number;
+}
+
+/** A diagnostic as recorded in the result (VS Code's severity: Error is 0). */
+interface RecordedDiagnostic {
+  readonly message: string;
+  readonly severity: number;
+  readonly source: string | undefined;
+  readonly range: readonly [number, number, number, number];
+}
+
+/** The scenario's steps, in order; the result's `stage` is the last one reached. */
+type Stage = "activated" | "serverStarted" | "diagnostics" | "fixed" | "cleared" | "built" | "done";
+
+interface ScenarioResult {
+  stage: Stage;
+  ok: boolean;
+  error?: string;
+  vscodeVersion: string;
+  serverCommand?: string[];
+  diagnosticsBefore?: RecordedDiagnostic[];
+  diagnosticsAfter?: RecordedDiagnostic[];
+  build?: BuildFinished;
+  elapsedMs: Record<string, number>;
+}
+
+export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
+  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
+  if (configPath === undefined) {
+    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
+  }
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as ScenarioConfig;
+  const started = Date.now();
+  const result: ScenarioResult = { stage: "activated", ok: false, vscodeVersion: vscode.version, elapsedMs: {} };
+  const save = (): void => {
+    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
+    renameSync(`${config.result}.tmp`, config.result);
+  };
+  const reach = (stage: Stage): void => {
+    result.stage = stage;
+    result.elapsedMs[stage] = Date.now() - started;
+    save();
+  };
+  reach("activated");
+
+  const record = (diagnostics: readonly vscodeApi.Diagnostic[]): RecordedDiagnostic[] =>
+    diagnostics.map((d) => ({
+      message: d.message,
+      severity: d.severity,
+      source: d.source,
+      range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
+    }));
+
+  /** Resolves with the URI's diagnostics once `predicate` holds (checked now and on every change). */
+  function waitForDiagnostics(
+    uri: vscodeApi.Uri,
+    predicate: (d: readonly vscodeApi.Diagnostic[]) => boolean,
+    what: string,
+  ): Promise<readonly vscodeApi.Diagnostic[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const diagnostics = vscode.languages.getDiagnostics(uri);
+        if (predicate(diagnostics)) {
+          cleanup();
+          resolve(diagnostics);
+        }
+      };
+      const subscription = vscode.languages.onDidChangeDiagnostics((event) => {
+        if (event.uris.some((u) => u.toString() === uri.toString())) {
+          check();
+        }
+      });
+      const timer = setTimeout(() => {
+        cleanup();
+        const last = JSON.stringify(record(vscode.languages.getDiagnostics(uri)));
+        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}; diagnostics: ${last}`));
+      }, config.timeoutMs);
+      function cleanup(): void {
+        subscription.dispose();
+        clearTimeout(timer);
+      }
+      check();
+    });
+  }
+
+  /** Resolves with the first `zir/buildFinished` for `uri` that holds a binary. */
+  function waitForBuild(uri: vscodeApi.Uri): Promise<BuildFinished> {
+    return new Promise((resolve, reject) => {
+      const seen: BuildFinished[] = [];
+      const subscription = api.onBuildFinished((build) => {
+        if (vscode.Uri.parse(build.uri).toString() !== uri.toString()) {
+          return;
+        }
+        seen.push(build);
+        if (build.ok && build.binary !== null) {
+          subscription.dispose();
+          clearTimeout(timer);
+          resolve(build);
+        }
+      });
+      const timer = setTimeout(() => {
+        subscription.dispose();
+        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for zir/buildFinished with a binary; saw ${JSON.stringify(seen)}`));
+      }, config.timeoutMs);
+    });
+  }
+
+  try {
+    await api.started;
+    const launch = api.manager.launch;
+    if (api.manager.current?.isRunning() !== true || launch === undefined) {
+      throw new Error("the language server is not running (see the ZIR Live output)");
+    }
+    result.serverCommand = [launch.candidate.command, ...launch.candidate.args];
+    reach("serverStarted");
+
+    const uri = vscode.Uri.file(config.fixture);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(document);
+    const before = await waitForDiagnostics(uri, (d) => d.length > 0, "the fixture's diagnostics");
+    result.diagnosticsBefore = record(before);
+    reach("diagnostics");
+
+    const cleared = waitForDiagnostics(uri, (d) => d.length === 0, "the diagnostics to clear");
+    const built = waitForBuild(uri);
+    const whole = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+    if (!(await editor.edit((edit) => { edit.replace(whole, config.fixedText); }))) {
+      throw new Error("the edit was not applied");
+    }
+    if (!(await document.save())) {
+      throw new Error("the document was not saved");
+    }
+    reach("fixed");
+    result.diagnosticsAfter = record(await cleared);
+    reach("cleared");
+    result.build = await built;
+    reach("built");
+    result.ok = true;
+    reach("done");
+  } catch (error) {
+    result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    save();
+  }
+}
