@@ -1,25 +1,20 @@
-"""The server's only door into the compiler: an editor Compilation and a build Compilation behind small classes.
+"""The server's only door into the compiler: the editor and the build Compilation behind two small classes.
 
-Until ``compiler.Compilation`` exists, the editor tier falls back to the parser's errors (or to none); this
-fallback is also what keeps the editor tier answering if the Module is unavailable.
+Each instance is used by exactly one executor thread (documents.py). Nothing here touches LSP types.
 """
 
 from __future__ import annotations
 
-import importlib
-import time
+import os
 from dataclasses import dataclass
-from typing import Any
 
+from compiler.compilation import Compilation, Options
+from compiler.link import OutputMode
+from compiler.module.module import OptimizeMode
+from compiler.sema.values import FunctionValue
+from compiler.source import BufferSource
 from server.config import BuildSettings
 from server.diagnostics import CompileError
-
-
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 @dataclass(slots=True)
@@ -34,36 +29,112 @@ class BuildOutcome:
     errors: list[CompileError]
 
 
-class EditorCompilation:
-    """Analysis of the editor buffer (no output)."""
+@dataclass(frozen=True, slots=True)
+class DeclInfo:
+    """What hover shows for a decl: its type, its compile-time value, and for a placed decl its address."""
 
-    def __init__(self, path: str) -> None:
+    name: str
+    type_text: str | None
+    value_text: str | None
+    address: int | None
+    got_address: int | None
+    status: str | None
+
+
+FAULT_MARKER_ENV = "ZIR_LIVE_FAULT_MARKER"
+"""Fault injection for resilience tests: when set, compiling a text containing its value raises an internal
+error (as a compiler bug would). Unset in normal use."""
+
+
+class InjectedFault(RuntimeError):
+    """The internal error raised for ``ZIR_LIVE_FAULT_MARKER``."""
+
+
+def _check_fault(text: bytes) -> None:
+    marker = os.environ.get(FAULT_MARKER_ENV)
+    if marker and marker.encode() in text:
+        raise InjectedFault(f"fault injected by {FAULT_MARKER_ENV}")
+
+
+class EditorCompilation:
+    """Analysis and code generation of the editor buffer with the null linker (nothing is written)."""
+
+    def __init__(self, path: str, output_mode: str) -> None:
         self.path = path
-        self._parser = _optional("compiler.zir.parser")
+        self.output_mode = output_mode
+        """``exe`` or ``obj``: decides whether a missing entry point is an error."""
+        self.source = BufferSource(path)
+        options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
+        self.compilation = Compilation(options, source=self.source)
 
     def update(self, text: bytes) -> list[CompileError]:
         """Compile ``text``; every compile error with the exact bytes its offset refers to."""
-        if self._parser is None:
-            return []
-        parsed = self._parser.parse(text)
-        return [CompileError(e.byte_offset, e.msg, text) for e in parsed.errors]
+        _check_fault(text)
+        self.source.text = text
+        self.compilation.update()
+        return [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
+
+    def decl_info(self, name: str) -> DeclInfo | None:
+        """Hover facts of the decl ``name`` from the last analysis, if it exists."""
+        comp = self.compilation
+        decl = comp.decl(name)
+        if decl is None:
+            return None
+        tv = comp.typed_value(name)
+        type_text = value_text = None
+        if tv is not None:
+            type_text = str(tv.ty)
+            if not isinstance(tv.val, FunctionValue):  # a function's value is its code: shown as an address
+                value_text = str(tv.val)
+        status = comp.decl_status(name)
+        return DeclInfo(
+            name=name,
+            type_text=type_text,
+            value_text=value_text,
+            address=comp.decl_address(name),
+            got_address=comp.got_address(name),
+            status=None if status is None else status.name.lower(),
+        )
+
+    def emit_zir(self, liveness: bool) -> str:
+        """The emitted ZIR of the last analysis."""
+        return self.compilation.emit_zir(liveness=liveness).decode("utf-8", "surrogateescape")
+
+    def decl_count(self) -> int:
+        """Live decls (source and anonymous)."""
+        return len(self.compilation.decls())
 
     def close(self) -> None:
         """Release the Compilation."""
+        self.compilation.close()
 
 
 class BuildCompilation:
-    """The saved file compiled to the ELF output."""
+    """The saved file compiled to the ELF output, kept across saves so each build is incremental."""
 
     def __init__(self, path: str, output_path: str, settings: BuildSettings) -> None:
         self.path = path
         self.output_path = output_path
         self.key = (output_path, settings.output_mode, settings.optimize_mode)
+        options = Options(
+            root_path=path,
+            output_path=output_path,
+            output_mode=OutputMode(settings.output_mode.value),
+            optimize_mode=OptimizeMode(settings.optimize_mode.value),
+        )
+        self.compilation = Compilation(options)
 
     def update(self) -> BuildOutcome:
-        """One update of the build Compilation."""
-        started = time.perf_counter()
-        return BuildOutcome(False, False, None, (time.perf_counter() - started) * 1000.0, 0, [])
+        """One update of the build Compilation (reads the file on disk; commits when error-free)."""
+        try:
+            with open(self.path, "rb") as f:
+                _check_fault(f.read())
+        except OSError:
+            pass  # the compiler reports the unreadable file itself
+        report = self.compilation.update()
+        errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
+        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors)
 
     def close(self) -> None:
         """Release the Compilation (the output stays on disk)."""
+        self.compilation.close()

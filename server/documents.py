@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import time
 import traceback
@@ -28,6 +29,7 @@ from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
 from server.syntax import Outline, scan
 
 T = TypeVar("T")
+log = logging.getLogger("zir-live")
 
 
 class Client(Protocol):
@@ -165,6 +167,30 @@ class Documents:
         """Run ``job`` on the editor thread (the only thread touching editor Compilations)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor(False), job)
 
+    async def decl_info(self, session: Session, name: str) -> backend.DeclInfo | None:
+        """Hover facts of a decl from the session's editor Compilation (queried on the editor thread)."""
+
+        def query() -> backend.DeclInfo | None:
+            return None if session.editor is None else session.editor.decl_info(name)
+
+        return await self.run_editor(query)
+
+    async def emit_zir(self, session: Session, liveness: bool) -> str | None:
+        """The editor Compilation's emitted ZIR (None before the first successful analysis)."""
+
+        def query() -> str | None:
+            return None if session.editor is None else session.editor.emit_zir(liveness)
+
+        return await self.run_editor(query)
+
+    async def decl_counts(self) -> dict[str, int]:
+        """Live decls per open document (from the editor Compilations)."""
+
+        def query() -> dict[str, int]:
+            return {uri: s.editor.decl_count() for uri, s in list(self.sessions.items()) if s.editor is not None}
+
+        return await self.run_editor(query)
+
     async def _run_build(self, job: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor(True), job)
 
@@ -285,7 +311,8 @@ class Documents:
         while session.is_open():
             session.editor_again = False
             text, version = session.text, session.version
-            result = await self.run_editor(functools.partial(_editor_job, session, text, version))
+            mode = self.settings.build.output_mode.value
+            result = await self.run_editor(functools.partial(_editor_job, session, text, version, mode))
             if not session.is_open():
                 return
             if result.internal_error is not None:
@@ -383,12 +410,14 @@ def internal_error_message(exc: BaseException) -> str:
     return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
 
 
-def _editor_job(session: Session, text: bytes, version: int) -> EditorResult:
+def _editor_job(session: Session, text: bytes, version: int, output_mode: str) -> EditorResult:
     """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
     path = session.path if session.path is not None else session.uri
     try:
+        if session.editor is not None and session.editor.output_mode != output_mode:
+            _close_editor(session)
         if session.editor is None:
-            session.editor = backend.EditorCompilation(path)
+            session.editor = backend.EditorCompilation(path, output_mode)
         errors = session.editor.update(text)
         return EditorResult(version, errors)
     except Exception as exc:
@@ -410,7 +439,7 @@ def _build_job(
         if session.build is not None and session.build.key != key:
             _close_build(session)
         if session.build is None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
                 os.makedirs(os.path.dirname(output_path), exist_ok=True)
             session.build = backend.BuildCompilation(session.path, output_path, settings.build)
         outcome = session.build.update()
@@ -441,13 +470,17 @@ def _close_editor(session: Session) -> None:
     """Editor thread: drop the editor Compilation."""
     comp, session.editor = session.editor, None
     if comp is not None:
-        with contextlib.suppress(Exception):
+        try:
             comp.close()
+        except Exception:
+            log.exception("closing the editor Compilation of %s failed", session.uri)
 
 
 def _close_build(session: Session) -> None:
     """Build thread: drop the build Compilation (the output file stays on disk)."""
     comp, session.build = session.build, None
     if comp is not None:
-        with contextlib.suppress(Exception):
+        try:
             comp.close()
+        except Exception:
+            log.exception("closing the build Compilation of %s failed", session.uri)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
+from server.backend import DeclInfo
 from server.positions import LspLineIndex
 from server.protocol import CMD_RUN
 from server.syntax import LABEL_TAGS, Outline, OutlineDecl, Token, TokenKind
@@ -46,8 +47,9 @@ class Occurrence:
     is_def: bool
 
 
-def _label_target(outline: Outline, tok: Token) -> tuple[str, OutlineDecl] | None:
-    """For a block-label string token, the local name it refers to and the decl it lives in."""
+def _label_target(outline: Outline, tok: Token) -> tuple[str, OutlineDecl, int] | None:
+    """For a block-label string token: the local it names, the decl it lives in, and the offset where the
+    name starts inside the token (after the quote, and after ``label_`` for the ``label_N`` form)."""
     if tok.kind is not TokenKind.STRING or tok.tag not in LABEL_TAGS:
         return None
     wanted_arg = 1 if tok.tag == "coerce_result_block_ptr" else 0
@@ -59,8 +61,8 @@ def _label_target(outline: Outline, tok: Token) -> tuple[str, OutlineDecl] | Non
     text = outline.data[tok.start + 1 : tok.end - 1].decode("utf-8", "surrogateescape")
     names = {local.name for local in decl.locals}
     if text not in names and text.startswith("label_") and text[len("label_") :] in names:
-        text = text[len("label_") :]
-    return text, decl
+        return text[len("label_") :], decl, tok.start + 1 + len("label_")
+    return text, decl, tok.start + 1
 
 
 def symbol_at(outline: Outline, offset: int) -> tuple[str, str, OutlineDecl | None] | None:
@@ -94,7 +96,7 @@ def occurrences(outline: Outline, sigil: str, name: str, scope: OutlineDecl | No
         elif sigil == "%" and tok.kind is TokenKind.STRING:
             label = _label_target(outline, tok)
             if label is not None and label[0] == name and label[1] is scope:
-                out.append(Occurrence(tok.start + 1, tok.end - 1, False))
+                out.append(Occurrence(label[2], tok.end - 1, False))
     return out
 
 
@@ -129,8 +131,9 @@ def prepare_rename(outline: Outline, index: LspLineIndex, offset: int) -> types.
     tok = outline.token_at(offset)
     if tok is None or symbol_at(outline, offset) is None:
         return None
-    if tok.kind is TokenKind.STRING:
-        return to_range(index, tok.start + 1, tok.end - 1)
+    label = _label_target(outline, tok)
+    if label is not None:
+        return to_range(index, label[2], tok.end - 1)
     return to_range(index, tok.start + 1, tok.end)
 
 
@@ -145,6 +148,44 @@ def rename(outline: Outline, index: LspLineIndex, uri: str, offset: int, new_nam
         raise ValueError(f"invalid name: {new_name!r}")
     edits = [types.TextEdit(range=to_range(index, o.start, o.end), new_text=bare) for o in occurrences(outline, *found)]
     return types.WorkspaceEdit(changes={uri: edits})
+
+
+def hover(outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | None) -> types.Hover | None:
+    """Markdown for the name under the cursor: a decl's type, compile-time value and address; a local's
+    defining instruction. ``info`` comes from the editor Compilation (None when the decl is not analysed)."""
+    tok = outline.token_at(offset)
+    found = symbol_at(outline, offset)
+    if tok is None or found is None:
+        return None
+    sigil, name, scope = found
+    lines: list[str] = []
+    if sigil == "@":
+        decl = outline.decl_named(name)
+        lines.append(f"**@{name}**" + (f" = `{decl.tag}(…)`" if decl is not None else ""))
+        if info is None:
+            lines.append("not analysed" if decl is not None else "no such decl")
+        else:
+            if info.type_text is not None:
+                lines.append(f"type: `{info.type_text}`")
+            if info.value_text is not None:
+                lines.append(f"value: `{info.value_text}`")
+            if info.address is not None:
+                lines.append(f"address: `0x{info.address:x}`")
+            if info.got_address is not None:
+                lines.append(f"GOT slot: `0x{info.got_address:x}`")
+            if info.status is not None and info.status != "complete":
+                lines.append(f"status: {info.status}")
+    elif scope is not None:
+        local = next((loc for loc in scope.locals if loc.name == name), None)
+        if local is not None:
+            end = local.end if local.end >= 0 else local.def_start
+            text = outline.data[local.def_start : end].decode("utf-8", "replace").splitlines()[0]
+            lines.append(f"`{text}`" if len(text) < 200 else f"`%{name} = {local.tag}(…)`")
+            lines.append(f"in `@{scope.name}`")
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(lines)),
+        range=to_range(index, tok.start, tok.end),
+    )
 
 
 # ---------------------------------------------------------------------- outline features
@@ -396,7 +437,7 @@ def completion(outline: Outline, index: LspLineIndex, offset: int) -> types.Comp
             items += [
                 item(f"%{local.name}", types.CompletionItemKind.Variable, local.tag)
                 for local in scope.locals
-                if local.def_start < start
+                if local.def_start < start and 0 <= local.end <= start  # not the instruction being written
             ]
         return types.CompletionList(is_incomplete=False, items=items)
     # An instruction position: right after "=" (outside any argument list).

@@ -22,7 +22,7 @@ from server import features
 from server.config import parse_settings
 from server.documents import Documents, Session
 from server.positions import Encoding, LspLineIndex
-from server.protocol import BUILD_FINISHED, CMD_MEMORY_USAGE, CMD_REBUILD, BuildFinished
+from server.protocol import BUILD_FINISHED, CMD_EMIT_ZIR, CMD_MEMORY_USAGE, CMD_REBUILD, BuildFinished
 
 VERSION = "0.1.0"
 log = logging.getLogger("zir-live")
@@ -74,7 +74,7 @@ class ZirLanguageServer(LanguageServer):
         except Exception as exc:  # the client failed the request: keep the settings we have
             log.warning("workspace/configuration failed: %s", exc)
             return
-        if result:
+        if result and result[0] is not None:  # an unconfigured section keeps initializationOptions
             self.apply_settings(result[0])
 
 
@@ -215,6 +215,20 @@ def _register_features(server: ZirLanguageServer) -> None:
             return None
         return session, session.index(server.encoding())
 
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(params: types.HoverParams) -> types.Hover | None:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return None
+        session, index = ctx
+        offset = features.offset_of(index, params.position)
+        outline = session.outline()
+        found = features.symbol_at(outline, offset)
+        info = None
+        if found is not None and found[0] == "@":
+            info = await server.documents.decl_info(session, found[1])
+        return features.hover(outline, index, offset, info)
+
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
         ctx = context(params.text_document.uri)
@@ -273,7 +287,7 @@ def _register_features(server: ZirLanguageServer) -> None:
         return features.signature_help(ctx[0].outline(), features.offset_of(ctx[1], params.position))
 
     @server.feature(
-        types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, types.SemanticTokensOptions(legend=features.LEGEND, full=True)
+        types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND
     )
     async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
         ctx = context(params.text_document.uri)
@@ -305,8 +319,21 @@ def _register_commands(server: ZirLanguageServer) -> None:
         results = await asyncio.gather(*ls.documents.build_all())
         return [r.to_json() for r in results]
 
+    @server.command(CMD_EMIT_ZIR)
+    async def emit_zir(ls: ZirLanguageServer, uri: str, *liveness: bool) -> str:
+        session = ls.session(uri)
+        if session is None:
+            raise ValueError(f"{uri} is not open")
+        text = await ls.documents.emit_zir(session, bool(liveness and liveness[0]))
+        if text is None:
+            raise ValueError(f"{uri} has not been analysed")
+        return text
+
     @server.command(CMD_MEMORY_USAGE)
     async def memory_usage(ls: ZirLanguageServer) -> dict[str, object]:
         rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        docs = {uri: len(s.outline().decls) for uri, s in ls.documents.sessions.items()}
-        return {"maxResidentBytes": rss_kib * 1024, "pid": os.getpid(), "documents": docs}
+        return {
+            "maxResidentBytes": rss_kib * 1024,
+            "pid": os.getpid(),
+            "documents": await ls.documents.decl_counts(),
+        }

@@ -1,0 +1,158 @@
+"""Editor features over the lexical outline: symbols, definition, references, rename, completion,
+signature help, semantic tokens, folding, code lens — on the sample programs, with exact ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from server import features
+from server.positions import Encoding, LspLineIndex
+from server.syntax import TokenKind, scan
+
+HELLO = (Path(__file__).parents[2] / "examples" / "hello.zir").read_bytes()
+URI = "file:///w/hello.zir"
+
+LOOPY = b"""@void = primitive(void)
+@fnty = fntype([], @void)
+@f = fn(@fnty, {
+  %outer = block({
+    %x = breakvoid("outer")
+  })
+  %y = breakvoid("label_outer")
+  %r = returnvoid()
+})
+"""
+
+
+def _at(data: bytes, needle: bytes, nth: int = 0, delta: int = 1) -> int:
+    at = -1
+    for _ in range(nth + 1):
+        at = data.index(needle, at + 1)
+    return at + delta
+
+
+def _text(data: bytes, index: LspLineIndex, r: types.Range) -> bytes:
+    return data[index.offset(r.start.line, r.start.character) : index.offset(r.end.line, r.end.character)]
+
+
+def test_outline_of_hello() -> None:
+    outline = scan(HELLO)
+    assert [d.name for d in outline.decls] == ["noreturn", "void", "usize", "0", "1", "2", "3", "msg", "start_fnty", "start", "9", "11"]
+    start = outline.decl_named("start")
+    assert start is not None and start.tag == "fn"
+    assert [local.name for local in start.locals][:3] == ["SYS_exit_group", "exit_code", "syscall"]
+    assert len(start.bodies) == 1
+
+
+def test_document_symbols() -> None:
+    outline = scan(HELLO)
+    index = LspLineIndex(HELLO)
+    symbols = features.document_symbols(outline, index)
+    by_name = {s.name: s for s in symbols}
+    start = by_name["@start"]
+    assert start.kind == types.SymbolKind.Function
+    assert by_name["@msg"].kind == types.SymbolKind.Constant
+    assert _text(HELLO, index, start.selection_range) == b"@start"
+    assert start.children is not None and start.children[0].name == "%SYS_exit_group"
+    assert _text(HELLO, index, start.children[0].range) == b"%SYS_exit_group = int(231)"
+
+
+def test_definition_and_references_of_a_decl() -> None:
+    outline = scan(HELLO)
+    index = LspLineIndex(HELLO)
+    use = _at(HELLO, b"@msg)", delta=2)
+    (loc,) = features.definition(outline, index, URI, use)
+    assert _text(HELLO, index, loc.range) == b"@msg"
+    assert index.offset(loc.range.start.line, loc.range.start.character) == HELLO.index(b"@msg =")
+    refs = features.references(outline, index, URI, use, include_declaration=False)
+    assert [_text(HELLO, index, r.range) for r in refs] == [b"msg", b"msg"]
+    with_decl = features.references(outline, index, URI, use, include_declaration=True)
+    assert len(with_decl) == 3
+
+
+def test_locals_are_scoped_to_their_decl_and_labels_name_blocks() -> None:
+    outline = scan(LOOPY)
+    index = LspLineIndex(LOOPY)
+    label = _at(LOOPY, b'"outer"', delta=2)
+    (loc,) = features.definition(outline, index, URI, label)
+    assert _text(LOOPY, index, loc.range) == b"%outer"
+    refs = features.references(outline, index, URI, _at(LOOPY, b"%outer"), include_declaration=True)
+    assert [_text(LOOPY, index, r.range) for r in refs] == [b"outer", b"outer", b"outer"]
+
+
+def test_rename_a_local_with_its_labels_and_a_decl() -> None:
+    outline = scan(LOOPY)
+    index = LspLineIndex(LOOPY)
+    edit = features.rename(outline, index, URI, _at(LOOPY, b"%outer"), "%inner")
+    assert edit is not None and edit.changes is not None
+    edits = edit.changes[URI]
+    assert {e.new_text for e in edits} == {"inner"}
+    assert len(edits) == 3
+    edit = features.rename(outline, index, URI, _at(LOOPY, b"@void", nth=1), "nothing")
+    assert edit is not None and edit.changes is not None
+    assert len(edit.changes[URI]) == 2
+    prepared = features.prepare_rename(outline, index, _at(LOOPY, b"@fnty", nth=1))
+    assert prepared is not None and _text(LOOPY, index, prepared) == b"fnty"
+    assert features.prepare_rename(outline, index, LOOPY.index(b"primitive")) is None
+
+
+def test_completion_contexts() -> None:
+    data = b"@a = int(1)\n@b = fn(@fnty, {\n  %p = int(2)\n  %q = add(%, @)\n  %r = \n})\n"
+    outline = scan(data)
+    index = LspLineIndex(data)
+    at_local = data.index(b"%,") + 1
+    labels = [i.label for i in features.completion(outline, index, at_local).items]
+    assert labels == ["%p"]
+    at_decl = data.index(b"@)") + 1
+    labels = [i.label for i in features.completion(outline, index, at_decl).items]
+    assert labels == ["@a", "@b"]
+    at_tag = data.index(b"%r = ") + len(b"%r = ")
+    tags = {i.label: i for i in features.completion(outline, index, at_tag).items}
+    assert "fn" in tags and "call" in tags and "const" not in tags
+    assert tags["call"].detail == "call(func: operand, args: [operand, …], modifier: " + (
+        "auto|async_kw|never_tail|never_inline|no_async|always_tail|always_inline|compile_time=auto)"
+    )
+
+
+def test_keyword_completion_and_signature_help() -> None:
+    data = b"@x = asm(@src, @usize, volatile=1, "
+    outline = scan(data)
+    index = LspLineIndex(data)
+    labels = {i.label for i in features.completion(outline, index, len(data)).items}
+    assert {"volatile=", "output=", "inputs=", "clobbers=", "args="} <= labels
+    help_ = features.signature_help(outline, len(data))
+    assert help_ is not None
+    assert help_.signatures[0].label.startswith("asm(asm_source: operand, return_type: operand, volatile: 0|1=0")
+    assert help_.active_parameter == 3
+
+
+def test_semantic_tokens_cover_names_tags_strings_numbers_comments() -> None:
+    data = "; c\n@é = int(42)\n@s = str(\"x\")\n".encode()
+    outline = scan(data)
+    tokens = features.semantic_tokens(outline, LspLineIndex(data, Encoding.UTF16)).data
+    quintuples = [tokens[i : i + 5] for i in range(0, len(tokens), 5)]
+    kinds = [features.TOKEN_TYPES[q[3]] for q in quintuples]
+    assert kinds == ["comment", "variable", "keyword", "number", "variable", "keyword", "string"]
+    # '@é' is two UTF-16 units long on line 1
+    assert quintuples[1][:3] == [1, 0, 2]
+
+
+def test_folding_ranges_and_code_lens() -> None:
+    outline = scan(HELLO)
+    index = LspLineIndex(HELLO)
+    folds = features.folding_ranges(outline, index)
+    start_line = index.position(HELLO.index(b"@start ="))[0]
+    assert any(f.start_line == start_line for f in folds)
+    (lens,) = features.code_lenses(outline, index, URI)
+    assert _text(HELLO, index, lens.range) == b"@start"
+    assert lens.command is not None and lens.command.command == "zir.run" and lens.command.arguments == [URI]
+
+
+def test_scanner_recovers_at_the_next_decl() -> None:
+    data = b"@a = call(@b, [\n@c = int(1)\n"
+    outline = scan(data)
+    assert [d.name for d in outline.decls] == ["a", "c"]
+    kinds = [t.kind for t in outline.tokens]
+    assert kinds.count(TokenKind.DECL_DEF) == 2

@@ -1,0 +1,80 @@
+"""Byte offset ↔ LSP position conversion: LSP line endings, UTF-16 surrogates, UTF-8/UTF-32, invalid UTF-8."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.positions import Encoding, LspLineIndex, units_of
+
+
+def test_line_breaks_are_lf_crlf_and_lone_cr_only() -> None:
+    data = b"a\nb\r\nc\rd\x0ce\xc2\x85f"
+    index = LspLineIndex(data)
+    assert index.line_count == 4
+    assert index.position(data.index(b"b")) == (1, 0)
+    assert index.position(data.index(b"c")) == (2, 0)
+    assert index.position(data.index(b"d")) == (3, 0)
+    # Form feed and NEL are ordinary characters (pygls's str.splitlines would break there).
+    assert index.position(data.index(b"e")) == (3, 2)
+    assert index.position(data.index(b"f")) == (3, 4)
+
+
+def test_offset_inside_crlf_maps_to_end_of_line() -> None:
+    index = LspLineIndex(b"ab\r\ncd")
+    assert index.position(2) == (0, 2)
+    assert index.position(3) == (0, 2)
+    assert index.position(4) == (1, 0)
+    assert index.offset(0, 99) == 2  # past the end of the line clamps before the terminator
+    assert index.offset(5, 0) == 6  # past the last line clamps to the end
+
+
+def test_utf16_counts_surrogate_pairs() -> None:
+    line = "; 😀 é\n@x = int(1)".encode()
+    index = LspLineIndex(line, Encoding.UTF16)
+    # ';', ' ', U+1F600 (2 units), ' ', 'é' (1 unit)
+    assert index.position(line.index(b"\n")) == (0, 6)
+    assert index.offset(0, 4) == line.index("😀".encode()) + 4  # just after the emoji
+    # a position inside a surrogate pair rounds down to the character's start
+    assert index.offset(0, 3) == line.index("😀".encode())
+
+
+@pytest.mark.parametrize(
+    ("encoding", "column"),
+    [(Encoding.UTF8, len("é😀".encode())), (Encoding.UTF16, 3), (Encoding.UTF32, 2)],
+)
+def test_each_encoding_counts_its_units(encoding: Encoding, column: int) -> None:
+    data = "é😀x".encode()
+    index = LspLineIndex(data, encoding)
+    at_x = data.index(b"x")
+    assert index.position(at_x) == (0, column)
+    assert index.offset(0, column) == at_x
+
+
+def test_invalid_utf8_counts_one_unit_per_byte() -> None:
+    data = b"\xff\xfe@x"
+    assert units_of(data[:2], Encoding.UTF16) == 2
+    assert LspLineIndex(data).position(2) == (0, 2)
+    assert LspLineIndex(data).offset(0, 2) == 2
+
+
+def test_encoding_negotiation_names() -> None:
+    assert Encoding.from_lsp("utf-8") is Encoding.UTF8
+    assert Encoding.from_lsp("utf-32") is Encoding.UTF32
+    assert Encoding.from_lsp(None) is Encoding.UTF16
+    assert Encoding.from_lsp("utf-7") is Encoding.UTF16
+
+
+@given(st.text(alphabet=["a", "é", "😀", "\n", "\r", "\x0c", "€"]))
+def test_round_trip_on_character_boundaries(text: str) -> None:
+    data = text.encode()
+    for encoding in Encoding:
+        index = LspLineIndex(data, encoding)
+        offset = 0
+        for ch in text:
+            line, col = index.position(offset)
+            if data[offset : offset + 1] != b"\n" or offset == 0 or data[offset - 1 : offset] != b"\r":
+                assert index.offset(line, col) == offset
+            offset += len(ch.encode())
+        assert index.position(len(data)) == index.end_position()
