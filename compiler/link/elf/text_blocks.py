@@ -39,8 +39,8 @@ class TextBlock:
 
     vaddr: int = 0
     size: int = 0
-    prev: TextBlock | None = None
-    next: TextBlock | None = None
+    prev: TextBlock | None = field(default=None, repr=False)
+    next: TextBlock | None = field(default=None, repr=False)
     is_placed: bool = False
     """True once the block has been given an address (it then stays linked until freed)."""
 
