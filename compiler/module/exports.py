@@ -17,6 +17,7 @@ def analyze_export(m: Module, owner: Decl, name: bytes, decl_name: str, src: int
     """Steps 2–10 of module.md §10.1 (the symbol name is already resolved). Raises AnalysisFail."""
     exported = m.decl_table.get(decl_name)
     if exported is None:
+        m.note_missing_name(decl_name, owner)
         raise m.fail_decl(owner, ErrorMsg(src, f"decl '{decl_name}' not found"))
     m.declare_dependency(owner, exported)
     if exported.analysis is DeclStatus.IN_PROGRESS:

@@ -116,6 +116,8 @@ class Module:
         self.next_decl_index = 0
         """Source of Decl.index; never reused."""
         self.next_export_id = 0
+        self.missing_names: dict[str, dict[Decl, None]] = {}
+        """[ZIR Live] Decls whose analysis failed to find a name; re-analysed when a decl of that name appears."""
         self.link_error_flags: LinkErrorFlags | None = None
         self.counters = UpdateCounters()
         """Counters of the current (or last) update."""
@@ -199,6 +201,11 @@ class Module:
                 d.is_export_root = sd.inst.tag is Tag.EXPORT
                 if d.is_export_root:
                     exports_to_resolve.append(d)
+                waiting = self.missing_names.pop(sd.name, None)
+                if waiting:
+                    for u in waiting:
+                        if not u.destroyed and not u.is_retired:
+                            self.mark_outdated(u)
         for d in moved_fns:
             if d.analysis is DeclStatus.COMPLETE and self.line_of(self.source_decl(d).src) != d.line:
                 self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
@@ -237,6 +244,10 @@ class Module:
         """``depender`` uses ``dependee`` (module.md §7); recorded before ``dependee`` is analysed."""
         depender.dependencies[dependee] = None
         dependee.dependants[depender] = None
+
+    def note_missing_name(self, name: str, user: Decl) -> None:
+        """``user``'s analysis looked ``name`` up and did not find it (re-analysed when it appears)."""
+        self.missing_names.setdefault(name, {})[user] = None
 
     def drop_dependency_edges_of(self, d: Decl) -> None:
         """Remove every dependency of ``d``; decls left without dependants go on the deletion set."""

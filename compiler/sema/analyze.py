@@ -126,6 +126,7 @@ class Sema:
             name = decode_name(op.string("name"))
             d = self.lookup_source_decl(name)
             if d is None:
+                self.m.note_missing_name(name, self.owner)
                 self.fail(self.base + op.src, f"decl '{name}' not found")
             return self.use_decl(d, self.op_src(op))
         res = self.results.get(op)
@@ -269,6 +270,7 @@ def analyze_str(s: Sema, inst: Inst) -> Operand:
 def _declref(s: Sema, name: str, src: int) -> Operand:
     d = s.m.decl_table.get(name)
     if d is None:
+        s.m.note_missing_name(name, s.owner)
         s.fail(src, f"decl '{name}' not found")
     c = s.use_decl(d, src)
     return s.const(Type.single_const_pointer(c.ty), v.DeclRef(d))
@@ -289,6 +291,7 @@ def analyze_declval(s: Sema, inst: Inst) -> Operand:
         return s.resolve(inst)
     d = s.lookup_source_decl(name)
     if d is None:
+        s.m.note_missing_name(name, s.owner)
         s.fail(s.own(inst), f"use of undeclared identifier '{name}'")
     return s.use_decl(d, s.own(inst))
 
