@@ -3,7 +3,7 @@
 After each checked edit the incremental binary and a fresh build of the same source (`zir build` in a new
 process, into an empty output) must exit alike; their `.symtab` name sets must match (ignoring the counter of
 anonymous decl names) and `readelf -a -W` must print no warning. Bytes written are summed from the JSON lines;
-`.text` growth is read with pyelftools.
+`.text` growth is read with pyelftools, which also checks that every section lies inside the file.
 """
 
 from __future__ import annotations
@@ -36,6 +36,17 @@ def text_size(path: Path) -> int:
     with path.open("rb") as f:
         sec = ELFFile(f).get_section_by_name(".text")
         return int(sec["sh_size"]) if sec is not None else 0
+
+
+def section_bounds_problems(path: Path) -> list[str]:
+    """Sections whose file range lies outside the file (readelf does not warn about these)."""
+    size = path.stat().st_size
+    problems = []
+    with path.open("rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if sec["sh_type"] != "SHT_NOBITS" and sec["sh_offset"] + sec["sh_size"] > size:
+                problems.append(f"{sec.name}: offset {sec['sh_offset']:#x} size {sec['sh_size']:#x} > file {size:#x}")
+    return problems
 
 
 def readelf_warnings(path: Path) -> list[str]:
@@ -84,6 +95,8 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
                     failures.append(f"edit {k}: symbol sets differ")
                 if warnings := readelf_warnings(out):
                     failures.append(f"edit {k}: readelf: {warnings[:3]}")
+                if bounds := section_bounds_problems(out):
+                    failures.append(f"edit {k} ({kind.value}): section outside the file: {bounds[:3]}")
         final_text = text_size(out)
     finally:
         watch.close()
