@@ -114,8 +114,12 @@ def rbp_disp(reg_field: int, d: int) -> bytes:
 
 
 def abs32_operand(reg_field: int, address: int) -> bytes:
-    """ModRM + SIB + disp32 of the absolute address ``[address]`` (below 2^32)."""
-    assert 0 <= address <= 0xFFFF_FFFF
+    """ModRM + SIB + disp32 of the absolute address ``[address]``.
+
+    The disp32 is sign-extended in 64-bit mode, so only addresses below 2^31 can be reached this way (the
+    spec's "below 2^32" would turn 0x80000000-0xFFFFFFFF into negative addresses; GOT slots are far below).
+    """
+    assert 0 <= address <= 0x7FFF_FFFF
     return bytes((modrm(0, reg_field, 4), sib(0, 4, 5))) + struct.pack("<I", address)
 
 

@@ -365,7 +365,7 @@ class FunctionGen:
                     self.buf.emit(enc.mov_reg_reg(r, value.register, size))
             case MCKind.MEMORY:
                 a = value.payload
-                if a <= 0xFFFF_FFFF:
+                if a <= 0x7FFF_FFFF:  # disp32 is sign-extended: [abs32] reaches only the low 2 GiB
                     self.buf.emit(enc.mov_reg_abs32(r, a, size))
                 elif r.id == 0:
                     self.buf.emit(enc.movabs_rax_moffs64(a))
