@@ -438,9 +438,9 @@ def _build_job(
     try:
         if session.build is not None and session.build.key != key:
             _close_build(session)
+        with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
+            os.makedirs(os.path.dirname(output_path), exist_ok=True)
         if session.build is None:
-            with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
-                os.makedirs(os.path.dirname(output_path), exist_ok=True)
             session.build = backend.BuildCompilation(session.path, output_path, settings.build)
         outcome = session.build.update()
     except Exception as exc:

@@ -286,9 +286,7 @@ def _register_features(server: ZirLanguageServer) -> None:
             return None
         return features.signature_help(ctx[0].outline(), features.offset_of(ctx[1], params.position))
 
-    @server.feature(
-        types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND
-    )
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND)
     async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
         ctx = context(params.text_document.uri)
         return types.SemanticTokens(data=[]) if ctx is None else features.semantic_tokens(ctx[0].outline(), ctx[1])
@@ -297,6 +295,16 @@ def _register_features(server: ZirLanguageServer) -> None:
     async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
         ctx = context(params.text_document.uri)
         return [] if ctx is None else features.folding_ranges(ctx[0].outline(), ctx[1])
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    async def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        ctx = context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, index = ctx
+        loop = asyncio.get_running_loop()
+        # The formatter is a pure function of the bytes: run it off the loop, on the default executor.
+        return await loop.run_in_executor(None, features.formatting, session.text, index)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
