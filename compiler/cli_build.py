@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -67,9 +68,15 @@ def make_compilation(
 
 
 def render_errors(comp: Compilation, stream: TextIO) -> None:
-    for e in comp.all_errors():
-        stream.write(e.render() + "\n")
+    """Every error as ``PATH:LINE:COL: error: MSG`` (bytes of the source kept as they are)."""
+    data = "".join(e.render() + "\n" for e in comp.all_errors()).encode("utf-8", "surrogateescape")
+    buffer = getattr(stream, "buffer", None)
     stream.flush()
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
+        stream.write(data.decode("utf-8", "replace"))
 
 
 def json_line(comp: Compilation, n: int, report: UpdateReport) -> str:
@@ -336,7 +343,26 @@ def cmd_watch(argv: list[str]) -> int:
         comp.close()
 
 
-COMMANDS = {"build": cmd_build, "run": cmd_run, "watch": cmd_watch, "emit-zir": cmd_emit_zir}
+def _guarded(name: str, command: Callable[[list[str]], int]) -> Callable[[list[str]], int]:
+    """Usage errors print ``zir NAME: message`` and give exit status 2."""
+
+    def run(argv: list[str]) -> int:
+        try:
+            return command(argv)
+        except UsageError as exc:
+            print(f"zir {name}: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "build": _guarded("build", cmd_build),
+    "run": _guarded("run", cmd_run),
+    "watch": _guarded("watch", cmd_watch),
+    "emit-zir": _guarded("emit-zir", cmd_emit_zir),
+}
+"""The commands this module implements; ``compiler/cli.py`` dispatches to them."""
 
 
 def main(argv: list[str]) -> int:
@@ -344,11 +370,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print("usage: zir {build,run,watch,emit-zir} FILE ...", file=sys.stderr)
         return 2
-    try:
-        return COMMANDS[argv[0]](argv[1:])
-    except UsageError as exc:
-        print(f"zir {argv[0]}: {exc}", file=sys.stderr)
-        return 2
+    return COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":
