@@ -194,21 +194,24 @@ def code_server_run(tools: E2ETools, workspace: Workspace, tmp_path: Path) -> It
     build_extension()
     extensions = tmp_path / "extensions"
     user_data = tmp_path / "user-data"
-    (user_data / "User").mkdir(parents=True)
-    (user_data / "User" / "settings.json").write_text(
-        json.dumps(
+    # zir.server.pythonPath is machine-overridable: in a remote window (code-server is one) it is read
+    # from the remote machine's settings, not from the browser-side user settings.
+    for scope, settings in (
+        ("Machine", {"zir.server.pythonPath": sys.executable, "zir.server.importStrategy": "fromEnvironment"}),
+        (
+            "User",
             {
-                "zir.server.pythonPath": sys.executable,
-                "zir.server.importStrategy": "fromEnvironment",
                 "zir.diagnostics.debounceMs": 0,
                 "workbench.startupEditor": "none",
                 "security.workspace.trust.enabled": False,
                 "extensions.autoCheckUpdates": False,
                 "extensions.autoUpdate": False,
                 "telemetry.telemetryLevel": "off",
-            }
-        )
-    )
+            },
+        ),
+    ):
+        (user_data / scope).mkdir(parents=True)
+        (user_data / scope / "settings.json").write_text(json.dumps(settings))
     install_extension(extensions)
     result_path = tmp_path / "result.json"
     config_path = tmp_path / "scenario.json"
@@ -294,3 +297,22 @@ def test_error_fix_build_in_real_vscode(code_server_run: tuple[dict[str, Any], s
     assert build["bytesWritten"] > 0, context
     run = subprocess.run([str(binary)], capture_output=True, timeout=10)
     assert (run.returncode, run.stdout) == (0, b"Hello, world!\n"), context
+    # The status bar shows the last build: a check mark, the output's size and the time.
+    assert result["statusText"].startswith("$(check) ZIR "), context
+    assert result["statusText"].endswith(" ms") or result["statusText"].endswith(" s"), context
+    # "Rebuild" returns the server's buildFinished payload: a new build of the same output.
+    rebuild = result["rebuild"]
+    assert rebuild["ok"] is True and rebuild["binary"] == build["binary"], context
+    assert rebuild["buildId"] > build["buildId"], context
+    # "Show Emitted ZIR" opens the editor Module's emitted ZIR as an untitled ZIR document.
+    emitted = result["emittedZir"]
+    assert emitted["languageId"] == "zir" and emitted["isUntitled"] is True, context
+    assert "@start = fn(" in emitted["text"] or "@start = fn(" in emitted["text"].replace("  ", " "), context
+    # The "Run" lens above the entry point invokes the client's zir.run with the document's URI.
+    assert result["codeLenses"] == [
+        {"title": "▶ Run", "command": "zir.run", "arguments": [workspace.fixture.as_uri()]}
+    ], context
+    # "Restart Server" starts a new client, stops the old one, and the new server builds.
+    restart = result["restart"]
+    assert (restart["newClient"], restart["newRunning"], restart["oldStopped"]) == (True, True, True), context
+    assert restart["rebuild"]["ok"] is True and restart["rebuild"]["binary"] == build["binary"], context

@@ -67,6 +67,11 @@ export class ServerManager implements vscode.Disposable {
     this.setStatus("$(sync~spin) ZIR", "ZIR Live: starting the language server", false);
   }
 
+  /** The status-bar item's current text (shown to the user; read by the end-to-end test). */
+  get statusText(): string {
+    return this.status.text;
+  }
+
   /** The running client, if any. */
   get current(): LanguageClient | undefined {
     return this.client;

@@ -10,6 +10,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import type * as vscodeApi from "vscode";
+import type { LanguageClient } from "vscode-languageclient/node";
 import type { BuildFinished } from "../../src/buildStatus";
 import type { ZirLiveApi } from "../../src/extension";
 
@@ -34,7 +35,18 @@ interface RecordedDiagnostic {
 }
 
 /** The scenario's steps, in order; the result's `stage` is the last one reached. */
-type Stage = "activated" | "serverStarted" | "diagnostics" | "fixed" | "cleared" | "built" | "done";
+type Stage =
+  | "activated"
+  | "serverStarted"
+  | "diagnostics"
+  | "fixed"
+  | "cleared"
+  | "built"
+  | "rebuilt"
+  | "emitted"
+  | "codeLens"
+  | "restarted"
+  | "done";
 
 interface ScenarioResult {
   stage: Stage;
@@ -45,6 +57,16 @@ interface ScenarioResult {
   diagnosticsBefore?: RecordedDiagnostic[];
   diagnosticsAfter?: RecordedDiagnostic[];
   build?: BuildFinished;
+  /** The status-bar text after the build. */
+  statusText?: string;
+  /** What the "Rebuild" command returned. */
+  rebuild?: unknown;
+  /** The text "Show Emitted ZIR" opened, and that editor's language. */
+  emittedZir?: { languageId: string; isUntitled: boolean; text: string };
+  /** The code lenses of the fixed document: title and command. */
+  codeLenses?: { title: string; command: string; arguments: unknown[] }[];
+  /** After "Restart Server": whether a new client runs, whether the old one stopped, a rebuild through it. */
+  restart?: { newClient: boolean; newRunning: boolean; oldStopped: boolean; rebuild: unknown };
   elapsedMs: Record<string, number>;
 }
 
@@ -158,7 +180,40 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     result.diagnosticsAfter = record(await cleared);
     reach("cleared");
     result.build = await built;
+    result.statusText = api.manager.statusText;
     reach("built");
+
+    result.rebuild = await vscode.commands.executeCommand("zir.rebuild", uri);
+    reach("rebuilt");
+
+    await vscode.commands.executeCommand("zir.showEmittedZir", uri);
+    const emitted = vscode.window.activeTextEditor?.document;
+    if (emitted === undefined) {
+      throw new Error("Show Emitted ZIR opened no editor");
+    }
+    result.emittedZir = { languageId: emitted.languageId, isUntitled: emitted.isUntitled, text: emitted.getText() };
+    reach("emitted");
+
+    const lenses = await vscode.commands.executeCommand<vscodeApi.CodeLens[]>("vscode.executeCodeLensProvider", uri);
+    result.codeLenses = lenses.map((lens) => ({
+      title: lens.command?.title ?? "",
+      command: lens.command?.command ?? "",
+      arguments: (lens.command?.arguments ?? []).map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a)),
+    }));
+    reach("codeLens");
+
+    // Read through a function: the client changes behind the compiler's narrowing.
+    const currentClient = (): LanguageClient | undefined => api.manager.current;
+    const oldClient = currentClient();
+    await vscode.commands.executeCommand("zir.restartServer");
+    const newClient = currentClient();
+    result.restart = {
+      newClient: newClient !== undefined && newClient !== oldClient,
+      newRunning: newClient !== undefined && newClient.isRunning(),
+      oldStopped: oldClient !== undefined && !oldClient.isRunning(),
+      rebuild: await vscode.commands.executeCommand("zir.rebuild", uri),
+    };
+    reach("restarted");
     result.ok = true;
     reach("done");
   } catch (error) {
