@@ -123,3 +123,51 @@ def gen(fn_type: Type, body: list[AirInst], addresses: Addresses | None = None, 
 def hexbytes(text: str) -> bytes:
     """``"55 48 89 E5"`` → bytes (ignores whitespace)."""
     return bytes.fromhex("".join(text.split()))
+
+
+# ---- running generated code for real ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Program:
+    """Decls to link with the real ElfLinker: functions (type + AIR body) and data (typed values)."""
+
+    functions: list[tuple[Decl, Type, list[AirInst]]] = field(default_factory=list)
+    data: list[tuple[Decl, object]] = field(default_factory=list)
+
+
+def exit_with(value: Operand, src: int) -> list[AirInst]:
+    """A Naked tail: ``exit_group(value)``, then ``unreachable``."""
+    return [
+        syscall_asm(src, ["{rax}", "{rdi}"], [const_int(USIZE, 231), value], output=None),
+        noop(AirTag.BREAKPOINT, src),
+        noop(AirTag.UNREACH, src, NORETURN),
+    ]
+
+
+def link_and_run(path: str, program: Program, entry: Decl) -> tuple[int, bytes]:
+    """Generate every decl, link with ElfLinker (``entry`` exported as ``_start``), run; (exit code, stdout)."""
+    import subprocess
+
+    from compiler.codegen import generate_data
+    from compiler.link import ExportRequest
+    from compiler.link.elf.linker import ElfLinker
+    from compiler.sema.values import TypedValue
+
+    linker = ElfLinker(path)
+    for decl, *_ in (*program.data, *program.functions):
+        linker.allocate_decl(DeclIndex(decl.index), decl.name)
+    for decl, tv in program.data:
+        assert isinstance(tv, TypedValue)
+        linker.update_decl(DeclIndex(decl.index), decl.name, generate_data(decl, tv, linker))
+    for decl, fn_type, body in program.functions:
+        analyze(body)
+        sym = generate_function(decl, fn_type, body, linker, line_of=line_of)
+        linker.update_decl(DeclIndex(decl.index), decl.name, sym)
+    linker.update_decl_exports(DeclIndex(entry.index), [ExportRequest(1, b"_start")])
+    linker.flush()
+    assert not linker.error_flags().no_entry_point_found
+    report = linker.commit()
+    assert report.error is None, report.error
+    proc = subprocess.run([path], capture_output=True, timeout=10)
+    return proc.returncode, proc.stdout
