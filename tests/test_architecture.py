@@ -1,0 +1,61 @@
+"""Import boundaries (architecture.md §5): the compiler never imports pygls, lsprotocol or the server, and
+the server reaches the compiler only through its one door (server/backend.py) and a few pure modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+FORBIDDEN_IN_COMPILER = ("pygls", "lsprotocol", "server", "cattrs")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            names.append(node.module)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
+            names += [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return names
+
+
+def test_compiler_never_imports_the_editor_side() -> None:
+    files = sorted((ROOT / "compiler").rglob("*.py"))
+    assert len(files) > 10
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in files
+        for name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN_IN_COMPILER
+    ]
+    assert offenders == []
+
+
+def test_server_uses_the_module_only_through_backend() -> None:
+    """Only backend.py touches the Compilation; features use the pure parser-side modules (tags, formatter)."""
+    allowed_elsewhere = {"compiler.zir.tags", "compiler.zir.formatter"}
+    offenders = []
+    for path in sorted((ROOT / "server").glob("*.py")):
+        for name in _imports(path):
+            if name.split(".")[0] == "compiler" and path.name != "backend.py" and name not in allowed_elsewhere:
+                offenders.append(f"{path.name}: {name}")
+    assert offenders == []
+
+
+def test_server_has_no_import_time_server_object() -> None:
+    """create_server() builds a fresh server; importing the package must not create one."""
+    for path in sorted((ROOT / "server").glob("*.py")):
+        tree = ast.parse(path.read_bytes())
+        for node in tree.body:
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                value = node.value
+                if isinstance(value, ast.Call):
+                    callee = ast.unparse(value.func)
+                    assert "Server" not in callee and callee != "create_server", f"{path.name}: {callee}"
