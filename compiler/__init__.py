@@ -1,1 +1,53 @@
-"""ZIR Live's compiler: ZIR text → incremental Module → x86-64 code → an ELF file updated in place."""
+"""ZIR Live's compiler: ZIR text → incremental Module → x86-64 code → an ELF file updated in place.
+
+The public API (what ``server`` and other tools use) is re-exported here and loaded lazily, so importing a
+submodule such as ``compiler.errors`` does not import the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compiler.compilation import Compilation, Options, SourceError, UpdateReport
+    from compiler.link import OutputMode
+    from compiler.module.module import OptimizeMode
+    from compiler.source import BufferSource, FileSource, LineIndex
+    from compiler.zir.formatter import format_source
+    from compiler.zir.parser import parse
+
+_EXPORTS: dict[str, str] = {
+    "Compilation": "compiler.compilation",
+    "Options": "compiler.compilation",
+    "SourceError": "compiler.compilation",
+    "UpdateReport": "compiler.compilation",
+    "OutputMode": "compiler.link",
+    "OptimizeMode": "compiler.module.module",
+    "LineIndex": "compiler.source",
+    "FileSource": "compiler.source",
+    "BufferSource": "compiler.source",
+    "format_source": "compiler.zir.formatter",
+    "parse": "compiler.zir.parser",
+}
+
+__all__ = [
+    "BufferSource",
+    "Compilation",
+    "FileSource",
+    "LineIndex",
+    "OptimizeMode",
+    "Options",
+    "OutputMode",
+    "SourceError",
+    "UpdateReport",
+    "format_source",
+    "parse",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'compiler' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
