@@ -1,0 +1,64 @@
+"""Property tests on generated modules: formatter round trip and idempotence; region cache = whole-file parse."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.zir.ast import ParsedFile, structurally_equal
+from compiler.zir.formatter import format_source
+from compiler.zir.parser import parse, parse_with_trivia
+from compiler.zir.regions import IncrementalParser
+from tests.compiler.zir.gen import edits, module
+from tests.compiler.zir.helpers import normalize_compat, same_decls
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(module())
+def test_generated_modules_parse(text: str) -> None:
+    assert parse(text.encode()).errors == []
+
+
+@SETTINGS
+@given(module())
+def test_format_round_trip(text: str) -> None:
+    source = text.encode()
+    once = format_source(source)
+    assert format_source(once) == once
+    assert same_decls(normalize_compat(parse(once)), normalize_compat(parse(source)))
+    assert (once == b"") or (once.endswith(b"\n") and not once.endswith(b"\n\n"))
+    assert comment_texts(once) == comment_texts(source)
+
+
+def comment_texts(source: bytes) -> list[bytes]:
+    """The non-empty comment texts, in order (an empty trailing comment is the only kind dropped)."""
+    _, trivia = parse_with_trivia(source)
+    texts = [source[start + 1 : end].rstrip(b"\r") for start, end in trivia.comments]
+    return [t for t in texts if t]
+
+
+def assert_identical(incremental: ParsedFile, full: ParsedFile) -> None:
+    assert incremental.errors == full.errors
+    assert len(incremental.decls) == len(full.decls)
+    for a, b in zip(incremental.decls, full.decls, strict=True):
+        assert (a.name, a.name_offset, a.contents_start, a.contents_end, a.contents_hash) == (
+            b.name,
+            b.name_offset,
+            b.contents_start,
+            b.contents_end,
+            b.contents_hash,
+        )
+        assert a.inst.src == b.inst.src
+        assert structurally_equal(a, b)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_region_cache_equals_whole_file_parse_under_random_edits(data: st.DataObject) -> None:
+    text = data.draw(module()).encode("utf-8", "surrogateescape")
+    parser = IncrementalParser()
+    assert_identical(parser.parse(text), parse(text))
+    for version in data.draw(edits(text)):
+        assert_identical(parser.parse(version), parse(version))

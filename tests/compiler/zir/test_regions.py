@@ -1,0 +1,98 @@
+"""The per-region parse cache: work proportional to the edit, reused objects, and exactness in corner cases."""
+
+from __future__ import annotations
+
+from compiler.zir.parser import parse
+from compiler.zir.regions import IncrementalParser
+from tests.compiler.zir.test_properties import assert_identical
+
+
+def big_file(n: int) -> bytes:
+    parts = [b"@void = primitive(void)\n@fnty = fntype([], @void, cc=C)\n"]
+    for i in range(n):
+        parts.append(
+            b"@f%d = fn(@fnty, {\n  %%a = int(%d)\n  %%b = add(%%a, %%a)\n  %%r = returnvoid()\n})\n\n" % (i, i)
+        )
+    return b"".join(parts)
+
+
+def test_one_function_edit_parses_one_region_and_reuses_everything_else() -> None:
+    source = big_file(1000)
+    parser = IncrementalParser()
+    first = parser.parse(source)
+    assert parser.stats.spans_parsed == parser.stats.regions == 1002
+    edited = source.replace(b"%a = int(500)", b"%a = int(5000)")
+    second = parser.parse(edited)
+    assert parser.stats.spans_parsed == 1
+    assert parser.stats.bytes_parsed < 100
+    assert_identical(second, parse(edited))
+    for i, (old, new) in enumerate(zip(first.decls, second.decls, strict=True)):
+        if old.name == "f500":
+            assert new.inst is not old.inst and new.contents_hash != old.contents_hash
+        elif i < 502:
+            assert new is old  # did not move: the very same SourceDecl
+        else:
+            assert new.inst is old.inst and new.src == old.src + 1  # moved by one byte: same Inst tree
+
+
+def test_inserting_a_decl_at_the_top_moves_but_does_not_reparse_the_rest() -> None:
+    source = big_file(200)
+    parser = IncrementalParser()
+    first = parser.parse(source)
+    edited = b"@new = int(1)\n" + source
+    second = parser.parse(edited)
+    assert parser.stats.spans_parsed == 1
+    assert second.decls[0].name == "new"
+    assert [d.inst for d in second.decls[1:]] == [d.inst for d in first.decls]
+    assert all(n.contents_start == o.contents_start + 14 for n, o in zip(second.decls[1:], first.decls, strict=True))
+    assert_identical(second, parse(edited))
+
+
+def test_a_string_scanned_into_the_next_region_is_not_cached_by_its_own_region() -> None:
+    parser = IncrementalParser()
+    v1 = b'@s = str("abc\n@b = str("x")\n'
+    v2 = b'@s = str("abc\n@b = int(1)\n'
+    assert_identical(parser.parse(v1), parse(v1))
+    r2 = parser.parse(v2)
+    assert_identical(r2, parse(v2))
+    assert [e.msg for e in r2.errors] == ["unexpected EOF"] and r2.decls == []
+
+
+def test_last_region_is_keyed_apart_from_the_same_bytes_followed_by_more() -> None:
+    parser = IncrementalParser()
+    v1 = b"@a = fntype([],\n"
+    v2 = b"@a = fntype([],\n@void)\n"
+    assert_identical(parser.parse(v1), parse(v1))
+    r2 = parser.parse(v2)
+    assert_identical(r2, parse(v2))
+    assert r2.errors == [] and [d.name for d in r2.decls] == ["a"]
+
+
+def test_a_decl_continued_on_a_line_starting_with_at() -> None:
+    parser = IncrementalParser()
+    v1 = b"@x = int(1)\n@t = fntype([],\n@void, cc=C)\n@y = int(2)\n"
+    r1 = parser.parse(v1)
+    assert r1.errors == [] and [d.name for d in r1.decls] == ["x", "t", "y"]
+    assert_identical(r1, parse(v1))
+    v2 = v1.replace(b"@y = int(2)", b"@y = int(3)")
+    assert_identical(parser.parse(v2), parse(v2))
+    v3 = v1.replace(b"@void, cc=C)", b"@void = int(1)")
+    assert_identical(parser.parse(v3), parse(v3))
+
+
+def test_duplicates_restart_at_the_next_line_start_at() -> None:
+    parser = IncrementalParser()
+    v1 = b"@a = int(1)\n@b = int(2)\n@c = int(3)\n"
+    parser.parse(v1)
+    v2 = b"@a = int(1)\n@a = int(2) @d = int(9)\n@c = int(3)\n"
+    r2 = parser.parse(v2)
+    assert_identical(r2, parse(v2))
+    assert [d.name for d in r2.decls] == ["a", "c"]
+    assert [e.msg for e in r2.errors] == ["redefinition of identifier 'a'"]
+
+
+def test_cache_memory_is_bounded_by_the_current_file() -> None:
+    parser = IncrementalParser()
+    for k in range(300):
+        parser.parse(b"@a = int(%d)\n@b = int(1)\n" % k)
+    assert len(parser._cache) <= 2 * 64 + 2
