@@ -46,6 +46,10 @@ def _ratio(ours: Any, theirs: Any) -> str:
     return f"{ours / theirs:.2f}×"
 
 
+def _load(v: Any) -> str:
+    return "/".join(f"{x:.2f}" for x in v) if isinstance(v, list) else "?"
+
+
 def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("met" if ok else "**missed**")
 
@@ -319,7 +323,9 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         "```",
         "",
         f"- run: `{run['command']}` on {run['date']}, JSON `{json_path.name}` (under `bench/results/`, not committed)",
-        f"- machine: {m.get('cpu')}, {m.get('cores')} cores, Linux {m.get('kernel')}, Python {m.get('python')}",
+        f"- machine: {m.get('cpu')}, {m.get('cores')} cores, Linux {m.get('kernel')}, Python {m.get('python')}; "
+        f"load average {_load(m.get('loadavg_at_start'))} at start, {_load(m.get('loadavg_at_end'))} at end "
+        "(the machine is shared with other engineers' test runs: expect noise, above all in p95)",
         f"- sizes N = {', '.join(str(n) for n in run['sizes'])}; {run['edits_per_n']} edits per N "
         "(p50/p95 exclude the first edit, which is reported separately in the JSON)",
         "",

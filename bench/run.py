@@ -45,6 +45,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     return {
+        "loadavg_at_start": os.getloadavg(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "kernel": platform.release(),
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    run["machine"]["loadavg_at_end"] = os.getloadavg()
     out = args.out or RESULTS / f"run-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(run, indent=1) + "\n")

@@ -95,6 +95,15 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
                     failures.append(f"edit {k}: symbol sets differ")
                 if warnings := readelf_warnings(out):
                     failures.append(f"edit {k}: readelf: {warnings[:3]}")
+                if out.stat().st_size > 2 * fresh.stat().st_size + (1 << 20):
+                    failures.append(
+                        f"edit {k} ({kind.value}): output is {out.stat().st_size} bytes, "
+                        f"a fresh build {fresh.stat().st_size}"
+                    )
+                if text_size(out) > 4 * text_size(fresh) + 4096:
+                    failures.append(
+                        f"edit {k} ({kind.value}): .text is {text_size(out)} bytes, a fresh build's {text_size(fresh)}"
+                    )
                 if bounds := section_bounds_problems(out):
                     failures.append(f"edit {k} ({kind.value}): section outside the file: {bounds[:3]}")
         final_text = text_size(out)
