@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compiler.air import AirInst, AirTag, Assembly, BinOp, Call, Constant, NoOp, Operand, UnOp
@@ -9,7 +10,7 @@ from compiler.codegen import generate_function
 from compiler.link import GOT_VADDR, DeclIndex, GeneratedSymbol
 from compiler.liveness import analyze
 from compiler.sema.types import Type, TypeTag
-from compiler.sema.values import DeclRef, FunctionValue, IntValue
+from compiler.sema.values import DeclRef, FunctionValue, IntValue, TypedValue
 
 USIZE = Type.named(TypeTag.USIZE)
 VOID = Type.named(TypeTag.VOID)
@@ -77,7 +78,7 @@ def decl_ptr(decl: Decl, pointee: Type, src: int = 0) -> Constant:
 def syscall_asm(
     src: int,
     inputs: list[str],
-    args: list[Operand],
+    args: Sequence[Operand],
     *,
     output: str | None = "={rax}",
     clobbers: tuple[str, ...] = ("rcx", "r11", "memory"),
@@ -94,7 +95,7 @@ def syscall_asm(
         output=output.encode() if output is not None else None,
         inputs=tuple(i.encode() for i in inputs),
         clobbers=tuple(c.encode() for c in clobbers),
-        args=args,
+        args=list(args),
     )
 
 
@@ -133,7 +134,7 @@ class Program:
     """Decls to link with the real ElfLinker: functions (type + AIR body) and data (typed values)."""
 
     functions: list[tuple[Decl, Type, list[AirInst]]] = field(default_factory=list)
-    data: list[tuple[Decl, object]] = field(default_factory=list)
+    data: list[tuple[Decl, TypedValue]] = field(default_factory=list)
 
 
 def exit_with(value: Operand, src: int) -> list[AirInst]:
@@ -152,13 +153,11 @@ def link_and_run(path: str, program: Program, entry: Decl) -> tuple[int, bytes]:
     from compiler.codegen import generate_data
     from compiler.link import ExportRequest
     from compiler.link.elf.linker import ElfLinker
-    from compiler.sema.values import TypedValue
 
     linker = ElfLinker(path)
-    for decl, *_ in (*program.data, *program.functions):
+    for decl in [d for d, _ in program.data] + [f[0] for f in program.functions]:
         linker.allocate_decl(DeclIndex(decl.index), decl.name)
     for decl, tv in program.data:
-        assert isinstance(tv, TypedValue)
         linker.update_decl(DeclIndex(decl.index), decl.name, generate_data(decl, tv, linker))
     for decl, fn_type, body in program.functions:
         analyze(body)

@@ -153,7 +153,9 @@ def assemble(lines: list[str], workdir: Path) -> bytes:
     src.write_text(".intel_syntax noprefix\n" + "\n".join(lines) + "\n")
     subprocess.run(["as", "--64", "-o", str(obj), str(src)], check=True, capture_output=True)
     with obj.open("rb") as f:
-        data: bytes = ELFFile(f).get_section_by_name(".text").data()
+        text = ELFFile(f).get_section_by_name(".text")
+        assert text is not None
+        data: bytes = text.data()
     return data
 
 

@@ -1,0 +1,262 @@
+"""Codegen messages (x86_64.md §13): exact texts at exact byte offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler.air import AirInst, AirTag, Arg, Call, CondBr, Constant
+from compiler.errors import CodegenFailure
+from compiler.sema.types import Type, TypeTag
+from compiler.sema.values import BoolValue, DeclRef, IntValue, NullValue, Undef
+
+from .support import (
+    BOOL,
+    NORETURN,
+    U8,
+    USIZE,
+    VOID,
+    Decl,
+    binop,
+    call,
+    const_int,
+    decl_ptr,
+    fn_const,
+    gen,
+    noop,
+    syscall_asm,
+    unop,
+)
+
+NAKED = Type.function((), NORETURN, "Naked")
+FN_VOID = Type.function((), VOID)
+EXIT: list[AirInst] = []
+
+
+def fails(fn_type: Type, body: list[AirInst], fn_src: int = 0) -> tuple[int, str]:
+    with pytest.raises(CodegenFailure) as info:
+        gen(fn_type, body, fn_src=fn_src)
+    return info.value.error.byte_offset, info.value.error.msg
+
+
+def ret_void(src: int = 900) -> AirInst:
+    return noop(AirTag.RETVOID, src, NORETURN)
+
+
+def test_naked_with_parameters() -> None:
+    fty = Type.function((USIZE,), NORETURN, "Naked")
+    assert fails(fty, [noop(AirTag.UNREACH, 5, NORETURN)], fn_src=42) == (
+        42,
+        "unable to use parameters with naked calling convention",
+    )
+
+
+@pytest.mark.parametrize("tag", [AirTag.RETVOID, AirTag.RET])
+def test_return_in_naked(tag: AirTag) -> None:
+    inst = noop(tag, 17, NORETURN) if tag is AirTag.RETVOID else unop(tag, NORETURN, const_int(USIZE, 1), 17)
+    assert fails(NAKED, [inst]) == (17, "unable to return from a function with naked calling convention")
+
+
+def test_stack_use_in_naked() -> None:
+    alloc = noop(AirTag.ALLOC, 12, Type.single_mut_pointer(USIZE))
+    assert fails(NAKED, [alloc, noop(AirTag.UNREACH, 20, NORETURN)]) == (
+        12,
+        "TODO implement spilling register to stack",
+    )
+
+
+def test_save_needed_in_naked() -> None:
+    # a value live across a call in a Naked function would need a save slot
+    v = binop(AirTag.ADD, USIZE, const_int(USIZE, 1), const_int(USIZE, 2), 10)
+    c = call(Decl(3, "f"), FN_VOID, [], 20)
+    use = syscall_asm(30, ["{rax}", "{rdi}"], [const_int(USIZE, 60), v], output=None)
+    body: list[AirInst] = [v, c, use, noop(AirTag.UNREACH, 40, NORETURN)]
+    from .support import Addresses
+
+    with pytest.raises(CodegenFailure) as info:
+        gen(NAKED, body, Addresses(got={3: 1}))
+    assert (info.value.error.byte_offset, info.value.error.msg) == (20, "TODO implement spilling register to stack")
+
+
+def test_seventh_parameter_declared() -> None:
+    fty = Type.function((USIZE,) * 7, VOID)
+    assert fails(fty, [ret_void()], fn_src=8) == (8, "TODO implement function parameters in memory")
+
+
+def test_seventh_argument_passed() -> None:
+    fty = Type.function((USIZE,) * 7, VOID)
+    c = call(Decl(3, "f"), fty, [const_int(USIZE, i) for i in range(7)], 33)
+    assert fails(FN_VOID, [c, ret_void()]) == (33, "TODO implement calling with parameters in memory")
+
+
+def test_parameter_type_class() -> None:
+    fty = Type.function((Type.single_const_pointer(U8),), VOID)
+    assert fails(fty, [ret_void()], fn_src=3) == (3, "TODO implement function parameters of type Pointer")
+
+
+def test_unsupported_calling_convention() -> None:
+    fty = Type.function((), VOID, "Cold")
+    assert fails(fty, [ret_void()], fn_src=4) == (4, "TODO implement function parameters for Cold")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "output", "clobbers", "source", "naked", "msg"),
+    [
+        (["rax"], "={rax}", (), b"syscall", False, "unrecognized asm input constraint: 'rax'"),
+        (["{}"], "={rax}", (), b"syscall", False, "unrecognized asm input constraint: '{}'"),
+        (["{foo}"], "={rax}", (), b"syscall", False, "unrecognized register: 'foo'"),
+        (["{rax}"], "=rax", (), b"syscall", False, "unrecognized asm output constraint: '=rax'"),
+        (["{rax}"], "={bar}", (), b"syscall", False, "unrecognized register: 'bar'"),
+        (["{rax}"], "={rax}", (), b"int3", False, "TODO implement support for more x86 assembly instructions"),
+        (["{ah}"], "={rax}", (), b"syscall", True, "TODO implement asm operand in register 'ah'"),
+        (["{rax}"], "={esp}", (), b"syscall", True, "TODO implement asm operand in register 'esp'"),
+        (["{rbx}"], "={rax}", (), b"syscall", False, "TODO implement asm operand in register 'rbx'"),
+        (["{rax}"], "={rax}", ("r12",), b"syscall", False, "TODO implement asm operand in register 'r12'"),
+        # checks come in order: inputs before the output before the source
+        (["{foo}"], "=bad", (), b"nop", False, "unrecognized register: 'foo'"),
+        (["{rax}"], "=bad", (), b"nop", False, "unrecognized asm output constraint: '=bad'"),
+    ],
+)
+def test_asm_messages(
+    inputs: list[str], output: str, clobbers: tuple[str, ...], source: bytes, naked: bool, msg: str
+) -> None:
+    asm = syscall_asm(50, inputs, [const_int(USIZE, 1)] * len(inputs), output=output, clobbers=clobbers, source=source)
+    body: list[AirInst] = [asm, noop(AirTag.UNREACH, 60, NORETURN) if naked else ret_void()]
+    assert fails(NAKED if naked else FN_VOID, body) == (50, msg)
+
+
+def test_callee_saved_register_allowed_in_naked() -> None:
+    asm = syscall_asm(50, ["{rbx}"], [const_int(USIZE, 1)], output="={r12}")
+    gen(NAKED, [asm, noop(AirTag.UNREACH, 60, NORETURN)])  # no error
+
+
+def test_non_volatile_unused_asm_is_not_checked() -> None:
+    asm = syscall_asm(50, ["{foo}"], [const_int(USIZE, 1)], volatile=False)
+    assert gen(FN_VOID, [asm, ret_void()]).code.endswith(b"\x5d\xc3")
+
+
+@pytest.mark.parametrize(
+    ("tag", "msg"),
+    [
+        (AirTag.INTCAST, "TODO implement intCast for x86_64"),
+        (AirTag.FLOATCAST, "TODO implement floatCast for x86_64"),
+        (AirTag.ISNULL, "TODO implement isnull for x86_64"),
+        (AirTag.ISNONNULL, "TODO call genIsNull and invert the result "),
+        (AirTag.UNWRAP_OPTIONAL, "TODO implement unwrap optional for x86_64"),
+        (AirTag.WRAP_OPTIONAL, "TODO implement wrap optional for x86_64"),
+    ],
+)
+def test_unimplemented_unary(tag: AirTag, msg: str) -> None:
+    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
+    ty = Type.optional(USIZE) if tag is AirTag.WRAP_OPTIONAL else USIZE
+    u = unop(tag, ty, a, 70)
+    use = syscall_asm(80, ["{rdi}"], [u], output=None)
+    assert fails(Type.function((USIZE,), VOID), [a, u, use, ret_void()]) == (70, msg)
+
+
+def test_unused_pure_instructions_generate_nothing() -> None:
+    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
+    body: list[AirInst] = [
+        a,
+        unop(AirTag.INTCAST, USIZE, a, 2),
+        binop(AirTag.ADD, USIZE, a, a, 3),
+        binop(AirTag.CMP_LT, BOOL, a, a, 4),
+        ret_void(),
+    ]
+    sym = gen(Type.function((USIZE,), VOID), body)
+    assert sym.code == bytes.fromhex("554889e54881ec00000000" + "5dc3")
+
+
+def test_wrap_optional_of_size_one() -> None:
+    a = Arg(AirTag.ARG, BOOL, 1, name="a", index=0)
+    w = unop(AirTag.WRAP_OPTIONAL, Type.optional(VOID), a, 2)
+    gen(Type.function((BOOL,), VOID), [a, w, ret_void()])  # immediate(1), no error
+
+
+def test_loading_through_a_register_pointer() -> None:
+    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
+    p = unop(AirTag.BITCAST, Type.single_const_pointer(USIZE), a, 2)
+    ld = unop(AirTag.LOAD, USIZE, p, 3)
+    body: list[AirInst] = [a, p, ld, unop(AirTag.RET, NORETURN, ld, 4)]
+    assert fails(Type.function((USIZE,), USIZE), body) == (3, "TODO implement loading from MCValue.register")
+
+
+def test_loading_through_a_decl_pointer() -> None:
+    ld = unop(AirTag.LOAD, USIZE, decl_ptr(Decl(4, "x"), USIZE), 3)
+    from .support import Addresses
+
+    with pytest.raises(CodegenFailure) as info:
+        gen(Type.function((), USIZE), [ld, unop(AirTag.RET, NORETURN, ld, 4)], Addresses(got={4: 0}))
+    assert info.value.error.msg == "TODO implement loading from MCValue.memory"
+
+
+def test_storing_through_a_decl_pointer() -> None:
+    from .support import Addresses
+
+    st = binop(AirTag.STORE, VOID, decl_ptr(Decl(4, "x"), USIZE), const_int(USIZE, 1), 5)
+    with pytest.raises(CodegenFailure) as info:
+        gen(FN_VOID, [st, ret_void()], Addresses(got={4: 0}))
+    assert (info.value.error.byte_offset, info.value.error.msg) == (5, "TODO implement storing to MCValue.memory")
+
+
+def test_store_of_memory_into_stack_slot() -> None:
+    from .support import Addresses
+
+    pty = Type.single_mut_pointer(Type.single_const_pointer(USIZE))
+    slot = noop(AirTag.ALLOC, 1, pty)
+    st = binop(AirTag.STORE, VOID, slot, decl_ptr(Decl(4, "x"), USIZE), 5)
+    with pytest.raises(CodegenFailure) as info:
+        gen(FN_VOID, [slot, st, ret_void()], Addresses(got={4: 0}))
+    assert info.value.error.msg == "TODO implement set stack variable from memory vaddr"
+
+
+def test_alloc_too_big() -> None:
+    big = Type.array(U8, 1 << 32)
+    alloc = noop(AirTag.ALLOC, 9, Type.single_mut_pointer(big))
+    assert fails(FN_VOID, [alloc, ret_void()]) == (9, "type '[4294967296]u8' too big to fit into stack frame")
+
+
+def test_ref_of_undefined() -> None:
+    r = unop(AirTag.REF, Type.single_const_pointer(USIZE), Constant(USIZE, Undef(), 3), 6)
+    assert fails(FN_VOID, [r, ret_void()]) == (6, "TODO implement ref on an undefined value")
+
+
+def test_condbr_on_an_immediate() -> None:
+    cb = CondBr(AirTag.CONDBR, NORETURN, 7, condition=Constant(BOOL, BoolValue(True), 7), then_body=[], else_body=[])
+    assert fails(FN_VOID, [cb]) == (7, "TODO implement condbr x86_64 when condition is immediate")
+
+
+def test_constant_messages() -> None:
+    wide = Constant(Type.int_type(True, 128), IntValue(5), 11)
+    add = binop(AirTag.ADD, Type.int_type(True, 128), wide, wide, 12)
+    fty = Type.function((), VOID)
+    assert fails(fty, [add, unop(AirTag.RET, NORETURN, add, 13)])[1] == "TODO const int bigger than ptr and signed int"
+
+    f = fn_const(Decl(2, "g"), FN_VOID, 21)
+    p = unop(AirTag.PTRTOINT, USIZE, f, 22)
+    use = syscall_asm(23, ["{rdi}"], [p], output=None)
+    assert fails(fty, [p, use, ret_void()]) == (21, "TODO implement const of type 'fn() void'")
+
+    opt = Constant(Type.optional(USIZE), NullValue(), 31)
+    use2 = syscall_asm(32, ["{rdi}"], [opt], output=None)
+    assert fails(fty, [use2, ret_void()]) == (31, "TODO non pointer optionals")
+
+
+def test_calls_that_cannot_be_made() -> None:
+    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
+    p = unop(AirTag.BITCAST, FN_VOID, a, 2)
+    c1 = Call(AirTag.CALL, VOID, 3, func=p, args=[])
+    assert fails(Type.function((USIZE,), VOID), [a, p, c1, ret_void()]) == (
+        3,
+        "TODO implement calling runtime known function pointer",
+    )
+    c2 = Call(AirTag.CALL, VOID, 4, func=Constant(FN_VOID, DeclRef(Decl(2, "g")), 4), args=[])
+    assert fails(FN_VOID, [c2, ret_void()]) == (4, "TODO implement calling bitcasted functions")
+
+
+def test_signed_constants_are_immediates() -> None:
+    # [ZIR Live] signed constants up to 64 bits: -1 as i8 is 0xff
+    i8 = Type.named(TypeTag.I8)
+    a = Arg(AirTag.ARG, i8, 1, name="a", index=0)
+    add = binop(AirTag.ADD, i8, a, Constant(i8, IntValue(-1), 2), 3)
+    sym = gen(Type.function((i8,), i8), [a, add, unop(AirTag.RET, NORETURN, add, 4)])
+    assert bytes.fromhex("40 80 c7 ff") in sym.code  # add dil, 0xff
