@@ -63,17 +63,18 @@ class FileImage:
             chunk += bytes(length - len(chunk))
         return chunk
 
-    def write(self, offset: int, data: bytes) -> int:
+    def write(self, offset: int, data: bytes, *, exact: bool = False) -> int:
         """Queue a write, trimmed to the span that differs from the image; returns the bytes queued.
 
-        Bytes beyond the current end of the image are always written (the file must reach them).
+        Bytes beyond the current end of the image are always written (the file must reach them). With
+        ``exact`` the whole of ``data`` is written even where it equals the image (a field rewritten whole).
         """
         length = len(data)
         if length == 0:
             return 0
         end = offset + length
         size = len(self.data)
-        if end > size:
+        if end > size or exact:
             if offset > size:
                 self.data.extend(bytes(offset - size))
             self.data[offset:end] = data

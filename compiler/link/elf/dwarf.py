@@ -1,11 +1,20 @@
-"""DWARF 4 debug information kept as per-decl pieces: .debug_info entries and .debug_line programs (§14)."""
+"""DWARF 4 debug information as per-decl pieces: .debug_info entries and .debug_line programs (§14).
+
+Like text blocks, pieces get 4/3 of their size as room and move to the end of their section when they outgrow
+it; an update rewrites only the pieces of the decls it touched, and a moved function line costs 4 bytes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib.metadata
+import os
+import struct
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from compiler.link import DebugInfo
+from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
+from compiler.link.elf.format import SectionHeader
+from compiler.link.elf.text_blocks import ideal
 
 if TYPE_CHECKING:
     from compiler.link.elf.linker import DeclState, ElfLinker
@@ -19,32 +28,439 @@ SECTION_HINTS: tuple[tuple[bytes, int, int], ...] = (
 """Name, initial reservation and alignment of the debug sections 6–9 (elf-linker.md §3)."""
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("zir-live")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+PRODUCER = f"ZIR Live {_version()}".encode()
+"""``DW_AT_producer``; reopening an output requires the same producer (§13.2)."""
+
+CU_HEADER_SIZE = 74
+"""The 64-bit compilation-unit header of §14.3."""
+PRODUCER_FIELD = 64
+"""Offset of the CU's producer ``strp`` in ``.debug_info``."""
+FIRST_INFO_ENTRY = ideal(120)
+"""160: where the first per-decl ``.debug_info`` entry goes."""
+INFO_PADDING = 0x05
+"""Abbrev 5 (``unspecified_type``, no attributes): a 1-byte DIE that fills gaps."""
+ARANGES_SIZE = 64
+LINE_OPERAND = 12
+"""Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03)."""
+DW_LANG_C99 = 0x000C
+OPCODE_LENGTHS = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
+
+
+def _abbrev_table() -> bytes:
+    def entry(code: int, tag: int, children: bool, attrs: list[tuple[int, int]]) -> bytes:
+        body = bytes([code, tag, 1 if children else 0])
+        for name, form in attrs:
+            body += bytes([name, form])
+        return body + b"\0\0"
+
+    low_pc, high_addr, high_data4 = (0x11, 0x01), (0x12, 0x01), (0x12, 0x06)
+    name_strp, name_string, type_ref4 = (0x03, 0x0E), (0x03, 0x08), (0x49, 0x13)
+    table = entry(
+        1, 0x11, True, [(0x10, 0x17), low_pc, high_addr, name_strp, (0x1B, 0x0E), (0x25, 0x0E), (0x13, 0x05)]
+    )
+    table += entry(2, 0x2E, True, [low_pc, high_data4, type_ref4, name_string])
+    table += entry(3, 0x2E, True, [low_pc, high_data4, name_string])
+    table += entry(4, 0x24, False, [(0x3E, 0x0B), (0x0B, 0x0B), name_string])
+    table += entry(5, 0x3B, False, [])
+    table += entry(6, 0x05, False, [(0x02, 0x18), type_ref4, name_string])
+    return table + b"\0\0\0"
+
+
+ABBREV_TABLE = _abbrev_table()
+assert len(ABBREV_TABLE) == 73
+
+
+def uleb128(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def sleb128(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte if done else byte | 0x80)
+        if done:
+            return bytes(out)
+
+
+def fixed_uleb4(value: int) -> bytes:
+    """A 4-byte ULEB128 of ``value`` (< 2^27, so it reads the same as SLEB128)."""
+    return bytes(
+        [(value & 0x7F) | 0x80, ((value >> 7) & 0x7F) | 0x80, ((value >> 14) & 0x7F) | 0x80, (value >> 21) & 0x7F]
+    )
+
+
+def line_padding(count: int) -> bytes:
+    """``count`` bytes of no-op line opcodes: ``06`` pairs, plus ``02 80 00`` when ``count`` is odd."""
+    assert count != 1, "a one-byte gap cannot be padded"
+    if count % 2:
+        return b"\x02\x80\x00" + b"\x06" * (count - 3)
+    return b"\x06" * count
+
+
+@dataclass(slots=True, eq=False)
+class Piece:
+    """A decl's range in a debug section; pieces form an offset-ordered list."""
+
+    offset: int = 0
+    length: int = 0
+    prev: Piece | None = field(default=None, repr=False)
+    next: Piece | None = field(default=None, repr=False)
+    is_placed: bool = False
+
+
+@dataclass(slots=True)
+class PieceList:
+    """Offset-ordered pieces of one debug section, placed with the text-block rule (4/3 room)."""
+
+    first_offset: int
+    no_one_byte_gap: bool
+    """``.debug_line`` cannot pad a single byte, so such a gap is never created."""
+    first: Piece | None = None
+    last: Piece | None = None
+
+    def fits(self, piece: Piece, length: int) -> bool:
+        if piece.next is None:
+            return True
+        gap = piece.next.offset - (piece.offset + length)
+        return gap >= 0 and not (self.no_one_byte_gap and gap == 1)
+
+    def place(self, piece: Piece, length: int) -> bool:
+        """Give ``piece`` room for ``length`` bytes; True if it got a new offset (caller pads the old one)."""
+        if piece.is_placed and self.fits(piece, length):
+            piece.length = length
+            return False
+        if piece.is_placed:
+            self.unlink(piece)
+        last = self.last
+        if last is None:
+            offset = self.first_offset
+        else:
+            offset = last.offset + ideal(last.length)
+            if self.no_one_byte_gap and offset - (last.offset + last.length) == 1:
+                offset += 1
+        piece.offset, piece.length, piece.is_placed = offset, length, True
+        piece.prev, piece.next = last, None
+        if last is None:
+            self.first = piece
+        else:
+            last.next = piece
+        self.last = piece
+        return True
+
+    def unlink(self, piece: Piece) -> None:
+        prev, nxt = piece.prev, piece.next
+        if prev is None:
+            self.first = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            self.last = prev
+        else:
+            nxt.prev = prev
+        piece.prev = piece.next = None
+        piece.is_placed = False
+
+    def end(self) -> int:
+        return self.first_offset if self.last is None else self.last.offset + self.last.length
+
+
 @dataclass(slots=True)
 class DeclDebug:
-    """A function's debug pieces (none for data decls)."""
+    """A function's debug pieces (unplaced for data decls) and its current line."""
+
+    info: Piece = field(default_factory=Piece)
+    line: Piece = field(default_factory=Piece)
+    fn_line: int = 0
 
 
-@dataclass(slots=True)
+def read_producer(data: bytes, debug_info: SectionHeader, debug_str: SectionHeader) -> bytes | None:
+    """The producer string a file's CU header refers to (None if there is none)."""
+    if debug_info.sh_size < CU_HEADER_SIZE or debug_str.sh_size == 0:
+        return None
+    field_at = debug_info.sh_offset + PRODUCER_FIELD
+    if field_at + 8 > len(data):
+        return None
+    (offset,) = struct.unpack_from("<Q", data, field_at)
+    if offset >= debug_str.sh_size:
+        return None
+    start = debug_str.sh_offset + offset
+    end = data.find(b"\0", start, debug_str.sh_offset + debug_str.sh_size)
+    return None if end < 0 else data[start:end]
+
+
 class DwarfState:
-    """The debug sections in memory."""
+    """The debug sections in memory and the flush steps 2–5 and 8 that write them."""
 
-    root_src_path: str = ""
-    comp_dir: str = ""
+    def __init__(self, root_src_path: str = "", comp_dir: str = "") -> None:
+        self.root_src_path = root_src_path.encode()
+        self.comp_dir = (comp_dir or os.getcwd()).encode()
+        self.strings = bytearray()
+        """``.debug_str``: three strings, written once (§14.1)."""
+        self.name_strp = self._add_string(self.root_src_path)
+        self.comp_dir_strp = self._add_string(self.comp_dir)
+        self.producer_strp = self._add_string(PRODUCER)
+        self.strings_file_size = 0
+        """Bytes of ``.debug_str`` in the file at its current offset."""
+        self.info = PieceList(FIRST_INFO_ENTRY, no_one_byte_gap=False)
+        self.lines = PieceList(ideal(73 + len(self.comp_dir) + len(self.root_src_path)), no_one_byte_gap=True)
+        self.debug_abbrev_dirty = True
+        self.debug_info_header_dirty = True
+        self.debug_aranges_dirty = True
+        self.debug_line_header_dirty = True
+
+    def _add_string(self, text: bytes) -> int:
+        offset = len(self.strings)
+        self.strings += text + b"\0"
+        return offset
 
     def text_grew(self) -> None:
         """``.text`` grew: the CU's ``high_pc`` and the aranges change."""
+        self.debug_info_header_dirty = True
+        self.debug_aranges_dirty = True
+
+    def reset_after_reopen(self, linker: ElfLinker) -> None:
+        """After reopening a file: new headers, empty piece lists (§13.2)."""
+        from compiler.link.elf.linker import DEBUG_STR
+
+        self.strings_file_size = linker.shdrs[DEBUG_STR].sh_size
+        if bytes(linker.image.read(linker.shdrs[DEBUG_STR].sh_offset, self.strings_file_size)) != self.strings:
+            self.strings_file_size = 0
+        self.text_grew()
+        self.debug_abbrev_dirty = True
+        self.debug_line_header_dirty = True
+
+    # ---------------------------------------------------------------- sections
+
+    def _grow_section(self, linker: ElfLinker, index: int, needed: int) -> None:
+        section = linker.shdrs[index]
+        if section.sh_size == needed:
+            return
+        if needed > section.sh_size and not linker._fits(section.sh_offset, needed):
+            live = section.sh_size
+            linker._move_section(index, needed, live, section.sh_addralign or 1)
+        section.sh_size = needed
+        linker.dirty.shdr_table_dirty = True
+
+    def _info_size(self) -> int:
+        return self.info.end() + 1
+
+    # ---------------------------------------------------------------- per-decl pieces
 
     def update_decl(self, linker: ElfLinker, state: DeclState, name: str, info: DebugInfo | None) -> None:
-        """Place or rewrite the decl's pieces."""
+        """Place or rewrite the decl's ``.debug_info`` entry and line program (functions only)."""
+        debug = state.debug
+        if info is None:
+            self.free_decl(linker, state)
+            return
+        debug.fn_line = info.line
+        self._write_info(linker, state, name, info)
+        self._write_line(linker, state, info)
+
+    def _write_info(self, linker: ElfLinker, state: DeclState, name: str, info: DebugInfo) -> None:
+        from compiler.link.elf.linker import DEBUG_INFO
+
+        piece = state.debug.info
+        length = len(self._info_bytes(0, state, name, info))
+        old_offset, old_length, was_placed = piece.offset, piece.length, piece.is_placed
+        was_first = self.info.first is piece
+        moved = self.info.place(piece, length)
+        self._grow_section(linker, DEBUG_INFO, self._info_size())
+        base = linker.shdrs[DEBUG_INFO].sh_offset
+        if moved and was_placed:
+            linker.image.write(base + old_offset, bytes([INFO_PADDING]) * old_length)
+        if moved and (was_first or self.info.first is piece):
+            self.debug_info_header_dirty = True
+        content = self._info_bytes(piece.offset, state, name, info)
+        gap_end = piece.next.offset if piece.next is not None else piece.offset + length
+        tail = b"\0" if piece.next is None else b""
+        padding = bytes([INFO_PADDING]) * (gap_end - piece.offset - length)
+        if piece.prev is not None:
+            prev_end = piece.prev.offset + piece.prev.length
+            linker.image.write(base + prev_end, bytes([INFO_PADDING]) * (piece.offset - prev_end))
+        linker.image.write(base + piece.offset, content + padding + tail)
+        self.debug_info_header_dirty |= piece.next is None
+
+    def _info_bytes(self, offset: int, state: DeclState, name: str, info: DebugInfo) -> bytes:
+        types: list[DebugType] = []
+        for debug_type in ([info.return_type] if info.return_type else []) + [p.type for p in info.params]:
+            if debug_type not in types:
+                types.append(debug_type)
+        head = bytearray([2 if info.return_type else 3])
+        head += struct.pack("<QI", state.block.vaddr, state.block.size)
+        fixups: list[tuple[int, DebugType]] = []
+        if info.return_type is not None:
+            fixups.append((len(head), info.return_type))
+            head += bytes(4)
+        head += name.encode() + b"\0"
+        for param in info.params:
+            head += bytes([6, 1, 0x50 + param.dwarf_reg])
+            fixups.append((len(head), param.type))
+            head += bytes(4)
+            head += param.name.encode() + b"\0"
+        head.append(0)
+        type_offsets: dict[DebugType, int] = {}
+        for debug_type in types:
+            type_offsets[debug_type] = offset + len(head)
+            if debug_type.encoding is None:
+                head.append(INFO_PADDING)
+            else:
+                encoding = BaseTypeEncoding(debug_type.encoding)
+                head += bytes([4, encoding, debug_type.byte_size]) + debug_type.name.encode() + b"\0"
+        for at, debug_type in fixups:
+            head[at : at + 4] = struct.pack("<I", type_offsets[debug_type])
+        return bytes(head)
+
+    def _write_line(self, linker: ElfLinker, state: DeclState, info: DebugInfo) -> None:
+        from compiler.link.elf.linker import DEBUG_LINE
+
+        piece = state.debug.line
+        content = self._line_bytes(state, info)
+        old_offset, old_length, was_placed = piece.offset, piece.length, piece.is_placed
+        moved = self.lines.place(piece, len(content))
+        self._grow_section(linker, DEBUG_LINE, self.lines.end())
+        if self.lines.last is piece or moved:
+            self.debug_line_header_dirty = True
+        base = linker.shdrs[DEBUG_LINE].sh_offset
+        if moved and was_placed:
+            linker.image.write(base + old_offset, line_padding(old_length))
+        if piece.prev is not None:
+            prev_end = piece.prev.offset + piece.prev.length
+            linker.image.write(base + prev_end, line_padding(piece.offset - prev_end))
+        gap = (piece.next.offset - piece.offset - len(content)) if piece.next is not None else 0
+        linker.image.write(base + piece.offset, content + line_padding(gap))
+
+    def _line_bytes(self, state: DeclState, info: DebugInfo) -> bytes:
+        out = bytearray(b"\x00\x09\x02") + struct.pack("<Q", state.block.vaddr)
+        out += b"\x03" + fixed_uleb4(info.line)
+        out += b"\x04\x81\x80\x80\x00\x01"
+        pc, line = 0, info.line
+        for row in info.rows:
+            match row.kind:
+                case RowKind.PROLOGUE_END:
+                    out.append(0x0A)
+                case RowKind.EPILOGUE_BEGIN:
+                    out.append(0x0B)
+                case RowKind.STMT:
+                    pass
+            out += b"\x02" + uleb128(row.code_offset - pc)
+            if row.line != line:
+                out += b"\x03" + sleb128(row.line - line)
+            out.append(0x01)
+            pc, line = row.code_offset, row.line
+        out += b"\x02" + uleb128(max(state.block.size - pc, 0)) + b"\x00\x01\x01"
+        return bytes(out)
 
     def free_decl(self, linker: ElfLinker, state: DeclState) -> None:
-        """Unlink the decl's pieces."""
+        """Unlink the decl's pieces and overwrite them with padding (§14.3)."""
+        from compiler.link.elf.linker import DEBUG_INFO, DEBUG_LINE
+
+        debug = state.debug
+        if debug.info.is_placed:
+            piece = debug.info
+            was_last, was_first = self.info.last is piece, self.info.first is piece
+            base = linker.shdrs[DEBUG_INFO].sh_offset
+            linker.image.write(base + piece.offset, bytes([INFO_PADDING]) * piece.length)
+            self.info.unlink(piece)
+            if was_last:
+                linker.image.write(base + self.info.end(), b"\0")
+                self._grow_section(linker, DEBUG_INFO, self._info_size())
+            self.debug_info_header_dirty |= was_last or was_first
+        if debug.line.is_placed:
+            piece = debug.line
+            was_last = self.lines.last is piece
+            base = linker.shdrs[DEBUG_LINE].sh_offset
+            linker.image.write(base + piece.offset, line_padding(piece.length))
+            self.lines.unlink(piece)
+            if was_last:
+                self._grow_section(linker, DEBUG_LINE, self.lines.end())
+                self.debug_line_header_dirty = True
 
     def update_line_number(self, linker: ElfLinker, state: DeclState, line: int) -> None:
-        """Rewrite the 4-byte line operand."""
+        """Rewrite the function's 4-byte ``advance_line`` operand (§14.5)."""
+        from compiler.link.elf.linker import DEBUG_LINE
+
+        debug = state.debug
+        debug.fn_line = line
+        if debug.line.is_placed:
+            offset = linker.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + LINE_OPERAND
+            linker.image.write(offset, fixed_uleb4(line), exact=True)
+
+    # ---------------------------------------------------------------- flush steps
 
     def flush_headers(self, linker: ElfLinker) -> None:
-        """Flush steps 2–5."""
+        """Flush steps 2–5: abbrev table, CU header, aranges, line header (each only if dirty)."""
+        from compiler.link.elf.linker import DEBUG_ABBREV, DEBUG_ARANGES, DEBUG_INFO, DEBUG_LINE, TEXT_PHDR
+
+        text = linker.phdrs[TEXT_PHDR]
+        if self.debug_abbrev_dirty:
+            self._grow_section(linker, DEBUG_ABBREV, len(ABBREV_TABLE))
+            linker.image.write(linker.shdrs[DEBUG_ABBREV].sh_offset, ABBREV_TABLE)
+            self.debug_abbrev_dirty = False
+        if self.debug_info_header_dirty and self.info.first is not None:
+            size = self._info_size()
+            self._grow_section(linker, DEBUG_INFO, size)
+            header = b"\xff\xff\xff\xff" + struct.pack("<QHQB", size - 12, 4, 0, 8) + b"\x01"
+            header += struct.pack(
+                "<QQQQQQH",
+                0,
+                TEXT_VADDR,
+                TEXT_VADDR + text.p_memsz,
+                self.name_strp,
+                self.comp_dir_strp,
+                self.producer_strp,
+                DW_LANG_C99,
+            )
+            assert len(header) == CU_HEADER_SIZE
+            padding = bytes([INFO_PADDING]) * (FIRST_INFO_ENTRY - CU_HEADER_SIZE)
+            linker.image.write(linker.shdrs[DEBUG_INFO].sh_offset, header + padding)
+            self.debug_info_header_dirty = False
+        if self.debug_aranges_dirty:
+            self._grow_section(linker, DEBUG_ARANGES, ARANGES_SIZE)
+            aranges = b"\xff\xff\xff\xff" + struct.pack("<QHQBB", ARANGES_SIZE - 12, 2, 0, 8, 0)
+            aranges += bytes(32 - len(aranges)) + struct.pack("<QQQQ", TEXT_VADDR, text.p_memsz, 0, 0)
+            linker.image.write(linker.shdrs[DEBUG_ARANGES].sh_offset, aranges)
+            self.debug_aranges_dirty = False
+        if self.debug_line_header_dirty and self.lines.first is not None:
+            size = self.lines.end()
+            self._grow_section(linker, DEBUG_LINE, size)
+            after_length = bytes([1, 1, 1, 1, 1, 13]) + OPCODE_LENGTHS + b"\0"
+            after_length += self.root_src_path + b"\0" + b"\0\0\0" + b"\0"
+            header = b"\xff\xff\xff\xff" + struct.pack("<QHQ", size - 12, 4, len(after_length)) + after_length
+            gap = self.lines.first_offset - len(header)
+            linker.image.write(linker.shdrs[DEBUG_LINE].sh_offset, header + line_padding(gap))
+            self.debug_line_header_dirty = False
 
     def flush_strings(self, linker: ElfLinker) -> None:
-        """Flush step 8."""
+        """Flush step 8: ``.debug_str`` (written once, append-only)."""
+        from compiler.link.elf.linker import DEBUG_STR
+
+        section = linker.shdrs[DEBUG_STR]
+        if self.strings_file_size == len(self.strings) == section.sh_size:
+            return
+        if not linker._fits(section.sh_offset, len(self.strings)):
+            section.sh_size = 0
+            section.sh_offset = linker.find_free_space(len(self.strings), 1)
+            self.strings_file_size = 0
+        start = self.strings_file_size
+        linker.image.write(section.sh_offset + start, bytes(self.strings[start:]))
+        self.strings_file_size = len(self.strings)
+        section.sh_size = len(self.strings)
+        linker.dirty.shdr_table_dirty = True

@@ -183,6 +183,9 @@ class ElfLinker:
         """``(st_dev, st_ino, st_size, st_mtime_ns)`` of the output after our last commit (§13.3)."""
         self.adoptable: dict[str, DeclState] = {}
         """Reopened live locals by symbol name, not yet adopted (§13.2); freed after the first flush."""
+        self.reopened_globals: dict[bytes, tuple[int, int]] = {}
+        """Global symbols of a reopened file by name: ``(global index, st_name)``, reused by the export of the
+        same name so that re-creating it writes nothing (§13.2)."""
         self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
@@ -511,8 +514,13 @@ class ElfLinker:
                     continue
             existing = self.exports.get(request.export_id)
             if existing is None:
-                index = self.symtab.allocate_global()
-                name_offset = self.shstrtab.make_string(request.name)
+                reopened = self.reopened_globals.pop(request.name, None)
+                if reopened is not None and reopened[0] in self.symtab.global_free_list:
+                    index, name_offset = reopened
+                    self.symtab.global_free_list.remove(index)
+                else:
+                    index = self.symtab.allocate_global()
+                    name_offset = self.shstrtab.make_string(request.name)
                 existing = ExportState(decl, index, request.name, request.linkage)
                 self.exports[request.export_id] = existing
             else:
