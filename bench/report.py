@@ -348,6 +348,14 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         ]
         for f in seq["failures"][:10]:
             out.append(f"- {f}")
+    fl = run.get("free_list")
+    if fl:
+        out += [
+            "",
+            f"S3 free-list reuse (N = {fl['n']}): deleting {fl['k']} leaf functions and adding {fl['k']} of the same "
+            f"shape grew `.text` by {fl['growth']} bytes (one such function: {fl['one_function_size']} bytes) — "
+            f"{_verdict(fl['met'])}; wrong results: {fl['wrong'] or 'none'}.",
+        ]
     out += ["", "## What ran and what did not", ""]
     out += availability_lines(run)
     if plotted:

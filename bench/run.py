@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             sd = work / "seq"
             sd.mkdir()
             attempt(None, "sequence", partial(sequence.run_sequence, 1, seq_n, seq_edits, check_every, sd))
+            attempt(None, "free_list", partial(sequence.free_list_reuse, seq_n, 10, sd))
         if args.profile and avail["api_null"] is None:
             attempt(
                 None, "profile", partial(inproc.profile_edit, 10_000, work / "profile", output=avail["api"] is None)

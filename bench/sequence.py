@@ -32,6 +32,18 @@ def symbol_names(path: Path) -> set[str]:
         return {_ANON.sub("__anon_N", s.name) for s in tab.iter_symbols() if s.name}
 
 
+def symbol_size(path: Path, name: str) -> int | None:
+    """`st_size` of the named symbol in `.symtab`."""
+    with path.open("rb") as f:
+        tab = ELFFile(f).get_section_by_name(".symtab")
+        if not isinstance(tab, SymbolTableSection):
+            return None
+        for sym in tab.iter_symbols():
+            if sym.name == name:
+                return int(sym["st_size"])
+    return None
+
+
 def text_size(path: Path) -> int:
     with path.open("rb") as f:
         sec = ELFFile(f).get_section_by_name(".text")
@@ -123,4 +135,58 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
         "text_size_final": final_text,
         "failures": failures[:50],
         "failure_count": len(failures),
+    }
+
+
+def free_list_reuse(n: int, k: int, workdir: Path) -> dict[str, Any]:
+    """S3: delete k leaf functions, then add k others of the same size; `.text` must grow by less than one.
+
+    The chain's root calls k extra leaves; one update deletes them (and the calls), the next adds k new
+    leaves (new names, same shape). Both programs are run and their exit codes checked.
+    """
+    from bench.gen import Function, Term
+
+    seq = EditSequence(0, n)
+    root = seq.functions[seq.root]
+    for j in range(k):
+        seq.functions[f"leaf{j}"] = Function(f"leaf{j}", [Term(7 + j, None)])
+        root.terms.append(Term(None, f"leaf{j}"))
+    src, out = workdir / "s3.zir", workdir / "s3"
+    out.unlink(missing_ok=True)
+    src.write_bytes(seq.source())
+    watch = WatchProcess(src, out)
+    wrong: list[str] = []
+    try:
+        if not watch.update().line.get("ok"):
+            raise RuntimeError("initial build failed")
+        text_before = text_size(out)
+        for j in range(k):
+            del seq.functions[f"leaf{j}"]
+        root.terms = [t for t in root.terms if t.callee is None or not t.callee.startswith("leaf")]
+        src.write_bytes(seq.source())
+        deleted = watch.update()
+        if not deleted.line.get("ok") or run_binary(out) != seq.exit_code():
+            wrong.append("after deleting")
+        for j in range(k):
+            seq.functions[f"other{j}"] = Function(f"other{j}", [Term(7 + j, None)])
+            root.terms.append(Term(None, f"other{j}"))
+        src.write_bytes(seq.source())
+        added = watch.update()
+        if not added.line.get("ok") or run_binary(out) != seq.exit_code():
+            wrong.append("after adding")
+        text_after = text_size(out)
+        leaf_size = symbol_size(out, "other0")
+    finally:
+        watch.close()
+    return {
+        "n": n,
+        "k": k,
+        "text_size_before": text_before,
+        "text_size_after": text_after,
+        "growth": text_after - text_before,
+        "one_function_size": leaf_size,
+        "met": leaf_size is not None and text_after - text_before < leaf_size,
+        "bytes_written_delete": deleted.line.get("bytes_written"),
+        "bytes_written_add": added.line.get("bytes_written"),
+        "wrong": wrong,
     }
