@@ -98,14 +98,10 @@ class NullLinker:
             return failures
         for request in exports:
             if request.section is not None and request.section != b".text":
-                failures.append(
-                    ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: ExportOptions.section"))
-                )
+                failures.append(ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: ExportOptions.section")))
                 continue
             if request.linkage is Linkage.LINK_ONCE:
-                failures.append(
-                    ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: GlobalLinkage.LinkOnce"))
-                )
+                failures.append(ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: GlobalLinkage.LinkOnce")))
                 continue
             self._exports[request.export_id] = _NullExport(decl, request.name, request.linkage)
         return failures

@@ -99,12 +99,8 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
     _check(e_type == wanted, "other type, or an interrupted commit (ET_NONE)")
     _check((e_ehsize, e_phentsize, e_shentsize) == (EHDR_SIZE, PHDR_SIZE, SHDR_SIZE), "entry sizes")
     _check((e_phnum, e_shnum, e_shstrndx) == (2, 10, 1), "header counts")
-    phdrs = [
-        ProgramHeader.unpack(_slice(data, e_phoff + i * PHDR_SIZE, PHDR_SIZE, "phdr")) for i in range(e_phnum)
-    ]
-    shdrs = [
-        SectionHeader.unpack(_slice(data, e_shoff + i * SHDR_SIZE, SHDR_SIZE, "shdr")) for i in range(e_shnum)
-    ]
+    phdrs = [ProgramHeader.unpack(_slice(data, e_phoff + i * PHDR_SIZE, PHDR_SIZE, "phdr")) for i in range(e_phnum)]
+    shdrs = [SectionHeader.unpack(_slice(data, e_shoff + i * SHDR_SIZE, SHDR_SIZE, "shdr")) for i in range(e_shnum)]
     _check(tuple(s.sh_type for s in shdrs) == EXPECTED_TYPES, "section types")
     shstrtab_bytes = _slice(data, shdrs[1].sh_offset, shdrs[1].sh_size, ".shstrtab")
     strings = StringTable(bytearray(shstrtab_bytes))
@@ -118,8 +114,7 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
         "text segment",
     )
     _check(
-        (got_phdr.p_type, got_phdr.p_flags, got_phdr.p_vaddr)
-        == (SegmentType.PT_LOAD, SegmentFlags.PF_R, GOT_VADDR),
+        (got_phdr.p_type, got_phdr.p_flags, got_phdr.p_vaddr) == (SegmentType.PT_LOAD, SegmentFlags.PF_R, GOT_VADDR),
         "GOT segment",
     )
     for phdr, section in ((text_phdr, shdrs[TEXT]), (got_phdr, shdrs[GOT])):

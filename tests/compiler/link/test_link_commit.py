@@ -199,9 +199,7 @@ CHILD = textwrap.dedent(
 def test_kill_during_commit_leaves_a_file_the_kernel_refuses(tmp_path: Path) -> None:
     path = str(tmp_path / "out")
     script = CHILD.format(root=str(ROOT), path=path)
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdin is not None
         assert child.stdout.readline().strip() == "BUILT"
