@@ -7,6 +7,7 @@ import type { BuildFinished } from "./buildStatus";
 import { ServerManager } from "./client";
 import { registerCommands } from "./commands";
 import { requiresRestart } from "./config";
+import { onDidChangePythonInterpreter } from "./probe";
 
 /** What `activate` returns: used by the end-to-end scenario (and by other extensions). */
 export interface ZirLiveApi {
@@ -36,6 +37,17 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
     }),
   );
   const started = serverManager.restart();
+  // Follow the Python extension's interpreter when it is the one in use (no zir.server.pythonPath).
+  void onDidChangePythonInterpreter(serverManager.log, () => {
+    if (vscode.workspace.getConfiguration("zir").get<string>("server.pythonPath", "").trim() === "") {
+      serverManager.log.info("the Python extension's interpreter changed: restarting the server");
+      void serverManager.restart();
+    }
+  }).then((subscription) => {
+    if (subscription !== undefined) {
+      context.subscriptions.push(subscription);
+    }
+  });
   const api: ZirLiveApi = { manager: serverManager, onBuildFinished: serverManager.onBuildFinished, started };
   const scenario = process.env[E2E_SCENARIO_ENV];
   if (scenario !== undefined && scenario !== "") {

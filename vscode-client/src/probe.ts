@@ -48,22 +48,43 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
-/** The Python extension's active interpreter, if the extension is installed (no activation forced). */
-async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise<string | undefined> {
+/** The part of the Python extension's API (ms-python.python, `environments`) used here. */
+interface PythonEnvironments {
+  getActiveEnvironmentPath?: (resource?: vscode.Uri) => { path?: unknown };
+  onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
+}
+
+/** The Python extension's `environments` API, activating that extension if it is installed. */
+async function pythonEnvironments(log: vscode.LogOutputChannel): Promise<PythonEnvironments | undefined> {
   const extension = vscode.extensions.getExtension("ms-python.python");
   if (extension === undefined) {
     return undefined;
   }
   try {
     const api: unknown = extension.isActive ? extension.exports : await extension.activate();
-    const environments = (api as { environments?: { getActiveEnvironmentPath?: (r?: vscode.Uri) => { path?: unknown } } })
-      .environments;
-    const path = environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri).path;
-    return typeof path === "string" ? path : undefined;
+    return (api as { environments?: PythonEnvironments } | undefined)?.environments;
   } catch (error) {
-    log.warn(`the Python extension did not report an interpreter: ${String(error)}`);
+    log.warn(`the Python extension did not provide its API: ${String(error)}`);
     return undefined;
   }
+}
+
+/** The Python extension's active interpreter for the first workspace folder, if any. */
+async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const environments = await pythonEnvironments(log);
+  const path = environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri).path;
+  return typeof path === "string" && path !== "" ? path : undefined;
+}
+
+/** Calls `listener` when the Python extension's active interpreter changes (if that extension is installed). */
+export async function onDidChangePythonInterpreter(
+  log: vscode.LogOutputChannel,
+  listener: () => void,
+): Promise<vscode.Disposable | undefined> {
+  const environments = await pythonEnvironments(log);
+  return environments?.onDidChangeActiveEnvironmentPath?.(() => {
+    listener();
+  });
 }
 
 function probePython(command: string, env: Record<string, string>): Promise<{ probe?: ProbeResult; error?: string }> {
