@@ -113,6 +113,8 @@ class ChainProgram:
     """Replace `f{N/2}`'s integer literal by `x<digits>`: a parse error (`invalid digit in integer literal`)."""
     wait_for_stdin: bool = False
     """`_start` blocks reading its standard input before computing the result (S6)."""
+    extra_adds: int = 0
+    """Extra `add`s of small constants (1, 2, …) at the end of `f{N/2}`: grows its code so that it moves."""
 
     def __post_init__(self) -> None:
         if self.n < MIN_CHAIN:
@@ -134,7 +136,18 @@ class ChainProgram:
     def source(self) -> bytes:
         """The whole `.zir` file."""
         before, middle, tail, head = _chain_pieces(self.n)
-        edited = head + self._constant_text() + ")\n  %k = as(@usize, %c)\n  %s = add(%p, %k)\n  %r = return(%s)\n})\n"
+        extra = "".join(
+            f"  %e{j} = int({j})\n  %x{j} = as(@usize, %e{j})\n  %s{j} = add(%s{j - 1 if j > 1 else ''}, %x{j})\n"
+            for j in range(1, self.extra_adds + 1)
+        )
+        result = f"%s{self.extra_adds}" if self.extra_adds else "%s"
+        edited = (
+            head
+            + self._constant_text()
+            + ")\n  %k = as(@usize, %c)\n  %s = add(%p, %k)\n"
+            + extra
+            + f"  %r = return({result})\n}})\n"
+        )
         start = start_decls(f"f{self.n - 1}", wait_for_stdin=self.wait_for_stdin)
         return (before + edited + middle + "\n" * self.blank_lines_above + tail + start).encode()
 
@@ -152,6 +165,7 @@ class ChainProgram:
     def exit_code(self) -> int:
         """What the program exits with: (Σ (1000 + i) + bump) mod 256."""
         total = sum(range(BASE_CONSTANT, BASE_CONSTANT + self.n)) + self.bump
+        total += self.extra_adds * (self.extra_adds + 1) // 2
         return total % 256
 
 

@@ -110,6 +110,20 @@ def watch_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         result["edit_counters_first"] = counters[0]
         result["edit_counters_last"] = counters[-1]
         result["wrong_results"] = wrong
+        # the edit that moves f{N/2}: four more adds outgrow its capacity (GOT slot rewritten)
+        shutil.copyfile(out, before)
+        prog.extra_adds = 4
+        src.write_bytes(prog.source())
+        upd = watch.update()
+        shutil.copyfile(out, after)
+        d = byte_diff(before, after)
+        result["move_edit"] = {
+            "bytes_written": upd.line.get("bytes_written"),
+            "counters": upd.line.get("counters"),
+            "cmp_bytes_changed": d.bytes_changed,
+            "cmp_pages_changed": d.pages_changed,
+            "exit_code_ok": run_binary(out) == prog.exit_code(),
+        }
         # S5: the line-only edit
         shutil.copyfile(out, before)
         prog.blank_lines_above = 2
@@ -132,38 +146,45 @@ def watch_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
 
 
 def strace_edit(n: int, workdir: Path) -> dict[str, Any]:
-    """S1 / P2 cross-check: syscalls of one body-only edit of a `zir watch` process run under strace."""
+    """S1 / P2 cross-check: syscalls of body-only edits of a `zir watch` process run under strace.
+
+    Two edits: the constant bump (code stays in place) and four extra adds (the function moves).
+    """
     src, out, log = workdir / f"chain{n}.zir", workdir / f"strace{n}", workdir / f"strace{n}.log"
     out.unlink(missing_ok=True)
     prog = ChainProgram(n)
     src.write_bytes(prog.source())
     watch = WatchProcess(src, out, trace_log=log)
+    result: dict[str, Any] = {}
     try:
         first = watch.update()
         if not first.line.get("ok"):
             raise RuntimeError(f"full build failed: {first.line.get('errors')}")
-        size_before = log.stat().st_size if log.exists() else 0
-        prog.bump = 1
-        src.write_bytes(prog.source())
-        upd = watch.update()
-        time.sleep(0.2)  # strace writes its log asynchronously to the traced calls
-        with log.open("rb") as f:
-            f.seek(size_before)
-            segment = f.read().decode(errors="replace")
+        for name, bump, extra in (("in_place", 1, 0), ("moved", 1, 4)):
+            time.sleep(0.2)  # strace writes its log asynchronously to the traced calls
+            size_before = log.stat().st_size if log.exists() else 0
+            prog.bump, prog.extra_adds = bump, extra
+            src.write_bytes(prog.source())
+            upd = watch.update()
+            time.sleep(0.2)
+            with log.open("rb") as f:
+                f.seek(size_before)
+                segment = f.read().decode(errors="replace")
+            trace = parse_strace(segment, out)
+            result[name] = {
+                "write_calls": trace.write_calls,
+                "bytes_written": trace.bytes_written,
+                "copy_calls": trace.copy_calls,
+                "opens": trace.opens,
+                "renames": trace.renames,
+                "by_call": trace.by_call,
+                "json_bytes_written": upd.line.get("bytes_written"),
+                "agrees_with_counters": trace.bytes_written == upd.line.get("bytes_written"),
+                "exit_code_ok": run_binary(out) == prog.exit_code(),
+            }
     finally:
         watch.close()
-    trace = parse_strace(segment, out)
-    return {
-        "write_calls": trace.write_calls,
-        "bytes_written": trace.bytes_written,
-        "copy_calls": trace.copy_calls,
-        "opens": trace.opens,
-        "renames": trace.renames,
-        "by_call": trace.by_call,
-        "json_bytes_written": upd.line.get("bytes_written"),
-        "agrees_with_counters": trace.bytes_written == upd.line.get("bytes_written"),
-        "exit_code_ok": run_binary(out) == prog.exit_code(),
-    }
+    return result
 
 
 def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
