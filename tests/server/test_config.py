@@ -24,7 +24,10 @@ def test_defaults() -> None:
 
 
 def test_nested_and_whole_objects() -> None:
-    raw = {"build": {"onSave": False, "outputMode": "obj", "optimizeMode": "ReleaseFast"}, "diagnostics": {"debounceMs": 0}}
+    raw = {
+        "build": {"onSave": False, "outputMode": "obj", "optimizeMode": "ReleaseFast"},
+        "diagnostics": {"debounceMs": 0},
+    }
     settings, problems = parse_settings(raw)
     assert problems == []
     assert settings.build.on_save is False

@@ -65,7 +65,9 @@ def test_store_merges_tiers_and_publishes_empty_lists() -> None:
     store = DiagnosticStore(sent.append)
     uri = "file:///a.zir"
     editor = to_diagnostics([CompileError(0, "e", b"ab")], Encoding.UTF16, "zir")
-    build = to_diagnostics([CompileError(0, "unable to write output 'x': AccessDenied", b"ab")], Encoding.UTF16, "zir-build")
+    build = to_diagnostics(
+        [CompileError(0, "unable to write output 'x': AccessDenied", b"ab")], Encoding.UTF16, "zir-build"
+    )
     store.set("zir", uri, editor, version=3)
     store.set("zir-build", uri, build)
     store.publish(uri)

@@ -39,7 +39,20 @@ def _text(data: bytes, index: LspLineIndex, r: types.Range) -> bytes:
 
 def test_outline_of_hello() -> None:
     outline = scan(HELLO)
-    assert [d.name for d in outline.decls] == ["noreturn", "void", "usize", "0", "1", "2", "3", "msg", "start_fnty", "start", "9", "11"]
+    assert [d.name for d in outline.decls] == [
+        "noreturn",
+        "void",
+        "usize",
+        "0",
+        "1",
+        "2",
+        "3",
+        "msg",
+        "start_fnty",
+        "start",
+        "9",
+        "11",
+    ]
     start = outline.decl_named("start")
     assert start is not None and start.tag == "fn"
     assert [local.name for local in start.locals][:3] == ["SYS_exit_group", "exit_code", "syscall"]
@@ -129,7 +142,7 @@ def test_keyword_completion_and_signature_help() -> None:
 
 
 def test_semantic_tokens_cover_names_tags_strings_numbers_comments() -> None:
-    data = "; c\n@é = int(42)\n@s = str(\"x\")\n".encode()
+    data = '; c\n@é = int(42)\n@s = str("x")\n'.encode()
     outline = scan(data)
     tokens = features.semantic_tokens(outline, LspLineIndex(data, Encoding.UTF16)).data
     quintuples = [tokens[i : i + 5] for i in range(0, len(tokens), 5)]

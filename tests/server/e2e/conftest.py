@@ -78,9 +78,7 @@ async def wait_until(client: LanguageClient, predicate: Callable[[], Any], timeo
 def publishes(client: LanguageClient, uri: str) -> list[types.PublishDiagnosticsParams]:
     """Every publishDiagnostics for ``uri`` so far, in order."""
     return [
-        p
-        for m, p in recorder(client).notifications
-        if m == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS and p.uri == uri
+        p for m, p in recorder(client).notifications if m == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS and p.uri == uri
     ]
 
 

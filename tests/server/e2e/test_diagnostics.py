@@ -39,7 +39,9 @@ async def test_every_error_kind_reaches_the_editor(client: LanguageClient, ws: W
     ]
     version = ws.replace(uri, "@a = int(1)\n")
     entry = await wait_diagnostics(client, uri, lambda p: p.version == version)
-    assert [(d.message, _span(d)) for d in entry.diagnostics] == [("no entry point found", (0, 0, 0, 2))]  # the token at offset 0: "@a"
+    assert [(d.message, _span(d)) for d in entry.diagnostics] == [
+        ("no entry point found", (0, 0, 0, 2))
+    ]  # the token at offset 0: "@a"
 
 
 async def test_utf16_columns_after_non_ascii_text(client: LanguageClient, ws: Workspace) -> None:
