@@ -40,12 +40,19 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
             analyze(fn.air)
         if gen_fn is None:
             return GeneratedSymbol(b"", 1, SymbolType.FUNC)
-        return cast(GeneratedSymbol, gen_fn(d, fn.fn_type, fn.air, linker, line_of=m.line_of))
+        fn_src = m.source_decl(d).src  # the fn( instruction: DebugInfo.line and the function's own errors
+        return cast(GeneratedSymbol, gen_fn(d, fn.fn_type, fn.air, linker, line_of=m.line_of, fn_src=fn_src))
     _check_data_targets(d)
     gen_data = _backend("generate_data")
     if gen_data is None:
         return GeneratedSymbol(b"", 1, SymbolType.OBJECT)
-    return cast(GeneratedSymbol, gen_data(d, tv, linker))
+    return cast(GeneratedSymbol, gen_data(d, tv, linker, src=_decl_src(m, d)))
+
+
+def _decl_src(m: Module, d: Decl) -> int:
+    """The absolute src of the decl's instruction (an anonymous decl: its owner's)."""
+    owner = d.owner if d.is_anonymous and d.owner is not None else d
+    return m.source_decl(owner).src
 
 
 def _check_data_targets(d: Decl) -> None:

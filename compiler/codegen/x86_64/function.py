@@ -768,9 +768,16 @@ class FunctionGen:
         self.gen_body(inst.body)
         self.buf.bind(state.end)
         self.open_blocks.pop()
+        # Entry state minus what died inside; values of the body's straight-line part that are still owned
+        # at the end (defined in the block, used after it) keep their registers too.
         freed = {id(o) for o in self.regs.freed_log[log_start:]}
-        after = {reg: [o for o in lst if id(o) not in freed] for reg, lst in before.items()}
-        self.regs.restore({reg: lst for reg, lst in after.items() if lst})
+        after: dict[Register, list[object]] = {}
+        for table in (before, self.regs.owners):
+            for reg, lst in table.items():
+                for o in lst:
+                    if id(o) not in freed and not any(o is k for k in after.get(reg, [])):
+                        after.setdefault(reg, []).append(o)
+        self.regs.restore(after)
         if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
             self.regs.add_owner(state.mcv.register, inst)
         if not inst.ty.has_code_gen_bits():
