@@ -126,7 +126,8 @@ def test_generated_programs_parse_without_errors() -> None:
     seq = EditSequence(seed=5, n=40)
     for _ in range(120):
         seq.step()
-    for text in (ChainProgram(100).source(), ChainProgram(100, wait_for_stdin=True).source(), seq.source()):
+    variants = (ChainProgram(100), ChainProgram(100, wait_for_stdin=True), ChainProgram(100, extra_adds=4))
+    for text in (*(v.source() for v in variants), seq.source()):
         parsed = parse(text)
         assert parsed.errors == []
     assert len(parse(ChainProgram(100).source()).decls) == 100 + 7
@@ -158,3 +159,28 @@ def test_generated_programs_analyse_and_generate_without_errors(tmp_path: Path) 
         assert [e.render() for e in comp.all_errors()] == [], name
         assert report.ok
         comp.close()
+
+
+def test_generated_programs_build_run_and_update_with_the_expected_exit_codes(tmp_path: Path) -> None:
+    from compiler.compilation import Compilation, Options
+
+    src, out = tmp_path / "chain.zir", tmp_path / "chain"
+    seq = EditSequence(seed=4, n=20)
+    steps: list[tuple[bytes, int]] = [
+        (ChainProgram(50).source(), ChainProgram(50).exit_code()),
+        (ChainProgram(50, bump=9).source(), ChainProgram(50, bump=9).exit_code()),
+        (ChainProgram(50, bump=9, extra_adds=4).source(), ChainProgram(50, bump=9, extra_adds=4).exit_code()),
+    ]
+    for _ in range(3):
+        for _ in range(10):
+            seq.step()
+        steps.append((seq.source(), seq.exit_code()))
+    src.write_bytes(steps[0][0])
+    comp = Compilation(Options(root_path=str(src), output_path=str(out)))
+    for text, expected in steps:
+        src.write_bytes(text)
+        report = comp.update()
+        assert [e.render() for e in comp.all_errors()] == []
+        assert report.committed
+        assert subprocess.run([str(out)], check=False).returncode == expected
+    comp.close()
