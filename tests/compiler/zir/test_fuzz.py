@@ -112,7 +112,7 @@ def test_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(TOKENS + [b"x", b" ", b"int", b"str", b"@a = ", b"%a = "]), max_size=40))
+@given(st.lists(st.sampled_from([*TOKENS, b"x", b" ", b"int", b"str", b"@a = ", b"%a = "]), max_size=40))
 def test_random_token_soup(tokens: list[bytes]) -> None:
     check(b"".join(tokens))
 
