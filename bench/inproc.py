@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gen import ChainProgram
-from bench.measure import self_peak_rss_kib, stats
+from bench.measure import self_peak_rss_kib, stats, writes_by_region
 from bench.watch import run_binary
 
 
@@ -161,6 +161,18 @@ def inproc_session(n: int, workdir: Path, edits: int, *, output: bool = True) ->
         commits.append(_commit_counts(linker.last_commit))
     if out is not None and run_binary(out) != prog.exit_code():
         raise RuntimeError("the binary after the last in-process edit exits with the wrong code")
+    fileio = getattr(linker.inner, "fileio", None)
+    if out is not None and fileio is not None:
+        # where the bytes of one in-place edit and of one moving edit go, from the file layer's own log
+        for name, extra in (("writes_in_place", 0), ("writes_moved", 4)):
+            prog.bump += 1
+            prog.extra_adds = extra
+            done = len(fileio.counters.writes)
+            src.write_bytes(prog.source())
+            comp.update()
+            result[name] = writes_by_region(out, fileio.counters.writes[done:])
+            if run_binary(out) != prog.exit_code():
+                raise RuntimeError(f"wrong exit code after the {name} edit")
     result["save_to_committed"] = stats(updates, skip_first=True).as_json()
     result["linker_only"] = stats(link_only, skip_first=True).as_json()
     result["commit_first_edit"] = commits[0]

@@ -168,3 +168,30 @@ def strace_permitted() -> bool:
         return False
     proc = subprocess.run(["strace", "-f", "-o", "/dev/null", "true"], capture_output=True, check=False)
     return proc.returncode == 0
+
+
+def writes_by_region(path: Path, writes: Sequence[tuple[int, int]]) -> dict[str, list[int]]:
+    """Attribute `(file_offset, length)` writes to the ELF region holding their first byte.
+
+    Regions: the ELF header, the program and section header tables, and each section (by name); anything
+    else is `(unowned)`. Returns region → [calls, bytes] (performance.md §4.1, "keyed by the section").
+    """
+    from elftools.elf.elffile import ELFFile
+
+    regions: list[tuple[int, int, str]] = []
+    with path.open("rb") as f:
+        elf = ELFFile(f)
+        hdr = elf.header
+        regions.append((0, int(hdr["e_ehsize"]), "ELF header"))
+        regions.append((int(hdr["e_phoff"]), int(hdr["e_phnum"]) * int(hdr["e_phentsize"]), "program headers"))
+        regions.append((int(hdr["e_shoff"]), int(hdr["e_shnum"]) * int(hdr["e_shentsize"]), "section headers"))
+        for sec in elf.iter_sections():
+            if sec["sh_type"] != "SHT_NULL" and sec["sh_type"] != "SHT_NOBITS":
+                regions.append((int(sec["sh_offset"]), int(sec["sh_size"]), sec.name))
+    out: dict[str, list[int]] = {}
+    for offset, length in writes:
+        name = next((r for start, size, r in regions if start <= offset < start + max(size, 1)), "(unowned)")
+        entry = out.setdefault(name, [0, 0])
+        entry[0] += 1
+        entry[1] += length
+    return out
