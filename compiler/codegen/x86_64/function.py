@@ -239,7 +239,13 @@ class FunctionGen:
         return code, info
 
     def _row(self, line: int, kind: RowKind = RowKind.STMT) -> None:
-        self.rows.append(LineRow(self.buf.offset, line, kind))
+        """A line-table row at the current offset. Instructions without code would leave several rows at
+        one address; they are merged into one (the latest line, the special kind if any)."""
+        offset = self.buf.offset
+        if self.rows and self.rows[-1].code_offset == offset:
+            prev = self.rows.pop()
+            kind = prev.kind if kind is RowKind.STMT else kind
+        self.rows.append(LineRow(offset, line, kind))
         self.buf.mark()
         self.last_row_line = line
 

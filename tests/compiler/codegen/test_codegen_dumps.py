@@ -147,3 +147,28 @@ def test_15_6_value_live_across_a_call() -> None:
            48 89 7D F8  FF 14 25 10 00 00 04  48 8B 7D F8  48 01 FF  48 8B C7  48 83 C4 10  5D C3"""
     )
     assert len(sym.code) == 38
+
+
+def test_15_5_line_rows() -> None:
+    # One row per instruction whose line changes (instructions without code share the next one's row),
+    # prologue end at 11, epilogue begin at the (elided-jump) epilogue.
+    s = Src()
+    fty = Type.function((USIZE, USIZE), USIZE)
+    a = Arg(AirTag.ARG, USIZE, s(), name="a", index=0)  # line 1
+    b = Arg(AirTag.ARG, USIZE, s(), name="b", index=1)  # line 2
+    c = binop(AirTag.CMP_GT, BOOL, a, b, s())  # line 3, code at 11
+    x = unop(AirTag.RET, NORETURN, a, s())  # line 4, code at 20
+    y = unop(AirTag.RET, NORETURN, b, s())  # line 5, code at 28
+    r = CondBr(AirTag.CONDBR, NORETURN, s(), condition=c, then_body=[x], else_body=[y])  # line 6, code at 14
+    sym = gen(fty, [a, b, c, r], fn_src=50)
+    assert sym.debug_info is not None
+    assert sym.debug_info.line == 0
+    rows = [(row.code_offset, row.line, row.kind) for row in sym.debug_info.rows]
+    assert rows == [
+        (11, 3, RowKind.PROLOGUE_END),
+        (14, 6, RowKind.STMT),
+        (20, 4, RowKind.STMT),
+        (28, 5, RowKind.STMT),
+        (31, 5, RowKind.EPILOGUE_BEGIN),
+    ]
+    assert sym.debug_info.return_type is not None and sym.debug_info.return_type.name == "usize"
