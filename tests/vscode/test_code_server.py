@@ -92,6 +92,23 @@ def install_extension(extensions_dir: Path) -> None:
         shutil.copytree(CLIENT / name, target / name)
 
 
+def install_vsix(tools: E2ETools, extensions_dir: Path, user_data: Path) -> None:
+    """Packages the extension (npm run package) and installs the .vsix with code-server's CLI."""
+    manifest = json.loads((CLIENT / "package.json").read_text())
+    vsix = CLIENT / f"{manifest['name']}-{manifest['version']}.vsix"
+    vsix.unlink(missing_ok=True)
+    subprocess.run(["npm", "run", "--silent", "package"], cwd=CLIENT, check=True, timeout=300, capture_output=True)
+    env = {**os.environ, "PATH": f"{tools.node.parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(
+        [str(tools.node), str(tools.code_server), "--extensions-dir", str(extensions_dir),
+         "--user-data-dir", str(user_data), "--install-extension", str(vsix)],
+        check=True, timeout=120, capture_output=True, env=env,
+    )  # fmt: skip
+    installed = extensions_dir / f"{EXTENSION_ID}-{manifest['version']}"
+    assert (installed / "bundled" / "libs" / "server" / "__main__.py").is_file()
+    assert (installed / "bundled" / "libs" / "pygls").is_dir()
+
+
 class OutputCollector:
     """Reads a process's output on a thread; ``wait_for`` waits for a line containing a text."""
 
@@ -153,10 +170,34 @@ class Workspace:
     expected_column: int
 
 
+@dataclass(slots=True)
+class InstallMode:
+    """How the extension is installed, and which Python runs the server."""
+
+    name: str
+    python: str
+    import_strategy: str
+
+
+# "folder": the built extension copied into the extensions directory, the server from this virtualenv.
+# "vsix": the packaged .vsix installed by code-server, the server from its bundled/libs run by the system
+# Python (which has no pygls), as a user without a ZIR Live installation gets it.
+INSTALL_MODES = [
+    InstallMode("folder", sys.executable, "fromEnvironment"),
+    InstallMode("vsix", "/usr/bin/python3", "useBundled"),
+]
+
+
+@pytest.fixture(scope="module", params=INSTALL_MODES, ids=[m.name for m in INSTALL_MODES])
+def install_mode(request: pytest.FixtureRequest) -> InstallMode:
+    mode: InstallMode = request.param
+    return mode
+
+
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def workspace(tmp_path_factory: pytest.TempPathFactory, install_mode: InstallMode) -> Workspace:
     """A folder with hello.zir where ``ptrtoint(@msg)`` misspells the decl as ``@mgs``."""
-    root = tmp_path_factory.mktemp("code-server") / "ws"
+    root = tmp_path_factory.mktemp(f"code-server-{install_mode.name}") / "ws"
     root.mkdir()
     fixed = (REPO / "examples" / "hello.zir").read_text()
     assert fixed.count("ptrtoint(@msg)") == 1
@@ -189,8 +230,10 @@ def collect_logs(user_data: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def code_server_run(tools: E2ETools, workspace: Workspace) -> Iterator[tuple[dict[str, Any], str]]:
-    """Runs the scenario once in code-server and yields (result JSON, logs) to every test of the module."""
+def code_server_run(
+    tools: E2ETools, workspace: Workspace, install_mode: InstallMode
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Runs the scenario once per install mode and yields (result JSON, logs) to the tests."""
     tmp_path = workspace.root.parent
     build_extension()
     extensions = tmp_path / "extensions"
@@ -198,7 +241,10 @@ def code_server_run(tools: E2ETools, workspace: Workspace) -> Iterator[tuple[dic
     # zir.server.pythonPath is machine-overridable: in a remote window (code-server is one) it is read
     # from the remote machine's settings, not from the browser-side user settings.
     for scope, settings in (
-        ("Machine", {"zir.server.pythonPath": sys.executable, "zir.server.importStrategy": "fromEnvironment"}),
+        (
+            "Machine",
+            {"zir.server.pythonPath": install_mode.python, "zir.server.importStrategy": install_mode.import_strategy},
+        ),
         (
             "User",
             {
@@ -213,7 +259,10 @@ def code_server_run(tools: E2ETools, workspace: Workspace) -> Iterator[tuple[dic
     ):
         (user_data / scope).mkdir(parents=True)
         (user_data / scope / "settings.json").write_text(json.dumps(settings))
-    install_extension(extensions)
+    if install_mode.name == "vsix":
+        install_vsix(tools, extensions, user_data)
+    else:
+        install_extension(extensions)
     result_path = tmp_path / "result.json"
     config_path = tmp_path / "scenario.json"
     config_path.write_text(
@@ -291,11 +340,13 @@ STAGES = ["activated", "serverStarted", "diagnostics", "fixed", "cleared", "buil
           "restarted", "done"]  # fmt: skip
 
 
-def test_extension_activates_and_starts_the_server(code_server_run: tuple[dict[str, Any], str]) -> None:
+def test_extension_activates_and_starts_the_server(
+    code_server_run: tuple[dict[str, Any], str], install_mode: InstallMode
+) -> None:
     result, logs = code_server_run
     context = check(result, logs, "serverStarted")
     assert result["vscodeVersion"] == VSCODE_VERSION, context
-    assert result["serverCommand"] == [sys.executable, "-m", "server"], context
+    assert result["serverCommand"] == [install_mode.python, "-m", "server"], context
 
 
 def test_error_is_shown_then_fixed_and_built(code_server_run: tuple[dict[str, Any], str], workspace: Workspace) -> None:
