@@ -179,6 +179,8 @@ class Module:
         exports_to_resolve: list[Decl] = []
         moved_fns: list[Decl] = []
         table = self.decl_table
+        last_old_index = -1
+        reordered = False
         for i, sd in enumerate(parsed.decls):
             d = table.get(sd.name)
             if d is not None and d.is_anonymous:
@@ -188,6 +190,9 @@ class Module:
             if d is not None:
                 deleted.pop(d, None)
                 moved = d.contents_start != sd.contents_start
+                if d.src_index < last_old_index:
+                    reordered = True
+                last_old_index = d.src_index
                 d.src_index = i
                 d.contents_start = sd.contents_start
                 d.is_export_root = sd.inst.tag is Tag.EXPORT
@@ -206,6 +211,12 @@ class Module:
                     for u in waiting:
                         if not u.destroyed and not u.is_retired:
                             self.mark_outdated(u)
+        if reordered:
+            # [ZIR Live] Whether an @operand names an earlier or a later decl decides where its errors
+            # are positioned (zir-language.md §1); after a reorder, stored messages are recomputed.
+            for d in list(self.failed_decls):
+                if not d.is_anonymous and not d.destroyed:
+                    self.mark_outdated(d)
         for d in moved_fns:
             if d.analysis is DeclStatus.COMPLETE and self.line_of(self.source_decl(d).src) != d.line:
                 self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
@@ -264,10 +275,16 @@ class Module:
         status = d.analysis
         if status is DeclStatus.COMPLETE:
             return
-        if status in FAILED_STATUSES:
+        stale_dependency_failure = (
+            status is DeclStatus.DEPENDENCY_FAILURE and d.generation != self.generation and not d.is_anonymous
+        )
+        if status in FAILED_STATUSES and not stale_dependency_failure:
             raise AnalysisFail()
         assert status is not DeclStatus.IN_PROGRESS, "callers report dependency loops"
-        subsequent = status is DeclStatus.OUTDATED
+        # [ZIR Live] A dependency failure from an earlier update is re-checked when something uses it: its
+        # root cause may have been a decl of a cycle that is being re-analysed right now, and trusting the
+        # stale status would leave the whole cycle failed without any message.
+        subsequent = status is DeclStatus.OUTDATED or stale_dependency_failure
         if subsequent:
             exports.delete_decl_exports(self, d)
             self.drop_dependency_edges_of(d)
@@ -397,6 +414,14 @@ class Module:
                 continue
             match kind:
                 case WorkKind.ANALYZE_DECL:
+                    if d.analysis is DeclStatus.OUTDATED and not d.is_export_root and not d.dependants:
+                        # [ZIR Live] Nothing uses it any more (it stopped being an export, or its users
+                        # went away): a fresh build would not analyse it, so it is only a deletion
+                        # candidate. A later reference in this update analyses it on demand.
+                        if not d.deletion_flag:
+                            d.deletion_flag = True
+                            self.deletion_set.append(d)
+                        continue
                     with contextlib.suppress(AnalysisFail):
                         self.ensure_decl_analyzed(d)
                 case WorkKind.CODEGEN_DECL:
