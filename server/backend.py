@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.module.module import OptimizeMode
@@ -27,6 +30,21 @@ class BuildOutcome:
     ms: float
     bytes_written: int
     errors: list[CompileError]
+    symbols: dict[str, tuple[int, int]] | None = None
+    """For a committed build: ``name → (st_value, st_size)`` of the output's function and object symbols."""
+
+
+def read_symbols(path: str) -> dict[str, tuple[int, int]]:
+    """The address and size of every named FUNC/OBJECT symbol in the ELF file ``path`` (its ``.symtab``)."""
+    out: dict[str, tuple[int, int]] = {}
+    with open(path, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        if not isinstance(symtab, SymbolTableSection):
+            return out
+        for sym in symtab.iter_symbols():
+            if sym.name and sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT"):
+                out.setdefault(sym.name, (int(sym["st_value"]), int(sym["st_size"])))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +57,8 @@ class DeclInfo:
     address: int | None
     got_address: int | None
     status: str | None
+    binary_symbol: tuple[str, int, int] | None = None
+    """``(output path, address, size)`` of the decl's symbol in the last committed binary, when it has one."""
 
 
 FAULT_MARKER_ENV = "ZIR_LIVE_FAULT_MARKER"
@@ -133,7 +153,10 @@ class BuildCompilation:
             pass  # the compiler reports the unreadable file itself
         report = self.compilation.update()
         errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
-        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors)
+        symbols = read_symbols(report.binary) if report.committed and report.binary is not None else None
+        return BuildOutcome(
+            report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, symbols
+        )
 
     def close(self) -> None:
         """Release the Compilation (the output stays on disk)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -84,6 +85,7 @@ class BuildResult:
     output_path: str
     first_error: str | None = None
     internal_error: str | None = None
+    symbols: dict[str, tuple[int, int]] | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -114,6 +116,8 @@ class Session:
     """Requests waiting for the next build (one waiting build per URI; newer requests join it)."""
     outline_cache: tuple[bytes, Outline] | None = None
     last_build: BuildFinished | None = None
+    binary_symbols: tuple[str, dict[str, tuple[int, int]]] | None = None
+    """The last committed binary and its symbols (address, size), for hover."""
 
     def is_open(self) -> bool:
         """False once the document was closed (results for it are dropped)."""
@@ -173,7 +177,12 @@ class Documents:
         def query() -> backend.DeclInfo | None:
             return None if session.editor is None else session.editor.decl_info(name)
 
-        return await self.run_editor(query)
+        info = await self.run_editor(query)
+        if info is not None and session.binary_symbols is not None:
+            binary, symbols = session.binary_symbols
+            if name in symbols:
+                info = dataclasses.replace(info, binary_symbol=(binary, *symbols[name]))
+        return info
 
     async def emit_zir(self, session: Session, liveness: bool) -> str | None:
         """The editor Compilation's emitted ZIR (None before the first successful analysis)."""
@@ -384,6 +393,8 @@ class Documents:
             self.store.set(SOURCE_BUILD, session.uri, diagnostics)
             self.store.publish(session.uri)
         session.last_build = payload
+        if result.symbols is not None and payload.binary is not None:
+            session.binary_symbols = (payload.binary, result.symbols)
         self.client.build_finished(payload)
         return payload
 
@@ -463,7 +474,7 @@ def _build_job(
     )
     output_errors = [e for e in outcome.errors if e.message.startswith("unable to write output")]
     first = output_errors[0].message if output_errors else None
-    return BuildResult(payload, output_errors, output_path, first)
+    return BuildResult(payload, output_errors, output_path, first, None, outcome.symbols)
 
 
 def _close_editor(session: Session) -> None:

@@ -174,6 +174,9 @@ def hover(outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | N
                 lines.append(f"address: `0x{info.address:x}`")
             if info.got_address is not None:
                 lines.append(f"GOT slot: `0x{info.got_address:x}`")
+            if info.binary_symbol is not None:
+                path, address, size = info.binary_symbol
+                lines.append(f"in `{path}`: `0x{address:x}`, {size} bytes")
             if info.status is not None and info.status != "complete":
                 lines.append(f"status: {info.status}")
     elif scope is not None:
