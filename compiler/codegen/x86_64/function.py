@@ -145,7 +145,11 @@ def _undef_pattern(size: int) -> int:
 
 @dataclass(slots=True)
 class _BlockState:
-    """Code generation state of one ``block``: its end label and its result location once chosen."""
+    """Code generation state of one ``block``: its end label and its result location once chosen.
+
+    While the block is open, the state object itself owns the result register (a reservation, §9.2): it keeps
+    the register from other allocations in sibling branches but is not a live value to save around calls.
+    """
 
     end: Label
     mcv: MCValue | None = None
@@ -729,9 +733,9 @@ class FunctionGen:
     def _reserve_open_blocks(self) -> None:
         """Block locations chosen in a sibling branch stay reserved (§9.2)."""
         for block in self.open_blocks:
-            loc = self.blocks[block].mcv
-            if loc is not None and loc.kind is MCKind.REGISTER:
-                self.regs.add_owner(loc.register, block)
+            state = self.blocks[block]
+            if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
+                self.regs.add_owner(state.mcv.register, state)
 
     def gen_condbr(self, inst: CondBr) -> MCValue:
         """§9.1: test, branch to ELSE, then-branch, jump over, else-branch; snapshots and entry deaths."""
@@ -785,6 +789,8 @@ class FunctionGen:
                         after.setdefault(reg, []).append(o)
         self.regs.restore(after)
         if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
+            # the reservation ends; the block's result is now a value owned by the block instruction
+            self.regs.remove_owner(state.mcv.register, state)
             self.regs.add_owner(state.mcv.register, inst)
         if not inst.ty.has_code_gen_bits():
             return mc.NONE
@@ -801,9 +807,9 @@ class FunctionGen:
                 if value.is_mutable() and inst.operand_dies(0) and self._owns_alone(value, inst.operand):
                     state.mcv = value
                     if value.kind is MCKind.REGISTER:
-                        self.regs.add_owner(value.register, block)
+                        self.regs.add_owner(value.register, state)
                 else:
-                    state.mcv = self.alloc_reg_or_mem(block, ty)
+                    state.mcv = self.alloc_reg_or_mem(state, ty)
                     self.set_reg_or_mem(ty, state.mcv, value)
             else:
                 self.set_reg_or_mem(ty, state.mcv, value)
@@ -824,7 +830,9 @@ class FunctionGen:
 
     def _live_owner(self, reg: Register, dying: set[int]) -> bool:
         """``reg`` holds a value still live after the current instruction (block reservations do not count)."""
-        return any(not isinstance(o, Block) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg))
+        return any(
+            not isinstance(o, _BlockState) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg)
+        )
 
     def _save(self, inst: AirInst, clobbered: tuple[Register, ...]) -> list[Register]:
         """§7.5: store the live registers the instruction clobbers into their save slots."""

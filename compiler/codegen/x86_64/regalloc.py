@@ -92,10 +92,11 @@ def plan_parallel_move(
     """Order the moves ``(dst, src)`` so every source is read before it is overwritten (§7.4).
 
     Moves whose source is the destination register are dropped. A cycle of register moves is broken by
-    copying one destination to a temporary ``find_temp(ids in use by remaining moves)``; the returned list
+    copying one destination to a temporary ``find_temp(ids of every destination and remaining source)``; the returned list
     then contains that copy (``(temp, register(dst))``). Raises ``LookupError`` when no temporary is free.
     """
     pending = [(dst, src) for dst, src in moves if not (src.kind is MCKind.REGISTER and src.register.id == dst.id)]
+    all_dsts = {dst.id for dst, _ in moves}
     out: list[tuple[Register, MCValue]] = []
     while pending:
         sources = {src.register.id for _, src in pending if src.kind is MCKind.REGISTER}
@@ -103,7 +104,9 @@ def plan_parallel_move(
         if idx is not None:
             out.append(pending.pop(idx))
             continue
-        used = {dst.id for dst, _ in pending} | sources
+        # [ZIR Live] The spec says "a destination or source of any remaining move"; a destination already
+        # written holds its final value too, so every destination of the whole set is excluded.
+        used = all_dsts | sources
         temp = find_temp(used)
         if temp is None:
             raise LookupError(SPILL_MSG)

@@ -232,3 +232,24 @@ def test_immediate_stores_of_every_size(ty_bits: int, value: int, store: str) ->
     st = binop(AirTag.STORE, VOID, slot, const_int(ty, value), 2)
     sym = gen(Type.function((), VOID), [slot, st, NoOp(AirTag.RETVOID, NORETURN, 3)])
     assert bytes.fromhex(store) in sym.code
+
+
+def test_cycle_temporary_is_not_an_already_written_destination() -> None:
+    # (rdi <- rsi), (rsi <- rdi), (rdx <- rdi), (rcx <- r8), (r8 <- 0), (r9 <- rdx): after the acyclic moves,
+    # r9 holds the sixth argument; the rdi/rsi swap must not use it as its temporary.
+    moves = [
+        (R.RDI, mc.register(R.RSI)),
+        (R.RSI, mc.register(R.RDI)),
+        (R.RDX, mc.register(R.RDI)),
+        (R.RCX, mc.register(R.R8)),
+        (R.R8, mc.immediate(0)),
+        (R.R9, mc.register(R.RDX)),
+    ]
+    order = plan_parallel_move(moves, lambda used: next(r for r in ALLOCATABLE if r.id not in used))
+    regs: dict[int, object] = {r.id: f"v{r.id}" for r in ALLOCATABLE}
+    original = dict(regs)
+    for dst, src in order:
+        regs[dst.id] = regs[src.register.id] if src.kind is mc.MCKind.REGISTER else src.payload
+    for dst, src in moves:
+        want = original[src.register.id] if src.kind is mc.MCKind.REGISTER else src.payload
+        assert regs[dst.id] == want, dst
