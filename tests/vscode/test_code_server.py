@@ -337,7 +337,7 @@ def check(result: dict[str, Any], logs: str, stage: str) -> str:
 
 # The scenario's steps, in order (vscode-client/test/e2e/scenario.ts).
 STAGES = ["activated", "serverStarted", "diagnostics", "fixed", "cleared", "built", "rebuilt", "emitted", "codeLens",
-          "restarted", "done"]  # fmt: skip
+          "ran", "restarted", "done"]  # fmt: skip
 
 
 def test_extension_activates_and_starts_the_server(
@@ -387,6 +387,13 @@ def test_rebuild_emitted_zir_and_run_lens(code_server_run: tuple[dict[str, Any],
     assert result["codeLenses"] == [
         {"title": "▶ Run", "command": "zir.run", "arguments": [workspace.fixture.as_uri()]}
     ], context
+
+
+def test_run_output_opens_a_terminal(code_server_run: tuple[dict[str, Any], str]) -> None:
+    result, logs = code_server_run
+    context = check(result, logs, "ran")
+    # "Run Output" (what the lens invokes) runs the built executable in the "ZIR Live: Run" terminal.
+    assert result["run"] == {"terminals": ["ZIR Live: Run"], "hasProcess": True}, context
 
 
 def test_restart_server_replaces_the_client(code_server_run: tuple[dict[str, Any], str]) -> None:

@@ -45,6 +45,7 @@ type Stage =
   | "rebuilt"
   | "emitted"
   | "codeLens"
+  | "ran"
   | "restarted"
   | "done";
 
@@ -65,6 +66,8 @@ interface ScenarioResult {
   emittedZir?: { languageId: string; isUntitled: boolean; text: string };
   /** The code lenses of the fixed document: title and command. */
   codeLenses?: { title: string; command: string; arguments: unknown[] }[];
+  /** After "Run Output": the terminals' names, and whether the run terminal has a process. */
+  run?: { terminals: string[]; hasProcess: boolean };
   /** After "Restart Server": whether a new client runs, whether the old one stopped, a rebuild through it. */
   restart?: { newClient: boolean; newRunning: boolean; oldStopped: boolean; rebuild: unknown };
   elapsedMs: Record<string, number>;
@@ -201,6 +204,14 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
       arguments: (lens.command?.arguments ?? []).map((a: unknown) => (a instanceof vscode.Uri ? a.toString() : a)),
     }));
     reach("codeLens");
+
+    await vscode.commands.executeCommand("zir.run", uri.toString());
+    const runTerminal = vscode.window.terminals.find((t) => t.name === "ZIR Live: Run");
+    result.run = {
+      terminals: vscode.window.terminals.map((t) => t.name),
+      hasProcess: runTerminal !== undefined && (await runTerminal.processId) !== undefined,
+    };
+    reach("ran");
 
     // Read through a function: the client changes behind the compiler's narrowing.
     const currentClient = (): LanguageClient | undefined => api.manager.current;
