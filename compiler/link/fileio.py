@@ -162,10 +162,10 @@ class FileIO:
             os.unlink(path)
 
     def stat(self, path: str) -> os.stat_result | None:
-        """``os.stat`` or None if the file does not exist."""
+        """``os.stat`` or None if the file does not exist (or a directory on its path is not one)."""
         try:
             return os.stat(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
     def fstat(self, fd: int) -> os.stat_result:
