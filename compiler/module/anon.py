@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compiler.link import DeclIndex
 from compiler.module.decl import Decl, DeclStatus
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ def next_anon_name(m: Module, owner: Decl) -> str:
 
 def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Decl:
     """The anonymous decl holding ``data`` for ``owner`` (revived if an identical one was retired)."""
-    from compiler.link import DeclIndex
     from compiler.module.module import WorkKind
 
     for a in m.retired_anon:
@@ -78,8 +78,6 @@ def revive(m: Module, a: Decl) -> None:
 
 def release_retired(m: Module) -> None:
     """Free every anonymous decl that was not revived this update (module.md §9.3)."""
-    from compiler.link import DeclIndex
-
     for a in m.retired_anon:
         if a.has_bits:
             m.linker.free_decl(DeclIndex(a.index))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compiler.link import DeclIndex
 from compiler.module import exports
 from compiler.module.decl import DeclStatus
 
@@ -14,13 +15,11 @@ if TYPE_CHECKING:
 
 def delete_decl(m: Module, d: Decl) -> None:
     """module.md §8.1. Never recursive: decls losing their last dependant are only pushed."""
-    from compiler.link import DeclIndex
-
     if m.decl_table.get(d.name) is d:
         del m.decl_table[d.name]
     for dep in d.dependencies:
         dep.dependants.pop(d, None)
-        m.suspects[dep] = None
+        m.suspects.setdefault(dep, set()).add(d)
         if not dep.dependants and not dep.deletion_flag:
             dep.deletion_flag = True
             m.deletion_set.append(dep)
@@ -59,9 +58,11 @@ def collect_garbage_cycles(m: Module) -> int:
     """module.md §8.3: delete groups of decls that only keep each other alive. Returns how many."""
     live: set[Decl] = set()
     garbage: set[Decl] = set()
-    for s in list(m.suspects):
+    for s, lost in list(m.suspects.items()):
         if s.destroyed or s.is_retired or s in live or s in garbage:
             continue
+        if all(u in s.dependants for u in lost):
+            continue  # every edge it lost came back (its user was re-analysed): its liveness is unchanged
         visited: set[Decl] = set()
         if _reaches_root(s, visited, live, garbage):
             continue

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail, ErrorMsg
+from compiler.link import DeclIndex, ExportRequest, Linkage
 from compiler.module.decl import DeclStatus, Export, ExportStatus
 
 if TYPE_CHECKING:
-    from compiler.link import ExportRequest
     from compiler.module.decl import Decl
     from compiler.module.module import Module
 
@@ -45,15 +45,11 @@ def analyze_export(m: Module, owner: Decl, name: bytes, decl_name: str, src: int
 
 
 def _request(exp: Export) -> ExportRequest:
-    from compiler.link import ExportRequest, Linkage
-
     return ExportRequest(exp.export_id, exp.name, Linkage.STRONG, None)
 
 
 def update_linker_exports(m: Module, exported: Decl) -> None:
     """Give the linker the non-failed exports of ``exported`` (module.md §10.2)."""
-    from compiler.link import DeclIndex
-
     exps = [
         e
         for e in m.decl_exports.get(exported, [])
