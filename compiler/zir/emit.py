@@ -274,6 +274,11 @@ class BodyEmitter:
             return new
         raise AssertionError(f"operand {op} used before its definition")
 
+    def _resolved(self, x: ZArg | AirInst) -> ZArg:
+        if isinstance(x, AirInst):
+            return self.table[id(x)]
+        return x
+
     def emit_body(self, insts: list[AirInst], body: ZBody) -> None:
         for inst in insts:
             zi = self.emit_inst(inst, body)
@@ -370,12 +375,16 @@ class BodyEmitter:
                 return ZInst("breakvoid", [LabelRef(self.blocks[id(inst.block)])])
             case AirTag.CONDBR:
                 assert isinstance(inst, air.CondBr)
-                then_deaths = [self.operand(o, body) for o in inst.then_entry_deaths]
-                else_deaths = [self.operand(o, body) for o in inst.else_entry_deaths]
-                then_body = ZBody(entry_deaths=then_deaths)
-                else_body = ZBody(entry_deaths=else_deaths)
+                # Constants among the entry deaths are emitted first (Zig's order); instructions may be
+                # defined inside the other branch, so they are looked up once both bodies exist.
+                then_deaths = [self.operand(o, body) if isinstance(o, Constant) else o for o in inst.then_entry_deaths]
+                else_deaths = [self.operand(o, body) if isinstance(o, Constant) else o for o in inst.else_entry_deaths]
+                then_body = ZBody()
+                else_body = ZBody()
                 self.emit_body(inst.then_body, then_body)
                 self.emit_body(inst.else_body, else_body)
+                then_body.entry_deaths = [self._resolved(o) for o in then_deaths]
+                else_body.entry_deaths = [self._resolved(o) for o in else_deaths]
                 cond = self.operand(inst.condition, body)
                 return ZInst("condbr", [cond, then_body, else_body])
         raise AssertionError(f"unhandled AIR tag {inst.tag}")
@@ -408,10 +417,21 @@ class Printer:
     def print_decls(self, decls: list[EDecl]) -> str:
         for d in decls:
             self.next_index = 0
+            self.number(d.inst)
+            self.next_index = 0
             self.out.append(f"@{d.name} = ")
             self.inst(d.inst, 2)
             self.out.append("\n")
         return "".join(self.out)
+
+    def number(self, zi: ZInst) -> None:
+        """Give every body instruction under ``zi`` its ``%k``: a per-decl counter in pre-order (§10.2)."""
+        for a in zi.pos:
+            if isinstance(a, ZBody):
+                for inner in a.insts:
+                    self.numbers[id(inner)] = self.next_index
+                    self.next_index += 1
+                    self.number(inner)
 
     def inst(self, zi: ZInst, indent: int) -> None:
         self.out.append(f"{zi.tag}(")
@@ -460,9 +480,7 @@ class Printer:
                 self.arg(x, indent)
             out.append("}\n")
         for zi in b.insts:
-            k = self.next_index
-            self.next_index += 1
-            self.numbers[id(zi)] = k
+            k = self.numbers[id(zi)]
             out.append(" " * indent + f"%{k} = ")
             self.inst(zi, indent + 2)
             if self.liveness and zi.deaths is not None:
