@@ -125,6 +125,10 @@ export class ServerManager implements vscode.Disposable {
     for (const problem of problems) {
       this.log.warn(problem.message);
     }
+    const clientProblems = problems.filter((p) => p.key.startsWith("zir.server."));
+    if (clientProblems.length > 0) {
+      void vscode.window.showWarningMessage(`ZIR Live: ${clientProblems.map((p) => p.message).join("; ")}`);
+    }
     const resolution = await resolveServer(settings, this.context.extensionPath, this.log);
     if (!resolution.ok) {
       this.log.error(resolution.message);
