@@ -12,7 +12,8 @@ if [ -f vscode-client/package.json ]; then
   echo "== vscode-client" && (cd vscode-client && npm run --silent check)
 fi
 echo "== pytest" && python -m pytest -q "$@"
-# The VS Code extension in a real VS Code (code-server + headless Chromium, lsp.md §13): about 20 s once
+# The VS Code extension in a real VS Code (code-server + headless Chromium, lsp.md §13), two runs (built
+# folder, packaged .vsix): 20-75 s depending on load, once
 # install-e2e.sh has cached its tools (~800 MB in ~/.cache/zir-live-e2e, 1.5 min the first time; needs root
 # for the Debian packages). ZIR_SKIP_VSCODE_E2E=1 leaves it out.
 if [ -f vscode-client/package.json ] && [ "${ZIR_SKIP_VSCODE_E2E:-0}" != 1 ]; then
