@@ -33,6 +33,7 @@ MAX_BODY_NESTING = 100
 """[ZIR Live] Bodies nested deeper than this are rejected (keeps every recursive consumer bounded)."""
 
 _WS = frozenset(b" \n\t\r")
+_WS_OR_SEMICOLON = frozenset(b" \n\t\r;")
 _SKIP_WS = re.compile(rb"[ \n\t\r]*")
 _TOP_SKIP = re.compile(rb"(?:[ \n\t\r]+|;[^\n]*\n?)*")
 _DEF_NAME = re.compile(rb"[^ \n\t\r]*")
@@ -218,6 +219,8 @@ class _Parser:
     def skip_trivia(self, i: int) -> int:
         """Skips whitespace and comments from ``i`` (recording the comments in trivia mode)."""
         buf, n = self.buf, self.n
+        if buf[i] not in _WS_OR_SEMICOLON:
+            return i
         if self.trivia is None:
             return _match_end(_TOP_SKIP, buf, i, n)
         while True:
@@ -230,17 +233,24 @@ class _Parser:
             i = n if newline < 0 else newline + 1
 
     def skip_ws(self) -> None:
-        self.i = _match_end(_SKIP_WS, self.buf, self.i, self.n)
+        buf = self.buf
+        i = self.i
+        while buf[i] in _WS:  # the NUL sentinel stops it
+            i += 1
+        self.i = i
 
     def expect(self, text: bytes) -> None:
-        if self.buf.startswith(text, self.i) and self.i + len(text) <= self.n:
-            self.i += len(text)
+        """Consumes the one byte ``text`` or fails with ``expected '{text}'`` where it should be."""
+        if self.buf[self.i] == text[0]:  # the NUL sentinel never matches
+            self.i += 1
             return
         raise _Fail(self.i, f"expected '{text.decode()}'")
 
     def def_name(self) -> bytes:
         """A definition-site name: every byte up to the first whitespace byte, which is consumed."""
-        end = _match_end(_DEF_NAME, self.buf, self.i, self.n)
+        m = _DEF_NAME.match(self.buf, self.i, self.n)
+        assert m is not None
+        end = m.end()
         if end >= self.n:
             raise _Fail(self.n, "unexpected EOF")
         name = self.buf[self.i : end]
@@ -355,7 +365,9 @@ class _Parser:
             raise self.fail_byte(at)
         if sigil == 0x25 and not in_body:  # '%'
             raise _Fail(at, "referencing a % instruction in global scope")
-        end = _match_end(_USE_NAME, self.buf, at + 1, self.n)
+        m = _USE_NAME.match(self.buf, at + 1, self.n)
+        assert m is not None
+        end = m.end()
         name = self.buf[at + 1 : end]
         self.i = end
         if sigil == 0x40:  # '@'
