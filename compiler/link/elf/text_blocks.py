@@ -90,6 +90,11 @@ class TextBlockList:
             if big is block:
                 index += 1
                 continue
+            if big.next is None:
+                # Became the last block after joining the list: its "capacity" is the rest of the address
+                # space, and placing at its tail would put a block near 4 GiB. Never eligible; drop it.
+                free_list.pop(index)
+                continue
             cap = big.capacity()
             big_ideal_end = big.vaddr + ideal(big.size)
             start = align_backward(big.vaddr + cap - ideal(size), align)

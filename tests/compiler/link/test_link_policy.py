@@ -150,3 +150,16 @@ def test_data_block_alignment_is_kept(tmp_path: Path) -> None:
     linker.update_decl(d(1), "s", data(b"abc"))
     linker.update_decl(d(2), "p", data(bytes(8), 8))
     assert (linker.decl_address(d(2)) or 1) % 8 == 0
+
+
+def test_free_list_block_that_became_last_is_not_used_as_a_hole() -> None:
+    blocks = TextBlockList(base_vaddr=TEXT_VADDR)
+    a, b, c = TextBlock(), TextBlock(), TextBlock()
+    for block in (a, b, c):
+        blocks.allocate(block, 100, 1)
+    blocks.free(b)
+    assert blocks.free_list == [a]
+    blocks.free(c)  # a is now the last block, still listed
+    new = TextBlock()
+    assert blocks.allocate(new, 10, 1) == TEXT_VADDR + ideal(100)
+    assert blocks.free_list == []
