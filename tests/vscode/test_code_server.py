@@ -218,6 +218,21 @@ def read_result(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def receive_result(listener: socket.socket) -> dict[str, Any] | None:
+    """The scenario's final result, sent over one connection; None when it does not come in time."""
+    try:
+        connection, _ = listener.accept()
+    except TimeoutError:
+        return None
+    with connection:
+        connection.settimeout(RESULT_TIMEOUT_S)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    result: dict[str, Any] = json.loads(b"".join(chunks))
+    return result
+
+
 def collect_logs(user_data: Path) -> str:
     """The extension host's and the ZIR Live output channel's logs, for a failure message."""
     parts = []
@@ -265,12 +280,16 @@ def code_server_run(
         install_extension(extensions)
     result_path = tmp_path / "result.json"
     config_path = tmp_path / "scenario.json"
+    # The scenario sends its final result here; the test waits on accept(), bounded by a timeout.
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(RESULT_TIMEOUT_S)
     config_path.write_text(
         json.dumps(
             {
                 "fixture": str(workspace.fixture),
                 "fixedText": workspace.fixed_text,
                 "result": str(result_path),
+                "reportPort": listener.getsockname()[1],
                 "timeoutMs": SCENARIO_WAIT_MS,
             }
         )
@@ -303,13 +322,9 @@ def code_server_run(
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
         browser_output = OutputCollector(browser.stdout)
-        deadline = time.monotonic() + RESULT_TIMEOUT_S
-        result = read_result(result_path)
-        # The scenario writes its result after every step; it is final when ok or error is set.
-        while result is None or not (result.get("ok") or "error" in result):
-            if time.monotonic() > deadline or server.poll() is not None:
-                break
-            time.sleep(0.2)
+        result = receive_result(listener)
+        if result is None:
+            # No final report: the file holds the steps reached so far (the test names the missing one).
             result = read_result(result_path)
         logs = "\n".join(
             [
@@ -322,6 +337,7 @@ def code_server_run(
             pytest.fail(f"the extension never ran the scenario (no {result_path}):\n{logs}")
         yield result, logs
     finally:
+        listener.close()
         if browser is not None:
             kill_group(browser)
         kill_group(server)

@@ -4,11 +4,13 @@
  * Loaded by the extension when `ZIR_LIVE_E2E_SCENARIO` names this file's bundle; configured by the
  * JSON file named by `ZIR_LIVE_E2E_CONFIG`. It opens a `.zir` fixture with an error, waits for its
  * diagnostic on `vscode.languages.onDidChangeDiagnostics`, replaces the text with a correct program,
- * saves, waits for the diagnostics to clear and for a `zir/buildFinished` with a binary, and writes what
- * it saw to a JSON result file after every step (so a failure shows how far it got). No fixed sleeps:
- * every wait is on an event, bounded by a timeout.
+ * saves, waits for the diagnostics to clear and for a `zir/buildFinished` with a binary, then exercises
+ * the commands. It writes what it saw to a JSON file after every step (so a failure shows how far it
+ * got) and sends the final result to the test over a local socket. No fixed sleeps: every wait is on an
+ * event, bounded by a timeout.
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { BuildFinished } from "../../src/buildStatus";
@@ -20,8 +22,10 @@ interface ScenarioConfig {
   readonly fixture: string;
   /** The corrected text written over it. */
   readonly fixedText: string;
-  /** Where to write the result JSON. */
+  /** Where to write the result JSON (after every step). */
   readonly result: string;
+  /** The local TCP port the test listens on: the final result is sent there. */
+  readonly reportPort: number;
   /** The bound on each wait. */
   readonly timeoutMs: number;
 }
@@ -231,4 +235,9 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     save();
   }
+  const socket = createConnection({ host: "127.0.0.1", port: config.reportPort });
+  socket.on("error", () => {
+    // The test reads the result file when nothing arrives.
+  });
+  socket.end(JSON.stringify(result));
 }
