@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import * as vscode from "vscode";
 import { type BuildFinished, parseBuildFinished } from "./buildStatus";
 import type { ServerManager } from "./client";
+import { shellQuote } from "./shell";
 
 /** The document a command applies to: its argument (a Uri or a URI string) or the active ZIR editor. */
 function targetUri(arg: unknown): vscode.Uri | undefined {
@@ -16,11 +17,6 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   }
   const editor = vscode.window.activeTextEditor;
   return editor !== undefined && editor.document.languageId === "zir" ? editor.document.uri : undefined;
-}
-
-/** Quotes a path for a POSIX shell. */
-export function shellQuote(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 async function rebuild(manager: ServerManager, arg: unknown): Promise<BuildFinished | undefined> {
