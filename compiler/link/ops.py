@@ -49,6 +49,8 @@ class FileImage:
     """``[start, end)`` ranges written since the last copy, not yet materialised (may overlap)."""
     header_dirty: bool = False
     """The ELF header in ``data`` changed since the last commit."""
+    header_size: int = EHDR_SIZE
+    """Size of the ELF header (64, or 52 for ELF32): written by ``commit`` itself, last."""
     tracking: bool = True
     """False while the whole file will be rewritten anyway (fresh file): no ranges are recorded."""
 
@@ -94,9 +96,9 @@ class FileImage:
         return hi - lo
 
     def _mark(self, start: int, end: int) -> None:
-        if start < EHDR_SIZE:
+        if start < self.header_size:
             self.header_dirty = True
-            start = EHDR_SIZE
+            start = self.header_size
         if end > start and self.tracking:
             self.dirty.append((start, end))
 

@@ -39,16 +39,20 @@ PRODUCER = f"ZIR Live {_version()}".encode()
 """``DW_AT_producer``; reopening an output requires the same producer (§13.2)."""
 
 CU_HEADER_SIZE = 74
-"""The 64-bit compilation-unit header of §14.3."""
+"""The 64-bit compilation-unit header of §14.3 (38 bytes in the 32-bit format)."""
 PRODUCER_FIELD = 64
-"""Offset of the CU's producer ``strp`` in ``.debug_info``."""
+"""Offset of the CU's producer ``strp`` in ``.debug_info`` (32 in the 32-bit format)."""
+CU_HEADER_SIZE_32 = 38
+PRODUCER_FIELD_32 = 32
 FIRST_INFO_ENTRY = ideal(120)
 """160: where the first per-decl ``.debug_info`` entry goes."""
 INFO_PADDING = 0x05
 """Abbrev 5 (``unspecified_type``, no attributes): a 1-byte DIE that fills gaps."""
 ARANGES_SIZE = 64
+"""``.debug_aranges`` of the 64-bit format (32 bytes in the 32-bit format)."""
 LINE_OPERAND = 12
-"""Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03)."""
+"""Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03);
+8 with 4-byte addresses."""
 DW_LANG_C99 = 0x000C
 OPCODE_LENGTHS = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
 
@@ -189,14 +193,17 @@ class DeclDebug:
     fn_line: int = 0
 
 
-def read_producer(data: bytes, debug_info: SectionHeader, debug_str: SectionHeader) -> bytes | None:
+def read_producer(
+    data: bytes, debug_info: SectionHeader, debug_str: SectionHeader, *, dwarf64: bool = True
+) -> bytes | None:
     """The producer string a file's CU header refers to (None if there is none)."""
-    if debug_info.sh_size < CU_HEADER_SIZE or debug_str.sh_size == 0:
+    header_size, field, width = (CU_HEADER_SIZE, PRODUCER_FIELD, 8) if dwarf64 else (CU_HEADER_SIZE_32, 32, 4)
+    if debug_info.sh_size < header_size or debug_str.sh_size == 0:
         return None
-    field_at = debug_info.sh_offset + PRODUCER_FIELD
-    if field_at + 8 > len(data):
+    field_at = debug_info.sh_offset + field
+    if field_at + width > len(data):
         return None
-    (offset,) = struct.unpack_from("<Q", data, field_at)
+    (offset,) = struct.unpack_from("<Q" if dwarf64 else "<I", data, field_at)
     if offset >= debug_str.sh_size:
         return None
     start = debug_str.sh_offset + offset
@@ -207,7 +214,12 @@ def read_producer(data: bytes, debug_info: SectionHeader, debug_str: SectionHead
 class DwarfState:
     """The debug sections in memory and the flush steps 2–5 and 8 that write them."""
 
-    def __init__(self, root_src_path: str = "", comp_dir: str = "") -> None:
+    def __init__(self, root_src_path: str = "", comp_dir: str = "", *, dwarf64: bool = True) -> None:
+        self.dwarf64 = dwarf64
+        """64-bit DWARF with 8-byte addresses (ELF64), or 32-bit DWARF with 4-byte addresses (ELF32)."""
+        self.addr = "Q" if dwarf64 else "I"
+        """``struct`` code of an address and of a section offset."""
+        self.addr_size = 8 if dwarf64 else 4
         self.root_src_path = root_src_path.encode()
         self.comp_dir = (comp_dir or os.getcwd()).encode()
         self.strings = bytearray()
@@ -260,6 +272,16 @@ class DwarfState:
     def _info_size(self) -> int:
         return self.info.end() + 1
 
+    def _initial_length(self, section_size: int) -> bytes:
+        """The unit length field of a unit spanning the whole section."""
+        if self.dwarf64:
+            return b"\xff\xff\xff\xff" + struct.pack("<Q", section_size - 12)
+        return struct.pack("<I", section_size - 4)
+
+    def line_operand(self) -> int:
+        """Offset of the 4-byte line operand in a program: after ``00 len 02 <address>`` and ``03``."""
+        return 3 + self.addr_size + 1
+
     # ---------------------------------------------------------------- per-decl pieces
 
     def update_decl(self, linker: ElfLinker, state: DeclState, name: str, info: DebugInfo | None) -> None:
@@ -302,7 +324,7 @@ class DwarfState:
             if debug_type not in types:
                 types.append(debug_type)
         head = bytearray([2 if info.return_type else 3])
-        head += struct.pack("<QI", state.block.vaddr, state.block.size)
+        head += struct.pack("<" + self.addr + "I", state.block.vaddr, state.block.size)
         fixups: list[tuple[int, DebugType]] = []
         if info.return_type is not None:
             fixups.append((len(head), info.return_type))
@@ -346,7 +368,7 @@ class DwarfState:
         linker.image.write(base + piece.offset, content + line_padding(gap))
 
     def _line_bytes(self, state: DeclState, info: DebugInfo) -> bytes:
-        out = bytearray(b"\x00\x09\x02") + struct.pack("<Q", state.block.vaddr)
+        out = bytearray([0, 1 + self.addr_size, 2]) + struct.pack("<" + self.addr, state.block.vaddr)
         out += b"\x03" + fixed_uleb4(info.line)
         out += b"\x04\x81\x80\x80\x00\x01"
         pc, line = 0, info.line
@@ -398,7 +420,7 @@ class DwarfState:
         debug = state.debug
         debug.fn_line = line
         if debug.line.is_placed:
-            offset = linker.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + LINE_OPERAND
+            offset = linker.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + self.line_operand()
             linker.image.write(offset, fixed_uleb4(line), exact=True)
 
     # ---------------------------------------------------------------- flush steps
@@ -415,9 +437,10 @@ class DwarfState:
         if self.debug_info_header_dirty and self.info.first is not None:
             size = self._info_size()
             self._grow_section(linker, DEBUG_INFO, size)
-            header = b"\xff\xff\xff\xff" + struct.pack("<QHQB", size - 12, 4, 0, 8) + b"\x01"
+            a = self.addr
+            header = self._initial_length(size) + struct.pack("<H" + a + "B", 4, 0, self.addr_size) + b"\x01"
             header += struct.pack(
-                "<QQQQQQH",
+                "<" + a * 6 + "H",
                 0,
                 TEXT_VADDR,
                 TEXT_VADDR + text.p_memsz,
@@ -426,14 +449,18 @@ class DwarfState:
                 self.producer_strp,
                 DW_LANG_C99,
             )
-            assert len(header) == CU_HEADER_SIZE
-            padding = bytes([INFO_PADDING]) * (FIRST_INFO_ENTRY - CU_HEADER_SIZE)
+            assert len(header) == (CU_HEADER_SIZE if self.dwarf64 else CU_HEADER_SIZE_32)
+            padding = bytes([INFO_PADDING]) * (FIRST_INFO_ENTRY - len(header))
             linker.image.write(linker.shdrs[DEBUG_INFO].sh_offset, header + padding)
             self.debug_info_header_dirty = False
         if self.debug_aranges_dirty:
-            self._grow_section(linker, DEBUG_ARANGES, ARANGES_SIZE)
-            aranges = b"\xff\xff\xff\xff" + struct.pack("<QHQBB", ARANGES_SIZE - 12, 2, 0, 8, 0)
-            aranges += bytes(32 - len(aranges)) + struct.pack("<QQQQ", TEXT_VADDR, text.p_memsz, 0, 0)
+            a = self.addr
+            head_size = (12 if self.dwarf64 else 4) + 2 + self.addr_size + 2
+            tuples_at = -(-head_size // (2 * self.addr_size)) * 2 * self.addr_size
+            size = tuples_at + 4 * self.addr_size
+            self._grow_section(linker, DEBUG_ARANGES, size)
+            aranges = self._initial_length(size) + struct.pack("<H" + a + "BB", 2, 0, self.addr_size, 0)
+            aranges += bytes(tuples_at - len(aranges)) + struct.pack("<" + a * 4, TEXT_VADDR, text.p_memsz, 0, 0)
             linker.image.write(linker.shdrs[DEBUG_ARANGES].sh_offset, aranges)
             self.debug_aranges_dirty = False
         if self.debug_line_header_dirty and self.lines.first is not None:
@@ -441,7 +468,8 @@ class DwarfState:
             self._grow_section(linker, DEBUG_LINE, size)
             after_length = bytes([1, 1, 1, 1, 1, 13]) + OPCODE_LENGTHS + b"\0"
             after_length += self.root_src_path + b"\0" + b"\0\0\0" + b"\0"
-            header = b"\xff\xff\xff\xff" + struct.pack("<QHQ", size - 12, 4, len(after_length)) + after_length
+            version_and_length = struct.pack("<H" + self.addr, 4, len(after_length))
+            header = self._initial_length(size) + version_and_length + after_length
             gap = self.lines.first_offset - len(header)
             linker.image.write(linker.shdrs[DEBUG_LINE].sh_offset, header + line_padding(gap))
             self.debug_line_header_dirty = False

@@ -234,3 +234,160 @@ def align_backward(value: int, align: int) -> int:
     if align <= 1:
         return value
     return value // align * align
+
+
+class FieldRangeError(Exception):
+    """A value does not fit its ELF32 field: the link error ``value does not fit in ELF32 field``."""
+
+
+EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")
+"""Elf32_Ehdr (52 bytes): as Elf64_Ehdr with e_entry, e_phoff, e_shoff as u32."""
+PHDR32 = struct.Struct("<IIIIIIII")
+"""Elf32_Phdr (32 bytes): p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align."""
+SHDR32 = struct.Struct("<IIIIIIIIII")
+"""Elf32_Shdr (40 bytes): every field u32."""
+SYM32 = struct.Struct("<IIIBBH")
+"""Elf32_Sym (16 bytes): st_name, st_value, st_size, st_info, st_other, st_shndx."""
+
+assert EHDR32.size == 52
+assert PHDR32.size == 32
+assert SHDR32.size == 40
+assert SYM32.size == 16
+
+
+def _pack(record: struct.Struct, *values: int | bytes) -> bytes:
+    try:
+        return record.pack(*values)
+    except struct.error as error:
+        raise FieldRangeError("value does not fit in ELF32 field") from error
+
+
+@dataclass(frozen=True, slots=True)
+class ElfLayout:
+    """What differs between ELF64 and ELF32 (elf-linker.md §11): record sizes, packing, pointer width."""
+
+    elf_class: ElfClass
+    machine: Machine
+    ehdr_size: int
+    phdr_size: int
+    shdr_size: int
+    sym_size: int
+    ptr_size: int
+    """GOT entry and absolute-address width; also the DWARF address size."""
+    symtab_align: int
+    table_align: int
+    """Alignment of the section and program header tables."""
+
+    @property
+    def is_64(self) -> bool:
+        return self.elf_class is ElfClass.ELFCLASS64
+
+    def pack_ehdr(
+        self,
+        *,
+        e_type: int,
+        e_entry: int,
+        e_phoff: int,
+        e_shoff: int,
+        e_phnum: int,
+        e_shnum: int,
+        e_shstrndx: int,
+    ) -> bytes:
+        ident = ELF_MAGIC + bytes([self.elf_class, ElfData.ELFDATA2LSB, 1]) + bytes(9)
+        record = EHDR if self.is_64 else EHDR32
+        return _pack(
+            record,
+            ident,
+            e_type,
+            self.machine,
+            1,
+            e_entry,
+            e_phoff,
+            e_shoff,
+            0,
+            self.ehdr_size,
+            self.phdr_size,
+            e_phnum,
+            self.shdr_size,
+            e_shnum,
+            e_shstrndx,
+        )
+
+    def unpack_ehdr(self, data: bytes) -> tuple[int | bytes, ...]:
+        """``(e_ident, e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
+        e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx)``."""
+        return (EHDR if self.is_64 else EHDR32).unpack(data)
+
+    def pack_phdr(self, p: ProgramHeader) -> bytes:
+        if self.is_64:
+            return p.pack()
+        return _pack(PHDR32, p.p_type, p.p_offset, p.p_vaddr, p.p_paddr, p.p_filesz, p.p_memsz, p.p_flags, p.p_align)
+
+    def unpack_phdr(self, data: bytes) -> ProgramHeader:
+        if self.is_64:
+            return ProgramHeader.unpack(data)
+        p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align = PHDR32.unpack(data)
+        return ProgramHeader(p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align)
+
+    def pack_shdr(self, s: SectionHeader) -> bytes:
+        if self.is_64:
+            return s.pack()
+        return _pack(
+            SHDR32,
+            s.sh_name,
+            s.sh_type,
+            s.sh_flags,
+            s.sh_addr,
+            s.sh_offset,
+            s.sh_size,
+            s.sh_link,
+            s.sh_info,
+            s.sh_addralign,
+            s.sh_entsize,
+        )
+
+    def unpack_shdr(self, data: bytes) -> SectionHeader:
+        return SectionHeader(*(SHDR if self.is_64 else SHDR32).unpack(data))
+
+    def pack_sym(self, s: Symbol) -> bytes:
+        if self.is_64:
+            return s.pack()
+        return _pack(SYM32, s.st_name, s.st_value, s.st_size, s.st_info, s.st_other, s.st_shndx)
+
+    def unpack_sym(self, data: bytes) -> Symbol:
+        if self.is_64:
+            return Symbol.unpack(data)
+        st_name, st_value, st_size, st_info, st_other, st_shndx = SYM32.unpack(data)
+        return Symbol(st_name, st_info, st_other, st_shndx, st_value, st_size)
+
+    def pack_address(self, value: int) -> bytes:
+        """A GOT entry or an absolute address (little-endian, ``ptr_size`` bytes)."""
+        try:
+            return value.to_bytes(self.ptr_size, "little")
+        except OverflowError as error:
+            raise FieldRangeError("value does not fit in ELF32 field") from error
+
+
+ELF64_X86_64 = ElfLayout(ElfClass.ELFCLASS64, Machine.EM_X86_64, 64, 56, 64, 24, 8, 8, 8)
+"""x86-64 Linux: the default target."""
+ELF32_I386 = ElfLayout(ElfClass.ELFCLASS32, Machine.EM_386, 52, 32, 40, 16, 4, 4, 4)
+"""32-bit x86 Linux (linker-level only: the code generator emits x86-64)."""
+
+BIG_ENDIAN_ARCHS = frozenset({"powerpc", "powerpc64", "mips", "mips64", "sparc", "sparc64", "s390x", "aarch64_be"})
+"""Architectures whose byte order the linker does not write."""
+
+
+class UnsupportedTarget(Exception):
+    """The output cannot be opened for this target (``unsupported target endianness``, …)."""
+
+
+def layout_for_target(target: str) -> ElfLayout:
+    """The ELF layout of a ``arch-os`` target string; big-endian targets are rejected (elf-linker.md §2)."""
+    arch = target.split("-", 1)[0]
+    if arch == "x86_64":
+        return ELF64_X86_64
+    if arch in ("i386", "i486", "i586", "i686", "x86"):
+        return ELF32_I386
+    if arch in BIG_ENDIAN_ARCHS:
+        raise UnsupportedTarget("unsupported target endianness")
+    raise UnsupportedTarget(f"unsupported target: {target}")

@@ -29,11 +29,7 @@ from compiler.link import (
 from compiler.link.elf import dwarf
 from compiler.link.elf.format import (
     E_TYPE_OFFSET,
-    EHDR_SIZE,
-    PHDR_SIZE,
-    PTR_SIZE,
-    SHDR_SIZE,
-    SYM_SIZE,
+    ElfLayout,
     ElfType,
     ProgramHeader,
     SectionFlags,
@@ -43,7 +39,7 @@ from compiler.link.elf.format import (
     SegmentType,
     Symbol,
     SymbolBinding,
-    pack_ehdr,
+    layout_for_target,
 )
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.space import Region, allocated_size, find_free_space
@@ -60,10 +56,6 @@ SYMBOL_COUNT_HINT = 32
 """Initial GOT and symbol-table reservation, in entries (elf-linker.md §2)."""
 SEGMENT_ALIGN = 0x1000
 """``PT_LOAD`` alignment: ``p_offset ≡ p_vaddr (mod 0x1000)``, so ``.text`` and ``.got`` move page-aligned."""
-SYMTAB_ALIGN = 8
-"""``.symtab`` alignment (ELF64)."""
-TABLE_ALIGN = 8
-"""Alignment of the section and program header tables."""
 EXE_MODE = 0o777
 """Mode of a new executable (minus the umask)."""
 OBJ_MODE = 0o666
@@ -144,13 +136,16 @@ class ElfLinker:
         comp_dir: str = "",
         program_code_size_hint: int = PROGRAM_CODE_SIZE_HINT,
         symbol_count_hint: int = SYMBOL_COUNT_HINT,
+        target: str = "x86_64-linux",
     ) -> None:
+        self.layout: ElfLayout = layout_for_target(target)
+        """ELF64 for x86-64; ELF32 for 32-bit x86 (§11). Raises ``UnsupportedTarget`` for big-endian targets."""
         self.path = path
         """The output file."""
         self.mode = mode
         self.fileio = fileio if fileio is not None else FileIO()
         """All file I/O goes through this object (tests wrap it to count or pause)."""
-        self.image = FileImage()
+        self.image = FileImage(header_size=self.layout.ehdr_size)
         """The file as it will be after the queued operations; the queue itself."""
         self.phdrs: list[ProgramHeader] = []
         """Program header 0 is ``.text``'s R+X ``PT_LOAD``, 1 the GOT's R ``PT_LOAD``."""
@@ -165,7 +160,7 @@ class ElfLinker:
         self.symtab = SymbolTable()
         self.symtab_local_count = 1
         """The local count the file's ``.symtab`` layout reflects (``sh_info``)."""
-        self.got = GotTable(entry_size=PTR_SIZE)
+        self.got = GotTable(entry_size=self.layout.ptr_size)
         self.text = TextBlockList(base_vaddr=TEXT_VADDR)
         self.decls: dict[DeclIndex, DeclState] = {}
         """Per-decl state; owned here, keyed by ``Decl.index``."""
@@ -186,7 +181,7 @@ class ElfLinker:
         self.reopened_globals: dict[bytes, tuple[int, int]] = {}
         """Global symbols of a reopened file by name: ``(global index, st_name)``, reused by the export of the
         same name so that re-creating it writes nothing (§13.2)."""
-        self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir)
+        self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir, dwarf64=self.layout.is_64)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
         self._program_code_size_hint = program_code_size_hint
@@ -202,8 +197,8 @@ class ElfLinker:
         """Regions in collision-check order: header tables, sections, program headers."""
         # A table not yet placed (offset 0, during creation) occupies nothing.
         regions: list[Region] = [
-            (self.shdr_table_offset, len(self.shdrs) * SHDR_SIZE if self.shdr_table_offset else 0),
-            (self.phdr_table_offset, len(self.phdrs) * PHDR_SIZE if self.phdr_table_offset else 0),
+            (self.shdr_table_offset, len(self.shdrs) * self.layout.shdr_size if self.shdr_table_offset else 0),
+            (self.phdr_table_offset, len(self.phdrs) * self.layout.phdr_size if self.phdr_table_offset else 0),
         ]
         regions.extend((shdr.sh_offset, shdr.sh_size) for shdr in self.shdrs)
         regions.extend((phdr.p_offset, phdr.p_filesz) for phdr in self.phdrs)
@@ -217,7 +212,7 @@ class ElfLinker:
 
     def find_free_space(self, size: int, align: int) -> int:
         """elf-linker.md §4 ``find_free_space`` over the current layout."""
-        return find_free_space(size, align, EHDR_SIZE, self._regions())
+        return find_free_space(size, align, self.layout.ehdr_size, self._regions())
 
     def allocated_size(self, start: int) -> int | None:
         """elf-linker.md §4 ``allocated_size`` over the current layout (None: unbounded)."""
@@ -247,7 +242,7 @@ class ElfLinker:
                 SEGMENT_ALIGN,
             )
         )
-        got_size = self._symbol_count_hint * PTR_SIZE
+        got_size = self._symbol_count_hint * self.layout.ptr_size
         got_offset = self.find_free_space(got_size, SEGMENT_ALIGN)
         self.phdrs.append(
             ProgramHeader(
@@ -273,16 +268,17 @@ class ElfLinker:
             section.sh_addr = phdr.p_vaddr
             section.sh_offset = phdr.p_offset
             self.shdrs.append(section)
-        symtab_size = self._symbol_count_hint * SYM_SIZE
+        symtab_size = self._symbol_count_hint * self.layout.sym_size
+        symtab_align = self.layout.symtab_align
         symtab = self._section(
-            self.shstrtab.make_string(b".symtab"), SectionType.SHT_SYMTAB, 0, symtab_size, SYMTAB_ALIGN
+            self.shstrtab.make_string(b".symtab"), SectionType.SHT_SYMTAB, 0, symtab_size, symtab_align
         )
-        symtab.sh_offset = self.find_free_space(symtab_size, SYMTAB_ALIGN)
+        symtab.sh_offset = self.find_free_space(symtab_size, symtab_align)
         symtab.sh_link = SHSTRTAB
         symtab.sh_info = 1
-        symtab.sh_entsize = SYM_SIZE
+        symtab.sh_entsize = self.layout.sym_size
         self.shdrs.append(symtab)
-        self.image.write(symtab.sh_offset, bytes(SYM_SIZE))
+        self.image.write(symtab.sh_offset, bytes(self.layout.sym_size))
         debug_str = self._section(
             self.shstrtab.make_string(b".debug_str"),
             SectionType.SHT_PROGBITS,
@@ -296,8 +292,9 @@ class ElfLinker:
             section = self._section(self.shstrtab.make_string(section_name), SectionType.SHT_PROGBITS, 0, size, align)
             section.sh_offset = self.find_free_space(size, align)
             self.shdrs.append(section)
-        self.shdr_table_offset = self.find_free_space(len(self.shdrs) * SHDR_SIZE, TABLE_ALIGN)
-        self.phdr_table_offset = self.find_free_space(len(self.phdrs) * PHDR_SIZE, TABLE_ALIGN)
+        table_align = self.layout.table_align
+        self.shdr_table_offset = self.find_free_space(len(self.shdrs) * self.layout.shdr_size, table_align)
+        self.phdr_table_offset = self.find_free_space(len(self.phdrs) * self.layout.phdr_size, table_align)
         self.image.tracking = False
         self.needs_full_write = True
 
@@ -363,20 +360,21 @@ class ElfLinker:
             self.dirty.phdr_table_dirty = True
             got.count_dirty = False
         offset = self.shdrs[GOT].sh_offset + got.entry_size * index
-        self.image.write(offset, got.entries[index].to_bytes(got.entry_size, "little"))
+        self.image.write(offset, self.layout.pack_address(got.entries[index]))
 
     # ------------------------------------------------------------------ symbols (§7)
 
     def _ensure_symtab_size(self) -> None:
         """Give ``.symtab`` room for every local and global; globals move when the local count changed."""
         section = self.shdrs[SYMTAB]
-        needed = self.symtab.count() * SYM_SIZE
+        sym_size = self.layout.sym_size
+        needed = self.symtab.count() * sym_size
         n_locals = len(self.symtab.locals)
         if n_locals != self.symtab_local_count:
             self.dirty.globals_dirty = True
         if needed > section.sh_size and not self._fits(section.sh_offset, needed):
-            live = min(section.sh_size, self.symtab_local_count * SYM_SIZE + len(self.symtab.globals) * SYM_SIZE)
-            self._move_section(SYMTAB, needed, live, SYMTAB_ALIGN)
+            live = min(section.sh_size, (self.symtab_local_count + len(self.symtab.globals)) * sym_size)
+            self._move_section(SYMTAB, needed, live, self.layout.symtab_align)
         if section.sh_size != needed or section.sh_info != n_locals:
             section.sh_size = needed
             section.sh_info = n_locals
@@ -386,8 +384,8 @@ class ElfLinker:
     def _write_local_symbol(self, index: int) -> None:
         if len(self.symtab.locals) != self.symtab_local_count:
             self._ensure_symtab_size()
-        offset = self.shdrs[SYMTAB].sh_offset + SYM_SIZE * index
-        self.image.write(offset, self.symtab.locals[index].pack())
+        offset = self.shdrs[SYMTAB].sh_offset + self.layout.sym_size * index
+        self.image.write(offset, self.layout.pack_sym(self.symtab.locals[index]))
 
     # ------------------------------------------------------------------ the protocol (architecture.md §4)
 
@@ -580,15 +578,15 @@ class ElfLinker:
         # 1. globals; .symtab's size is recomputed at every flush (§7.2)
         self._ensure_symtab_size()
         if self.dirty.globals_dirty:
-            base = self.shdrs[SYMTAB].sh_offset + SYM_SIZE * len(self.symtab.locals)
-            data = b"".join(symbol.pack() for symbol in self.symtab.globals)
+            base = self.shdrs[SYMTAB].sh_offset + self.layout.sym_size * len(self.symtab.locals)
+            data = b"".join(self.layout.pack_sym(symbol) for symbol in self.symtab.globals)
             self.image.write(base, data)
             self.dirty.globals_dirty = False
         # 2.–5. DWARF headers
         self.dwarf.flush_headers(self)
         # 6. program header table
         if self.dirty.phdr_table_dirty:
-            data = b"".join(phdr.pack() for phdr in self.phdrs)
+            data = b"".join(self.layout.pack_phdr(phdr) for phdr in self.phdrs)
             self.image.write(self.phdr_table_offset, data)
             self.dirty.phdr_table_dirty = False
         # 7. .shstrtab (append-only while it stays in place)
@@ -597,7 +595,7 @@ class ElfLinker:
         self.dwarf.flush_strings(self)
         # 9. section header table
         if self.dirty.shdr_table_dirty:
-            data = b"".join(shdr.pack() for shdr in self.shdrs)
+            data = b"".join(self.layout.pack_shdr(shdr) for shdr in self.shdrs)
             self.image.write(self.shdr_table_offset, data)
             self.dirty.shdr_table_dirty = False
         self._cover_regions()
@@ -651,7 +649,7 @@ class ElfLinker:
 
     def _ehdr(self) -> bytes:
         e_type = ElfType.ET_EXEC if self.mode is OutputMode.EXE else ElfType.ET_REL
-        return pack_ehdr(
+        return self.layout.pack_ehdr(
             e_type=e_type,
             e_entry=self.entry if self.mode is OutputMode.EXE else 0,
             e_phoff=self.phdr_table_offset,
@@ -763,7 +761,7 @@ class ElfLinker:
                         self.fileio.pwrite(fd, data, offset)
                     case CopyOp(src=src, dst=dst, length=length):
                         self.fileio.copy_range(fd, src, dst, length)
-            self.fileio.pwrite(fd, self.image.data[:EHDR_SIZE], 0)
+            self.fileio.pwrite(fd, self.image.data[: self.layout.ehdr_size], 0)
         finally:
             self.fileio.close(fd)
         return replaced

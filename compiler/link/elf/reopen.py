@@ -13,18 +13,9 @@ from typing import TYPE_CHECKING
 from compiler.link import GOT_VADDR, TEXT_VADDR, OutputMode
 from compiler.link.elf import dwarf
 from compiler.link.elf.format import (
-    EHDR,
-    EHDR_SIZE,
     ELF_MAGIC,
-    PHDR_SIZE,
-    SHDR_SIZE,
-    SYM_SIZE,
-    ElfClass,
     ElfData,
     ElfType,
-    Machine,
-    ProgramHeader,
-    SectionHeader,
     SectionType,
     SegmentFlags,
     SegmentType,
@@ -89,18 +80,21 @@ def reopen(linker: ElfLinker) -> bool:
 def _reconstruct(linker: ElfLinker, data: bytes) -> None:
     from compiler.link.elf.linker import DEBUG_INFO, DEBUG_STR, GOT, SECTION_NAMES, SYMTAB, TEXT, DeclState
 
-    header = EHDR.unpack(_slice(data, 0, EHDR_SIZE, "ELF header"))
-    ident, e_type, e_machine, _version, _entry, e_phoff, e_shoff = header[:7]
-    e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = header[8:]
+    layout = linker.layout
+    ident = _slice(data, 0, 16, "e_ident")
     _check(ident[:4] == ELF_MAGIC, "not ELF")
-    _check(ident[4] == ElfClass.ELFCLASS64 and ident[5] == ElfData.ELFDATA2LSB, "not ELF64 little-endian")
-    _check(e_machine == Machine.EM_X86_64, "other machine")
+    _check(ident[4] == layout.elf_class and ident[5] == ElfData.ELFDATA2LSB, "other class or byte order")
+    header = layout.unpack_ehdr(_slice(data, 0, layout.ehdr_size, "ELF header"))
+    e_type, e_machine, _version, _entry, e_phoff, e_shoff = (int(v) for v in header[1:7])
+    e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = (int(v) for v in header[8:])
+    _check(e_machine == layout.machine, "other machine")
     wanted = ElfType.ET_EXEC if linker.mode is OutputMode.EXE else ElfType.ET_REL
     _check(e_type == wanted, "other type, or an interrupted commit (ET_NONE)")
-    _check((e_ehsize, e_phentsize, e_shentsize) == (EHDR_SIZE, PHDR_SIZE, SHDR_SIZE), "entry sizes")
+    _check((e_ehsize, e_phentsize, e_shentsize) == (layout.ehdr_size, layout.phdr_size, layout.shdr_size), "sizes")
     _check((e_phnum, e_shnum, e_shstrndx) == (2, 10, 1), "header counts")
-    phdrs = [ProgramHeader.unpack(_slice(data, e_phoff + i * PHDR_SIZE, PHDR_SIZE, "phdr")) for i in range(e_phnum)]
-    shdrs = [SectionHeader.unpack(_slice(data, e_shoff + i * SHDR_SIZE, SHDR_SIZE, "shdr")) for i in range(e_shnum)]
+    phdr_size, shdr_size, sym_size = layout.phdr_size, layout.shdr_size, layout.sym_size
+    phdrs = [layout.unpack_phdr(_slice(data, e_phoff + i * phdr_size, phdr_size, "phdr")) for i in range(e_phnum)]
+    shdrs = [layout.unpack_shdr(_slice(data, e_shoff + i * shdr_size, shdr_size, "shdr")) for i in range(e_shnum)]
     _check(tuple(s.sh_type for s in shdrs) == EXPECTED_TYPES, "section types")
     shstrtab_bytes = _slice(data, shdrs[1].sh_offset, shdrs[1].sh_size, ".shstrtab")
     strings = StringTable(bytearray(shstrtab_bytes))
@@ -123,13 +117,14 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
             "section does not match its segment",
         )
     symtab = shdrs[SYMTAB]
-    _check(symtab.sh_link == 1 and symtab.sh_entsize == SYM_SIZE, ".symtab link/entsize")
-    _check(symtab.sh_size % SYM_SIZE == 0 and 1 <= symtab.sh_info <= symtab.sh_size // SYM_SIZE, ".symtab size")
-    _check(dwarf.read_producer(data, shdrs[DEBUG_INFO], shdrs[DEBUG_STR]) == dwarf.PRODUCER, "producer")
+    _check(symtab.sh_link == 1 and symtab.sh_entsize == sym_size, ".symtab link/entsize")
+    _check(symtab.sh_size % sym_size == 0 and 1 <= symtab.sh_info <= symtab.sh_size // sym_size, ".symtab size")
+    producer = dwarf.read_producer(data, shdrs[DEBUG_INFO], shdrs[DEBUG_STR], dwarf64=layout.is_64)
+    _check(producer == dwarf.PRODUCER, "producer")
 
     # symbols
     table_bytes = _slice(data, symtab.sh_offset, symtab.sh_size, ".symtab")
-    entries = [Symbol.unpack(table_bytes[i : i + SYM_SIZE]) for i in range(0, len(table_bytes), SYM_SIZE)]
+    entries = [layout.unpack_sym(table_bytes[i : i + sym_size]) for i in range(0, len(table_bytes), sym_size)]
     n_locals = symtab.sh_info
     symbols = SymbolTable(locals=entries[:n_locals], globals=[Symbol() for _ in entries[n_locals:]])
     _check(entries[0] == Symbol(), "symbol 0 is not null")
@@ -140,10 +135,11 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
             reopened_globals.setdefault(strings.get(symbol.st_name), (index, symbol.st_name))
     # GOT
     got_section = shdrs[GOT]
-    _check(got_section.sh_size % 8 == 0, ".got size")
+    width = layout.ptr_size
+    _check(got_section.sh_size % width == 0, ".got size")
     got_bytes = _slice(data, got_section.sh_offset, got_section.sh_size, ".got")
-    got = GotTable(entry_size=8)
-    got.entries = [int.from_bytes(got_bytes[i : i + 8], "little") for i in range(0, len(got_bytes), 8)]
+    got = GotTable(entry_size=width)
+    got.entries = [int.from_bytes(got_bytes[i : i + width], "little") for i in range(0, len(got_bytes), width)]
     slot_of: dict[int, int] = {}
     for index, value in enumerate(got.entries):
         if value != 0:
