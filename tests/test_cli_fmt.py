@@ -103,3 +103,9 @@ def test_build_reports_every_parse_error(tmp_path: Path) -> None:
         f"{broken}:2:10: error: invalid digit in integer literal",
         f"{broken}:3:10: error: unknown instruction 'foo'",
     ]
+
+
+def test_lsp_subcommand_becomes_the_language_server() -> None:
+    result = zir("lsp", "--help")
+    assert result.returncode == 0
+    assert "usage: zir lsp" in result.stdout
