@@ -97,12 +97,15 @@ class DeclState:
 
 @dataclass(slots=True)
 class ExportState:
-    """A live export: its owner and its global symbol index."""
+    """A live export: its owner and its symbol (a global one; a local one for ``Internal`` linkage, since
+    ELF requires every local before the first global)."""
 
     decl: DeclIndex
-    global_index: int
+    symbol_index: int
+    """Index into ``symtab.globals`` (or ``symtab.locals`` when ``is_local``)."""
     name: bytes
     linkage: Linkage
+    is_local: bool = False
 
 
 @dataclass(slots=True)
@@ -510,21 +513,28 @@ class ElfLinker:
                     message = "Unimplemented: GlobalLinkage.LinkOnce"
                     failures.append(ExportFailure(request.export_id, ErrorMsg(0, message)))
                     continue
+            is_local = binding is SymbolBinding.STB_LOCAL
+            table = self.symtab.locals if is_local else self.symtab.globals
             existing = self.exports.get(request.export_id)
+            if existing is not None and existing.is_local != is_local:
+                self.delete_export(request.export_id)  # the symbol changes tables
+                existing = None
             if existing is None:
                 reopened = self.reopened_globals.pop(request.name, None)
-                if reopened is not None and reopened[0] in self.symtab.global_free_list:
+                if is_local:
+                    index = self.symtab.allocate_local()
+                    name_offset = self.shstrtab.make_string(request.name)
+                elif reopened is not None and reopened[0] in self.symtab.global_free_list:
                     index, name_offset = reopened
                     self.symtab.global_free_list.remove(index)
                 else:
                     index = self.symtab.allocate_global()
                     name_offset = self.shstrtab.make_string(request.name)
-                existing = ExportState(decl, index, request.name, request.linkage)
+                existing = ExportState(decl, index, request.name, request.linkage, is_local)
                 self.exports[request.export_id] = existing
             else:
-                index = existing.global_index
-                old_name = self.symtab.globals[index].st_name
-                name_offset = self.shstrtab.update_string(old_name, request.name)
+                index = existing.symbol_index
+                name_offset = self.shstrtab.update_string(table[index].st_name, request.name)
                 existing.decl, existing.name, existing.linkage = decl, request.name, request.linkage
             symbol = Symbol(
                 st_name=name_offset,
@@ -534,16 +544,24 @@ class ElfLinker:
                 st_value=local.st_value,
                 st_size=local.st_size,
             )
-            if self.symtab.globals[index] != symbol:
-                self.symtab.globals[index] = symbol
-                self.dirty.globals_dirty = True
+            if table[index] != symbol:
+                table[index] = symbol
+                if is_local:
+                    self._write_local_symbol(index)
+                else:
+                    self.dirty.globals_dirty = True
         return failures
 
     def delete_export(self, export_id: int) -> None:
-        """Free the export's global symbol (zeroed at the next flush)."""
+        """Free the export's symbol (a global is zeroed at the next flush, a local at once)."""
         existing = self.exports.pop(export_id, None)
-        if existing is not None:
-            self.symtab.free_global(existing.global_index)
+        if existing is None:
+            return
+        if existing.is_local:
+            self.symtab.free_local(existing.symbol_index)
+            self._write_local_symbol(existing.symbol_index)
+        else:
+            self.symtab.free_global(existing.symbol_index)
             self.dirty.globals_dirty = True
 
     def free_decl(self, decl: DeclIndex) -> None:
@@ -575,6 +593,9 @@ class ElfLinker:
         point. Exactly once per update, after the deletion steps."""
         for name in list(self.adoptable):
             self._release(DeclIndex(-1), self.adoptable.pop(name))
+        self.reopened_globals.clear()
+        if self.symtab.global_free_list:
+            self._compact_globals()
         # 1. globals; .symtab's size is recomputed at every flush (§7.2)
         self._ensure_symtab_size()
         if self.dirty.globals_dirty:
@@ -608,6 +629,24 @@ class ElfLinker:
         assert not (self.dirty.globals_dirty or self.dirty.phdr_table_dirty or self.dirty.shdr_table_dirty)
         assert not self.dirty.shstrtab_dirty
         assert self.shdrs[SYMTAB].sh_info == len(self.symtab.locals)
+
+    def _compact_globals(self) -> None:
+        """Drop freed globals from the table. [ZIR Live] deviation from §8.2: an all-zero entry after
+        ``sh_info`` is a *local* symbol in the globals' part, which readelf reports; global indices are
+        private to the linker, so the live globals are renumbered instead."""
+        freed = set(self.symtab.global_free_list)
+        renumbered: dict[int, int] = {}
+        kept: list[Symbol] = []
+        for index, symbol in enumerate(self.symtab.globals):
+            if index not in freed:
+                renumbered[index] = len(kept)
+                kept.append(symbol)
+        for export in self.exports.values():
+            if not export.is_local:
+                export.symbol_index = renumbered[export.symbol_index]
+        self.symtab.globals = kept
+        self.symtab.global_free_list = []
+        self.dirty.globals_dirty = True
 
     def _flush_shstrtab(self) -> None:
         section = self.shdrs[SHSTRTAB]

@@ -225,3 +225,33 @@ def test_fileio_counts_every_write(tmp_path: Path) -> None:
     assert report.bytes_written == os.path.getsize(path) == io.counters.pwrite_bytes
     assert run(path) == 3
     assert linker.shdrs[DEBUG_LINE].sh_offset > 0
+
+
+def test_export_linkages_make_valid_symbols(tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    linker = build_two(path, 7)
+    exports = [
+        ExportRequest(1, b"_start"),
+        ExportRequest(2, b"weak_f", Linkage.WEAK),
+        ExportRequest(3, b"internal_f", Linkage.INTERNAL),
+    ]
+    linker.update_decl_exports(d(1), exports)
+    linker.flush()
+    linker.commit()
+    checked = check_elf(path)  # Internal is a local symbol: every local still precedes every global
+    assert "internal_f" in checked.local_names
+    assert checked.global_names == ["_start", "weak_f"]
+    assert checked.symbols["internal_f"] == checked.symbols["start"]
+    # Internal becomes Strong: it changes tables; then it is deleted
+    linker.update_decl_exports(d(1), [ExportRequest(3, b"internal_f", Linkage.STRONG)])
+    linker.flush()
+    linker.commit()
+    checked = check_elf(path)
+    assert "internal_f" not in checked.local_names and "internal_f" in checked.global_names
+    linker.delete_export(2)
+    linker.delete_export(3)
+    linker.flush()
+    linker.commit()
+    checked = check_elf(path)
+    assert checked.global_names == ["_start"]  # freed globals leave the table
+    assert run(path) == 7
