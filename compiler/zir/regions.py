@@ -83,6 +83,13 @@ class ParseStats:
     """Total length of the spans actually parsed."""
     spans_reused: int = 0
     """Spans taken over from the previous version without a cache lookup (common prefix and suffix)."""
+    same_prefix_decls: int = 0
+    """The first this many decls of the result are the previous result's very ``SourceDecl`` objects."""
+    same_suffix_decls: int = 0
+    """The last this many decls of the result have the previous result's last ones' names, ``Inst`` trees
+    and contents, moved by ``shift`` bytes (0 when the result came from the duplicate-name path)."""
+    shift: int = 0
+    """Length of this version minus length of the previous one."""
 
 
 @dataclass(slots=True)
@@ -129,6 +136,7 @@ class IncrementalParser:
             result = ParsedFile(version.decls, version.errors)
         else:  # a top-level redefinition: the exact (restarting) assembly, regions from the cache
             result = assemble(source, self._span)
+            self.stats.same_prefix_decls = self.stats.same_suffix_decls = 0
         if len(self._cache) > 2 * max(len(version.span_start), 64):
             self._evict()
         return result
@@ -168,6 +176,8 @@ class IncrementalParser:
             new.rel_errors = old.rel_errors[:ne]
             new.error_base = old.error_base[:ne]
         self.stats.spans_reused = keep
+        self.stats.same_prefix_decls = len(new.decls)
+        self.stats.shift = delta
         # the changed middle: parsed span by span through the region cache
         pos = new.span_end[-1] if keep else 0
         suffix_at = -1
@@ -216,6 +226,7 @@ class IncrementalParser:
         """Appends the old spans from ``j`` on, shifted by ``delta`` (list operations only)."""
         self.stats.spans_reused += len(old.span_start) - j
         nd, ne = old.span_first_decl[j], old.span_first_error[j]
+        self.stats.same_suffix_decls = len(old.decls) - nd
         decl_shift = len(new.decls) - nd
         error_shift = len(new.errors) - ne
         bound = new.span_examined[-1] if new.span_examined else 0

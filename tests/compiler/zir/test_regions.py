@@ -96,3 +96,21 @@ def test_cache_memory_is_bounded_by_the_current_file() -> None:
     for k in range(300):
         parser.parse(b"@a = int(%d)\n@b = int(1)\n" % k)
     assert len(parser._cache) <= 2 * 64 + 2
+
+
+def test_stats_say_which_decls_are_unchanged() -> None:
+    source = big_file(100)
+    parser = IncrementalParser()
+    first = parser.parse(source)
+    edited = source.replace(b"%a = int(40)", b"%a = int(4000)")
+    second = parser.parse(edited)
+    stats = parser.stats
+    assert stats.shift == 2
+    assert stats.same_prefix_decls == 42  # @void, @fnty, f0..f39
+    assert stats.same_suffix_decls == 59  # f41..f99
+    assert second.decls[:42] == first.decls[:42]
+    for old, new in zip(first.decls[-59:], second.decls[-59:], strict=True):
+        assert new.inst is old.inst and new.contents_start == old.contents_start + 2
+    duplicate = edited.replace(b"@f41 =", b"@f40 =")
+    parser.parse(duplicate)
+    assert parser.stats.same_prefix_decls == parser.stats.same_suffix_decls == 0
