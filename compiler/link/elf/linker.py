@@ -698,6 +698,24 @@ class ElfLinker:
             e_shstrndx=SHSTRTAB,
         )
 
+    def section_at(self, file_offset: int) -> str | None:
+        """What the file holds at ``file_offset`` now: ``ehdr``, ``shdr_table``, ``phdr_table`` or a section
+        name (``.text``…); None outside every region. Benchmarks use it to key write counters by section."""
+        layout = self.layout
+        if file_offset < layout.ehdr_size:
+            return "ehdr"
+        tables = (
+            ("shdr_table", self.shdr_table_offset, len(self.shdrs) * layout.shdr_size),
+            ("phdr_table", self.phdr_table_offset, len(self.phdrs) * layout.phdr_size),
+        )
+        for name, offset, size in tables:
+            if offset <= file_offset < offset + size:
+                return name
+        for index, section in enumerate(self.shdrs[1:], start=1):
+            if section.sh_offset <= file_offset < section.sh_offset + section.sh_size:
+                return SECTION_NAMES[index - 1].decode()
+        return None
+
     def error_flags(self) -> LinkErrorFlags:
         """The flags of the last ``flush()`` / ``commit()``."""
         return self.flags

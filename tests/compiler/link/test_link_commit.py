@@ -84,6 +84,7 @@ def test_body_only_edit_writes_its_code_plus_less_than_a_kib(tmp_path: Path, n: 
     assert report.write_calls <= 6  # S1
     writes = linker.fileio.counters.writes[before:]
     assert not overlaps(writes, block_ranges(linker, n // 2))
+    assert [linker.section_at(offset) for offset, _ in writes] == ["ehdr", ".text", "ehdr"]
     assert run(path) == (n // 2 + 3) % 256
 
 
