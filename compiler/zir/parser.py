@@ -208,9 +208,6 @@ class _Parser:
 
     # ---------------------------------------------------------------- lexical helpers
 
-    def fail(self, pos: int, msg: str) -> _Fail:
-        return _Fail(pos, msg)
-
     def fail_byte(self, pos: int) -> _Fail:
         if pos >= self.n:
             return _Fail(self.n, "unexpected EOF")
