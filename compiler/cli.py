@@ -151,9 +151,12 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zir`` console script and of ``python -m compiler``."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE) if args else sys.stderr.write(USAGE)
-        return EXIT_OK if args else EXIT_USAGE
+    if not args:
+        sys.stderr.write(USAGE)
+        return EXIT_USAGE
+    if args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return EXIT_OK
     command = COMMANDS.get(args[0])
     if command is None:
         write_line(sys.stderr, f"zir: unknown command '{args[0]}'")
