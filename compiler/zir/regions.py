@@ -87,7 +87,8 @@ class ParseStats:
     """The first this many decls of the result are the previous result's very ``SourceDecl`` objects."""
     same_suffix_decls: int = 0
     """The last this many decls of the result have the previous result's last ones' names, ``Inst`` trees
-    and contents, moved by ``shift`` bytes (0 when the result came from the duplicate-name path)."""
+    and contents, moved by ``shift`` bytes. Both counts are 0 when this or the previous file had a
+    top-level redefinition."""
     shift: int = 0
     """Length of this version minus length of the previous one."""
 
@@ -124,6 +125,8 @@ class IncrementalParser:
     _cache: dict[tuple[bytes, bool], _Entry] = field(default_factory=dict)
     _generation: int = 0
     _last: _Version | None = None
+    _last_was_spans: bool = False
+    """The previous result was the plain concatenation of ``_last``'s spans (no duplicate names)."""
     stats: ParseStats = field(default_factory=ParseStats)
 
     def parse(self, source: bytes) -> ParsedFile:
@@ -132,11 +135,14 @@ class IncrementalParser:
         data = content_of(source)
         version = self._version(data)
         self._last = version
-        if len(set(version.names)) == len(version.names):
+        unique = len(set(version.names)) == len(version.names)
+        if unique:
             result = ParsedFile(version.decls, version.errors)
         else:  # a top-level redefinition: the exact (restarting) assembly, regions from the cache
             result = assemble(source, self._span)
+        if not (unique and self._last_was_spans):
             self.stats.same_prefix_decls = self.stats.same_suffix_decls = 0
+        self._last_was_spans = unique
         if len(self._cache) > 2 * max(len(version.span_start), 64):
             self._evict()
         return result
@@ -145,6 +151,7 @@ class IncrementalParser:
         """Forgets every cached region and the previous version."""
         self._cache.clear()
         self._last = None
+        self._last_was_spans = False
 
     def _version(self, data: bytes) -> _Version:
         """The spans of ``data``, taking over those of the previous version inside the common prefix/suffix."""
