@@ -11,7 +11,10 @@ from __future__ import annotations
 import cProfile
 import importlib
 import io
+import json
 import pstats
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import Any
 
 from bench.gen import ChainProgram
 from bench.measure import self_peak_rss_kib, stats, writes_by_region
-from bench.watch import run_binary
+from bench.watch import REPO, run_binary
 
 
 def api_available(*, need_elf: bool = True) -> str | None:
@@ -206,3 +209,37 @@ def profile_edit(n: int, workdir: Path, edits: int = 5, *, output: bool = True) 
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
     return {"n": n, "edits": edits, "output": output, "by_tottime": by_tottime, "by_cumulative": buf.getvalue()}
+
+
+def run_isolated(scenario: str, n: int, workdir: Path, edits: int, *, output: bool = True) -> dict[str, Any]:
+    """Run `inproc_session` or `profile_edit` in a fresh interpreter, so earlier scenarios' garbage and heap
+    growth in the benchmark process do not distort the timings."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "bench.inproc", scenario, str(n), str(workdir), str(edits)]
+    if not output:
+        cmd.append("--no-output")
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False, timeout=7200)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{scenario} N={n} failed: {proc.stderr.strip()[-600:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.inproc {session|profile} N WORKDIR EDITS [--no-output]`: one JSON line on stdout."""
+    args = sys.argv[1:] if argv is None else argv
+    output = "--no-output" not in args
+    scenario, n, workdir, edits = args[0], int(args[1]), Path(args[2]), int(args[3])
+    if scenario == "session":
+        result = inproc_session(n, workdir, edits, output=output)
+    elif scenario == "profile":
+        result = profile_edit(n, workdir, edits, output=output)
+    else:
+        print(f"unknown scenario {scenario!r}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -149,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
                 if n == 1_000:
                     attempt(n, "zir_running", partial(live.running_update, n, nd))
             if avail["api_null"] is None:
-                attempt(n, "zir_inproc_null", partial(inproc.inproc_session, n, nd, edits, output=False))
+                attempt(
+                    n, "zir_inproc_null", partial(inproc.run_isolated, "session", n, nd / "null", edits, output=False)
+                )
             if avail["api"] is None:
-                attempt(n, "zir_inproc", partial(inproc.inproc_session, n, nd, edits))
+                attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
             if avail["server"] is None and n <= 10_000:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
             if zig is not None and n in (1_000, 10_000):
@@ -165,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             attempt(None, "free_list", partial(sequence.free_list_reuse, seq_n, 10, sd))
         if args.profile and avail["api_null"] is None:
             attempt(
-                None, "profile", partial(inproc.profile_edit, 10_000, work / "profile", output=avail["api"] is None)
+                None,
+                "profile",
+                partial(inproc.run_isolated, "profile", 10_000, work / "profile", 5, output=avail["api"] is None),
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
