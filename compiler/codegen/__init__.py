@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from compiler.air import AirInst
+from compiler.codegen.x86_64.abi import AddressView
 from compiler.codegen.x86_64.data import generate_data as _generate_data
-from compiler.codegen.x86_64.function import AddressView, FunctionGen
+from compiler.codegen.x86_64.function import FunctionGen
 from compiler.link import GeneratedSymbol, SymbolType
 from compiler.sema.types import Type
 from compiler.sema.values import DeclHandle, TypedValue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from compiler.codegen.x86_64.function import AddressView
+from compiler.codegen.x86_64.abi import AddressView
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DeclIndex, GeneratedSymbol, Relocation, SymbolType
 from compiler.sema.types import TypeClass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from typing import NoReturn
 
 from compiler.air import (
     CMP_TAGS,
@@ -30,24 +30,20 @@ from compiler.air import (
 )
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64.abi import AddressView, CallingConvention, debug_type, resolve_calling_convention
+from compiler.codegen.x86_64.calls import gen_asm, gen_call
 from compiler.codegen.x86_64.encoder import AluOp, Cond
+from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
-from compiler.codegen.x86_64.inline_asm import AsmError, plan_assembly
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
-from compiler.codegen.x86_64.regalloc import SPILL_MSG, RegisterFile, plan_parallel_move
-from compiler.codegen.x86_64.registers import ALLOCATABLE, PARAM_REGS, Register
+from compiler.codegen.x86_64.regalloc import SPILL_MSG, RegisterFile
+from compiler.codegen.x86_64.registers import Register
 from compiler.errors import CodegenFailure, ErrorMsg
-from compiler.link import (
-    BaseTypeEncoding,
-    DebugInfo,
-    DebugParam,
-    DebugType,
-    DeclIndex,
-    LineRow,
-    RowKind,
-)
+from compiler.link import DebugInfo, DebugParam, DeclIndex, LineRow, RowKind
 from compiler.sema.types import Type, TypeClass, TypeTag
-from compiler.sema.values import BoolValue, DeclRef, FunctionValue, IntValue, NullValue, Undef
+from compiler.sema.values import BoolValue, DeclRef, IntValue, NullValue, Undef
+
+__all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_convention"]
 
 ARCH = "x86_64"
 PROLOGUE_SIZE = 11
@@ -79,66 +75,6 @@ _PURE_TAGS = frozenset(
 _FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
 
 
-class AddressView(Protocol):
-    """What code generation asks the linker; the linker satisfies it (architecture.md §4)."""
-
-    def got_address(self, decl: DeclIndex) -> int:
-        """``0x4000000 + 8 * got_index`` of ``decl`` (reserved before any code referring to it)."""
-        ...
-
-    def decl_address(self, decl: DeclIndex) -> int | None:
-        """The current address of ``decl``'s block, or None before it is placed."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class CallingConvention:
-    """Where a function's parameters and return value live (§4.3). ``args[i]`` is None for a parameter
-    passed in memory (the seventh and later)."""
-
-    args: tuple[MCValue | None, ...]
-    return_value: MCValue
-
-
-def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
-    """The calling-convention values of ``fn_type``, or the message explaining why there are none."""
-    cc = fn_type.fn_calling_convention()
-    params = fn_type.fn_param_types()
-    ret_ty = fn_type.fn_return_type()
-    if cc == "Naked":
-        if params:
-            return "unable to use parameters with naked calling convention"
-        return CallingConvention((), mc.UNREACH)
-    if cc not in ("Unspecified", "C"):
-        return f"TODO implement function parameters for {cc}"
-    args: list[MCValue | None] = []
-    for i, ty in enumerate(params):
-        cls = ty.zig_type_tag()
-        if cls not in (TypeClass.INT, TypeClass.BOOL):
-            return f"TODO implement function parameters of type {cls.value}"
-        args.append(mc.register(PARAM_REGS[i]) if i < len(PARAM_REGS) else None)
-    if ret_ty.zig_type_tag() is TypeClass.NO_RETURN:
-        ret = mc.UNREACH
-    elif not ret_ty.has_code_gen_bits():
-        ret = mc.NONE
-    elif ret_ty.abi_size() > 8:
-        return f"TODO implement function return values for {cc}"
-    else:
-        ret = mc.register(Register.RAX)
-    return CallingConvention(tuple(args), ret)
-
-
-def debug_type(ty: Type) -> DebugType:
-    """How DWARF describes ``ty`` (elf-linker.md §14.3)."""
-    if ty.tag is TypeTag.BOOL:
-        return DebugType("bool", BaseTypeEncoding.BOOLEAN, 1)
-    if ty.is_int():
-        signed, _ = ty.int_info()
-        enc_ = BaseTypeEncoding.SIGNED if signed else BaseTypeEncoding.UNSIGNED
-        return DebugType(str(ty), enc_, ty.abi_size())
-    return DebugType(str(ty), None, 0)
-
-
 def _undef_pattern(size: int) -> int:
     return int.from_bytes(b"\xaa" * size, "little")
 
@@ -153,14 +89,6 @@ class _BlockState:
 
     end: Label
     mcv: MCValue | None = None
-
-
-class _Fail(Exception):
-    """Internal: a codegen error without a position yet (the current instruction's ``src`` is added)."""
-
-    def __init__(self, msg: str) -> None:
-        super().__init__(msg)
-        self.msg = msg
 
 
 @dataclass(slots=True)
@@ -263,7 +191,7 @@ class FunctionGen:
                 self._row(line)
             try:
                 mcv = self.gen_inst(inst)
-            except _Fail as e:
+            except Fail as e:
                 self.fail(e.msg, inst.src)
             self.values[inst] = mcv
             if inst.is_unused:
@@ -318,13 +246,13 @@ class FunctionGen:
         """``alloc_reg``: the lowest free allocatable register, or the spilling message."""
         reg = self.regs.allocate(owner, exclude)
         if reg is None:
-            raise _Fail(SPILL_MSG)
+            raise Fail(SPILL_MSG)
         return reg
 
     def alloc_mem(self, ty: Type) -> int:
         """A new stack slot for a value of ``ty`` (Naked functions have none)."""
         if self.naked:
-            raise _Fail(SPILL_MSG)
+            raise Fail(SPILL_MSG)
         return self.frame.alloc_mem(ty.abi_size(), ty.abi_alignment())
 
     def alloc_reg_or_mem(self, owner: object, ty: Type) -> MCValue:
@@ -350,9 +278,9 @@ class FunctionGen:
         """§7.1: load ``value`` (of type ``ty``) into ``reg`` at ``ty``'s width."""
         size = min(ty.abi_size(), 8) if ty.has_code_gen_bits() else 8
         r = reg.to_size(size if size in (1, 2, 4, 8) else 8)
-        self._set_reg(r, value, ty)
+        self.set_reg(r, value, ty)
 
-    def _set_reg(self, r: Register, value: MCValue, ty: Type | None = None) -> None:
+    def set_reg(self, r: Register, value: MCValue, ty: Type | None = None) -> None:
         size = r.size
         match value.kind:
             case MCKind.NONE | MCKind.UNREACH | MCKind.DEAD:
@@ -385,13 +313,13 @@ class FunctionGen:
             case MCKind.STACK_OFFSET:
                 d = value.payload + size
                 if d > MAX_DISP:
-                    raise _Fail("stack offset too large")
+                    raise Fail("stack offset too large")
                 self.buf.emit(enc.mov_reg_rbp(r, d, size))
             case MCKind.PTR_STACK_OFFSET:
                 pointee = ty.pointee().abi_size() if ty is not None and ty.is_single_pointer() else 8
                 d = value.payload + pointee
                 if d > MAX_DISP:
-                    raise _Fail("stack offset too large")
+                    raise Fail("stack offset too large")
                 self.buf.emit(enc.lea_reg_rbp(r, d))
             case MCKind.COMPARE_FLAGS_UNSIGNED | MCKind.COMPARE_FLAGS_SIGNED:
                 self.buf.emit(enc.setcc_r8(value.flags_cond(), r))
@@ -412,12 +340,12 @@ class FunctionGen:
                 if not self.safety:
                     return
                 if size not in (1, 2, 4, 8):
-                    raise _Fail("TODO implement memset")
+                    raise Fail("TODO implement memset")
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_imm(d, _undef_pattern(size), size))
             case MCKind.IMMEDIATE:
                 if size not in (1, 2, 4, 8):
-                    raise _Fail("TODO implement set abi_size=large stack variable with immediate")
+                    raise Fail("TODO implement set abi_size=large stack variable with immediate")
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_imm(d, value.payload, size))
             case MCKind.REGISTER:
@@ -425,25 +353,25 @@ class FunctionGen:
                 self.buf.emit(enc.mov_rbp_reg(d, value.register.to_size(size), size))
             case MCKind.STACK_OFFSET:
                 if value.payload != offset:
-                    raise _Fail("TODO implement copy stack variable to stack variable")
+                    raise Fail("TODO implement copy stack variable to stack variable")
             case MCKind.PTR_STACK_OFFSET:
                 temp = self._temp(ty, value)
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_reg(d, temp, 8))
                 self._release(temp)
             case MCKind.MEMORY:
-                raise _Fail("TODO implement set stack variable from memory vaddr")
+                raise Fail("TODO implement set stack variable from memory vaddr")
             case MCKind.EMBEDDED_IN_CODE | MCKind.PTR_EMBEDDED_IN_CODE:
-                raise _Fail("TODO implement set stack variable from embedded_in_code")
+                raise Fail("TODO implement set stack variable from embedded_in_code")
             case MCKind.COMPARE_FLAGS_UNSIGNED:
-                raise _Fail("TODO implement set stack variable with compare flags value (unsigned)")
+                raise Fail("TODO implement set stack variable with compare flags value (unsigned)")
             case MCKind.COMPARE_FLAGS_SIGNED:
-                raise _Fail("TODO implement set stack variable with compare flags value (signed)")
+                raise Fail("TODO implement set stack variable with compare flags value (signed)")
 
     @staticmethod
     def _check_disp(d: int) -> None:
         if d > MAX_DISP:
-            raise _Fail("stack offset too large")
+            raise Fail("stack offset too large")
 
     def set_reg_or_mem(self, ty: Type, loc: MCValue, value: MCValue) -> None:
         """§7.3: store ``value`` into the location ``loc``."""
@@ -455,7 +383,7 @@ class FunctionGen:
             case MCKind.STACK_OFFSET:
                 self.gen_set_stack(ty, loc.payload, value)
             case MCKind.MEMORY:
-                raise _Fail("TODO implement setRegOrMem for memory")
+                raise Fail("TODO implement setRegOrMem for memory")
             case _:
                 raise AssertionError(f"set_reg_or_mem into {loc.kind.value}")
 
@@ -524,7 +452,7 @@ class FunctionGen:
                 return self.gen_loop(inst)
             case AirTag.CALL:
                 assert isinstance(inst, Call)
-                return self.gen_call(inst)
+                return gen_call(self, inst)
             case AirTag.RET:
                 assert isinstance(inst, UnOp)
                 return self.gen_ret(inst)
@@ -532,27 +460,27 @@ class FunctionGen:
                 return self.gen_ret(None)
             case AirTag.ASSEMBLY:
                 assert isinstance(inst, Assembly)
-                return self.gen_asm(inst)
+                return gen_asm(self, inst)
             case AirTag.INTCAST:
-                raise _Fail(f"TODO implement intCast for {ARCH}")
+                raise Fail(f"TODO implement intCast for {ARCH}")
             case AirTag.FLOATCAST:
-                raise _Fail(f"TODO implement floatCast for {ARCH}")
+                raise Fail(f"TODO implement floatCast for {ARCH}")
             case AirTag.ISNULL:
-                raise _Fail(f"TODO implement isnull for {ARCH}")
+                raise Fail(f"TODO implement isnull for {ARCH}")
             case AirTag.ISNONNULL:
-                raise _Fail("TODO call genIsNull and invert the result ")
+                raise Fail("TODO call genIsNull and invert the result ")
             case AirTag.UNWRAP_OPTIONAL:
-                raise _Fail(f"TODO implement unwrap optional for {ARCH}")
+                raise Fail(f"TODO implement unwrap optional for {ARCH}")
             case AirTag.WRAP_OPTIONAL:
                 if inst.ty.abi_size() == 1:
                     return mc.immediate(1)
-                raise _Fail(f"TODO implement wrap optional for {ARCH}")
+                raise Fail(f"TODO implement wrap optional for {ARCH}")
 
     def gen_arg(self, inst: Arg) -> MCValue:
         """A parameter: its calling-convention register, owned by the ``arg`` (§8.2)."""
         loc = self.cc.args[inst.index] if inst.index < len(self.cc.args) else None
         if loc is None:
-            raise _Fail("TODO implement function parameters in memory")
+            raise Fail("TODO implement function parameters in memory")
         if loc.kind is MCKind.REGISTER:
             self.regs.add_owner(loc.register, inst)
             self.params.append(DebugParam(inst.name, loc.register.dwarf_number(), debug_type(inst.ty)))
@@ -564,10 +492,10 @@ class FunctionGen:
         if not elem.has_code_gen_bits():
             return mc.NONE
         if self.naked:
-            raise _Fail(SPILL_MSG)
+            raise Fail(SPILL_MSG)
         size = elem.abi_size()
         if size > 0xFFFF_FFFF:
-            raise _Fail(f"type '{elem}' too big to fit into stack frame")
+            raise Fail(f"type '{elem}' too big to fit into stack frame")
         return mc.ptr_stack_offset(self.frame.alloc_mem(size, elem.abi_alignment()))
 
     def gen_ref(self, inst: UnOp) -> MCValue:
@@ -584,11 +512,11 @@ class FunctionGen:
             case MCKind.MEMORY:
                 return mc.immediate(value.payload)
             case MCKind.UNDEF:
-                raise _Fail("TODO implement ref on an undefined value")
+                raise Fail("TODO implement ref on an undefined value")
             case MCKind.NONE:
                 return mc.NONE
             case _:
-                raise _Fail(f"TODO implement ref on MCValue.{value.kind.value}")
+                raise Fail(f"TODO implement ref on MCValue.{value.kind.value}")
 
     def gen_load(self, inst: UnOp) -> MCValue:
         """``load`` through a pointer (§8.2)."""
@@ -602,7 +530,7 @@ class FunctionGen:
             case MCKind.PTR_STACK_OFFSET:
                 src = mc.stack_offset(ptr.payload)
             case _:
-                raise _Fail(f"TODO implement loading from MCValue.{ptr.kind.value}")
+                raise Fail(f"TODO implement loading from MCValue.{ptr.kind.value}")
         dst = self.alloc_reg_or_mem(inst, elem)
         self.set_reg_or_mem(elem, dst, src)
         return dst
@@ -617,7 +545,7 @@ class FunctionGen:
             case MCKind.IMMEDIATE:
                 self.set_reg_or_mem(inst.rhs.ty, mc.memory(ptr.payload), value)
             case _:
-                raise _Fail(f"TODO implement storing to MCValue.{ptr.kind.value}")
+                raise Fail(f"TODO implement storing to MCValue.{ptr.kind.value}")
         return mc.NONE
 
     def gen_binop(
@@ -657,7 +585,7 @@ class FunctionGen:
         """``op dst, src`` at the width of ``ty`` (A1–A4), or the message for unsupported operands."""
         if dst.kind is not MCKind.REGISTER:
             if dst.is_memory():
-                raise _Fail("TODO implement x86 ADD/SUB/CMP destination memory")
+                raise Fail("TODO implement x86 ADD/SUB/CMP destination memory")
             raise AssertionError(f"ALU destination {dst.kind.value}")
         size = ty.abi_size()
         d = dst.register.to_size(size)
@@ -674,11 +602,11 @@ class FunctionGen:
             case MCKind.UNDEF:
                 self.gen_set_reg(ty, dst.register, src)
             case MCKind.MEMORY | MCKind.STACK_OFFSET | MCKind.EMBEDDED_IN_CODE:
-                raise _Fail("TODO implement x86 ADD/SUB/CMP source memory")
+                raise Fail("TODO implement x86 ADD/SUB/CMP source memory")
             case MCKind.COMPARE_FLAGS_UNSIGNED:
-                raise _Fail("TODO implement x86 ADD/SUB/CMP source compare flag (unsigned)")
+                raise Fail("TODO implement x86 ADD/SUB/CMP source compare flag (unsigned)")
             case MCKind.COMPARE_FLAGS_SIGNED:
-                raise _Fail("TODO implement x86 ADD/SUB/CMP source compare flag (signed)")
+                raise Fail("TODO implement x86 ADD/SUB/CMP source compare flag (signed)")
             case _:
                 raise AssertionError(f"ALU source {src.kind.value}")
 
@@ -714,7 +642,7 @@ class FunctionGen:
             if ops and ops[0] is inst and nxt.operand_dies(0):
                 return flags
         reg = self.alloc_reg(inst)
-        self._set_reg(reg.to32(), flags)
+        self.set_reg(reg.to32(), flags)
         return mc.register(reg)
 
     # ---- control flow (§9) ------------------------------------------------------------------------------
@@ -722,7 +650,7 @@ class FunctionGen:
     def gen_ret(self, inst: UnOp | None) -> MCValue:
         """``ret``/``retvoid``: the value into the return register, then jump to the epilogue."""
         if self.naked:
-            raise _Fail("unable to return from a function with naked calling convention")
+            raise Fail("unable to return from a function with naked calling convention")
         if inst is not None:
             ret = self.cc.return_value
             if ret.kind is MCKind.REGISTER:
@@ -747,7 +675,7 @@ class FunctionGen:
             self.buf.emit(enc.test_r8_1(cond.register))
             self.buf.jcc(Cond.E, else_label)
         else:
-            raise _Fail(f"TODO implement condbr {ARCH} when condition is {cond.kind.value}")
+            raise Fail(f"TODO implement condbr {ARCH} when condition is {cond.kind.value}")
         if inst.operand_dies(0):
             self.regs.free(inst.condition)
         snapshot = self.regs.snapshot()
@@ -826,107 +754,14 @@ class FunctionGen:
             self.regs.free(dying)
         return mc.UNREACH
 
-    # ---- calls and asm (§9.4, §10, §7.5) ---------------------------------------------------------------
+    # ---- calls and asm (§9.4, §10, §7.5): see calls.py ---------------------------------------------
 
-    def _live_owner(self, reg: Register, dying: set[int]) -> bool:
-        """``reg`` holds a value still live after the current instruction (block reservations do not count)."""
+    def live_after(self, reg: Register, dying: set[int]) -> bool:
+        """``reg`` holds a value still live after the current instruction (block reservations and scratch
+        registers do not count)."""
         return any(
             not isinstance(o, _BlockState) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg)
         )
-
-    def _save(self, inst: AirInst, clobbered: tuple[Register, ...]) -> list[Register]:
-        """§7.5: store the live registers the instruction clobbers into their save slots."""
-        dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
-        ids = {r.id for r in clobbered}
-        to_save = [Register(i) for i in range(16) if i in ids and self._live_owner(Register(i), dying)]
-        if to_save and self.naked:
-            raise _Fail(SPILL_MSG)
-        for reg in to_save:
-            self.buf.emit(enc.mov_rbp_reg(self.frame.save_slot(reg.id) + 8, reg, 8))
-        return to_save
-
-    def _restore(self, to_save: list[Register]) -> None:
-        for reg in to_save:
-            self.buf.emit(enc.mov_reg_rbp(reg, self.frame.save_slot(reg.id) + 8, 8))
-
-    def _parallel_move(self, moves: list[tuple[Register, MCValue, Type]]) -> None:
-        """§7.4: emit the moves so that no source is overwritten before it is read."""
-        types = {dst.id: ty for dst, _, ty in moves}
-
-        def find_temp(used: set[int]) -> Register | None:
-            return self.regs.find_free(tuple(Register(i) for i in used))
-
-        try:
-            ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)
-        except LookupError:
-            raise _Fail(SPILL_MSG) from None
-        for dst, src in ordered:
-            ty = types.get(dst.id)
-            if ty is None:  # a cycle-breaking copy to a temporary: whole register
-                self._set_reg(dst.to64(), src)
-            else:
-                self._set_reg(dst, src, ty)
-
-    def _result_register(self, inst: AirInst, reg: Register, to_save: list[Register]) -> MCValue:
-        """The clobbering instruction's result in ``reg``, moved away first if ``reg`` is being restored."""
-        if inst.is_unused and any(r.id == reg.id for r in to_save):
-            return mc.DEAD
-        if any(r.id == reg.id for r in to_save):
-            new = self.alloc_reg(inst, tuple(to_save))
-            self.buf.emit(enc.mov_reg_reg(new, reg.to64(), inst.ty.abi_size()))
-            return mc.register(new)
-        self.regs.add_owner(reg, inst)
-        return mc.register(reg)
-
-    def gen_call(self, inst: Call) -> MCValue:
-        """§9.4: arguments by parallel move, ``call qword ptr [G(callee)]``, result, restores."""
-        cc = resolve_calling_convention(inst.func.ty)
-        if isinstance(cc, str):
-            raise _Fail(cc)
-        param_types = inst.func.ty.fn_param_types()
-        moves: list[tuple[Register, MCValue, Type]] = []
-        for i, arg in enumerate(inst.args):
-            loc = cc.args[i] if i < len(cc.args) else None
-            if loc is None:
-                raise _Fail("TODO implement calling with parameters in memory")
-            value = self.mcv(arg)
-            if value.kind is MCKind.PTR_STACK_OFFSET:
-                raise _Fail("TODO implement calling with MCValue.ptr_stack_offset arg")
-            if value.kind is MCKind.PTR_EMBEDDED_IN_CODE:
-                raise _Fail("TODO implement calling with MCValue.ptr_embedded_in_code arg")
-            pty = param_types[i]
-            moves.append((loc.register.to_size(pty.abi_size()), value, pty))
-        func = inst.func
-        if not isinstance(func, Constant):
-            raise _Fail("TODO implement calling runtime known function pointer")
-        if not isinstance(func.val, FunctionValue):
-            raise _Fail("TODO implement calling bitcasted functions")
-        to_save = self._save(inst, ALLOCATABLE)
-        self._parallel_move(moves)
-        self.buf.emit(enc.call_abs32(self.addresses.got_address(DeclIndex(func.val.fn.owner.index))))
-        result = cc.return_value
-        if result.kind is MCKind.REGISTER:
-            result = self._result_register(inst, result.register, to_save)
-        self._restore(to_save)
-        return result
-
-    def gen_asm(self, inst: Assembly) -> MCValue:
-        """§10: validate, save, parallel move of the inputs, ``syscall``, result, restore."""
-        if not inst.is_volatile and inst.is_unused:
-            return mc.DEAD
-        try:
-            plan = plan_assembly(inst.asm_source, inst.output, inst.inputs, inst.clobbers, naked=self.naked)
-        except AsmError as e:
-            raise _Fail(e.msg) from None
-        moves = [(reg, self.mcv(arg), arg.ty) for reg, arg in zip(plan.inputs, inst.args, strict=False)]
-        to_save = self._save(inst, plan.clobbered)
-        self._parallel_move(moves)
-        self.buf.emit(enc.syscall())
-        result = mc.NONE
-        if plan.output is not None:
-            result = self._result_register(inst, plan.output, to_save)
-        self._restore(to_save)
-        return result
 
 
 class _Temp:
