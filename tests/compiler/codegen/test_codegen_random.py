@@ -58,6 +58,7 @@ PRESSURE_MESSAGES = {
     "TODO implement x86 ADD/SUB/CMP source memory",
     "TODO implement x86 ADD/SUB/CMP destination memory",
 }
+MASK_64 = (1 << 64) - 1
 SEEDS = int(os.environ.get("ZIR_RANDOM_SEEDS", "40"))
 
 
@@ -189,8 +190,16 @@ class Gen:
             self.pools[ty].append(self.branch_block(body, ty, 0))
         elif kind < 0.9:
             self.pools[USIZE].append(self.counting_loop(body))
-        else:  # getpid: clobbers rax, rcx, r11 (and its inputs) while values are live
+        elif kind < 0.95:  # getpid, result unused: clobbers rax, rcx, r11 while values are live
             body.append(syscall_asm(self.s(), ["{rax}"], [const_int(USIZE, 39)]))
+        else:  # write(-1, 0, 0) = -EBADF: an asm output the allocator must track like any value
+            inst = syscall_asm(
+                self.s(),
+                ["{rax}", "{rdi}", "{rsi}", "{rdx}"],
+                [const_int(USIZE, 1), const_int(USIZE, MASK_64), const_int(USIZE, 0), const_int(USIZE, 0)],
+            )
+            body.append(inst)
+            self.pools[USIZE].append((inst, mask(USIZE, -9)))
 
 
 def random_program(rng: random.Random, s: Src, g: Decl, args: tuple[int, int, int]) -> tuple[list[AirInst], int]:

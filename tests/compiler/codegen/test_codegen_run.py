@@ -210,3 +210,57 @@ def test_block_result_from_two_branches(tmp_path: Path) -> None:
         f = Decl(2, "pick")
         program = Program(functions=[(START, NAKED, start_calling(f, fty, [x, y], s)), (f, fty, body)])
         assert link_and_run(str(tmp_path / f"blk{i}"), program, START)[0] == want
+
+
+def test_outer_value_read_in_a_loop_survives_later_allocations(tmp_path: Path) -> None:
+    # f(x, y, w): acc = x; for i < 5 { acc += y; z = 3 + 4 (a new register, right after y's last use) }
+    # return acc + w. Without the [ZIR Live] loop rule y would die in the first iteration and z would take
+    # its register (rsi), so the next iterations would add 7 instead of y.
+    s = Src()
+    fty = Type.function((USIZE, USIZE, USIZE), USIZE)
+    x, y, w = (Arg(AirTag.ARG, USIZE, s(), name=n, index=i) for i, n in enumerate("xyw"))
+    pty = Type.single_mut_pointer(USIZE)
+    i_ptr, acc_ptr, z_ptr = (noop(AirTag.ALLOC, s(), pty) for _ in range(3))
+    blk = Block(AirTag.BLOCK, USIZE, s(), body=[])
+    i = unop(AirTag.LOAD, USIZE, i_ptr, s())
+    c = binop(AirTag.CMP_LT, BOOL, i, const_int(USIZE, 5), s())
+    a = unop(AirTag.LOAD, USIZE, acc_ptr, s())
+    a2 = binop(AirTag.ADD, USIZE, a, y, s())
+    z = binop(AirTag.ADD, USIZE, const_int(USIZE, 3), const_int(USIZE, 4), s())
+    i2 = binop(AirTag.ADD, USIZE, i, const_int(USIZE, 1), s())
+    r = unop(AirTag.LOAD, USIZE, acc_ptr, s())
+    then_body: list[AirInst] = [
+        a,
+        a2,
+        z,
+        binop(AirTag.STORE, VOID, acc_ptr, a2, s()),
+        binop(AirTag.STORE, VOID, z_ptr, z, s()),
+        i2,
+        binop(AirTag.STORE, VOID, i_ptr, i2, s()),
+    ]
+    else_body: list[AirInst] = [r, Br(AirTag.BR, NORETURN, s(), block=blk, operand=r)]
+    loop = Loop(
+        AirTag.LOOP,
+        NORETURN,
+        s(),
+        body=[i, c, CondBr(AirTag.CONDBR, NORETURN, s(), condition=c, then_body=then_body, else_body=else_body)],
+    )
+    blk.body = [loop]
+    total = binop(AirTag.ADD, USIZE, blk, w, s())
+    body: list[AirInst] = [
+        x,
+        y,
+        w,
+        i_ptr,
+        acc_ptr,
+        z_ptr,
+        binop(AirTag.STORE, VOID, i_ptr, const_int(USIZE, 0), s()),
+        binop(AirTag.STORE, VOID, acc_ptr, x, s()),
+        blk,
+        total,
+        unop(AirTag.RET, NORETURN, total, s()),
+    ]
+    f = Decl(2, "f")
+    program = Program(functions=[(START, NAKED, start_calling(f, fty, [1, 20, 100], s)), (f, fty, body)])
+    assert link_and_run(str(tmp_path / "loopy"), program, START)[0] == 1 + 5 * 20 + 100
+    assert loop.exit_deaths == [i_ptr, acc_ptr, y, z_ptr]
