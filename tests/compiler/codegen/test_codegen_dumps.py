@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.air import AirTag, Arg, CondBr
 from compiler.link import RowKind, SymbolType
-from compiler.sema.types import Type
+from compiler.sema.types import Type, TypeTag
 
 from .support import (
     BOOL,
@@ -172,3 +172,31 @@ def test_15_5_line_rows() -> None:
         (31, 5, RowKind.EPILOGUE_BEGIN),
     ]
     assert sym.debug_info.return_type is not None and sym.debug_info.return_type.name == "usize"
+
+
+def test_flags_into_a_register_are_zero_extended() -> None:
+    # [ZIR Live] setcc + movzx (Zig set only the low byte); signed flags too (Zig: a TODO message).
+    s = Src()
+    isize = Type.named(TypeTag.ISIZE)
+    fty = Type.function((isize, isize), BOOL)
+    a = Arg(AirTag.ARG, isize, s(), name="a", index=0)
+    b = Arg(AirTag.ARG, isize, s(), name="b", index=1)
+    c = binop(AirTag.CMP_LT, BOOL, a, b, s())
+    sym = gen(fty, [a, b, c, unop(AirTag.RET, NORETURN, c, s())])
+    # cmp rdi, rsi ; setl al ; movzx eax, al ; (jmp elided) ; epilogue
+    assert sym.code == hexbytes(PROLOGUE_N0 + " 48 39 F7 0F 9C C0 0F B6 C0 5D C3")
+
+
+def test_flags_not_consumed_next_are_materialised_at_once() -> None:
+    # the compare-flags rule: a flags value the next instruction does not consume goes to a register
+    # right after the cmp, before anything (here an xor-zeroing constant load) can change the flags.
+    s = Src()
+    fty = Type.function((USIZE,), BOOL)
+    a = Arg(AirTag.ARG, USIZE, s(), name="a", index=0)
+    c = binop(AirTag.CMP_EQ, BOOL, a, const_int(USIZE, 5), s())
+    d = binop(AirTag.SUB, USIZE, const_int(USIZE, 0), a, s())
+    st = syscall_asm(s(), ["{rdi}"], [d], output=None)
+    body = [a, c, d, st, unop(AirTag.RET, NORETURN, c, s())]
+    sym = gen(fty, body)
+    # cmp rdi, 5 ; sete al ; movzx eax, al ; then xor ecx, ecx (the sub's copy of 0) ; sub rcx, rdi
+    assert sym.code[11:26] == hexbytes("48 83 FF 05 0F 94 C0 0F B6 C0 31 C9 48 29 F9")
