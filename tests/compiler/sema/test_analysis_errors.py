@@ -32,6 +32,8 @@ PRELUDE = """@void = primitive(void)
   %0 = unreachable()
 })
 @msg = str("hello")
+@anyerror = primitive(anyerror)
+@opt_u8 = optional_type(@u8)
 """
 
 EPILOGUE = """
@@ -192,9 +194,9 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
     ),
     (
         "@fnty",
-        "%x = condbr(@undef, {\n  %t1 = breakpoint()\n}, {\n  %t2 = breakpoint()\n})",
+        "%un = primitive(undefined)\n%x = condbr(%un, {\n  %t1 = breakpoint()\n}, {\n  %t2 = breakpoint()\n})",
         "use of undefined value here causes undefined behavior",
-        "@undef = primitive(",
+        "%un = primitive(",
         True,
     ),
     ("@fnty", "%f = fn(@fnty, {})", "fn instruction must be a top-level declaration", "%f = fn(", True),
@@ -209,6 +211,56 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         "%d = param_type(",
         True,
     ),
+    ("@fnty", "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = ensure_result_non_error(%x)", "error is discarded", "%x = as(", True),
+    (
+        "@fnty",
+        "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = cmp_lt(%x, %x)",
+        "lt operator not allowed for errors",
+        "%y = cmp_lt(",
+        True,
+    ),
+    (
+        "@fnty",
+        "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = cmp_eq(%x, %x)",
+        "TODO implement equality comparison between errors",
+        "%y = cmp_eq(",
+        True,
+    ),
+    (
+        "@fnty",
+        "%x = as(@opt_u8, @null)\n%p = ref(%x)\n%u = unwrap_optional_safe(%p)",
+        "unable to unwrap null",
+        "%u = unwrap_optional_safe(",
+        True,
+    ),
+    ("@fnty", "%x = floatcast(@f32, @one)", "TODO int to float", "@one = int(", True),
+    (
+        "@fnty",
+        "%b = block({\n  %u = coerce_result_block_ptr(@u8, \"b\")\n  %r = breakvoid(\"b\")\n})",
+        "TODO implement analyzeInstCoerceResultBlockPtr",
+        "%u = coerce_result_block_ptr(",
+        True,
+    ),
+    ("@fnty", "%c = call(@nk, [])\n%d = dbg_stmt()", "unable to call function with naked calling convention", "@nk = fn(", True),
+    (
+        "@fnty",
+        "%un = primitive(undefined)\n%x = boolnot(%un)",
+        "use of undefined value here causes undefined behavior",
+        "%un = primitive(",
+        True,
+    ),
+    (
+        "@fnty",
+        "%x = as(@usize, @undef)",
+        "use of undefined value here causes undefined behavior",
+        "@undef = primitive(",
+        True,
+    ),
+    ("@fnty", "%x = boolnot(@one)", "expected bool, found comptime_int", "@one = int(", True),
+    ("@fnty", "%x = as(@u8, @msg)", "expected u8, found *const [5:0]u8", "@msg = str(", True),
+    ("@fnty", '%x = declref_str(@one)', "expected []const u8, found comptime_int", "@one = int(", True),
+    ("@fnty", '%n = str("zz")\n%x = declref_str(%n)', "decl 'zz' not found", "%x = declref_str(", True),
+    ("@fnty", "%x = typeof(@one)\n%y = as(%x, @msg)", "expected comptime_int, found *const [5:0]u8", "@msg = str(", True),
 ]
 
 
