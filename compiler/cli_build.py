@@ -243,9 +243,7 @@ class Watcher:
         report = self.comp.update()
         self.updates += 1
         if report.binary is not None:
-            self.last_binary = report.binary
-        elif not report.ok:
-            self.last_binary = None
+            self.last_binary = report.binary  # after a failed update the last good program stays runnable
         if self.emit_zir is not None:
             write_emit_zir(self.comp, self.emit_zir, False)
         if self.json_mode:

@@ -41,10 +41,10 @@ class SourceError:
     text: bytes
 
     def position(self) -> tuple[int, int]:
-        """0-based line and byte column (only 0x0A ends a line)."""
-        from compiler.source import LineIndex
-
-        return LineIndex(self.text).position(self.byte_offset)
+        """0-based line and byte column (only 0x0A ends a line); C-speed counting, no index built."""
+        offset = max(0, min(self.byte_offset, len(self.text)))
+        line = self.text.count(b"\n", 0, offset)
+        return line, offset - (self.text.rfind(b"\n", 0, offset) + 1)
 
     def render(self, path: str | None = None) -> str:
         """``PATH:LINE:COL: error: MSG`` (1-based)."""
@@ -93,7 +93,6 @@ class Compilation:
         """One update (module.md §4); commits the output when the update has no compile errors."""
         start = time.perf_counter()
         m = self.module
-        m.commit_failure = None if m.commit_failure is None else m.commit_failure
         m.update()
         committed = False
         bytes_written = 0
@@ -195,6 +194,13 @@ class Compilation:
         if d is None or not d.has_bits:
             return None
         return self.linker.decl_address(DeclIndex(d.index))
+
+    def decl_size(self, name: str) -> int | None:
+        """Bytes of the decl's machine code or data as last generated, if any."""
+        d = self.decl(name)
+        if d is None or not d.has_bits or d.code_size < 0:
+            return None
+        return d.code_size
 
     def got_address(self, name: str) -> int | None:
         d = self.decl(name)

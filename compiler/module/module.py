@@ -498,6 +498,7 @@ class Module:
             d.analysis = DeclStatus.DEPENDENCY_FAILURE
             return
         self.linker.update_decl(_decl_index(d), d.name, symbol)
+        d.code_size = len(symbol.code)
         if fn is not None:
             d.line = self.line_of(self.source_decl(d).src) if not d.is_anonymous else -1
         exports.update_linker_exports(self, d)
