@@ -22,7 +22,7 @@ from compiler.module.decl import (
     UpdateCounters,
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
-from compiler.source import SourceLoadError, SourceProvider
+from compiler.source import LineIndex, SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.tags import Tag
 
@@ -129,6 +129,8 @@ class Module:
         """Per update: the last good text before this update (for line moves)."""
         self._line_cache: tuple[int, int] = (0, 0)
         """(offset, line) of the last ``line_of`` query in the current text."""
+        self._line_index: LineIndex | None = None
+        """Per update: a full line index, built on the first backwards ``line_of`` query."""
 
     # ------------------------------------------------------------------ update
 
@@ -137,6 +139,7 @@ class Module:
         self.generation += 1
         self.counters = UpdateCounters()
         self._line_cache = (0, 0)
+        self._line_index = None
         try:
             data = self.source_provider.read()
         except SourceLoadError as exc:
@@ -416,13 +419,18 @@ class Module:
     def line_of(self, byte_offset: int) -> int:
         """0-based line of an absolute offset in the last good text.
 
-        Counts newlines from the previous query when it lies before ``byte_offset`` (queries of one
-        function come in increasing order), so a body's rows cost the length of the body, not of the file.
+        Queries in increasing order (the rows of one function) count newlines from the previous query, so a
+        one-function update costs the distance it walks; the first backwards query of an update builds a
+        full line index (a big update generates many functions, in work-queue order).
         """
+        index = self._line_index
+        if index is not None:
+            return index.position(byte_offset)[0]
         text = self.file.source or b""
         last_offset, last_line = self._line_cache
         if byte_offset < last_offset:
-            last_offset, last_line = 0, 0
+            self._line_index = LineIndex(text)
+            return self._line_index.position(byte_offset)[0]
         line = last_line + text.count(b"\n", last_offset, byte_offset)
         self._line_cache = (byte_offset, line)
         return line
@@ -488,6 +496,8 @@ class Module:
                 case FnStatus.IN_PROGRESS:
                     return
         self.counters.decls_generated += 1
+        # the function's own line first: code generation then asks for lines further down its body
+        line = self.line_of(self.source_decl(d).src) if fn is not None and not d.is_anonymous else -1
         try:
             symbol = generate_symbol(self, d)
         except CodegenFailure as exc:
@@ -499,8 +509,7 @@ class Module:
             return
         self.linker.update_decl(_decl_index(d), d.name, symbol)
         d.code_size = len(symbol.code)
-        if fn is not None:
-            d.line = self.line_of(self.source_decl(d).src) if not d.is_anonymous else -1
+        d.line = line
         exports.update_linker_exports(self, d)
 
 
