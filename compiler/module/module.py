@@ -171,8 +171,11 @@ class Module:
         self.link_error_flags = self.linker.error_flags()
 
     def has_compile_errors(self) -> bool:
-        """Items 1–3 of module.md §12.1 are non-empty."""
-        return bool(self.failed_files or self.failed_decls or self.failed_exports)
+        """Items 1–4 of module.md §12.1 are non-empty (what blocks a commit; item 5 does not)."""
+        if self.failed_files or self.failed_decls or self.failed_exports:
+            return True
+        flags = self.link_error_flags
+        return flags is not None and flags.no_entry_point_found and self._is_exe()
 
     # ------------------------------------------------------------------ diffing
 

@@ -87,3 +87,23 @@ def test_unreadable_source_is_reported_and_nothing_changes(tmp_path: Path) -> No
     assert [d.name for d in comp.decls()] == names
     path.write_text(HELLO)
     assert comp.update().ok
+
+
+def test_no_entry_point_blocks_the_commit(tmp_path: Path) -> None:
+    """module.md §4 step 9: items 1–4 of §12.1 block the commit; the last good program stays on disk."""
+    path = tmp_path / "p.zir"
+    out = tmp_path / "p"
+    path.write_text(HELLO)
+    comp = Compilation(Options(str(path), str(out), OutputMode.EXE))
+    first = comp.update()
+    assert first.ok and first.committed and first.binary == str(out)
+    good = out.read_bytes()
+    path.write_text(HELLO.replace('@11 = export(@9, "start")', ""))
+    r = comp.update()
+    assert [e.message for e in comp.all_errors()] == ["no entry point found"]
+    assert not r.committed and r.binary is None and r.bytes_written == 0
+    assert out.read_bytes() == good
+    path.write_text(HELLO)
+    r = comp.update()
+    assert r.ok and r.committed
+    comp.close()
