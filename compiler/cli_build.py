@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import enum
 import json
 import os
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -28,7 +31,7 @@ WATCH_HELP = """Commands:
 """
 
 POLL_INTERVAL_S = 0.05
-"""How often `watch` checks the file when polling (architecture.md §6)."""
+"""How often `watch` checks the file when inotify is unavailable (architecture.md §6)."""
 SETTLE_S = 0.01
 """A change is processed this long after the last change seen."""
 
@@ -223,8 +226,46 @@ def _file_stamp(path: str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+# inotify(7) constants (linux/inotify.h)
+IN_CLOSE_WRITE = 0x008
+IN_MOVED_TO = 0x080
+IN_DELETE = 0x200
+IN_NONBLOCK = 0o4000
+IN_CLOEXEC = 0o2000000
+_INOTIFY_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes of name)
+
+
+def _inotify_fd(directory: str) -> int | None:
+    """An inotify descriptor watching ``directory`` for writes and renames, or None if unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = int(libc.inotify_init1(IN_CLOEXEC))
+        if fd < 0:
+            return None
+        # Not IN_MODIFY: a file being written in place is read once its writer closes it.
+        mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE
+        if int(libc.inotify_add_watch(fd, os.fsencode(directory), mask)) < 0:
+            os.close(fd)
+            return None
+    except (OSError, AttributeError):
+        return None
+    return fd
+
+
+class Event(enum.Enum):
+    """What wakes the watch loop."""
+
+    LINE = "line"
+    """A command line from stdin."""
+    EOF = "eof"
+    """stdin closed."""
+    CHANGE = "change"
+    """The watched file may have changed."""
+
+
 class Watcher:
-    """The `zir watch` loop: one Compilation, stdin commands, file polling unless ``manual``."""
+    """The `zir watch` loop: one Compilation, stdin commands, file watching (inotify, else polling) unless
+    ``manual``."""
 
     def __init__(self, comp: Compilation, *, json_mode: bool, manual: bool, emit_zir: str | None) -> None:
         self.comp = comp
@@ -233,7 +274,7 @@ class Watcher:
         self.emit_zir = emit_zir
         self.updates = 0
         self.last_binary: str | None = None
-        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.events: queue.Queue[tuple[Event, str]] = queue.Queue()
 
     def prompt(self) -> None:
         sys.stderr.write("zir> ")
@@ -276,35 +317,70 @@ class Watcher:
 
     def _read_stdin(self) -> None:
         for line in sys.stdin:
-            self.lines.put(line)
-        self.lines.put(None)
+            self.events.put((Event.LINE, line))
+        self.events.put((Event.EOF, ""))
+
+    def _watch_inotify(self, fd: int, name: bytes) -> None:
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return
+            offset = 0
+            while offset + _INOTIFY_EVENT.size <= len(data):
+                _, _, _, length = _INOTIFY_EVENT.unpack_from(data, offset)
+                start = offset + _INOTIFY_EVENT.size
+                event_name = data[start : start + length].rstrip(b"\0")
+                offset = start + length
+                if event_name == name:
+                    self.events.put((Event.CHANGE, ""))
+
+    def _watch_polling(self, path: str) -> None:
+        stamp = _file_stamp(path)
+        while True:
+            time.sleep(POLL_INTERVAL_S)
+            new = _file_stamp(path)
+            if new != stamp:
+                stamp = new
+                self.events.put((Event.CHANGE, ""))
+
+    def start_file_watch(self) -> None:
+        """inotify on the file's directory (saves by rename included); polling if unavailable or if
+        ``ZIR_WATCH_POLLING=1``."""
+        path = self.comp.source.path
+        forced_polling = os.environ.get("ZIR_WATCH_POLLING") == "1"
+        fd = None if forced_polling else _inotify_fd(os.path.dirname(os.path.abspath(path)))
+        if fd is not None:
+            name = os.fsencode(os.path.basename(path))
+            threading.Thread(target=self._watch_inotify, args=(fd, name), daemon=True).start()
+        else:
+            threading.Thread(target=self._watch_polling, args=(path,), daemon=True).start()
 
     def loop(self) -> int:
         threading.Thread(target=self._read_stdin, daemon=True).start()
-        path = self.comp.source.path
-        stamp = _file_stamp(path)
         if not self.manual:
+            self.start_file_watch()
             self.do_update()
         self.prompt()
-        pending_since: float | None = None
+        deadline: float | None = None
+        """When a file change is processed: SETTLE_S after the last change event."""
         while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                line = self.lines.get(timeout=POLL_INTERVAL_S)
+                kind, line = self.events.get(timeout=timeout)
             except queue.Empty:
-                if self.manual:
-                    continue
-                new = _file_stamp(path)
-                now = time.monotonic()
-                if new != stamp:
-                    stamp = new
-                    pending_since = now
-                elif pending_since is not None and now - pending_since >= SETTLE_S:
-                    pending_since = None
-                    self.do_update()
-                    self.prompt()
+                deadline = None
+                self.do_update()
+                self.prompt()
                 continue
-            if line is None:
-                return 0
+            match kind:
+                case Event.CHANGE:
+                    deadline = time.monotonic() + SETTLE_S
+                    continue
+                case Event.EOF:
+                    return 0
+                case Event.LINE:
+                    pass
             cmd = line.strip()
             match cmd:
                 case "update":

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent / "cases" / "examples"
 ZIR = [sys.executable, "-m", "compiler"]
 HELLO = (EXAMPLES / "009-zig-hello-world" / "update1.zir").read_text()
@@ -106,7 +108,7 @@ def test_emit_zir_to_file(tmp_path: Path) -> None:
 class Watch:
     """A running `zir watch` process driven through its stdin."""
 
-    def __init__(self, cwd: Path, *args: str) -> None:
+    def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [*ZIR, "watch", *args],
             cwd=cwd,
@@ -114,6 +116,7 @@ class Watch:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=None if env is None else {**os.environ, **env},
         )
 
     def send(self, line: str) -> None:
@@ -183,14 +186,21 @@ def test_watch_error_then_fix_keeps_last_good_binary(tmp_path: Path) -> None:
     assert code == 0
 
 
-def test_watch_follows_file_changes_without_manual(tmp_path: Path) -> None:
+@pytest.mark.parametrize("polling", [False, True], ids=["inotify", "polling"])
+def test_watch_follows_file_changes_without_manual(tmp_path: Path, polling: bool) -> None:
     src = tmp_path / "w.zir"
     src.write_text(HELLO)
-    w = Watch(tmp_path, "w.zir", "--json", "--no-emit-bin")
+    env = {"ZIR_WATCH_POLLING": "1" if polling else "0"}
+    w = Watch(tmp_path, "w.zir", "--json", "--no-emit-bin", env=env)
     first = w.json()  # the start-up update
     assert first["update"] == 1 and first["ok"]
     src.write_text(HELLO.replace("%exit_code = as(@usize, @0)", "%exit_code = as(@usize, @zz)"))
     second = w.json()
     assert second["update"] == 2 and [e["message"] for e in second["errors"]] == ["decl 'zz' not found"]
+    tmp = tmp_path / "w.zir.tmp"  # an editor saving through a temporary file and a rename
+    tmp.write_text(HELLO)
+    os.replace(tmp, src)
+    third = w.json()
+    assert third["update"] == 3 and third["ok"]
     code, _ = w.close()
     assert code == 0
