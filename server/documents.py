@@ -116,6 +116,10 @@ class Session:
     """Requests waiting for the next build (one waiting build per URI; newer requests join it)."""
     outline_cache: tuple[bytes, Outline] | None = None
     last_build: BuildFinished | None = None
+    editor_runs: int = 0
+    """Editor-tier compilations started for this document (a machine-independent cost measure)."""
+    builds: int = 0
+    """Build-tier updates started for this document."""
     binary_symbols: tuple[str, dict[str, tuple[int, int]]] | None = None
     """The last committed binary and its symbols (address, size), for hover."""
 
@@ -192,13 +196,21 @@ class Documents:
 
         return await self.run_editor(query)
 
-    async def decl_counts(self) -> dict[str, int]:
-        """Live decls per open document (from the editor Compilations)."""
+    async def usage(self) -> dict[str, dict[str, int]]:
+        """Per open document: live decls of the editor Compilation, editor runs and builds so far."""
 
         def query() -> dict[str, int]:
             return {uri: s.editor.decl_count() for uri, s in list(self.sessions.items()) if s.editor is not None}
 
-        return await self.run_editor(query)
+        decls = await self.run_editor(query)
+        return {
+            uri: {
+                "decls": decls.get(uri, 0),
+                "editorRuns": s.editor_runs,
+                "builds": s.builds,
+            }
+            for uri, s in self.sessions.items()
+        }
 
     async def _run_build(self, job: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor(True), job)
@@ -321,6 +333,7 @@ class Documents:
             session.editor_again = False
             text, version = session.text, session.version
             mode = self.settings.build.output_mode.value
+            session.editor_runs += 1
             result = await self.run_editor(functools.partial(_editor_job, session, text, version, mode))
             if not session.is_open():
                 return
@@ -365,6 +378,7 @@ class Documents:
         assert session.path is not None
         self._build_ids += 1
         build_id = self._build_ids
+        session.builds += 1
         settings = self.settings
         output_path = resolve_output_path(settings.build, session.path, self.client.workspace_folders())
         name = os.path.basename(session.path)

@@ -343,5 +343,5 @@ def _register_commands(server: ZirLanguageServer) -> None:
         return {
             "maxResidentBytes": rss_kib * 1024,
             "pid": os.getpid(),
-            "documents": await ls.documents.decl_counts(),
+            "documents": await ls.documents.usage(),
         }

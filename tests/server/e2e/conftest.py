@@ -49,6 +49,7 @@ def make_client() -> LanguageClient:
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+        recorder(client).event.set()  # wake waiters: a request from the server is an event too
 
     client.registrations = []  # type: ignore[attr-defined]
     return client

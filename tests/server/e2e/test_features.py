@@ -186,7 +186,9 @@ async def test_emit_zir_and_memory_usage_commands(client: LanguageClient, ws: Wo
     assert isinstance(text, str) and "@start = fn(" in text and "export(" in text
     usage = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
     assert usage["maxResidentBytes"] > 0
-    assert usage["documents"][uri] > 10
+    assert usage["documents"][uri]["decls"] > 10
+    assert usage["documents"][uri]["editorRuns"] == 1
+    assert usage["documents"][uri]["builds"] == 0
 
 
 async def test_semantic_tokens_for_vscode(client: LanguageClient, ws: Workspace) -> None:

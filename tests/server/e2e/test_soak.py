@@ -110,4 +110,7 @@ async def test_random_edits_and_saves(client: LanguageClient, ws: Workspace) -> 
     usage = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
     fresh = Compilation(Options(root_path="soak.zir"), source=BufferSource("soak.zir", V3.encode()))
     fresh.update()
-    assert usage["documents"] == {uri: len(fresh.decls())}  # the editor Module holds exactly the live decls
+    counts = usage["documents"][uri]
+    assert counts["decls"] == len(fresh.decls())  # the editor Module holds exactly the live decls
+    assert counts["editorRuns"] < EDITS  # bursts of edits were coalesced
+    assert counts["builds"] == len(builds(client, uri))
