@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import sys
+import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -158,8 +161,7 @@ class Module:
         self.file.name_offsets = [sd.name_offset for sd in parsed.decls]
         self.file.status = FileStatus.LOADED_SUCCESS
         self.file.pending_parse = None
-        self.analyze_root()
-        self.perform_all_the_work()
+        run_with_deep_stack(self._analyze, deep=len(parsed.decls) > SHALLOW_DECL_COUNT)
         while True:
             deleted = deletion.drain_deletion_set(self)
             deleted += deletion.collect_garbage_cycles(self)
@@ -169,6 +171,10 @@ class Module:
         self.suspects.clear()
         self.linker.flush()
         self.link_error_flags = self.linker.error_flags()
+
+    def _analyze(self) -> None:
+        self.analyze_root()
+        self.perform_all_the_work()
 
     def has_compile_errors(self) -> bool:
         """Items 1–4 of module.md §12.1 are non-empty (what blocks a commit; item 5 does not)."""
@@ -514,6 +520,40 @@ class Module:
         d.code_size = len(symbol.code)
         d.line = line
         exports.update_linker_exports(self, d)
+
+
+SHALLOW_DECL_COUNT = 64
+"""Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+"""Stack of the analysis thread for bigger files: decl-level references are analysed recursively (a decl
+using a later decl analyses it first), about ten Python frames per level."""
+DEEP_RECURSION_LIMIT = 1_000_000
+
+
+def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
+    """Run ``fn`` on a thread with a large stack and recursion limit when ``deep``; re-raise its exception."""
+    if not deep:
+        fn()
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            failure.append(exc)
+
+    if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
+        sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+    previous = threading.stack_size(DEEP_STACK_BYTES)
+    try:
+        worker = threading.Thread(target=target, name="zir-analysis")
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    if failure:
+        raise failure[0]
 
 
 def _suffix_line_delta(old: bytes, new: bytes) -> tuple[int, int]:

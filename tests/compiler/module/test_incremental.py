@@ -294,3 +294,17 @@ def test_body_only_edit_costs_one_decl_at_n_10000() -> None:
     assert c["decls_analyzed"] == 2
     assert c["decls_generated"] == 2
     assert c["decls_deleted"] == 0
+
+
+def test_long_chain_of_decl_references_does_not_overflow() -> None:
+    """A decl using a later decl analyses it first (recursively); thousands of levels must work."""
+    n = 5000
+    lines = ["@usize = primitive(usize)", "@t = fntype([], @usize)", "@f = fn(@t, {\n  %0 = return(@a0)\n})"]
+    lines += [f"@a{i} = as(@usize, @a{i + 1})" for i in range(n)]
+    lines += [f"@a{n} = int(7)", '@n = str("f")', '@e = export(@n, "f")', ""]
+    text = "\n".join(lines)
+    s = Session(text)
+    r = s.update()
+    assert r.ok and r.counters["decls_analyzed"] == n + 6
+    r = s.update(text.replace(f"@a{n} = int(7)", f"@a{n} = int(-7)"))
+    assert s.errors() == [f"{pos(text, f'@a{n - 1} = as(@usize, ')}: error: type comptime_int cannot represent integer value -7"]
