@@ -387,7 +387,7 @@ class Documents:
         result = await self._run_build(lambda: _build_job(session, settings, output_path, build_id, text, version))
         payload = result.payload
         if token is not None:
-            if result.first_error is not None and payload.errors == 0:
+            if result.first_error is not None and payload.errors == len(result.output_errors):
                 end = f"output not written: {result.first_error}"
             elif payload.ok:
                 end = f"built → {output_path}"

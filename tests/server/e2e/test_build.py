@@ -125,6 +125,13 @@ async def test_unwritable_output_is_a_build_diagnostic(client: LanguageClient, w
     (d,) = published.diagnostics
     assert d.source == "zir-build"
     assert d.message.startswith(f"unable to write output '{ws.root / 'blocked' / 'out'}': ")
+    ends = [
+        r.message
+        for reports in client.progress_reports.values()
+        for r in reports
+        if isinstance(r, types.WorkDoneProgressEnd)
+    ]
+    assert ends == [f"output not written: {d.message}"]
     # Fixing the setting's cause and saving again clears the build diagnostic.
     os.remove(ws.root / "blocked")
     ws.save(uri)
