@@ -210,11 +210,18 @@ SERVER = ClientServerConfig(
 )
 
 
-async def start_session(client: LanguageClient, profile: str, root: Path, settings: dict[str, Any]) -> None:
+async def start_session(
+    client: LanguageClient, profile: str, root: Path, settings: dict[str, Any], encodings: list[str] | None = None
+) -> None:
     client.set_configuration(settings, section="zir")
+    capabilities = client_capabilities(PROFILES[profile])
+    if encodings is not None:
+        capabilities.general = types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind(e) for e in encodings]
+        )
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities(PROFILES[profile]),
+            capabilities=capabilities,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")],
             initialization_options=settings,
@@ -224,6 +231,7 @@ async def start_session(client: LanguageClient, profile: str, root: Path, settin
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "zir_settings(obj): the `zir` settings the server starts with")
+    config.addinivalue_line("markers", "position_encodings(list): the client offers these position encodings")
 
 
 @pytest_lsp.fixture(config=SERVER, params=list(PROFILES))
@@ -231,7 +239,8 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp
     """The real server process, initialised with one client profile in the workspace ``tmp_path``."""
     marker = request.node.get_closest_marker("zir_settings")
     settings = marker.args[0] if marker is not None else SETTINGS
-    await start_session(lsp_client, request.param, tmp_path, settings)
+    encodings = request.node.get_closest_marker("position_encodings")
+    await start_session(lsp_client, request.param, tmp_path, settings, encodings.args[0] if encodings else None)
     yield
     await lsp_client.shutdown_session()
 

@@ -3,6 +3,7 @@ didClose clears, internal compiler errors keep the server alive — for the VS C
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -129,3 +130,18 @@ async def test_internal_compiler_error_is_a_diagnostic_and_the_server_recovers(
     version = ws.replace(uri, MISSPELLED)  # the Module was discarded; a fresh one serves the next change
     published = await wait_diagnostics(client, uri, lambda p: p.version == version)
     assert [d.message for d in published.diagnostics] == ["decl 'great' not found"]
+
+
+@pytest.mark.position_encodings(["utf-8", "utf-16"])
+async def test_negotiated_utf8_positions(client: LanguageClient, ws: Workspace) -> None:
+    text = MISSPELLED.replace("  %h = call(@great, [])", "  %h😀 = call(@great, [])")
+    uri = ws.open("utf8.zir", text)
+    published = await wait_diagnostics(client, uri, lambda p: len(p.diagnostics) > 0)
+    (d,) = published.diagnostics
+    line = text.split("\n")[11]
+    col = len(line[: line.index("@great")].encode("utf-8"))  # bytes: the emoji counts 4
+    assert _span(d) == (11, col, 11, col + len("@great"))
+    # Incremental edits are interpreted in UTF-8 units too: replace "great" by "greet".
+    version = ws.edit(uri, (11, col + 1), (11, col + 6), "greet")
+    published = await wait_diagnostics(client, uri, lambda p: p.version == version)
+    assert published.diagnostics == ()
