@@ -96,6 +96,10 @@ async def test_definition_references_and_rename(client: LanguageClient, ws: Work
     )
     assert refs is not None and [_slice(PROGRAM, r.range) for r in refs] == ["n", "n"]
 
+    prepared = await client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=_doc(uri), position=_pos(PROGRAM, "@greeting", nth=1))
+    )
+    assert isinstance(prepared, types.Range) and _slice(PROGRAM, prepared) == "greeting"
     edit = await client.text_document_rename_async(
         types.RenameParams(text_document=_doc(uri), position=_pos(PROGRAM, "@greeting", nth=1), new_name="message")
     )
