@@ -127,6 +127,8 @@ class Decl:
     has_bits: bool = False
     """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
     line: int = -1
+    last_analysis_failed: bool = False
+    """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int = -1
     """Bytes of the decl's code or data as last handed to the linker (-1: never generated)."""
     """0-based source line of the decl's src when its machine code was last placed (update_line_number)."""

@@ -121,6 +121,8 @@ class Module:
         self.next_decl_index = 0
         """Source of Decl.index; never reused."""
         self.next_export_id = 0
+        self.dependency_failed: list[Decl] = []
+        """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
         """[ZIR Live] Decls whose analysis failed to find a name; re-analysed when a decl of that name appears."""
         self.link_error_flags: LinkErrorFlags | None = None
@@ -175,6 +177,43 @@ class Module:
     def _analyze(self) -> None:
         self.analyze_root()
         self.perform_all_the_work()
+        for _ in range(SILENT_FAILURE_ROUNDS):
+            silent = self._silent_failures()
+            if not silent:
+                break
+            for d in silent:
+                self.mark_outdated(d)
+            self.perform_all_the_work()
+        self.dependency_failed.clear()
+
+    def _silent_failures(self) -> list[Decl]:
+        """[ZIR Live] Decls of this update's dependency failures from which no decl with a message is
+        reachable: a cycle re-analysed piecemeal against stale statuses. Re-analysing them together makes
+        the cycle report ``dependency loop detected``."""
+        has_root: dict[Decl, bool] = {}
+        silent: list[Decl] = []
+        for start in self.dependency_failed:
+            if start in has_root or start.destroyed or start.analysis is not DeclStatus.DEPENDENCY_FAILURE:
+                continue
+            seen: list[Decl] = []
+            stack = [start]
+            found = False
+            while stack:
+                d = stack.pop()
+                if d in has_root:
+                    found = found or has_root[d]
+                    continue
+                has_root[d] = False
+                seen.append(d)
+                if d in self.failed_decls:
+                    found = True
+                    continue
+                stack += [x for x in d.dependencies if x.analysis in FAILED_STATUSES and not x.destroyed]
+            for d in seen:
+                has_root[d] = found
+            if not found:
+                silent += [d for d in seen if d.analysis is DeclStatus.DEPENDENCY_FAILURE]
+        return silent
 
     def has_compile_errors(self) -> bool:
         """Items 1–4 of module.md §12.1 are non-empty (what blocks a commit; item 5 does not)."""
@@ -316,16 +355,21 @@ class Module:
             self.drop_dependency_edges_of(d)
             d.anon_created = []
         old = d.typed_value
+        previously_failed = d.last_analysis_failed
         try:
             self.analyze_zir_decl(d)
         except AnalysisFail:
+            d.last_analysis_failed = True
             if d.analysis is DeclStatus.IN_PROGRESS:
                 d.analysis = DeclStatus.DEPENDENCY_FAILURE
+                self.dependency_failed.append(d)
             d.generation = self.generation
             if subsequent:
                 self.cascade(d)
             raise
-        if subsequent and _changed(old, d.typed_value):
+        d.last_analysis_failed = False
+        # [ZIR Live] Users that saw the failure are re-analysed even when the value equals the last good one.
+        if subsequent and (previously_failed or _changed(old, d.typed_value)):
             self.cascade(d)
         if not d.is_export_root and not d.dependants and not d.deletion_flag:
             d.deletion_flag = True
@@ -522,6 +566,8 @@ class Module:
         exports.update_linker_exports(self, d)
 
 
+SILENT_FAILURE_ROUNDS = 3
+"""At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
 SHALLOW_DECL_COUNT = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
 DEEP_STACK_BYTES = 512 * 1024 * 1024
