@@ -436,7 +436,23 @@ def signature_help(outline: Outline, offset: int) -> types.SignatureHelp | None:
     return types.SignatureHelp(signatures=[sig], active_signature=0, active_parameter=min(arg, max(count - 1, 0)))
 
 
-def completion(outline: Outline, index: LspLineIndex, offset: int) -> types.CompletionList:
+def snippet_of(tag: Tag) -> str:
+    """``tag(${1:first}, ${2:second})``: the instruction with a placeholder per positional field."""
+    fields = []
+    for n, spec in enumerate(SCHEMAS[tag].positionals, start=1):
+        match spec.kind:
+            case FieldKind.INST_LIST:
+                fields.append(f"[${{{n}:{spec.name}}}]")
+            case FieldKind.BODY:
+                fields.append(f"{{\n\t${{{n}}}\n}}")
+            case FieldKind.STR | FieldKind.LABEL:
+                fields.append(f'"${{{n}:{spec.name}}}"')
+            case _:
+                fields.append(f"${{{n}:{spec.name}}}")
+    return f"{tag.value}({', '.join(fields)})$0"
+
+
+def completion(outline: Outline, index: LspLineIndex, offset: int, snippets: bool = False) -> types.CompletionList:
     """After ``@``: decl names; after ``%``: earlier locals of the same decl; at an instruction position:
     instruction tags (with their arguments); inside an argument list: that instruction's keyword names."""
     data = outline.data
@@ -473,16 +489,18 @@ def completion(outline: Outline, index: LspLineIndex, offset: int) -> types.Comp
     while j > 0 and data[j - 1] in b" \t":
         j -= 1
     if j > 0 and data[j - 1] == 0x3D and _enclosing_call(outline, j - 1) is None:
-        items += [
-            item(name, types.CompletionItemKind.Function, signature_of(tag).label)
-            for name, tag in sorted(_TAGS_BY_NAME.items())
-        ]
+        for name, tag in sorted(_TAGS_BY_NAME.items()):
+            entry = item(name, types.CompletionItemKind.Function, signature_of(tag).label)
+            if snippets:  # the instruction with its arguments as placeholders
+                entry.text_edit = types.TextEdit(replace, snippet_of(tag))
+                entry.insert_text_format = types.InsertTextFormat.Snippet
+            items.append(entry)
         return types.CompletionList(is_incomplete=False, items=items)
     call = _enclosing_call(outline, offset)
     if call is not None:
-        tag = _TAGS_BY_NAME.get(call[0])
-        if tag is not None:
-            for kw in SCHEMAS[tag].keywords:
+        enclosing = _TAGS_BY_NAME.get(call[0])
+        if enclosing is not None:
+            for kw in SCHEMAS[enclosing].keywords:
                 items.append(item(f"{kw.name}=", types.CompletionItemKind.Property, _field_label(kw)))
                 if kw.kind is FieldKind.ENUM:
                     items += [item(m, types.CompletionItemKind.EnumMember, kw.name) for m in kw.members or ()]

@@ -277,7 +277,10 @@ def _register_features(server: ZirLanguageServer) -> None:
         if ctx is None:
             return types.CompletionList(is_incomplete=False, items=[])
         session, index = ctx
-        return features.completion(session.outline(), index, features.offset_of(index, params.position))
+        doc_caps = server.client_capabilities.text_document
+        item_caps = doc_caps.completion.completion_item if doc_caps and doc_caps.completion else None
+        snippets = bool(item_caps and item_caps.snippet_support)
+        return features.completion(session.outline(), index, features.offset_of(index, params.position), snippets)
 
     @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))
     async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:

@@ -169,3 +169,16 @@ def test_scanner_recovers_at_the_next_decl() -> None:
     assert [d.name for d in outline.decls] == ["a", "c"]
     kinds = [t.kind for t in outline.tokens]
     assert kinds.count(TokenKind.DECL_DEF) == 2
+
+
+def test_tag_completion_inserts_arguments_as_a_snippet() -> None:
+    data = b"@a = "
+    outline = scan(data)
+    items = {i.label: i for i in features.completion(outline, LspLineIndex(data), len(data), snippets=True).items}
+    call = items["call"]
+    assert call.insert_text_format == types.InsertTextFormat.Snippet
+    assert isinstance(call.text_edit, types.TextEdit)
+    assert call.text_edit.new_text == "call(${1:func}, [${2:args}])$0"
+    assert items["fn"].text_edit is not None and items["fn"].text_edit.new_text == "fn(${1:fn_type}, {\n\t${2}\n})$0"
+    plain = {i.label: i for i in features.completion(outline, LspLineIndex(data), len(data)).items}
+    assert plain["call"].text_edit is not None and plain["call"].text_edit.new_text == "call"
