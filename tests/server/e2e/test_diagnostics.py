@@ -145,3 +145,17 @@ async def test_negotiated_utf8_positions(client: LanguageClient, ws: Workspace) 
     version = ws.edit(uri, (11, col + 1), (11, col + 6), "greet")
     published = await wait_diagnostics(client, uri, lambda p: p.version == version)
     assert published.diagnostics == ()
+
+
+async def test_semantic_errors_stay_visible_while_a_line_does_not_parse(client: LanguageClient, ws: Workspace) -> None:
+    uri = ws.open("keep.zir", MISSPELLED)
+    await wait_diagnostics(client, uri, lambda p: len(p.diagnostics) == 1)
+    # Typing a broken decl above: the parse error appears and the (moved) semantic error stays, re-positioned.
+    version = ws.edit(uri, (0, 0), (0, 0), "@x = int(\n\n")
+    published = await wait_diagnostics(client, uri, lambda p: p.version == version)
+    got = sorted((d.message, d.range.start.line, d.range.start.character) for d in published.diagnostics)
+    assert ("decl 'great' not found", 13, 12) in got
+    assert any(m != "decl 'great' not found" for m, _, _ in got)  # the parse error of the broken line
+    version = ws.edit(uri, (0, 0), (2, 0), "")
+    published = await wait_diagnostics(client, uri, lambda p: p.version == version)
+    assert [(d.message, _span(d)) for d in published.diagnostics] == [("decl 'great' not found", (11, 12, 11, 18))]
