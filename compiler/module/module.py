@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     from compiler.sema.values import TypedValue
 
 
+USABLE_STATUSES = frozenset(
+    {DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE}
+)
+"""[ZIR Live] Statuses whose value users may analyse against. A decl whose code generation failed still
+has a correct value; users analysed after its code generation (an incremental update) must see what users
+analysed before it (a fresh build) saw. The failed code itself blocks the commit."""
+
+
 class WorkKind(enum.Enum):
     """The kinds of work item (module.md §13)."""
 
@@ -338,7 +346,7 @@ class Module:
     def ensure_decl_analyzed(self, d: Decl) -> None:
         """module.md §6.1. Raises AnalysisFail when ``d`` is (or becomes) failed."""
         status = d.analysis
-        if status is DeclStatus.COMPLETE:
+        if status in USABLE_STATUSES:
             return
         stale_dependency_failure = (
             status is DeclStatus.DEPENDENCY_FAILURE and d.generation != self.generation and not d.is_anonymous
