@@ -159,6 +159,8 @@ class Documents:
         self._editor_executor: ThreadPoolExecutor | None = None
         self._build_executor: ThreadPoolExecutor | None = None
         self._build_ids = 0
+        self.shut_down = False
+        """Set by ``shutdown``: no new compilations start afterwards (the executors refuse work)."""
 
     # ------------------------------------------------------------------ executors
 
@@ -220,10 +222,10 @@ class Documents:
         for session in list(self.sessions.values()):
             self._cancel_debounce(session)
             session.closed = True
+        self.shut_down = True
         for executor in (self._editor_executor, self._build_executor):
             if executor is not None:
                 await asyncio.to_thread(executor.shutdown, True, cancel_futures=True)
-        self._editor_executor = self._build_executor = None
 
     # ------------------------------------------------------------------ document lifecycle
 
@@ -286,7 +288,7 @@ class Documents:
         """New settings; a changed output path or mode discards the build Compilations."""
         old = self.settings
         self.settings = settings
-        if old.build_key() != settings.build_key():
+        if old.build_key() != settings.build_key() and not self.shut_down:
             for session in self.sessions.values():
                 self._executor(True).submit(_close_build, session)
 
@@ -297,8 +299,9 @@ class Documents:
             if not waiter.done():
                 waiter.cancel()
         session.build_waiters.clear()
-        self._executor(False).submit(_close_editor, session)
-        self._executor(True).submit(_close_build, session)
+        if not self.shut_down:
+            self._executor(False).submit(_close_editor, session)
+            self._executor(True).submit(_close_build, session)
 
     # ------------------------------------------------------------------ editor tier
 
@@ -322,6 +325,8 @@ class Documents:
 
     def request_editor(self, session: Session) -> None:
         """Run the editor tier on the current text now, or right after the running run."""
+        if self.shut_down:
+            return
         if session.editor_task is not None and not session.editor_task.done():
             session.editor_again = True
             return
@@ -351,6 +356,9 @@ class Documents:
     def request_build(self, session: Session) -> asyncio.Future[BuildFinished]:
         """Queue a build of the saved file; joins the waiting build if there is one (newest wins)."""
         future: asyncio.Future[BuildFinished] = asyncio.get_running_loop().create_future()
+        if self.shut_down:
+            future.set_exception(RuntimeError("the server is shutting down"))
+            return future
         if session.path is None:
             future.set_exception(ValueError(f"{session.uri} has no file to build"))
             return future

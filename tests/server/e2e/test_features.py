@@ -202,8 +202,6 @@ async def test_semantic_tokens_for_vscode(client: LanguageClient, ws: Workspace)
         assert client.capabilities.text_document.semantic_tokens is None
         return
     uri = await _open(client, ws, "tok.zir", "; hi\n@x = int(7)\n")
-    tokens = await client.text_document_semantic_tokens_full_async(
-        types.SemanticTokensParams(text_document=_doc(uri))
-    )
+    tokens = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(uri)))
     assert tokens is not None
     assert list(tokens.data) == [0, 0, 4, 8, 0, 1, 0, 2, 1, 3, 0, 5, 3, 3, 0, 0, 4, 1, 7, 0]

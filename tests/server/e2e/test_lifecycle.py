@@ -78,7 +78,10 @@ async def test_changed_settings_are_pulled_and_change_the_output(client: Languag
     ws.save(uri)
     first = await wait_build(client, uri, 1)
     assert first["binary"] == str(ws.root / "zig-out" / "bin" / "cfg")
-    settings = {"diagnostics": {"debounceMs": 0}, "build": {"outputPath": "${workspaceFolder}/out/${fileBasenameNoExtension}.elf"}}
+    settings = {
+        "diagnostics": {"debounceMs": 0},
+        "build": {"outputPath": "${workspaceFolder}/out/${fileBasenameNoExtension}.elf"},
+    }
     client.set_configuration(settings, section="zir")
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"zir": settings}))
     # Settings apply asynchronously (a pull for VS Code): rebuild until the new output path is used.
@@ -174,3 +177,20 @@ async def _tcp_session(port: int, root: Path) -> None:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
+
+
+async def test_shutdown_waits_for_the_running_build(client: LanguageClient, ws: Workspace) -> None:
+    uri = ws.open("late.zir", PROGRAM)
+    ws.save(uri)
+    # `begin` is sent right before the build job enters the build executor: shut down in the middle of it.
+    await wait_until(
+        client,
+        lambda: any(
+            isinstance(r, types.WorkDoneProgressBegin) for reports in client.progress_reports.values() for r in reports
+        ),
+    )
+    await client.shutdown_session()  # shutdown (waits for the build) + exit + process end
+    client.capabilities = None  # the fixture's teardown must not shut down twice
+    binary = ws.root / "zig-out" / "bin" / "late"
+    run = subprocess.run([str(binary)], capture_output=True, timeout=10, check=False)
+    assert (run.returncode, run.stdout) == (3, b"bye for now\n")  # complete, never a half-written file
