@@ -114,7 +114,8 @@ class ChainProgram:
     wait_for_stdin: bool = False
     """`_start` blocks reading its standard input before computing the result (S6)."""
     extra_adds: int = 0
-    """Extra `add`s of small constants (1, 2, …) at the end of `f{N/2}`: grows its code so that it moves."""
+    """Extra `add`s of small constants (1, 2, …) in `f{N/2}`, all on one existing line: its code grows so that
+    it moves, while no line of the file moves."""
 
     def __post_init__(self) -> None:
         if self.n < MIN_CHAIN:
@@ -136,17 +137,18 @@ class ChainProgram:
     def source(self) -> bytes:
         """The whole `.zir` file."""
         before, middle, tail, head = _chain_pieces(self.n)
+        # on the line of `%s = add(…)`, so the function grows without moving any later line
         extra = "".join(
-            f"  %e{j} = int({j})\n  %x{j} = as(@usize, %e{j})\n  %s{j} = add(%s{j - 1 if j > 1 else ''}, %x{j})\n"
+            f" %e{j} = int({j}) %x{j} = as(@usize, %e{j}) %s{j} = add(%s{j - 1 if j > 1 else ''}, %x{j})"
             for j in range(1, self.extra_adds + 1)
         )
         result = f"%s{self.extra_adds}" if self.extra_adds else "%s"
         edited = (
             head
             + self._constant_text()
-            + ")\n  %k = as(@usize, %c)\n  %s = add(%p, %k)\n"
+            + ")\n  %k = as(@usize, %c)\n  %s = add(%p, %k)"
             + extra
-            + f"  %r = return({result})\n}})\n"
+            + f"\n  %r = return({result})\n}})\n"
         )
         start = start_decls(f"f{self.n - 1}", wait_for_stdin=self.wait_for_stdin)
         return (before + edited + middle + "\n" * self.blank_lines_above + tail + start).encode()

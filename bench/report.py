@@ -167,21 +167,50 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                 (v <= 20.0) if n == "10000" else None,
             )
     for n, r in per_n.items():
-        w = _get(r, "zir_strace", "write_calls")
-        if w is not None:
-            b = _get(r, "zir_strace", "bytes_written")
-            agree = _get(r, "zir_strace", "agrees_with_counters")
+        for case, limit in (("in_place", 6), ("moved", 10)):
+            w = _get(r, "zir_strace", case, "write_calls")
+            if w is None:
+                continue
+            b = _get(r, "zir_strace", case, "bytes_written")
+            agree = _get(r, "zir_strace", case, "agrees_with_counters")
+            label = "stays in place" if case == "in_place" else "moves"
+            row = [
+                f"S1 write syscalls per body-only edit, function {label} (strace)",
+                n,
+                f"{w} calls, {b} B (counters agree: {agree})",
+                "—",
+                "—",
+                f"≤ {limit}",
+                _verdict(w <= limit),
+            ]
+            rows.append(row)
+    for n, r in per_n.items():
+        b = _get(r, "zir_watch", "move_edit", "bytes_written")
+        if b is not None:
+            changed = _get(r, "zir_watch", "move_edit", "cmp_bytes_changed")
+            ok = b <= 1024 + CHAIN_CODE_BOUND + 64
             rows.append(
                 [
-                    "S1 write syscalls per edit (strace), bytes",
+                    "P2 bytes written when f{N/2} grows and moves",
                     n,
-                    f"{w} calls, {b} B (counters agree: {agree})",
+                    f"{b:,} B ({changed:,} B changed, cmp -l)",
                     "—",
                     "—",
-                    "≤ 6",
-                    _verdict(w <= 6),
+                    "≤ code + 1 KiB",
+                    _verdict(ok),
                 ]
             )
+    for n, r in per_n.items():
+        for case in ("writes_in_place", "writes_moved", "writes_line_edit"):
+            w = _get(r, "zir_inproc", case)
+            if w:
+                text = ", ".join(f"{k} {c}×/{nb} B" for k, (c, nb) in sorted(w.items(), key=lambda kv: -kv[1][1]))
+                label = {
+                    "writes_in_place": "body edit in place",
+                    "writes_moved": "body edit, f{N/2} moves",
+                    "writes_line_edit": "S5 line-only edit",
+                }[case]
+                rows.append([f"P2/S1 file-layer writes by region, {label} (calls/bytes)", n, text, "—", "—", "—", "—"])
     for n, r in per_n.items():
         b = _get(r, "zir_watch", "line_edit", "bytes_written")
         if b is not None:
