@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -195,12 +196,8 @@ async def test_emit_zir_and_memory_usage_commands(client: LanguageClient, ws: Wo
     assert usage["documents"][uri]["builds"] == 0
 
 
+@pytest.mark.parametrize("client", ["visual_studio_code"], indirect=True)  # Neovim 0.7 has no semantic tokens
 async def test_semantic_tokens_for_vscode(client: LanguageClient, ws: Workspace) -> None:
-    if ws.profile != "visual_studio_code":
-        # Neovim 0.7 has no semantic-token support: the request must not be sent to it at all.
-        assert client.capabilities is not None and client.capabilities.text_document is not None
-        assert client.capabilities.text_document.semantic_tokens is None
-        return
     uri = await _open(client, ws, "tok.zir", "; hi\n@x = int(7)\n")
     tokens = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(uri)))
     assert tokens is not None
