@@ -39,7 +39,7 @@ export const DEFAULT_SETTINGS: ZirSettings = {
   server: { pythonPath: "", args: [], importStrategy: "useBundled" },
   build: {
     onSave: true,
-    outputPath: "${fileDirname}/${fileBasenameNoExtension}",
+    outputPath: "${workspaceFolder}/zig-out/bin/${fileBasenameNoExtension}",
     outputMode: "exe",
     optimizeMode: "Debug",
   },
