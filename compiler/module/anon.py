@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
 from compiler.module.decl import Decl, DeclStatus
+from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.module.module import Module
@@ -55,11 +56,28 @@ def retire(m: Module, a: Decl) -> None:
         del m.decl_table[a.name]
     for u in list(a.dependants):
         u.dependencies.pop(a, None)
-        m.mark_outdated(u)
+        m.mark_outdated(u, own_anon_retired=u is a.owner)
     a.dependants.clear()
     a.is_retired = True
     m.retired_anon.append(a)
     m.failed_decls.pop(a, None)
+
+
+def replay(m: Module, owner: Decl) -> bool:
+    """Replay a top-level ``str`` decl (module.md §9.4): revive its anonymous decl exactly as re-analysis
+    would, keep its value, generate nothing. False when the decl does not qualify (then it is re-analysed)."""
+    sd = m.source_decl(owner)
+    if sd.inst.tag is not Tag.STR or len(owner.anon_created) != 1:
+        return False
+    a = owner.anon_created[0]
+    if not a.is_retired or a.bytes != sd.inst.string("bytes") or a.owner is not owner:
+        return False
+    revive(m, a)
+    m.declare_dependency(owner, a)
+    owner.analysis = DeclStatus.COMPLETE
+    owner.generation = m.generation
+    owner.replayable = False
+    return True
 
 
 def revive(m: Module, a: Decl) -> None:

@@ -127,6 +127,8 @@ class Decl:
     has_bits: bool = False
     """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
     line: int = -1
+    replayable: bool = False
+    """Outdated only because its own anonymous decls were retired, after a successful analysis."""
     last_analysis_failed: bool = False
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int = -1

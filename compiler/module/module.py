@@ -129,6 +129,9 @@ class Module:
         self.next_decl_index = 0
         """Source of Decl.index; never reused."""
         self.next_export_id = 0
+        self.replay_str_decls = True
+        """Replay (module.md §9.4) top-level ``str`` decls outdated only by their own anonymous decl's
+        retirement: revive it without re-analysis (same names, no code generation)."""
         self.dependency_failed: list[Decl] = []
         """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
@@ -310,14 +313,17 @@ class Module:
         self.decl_table[name] = d
         return d
 
-    def mark_outdated(self, d: Decl) -> None:
-        """module.md §5.1."""
+    def mark_outdated(self, d: Decl, *, own_anon_retired: bool = False) -> None:
+        """module.md §5.1. ``own_anon_retired``: the reason is the retirement of ``d``'s own anonymous decls."""
         if d.analysis is DeclStatus.UNREFERENCED:
             if d.is_export_root and not d.is_anonymous:
                 self.work_queue.append((WorkKind.ANALYZE_DECL, d))
             return
         if d.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS):
+            if not own_anon_retired:
+                d.replayable = False
             return
+        d.replayable = own_anon_retired and d.analysis is DeclStatus.COMPLETE
         self.work_queue.append((WorkKind.ANALYZE_DECL, d))
         self.failed_decls.pop(d, None)
         d.analysis = DeclStatus.OUTDATED
@@ -358,6 +364,8 @@ class Module:
         # root cause may have been a decl of a cycle that is being re-analysed right now, and trusting the
         # stale status would leave the whole cycle failed without any message.
         subsequent = status is DeclStatus.OUTDATED or stale_dependency_failure
+        if status is DeclStatus.OUTDATED and d.replayable and self.replay_str_decls and anon.replay(self, d):
+            return
         if subsequent:
             exports.delete_decl_exports(self, d)
             self.drop_dependency_edges_of(d)
