@@ -576,6 +576,12 @@ class Module:
         except AnalysisFail:
             d.analysis = DeclStatus.DEPENDENCY_FAILURE
             return
+        except Exception as exc:  # a backend defect must not take the editor or `zir watch` down
+            d.analysis = DeclStatus.CODEGEN_FAILURE
+            src = self.source_decl(d.owner if d.is_anonymous and d.owner is not None else d).src
+            msg = f"internal compiler error in code generation: {type(exc).__name__}: {exc}"
+            self.failed_decls[d] = self.anchor(ErrorMsg(src, msg))
+            return
         self.linker.update_decl(_decl_index(d), d.name, symbol)
         d.code_size = len(symbol.code)
         d.line = line
