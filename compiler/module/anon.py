@@ -63,15 +63,23 @@ def retire(m: Module, a: Decl) -> None:
     m.failed_decls.pop(a, None)
 
 
-def replay(m: Module, owner: Decl) -> bool:
-    """Replay a top-level ``str`` decl (module.md §9.4): revive its anonymous decl exactly as re-analysis
-    would, keep its value, generate nothing. False when the decl does not qualify (then it is re-analysed)."""
+def can_replay(m: Module, owner: Decl) -> bool:
+    """Whether ``owner`` is an outdated top-level ``str`` whose only anonymous decl is retired unchanged."""
+    if not (owner.replayable and m.replay_enabled) or owner.analysis is not DeclStatus.OUTDATED:
+        return False
     sd = m.source_decl(owner)
     if sd.inst.tag is not Tag.STR or len(owner.anon_created) != 1:
         return False
     a = owner.anon_created[0]
-    if not a.is_retired or a.bytes != sd.inst.string("bytes") or a.owner is not owner:
+    return a.is_retired and a.owner is owner and a.bytes == sd.inst.string("bytes")
+
+
+def replay(m: Module, owner: Decl) -> bool:
+    """Replay a top-level ``str`` decl (module.md §9.4): revive its anonymous decl exactly as re-analysis
+    would, keep its value, generate nothing. False when the decl does not qualify (then it is re-analysed)."""
+    if not can_replay(m, owner):
         return False
+    a = owner.anon_created[0]
     revive(m, a)
     m.declare_dependency(owner, a)
     owner.analysis = DeclStatus.COMPLETE

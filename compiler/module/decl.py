@@ -129,6 +129,10 @@ class Decl:
     line: int = -1
     replayable: bool = False
     """Outdated only because its own anonymous decls were retired, after a successful analysis."""
+    replay_anon: list[Decl] = field(default_factory=list)
+    """Per update: the anonymous decls a replayed function body revives, in creation order."""
+    value_changed_generation: int = 0
+    """The generation in which the decl's value (or failure) last changed for its users."""
     last_analysis_failed: bool = False
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int = -1
@@ -161,6 +165,12 @@ class Fn:
     analysis: FnStatus = FnStatus.QUEUED
     air: list[AirInst] | None = None
     """On success: the analysed body (liveness filled in before code generation)."""
+    dependencies: list[Decl] = field(default_factory=list)
+    """On success: every decl the owner depended on after the body was analysed (for replay)."""
+    performed_exports: bool = False
+    """The body performed an ``export`` (such a body is never replayed)."""
+    replay_from: Fn | None = None
+    """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
 
     def __repr__(self) -> str:
         return f"Fn({self.owner.name!r}, {self.analysis.value})"

@@ -129,9 +129,10 @@ class Module:
         self.next_decl_index = 0
         """Source of Decl.index; never reused."""
         self.next_export_id = 0
-        self.replay_str_decls = True
-        """Replay (module.md §9.4) top-level ``str`` decls outdated only by their own anonymous decl's
-        retirement: revive it without re-analysis (same names, no code generation)."""
+        self.replay_enabled = True
+        """Replay (module.md §9.4) decls outdated only by the retirement of their own anonymous decls: a
+        top-level ``str`` revives its decl without re-analysis; a function whose used decls are unchanged
+        revives its body's strings in order and keeps its AIR and code. Names are those of a re-analysis."""
         self.dependency_failed: list[Decl] = []
         """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
@@ -364,17 +365,25 @@ class Module:
         # root cause may have been a decl of a cycle that is being re-analysed right now, and trusting the
         # stale status would leave the whole cycle failed without any message.
         subsequent = status is DeclStatus.OUTDATED or stale_dependency_failure
-        if status is DeclStatus.OUTDATED and d.replayable and self.replay_str_decls and anon.replay(self, d):
+        if status is DeclStatus.OUTDATED and d.replayable and self.replay_enabled and anon.replay(self, d):
             return
+        replay_from: Fn | None = None
+        if status is DeclStatus.OUTDATED and d.replayable and self.replay_enabled:
+            replay_from = body_replay_source(d)
         if subsequent:
             exports.delete_decl_exports(self, d)
             self.drop_dependency_edges_of(d)
+            d.replay_anon = d.anon_created if replay_from is not None else []
             d.anon_created = []
         old = d.typed_value
         previously_failed = d.last_analysis_failed
         try:
             self.analyze_zir_decl(d)
+            new_fn = d.fn
+            if replay_from is not None and new_fn is not None and new_fn.fn_type == replay_from.fn_type:
+                new_fn.replay_from = replay_from
         except AnalysisFail:
+            d.value_changed_generation = self.generation
             d.last_analysis_failed = True
             if d.analysis is DeclStatus.IN_PROGRESS:
                 d.analysis = DeclStatus.DEPENDENCY_FAILURE
@@ -385,6 +394,8 @@ class Module:
             raise
         d.last_analysis_failed = False
         # [ZIR Live] Users that saw the failure are re-analysed even when the value equals the last good one.
+        if not subsequent or previously_failed or _changed(old, d.typed_value):
+            d.value_changed_generation = self.generation
         if subsequent and (previously_failed or _changed(old, d.typed_value)):
             self.cascade(d)
         if not d.is_export_root and not d.dependants and not d.deletion_flag:
@@ -552,6 +563,8 @@ class Module:
         fn = d.fn
         if fn is not None:
             match fn.analysis:
+                case FnStatus.QUEUED if fn.replay_from is not None and replay_body(self, d, fn):
+                    return  # same AIR, same code: nothing to analyse or generate (module.md §9.4)
                 case FnStatus.QUEUED:
                     self.counters.fn_bodies_analyzed += 1
                     try:
@@ -622,6 +635,47 @@ def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
     worker.join()
     if failure:
         raise failure[0]
+
+
+def body_replay_source(d: Decl) -> Fn | None:
+    """The analysed Fn whose body a re-analysis of ``d`` may replay (it only lost its own strings)."""
+    fn = d.fn
+    if fn is None or fn.analysis is not FnStatus.SUCCESS or fn.performed_exports or fn.air is None:
+        return None
+    return fn
+
+
+def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
+    """Module.md §9.4: when every decl the previous body used is unchanged, walk its first uses in order —
+    reviving its own anonymous decls, replaying outdated string decls it uses — exactly as a re-analysis
+    would (same names), and keep its AIR and machine code. False (nothing done): analyse the body."""
+    old = fn.replay_from
+    fn.replay_from = None
+    assert old is not None and old.air is not None
+    own = set(d.replay_anon)
+    d.replay_anon = []
+    for x in old.dependencies:
+        if x in own:
+            if not (x.is_retired and x.owner is d and not x.destroyed):
+                return False
+        elif x.destroyed or x.is_retired:
+            return False
+        elif x.analysis is DeclStatus.OUTDATED:
+            if not anon.can_replay(m, x):
+                return False
+        elif x.analysis not in USABLE_STATUSES or x.value_changed_generation == m.generation:
+            return False
+    for x in old.dependencies:
+        if x in own:
+            anon.revive(m, x)
+            d.anon_created.append(x)
+        elif x.analysis is DeclStatus.OUTDATED:
+            m.ensure_decl_analyzed(x)  # a string decl: replayed at the point the body would use it
+        m.declare_dependency(d, x)
+    fn.air = old.air
+    fn.dependencies = old.dependencies
+    fn.analysis = FnStatus.SUCCESS
+    return True
 
 
 def _suffix_line_delta(old: bytes, new: bytes) -> tuple[int, int]:

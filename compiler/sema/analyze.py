@@ -49,6 +49,8 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
             fn.analysis = FnStatus.DEPENDENCY_FAILURE
         raise
     fn.air = block.insts
+    fn.dependencies = list(d.dependencies)
+    fn.performed_exports = d in m.export_owners
     fn.analysis = FnStatus.SUCCESS
 
 

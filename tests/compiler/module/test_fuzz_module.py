@@ -162,7 +162,7 @@ def test_random_edit_sequences(seed: int) -> None:
     decls.append(("entry_export", 'export(@entry_name, "f0")'))
     session = Session()
     no_replay = Session()
-    no_replay.comp.module.replay_str_decls = False
+    no_replay.comp.module.replay_enabled = False
     for _ in range(6):
         text = render(decls)
         session.update(text)  # must not raise; counts are checked inside

@@ -311,3 +311,20 @@ def test_long_chain_of_decl_references_does_not_overflow() -> None:
     assert r.ok and r.counters["decls_analyzed"] == n + 6
     r = s.update(text.replace(f"@a{n} = int(7)", f"@a{n} = int(-7)"))
     assert s.errors() == [f"{pos(text, f'@a{n - 1} = as(@usize, ')}: error: type comptime_int cannot represent integer value -7"]
+
+
+def test_function_owning_strings_is_replayed_not_reanalysed() -> None:
+    """module.md §9.4: @start only lost its own strings; its body is replayed with a re-analysis's names."""
+    text = example("009-zig-hello-world")
+    edited = text + "\n@unused = int(5)\n"
+    replaying, analysing = Session(text, obj=False), Session(text, obj=False)
+    analysing.comp.module.replay_enabled = False
+    for s in (replaying, analysing):
+        s.update()
+    r = replaying.update(edited)
+    plain = analysing.update(edited)
+    assert r.ok and plain.ok
+    assert r.counters["fn_bodies_analyzed"] == 0 and plain.counters["fn_bodies_analyzed"] == 1
+    assert r.counters["decls_generated"] == 0 and r.counters["anon_revived"] == 12
+    assert replaying.emit() == analysing.emit()
+    assert replaying.names() == analysing.names()
