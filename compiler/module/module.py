@@ -16,6 +16,7 @@ from compiler.link import DeclIndex
 from compiler.module import anon, deletion, exports
 from compiler.module.decl import (
     FAILED_STATUSES,
+    USABLE_STATUSES,
     Decl,
     DeclStatus,
     Export,
@@ -25,6 +26,7 @@ from compiler.module.decl import (
     UpdateCounters,
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
+from compiler.module.replay import body_replay_source, replay_body
 from compiler.source import LineIndex, SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.tags import Tag
@@ -32,14 +34,6 @@ from compiler.zir.tags import Tag
 if TYPE_CHECKING:
     from compiler.link import Linker, LinkErrorFlags, OutputMode
     from compiler.sema.values import TypedValue
-
-
-USABLE_STATUSES = frozenset(
-    {DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE}
-)
-"""[ZIR Live] Statuses whose value users may analyse against. A decl whose code generation failed still
-has a correct value; users analysed after its code generation (an incremental update) must see what users
-analysed before it (a fresh build) saw. The failed code itself blocks the commit."""
 
 
 class WorkKind(enum.Enum):
@@ -635,47 +629,6 @@ def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
     worker.join()
     if failure:
         raise failure[0]
-
-
-def body_replay_source(d: Decl) -> Fn | None:
-    """The analysed Fn whose body a re-analysis of ``d`` may replay (it only lost its own strings)."""
-    fn = d.fn
-    if fn is None or fn.analysis is not FnStatus.SUCCESS or fn.performed_exports or fn.air is None:
-        return None
-    return fn
-
-
-def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
-    """Module.md §9.4: when every decl the previous body used is unchanged, walk its first uses in order —
-    reviving its own anonymous decls, replaying outdated string decls it uses — exactly as a re-analysis
-    would (same names), and keep its AIR and machine code. False (nothing done): analyse the body."""
-    old = fn.replay_from
-    fn.replay_from = None
-    assert old is not None and old.air is not None
-    own = set(d.replay_anon)
-    d.replay_anon = []
-    for x in old.dependencies:
-        if x in own:
-            if not (x.is_retired and x.owner is d and not x.destroyed):
-                return False
-        elif x.destroyed or x.is_retired:
-            return False
-        elif x.analysis is DeclStatus.OUTDATED:
-            if not anon.can_replay(m, x):
-                return False
-        elif x.analysis not in USABLE_STATUSES or x.value_changed_generation == m.generation:
-            return False
-    for x in old.dependencies:
-        if x in own:
-            anon.revive(m, x)
-            d.anon_created.append(x)
-        elif x.analysis is DeclStatus.OUTDATED:
-            m.ensure_decl_analyzed(x)  # a string decl: replayed at the point the body would use it
-        m.declare_dependency(d, x)
-    fn.air = old.air
-    fn.dependencies = old.dependencies
-    fn.analysis = FnStatus.SUCCESS
-    return True
 
 
 def _suffix_line_delta(old: bytes, new: bytes) -> tuple[int, int]:
