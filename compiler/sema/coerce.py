@@ -387,6 +387,13 @@ def cmp_numeric(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int)
         if max_bits > MAX_INT_BITS:
             ctx.fail(src, f"{max_bits} exceeds maximum integer bit count")
         dest = Type.int_type(dest_signed, max_bits)
+        # [ZIR Live] A runtime operand whose type already is that integer (by signedness and bits) lends its
+        # own type, so two ``usize`` operands compare directly (x86_64.md §15.5) instead of through ``intcast``
+        # to an equal-width ``u64`` that code generation cannot lower.
+        for x, val in ((lhs, lhs_val), (rhs, rhs_val)):
+            if val is None and x.ty.is_int() and x.ty.int_info() == (dest_signed, max_bits):
+                dest = x.ty
+                break
     casted_lhs = coerce(ctx, dest, lhs)
     casted_rhs = coerce(ctx, dest, rhs)
     return ctx.add_inst(BinOp(_CMP_TAG[op], t.BOOL, src, lhs=casted_lhs, rhs=casted_rhs))

@@ -1,4 +1,7 @@
-"""Conformance runner over tests/cases/examples/*: every case through the Python API and through the `zir` CLI."""
+"""Conformance runner over tests/cases/{examples,ours}/*: every case through the Python API and the `zir` CLI.
+
+`examples/` mirrors ../shared/examples; `ours/` holds the project's own cases in the same format.
+"""
 
 from __future__ import annotations
 
@@ -16,28 +19,20 @@ from compiler.link import OutputMode
 from compiler.link.null import NullLinker
 from compiler.source import FileSource
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
-CASES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "case.json").is_file())
+ROOT = Path(__file__).resolve().parent
+CASES = sorted(
+    f"{group}/{p.name}" for group in ("examples", "ours") for p in (ROOT / group).iterdir() if (p / "case.json").is_file()
+)
 ZIR = [sys.executable, "-m", "compiler"]
 
 
 def load(case: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXAMPLES / case / "case.json").read_text())
+    data: dict[str, Any] = json.loads((ROOT / case / "case.json").read_text())
     return data
 
 
 def has_runs(case: str) -> bool:
     return any("exit_code" in u["expect"] for u in load(case)["updates"])
-
-
-def codegen_available() -> bool:
-    import importlib
-
-    try:
-        mod = importlib.import_module("compiler.codegen")
-    except ImportError:
-        return False
-    return hasattr(mod, "generate_function")
 
 
 def run_binary(path: str) -> tuple[int, str]:
@@ -51,7 +46,7 @@ def check_update(case: str, i: int, expect: dict[str, Any], errors: list[str], e
         assert sorted(errors) == sorted(expect["errors"]), where
     elif "emit_zir_file" in expect:
         assert errors == [], where
-        want = (EXAMPLES / case / expect["emit_zir_file"]).read_bytes()
+        want = (ROOT / case / expect["emit_zir_file"]).read_bytes()
         assert emitted == want, where
     else:
         assert errors == [], where
@@ -61,8 +56,6 @@ def check_update(case: str, i: int, expect: dict[str, Any], errors: list[str], e
 def test_case_through_api(case: str, tmp_path: Path) -> None:
     spec = load(case)
     runs = has_runs(case)
-    if runs and not codegen_available():
-        pytest.skip("code generation backend (compiler.codegen.generate_function) is not in the tree yet")
     src = tmp_path / "case.zir"
     mode = OutputMode.OBJ if spec["obj"] else OutputMode.EXE
     out = str(tmp_path / ("case.o" if spec["obj"] else "case")) if runs else None
@@ -70,7 +63,7 @@ def test_case_through_api(case: str, tmp_path: Path) -> None:
     comp = Compilation(Options(str(src), out, mode), FileSource(str(src)), linker)
     try:
         for i, update in enumerate(spec["updates"]):
-            src.write_bytes((EXAMPLES / case / update["source"]).read_bytes())
+            src.write_bytes((ROOT / case / update["source"]).read_bytes())
             report = comp.update()
             errors = [e.render("") for e in comp.all_errors()]
             assert report.error_count == len(errors) == comp.total_error_count()
@@ -94,8 +87,6 @@ def test_case_through_cli_watch(case: str, tmp_path: Path) -> None:
     """Every case through `zir watch --json --manual`, one `update` command per update."""
     spec = load(case)
     runs = has_runs(case)
-    if runs and not codegen_available():
-        pytest.skip("code generation backend (compiler.codegen.generate_function) is not in the tree yet")
     src = tmp_path / "case.zir"
     emit_path = tmp_path / "emitted.zir"
     args = [*ZIR, "watch", str(src), "--json", "--manual", "--emit-zir", str(emit_path)]
@@ -112,7 +103,7 @@ def test_case_through_cli_watch(case: str, tmp_path: Path) -> None:
     assert proc.stdin is not None and proc.stdout is not None
     try:
         for i, update in enumerate(spec["updates"]):
-            src.write_bytes((EXAMPLES / case / update["source"]).read_bytes())
+            src.write_bytes((ROOT / case / update["source"]).read_bytes())
             if emit_path.exists():
                 emit_path.unlink()
             proc.stdin.write("update\n")
@@ -147,7 +138,7 @@ def test_error_case_through_cli_build(case: str, tmp_path: Path) -> None:
     """`zir build` prints PATH:LINE:COL: error: MSG on stderr and exits 1."""
     spec = load(case)
     src = tmp_path / "case.zir"
-    src.write_bytes((EXAMPLES / case / spec["updates"][0]["source"]).read_bytes())
+    src.write_bytes((ROOT / case / spec["updates"][0]["source"]).read_bytes())
     args = [*ZIR, "build", "case.zir", "--no-emit-bin"] + (["--obj"] if spec["obj"] else [])
     proc = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 1
@@ -162,8 +153,8 @@ EMIT = [c for c in CASES if load(c)["kind"] == "emit-zir"]
 def test_emit_zir_case_through_cli(case: str, tmp_path: Path) -> None:
     spec = load(case)
     src = tmp_path / "case.zir"
-    src.write_bytes((EXAMPLES / case / spec["updates"][0]["source"]).read_bytes())
-    want = (EXAMPLES / case / spec["updates"][0]["expect"]["emit_zir_file"]).read_bytes()
+    src.write_bytes((ROOT / case / spec["updates"][0]["source"]).read_bytes())
+    want = (ROOT / case / spec["updates"][0]["expect"]["emit_zir_file"]).read_bytes()
     proc = subprocess.run([*ZIR, "emit-zir", "case.zir", "--obj"], capture_output=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == want

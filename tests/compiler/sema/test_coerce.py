@@ -135,13 +135,25 @@ def test_cmp_comptime_and_runtime() -> None:
     out = c.analyze_cmp(Block(), "eq", const(t.U8, v.IntValue(69)), const(t.COMPTIME_INT, v.IntValue(69)), 1)
     assert isinstance(out, Constant) and out.val == v.TRUE
     block = Block()
-    lhs, rhs = runtime(t.U8), runtime(t.U8)
+    lhs, rhs = runtime(t.USIZE), runtime(t.USIZE)
     out = c.analyze_cmp(block, "lt", lhs, rhs, 3)
     assert isinstance(out, BinOp) and out.tag is AirTag.CMP_LT and out.ty == t.BOOL
-    # Both operands are coerced (Zig coerced lhs twice): the rhs intcast reads rhs.
-    assert isinstance(out.rhs, UnOp) and out.rhs.operand is rhs
-    assert isinstance(out.lhs, UnOp) and out.lhs.operand is lhs
-    assert out.lhs.ty == Type.int_type(False, 8)
+    # Operands that already have the destination type are compared directly (x86_64.md §15.5).
+    assert out.lhs is lhs and out.rhs is rhs and block.insts == [out]
+    block = Block()
+    out = c.analyze_cmp(block, "eq", lhs, const(t.COMPTIME_INT, v.IntValue(69)), 3)
+    assert isinstance(out, BinOp) and out.lhs is lhs
+    assert isinstance(out.rhs, Constant) and out.rhs.ty == t.USIZE and out.rhs.val == v.IntValue(69)
+
+
+def test_cmp_mixed_widths_coerce_both_operands() -> None:
+    block = Block()
+    lhs, rhs = runtime(t.U8), runtime(t.USIZE)
+    out = c.analyze_cmp(block, "lt", lhs, rhs, 3)
+    assert isinstance(out, BinOp)
+    # Both operands are coerced (Zig coerced lhs twice): the lhs is widened, the rhs kept as it is.
+    assert isinstance(out.lhs, UnOp) and out.lhs.tag is AirTag.INTCAST and out.lhs.operand is lhs
+    assert out.lhs.ty == t.USIZE and out.rhs is rhs
 
 
 def test_cmp_signed_unsigned_widens_by_one_bit() -> None:
