@@ -377,8 +377,8 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         ]
         for f in seq["failures"][:10]:
             out.append(f"- {f}")
-    fl = run.get("free_list")
-    if fl:
+    fl_runs = run.get("free_list")
+    for fl in fl_runs if isinstance(fl_runs, list) else [fl_runs] if fl_runs else []:
         out += [
             "",
             f"S3 free-list reuse (N = {fl['n']}): deleting {fl['k']} leaf functions and adding {fl['k']} of the same "

@@ -164,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             sd = work / "seq"
             sd.mkdir()
             attempt(None, "sequence", partial(sequence.run_sequence, 1, seq_n, seq_edits, check_every, sd))
-            attempt(None, "free_list", partial(sequence.free_list_reuse, seq_n, 10, sd))
+            attempt(
+                None,
+                "free_list",
+                lambda: [sequence.free_list_reuse(seq_n, 10, sd / f"fl{t}", t) for t in (1, 8, 20)],
+            )
         if args.profile and avail["api_null"] is None:
             attempt(
                 None,

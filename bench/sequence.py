@@ -16,7 +16,7 @@ from typing import Any
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from bench.gen import EditSequence
+from bench.gen import EditSequence, Function, Term
 from bench.watch import REPO, WatchProcess, run_binary, zir_command
 
 _ANON = re.compile(r"__anon_\d+$")
@@ -137,19 +137,25 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
     }
 
 
-def free_list_reuse(n: int, k: int, workdir: Path) -> dict[str, Any]:
+def _leaf_terms(j: int, count: int) -> list[Term]:
+    if count <= 1:
+        return [Term(7 + j, None)]
+    return [Term(None, "f0"), *(Term(7 + j + t, None) for t in range(count - 1))]
+
+
+def free_list_reuse(n: int, k: int, workdir: Path, leaf_terms: int = 1) -> dict[str, Any]:
     """S3: delete k leaf functions, then add k others of the same size; `.text` must grow by less than one.
 
     The chain's root calls k extra leaves; one update deletes them (and the calls), the next adds k new
-    leaves (new names, same shape). Both programs are run and their exit codes checked.
+    leaves (new names, same shape). Both programs are run and their exit codes checked. With `leaf_terms`
+    above 1 each leaf calls `f0` and adds `leaf_terms - 1` constants at run time, which sets its code size.
     """
-    from bench.gen import Function, Term
-
     seq = EditSequence(0, n)
     root = seq.functions[seq.root]
     for j in range(k):
-        seq.functions[f"leaf{j}"] = Function(f"leaf{j}", [Term(7 + j, None)])
+        seq.functions[f"leaf{j}"] = Function(f"leaf{j}", _leaf_terms(j, leaf_terms))
         root.terms.append(Term(None, f"leaf{j}"))
+    workdir.mkdir(parents=True, exist_ok=True)
     src, out = workdir / "s3.zir", workdir / "s3"
     out.unlink(missing_ok=True)
     src.write_bytes(seq.source())
@@ -167,7 +173,7 @@ def free_list_reuse(n: int, k: int, workdir: Path) -> dict[str, Any]:
         if not deleted.line.get("ok") or run_binary(out) != seq.exit_code():
             wrong.append("after deleting")
         for j in range(k):
-            seq.functions[f"other{j}"] = Function(f"other{j}", [Term(7 + j, None)])
+            seq.functions[f"other{j}"] = Function(f"other{j}", _leaf_terms(j, leaf_terms))
             root.terms.append(Term(None, f"other{j}"))
         src.write_bytes(seq.source())
         added = watch.update()
@@ -180,6 +186,7 @@ def free_list_reuse(n: int, k: int, workdir: Path) -> dict[str, Any]:
     return {
         "n": n,
         "k": k,
+        "leaf_terms": leaf_terms,
         "text_size_before": text_before,
         "text_size_after": text_after,
         "growth": text_after - text_before,
