@@ -401,7 +401,7 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
             prof["by_tottime"].strip()[:6000],
             "```",
         ]
-    out += ["", NOTES_MARKER, notes.rstrip(), ""]
+    out += ["", NOTES_MARKER, "", notes.strip("\n"), ""]
     return "\n".join(out)
 
 
