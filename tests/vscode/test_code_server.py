@@ -378,7 +378,7 @@ def test_error_is_shown_then_fixed_and_built(code_server_run: tuple[dict[str, An
     assert build["ok"] is True and build["errors"] == 0, context
     assert build["uri"] == workspace.fixture.as_uri(), context
     binary = Path(build["binary"])
-    assert binary == workspace.root / "hello", context
+    assert binary == workspace.root / "zig-out" / "bin" / "hello", context  # the default output path
     assert build["bytesWritten"] > 0, context
     run = subprocess.run([str(binary)], capture_output=True, timeout=10)
     assert (run.returncode, run.stdout) == (0, b"Hello, world!\n"), context
