@@ -31,8 +31,10 @@ def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Dec
             revive(m, a)
             break
     else:
-        a = Decl(m.next_decl_index, next_anon_name(m, owner), owner.src_index)
+        log = m.shift_log
+        a = Decl(m.next_decl_index, next_anon_name(m, owner), owner.src_index, shift_log=log, epoch=len(log.boundary))
         m.next_decl_index += 1
+        m.live_anon[a] = None
         a.is_anonymous = True
         a.owner = owner
         a.bytes = data
@@ -40,6 +42,8 @@ def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Dec
         a.typed_value = tv
         a.analysis = DeclStatus.COMPLETE
         a.generation = m.generation
+        m.table_seq += 1
+        a.table_seq = m.table_seq
         m.decl_table[a.name] = a
         m.counters.anon_created += 1
         if tv.ty.has_code_gen_bits():
@@ -58,6 +62,7 @@ def retire(m: Module, a: Decl) -> None:
         u.dependencies.pop(a, None)
         m.mark_outdated(u, own_anon_retired=u is a.owner)
     a.dependants.clear()
+    m.live_anon.pop(a, None)
     a.is_retired = True
     m.retired_anon.append(a)
     m.failed_decls.pop(a, None)
@@ -98,7 +103,10 @@ def revive(m: Module, a: Decl) -> None:
     a.contents_start = owner.contents_start
     a.generation = m.generation
     a.deletion_flag = False
+    m.table_seq += 1
+    a.table_seq = m.table_seq
     m.decl_table[a.name] = a
+    m.live_anon[a] = None
     m.counters.anon_revived += 1
 
 

@@ -102,10 +102,10 @@ class Decl:
     """Stable id, never reused; the linker keys its per-decl tables by it."""
     name: str
     """Name without '@'. Anonymous decls: '{owner}__anon_{n}'."""
-    src_index: int
-    """Index into file.parsed.decls (anonymous decls: the owner's); refreshed every update."""
-    contents_start: int = 0
-    """Offset of the decl's instruction tag in file.source; refreshed every update."""
+    stored_index: int
+    """``src_index`` as of shift-log entry ``epoch`` (read ``src_index``, never this)."""
+    stored_start: int = 0
+    """``contents_start`` as of shift-log entry ``epoch`` (read ``contents_start``, never this)."""
     contents_hash: bytes | None = None
     """16-byte contents hash; None for anonymous decls."""
     typed_value: TypedValue | None = None
@@ -128,6 +128,12 @@ class Decl:
     is_anonymous: bool = False
     owner: Decl | None = None
     """Anonymous decls: the decl whose analysis created it."""
+    shift_log: ShiftLog | None = None
+    """The Module's shift log; positions are brought up to date from it when read (performance.md §6)."""
+    epoch: int = 0
+    """How many entries of ``shift_log`` are already applied to ``stored_index``/``stored_start``."""
+    table_seq: int = 0
+    """When the decl was (last) put into the Module's decl table: the table's iteration order."""
     bytes: bytes = b""
     """Anonymous decls: the string bytes."""
     is_retired: bool = False
@@ -149,6 +155,45 @@ class Decl:
 
     def __repr__(self) -> str:
         return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
+
+    def _catch_up(self) -> None:
+        """Apply the shift-log entries recorded since ``epoch`` (each shifts decls at or after its boundary)."""
+        log = self.shift_log
+        if log is None:
+            return
+        boundary, index_shift, offset_shift = log.boundary, log.index_shift, log.offset_shift
+        i, start = self.stored_index, self.stored_start
+        for k in range(self.epoch, len(boundary)):
+            if i >= boundary[k]:
+                i += index_shift[k]
+                start += offset_shift[k]
+        self.stored_index, self.stored_start, self.epoch = i, start, len(boundary)
+
+    @property
+    def src_index(self) -> int:
+        """Index into file.parsed.decls (anonymous decls: the owner's when last created or revived)."""
+        log = self.shift_log
+        if log is not None and self.epoch != len(log.boundary):
+            self._catch_up()
+        return self.stored_index
+
+    @src_index.setter
+    def src_index(self, value: int) -> None:
+        self._catch_up()
+        self.stored_index = value
+
+    @property
+    def contents_start(self) -> int:
+        """Offset of the decl's instruction tag in file.source (anonymous decls: as ``src_index``)."""
+        log = self.shift_log
+        if log is not None and self.epoch != len(log.boundary):
+            self._catch_up()
+        return self.stored_start
+
+    @contents_start.setter
+    def contents_start(self, value: int) -> None:
+        self._catch_up()
+        self.stored_start = value
 
     @property
     def fn(self) -> Fn | None:
@@ -204,6 +249,25 @@ class Export:
 
 
 @dataclass(slots=True)
+class ShiftLog:
+    """The position shifts of the decls after each update's edit, applied lazily when a position is read.
+
+    Entry ``k`` says: a decl whose index (as of entry ``k``) is at least ``boundary[k]`` moved by
+    ``index_shift[k]`` places and ``offset_shift[k]`` bytes. An update appends one entry instead of
+    touching every decl after its edit (performance.md §6).
+    """
+
+    boundary: list[int] = field(default_factory=list)
+    index_shift: list[int] = field(default_factory=list)
+    offset_shift: list[int] = field(default_factory=list)
+
+    def append(self, boundary: int, index_shift: int, offset_shift: int) -> None:
+        self.boundary.append(boundary)
+        self.index_shift.append(index_shift)
+        self.offset_shift.append(offset_shift)
+
+
+@dataclass(slots=True)
 class UpdateCounters:
     """Per-update deterministic work counters (performance.md §5)."""
 
@@ -214,6 +278,8 @@ class UpdateCounters:
     anon_created: int = 0
     anon_revived: int = 0
     anon_released: int = 0
+    decls_diffed: int = 0
+    """Source decls ``analyze_root`` looked at (the changed region of the file, not the whole file)."""
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -224,4 +290,5 @@ class UpdateCounters:
             "anon_created": self.anon_created,
             "anon_revived": self.anon_revived,
             "anon_released": self.anon_released,
+            "decls_diffed": self.decls_diffed,
         }

@@ -13,10 +13,17 @@ if TYPE_CHECKING:
     from compiler.module.module import Module
 
 
-def delete_decl(m: Module, d: Decl) -> None:
-    """module.md §8.1. Never recursive: decls losing their last dependant are only pushed."""
+def delete_decl(m: Module, d: Decl, *, in_source: bool = True) -> None:
+    """module.md §8.1. Never recursive: decls losing their last dependant are only pushed.
+
+    ``in_source``: the decl's source is still in the file (it lost its last user); the next update's diff
+    creates a fresh decl for it even when it lies outside the changed region (``Module.vacated``).
+    """
+    m.live_anon.pop(d, None)
     if m.decl_table.get(d.name) is d:
         del m.decl_table[d.name]
+        if in_source and not d.is_anonymous:
+            m.vacated.append(d)
     for dep in d.dependencies:
         dep.dependants.pop(d, None)
         m.suspects.setdefault(dep, set()).add(d)

@@ -46,14 +46,18 @@ class ReportedError:
     """The source text the offset refers to."""
 
 
-def span_index(decls: list[SourceDecl], name_offsets: list[int], offset: int) -> int | None:
+def span_index(decls: list[SourceDecl], offset: int) -> int | None:
     """Index of the source decl whose span (its '@' up to the next decl's '@' or EOF) holds ``offset``."""
     if not decls:
         return None
-    i = bisect.bisect_right(name_offsets, offset) - 1
+    i = bisect.bisect_right(decls, offset, key=_name_offset) - 1
     if i < 0:
         return None
     return i
+
+
+def _name_offset(sd: SourceDecl) -> int:
+    return sd.name_offset
 
 
 def sort_key(msg: ErrorMsg) -> tuple[int, str]:

@@ -8,7 +8,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
@@ -23,6 +23,7 @@ from compiler.module.decl import (
     FileStatus,
     Fn,
     FnStatus,
+    ShiftLog,
     UpdateCounters,
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
@@ -71,8 +72,6 @@ class File:
     status: FileStatus = FileStatus.NEVER_LOADED
     pending_parse: tuple[bytes, ParsedFile] | None = None
     """Per update: the newest text and its partial parse when it failed to parse."""
-    name_offsets: list[int] = field(default_factory=list)
-    """The '@' offsets of ``parsed.decls`` (for anchoring errors)."""
 
 
 class Module:
@@ -127,6 +126,18 @@ class Module:
         """Replay (module.md §9.4) decls outdated only by the retirement of their own anonymous decls: a
         top-level ``str`` revives its decl without re-analysis; a function whose used decls are unchanged
         revives its body's strings in order and keeps its AIR and code. Names are those of a re-analysis."""
+        self.shift_log = ShiftLog()
+        """Position shifts of the decls after each update's edit, applied when a decl's position is read."""
+        self.live_anon: dict[Decl, None] = {}
+        """The anonymous decls in ``decl_table`` (retired at the start of every update, module.md §9.2)."""
+        self.table_seq = 0
+        """Source of Decl.table_seq: the order of insertion into ``decl_table``."""
+        self.vacated: list[Decl] = []
+        """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""
+        self._previous_parsed: ParsedFile | None = None
+        """Per update: the last good parse before this update, when the parser's diff is against it."""
+        self._parser_in_sync = False
+        """The parser's previous parse is ``file.parsed`` (its prefix/suffix counts describe our diff)."""
         self.dependency_failed: list[Decl] = []
         """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
@@ -157,6 +168,7 @@ class Module:
             self.failed_files = [ErrorMsg(0, f"unable to load source file '{exc.path}': {exc.error_name}")]
             return
         parsed = self.parser.parse(data)
+        in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
         if parsed.errors:
             self.failed_files = list(parsed.errors)
             self.file.status = FileStatus.PARSE_FAILURE
@@ -164,9 +176,9 @@ class Module:
             return
         self.failed_files = []
         self._previous_source = self.file.source or b""
+        self._previous_parsed = self.file.parsed if in_sync else None
         self.file.source = data
         self.file.parsed = parsed
-        self.file.name_offsets = [sd.name_offset for sd in parsed.decls]
         self.file.status = FileStatus.LOADED_SUCCESS
         self.file.pending_parse = None
         run_with_deep_stack(self._analyze, deep=len(parsed.decls) > SHALLOW_DECL_COUNT)
@@ -235,16 +247,56 @@ class Module:
         return self.file.parsed.decls[d.src_index]
 
     def analyze_root(self) -> None:
-        """Diff the new source against the decl table (module.md §5)."""
+        """Diff the new source against the decl table (module.md §5).
+
+        Only the changed region is diffed (performance.md §6): the parser reports how many leading decls
+        are the very same and how many trailing ones only moved; those are not looked at, and the trailing
+        ones' new positions are one shift-log entry, applied when a decl's position is next read.
+        """
         parsed = self.file.parsed
         assert parsed is not None
-        deleted: dict[Decl, None] = dict.fromkeys(self.decl_table.values())
+        new_decls = parsed.decls
+        old = self._previous_parsed
+        stats = self.parser.stats
+        if old is None:
+            prefix, suffix, old_decls = 0, 0, None
+        else:
+            old_decls = old.decls
+            prefix, suffix = stats.same_prefix_decls, stats.same_suffix_decls
+        table = self.decl_table
+        vacated_before: list[Decl] = []
+        vacated_after: list[Decl] = []
+        if old_decls is None:
+            deleted: dict[Decl, None] = dict.fromkeys(table.values())
+            old_end = 0
+            self.vacated.clear()
+        else:
+            old_end = len(old_decls) - suffix
+            candidates: list[Decl] = list(self.live_anon)
+            for sd in old_decls[prefix:old_end]:
+                c = table.get(sd.name)
+                if c is not None and not c.is_anonymous:
+                    candidates.append(c)
+            candidates.sort(key=_table_order)
+            deleted = dict.fromkeys(candidates)
+            for v in self.vacated:
+                if v.src_index < prefix:
+                    vacated_before.append(v)
+                elif v.src_index >= old_end:
+                    vacated_after.append(v)
+            self.vacated.clear()
+            index_shift = len(new_decls) - len(old_decls)
+            if index_shift or stats.shift:
+                self.shift_log.append(old_end, index_shift, stats.shift)
+        new_end = len(new_decls) - suffix
+        self.counters.decls_diffed += new_end - prefix
         exports_to_resolve: list[Decl] = []
         moved_fns: list[Decl] = []
-        table = self.decl_table
         last_old_index = -1
         reordered = False
-        for i, sd in enumerate(parsed.decls):
+        self._recreate(vacated_before, exports_to_resolve)
+        for i in range(prefix, new_end):
+            sd = new_decls[i]
             d = table.get(sd.name)
             if d is not None and d.is_anonymous:
                 deleted.pop(d, None)
@@ -274,23 +326,18 @@ class Module:
                     for u in waiting:
                         if not u.destroyed and not u.is_retired:
                             self.mark_outdated(u)
+        self._recreate(vacated_after, exports_to_resolve)
         if reordered:
             # [ZIR Live] Whether an @operand names an earlier or a later decl decides where its errors
             # are positioned (zir-language.md §1); after a reorder, stored messages are recomputed.
             for d in list(self.failed_decls):
                 if not d.is_anonymous and not d.destroyed:
                     self.mark_outdated(d)
-        if moved_fns:
-            suffix_start, delta = _suffix_line_delta(self._previous_source, self.file.source or b"")
-            for d in moved_fns:
-                if d.analysis is not DeclStatus.COMPLETE:
-                    continue
-                if d.contents_start >= suffix_start:
-                    if delta == 0:
-                        continue  # the text before it changed, but not its line
-                elif self.line_of(self.source_decl(d).src) == d.line:
-                    continue
+        for d in moved_fns:
+            if d.analysis is DeclStatus.COMPLETE and self.line_of(self.source_decl(d).src) != d.line:
                 self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
+        if suffix:
+            self._shift_suffix_lines(new_decls, new_end, stats.shift, prefix)
         for d in exports_to_resolve:
             try:
                 self.ensure_decl_analyzed(d)
@@ -300,11 +347,48 @@ class Module:
             if d.is_anonymous:
                 anon.retire(self, d)
             else:
-                deletion.delete_decl(self, d)
+                deletion.delete_decl(self, d, in_source=False)
+
+    def _recreate(self, vacated: list[Decl], exports_to_resolve: list[Decl]) -> None:
+        """Fresh decls for deleted-but-still-written decls outside the changed region, in source order."""
+        parsed = self.file.parsed
+        assert parsed is not None
+        for v in sorted(vacated, key=_source_order):
+            if v.name in self.decl_table:
+                continue
+            sd = parsed.decls[v.src_index]
+            assert sd.name == v.name
+            d = self.create_decl(sd.name, v.src_index, sd.contents_hash, sd.contents_start)
+            d.is_export_root = sd.inst.tag is Tag.EXPORT
+            if d.is_export_root:
+                exports_to_resolve.append(d)
+            waiting = self.missing_names.pop(sd.name, None)
+            for u in waiting or ():
+                if not u.destroyed and not u.is_retired:
+                    self.mark_outdated(u)
+
+    def _shift_suffix_lines(self, new_decls: list[SourceDecl], first: int, shift: int, prefix: int) -> None:
+        """The decls after the edit moved by ``shift`` bytes: rewrite their functions' debug line numbers when
+        the edit changed the number of lines before them (one newline count over the changed region)."""
+        new_text = self.file.source or b""
+        old_text = self._previous_source
+        start = new_decls[prefix - 1].contents_start if prefix else 0
+        first_new = new_decls[first].contents_start
+        line_delta = new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
+        if line_delta == 0:
+            return
+        table = self.decl_table
+        for sd in new_decls[first:]:
+            d = table.get(sd.name)
+            if d is not None and d.line >= 0 and d.analysis is DeclStatus.COMPLETE:
+                self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
 
     def create_decl(self, name: str, src_index: int, contents_hash: bytes | None, contents_start: int) -> Decl:
-        d = Decl(self.next_decl_index, name, src_index, contents_start, contents_hash)
+        log = self.shift_log
+        d = Decl(self.next_decl_index, name, src_index, contents_start, contents_hash, shift_log=log, epoch=len(log.boundary))
         self.next_decl_index += 1
+        self.table_seq += 1
+        d.table_seq = self.table_seq
         self.decl_table[name] = d
         return d
 
@@ -431,7 +515,7 @@ class Module:
         """Convert an absolute offset in the analysed text to an anchored position (module.md §2.6)."""
         parsed = self.file.parsed
         if parsed is not None:
-            i = span_index(parsed.decls, self.file.name_offsets, msg.byte_offset)
+            i = span_index(parsed.decls, msg.byte_offset)
             if i is not None:
                 sd = parsed.decls[i]
                 a = self.decl_table.get(sd.name)
@@ -631,21 +715,12 @@ def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
         raise failure[0]
 
 
-def _suffix_line_delta(old: bytes, new: bytes) -> tuple[int, int]:
-    """(start of the common suffix in ``new``, line shift of the text in that suffix).
+def _table_order(d: Decl) -> int:
+    return d.table_seq
 
-    The common suffix is found by binary search with slice comparisons (C speed), so the lines of every
-    decl after an edit follow from one subtraction instead of one newline count per decl.
-    """
-    lo, hi = 0, min(len(old), len(new))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if old[len(old) - mid :] == new[len(new) - mid :]:
-            lo = mid
-        else:
-            hi = mid - 1
-    start_new, start_old = len(new) - lo, len(old) - lo
-    return start_new, new.count(b"\n", 0, start_new) - old.count(b"\n", 0, start_old)
+
+def _source_order(d: Decl) -> int:
+    return d.src_index
 
 
 def _decl_index(d: Decl) -> DeclIndex:
