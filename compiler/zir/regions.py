@@ -91,11 +91,13 @@ class ParseStats:
     top-level redefinition."""
     shift: int = 0
     """Length of this version minus length of the previous one."""
+    prefix_bytes: int = 0
+    """Length of the common prefix of this version and the previous one."""
 
 
 @dataclass(slots=True)
 class _Version:
-    """The spans and items of the latest parse, as parallel lists (shifted wholesale, never per object)."""
+    """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
 
     data: bytes = b""
     span_start: list[int] = field(default_factory=list)
@@ -112,6 +114,10 @@ class _Version:
     errors: list[ErrorMsg] = field(default_factory=list)
     rel_errors: list[ErrorMsg] = field(default_factory=list)
     error_base: list[int] = field(default_factory=list)
+    name_counts: dict[str, int] = field(default_factory=dict)
+    """How many decls have each name."""
+    duplicates: int = 0
+    """Decls whose name an earlier decl already has (0: no top-level redefinition)."""
 
 
 @dataclass(slots=True)
@@ -135,9 +141,9 @@ class IncrementalParser:
         data = content_of(source)
         version = self._version(data)
         self._last = version
-        unique = len(set(version.names)) == len(version.names)
-        if unique:
-            result = ParsedFile(version.decls, version.errors)
+        unique = version.duplicates == 0
+        if unique:  # copies (C speed): the version's lists are edited in place by the next parse
+            result = ParsedFile(list(version.decls), list(version.errors))
         else:  # a top-level redefinition: the exact (restarting) assembly, regions from the cache
             result = assemble(source, self._span)
         if not (unique and self._last_was_spans):
@@ -154,7 +160,8 @@ class IncrementalParser:
         self._last_was_spans = False
 
     def _version(self, data: bytes) -> _Version:
-        """The spans of ``data``, taking over those of the previous version inside the common prefix/suffix."""
+        """The spans of ``data``: the previous version's lists, with the spans between the common prefix and
+        suffix replaced in place (slice assignment) and the suffix's positions shifted only when it moved."""
         n = len(data)
         buf = data + b"\0"
         old = self._last if self._last is not None else _Version()
@@ -162,43 +169,84 @@ class IncrementalParser:
         p = common_prefix(prev, data)
         s = common_suffix(prev, data, min(len(prev), n) - p)
         delta = n - len(prev)
+        count = len(old.span_start)
         keep = bisect_right(old.span_examined, p)
         first_suffix = max(keep, bisect_right(old.span_start, len(prev) - s))
-        new = _Version(data)
-        # the common prefix: taken over as is
-        if keep:
-            new.span_start = old.span_start[:keep]
-            new.span_end = old.span_end[:keep]
-            new.span_examined = old.span_examined[:keep]
-            new.span_entry = old.span_entry[:keep]
-            nd = old.span_first_decl[keep] if keep < len(old.span_start) else len(old.decls)
-            ne = old.span_first_error[keep] if keep < len(old.span_start) else len(old.errors)
-            new.span_first_decl = old.span_first_decl[:keep]
-            new.span_first_error = old.span_first_error[:keep]
-            new.decls = old.decls[:nd]
-            new.rel_decls = old.rel_decls[:nd]
-            new.decl_base = old.decl_base[:nd]
-            new.names = old.names[:nd]
-            new.errors = old.errors[:ne]
-            new.rel_errors = old.rel_errors[:ne]
-            new.error_base = old.error_base[:ne]
-        self.stats.spans_reused = keep
-        self.stats.same_prefix_decls = len(new.decls)
+        self.stats.prefix_bytes = p
         self.stats.shift = delta
         # the changed middle: parsed span by span through the region cache
-        pos = new.span_end[-1] if keep else 0
-        suffix_at = -1
+        mid = _Version(data)
+        pos = old.span_end[keep - 1] if keep else 0
+        j = count
         while pos < n:
-            j = bisect_left(old.span_start, pos - delta, first_suffix)
-            if j < len(old.span_start) and old.span_start[j] == pos - delta:
-                suffix_at = j
+            k = bisect_left(old.span_start, pos - delta, first_suffix)
+            if k < count and old.span_start[k] == pos - delta:
+                j = k
                 break
             items, end, examined_end, rel, entry = self._span_rec(buf, pos)
-            self._append(new, pos, end, examined_end, entry, items, rel)
+            self._append(mid, pos, end, examined_end, entry, items, rel)
             pos = end
-        if suffix_at >= 0:
-            self._append_suffix(new, old, suffix_at, delta)
-        return new
+        nd_keep = old.span_first_decl[keep] if keep < count else len(old.decls)
+        ne_keep = old.span_first_error[keep] if keep < count else len(old.errors)
+        nd_j = old.span_first_decl[j] if j < count else len(old.decls)
+        ne_j = old.span_first_error[j] if j < count else len(old.errors)
+        self.stats.spans_reused = keep + count - j
+        self.stats.same_prefix_decls = nd_keep
+        self.stats.same_suffix_decls = len(old.decls) - nd_j
+        decl_shift = nd_keep + len(mid.decls) - nd_j
+        error_shift = ne_keep + len(mid.errors) - ne_j
+        bound = old.span_examined[keep - 1] if keep else 0
+        # the suffix, shifted in place when it moved
+        if delta:
+            for lst in (old.span_start, old.span_end, old.span_examined):
+                lst[j:] = [x + delta for x in lst[j:]]
+            bases = [b + delta for b in old.decl_base[nd_j:]]
+            old.decls[nd_j:] = [
+                SourceDecl(d.name, d.inst, b + d.name_offset, b + d.contents_start, b + d.contents_end, d.contents_hash)
+                for d, b in zip(old.rel_decls[nd_j:], bases, strict=True)
+            ]
+            old.decl_base[nd_j:] = bases
+            error_bases = [b + delta for b in old.error_base[ne_j:]]
+            old.errors[ne_j:] = [ErrorMsg(b + e.byte_offset, e.msg) for e, b in zip(old.rel_errors[ne_j:], error_bases, strict=True)]
+            old.error_base[ne_j:] = error_bases
+        if decl_shift:
+            old.span_first_decl[j:] = [x + decl_shift for x in old.span_first_decl[j:]]
+        if error_shift:
+            old.span_first_error[j:] = [x + error_shift for x in old.span_first_error[j:]]
+        mid_bound = max(bound, mid.span_examined[-1]) if mid.span_examined else bound
+        if j < count and old.span_examined[j] < mid_bound:
+            old.span_examined[j:] = list(itertools.accumulate(old.span_examined[j:], max, initial=mid_bound))[1:]
+        # the middle, spliced in
+        if mid.span_examined and mid.span_examined[0] < bound:
+            mid.span_examined = list(itertools.accumulate(mid.span_examined, max, initial=bound))[1:]
+        old.span_start[keep:j] = mid.span_start
+        old.span_end[keep:j] = mid.span_end
+        old.span_examined[keep:j] = mid.span_examined
+        old.span_entry[keep:j] = mid.span_entry
+        old.span_first_decl[keep:j] = [x + nd_keep for x in mid.span_first_decl]
+        old.span_first_error[keep:j] = [x + ne_keep for x in mid.span_first_error]
+        counts = old.name_counts
+        for name in old.names[nd_keep:nd_j]:
+            c = counts[name] - 1
+            if c:
+                counts[name] = c
+                old.duplicates -= 1
+            else:
+                del counts[name]
+        for name in mid.names:
+            c = counts.get(name, 0)
+            counts[name] = c + 1
+            if c:
+                old.duplicates += 1
+        old.decls[nd_keep:nd_j] = mid.decls
+        old.rel_decls[nd_keep:nd_j] = mid.rel_decls
+        old.decl_base[nd_keep:nd_j] = mid.decl_base
+        old.names[nd_keep:nd_j] = mid.names
+        old.errors[ne_keep:ne_j] = mid.errors
+        old.rel_errors[ne_keep:ne_j] = mid.rel_errors
+        old.error_base[ne_keep:ne_j] = mid.error_base
+        old.data = data
+        return old
 
     @staticmethod
     def _append(
@@ -228,42 +276,6 @@ class IncrementalParser:
                 new.errors.append(item)
                 new.rel_errors.append(r)
                 new.error_base.append(start)
-
-    def _append_suffix(self, new: _Version, old: _Version, j: int, delta: int) -> None:
-        """Appends the old spans from ``j`` on, shifted by ``delta`` (list operations only)."""
-        self.stats.spans_reused += len(old.span_start) - j
-        nd, ne = old.span_first_decl[j], old.span_first_error[j]
-        self.stats.same_suffix_decls = len(old.decls) - nd
-        decl_shift = len(new.decls) - nd
-        error_shift = len(new.errors) - ne
-        bound = new.span_examined[-1] if new.span_examined else 0
-        examined = [x + delta for x in old.span_examined[j:]]
-        if examined and examined[0] < bound:
-            examined = list(itertools.accumulate(examined, max, initial=bound))[1:]
-        new.span_start += [x + delta for x in old.span_start[j:]]
-        new.span_end += [x + delta for x in old.span_end[j:]]
-        new.span_examined += examined
-        new.span_entry += old.span_entry[j:]
-        new.span_first_decl += [x + decl_shift for x in old.span_first_decl[j:]]
-        new.span_first_error += [x + error_shift for x in old.span_first_error[j:]]
-        new.rel_decls += old.rel_decls[nd:]
-        new.names += old.names[nd:]
-        new.rel_errors += old.rel_errors[ne:]
-        if delta == 0:
-            new.decls += old.decls[nd:]
-            new.decl_base += old.decl_base[nd:]
-            new.errors += old.errors[ne:]
-            new.error_base += old.error_base[ne:]
-            return
-        bases = [b + delta for b in old.decl_base[nd:]]
-        new.decls += [
-            SourceDecl(d.name, d.inst, b + d.name_offset, b + d.contents_start, b + d.contents_end, d.contents_hash)
-            for d, b in zip(old.rel_decls[nd:], bases, strict=True)
-        ]
-        new.decl_base += bases
-        error_bases = [b + delta for b in old.error_base[ne:]]
-        new.errors += [ErrorMsg(b + e.byte_offset, e.msg) for e, b in zip(old.rel_errors[ne:], error_bases, strict=True)]
-        new.error_base += error_bases
 
     def _span_rec(
         self, buf: bytes, start: int
