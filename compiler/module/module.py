@@ -150,7 +150,8 @@ class Module:
         self._previous_source = b""
         """Per update: the last good text before this update (for line moves)."""
         self._line_cache: tuple[int, int] = (0, 0)
-        """(offset, line) of the last ``line_of`` query in the current text."""
+        """(offset, line) of the last ``line_of`` query in the last good text (kept across updates when the
+        text up to its offset did not change)."""
         self._line_index: LineIndex | None = None
         """Per update: a full line index, built on the first backwards ``line_of`` query."""
 
@@ -160,7 +161,6 @@ class Module:
         """One update (module.md §4): read, parse, diff, analyse, generate, delete, flush."""
         self.generation += 1
         self.counters = UpdateCounters()
-        self._line_cache = (0, 0)
         self._line_index = None
         try:
             data = self.source_provider.read()
@@ -169,6 +169,8 @@ class Module:
             return
         parsed = self.parser.parse(data)
         in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
+        if not (in_sync and self._line_cache[0] < self.parser.stats.prefix_bytes):
+            self._line_cache = (0, 0)  # the cached line is kept only when the text before it is unchanged
         if parsed.errors:
             self.failed_files = list(parsed.errors)
             self.file.status = FileStatus.PARSE_FAILURE
