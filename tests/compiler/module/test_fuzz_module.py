@@ -150,6 +150,21 @@ def fresh_errors(text: str) -> list[str]:
     return sorted(s.errors())
 
 
+def check_decl_positions(session: Session) -> None:
+    """The diff looked only at the changed region: still, every source decl has a decl (or was deleted
+    for lack of users in this update) whose lazily shifted position is that of the current parse."""
+    m = session.comp.module
+    parsed = m.file.parsed
+    if parsed is None or m.file.status is FileStatus.PARSE_FAILURE or len({sd.name for sd in parsed.decls}) < len(parsed.decls):
+        return
+    named = {d.name for d in m.decl_table.values() if not d.is_anonymous}
+    assert named | {v.name for v in m.vacated} == {sd.name for sd in parsed.decls}
+    for d in m.decl_table.values():
+        if not d.is_anonymous:
+            sd = parsed.decls[d.src_index]
+            assert (sd.name, sd.contents_start) == (d.name, d.contents_start)
+
+
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=0, max_value=2**32))
 def test_random_edit_sequences(seed: int) -> None:
@@ -171,6 +186,7 @@ def test_random_edit_sequences(seed: int) -> None:
         assert session.errors() == no_replay.errors()
         assert session.emit() == no_replay.emit()
         incremental, fresh = sorted(session.errors()), fresh_errors(text)
+        check_decl_positions(session)
         if session.comp.module.file.status is FileStatus.PARSE_FAILURE:
             # parse errors, plus retained semantic errors of decls that still parse (module.md §12.2)
             assert set(fresh) <= set(incremental), text
