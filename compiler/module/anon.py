@@ -46,8 +46,7 @@ def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Dec
         a.table_seq = m.table_seq
         m.decl_table[a.name] = a
         m.counters.anon_created += 1
-        if tv.ty.has_code_gen_bits():
-            m.linker.allocate_decl(DeclIndex(a.index), a.name)
+        if tv.ty.has_code_gen_bits() and m.allocate(a):
             a.has_bits = True
             m.work_queue.append((WorkKind.CODEGEN_DECL, a))
     owner.anon_created.append(a)

@@ -41,7 +41,8 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
         if gen_fn is None:
             return GeneratedSymbol(b"", 1, SymbolType.FUNC)
         fn_src = m.source_decl(d).src  # the fn( instruction: DebugInfo.line and the function's own errors
-        return cast(GeneratedSymbol, gen_fn(d, fn.fn_type, fn.air, linker, line_of=m.line_of, fn_src=fn_src))
+        safety = m.optimize_mode.has_safety  # ReleaseFast and ReleaseSmall: no safety checks
+        return cast(GeneratedSymbol, gen_fn(d, fn.fn_type, fn.air, linker, line_of=m.line_of, fn_src=fn_src, safety=safety))
     _check_data_targets(d)
     gen_data = _backend("generate_data")
     if gen_data is None:

@@ -132,6 +132,8 @@ class Module:
         """The anonymous decls in ``decl_table`` (retired at the start of every update, module.md §9.2)."""
         self.table_seq = 0
         """Source of Decl.table_seq: the order of insertion into ``decl_table``."""
+        self.got_overflow: dict[Decl, None] = {}
+        """Decls that got no GOT slot (the link error ``GOT overflows its address range``); retried each update."""
         self.vacated: list[Decl] = []
         """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""
         self._previous_parsed: ParsedFile | None = None
@@ -196,6 +198,10 @@ class Module:
 
     def _analyze(self) -> None:
         self.analyze_root()
+        for d in list(self.got_overflow):  # the GOT may have room now
+            del self.got_overflow[d]
+            if not d.destroyed and not d.is_anonymous and d.analysis is DeclStatus.COMPLETE:
+                self.mark_outdated(d)
         self.perform_all_the_work()
         for _ in range(SILENT_FAILURE_ROUNDS):
             silent = self._silent_failures()
@@ -237,7 +243,7 @@ class Module:
 
     def has_compile_errors(self) -> bool:
         """Items 1–4 of module.md §12.1 are non-empty (what blocks a commit; item 5 does not)."""
-        if self.failed_files or self.failed_decls or self.failed_exports:
+        if self.failed_files or self.failed_decls or self.failed_exports or self.got_overflow:
             return True
         flags = self.link_error_flags
         return flags is not None and flags.no_entry_point_found and self._is_exe()
@@ -495,13 +501,27 @@ class Module:
         d.analysis = DeclStatus.COMPLETE
         d.generation = self.generation
         if tv.ty.has_code_gen_bits():
-            self.linker.allocate_decl(_decl_index(d), d.name)
+            if not self.allocate(d):
+                return
             d.has_bits = True
             self.work_queue.append((WorkKind.CODEGEN_DECL, d))
         elif prev_has_bits:
             self.linker.free_decl(_decl_index(d))
             d.has_bits = False
             d.line = -1
+
+    def allocate(self, d: Decl) -> bool:
+        """Give ``d`` its linker state (GOT slot); False, with the link error recorded, when the GOT is full
+        (elf-linker.md §6). The decl keeps its value and is retried on every later update."""
+        from compiler.link.elf.got import GotOverflow
+
+        try:
+            self.linker.allocate_decl(_decl_index(d), d.name)
+        except GotOverflow:
+            self.got_overflow[d] = None
+            return False
+        self.got_overflow.pop(d, None)
+        return True
 
     def cascade(self, d: Decl) -> None:
         for dep in list(d.dependants):
@@ -567,6 +587,8 @@ class Module:
             flags = self.link_error_flags
             if not out and flags is not None and flags.no_entry_point_found and self._is_exe():
                 out.append(ReportedError(0, "no entry point found", good))
+        if self.got_overflow:
+            out.append(ReportedError(0, GOT_OVERFLOW, good))
         if self.commit_failure is not None:
             out.append(ReportedError(0, self.commit_failure.msg, good))
         return out
@@ -681,6 +703,8 @@ class Module:
         exports.update_linker_exports(self, d)
 
 
+GOT_OVERFLOW = "GOT overflows its address range"
+"""The link error of a GOT that outgrew its virtual range (elf-linker.md §6)."""
 SILENT_FAILURE_ROUNDS = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
 SHALLOW_DECL_COUNT = 64
