@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from compiler.compilation import Compilation, Options, UpdateReport
-from compiler.link import OutputMode
+from compiler.link import OutputMode, link_totals
 from compiler.link.null import NullLinker
 from compiler.module.module import OptimizeMode
 from compiler.source import FileSource
@@ -82,7 +82,8 @@ def render_errors(comp: Compilation, stream: TextIO) -> None:
         stream.write(data.decode("utf-8", "replace"))
 
 
-def json_line(comp: Compilation, n: int, report: UpdateReport) -> str:
+def json_line(comp: Compilation, n: int, report: UpdateReport, link: dict[str, int] | None = None) -> str:
+    """The ``--json`` line of one update; ``link`` are the linker's counters for it (``LinkTotals.since``)."""
     errors = []
     for e in comp.all_errors():
         line, col = e.position()
@@ -95,7 +96,7 @@ def json_line(comp: Compilation, n: int, report: UpdateReport) -> str:
         "ms": round(report.ms, 3),
         "bytes_written": report.bytes_written,
         "committed": report.committed,
-        "counters": report.counters,
+        "counters": {**report.counters, **(link or {})},
     }
     return json.dumps(obj)
 
@@ -152,22 +153,24 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
     )
 
 
-def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport]:
+def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int]]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode)
+    before = link_totals(comp.linker)
     report = comp.update()
+    link = link_totals(comp.linker).since(before)
     if a.emit_zir is not None:
         write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)
-    return comp, report
+    return comp, report, link
 
 
 def cmd_build(argv: list[str]) -> int:
     a = _parse_build("zir build", argv)
-    comp, report = _build(a)
+    comp, report, link = _build(a)
     try:
         render_errors(comp, sys.stderr)
         if a.json:
-            print(json_line(comp, 1, report), flush=True)
+            print(json_line(comp, 1, report, link), flush=True)
         if a.verbose:
             print(f"update completed in {report.ms:.3f} ms", file=sys.stderr)
         return 0 if report.ok else 1
@@ -183,7 +186,7 @@ def cmd_run(argv: list[str]) -> int:
     a = _parse_build("zir run", argv)
     if a.no_emit_bin or a.obj:
         raise UsageError("run needs an executable output")
-    comp, report = _build(a)
+    comp, report, _link = _build(a)
     try:
         render_errors(comp, sys.stderr)
         if not report.ok or report.binary is None:
@@ -281,14 +284,16 @@ class Watcher:
         sys.stderr.flush()
 
     def do_update(self) -> None:
+        before = link_totals(self.comp.linker)
         report = self.comp.update()
+        link = link_totals(self.comp.linker).since(before)
         self.updates += 1
         if report.binary is not None:
             self.last_binary = report.binary  # after a failed update the last good program stays runnable
         if self.emit_zir is not None:
             write_emit_zir(self.comp, self.emit_zir, False)
         if self.json_mode:
-            print(json_line(self.comp, self.updates, report), flush=True)
+            print(json_line(self.comp, self.updates, report, link), flush=True)
         else:
             render_errors(self.comp, sys.stderr)
             state = "ok" if report.ok else f"{report.error_count} error(s)"

@@ -218,6 +218,56 @@ class CommitReport:
     """Log lines (e.g. ``output is running; replaced it with a copy``)."""
 
 
+@dataclass(slots=True)
+class LinkTotals:
+    """Cumulative work counters of one linker since it was created; a per-update figure is the difference of
+    two snapshots (the ``counters`` of ``zir watch --json``, performance.md §5)."""
+
+    code_bytes: int = 0
+    """Bytes of machine code passed to ``update_decl``."""
+    write_calls: int = 0
+    """pwrite calls on the output (or its temporary copy)."""
+    bytes_written: int = 0
+    """Bytes written by those calls."""
+    copy_calls: int = 0
+    """Copy operations (region moves, the ETXTBSY copy)."""
+    bytes_copied: int = 0
+    """Bytes moved by copy operations."""
+    text_moves: int = 0
+    """Placed decl blocks that moved to another address in ``.text``."""
+    replaced_running: int = 0
+    """Commits that found the output running (ETXTBSY) and replaced it with a copy."""
+
+    def snapshot(self) -> LinkTotals:
+        """A copy of the counters."""
+        return LinkTotals(
+            self.code_bytes,
+            self.write_calls,
+            self.bytes_written,
+            self.copy_calls,
+            self.bytes_copied,
+            self.text_moves,
+            self.replaced_running,
+        )
+
+    def since(self, before: LinkTotals) -> dict[str, int]:
+        """The counters accumulated after ``before`` was taken, by name."""
+        return {
+            "code_bytes": self.code_bytes - before.code_bytes,
+            "write_calls": self.write_calls - before.write_calls,
+            "copy_calls": self.copy_calls - before.copy_calls,
+            "bytes_copied": self.bytes_copied - before.bytes_copied,
+            "text_moves": self.text_moves - before.text_moves,
+            "replaced_running": self.replaced_running - before.replaced_running,
+        }
+
+
+def link_totals(linker: object) -> LinkTotals:
+    """The linker's cumulative ``LinkTotals`` (all zeros for a linker that keeps none)."""
+    totals = getattr(linker, "totals", None)
+    return totals.snapshot() if isinstance(totals, LinkTotals) else LinkTotals()
+
+
 class Linker(Protocol):
     """The linker as the Module drives it. See the module docstring for the call order."""
 

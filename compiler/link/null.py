@@ -20,6 +20,7 @@ from compiler.link import (
     GeneratedSymbol,
     Linkage,
     LinkErrorFlags,
+    LinkTotals,
     OutputMode,
 )
 from compiler.link.elf.got import GotTable
@@ -58,6 +59,8 @@ class NullLinker:
         self._exports: dict[int, _NullExport] = {}
         """Live exports by export id."""
         self._flags = LinkErrorFlags()
+        self.totals = LinkTotals()
+        """Cumulative work counters (code bytes and block moves; nothing is ever written)."""
 
     def allocate_decl(self, decl: DeclIndex, name: str) -> None:
         """Reserve a GOT slot for ``decl`` (no-op if it has one)."""
@@ -80,9 +83,11 @@ class NullLinker:
         state = self._decls[decl]
         block = state.block
         size = len(symbol.code)
+        self.totals.code_bytes += size
         if block.is_placed:
             if block.vaddr % max(symbol.alignment, 1) != 0 or size > block.capacity():
                 self._blocks.allocate(block, size, symbol.alignment)
+                self.totals.text_moves += 1
             elif size < block.size:
                 self._blocks.shrink(block, size)
             else:

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 
 from compiler.link.elf.format import EHDR_SIZE
 
+MERGE_BUDGET = 768
+"""Bytes of unchanged gap one segment may rewrite to save pwrite calls: the smallest gaps between dirty ranges
+are bridged first (written with the bytes the file already holds) until the budget is spent. A pwrite costs
+more than copying a few hundred bytes, and a moving edit's header fields (``.debug_aranges``, section and
+program headers) lie that close together (performance.md §6.5, §6.7)."""
+
 
 @dataclass(frozen=True, slots=True)
 class WriteOp:
@@ -120,13 +126,29 @@ class FileImage:
             return
         ranges = sorted(self.dirty)
         self.dirty = []
-        start, end = ranges[0]
+        merged: list[list[int]] = [list(ranges[0])]
         for next_start, next_end in ranges[1:]:
-            if next_start <= end:
-                end = max(end, next_end)
+            last = merged[-1]
+            if next_start <= last[1]:
+                last[1] = max(last[1], next_end)
+            else:
+                merged.append([next_start, next_end])
+        # bridge the smallest gaps first while the budget lasts
+        gaps = sorted((merged[i + 1][0] - merged[i][1], i) for i in range(len(merged) - 1))
+        bridged: set[int] = set()
+        budget = MERGE_BUDGET
+        for gap, i in gaps:
+            if gap > budget:
+                break
+            budget -= gap
+            bridged.add(i)
+        start, end = merged[0]
+        for i in range(1, len(merged)):
+            if i - 1 in bridged:
+                end = merged[i][1]
                 continue
             self.ops.append(WriteOp(start, bytes(self.data[start:end])))
-            start, end = next_start, next_end
+            start, end = merged[i]
         self.ops.append(WriteOp(start, bytes(self.data[start:end])))
 
     def take_ops(self) -> list[Op]:

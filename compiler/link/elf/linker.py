@@ -23,6 +23,7 @@ from compiler.link import (
     GeneratedSymbol,
     Linkage,
     LinkErrorFlags,
+    LinkTotals,
     OutputMode,
     Relocation,
 )
@@ -149,6 +150,8 @@ class ElfLinker:
         self.fileio = fileio if fileio is not None else FileIO()
         """All file I/O goes through this object (tests wrap it to count or pause)."""
         self.image = FileImage(header_size=self.layout.ehdr_size)
+        self.totals = LinkTotals()
+        """Cumulative work counters (``zir watch --json`` reports their per-update differences)."""
         """The file as it will be after the queued operations; the queue itself."""
         self.phdrs: list[ProgramHeader] = []
         """Program header 0 is ``.text``'s R+X ``PT_LOAD``, 1 the GOT's R ``PT_LOAD``."""
@@ -429,9 +432,11 @@ class ElfLinker:
         size = len(symbol.code)
         align = max(symbol.alignment, 1)
         moved: bool
+        self.totals.code_bytes += size
         if block.is_placed:
             if block.vaddr % align != 0 or size > block.capacity():
                 self.text.allocate(block, size, align)
+                self.totals.text_moves += 1
                 moved = True
             elif size < block.size:
                 self.text.shrink(block, size)
@@ -770,6 +775,12 @@ class ElfLinker:
     ) -> CommitReport:
         assert isinstance(before, type(self.fileio.counters))
         after = self.fileio.counters
+        totals = self.totals
+        totals.write_calls += after.pwrite_calls - before.pwrite_calls
+        totals.bytes_written += after.pwrite_bytes - before.pwrite_bytes
+        totals.copy_calls += after.copy_calls - before.copy_calls
+        totals.bytes_copied += after.copy_bytes - before.copy_bytes
+        totals.replaced_running += int(replaced)
         return CommitReport(
             bytes_written=after.pwrite_bytes - before.pwrite_bytes,
             write_calls=after.pwrite_calls - before.pwrite_calls,
