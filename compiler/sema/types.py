@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 class TypeTag(enum.Enum):
     """Every type tag; for payload-free tags the value is the printed name (§7.1)."""
 
+    __hash__ = object.__hash__  # members are singletons: identity hash, not Enum's Python-level name hash
+
     U8 = "u8"
     I8 = "i8"
     U16 = "u16"
@@ -67,6 +69,8 @@ class TypeTag(enum.Enum):
 
 class TypeClass(enum.Enum):
     """Zig's ``zigTypeTag``: the class of a type; the value is the name used in messages (§7.2)."""
+
+    __hash__ = object.__hash__  # members are singletons: identity hash, not Enum's Python-level name hash
 
     TYPE = "Type"
     VOID = "Void"
@@ -198,20 +202,7 @@ class Type:
 
     def zig_type_tag(self) -> TypeClass:
         """The type class (§7.2)."""
-        tag = self.tag
-        if tag in _INT_INFO or tag in (T.INT_SIGNED, T.INT_UNSIGNED):
-            return TypeClass.INT
-        if tag in _FLOAT_BITS:
-            return TypeClass.FLOAT
-        if tag in _SPECIAL_FNS or tag is T.FUNCTION:
-            return TypeClass.FN
-        if tag in (T.ARRAY_U8_SENTINEL_0, T.ARRAY):
-            return TypeClass.ARRAY
-        if tag in _POINTERS:
-            return TypeClass.POINTER
-        if tag in _OPTIONALS:
-            return TypeClass.OPTIONAL
-        return _SIMPLE_CLASS[tag]
+        return _CLASS[self.tag]
 
     def is_int(self) -> bool:
         """A fixed-width integer type (not ``comptime_int``)."""
@@ -330,6 +321,9 @@ class Type:
     def abi_alignment(self) -> int:
         """ABI alignment in bytes on x86_64-linux (§7.4)."""
         tag = self.tag
+        align = _NAMED_ALIGN.get(tag)
+        if align is not None:
+            return align
         if tag in (T.U8, T.I8, T.BOOL, T.ARRAY_U8_SENTINEL_0) or self.is_fn():
             return 1
         if tag in _INT_INFO:
@@ -356,6 +350,9 @@ class Type:
     def abi_size(self) -> int:
         """ABI size in bytes on x86_64-linux (§7.4)."""
         tag = self.tag
+        size = _NAMED_SIZE.get(tag)
+        if size is not None:
+            return size
         if tag is T.ARRAY_U8_SENTINEL_0:
             return self.length
         if tag is T.CONST_SLICE_U8:
@@ -494,3 +491,43 @@ NULL_TYPE = _NAMED[T.NULL]
 UNDEFINED_TYPE = _NAMED[T.UNDEFINED]
 ANYERROR = _NAMED[T.ANYERROR]
 CONST_SLICE_U8 = _NAMED[T.CONST_SLICE_U8]
+
+
+def _classify(tag: TypeTag) -> TypeClass:
+    """The type class of a tag (§7.2): the source of ``_CLASS``."""
+    if tag in _INT_INFO or tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+        return TypeClass.INT
+    if tag in _FLOAT_BITS:
+        return TypeClass.FLOAT
+    if tag in _SPECIAL_FNS or tag is T.FUNCTION:
+        return TypeClass.FN
+    if tag in (T.ARRAY_U8_SENTINEL_0, T.ARRAY):
+        return TypeClass.ARRAY
+    if tag in _POINTERS:
+        return TypeClass.POINTER
+    if tag in _OPTIONALS:
+        return TypeClass.OPTIONAL
+    return _SIMPLE_CLASS[tag]
+
+
+_CLASS: dict[TypeTag, TypeClass] = {tag: _classify(tag) for tag in TypeTag}
+"""``zig_type_tag`` of every tag, precomputed (a hot query in sema and codegen)."""
+
+
+def _named_layout() -> tuple[dict[TypeTag, int], dict[TypeTag, int]]:
+    """ABI size and alignment of every payload-free type that has them (the rest keep computing)."""
+    sizes: dict[TypeTag, int] = {}
+    aligns: dict[TypeTag, int] = {}
+    for tag, ty in _NAMED.items():
+        try:
+            size, align = ty.abi_size(), ty.abi_alignment()
+        except AssertionError:
+            continue
+        sizes[tag] = size
+        aligns[tag] = align
+    return sizes, aligns
+
+
+_NAMED_SIZE: dict[TypeTag, int] = {}
+_NAMED_ALIGN: dict[TypeTag, int] = {}
+_NAMED_SIZE, _NAMED_ALIGN = _named_layout()

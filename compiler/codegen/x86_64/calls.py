@@ -13,7 +13,7 @@ from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.inline_asm import AsmError, plan_assembly
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.regalloc import SPILL_MSG, plan_parallel_move
-from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+from compiler.codegen.x86_64.registers import ALLOCATABLE, BY_ID, Register
 from compiler.link import DeclIndex
 from compiler.sema.types import Type
 from compiler.sema.values import FunctionValue
@@ -26,7 +26,7 @@ def save(fg: FunctionGen, inst: AirInst, clobbered: tuple[Register, ...]) -> lis
     """§7.5: store the live registers the instruction clobbers into their save slots."""
     dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
     ids = {r.id for r in clobbered}
-    to_save = [Register(i) for i in range(16) if i in ids and fg.live_after(Register(i), dying)]
+    to_save = [BY_ID[i] for i in range(16) if i in ids and fg.live_after(BY_ID[i], dying)]
     if to_save and fg.naked:
         raise Fail(SPILL_MSG)
     for reg in to_save:
@@ -45,7 +45,7 @@ def parallel_move(fg: FunctionGen, moves: list[tuple[Register, MCValue, Type]]) 
     types = {dst.id: ty for dst, _, ty in moves}
 
     def find_temp(used: set[int]) -> Register | None:
-        return fg.regs.find_free(tuple(Register(i) for i in used))
+        return fg.regs.find_free(tuple(BY_ID[i] for i in used))
 
     try:
         ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)

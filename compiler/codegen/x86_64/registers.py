@@ -77,25 +77,27 @@ class Register(enum.IntEnum):
     R14B = 62
     R15B = 63
 
+    __hash__ = int.__hash__  # the C-level int hash: registers key the allocator's tables (Enum's hashes the name)
+
     @property
     def id(self) -> int:
         """Hardware register number 0-15."""
-        return self.value & 15
+        return self & 15
 
     @property
     def lo(self) -> int:
         """The low three bits of the id (the ModRM/opcode field)."""
-        return self.value & 7
+        return self & 7
 
     @property
     def is_extended(self) -> bool:
         """True for r8-r15 and their aliases (needs REX.R/X/B)."""
-        return self.id >= 8
+        return self & 8 != 0
 
     @property
     def size(self) -> int:
         """Operand size in bytes: 8, 4, 2 or 1."""
-        return (8, 4, 2, 1)[self.value >> 4]
+        return (8, 4, 2, 1)[self >> 4]
 
     @property
     def asm_name(self) -> str:
@@ -104,30 +106,39 @@ class Register(enum.IntEnum):
 
     def to_size(self, size: int) -> Register:
         """The alias of the same id with ``size`` bytes (8, 4, 2 or 1)."""
-        return Register(self.id + 16 * {8: 0, 4: 1, 2: 2, 1: 3}[size])
+        return _BY_VALUE[(self & 15) + _SIZE_BASE[size]]
 
     def to64(self) -> Register:
         """The 64-bit alias."""
-        return Register(self.id)
+        return _BY_VALUE[self & 15]
 
     def to32(self) -> Register:
         """The 32-bit alias."""
-        return Register(self.id + 16)
+        return _BY_VALUE[(self & 15) + 16]
 
     def to16(self) -> Register:
         """The 16-bit alias."""
-        return Register(self.id + 32)
+        return _BY_VALUE[(self & 15) + 32]
 
     def to8(self) -> Register:
         """The 8-bit alias (``spl``… for ids 4-7 under REX)."""
-        return Register(self.id + 48)
+        return _BY_VALUE[(self & 15) + 48]
 
     def dwarf_number(self) -> int:
         """DWARF register number: rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5, rbp 6, rsp 7, r8-r15 8-15."""
-        return _DWARF[self.id]
+        return _DWARF[self & 15]
 
 
 _DWARF = (0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15)
+
+_BY_VALUE: tuple[Register, ...] = tuple(sorted(Register))
+"""Every register indexed by its value: alias lookups without ``Register(…)``'s enum machinery (hot path)."""
+
+_SIZE_BASE: dict[int, int] = {8: 0, 4: 16, 2: 32, 1: 48}
+"""Value of the first register of each operand size."""
+
+BY_ID: tuple[Register, ...] = _BY_VALUE[:16]
+"""The 64-bit register of each hardware id 0-15."""
 
 R = Register
 
