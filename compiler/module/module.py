@@ -154,6 +154,11 @@ class Module:
         self._line_cache: tuple[int, int] = (0, 0)
         """(offset, line) of the last ``line_of`` query in the last good text (kept across updates when the
         text up to its offset did not change)."""
+        self._line_anchor: tuple[int, int] = (0, 0)
+        """(offset, line) of the first ``line_of`` query of an update (usually before that update's edit,
+        so the next edit at the same place counts lines from there, not from the start of the file)."""
+        self._line_anchored = False
+        """Per update: ``_line_anchor`` is this update's first query."""
         self._line_index: LineIndex | None = None
         """Per update: a full line index, built on the first backwards ``line_of`` query."""
 
@@ -171,8 +176,11 @@ class Module:
             return
         parsed = self.parser.parse(data)
         in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
-        if not (in_sync and self._line_cache[0] < self.parser.stats.prefix_bytes):
-            self._line_cache = (0, 0)  # the cached line is kept only when the text before it is unchanged
+        unchanged = self.parser.stats.prefix_bytes if in_sync else 0  # the text before it did not change
+        if self._line_cache[0] >= unchanged:
+            self._line_cache = self._line_anchor if self._line_anchor[0] < unchanged else (0, 0)
+        self._line_anchor = self._line_cache
+        self._line_anchored = False
         if parsed.errors:
             self.failed_files = list(parsed.errors)
             self.file.status = FileStatus.PARSE_FAILURE
@@ -614,6 +622,9 @@ class Module:
             self._line_index = LineIndex(text)
             return self._line_index.position(byte_offset)[0]
         line = last_line + text.count(b"\n", last_offset, byte_offset)
+        if not self._line_anchored:
+            self._line_anchor = (byte_offset, line)
+            self._line_anchored = True
         self._line_cache = (byte_offset, line)
         return line
 

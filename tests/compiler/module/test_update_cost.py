@@ -96,3 +96,24 @@ def test_an_unused_decl_deleted_outside_the_edit_comes_back_when_used_again() ->
     s.update(g + base + user)
     assert s.errors() == []
     check_positions(s)
+
+
+def test_line_numbers_stay_exact_when_the_line_cache_is_kept_across_updates() -> None:
+    """The line cache survives an update only while the text before it is unchanged (performance.md §6)."""
+    n = 30
+    s = Session(chain(n))
+    s.update()
+    m = s.comp.module
+    texts = [
+        chain(n, {15: 5}),
+        chain(n, {15: 6}, extra="@a = int(1)\n\n\n"),  # lines inserted before the cached position
+        chain(n, {15: 7}, extra="@a = int(1)\n\n\n"),
+        chain(n, {15: 8}),
+        chain(n, {2: 9, 15: 8}),
+    ]
+    for text in texts:
+        s.update(text)
+        data = text.encode()
+        for name in ("f15", "f16", "f2", "f29"):  # lines as code generation and line updates saw them
+            src = m.source_decl(decl(s, name)).src
+            assert decl(s, name).line == data.count(b"\n", 0, src)
