@@ -82,6 +82,13 @@ class FileImage:
             return 0
         end = offset + length
         size = len(self.data)
+        if not self.tracking:  # fresh file: written whole at commit, nothing to trim or record (P4)
+            if offset > size:
+                self.data.extend(bytes(offset - size))
+            self.data[offset:end] = data
+            if offset < self.header_size:
+                self.header_dirty = True
+            return length
         if end > size or exact:
             if offset > size:
                 self.data.extend(bytes(offset - size))
