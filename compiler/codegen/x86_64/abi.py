@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from compiler.codegen.x86_64 import mcvalue as mc
@@ -34,8 +35,11 @@ class CallingConvention:
     return_value: MCValue
 
 
+@lru_cache(maxsize=1024)
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
-    """The calling-convention values of ``fn_type``, or the message explaining why there are none."""
+    """The calling-convention values of ``fn_type``, or the message explaining why there are none.
+
+    Cached: types are immutable values and the result is immutable (asked twice per call site and function)."""
     cc = fn_type.fn_calling_convention()
     params = fn_type.fn_param_types()
     ret_ty = fn_type.fn_return_type()
@@ -62,8 +66,9 @@ def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     return CallingConvention(tuple(args), ret)
 
 
+@lru_cache(maxsize=1024)
 def debug_type(ty: Type) -> DebugType:
-    """How DWARF describes ``ty`` (elf-linker.md §14.3)."""
+    """How DWARF describes ``ty`` (elf-linker.md §14.3). Cached: both are immutable values."""
     if ty.tag is TypeTag.BOOL:
         return DebugType("bool", BaseTypeEncoding.BOOLEAN, 1)
     if ty.is_int():
