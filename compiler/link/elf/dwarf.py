@@ -298,7 +298,8 @@ class DwarfState:
         from compiler.link.elf.linker import DEBUG_INFO
 
         piece = state.debug.info
-        length = len(self._info_bytes(0, state, name, info))
+        template, relocs = self._info_template(state, name, info)
+        length = len(template)
         old_offset, old_length, was_placed = piece.offset, piece.length, piece.is_placed
         was_first = self.info.first is piece
         moved = self.info.place(piece, length)
@@ -308,7 +309,7 @@ class DwarfState:
             linker.image.write(base + old_offset, bytes([INFO_PADDING]) * old_length)
         if moved and (was_first or self.info.first is piece):
             self.debug_info_header_dirty = True
-        content = self._info_bytes(piece.offset, state, name, info)
+        content = self._info_at(piece.offset, template, relocs)
         gap_end = piece.next.offset if piece.next is not None else piece.offset + length
         tail = b"\0" if piece.next is None else b""
         padding = bytes([INFO_PADDING]) * (gap_end - piece.offset - length)
@@ -318,7 +319,9 @@ class DwarfState:
         linker.image.write(base + piece.offset, content + padding + tail)
         self.debug_info_header_dirty |= piece.next is None
 
-    def _info_bytes(self, offset: int, state: DeclState, name: str, info: DebugInfo) -> bytes:
+    def _info_template(self, state: DeclState, name: str, info: DebugInfo) -> tuple[bytearray, list[tuple[int, int]]]:
+        """The decl's DIE and its base types with type references relative to the piece's start, and where
+        those references are (``(position, relative offset)``): built once, placed by ``_info_at``."""
         types: list[DebugType] = []
         for debug_type in ([info.return_type] if info.return_type else []) + [p.type for p in info.params]:
             if debug_type not in types:
@@ -338,15 +341,20 @@ class DwarfState:
         head.append(0)
         type_offsets: dict[DebugType, int] = {}
         for debug_type in types:
-            type_offsets[debug_type] = offset + len(head)
+            type_offsets[debug_type] = len(head)
             if debug_type.encoding is None:
                 head.append(INFO_PADDING)
             else:
                 encoding = BaseTypeEncoding(debug_type.encoding)
                 head += bytes([4, encoding, debug_type.byte_size]) + debug_type.name.encode() + b"\0"
-        for at, debug_type in fixups:
-            head[at : at + 4] = struct.pack("<I", type_offsets[debug_type])
-        return bytes(head)
+        return head, [(at, type_offsets[debug_type]) for at, debug_type in fixups]
+
+    @staticmethod
+    def _info_at(offset: int, template: bytearray, relocs: list[tuple[int, int]]) -> bytes:
+        """The template's bytes for a piece at ``offset`` in ``.debug_info`` (type references made absolute)."""
+        for at, relative in relocs:
+            template[at : at + 4] = struct.pack("<I", offset + relative)
+        return bytes(template)
 
     def _write_line(self, linker: ElfLinker, state: DeclState, info: DebugInfo) -> None:
         from compiler.link.elf.linker import DEBUG_LINE
