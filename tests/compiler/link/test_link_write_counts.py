@@ -24,7 +24,11 @@ def _update(comp: Compilation) -> dict[str, int]:
     before = link_totals(comp.linker)
     report = comp.update()
     assert report.ok and report.committed
-    return link_totals(comp.linker).since(before)
+    after = link_totals(comp.linker)
+    counts = after.since(before)
+    counts["bytes_written"] = after.bytes_written - before.bytes_written
+    assert counts["bytes_written"] == report.bytes_written
+    return counts
 
 
 def _exit_code(out: Path) -> int:
@@ -54,6 +58,7 @@ def test_fresh_build_is_one_write_and_moving_edit_at_most_ten(tmp_path: Path, n:
         moved = _update(comp)
         assert moved["text_moves"] == 1
         assert moved["write_calls"] == moving_writes <= 10
+        assert moved["bytes_written"] <= moved["code_bytes"] + 1024  # P2 still holds with the bridged gaps
         assert moved["replaced_running"] == 0
         assert _exit_code(out) == prog.exit_code()
     finally:
