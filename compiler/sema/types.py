@@ -308,6 +308,9 @@ class Type:
     def has_code_gen_bits(self) -> bool:
         """Whether a value of the type occupies memory (§7.4; ``int_*`` fixed: ``bits != 0``)."""
         tag = self.tag
+        known = _NAMED_HAS_BITS.get(tag)
+        if known is not None:
+            return known
         if tag in (T.C_VOID, T.VOID, T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NORETURN, T.NULL, T.UNDEFINED):
             return False
         if tag is T.ARRAY:
@@ -528,6 +531,9 @@ def _named_layout() -> tuple[dict[TypeTag, int], dict[TypeTag, int]]:
     return sizes, aligns
 
 
+_NAMED_HAS_BITS: dict[TypeTag, bool] = {}
+_NAMED_HAS_BITS = {tag: ty.has_code_gen_bits() for tag, ty in _NAMED.items()}
+"""``has_code_gen_bits`` of every payload-free type, precomputed."""
 _NAMED_SIZE: dict[TypeTag, int] = {}
 _NAMED_ALIGN: dict[TypeTag, int] = {}
 _NAMED_SIZE, _NAMED_ALIGN = _named_layout()

@@ -211,10 +211,12 @@ class ElfLinker:
         return regions
 
     def _starts(self) -> list[int]:
-        starts = [self.shdr_table_offset, self.phdr_table_offset]
-        starts.extend(shdr.sh_offset for shdr in self.shdrs)
-        starts.extend(phdr.p_offset for phdr in self.phdrs)
-        return starts
+        return [
+            self.shdr_table_offset,
+            self.phdr_table_offset,
+            *[shdr.sh_offset for shdr in self.shdrs],
+            *[phdr.p_offset for phdr in self.phdrs],
+        ]
 
     def find_free_space(self, size: int, align: int) -> int:
         """elf-linker.md §4 ``find_free_space`` over the current layout."""
