@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff" && ruff check compiler server tests
+echo "== ruff" && ruff check compiler server tests bench
 echo "== mypy --strict" && mypy
 if [ -f vscode-client/package.json ]; then
   echo "== vscode-client" && (cd vscode-client && npm run --silent check)
