@@ -375,6 +375,14 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
             f"{seq['failure_count']} failures. Bytes written in total: {seq['total_bytes_written']:,}; "
             f"`.text` {seq['text_size_initial']:,} → {seq['text_size_final']:,} bytes.",
         ]
+        totals = seq.get("counter_totals") or {}
+        if "code_bytes" in totals:
+            out.append(
+                f"S2: bytes written {seq['total_bytes_written']:,} vs 3 × code bytes emitted "
+                f"{3 * totals['code_bytes']:,} — {_verdict(seq.get('s2_bytes_met'))}; `.text` moves "
+                f"{totals.get('text_moves', '—')} vs bound {seq.get('s2_text_moves_bound')} — "
+                f"{_verdict(seq.get('s2_text_moves_met'))}; counters summed over the sequence: {totals}."
+            )
         for f in seq["failures"][:10]:
             out.append(f"- {f}")
     fl_runs = run.get("free_list")

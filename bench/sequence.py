@@ -8,6 +8,7 @@ anonymous decl names) and `readelf -a -W` must print no warning. Bytes written a
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -74,6 +75,7 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
     watch = WatchProcess(src, out)
     failures: list[str] = []
     total_written = 0
+    counter_totals: dict[str, int] = {}
     checked = 0
     try:
         first = watch.update()
@@ -86,6 +88,9 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
             src.write_bytes(seq.source())
             upd = watch.update()
             total_written += int(upd.line.get("bytes_written", 0))
+            for key, value in (upd.line.get("counters") or {}).items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    counter_totals[key] = counter_totals.get(key, 0) + value
             if not upd.line.get("ok"):
                 failures.append(f"edit {k} ({kind.value}): errors {upd.line.get('errors')}")
                 continue
@@ -122,7 +127,16 @@ def run_sequence(seed: int, n: int, edits: int, check_every: int, workdir: Path)
     kinds: dict[str, int] = {}
     for kind in seq.history:
         kinds[kind.value] = kinds.get(kind.value, 0) + 1
+    code_bytes = counter_totals.get("code_bytes")
+    moves = counter_totals.get("text_moves")
+    move_bound = (
+        math.ceil(math.log(max(final_text, 1) / max(initial_text, 1), 4 / 3)) + 1 if final_text > initial_text else 1
+    )
     return {
+        "counter_totals": counter_totals,
+        "s2_bytes_met": None if not code_bytes else total_written <= 3 * code_bytes,
+        "s2_text_moves_bound": move_bound,
+        "s2_text_moves_met": None if moves is None else moves <= move_bound,
         "text_size_max_seen": max_text,
         "seed": seed,
         "n": n,
