@@ -54,6 +54,13 @@ def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("met" if ok else "**missed**")
 
 
+def _s6_counters(counters: Any) -> str:
+    """The linker's counters of the S6 update (replaced the running file, bytes copied), when it reports them."""
+    if not isinstance(counters, dict) or "replaced_running" not in counters:
+        return ""
+    return f"; replaced running file {counters['replaced_running']}×, copied {counters.get('bytes_copied', 0):,} B"
+
+
 def goal_rows(run: dict[str, Any]) -> list[list[str]]:
     """One row per (goal, N): goal, N, ours, peer, ratio, target, verdict."""
     per_n: dict[str, Any] = run["per_n"]
@@ -240,7 +247,8 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                     "S6 update while the output runs",
                     n,
                     f"update ok {s6['update_ok']}, new runs {s6['new_binary_exit_code_ok']}, old survives "
-                    f"{s6['old_process_survived_update']} and exits right {s6['old_process_exit_code_ok']}",
+                    f"{s6['old_process_survived_update']} and exits right {s6['old_process_exit_code_ok']}"
+                    + _s6_counters(s6.get("counters")),
                     "—",
                     "—",
                     "no ETXTBSY, old unharmed",
