@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from server.positions import Encoding, LspLineIndex
+from server.positions import Encoding, LspLineIndex, line_index
 
 _NAME_END = frozenset(b" \t\r\n,)]")
 _IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789")
@@ -78,7 +78,7 @@ def to_diagnostics(errors: Iterable[CompileError], encoding: Encoding, source: s
     for err in errors:
         index = indexes.get(id(err.text))
         if index is None or index.data is not err.text:
-            index = LspLineIndex(err.text, encoding)
+            index = line_index(err.text, encoding)
             indexes[id(err.text)] = index
         out.append(
             types.Diagnostic(

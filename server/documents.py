@@ -25,7 +25,7 @@ from lsprotocol import types
 from server import backend
 from server.config import Settings, resolve_output_path
 from server.diagnostics import CompileError, DiagnosticStore, to_diagnostics
-from server.positions import Encoding, LspLineIndex
+from server.positions import Encoding, LspLineIndex, line_index
 from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
 from server.syntax import Outline, scan
 
@@ -135,13 +135,13 @@ class Session:
 
     def index(self, encoding: Encoding) -> LspLineIndex:
         """A line index over the current text."""
-        return LspLineIndex(self.text, encoding)
+        return line_index(self.text, encoding)
 
 
 def apply_change(text: bytes, change: types.TextDocumentContentChangeEvent, encoding: Encoding) -> bytes:
     """Apply one LSP content change to UTF-8 bytes, converting the range with the LSP line rules."""
     if isinstance(change, types.TextDocumentContentChangePartial):
-        index = LspLineIndex(text, encoding)
+        index = line_index(text, encoding)
         start = index.offset(change.range.start.line, change.range.start.character)
         end = index.offset(change.range.end.line, change.range.end.character)
         return text[:start] + change.text.encode("utf-8", "surrogatepass") + text[max(start, end) :]

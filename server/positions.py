@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import bisect
 import enum
+import itertools
+import re
 from dataclasses import dataclass, field
 
 
@@ -62,6 +64,19 @@ def byte_length_of_units(data: bytes, units: int, encoding: Encoding) -> int:
     return consumed
 
 
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
+
+
+def line_starts(data: bytes) -> list[int]:
+    """Byte offsets where each line starts under the LSP rule (``\\n``, ``\\r\\n``, lone ``\\r``), in linear time."""
+    if b"\r" not in data:
+        # Each line start is the previous one plus the previous line's length and its "\n" (C-level loops only).
+        starts = list(itertools.accumulate(map((1).__add__, map(len, data.split(b"\n"))), initial=0))
+        starts.pop()
+        return starts
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(data))]
+
+
 @dataclass(slots=True)
 class LspLineIndex:
     """Line starts of a byte text under the LSP line-ending rule, and conversions in one encoding."""
@@ -72,22 +87,7 @@ class LspLineIndex:
     """``_starts[i]`` is the byte offset where line ``i`` starts; line 0 starts at 0."""
 
     def __post_init__(self) -> None:
-        starts = [0]
-        data = self.data
-        n = len(data)
-        i = 0
-        while True:
-            nl = data.find(b"\n", i)
-            cr = data.find(b"\r", i)
-            if nl == -1 and cr == -1:
-                break
-            if cr != -1 and (nl == -1 or cr < nl):
-                j = cr + 2 if cr + 1 < n and data[cr + 1] == 0x0A else cr + 1
-            else:
-                j = nl + 1
-            starts.append(j)
-            i = j
-        self._starts = starts
+        self._starts = line_starts(self.data)
 
     @property
     def line_count(self) -> int:
@@ -130,3 +130,22 @@ class LspLineIndex:
     def end_position(self) -> tuple[int, int]:
         """The position of the end of the text."""
         return self.position(len(self.data))
+
+
+_CACHE: list[LspLineIndex] = []
+_CACHE_SIZE = 4
+
+
+def line_index(data: bytes, encoding: Encoding) -> LspLineIndex:
+    """The line index of ``data`` in ``encoding``, shared by everyone asking about the same bytes object.
+
+    One index is built per document version and reused by the change handler, diagnostics and features
+    (identity, not equality, is the key: comparing bytes would itself be O(file)).
+    """
+    for index in _CACHE:
+        if index.data is data and index.encoding is encoding:
+            return index
+    index = LspLineIndex(data, encoding)
+    _CACHE.insert(0, index)
+    del _CACHE[_CACHE_SIZE:]
+    return index

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.positions import Encoding, LspLineIndex, units_of
+from server.positions import Encoding, LspLineIndex, line_index, line_starts, units_of
 
 
 def test_line_breaks_are_lf_crlf_and_lone_cr_only() -> None:
@@ -78,3 +80,54 @@ def test_round_trip_on_character_boundaries(text: str) -> None:
                 assert index.offset(line, col) == offset
             offset += len(ch.encode())
         assert index.position(len(data)) == index.end_position()
+
+
+def _naive_starts(data: bytes) -> list[int]:
+    """The LSP line starts by one byte-at-a-time walk (the reference the fast index must agree with)."""
+    starts = [0]
+    i = 0
+    while i < len(data):
+        if data[i] == 0x0D:
+            i += 2 if i + 1 < len(data) and data[i + 1] == 0x0A else 1
+            starts.append(i)
+        elif data[i] == 0x0A:
+            i += 1
+            starts.append(i)
+        else:
+            i += 1
+    return starts
+
+
+_PIECES = st.sampled_from(["\n", "\r\n", "\r", "a", "é", "😀", "\x0c", "\u2028", " ", "const"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60))
+def test_line_starts_match_naive_reference(pieces: list[str]) -> None:
+    data = "".join(pieces).encode("utf-8")
+    assert line_starts(data) == _naive_starts(data)
+    index = LspLineIndex(data, Encoding.UTF16)
+    assert index.line_count == len(_naive_starts(data))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.sampled_from(list(Encoding)))
+def test_positions_round_trip_against_reference(pieces: list[str], encoding: Encoding) -> None:
+    data = "".join(pieces).encode("utf-8")
+    index = LspLineIndex(data, encoding)
+    starts = _naive_starts(data)
+    for offset in range(len(data) + 1):
+        line, _ = index.position(offset)
+        assert line == bisect.bisect_right(starts, offset) - 1
+    for line in range(len(starts)):
+        assert index.offset(line, 0) == starts[line]
+
+
+def test_line_index_is_shared_per_bytes_object() -> None:
+    data = b"a\nb\r\nc\rd"
+    first = line_index(data, Encoding.UTF16)
+    assert line_index(data, Encoding.UTF16) is first
+    assert line_index(data, Encoding.UTF8) is not first
+    other = bytes(bytearray(data))
+    assert line_index(other, Encoding.UTF16) is not first
+    assert line_index(other, Encoding.UTF16).data is other
