@@ -12,10 +12,13 @@ import os
 import resource
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from server import features
@@ -28,11 +31,33 @@ VERSION = "0.1.0"
 log = logging.getLogger("zir-live")
 
 
+class ZirProtocol(LanguageServerProtocol):
+    """pygls's protocol without its own copy of each document's text on ``didChange``.
+
+    ``Documents`` keeps the UTF-8 bytes and splices every change into them; pygls's workspace copy was never
+    read, and updating it cost O(file) Python work per keystroke (it re-splits the whole document).
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...], None]]:
+        """Hand the change to our handler only (the workspace's copy stays at its didOpen text, unused)."""
+        user_handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+        if user_handler is not None:
+            yield user_handler, (params,), None
+
+
 class ZirLanguageServer(LanguageServer):
     """The ZIR Live server: a LanguageServer holding the documents and the settings."""
 
     def __init__(self) -> None:
-        super().__init__("zir-live", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "zir-live",
+            VERSION,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=ZirProtocol,
+        )
         self.documents = Documents(_Client(self))
         self.init_options: object = None
 
