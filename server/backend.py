@@ -30,8 +30,6 @@ class BuildOutcome:
     ms: float
     bytes_written: int
     errors: list[CompileError]
-    symbols: dict[str, tuple[int, int]] | None = None
-    """For a committed build: ``name → (st_value, st_size)`` of the output's function and object symbols."""
 
 
 def read_symbols(path: str) -> dict[str, tuple[int, int]]:
@@ -153,10 +151,7 @@ class BuildCompilation:
             pass  # the compiler reports the unreadable file itself
         report = self.compilation.update()
         errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
-        symbols = read_symbols(report.binary) if report.committed and report.binary is not None else None
-        return BuildOutcome(
-            report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, symbols
-        )
+        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors)
 
     def close(self) -> None:
         """Release the Compilation (the output stays on disk)."""

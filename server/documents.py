@@ -85,7 +85,6 @@ class BuildResult:
     output_path: str
     first_error: str | None = None
     internal_error: str | None = None
-    symbols: dict[str, tuple[int, int]] | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -120,8 +119,10 @@ class Session:
     """Editor-tier compilations started for this document (a machine-independent cost measure)."""
     builds: int = 0
     """Build-tier updates started for this document."""
-    binary_symbols: tuple[str, dict[str, tuple[int, int]]] | None = None
-    """The last committed binary and its symbols (address, size), for hover."""
+    binary_path: str | None = None
+    """The output of the last committed build (its symbols are read only when hover asks)."""
+    binary_symbols: tuple[tuple[str, int, int], dict[str, tuple[int, int]]] | None = None
+    """Hover's cache: ``((path, st_mtime_ns, st_size), name → (address, size))`` of the binary read last."""
 
     def is_open(self) -> bool:
         """False once the document was closed (results for it are dropped)."""
@@ -184,9 +185,10 @@ class Documents:
             return None if session.editor is None else session.editor.decl_info(name)
 
         info = await self.run_editor(query)
-        if info is not None and session.binary_symbols is not None:
-            binary, symbols = session.binary_symbols
-            if name in symbols:
+        binary = session.binary_path
+        if info is not None and binary is not None:
+            symbols = await self.run_editor(lambda: _binary_symbols(session, binary))
+            if symbols is not None and name in symbols:
                 info = dataclasses.replace(info, binary_symbol=(binary, *symbols[name]))
         return info
 
@@ -415,8 +417,8 @@ class Documents:
             self.store.set(SOURCE_BUILD, session.uri, diagnostics)
             self.store.publish(session.uri)
         session.last_build = payload
-        if result.symbols is not None and payload.binary is not None:
-            session.binary_symbols = (payload.binary, result.symbols)
+        if payload.committed and payload.binary is not None:
+            session.binary_path = payload.binary
         self.client.build_finished(payload)
         return payload
 
@@ -496,7 +498,27 @@ def _build_job(
     )
     output_errors = [e for e in outcome.errors if e.message.startswith("unable to write output")]
     first = output_errors[0].message if output_errors else None
-    return BuildResult(payload, output_errors, output_path, first, None, outcome.symbols)
+    return BuildResult(payload, output_errors, output_path, first, None)
+
+
+def _binary_symbols(session: Session, binary: str) -> dict[str, tuple[int, int]] | None:
+    """Editor thread: the symbols of ``binary``, read once per version of the file (not on every build, which
+    would make each save cost O(program) instead of O(edit))."""
+    try:
+        st = os.stat(binary)
+    except OSError:
+        return None
+    key = (binary, st.st_mtime_ns, st.st_size)
+    cached = session.binary_symbols
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        symbols = backend.read_symbols(binary)
+    except Exception:
+        log.exception("reading the symbols of %s failed", binary)
+        return None
+    session.binary_symbols = (key, symbols)
+    return symbols
 
 
 def _close_editor(session: Session) -> None:
