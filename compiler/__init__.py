@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from compiler.compilation import Compilation, Options, SourceError, UpdateReport
     from compiler.link import OutputMode
     from compiler.module.module import OptimizeMode
+    from compiler.runtime import tune_gc
     from compiler.source import BufferSource, FileSource, LineIndex
     from compiler.zir.formatter import format_source
     from compiler.zir.parser import parse
@@ -29,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "BufferSource": "compiler.source",
     "format_source": "compiler.zir.formatter",
     "parse": "compiler.zir.parser",
+    "tune_gc": "compiler.runtime",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "UpdateReport",
     "format_source",
     "parse",
+    "tune_gc",
 ]
 
 

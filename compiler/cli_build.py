@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import enum
-import gc
 import json
 import os
 import queue
@@ -22,6 +21,7 @@ from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode, link_totals
 from compiler.link.null import NullLinker
 from compiler.module.module import OptimizeMode
+from compiler.runtime import tune_gc
 from compiler.source import FileSource
 
 WATCH_HELP = """Commands:
@@ -423,17 +423,11 @@ def cmd_watch(argv: list[str]) -> int:
         comp.close()
 
 
-GC_THRESHOLDS = (100_000, 50, 100)
-"""Collector thresholds for the compiler commands: a build allocates millions of long-lived objects (the
-ZIR, AIR, decl tables), and the default gen-0 threshold of 700 rescans them over and over (≈ 15 % of a full
-build at N = 10 000, performance.md P4). Cycles are still collected, just in larger batches."""
-
-
 def _guarded(name: str, command: Callable[[list[str]], int]) -> Callable[[list[str]], int]:
     """Usage errors print ``zir NAME: message`` and give exit status 2."""
 
     def run(argv: list[str]) -> int:
-        gc.set_threshold(*GC_THRESHOLDS)
+        tune_gc()
         try:
             return command(argv)
         except UsageError as exc:

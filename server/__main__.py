@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("pygls").setLevel(logging.WARNING)
 
+    from compiler import tune_gc
     from server.server import create_server
 
+    tune_gc()
     server = create_server()
     if args.tcp:
         host, sep, port = args.tcp.rpartition(":")
