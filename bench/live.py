@@ -255,6 +255,73 @@ def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     return result
 
 
+def lsp_saves(n: int, workdir: Path, edits: int) -> dict[str, Any]:
+    """Save → binary through the language server: didSave → `zir/buildFinished`, and until the new binary has run.
+
+    One body-only edit of f{N/2} per save (the text is written to disk, then didChange and didSave are sent, as an
+    editor does); the server's build tier updates the ELF in place, and the harness runs it and checks its exit code.
+    """
+    src = workdir / f"lspsave{n}.zir"
+    out = workdir / f"lspsave{n}"
+    prog = ChainProgram(n)
+    text = prog.source().decode()
+    src.write_text(text)
+    uri = src.resolve().as_uri()
+    settings: dict[str, Any] = {
+        "diagnostics": {"debounceMs": 0, "onType": False},
+        "build": {"onSave": True, "outputPath": str(out)},
+    }
+    client = LspClient(server_command(), REPO, settings)
+
+    def finished(m: dict[str, Any]) -> bool:
+        return m.get("method") == "zir/buildFinished" and m.get("params", {}).get("uri") == uri
+
+    result: dict[str, Any] = {}
+    try:
+        client.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": workdir.resolve().as_uri(),
+                "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
+                "initializationOptions": settings,
+            },
+        )
+        client.notify("initialized", {})
+        client.notify("workspace/didChangeConfiguration", {"settings": {"zir": settings}})
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "zir", "version": 1, "text": text}}
+        )
+        t0 = client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        got = client.wait(finished, timeout=1800)
+        result["first_build_ms"] = round((got.at - t0) * 1000, 3)
+        to_notification: list[float] = []
+        to_ran: list[float] = []
+        wrong: list[int] = []
+        for k in range(1, edits + 1):
+            prog.bump = k
+            text = prog.source().decode()
+            src.write_text(text)
+            client.notify(
+                "textDocument/didChange",
+                {"textDocument": {"uri": uri, "version": k + 1}, "contentChanges": [{"text": text}]},
+            )
+            t0 = client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+            got = client.wait(finished, timeout=600)
+            to_notification.append((got.at - t0) * 1000)
+            params = got.message["params"]
+            code = run_binary(Path(params["binary"])) if params.get("ok") and params.get("binary") else None
+            to_ran.append((time.perf_counter() - t0) * 1000)
+            if code != prog.exit_code():
+                wrong.append(k)
+        result["save_to_build_finished"] = stats(to_notification, skip_first=True).as_json()
+        result["save_to_binary_ran"] = stats(to_ran, skip_first=True).as_json()
+        result["wrong_exit_codes"] = wrong
+    finally:
+        client.close()
+    return result
+
+
 def _wait_blocked(pid: int, timeout: float = 10.0) -> bool:
     """True once the process sleeps (blocked in its read), False if it exited or the time ran out."""
     deadline = time.perf_counter() + timeout

@@ -26,11 +26,11 @@ SETTINGS: dict[str, Any] = {
 """The `zir.*` settings of the benchmark: compile on every change, no debounce, no build tier."""
 
 
-def _settings_for(section: str | None) -> Any:
+def _settings_for(section: str | None, settings: dict[str, Any]) -> Any:
     if not section or section == "zir":
-        return SETTINGS
+        return settings
     if section.startswith("zir."):
-        node: Any = SETTINGS
+        node: Any = settings
         for part in section[4:].split("."):
             node = node.get(part) if isinstance(node, dict) else None
         return node
@@ -51,6 +51,7 @@ class LspClient:
 
     command: list[str]
     cwd: Path
+    settings: dict[str, Any] = field(default_factory=lambda: SETTINGS)
     proc: subprocess.Popen[bytes] = field(init=False)
     inbox: queue.Queue[Received] = field(init=False)
     next_id: int = field(init=False, default=1)
@@ -101,7 +102,7 @@ class LspClient:
         result: Any = None
         if request["method"] == "workspace/configuration":
             items = request.get("params", {}).get("items", [])
-            result = [_settings_for(item.get("section")) for item in items]
+            result = [_settings_for(item.get("section"), self.settings) for item in items]
         self._write({"jsonrpc": "2.0", "id": request["id"], "result": result})
 
     def request(self, method: str, params: Any, timeout: float = 60.0) -> Any:

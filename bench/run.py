@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
             if avail["server"] is None and n <= 10_000:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
+                attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
             if zig is not None and n in (1_000, 10_000):
                 attempt(n, "zig", partial(peers.zig_peer, zig, n, nd, min(edits, 10)))
         if avail["cli"] is None and seq_edits:
