@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 cold_repeats = 1 if n >= 100_000 else repeats
                 attempt(n, "zir_cold_build", partial(live.cold_build, n, nd, cold_repeats))
                 attempt(n, "zir_watch", partial(live.watch_session, n, nd, edits))
-                if avail["strace"] is None and n in (1_000, 10_000):
+                if avail["strace"] is None:
                     attempt(n, "zir_strace", partial(live.strace_edit, n, nd))
                 if n == 1_000:
                     attempt(n, "zir_running", partial(live.running_update, n, nd))
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if avail["api"] is None:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
-            if avail["server"] is None and n <= 10_000:
+            if avail["server"] is None:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
                 attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
             if zig is not None and n in (1_000, 10_000):
