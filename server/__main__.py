@@ -26,10 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("pygls").setLevel(logging.WARNING)
 
-    from compiler import tune_gc
+    from server.backend import tune_process
     from server.server import create_server
 
-    tune_gc()
+    tune_process()
     server = create_server()
     if args.tcp:
         host, sep, port = args.tcp.rpartition(":")

@@ -14,6 +14,7 @@ from elftools.elf.sections import SymbolTableSection
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.module.module import OptimizeMode
+from compiler.runtime import tune_gc
 from compiler.sema.values import FunctionValue
 from compiler.source import BufferSource
 from server.config import BuildSettings
@@ -30,6 +31,11 @@ class BuildOutcome:
     ms: float
     bytes_written: int
     errors: list[CompileError]
+
+
+def tune_process() -> None:
+    """Process-wide settings a long-lived compiler process wants (the garbage collector's thresholds)."""
+    tune_gc()
 
 
 def read_symbols(path: str) -> dict[str, tuple[int, int]]:
