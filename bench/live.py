@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gen import ChainProgram
-from bench.lspclient import SETTINGS, LspClient, is_diagnostics_for, server_command
+from bench.lspclient import LspClient, is_diagnostics_for, server_command
 from bench.measure import byte_diff, parse_strace, stats
 from bench.watch import REPO, WatchProcess, run_binary, zir_command
 
@@ -197,23 +197,7 @@ def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     client = LspClient(server_command(), REPO)
     result: dict[str, Any] = {}
     try:
-        client.request(
-            "initialize",
-            {
-                "processId": None,
-                "rootUri": workdir.resolve().as_uri(),
-                "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
-                "initializationOptions": SETTINGS,
-            },
-        )
-        client.notify("initialized", {})
-        client.notify(
-            "workspace/didChangeConfiguration",
-            {"settings": {"zir": SETTINGS}},
-        )
-        t0 = client.notify(
-            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "zir", "version": 1, "text": text}}
-        )
+        t0 = client.open_session(workdir, uri, text)
         got = client.wait(is_diagnostics_for(uri, 1), timeout=1800)
         result["open_ms"] = round((got.at - t0) * 1000, 3)
         samples: list[float] = []
@@ -278,20 +262,7 @@ def lsp_saves(n: int, workdir: Path, edits: int) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     try:
-        client.request(
-            "initialize",
-            {
-                "processId": None,
-                "rootUri": workdir.resolve().as_uri(),
-                "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
-                "initializationOptions": settings,
-            },
-        )
-        client.notify("initialized", {})
-        client.notify("workspace/didChangeConfiguration", {"settings": {"zir": settings}})
-        client.notify(
-            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "zir", "version": 1, "text": text}}
-        )
+        client.open_session(workdir, uri, text)
         t0 = client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
         got = client.wait(finished, timeout=1800)
         result["first_build_ms"] = round((got.at - t0) * 1000, 3)

@@ -135,6 +135,23 @@ class LspClient:
             if predicate(item.message):
                 return item
 
+    def open_session(self, root: Path, uri: str, text: str) -> float:
+        """initialize/initialized, push this client's settings, open ``uri``; returns the didOpen send time."""
+        self.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.resolve().as_uri(),
+                "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
+                "initializationOptions": self.settings,
+            },
+        )
+        self.notify("initialized", {})
+        self.notify("workspace/didChangeConfiguration", {"settings": {"zir": self.settings}})
+        return self.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "zir", "version": 1, "text": text}}
+        )
+
     def rss_kib(self) -> tuple[int | None, int | None]:
         return proc_status_kib(self.proc.pid, "VmRSS"), proc_status_kib(self.proc.pid, "VmHWM")
 
