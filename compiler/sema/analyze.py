@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from compiler import air
@@ -568,36 +569,56 @@ def analyze_bitcast(s: Sema, inst: Inst) -> Operand:
     return s.add_inst(air.UnOp(AirTag.BITCAST, dest, s.own(inst), operand=x))
 
 
-def analyze_intcast(s: Sema, inst: Inst) -> Operand:
+@dataclass(frozen=True, slots=True)
+class _NumericCast:
+    """The rules of ``intcast`` / ``floatcast`` (zir-language.md §6.2), which differ only in these words."""
+
+    kind: str
+    """``integer`` or ``float``, as the messages spell it."""
+    dest_classes: tuple[TypeClass, ...]
+    operand_classes: tuple[TypeClass, ...]
+    comptime: TypeTag
+    """The compile-time type a runtime value cannot be cast to."""
+    todo: str
+
+
+_INTCAST = _NumericCast(
+    "integer",
+    (TypeClass.INT, TypeClass.COMPTIME_INT),
+    (TypeClass.INT, TypeClass.COMPTIME_INT),
+    TypeTag.COMPTIME_INT,
+    "TODO implement analyze widen or shorten int",
+)
+_FLOATCAST = _NumericCast(
+    "float",
+    (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT),
+    (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT, TypeClass.COMPTIME_INT),
+    TypeTag.COMPTIME_FLOAT,
+    "TODO implement analyze widen or shorten float",
+)
+
+
+def _analyze_numeric_cast(s: Sema, inst: Inst, rule: _NumericCast) -> Operand:
     lhs_op, rhs_op = inst.operand("lhs"), inst.operand("rhs")
     dest = s.resolve_type(lhs_op)
-    int_classes = (TypeClass.INT, TypeClass.COMPTIME_INT)
-    if dest.zig_type_tag() not in int_classes:
-        s.fail(s.op_src(lhs_op), f"expected integer type, found '{dest}'")
+    if dest.zig_type_tag() not in rule.dest_classes:
+        s.fail(s.op_src(lhs_op), f"expected {rule.kind} type, found '{dest}'")
     x = s.resolve(rhs_op)
-    if x.ty.zig_type_tag() not in int_classes:
-        s.fail(s.op_src(rhs_op), f"expected integer type, found '{x.ty}'")
+    if x.ty.zig_type_tag() not in rule.operand_classes:
+        s.fail(s.op_src(rhs_op), f"expected {rule.kind} type, found '{x.ty}'")
     if co.comptime_value(x) is not None:
         return co.coerce(s, dest, x)
-    if dest.tag is TypeTag.COMPTIME_INT:
-        s.fail(s.own(inst), "unable to cast runtime value to 'comptime_int'")
-    s.fail(s.own(inst), "TODO implement analyze widen or shorten int")
+    if dest.tag is rule.comptime:
+        s.fail(s.own(inst), f"unable to cast runtime value to '{dest}'")
+    s.fail(s.own(inst), rule.todo)
+
+
+def analyze_intcast(s: Sema, inst: Inst) -> Operand:
+    return _analyze_numeric_cast(s, inst, _INTCAST)
 
 
 def analyze_floatcast(s: Sema, inst: Inst) -> Operand:
-    lhs_op, rhs_op = inst.operand("lhs"), inst.operand("rhs")
-    dest = s.resolve_type(lhs_op)
-    float_classes = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
-    if dest.zig_type_tag() not in float_classes:
-        s.fail(s.op_src(lhs_op), f"expected float type, found '{dest}'")
-    x = s.resolve(rhs_op)
-    if x.ty.zig_type_tag() not in (*float_classes, TypeClass.COMPTIME_INT):
-        s.fail(s.op_src(rhs_op), f"expected float type, found '{x.ty}'")
-    if co.comptime_value(x) is not None:
-        return co.coerce(s, dest, x)
-    if dest.tag is TypeTag.COMPTIME_FLOAT:
-        s.fail(s.own(inst), "unable to cast runtime value to 'comptime_float'")
-    s.fail(s.own(inst), "TODO implement analyze widen or shorten float")
+    return _analyze_numeric_cast(s, inst, _FLOATCAST)
 
 
 def analyze_boolnot(s: Sema, inst: Inst) -> Operand:

@@ -25,6 +25,8 @@ PRELUDE = """@void = primitive(void)
 @fnty = fntype([], @void)
 @fnty_u = fntype([@usize], @void)
 @fnty_u8 = fntype([@u8], @void)
+@fnty_f32 = fntype([@f32], @void)
+@f64 = primitive(f64)
 @fnty_nr = fntype([], @noreturn)
 @g = fn(@fnty_u8, {})
 @naked_ty = fntype([], @noreturn, cc=Naked)
@@ -108,6 +110,14 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
     ("@fnty_u", '%a = arg("a")\n%i = intcast(@u8, %a)', "TODO implement analyze widen or shorten int", "%i = intcast(", True),
     ("@fnty", "%i = floatcast(@usize, @one)", "expected float type, found 'usize'", "@usize = primitive(", True),
     ("@fnty", "%i = floatcast(@f32, @true)", "expected float type, found 'bool'", "@true = primitive(", True),
+    (
+        "@fnty_f32",
+        '%a = arg("a")\n%i = floatcast(@cf, %a)',
+        "unable to cast runtime value to 'comptime_float'",
+        "%i = floatcast(",
+        True,
+    ),
+    ("@fnty_f32", '%a = arg("a")\n%i = floatcast(@f64, %a)', "TODO implement analyze widen or shorten float", "%i = floatcast(", True),
     ("@fnty", "%n = isnull(@one)", "TODO implement analysis of isnull and isnotnull", "%n = isnull(", True),
     ("@fnty", "%n = isnonnull(@one)", "TODO implement analysis of isnull and isnotnull", "%n = isnonnull(", True),
     ("@fnty", "%u = unwrap_optional_safe(@one)", "expected pointer, found 'comptime_int'", "@one = int(", True),
