@@ -35,6 +35,18 @@ class AirTag(enum.Enum):
     # binary
     ADD = "add"
     SUB = "sub"
+    MUL = "mul"
+    DIV = "div"
+    MOD_REM = "mod_rem"
+    ADDWRAP = "addwrap"
+    SUBWRAP = "subwrap"
+    MULWRAP = "mulwrap"
+    BITAND = "bitand"
+    BITOR = "bitor"
+    XOR = "xor"
+    SHL = "shl"
+    SHR = "shr"
+    ELEMPTR = "elemptr"
     CMP_LT = "cmp_lt"
     CMP_LTE = "cmp_lte"
     CMP_EQ = "cmp_eq"
@@ -73,7 +85,42 @@ UN_OP_TAGS = frozenset(
 CMP_TAGS = frozenset(
     {AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ}
 )
-BIN_OP_TAGS = frozenset({AirTag.ADD, AirTag.SUB, AirTag.STORE}) | CMP_TAGS
+# Integer arithmetic on two values of the result type (shifts: ``rhs`` is the Log2Int amount).
+ARITH_TAGS = frozenset(
+    {
+        AirTag.ADD,
+        AirTag.SUB,
+        AirTag.MUL,
+        AirTag.DIV,
+        AirTag.MOD_REM,
+        AirTag.ADDWRAP,
+        AirTag.SUBWRAP,
+        AirTag.MULWRAP,
+        AirTag.BITAND,
+        AirTag.BITOR,
+        AirTag.XOR,
+        AirTag.SHL,
+        AirTag.SHR,
+    }
+)
+BIN_OP_TAGS = ARITH_TAGS | frozenset({AirTag.STORE, AirTag.ELEMPTR}) | CMP_TAGS
+# Tags whose ``safety`` flag asks for a runtime check when the build mode has safety on
+# (docs/design/language-complete.md §10).
+SAFETY_TAGS = frozenset(
+    {
+        AirTag.ADD,
+        AirTag.SUB,
+        AirTag.MUL,
+        AirTag.DIV,
+        AirTag.MOD_REM,
+        AirTag.SHL,
+        AirTag.SHR,
+        AirTag.INTCAST,
+        AirTag.UNWRAP_OPTIONAL,
+        AirTag.ELEMPTR,
+        AirTag.BREAKPOINT,
+    }
+)
 
 # Bit 15 of a death mask: the instruction's result is never used (x86_64.md §2).
 UNUSED_BIT = 1 << 15
@@ -98,6 +145,9 @@ class AirInst:
     ty: Type
     src: int
     deaths: int = field(default=0, kw_only=True)
+    # The instruction carries its runtime check (docs/design/language-complete.md §10); code generation
+    # emits it only when the build mode has safety on. Meaningful for ``SAFETY_TAGS`` only.
+    safety: bool = field(default=False, kw_only=True)
 
     shape: ClassVar[str] = "?"
 
@@ -138,7 +188,8 @@ class UnOp(AirInst):
 
 @dataclass(eq=False, slots=True)
 class BinOp(AirInst):
-    """Two operands: ``add``, ``sub``, ``cmp_*``, ``store`` (``lhs`` = pointer, ``rhs`` = value)."""
+    """Two operands: arithmetic (``ARITH_TAGS``), ``cmp_*``, ``store`` (``lhs`` = pointer, ``rhs`` = value),
+    ``elemptr`` (``lhs`` = the indexable operand, ``rhs`` = the ``usize`` index)."""
 
     lhs: Operand
     rhs: Operand
@@ -203,7 +254,8 @@ class BrVoid(AirInst):
 
 @dataclass(eq=False, slots=True)
 class Call(AirInst):
-    """Call ``func`` (a function constant, reached through its GOT slot) with ``args``."""
+    """Call ``func`` with ``args``: a function constant (through its GOT slot) or a runtime function value
+    (an instruction of function type: an indirect call through a register)."""
 
     func: Operand
     args: list[Operand]
