@@ -475,6 +475,21 @@ class FunctionGen:
                 if inst.ty.abi_size() == 1:
                     return mc.immediate(1)
                 raise Fail(f"TODO implement wrap optional for {ARCH}")
+            case (
+                AirTag.MUL
+                | AirTag.DIV
+                | AirTag.MOD_REM
+                | AirTag.ADDWRAP
+                | AirTag.SUBWRAP
+                | AirTag.MULWRAP
+                | AirTag.BITAND
+                | AirTag.BITOR
+                | AirTag.XOR
+                | AirTag.SHL
+                | AirTag.SHR
+                | AirTag.ELEMPTR
+            ):
+                raise Fail(f"TODO implement {tag.value} for {ARCH}")
 
     def gen_arg(self, inst: Arg) -> MCValue:
         """A parameter: its calling-convention register, owned by the ``arg`` (§8.2)."""
