@@ -22,7 +22,7 @@ USAGE = """usage: zir <command> [options]
 commands:
   build FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--emit-zir-liveness] [--no-emit-bin] [--json]
   run FILE [build options] [-- ARGS...]
-  watch FILE [-o OUT] [--obj] [--emit-zir PATH] [--json] [--manual]
+  watch FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--json] [--manual]
   fmt [--check] FILE...
   emit-zir FILE [-o PATH] [--liveness]
   lsp [--tcp HOST:PORT]

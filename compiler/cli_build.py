@@ -414,9 +414,11 @@ def cmd_watch(argv: list[str]) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("--manual", action="store_true")
     p.add_argument("--no-emit-bin", action="store_true")
+    p.add_argument("--mode", default="Debug")
     ns = p.parse_args(argv)
+    mode = _mode(ns.mode)  # fixed for the life of the Module (docs/design/language-complete.md §1)
     output = None if ns.no_emit_bin else (ns.output or default_output(ns.file, ns.obj))
-    comp = make_compilation(ns.file, output, ns.obj)
+    comp = make_compilation(ns.file, output, ns.obj, mode)
     try:
         return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir).loop()
     finally:
