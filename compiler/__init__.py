@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.2.0"
+"""The one version number: ``zir --version``, the language server's ``serverInfo`` and the package
+metadata (``pyproject.toml`` reads it from here)."""
+
 if TYPE_CHECKING:
     from compiler.compilation import Compilation, Options, SourceError, UpdateReport
     from compiler.link import OutputMode
@@ -43,6 +47,7 @@ __all__ = [
     "OutputMode",
     "SourceError",
     "UpdateReport",
+    "__version__",
     "format_source",
     "parse",
     "tune_gc",

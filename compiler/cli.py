@@ -1,133 +1,80 @@
-"""The ``zir`` command: dispatches its subcommands (architecture.md §6) and implements ``zir fmt``.
+"""The ``zir`` command: a thin dispatcher from a subcommand name to the module that implements it.
 
-``build``, ``run``, ``watch`` and ``emit-zir`` live in ``compiler/cli_build.py``; ``lsp`` replaces this
-process with the language server (``python -m server``), so ``compiler`` never imports ``server``.
-Every command is a function ``(argv) -> exit status``: 0 success, 1 errors, 2 usage errors.
+Every command is a function ``(argv) -> exit status`` (0 success, 1 errors, 2 usage errors) in its own
+module, imported only when it runs, so ``zir --version`` and ``zir help`` load nothing of the compiler.
+``lsp`` replaces this process with the language server (``python -m server``), so ``compiler`` never
+imports ``server``. To add a command, add one ``Command`` line to ``COMMANDS`` (architecture.md §6).
 """
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
-from typing import NoReturn, TextIO
+from dataclasses import dataclass
+from typing import cast
 
-from compiler.source import FileSource, SourceLoadError, render_error
-from compiler.zir.formatter import format_result
+from compiler import __version__
 
-USAGE = """usage: zir <command> [options]
 
-commands:
-  build FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--emit-zir-liveness] [--no-emit-bin] [--json]
-  run FILE [build options] [-- ARGS...]
-  watch FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--json] [--manual]
-  fmt [--check] FILE...
-  emit-zir FILE [-o PATH] [--liveness]
-  lsp [--tcp HOST:PORT]
-"""
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One subcommand: where it lives, its synopsis and a one-line summary (shown by ``zir help``)."""
+
+    module: str
+    function: str
+    synopsis: str
+    summary: str
+
+    def load(self) -> Callable[[list[str]], int]:
+        return cast(Callable[[list[str]], int], getattr(importlib.import_module(self.module), self.function))
+
+
+COMMANDS: dict[str, Command] = {
+    "init": Command("compiler.cli_init", "cmd_init", "[DIR]", "create a small ZIR project to start from"),
+    "build": Command(
+        "compiler.cli_build",
+        "cmd_build",
+        "FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--emit-zir-liveness] [--no-emit-bin] [--json]"
+        " [--color WHEN]",
+        "compile FILE to an executable (updated in place when it already exists)",
+    ),
+    "run": Command("compiler.cli_build", "cmd_run", "FILE [build options] [-- ARGS...]", "build FILE, then run it"),
+    "watch": Command(
+        "compiler.cli_build",
+        "cmd_watch",
+        "FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--json] [--manual] [--color WHEN]",
+        "rebuild on every change of FILE, with a small command prompt",
+    ),
+    "fmt": Command("compiler.cli_fmt", "cmd_fmt", "[--check] FILE...", "rewrite files in canonical form"),
+    "emit-zir": Command(
+        "compiler.cli_build", "cmd_emit_zir", "FILE [-o PATH] [--liveness]", "print the analysed program as ZIR"
+    ),
+    "lsp": Command("compiler.cli", "cmd_lsp", "[--tcp HOST:PORT]", "run the language server (stdio or TCP)"),
+    "help": Command("compiler.cli", "cmd_help", "[COMMAND]", "show this text, or a command's options"),
+}
+"""Command name → implementation, in the order ``zir help`` lists them."""
 
 EXIT_OK = 0
-EXIT_ERRORS = 1
 EXIT_USAGE = 2
 
 
-class UsageError(Exception):
-    """Bad command-line usage: reported with the usage text, exit status 2."""
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises ``UsageError`` instead of exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def write_line(stream: TextIO, text: str) -> None:
-    """Writes ``text`` and a newline; names and bytes from the source may hold surrogate escapes."""
-    data = (text + "\n").encode("utf-8", "surrogateescape")
-    buffer = getattr(stream, "buffer", None)
-    if buffer is not None:
-        stream.flush()
-        buffer.write(data)
-        buffer.flush()
-    else:
-        stream.write(data.decode("utf-8", "replace"))
-
-
-# -------------------------------------------------------------------- zir fmt
-
-
-def _write_file(path: str, data: bytes) -> None:
-    """Replaces the file's bytes atomically (temporary file + rename), keeping its permission bits."""
-    directory = os.path.dirname(path) or "."
-    mode = os.stat(path).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=".zir-fmt-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def cmd_fmt(argv: list[str]) -> int:
-    """``zir fmt [--check] FILE...`` (zir-language.md §10.4).
-
-    Rewrites each file in canonical form and prints the path of every file it changed. With ``--check``
-    nothing is written; the paths of the files that would change are printed and the status is 1 if any.
-    A file with parse errors is reported as ``PATH:LINE:COL: error: MSG`` and left unchanged (status 1).
-    """
-    parser = _ArgumentParser(prog="zir fmt", add_help=True)
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    args = parser.parse_args(argv)
-    status = EXIT_OK
-    for path in args.files:
-        try:
-            data = FileSource(path).read()
-        except SourceLoadError as exc:
-            write_line(sys.stderr, f"zir fmt: {exc}")
-            status = EXIT_ERRORS
-            continue
-        result = format_result(data)
-        if isinstance(result, list):
-            for error in result:
-                write_line(sys.stderr, render_error(path, data, error.byte_offset, error.msg))
-            status = EXIT_ERRORS
-            continue
-        if result == data:
-            continue
-        if args.check:
-            write_line(sys.stdout, path)
-            status = EXIT_ERRORS
-            continue
-        try:
-            _write_file(path, result)
-        except OSError as exc:
-            write_line(sys.stderr, f"zir fmt: unable to write '{path}': {exc.strerror}")
-            status = EXIT_ERRORS
-            continue
-        write_line(sys.stdout, path)
-    return status
-
-
-# -------------------------------------------------------------------- the other commands
-
-
-def _delegate(name: str) -> Callable[[list[str]], int]:
-    """A command implemented in ``compiler/cli_build.py`` (imported only when it runs)."""
-
-    def run(argv: list[str]) -> int:
-        from compiler import cli_build
-
-        return cli_build.COMMANDS[name](argv)
-
-    return run
+def usage() -> str:
+    """The overview printed by ``zir``, ``zir help`` and ``zir --help``."""
+    lines = ["usage: zir <command> [options]", "", "commands:"]
+    width = max(len(name) for name in COMMANDS)
+    for name, command in COMMANDS.items():
+        lines.append(f"  {name:<{width}}  {command.summary}")
+    lines += [
+        "",
+        "options:",
+        "  -h, --help     show this text",
+        "  -V, --version  print the version",
+        "",
+        "Run 'zir help COMMAND' for a command's options.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def cmd_lsp(argv: list[str]) -> int:
@@ -137,33 +84,44 @@ def cmd_lsp(argv: list[str]) -> int:
     os.execv(sys.executable, [sys.executable, "-m", "server", *argv])
 
 
-COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "build": _delegate("build"),
-    "run": _delegate("run"),
-    "watch": _delegate("watch"),
-    "fmt": cmd_fmt,
-    "emit-zir": _delegate("emit-zir"),
-    "lsp": cmd_lsp,
-}
-"""Command name → implementation; each takes the arguments after the command name."""
+def cmd_help(argv: list[str]) -> int:
+    """``zir help [COMMAND]``: the overview, or the command's summary and its own ``--help`` text."""
+    if not argv:
+        sys.stdout.write(usage())
+        return EXIT_OK
+    name = argv[0]
+    command = COMMANDS.get(name)
+    if command is None:
+        sys.stderr.write(f"zir help: unknown command '{name}'\n" + usage())
+        return EXIT_USAGE
+    if name == "help":
+        sys.stdout.write(f"zir help [COMMAND]\n\n{command.summary}.\n")
+        return EXIT_OK
+    sys.stdout.write(f"zir {name}: {command.summary}\n\n")
+    sys.stdout.flush()
+    try:
+        return command.load()(["--help"])
+    except SystemExit as exc:  # argparse exits after printing the help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zir`` console script and of ``python -m compiler``."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        sys.stderr.write(USAGE)
+        sys.stderr.write(usage())
         return EXIT_USAGE
-    if args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
+    if args[0] in ("-V", "--version"):
+        sys.stdout.write(f"zir {__version__}\n")
+        return EXIT_OK
+    if args[0] in ("-h", "--help"):
+        sys.stdout.write(usage())
         return EXIT_OK
     command = COMMANDS.get(args[0])
     if command is None:
-        write_line(sys.stderr, f"zir: unknown command '{args[0]}'")
-        sys.stderr.write(USAGE)
+        sys.stderr.write(f"zir: unknown command '{args[0]}'\n" + usage())
         return EXIT_USAGE
     try:
-        return command(args[1:])
-    except UsageError as exc:
-        write_line(sys.stderr, f"zir {args[0]}: {exc}")
-        return EXIT_USAGE
+        return command.load()(args[1:])
+    except SystemExit as exc:  # ``COMMAND --help`` (argparse prints, then exits 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
+from compiler import __version__
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.module.module import OptimizeMode
@@ -19,6 +20,9 @@ from compiler.sema.values import FunctionValue
 from compiler.source import BufferSource
 from server.config import BuildSettings
 from server.diagnostics import CompileError
+
+COMPILER_VERSION = __version__
+"""The compiler's version (``zir --version``), reported as the server's own in ``serverInfo``."""
 
 
 @dataclass(slots=True)

@@ -22,12 +22,14 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from server import features
+from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents, Session
 from server.positions import Encoding, LspLineIndex
 from server.protocol import BUILD_FINISHED, CMD_EMIT_ZIR, CMD_MEMORY_USAGE, CMD_REBUILD, BuildFinished
 
-VERSION = "0.1.0"
+VERSION = COMPILER_VERSION
+"""``serverInfo.version`` in the initialize result: the compiler's one version number."""
 log = logging.getLogger("zir-live")
 
 

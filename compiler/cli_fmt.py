@@ -1,0 +1,105 @@
+"""The ``zir fmt`` command: rewrites ZIR files in canonical form (zir-language.md §10.4)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import NoReturn, TextIO
+
+from compiler.source import FileSource, SourceLoadError, render_error
+from compiler.zir.formatter import format_result
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported with the usage text, exit status 2."""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ``UsageError`` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def write_line(stream: TextIO, text: str) -> None:
+    """Writes ``text`` and a newline; names and bytes from the source may hold surrogate escapes."""
+    data = (text + "\n").encode("utf-8", "surrogateescape")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        stream.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        stream.write(data.decode("utf-8", "replace"))
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """Replaces the file's bytes atomically (temporary file + rename), keeping its permission bits."""
+    directory = os.path.dirname(path) or "."
+    mode = os.stat(path).st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=".zir-fmt-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_fmt(argv: list[str]) -> int:
+    """Runs ``zir fmt``; a usage error prints ``zir fmt: MSG`` and gives exit status 2."""
+    try:
+        return _fmt(argv)
+    except UsageError as exc:
+        write_line(sys.stderr, f"zir fmt: {exc}")
+        return EXIT_USAGE
+
+
+def _fmt(argv: list[str]) -> int:
+    """``zir fmt [--check] FILE...`` (zir-language.md §10.4).
+
+    Rewrites each file in canonical form and prints the path of every file it changed. With ``--check``
+    nothing is written; the paths of the files that would change are printed and the status is 1 if any.
+    A file with parse errors is reported as ``PATH:LINE:COL: error: MSG`` and left unchanged (status 1).
+    """
+    parser = _ArgumentParser(prog="zir fmt", add_help=True)
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    args = parser.parse_args(argv)
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            data = FileSource(path).read()
+        except SourceLoadError as exc:
+            write_line(sys.stderr, f"zir fmt: {exc}")
+            status = EXIT_ERRORS
+            continue
+        result = format_result(data)
+        if isinstance(result, list):
+            for error in result:
+                write_line(sys.stderr, render_error(path, data, error.byte_offset, error.msg))
+            status = EXIT_ERRORS
+            continue
+        if result == data:
+            continue
+        if args.check:
+            write_line(sys.stdout, path)
+            status = EXIT_ERRORS
+            continue
+        try:
+            _write_file(path, result)
+        except OSError as exc:
+            write_line(sys.stderr, f"zir fmt: unable to write '{path}': {exc.strerror}")
+            status = EXIT_ERRORS
+            continue
+        write_line(sys.stdout, path)
+    return status
