@@ -35,21 +35,21 @@ COMMANDS: dict[str, Command] = {
     "init": Command("compiler.cli_init", "cmd_init", "[DIR]", "create a small ZIR project to start from"),
     "build": Command(
         "compiler.cli_build",
-        "cmd_build",
+        "main_build",
         "FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--emit-zir-liveness] [--no-emit-bin] [--json]"
         " [--color WHEN]",
         "compile FILE to an executable (updated in place when it already exists)",
     ),
-    "run": Command("compiler.cli_build", "cmd_run", "FILE [build options] [-- ARGS...]", "build FILE, then run it"),
+    "run": Command("compiler.cli_build", "main_run", "FILE [build options] [-- ARGS...]", "build FILE, then run it"),
     "watch": Command(
         "compiler.cli_build",
-        "cmd_watch",
+        "main_watch",
         "FILE [-o OUT] [--obj] [--mode MODE] [--emit-zir PATH] [--json] [--manual] [--color WHEN]",
         "rebuild on every change of FILE, with a small command prompt",
     ),
     "fmt": Command("compiler.cli_fmt", "cmd_fmt", "[--check] FILE...", "rewrite files in canonical form"),
     "emit-zir": Command(
-        "compiler.cli_build", "cmd_emit_zir", "FILE [-o PATH] [--liveness]", "print the analysed program as ZIR"
+        "compiler.cli_build", "main_emit_zir", "FILE [-o PATH] [--liveness]", "print the analysed program as ZIR"
     ),
     "lsp": Command("compiler.cli", "cmd_lsp", "[--tcp HOST:PORT]", "run the language server (stdio or TCP)"),
     "help": Command("compiler.cli", "cmd_help", "[COMMAND]", "show this text, or a command's options"),

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from compiler.cli_render import ColorChoice, Diagnostic, Style, choose_style, render
 from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode, link_totals
 from compiler.link.null import NullLinker
@@ -31,6 +32,9 @@ WATCH_HELP = """Commands:
     exit   Quit this repl
 """
 
+PLAIN = Style(snippets=False, color=False)
+"""The bare ``PATH:LINE:COL: error: MSG`` lines (piped output)."""
+
 POLL_INTERVAL_S = 0.05
 """How often `watch` checks the file when inotify is unavailable (architecture.md §6)."""
 SETTLE_S = 0.01
@@ -44,6 +48,24 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
+
+
+def _color(text: str) -> ColorChoice:
+    for c in ColorChoice:
+        if c.value == text:
+            return c
+    raise UsageError(f"invalid --color '{text}' (auto, always, never)")
+
+
+def add_color_option(p: argparse.ArgumentParser) -> None:
+    """``--color WHEN``: how errors are drawn on stderr."""
+    p.add_argument(
+        "--color",
+        default="auto",
+        metavar="WHEN",
+        help="auto (default: source lines, carets and colour on a terminal; NO_COLOR turns colour off), "
+        "always (also when piped), never (no colour)",
+    )
 
 
 def _mode(text: str) -> OptimizeMode:
@@ -71,9 +93,14 @@ def make_compilation(
 # ---------------------------------------------------------------------- rendering
 
 
-def render_errors(comp: Compilation, stream: TextIO) -> None:
-    """Every error as ``PATH:LINE:COL: error: MSG`` (bytes of the source kept as they are)."""
-    data = "".join(e.render() + "\n" for e in comp.all_errors()).encode("utf-8", "surrogateescape")
+def render_errors(comp: Compilation, stream: TextIO, style: Style = PLAIN) -> None:
+    """Every error as ``PATH:LINE:COL: error: MSG`` (bytes of the source kept as they are); with
+    ``style.snippets`` also its source line, caret, notes, and the count (``compiler/cli_render.py``)."""
+    diagnostics = [
+        Diagnostic(e.path, e.text, e.byte_offset, e.message, [(n.byte_offset, n.msg) for n in e.notes])
+        for e in comp.all_errors()
+    ]
+    data = render(diagnostics, style).encode("utf-8", "surrogateescape")
     buffer = getattr(stream, "buffer", None)
     stream.flush()
     if buffer is not None:
@@ -102,6 +129,23 @@ def json_line(comp: Compilation, n: int, report: UpdateReport, link: dict[str, i
     return json.dumps(obj)
 
 
+def summary_line(n: int, report: UpdateReport, link: dict[str, int]) -> str:
+    """``zir watch``'s line per update on a terminal: the time, what changed, what was written."""
+    c = report.counters
+    parts = [
+        f"{c.get('decls_analyzed', 0)} decls re-analysed",
+        f"{c.get('decls_generated', 0)} generated",
+    ]
+    if report.committed:
+        parts.append(f"{report.bytes_written} bytes written")
+    moves = link.get("text_moves", 0)
+    if moves:
+        parts.append(f"{moves} block{'s' if moves != 1 else ''} moved")
+    state = "ok" if report.ok else f"{report.error_count} error{'s' if report.error_count != 1 else ''}"
+    clock = time.strftime("%H:%M:%S")
+    return f"[{clock}] update {n}: {state}: {', '.join(parts)} ({report.ms:.1f} ms)"
+
+
 def write_emit_zir(comp: Compilation, path: str, liveness: bool) -> None:
     if comp.module.failed_files:
         return
@@ -123,19 +167,21 @@ class BuildArgs:
     no_emit_bin: bool
     json: bool
     verbose: bool
+    color: ColorChoice
 
 
 def _build_parser(prog: str) -> _Parser:
     p = _Parser(prog=prog, add_help=True)
-    p.add_argument("file")
-    p.add_argument("-o", dest="output")
-    p.add_argument("--obj", action="store_true")
-    p.add_argument("--mode", default="Debug")
-    p.add_argument("--emit-zir", dest="emit_zir")
-    p.add_argument("--emit-zir-liveness", action="store_true")
-    p.add_argument("--no-emit-bin", action="store_true")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("file", metavar="FILE", help="the root .zir file")
+    p.add_argument("-o", dest="output", metavar="OUT", help="output path (default ./STEM, or ./STEM.o with --obj)")
+    p.add_argument("--obj", action="store_true", help="write a relocatable object instead of an executable")
+    p.add_argument("--mode", default="Debug", help="Debug (default), ReleaseSafe, ReleaseFast or ReleaseSmall")
+    p.add_argument("--emit-zir", dest="emit_zir", metavar="PATH", help="also write the analysed program as ZIR")
+    p.add_argument("--emit-zir-liveness", action="store_true", help="annotate --emit-zir with liveness")
+    p.add_argument("--no-emit-bin", action="store_true", help="analyse and generate code, write no output")
+    p.add_argument("--json", action="store_true", help="print one JSON line describing the update on stdout")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the update's time on stderr")
+    add_color_option(p)
     return p
 
 
@@ -151,6 +197,7 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
         ns.no_emit_bin,
         ns.json,
         ns.verbose,
+        _color(ns.color),
     )
 
 
@@ -169,7 +216,7 @@ def cmd_build(argv: list[str]) -> int:
     a = _parse_build("zir build", argv)
     comp, report, link = _build(a)
     try:
-        render_errors(comp, sys.stderr)
+        render_errors(comp, sys.stderr, choose_style(a.color, sys.stderr))
         if a.json:
             print(json_line(comp, 1, report, link), flush=True)
         if a.verbose:
@@ -189,7 +236,7 @@ def cmd_run(argv: list[str]) -> int:
         raise UsageError("run needs an executable output")
     comp, report, _link = _build(a)
     try:
-        render_errors(comp, sys.stderr)
+        render_errors(comp, sys.stderr, choose_style(a.color, sys.stderr))
         if not report.ok or report.binary is None:
             return 1
         binary = os.path.abspath(report.binary)
@@ -204,10 +251,11 @@ def cmd_emit_zir(argv: list[str]) -> int:
     p.add_argument("-o", dest="output")
     p.add_argument("--liveness", action="store_true")
     p.add_argument("--obj", action="store_true")
+    add_color_option(p)
     ns = p.parse_args(argv)
     comp = make_compilation(ns.file, None, ns.obj)
     report = comp.update()
-    render_errors(comp, sys.stderr)
+    render_errors(comp, sys.stderr, choose_style(_color(ns.color), sys.stderr))
     if not comp.module.failed_files:
         text = comp.emit_zir(liveness=ns.liveness)
         if ns.output:
@@ -271,8 +319,12 @@ class Watcher:
     """The `zir watch` loop: one Compilation, stdin commands, file watching (inotify, else polling) unless
     ``manual``."""
 
-    def __init__(self, comp: Compilation, *, json_mode: bool, manual: bool, emit_zir: str | None) -> None:
+    def __init__(
+        self, comp: Compilation, *, json_mode: bool, manual: bool, emit_zir: str | None, style: Style = PLAIN
+    ) -> None:
         self.comp = comp
+        self.style = style
+        """With snippets (a terminal): one summary line per update, then the errors drawn for people."""
         self.json_mode = json_mode
         self.manual = manual
         self.emit_zir = emit_zir
@@ -295,6 +347,9 @@ class Watcher:
             write_emit_zir(self.comp, self.emit_zir, False)
         if self.json_mode:
             print(json_line(self.comp, self.updates, report, link), flush=True)
+        elif self.style.snippets:
+            print(summary_line(self.updates, report, link), file=sys.stderr, flush=True)
+            render_errors(self.comp, sys.stderr, self.style)
         else:
             render_errors(self.comp, sys.stderr)
             state = "ok" if report.ok else f"{report.error_count} error(s)"
@@ -415,12 +470,14 @@ def cmd_watch(argv: list[str]) -> int:
     p.add_argument("--manual", action="store_true")
     p.add_argument("--no-emit-bin", action="store_true")
     p.add_argument("--mode", default="Debug")
+    add_color_option(p)
     ns = p.parse_args(argv)
     mode = _mode(ns.mode)  # fixed for the life of the Module (docs/design/language-complete.md §1)
+    style = choose_style(_color(ns.color), sys.stderr)
     output = None if ns.no_emit_bin else (ns.output or default_output(ns.file, ns.obj))
     comp = make_compilation(ns.file, output, ns.obj, mode)
     try:
-        return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir).loop()
+        return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir, style=style).loop()
     finally:
         comp.close()
 
@@ -446,6 +503,11 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "emit-zir": _guarded("emit-zir", cmd_emit_zir),
 }
 """The commands this module implements; ``compiler/cli.py`` dispatches to them."""
+
+main_build = COMMANDS["build"]
+main_run = COMMANDS["run"]
+main_watch = COMMANDS["watch"]
+main_emit_zir = COMMANDS["emit-zir"]
 
 
 def main(argv: list[str]) -> int:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from compiler.errors import Note
 from compiler.link import DeclIndex, Linker, OutputMode
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
@@ -39,6 +40,8 @@ class SourceError:
     byte_offset: int
     message: str
     text: bytes
+    notes: tuple[Note, ...] = ()
+    """Related locations in ``text`` (``note:`` lines under the error on a terminal)."""
 
     def position(self) -> tuple[int, int]:
         """0-based line and byte column (only 0x0A ends a line); C-speed counting, no index built."""
@@ -127,7 +130,7 @@ class Compilation:
 
     def all_errors(self) -> list[SourceError]:
         path = self.source.path
-        return [SourceError(path, e.byte_offset, e.msg, e.text) for e in self.module.all_errors()]
+        return [SourceError(path, e.byte_offset, e.msg, e.text, e.notes) for e in self.module.all_errors()]
 
     def total_error_count(self) -> int:
         return len(self.module.all_errors())

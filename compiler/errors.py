@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A related location of a compile error (the other definition, the other export), shown as ``note:``."""
+
+    byte_offset: int
+    msg: str
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorMsg:
     """A compile error: an absolute byte offset into the source text and the exact message.
 
@@ -14,6 +22,8 @@ class ErrorMsg:
 
     byte_offset: int
     msg: str
+    notes: tuple[Note, ...] = ()
+    """Related locations, absolute like ``byte_offset``; most errors have none."""
 
 
 class AnalysisFail(Exception):

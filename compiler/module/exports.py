@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.errors import AnalysisFail, ErrorMsg
+from compiler.errors import AnalysisFail, ErrorMsg, Note
 from compiler.link import DeclIndex, ExportRequest, Linkage
 from compiler.module.decl import DeclStatus, Export, ExportStatus
 
@@ -32,8 +32,10 @@ def analyze_export(m: Module, owner: Decl, name: bytes, decl_name: str, src: int
     m.export_owners.setdefault(owner, []).append(exp)
     m.decl_exports.setdefault(exported, []).append(exp)
     if name in m.symbol_exports:
+        first = m.symbol_exports[name].owner
+        notes = () if first.is_anonymous or first.destroyed else (Note(m.source_decl(first).src, "other symbol here"),)
         m.failed_exports[exp] = m.anchor(
-            ErrorMsg(src, f"exported symbol collision: {name.decode('utf-8', 'surrogateescape')}")
+            ErrorMsg(src, f"exported symbol collision: {name.decode('utf-8', 'surrogateescape')}", notes)
         )
         exp.status = ExportStatus.FAILED
         m.collision_losers.setdefault(name, []).append(exp)

@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler.errors import ErrorMsg
+from compiler.errors import ErrorMsg, Note
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
@@ -27,6 +27,8 @@ class AnchoredMsg:
     msg: str
     absolute_at_creation: int
     """The absolute offset when stored (used if the anchor disappeared)."""
+    notes: tuple[AnchoredMsg, ...] = ()
+    """Related locations, each anchored to its own decl."""
 
     def resolve(self) -> int:
         """The absolute offset in the current (last good) text."""
@@ -34,6 +36,10 @@ class AnchoredMsg:
         if a is None or a.destroyed:
             return self.absolute_at_creation
         return a.contents_start + self.offset
+
+    def resolve_notes(self) -> tuple[Note, ...]:
+        """The notes at their absolute offsets in the current (last good) text."""
+        return tuple(Note(n.resolve(), n.msg) for n in self.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ class ReportedError:
     msg: str
     text: bytes
     """The source text the offset refers to."""
+    notes: tuple[Note, ...] = ()
+    """Related locations in ``text``."""
 
 
 def span_index(decls: list[SourceDecl], offset: int) -> int | None:

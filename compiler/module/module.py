@@ -550,8 +550,10 @@ class Module:
                 sd = parsed.decls[i]
                 a = self.decl_table.get(sd.name)
                 if a is not None and not a.is_anonymous:
-                    return AnchoredMsg(a, msg.byte_offset - sd.contents_start, msg.msg, msg.byte_offset)
-        return AnchoredMsg(None, msg.byte_offset, msg.msg, msg.byte_offset)
+                    notes = tuple(self.anchor(ErrorMsg(n.byte_offset, n.msg)) for n in msg.notes)
+                    return AnchoredMsg(a, msg.byte_offset - sd.contents_start, msg.msg, msg.byte_offset, notes)
+        notes = tuple(self.anchor(ErrorMsg(n.byte_offset, n.msg)) for n in msg.notes)
+        return AnchoredMsg(None, msg.byte_offset, msg.msg, msg.byte_offset, notes)
 
     def fail_decl(self, d: Decl, msg: ErrorMsg, *, fn: Fn | None = None) -> AnalysisFail:
         """Record ``msg`` for ``d`` (decl scope, or ``fn``'s body) and return the exception to raise."""
@@ -568,7 +570,7 @@ class Module:
         good = self.file.source or b""
         if self.file.status is FileStatus.PARSE_FAILURE and self.file.pending_parse is not None:
             newest, partial = self.file.pending_parse
-            out += [ReportedError(e.byte_offset, e.msg, newest) for e in self.failed_files]
+            out += [ReportedError(e.byte_offset, e.msg, newest, e.notes) for e in self.failed_files]
             by_name = {sd.name: sd for sd in partial.decls}
 
             def reposition(items: list[AnchoredMsg]) -> list[ReportedError]:
@@ -588,10 +590,10 @@ class Module:
             text = good
             if self.failed_files and self.file.pending_parse is None and self.file.source is None:
                 text = b""
-            out += [ReportedError(e.byte_offset, e.msg, text) for e in self.failed_files]
+            out += [ReportedError(e.byte_offset, e.msg, text, e.notes) for e in self.failed_files]
             for table in (self.failed_decls, self.failed_exports):
-                msgs = sorted((ErrorMsg(m.resolve(), m.msg) for m in table.values()), key=sort_key)
-                out += [ReportedError(e.byte_offset, e.msg, good) for e in msgs]
+                msgs = sorted((ErrorMsg(m.resolve(), m.msg, m.resolve_notes()) for m in table.values()), key=sort_key)
+                out += [ReportedError(e.byte_offset, e.msg, good, e.notes) for e in msgs]
             flags = self.link_error_flags
             if not out and flags is not None and flags.no_entry_point_found and self._is_exe():
                 out.append(ReportedError(0, "no entry point found", good))

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from compiler.errors import ErrorMsg
+from compiler.errors import ErrorMsg, Note
 from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval
 from compiler.zir.bigint import parse_decimal
 from compiler.zir.tags import (
@@ -581,7 +581,7 @@ def assemble(source: bytes, spans: SpanSource) -> ParsedFile:
     n = len(data)
     decls: list[SourceDecl] = []
     errors: list[ErrorMsg] = []
-    seen: set[str] = set()
+    seen: dict[str, SourceDecl] = {}
     pos = 0
     while pos < n:
         items, end = spans(buf, pos)
@@ -590,11 +590,12 @@ def assemble(source: bytes, spans: SpanSource) -> ParsedFile:
             if isinstance(item, ErrorMsg):
                 errors.append(item)
             elif item.name in seen:
-                errors.append(ErrorMsg(item.contents_end, f"redefinition of identifier '{item.name}'"))
+                previous = Note(seen[item.name].name_offset, "previous definition here")
+                errors.append(ErrorMsg(item.contents_end, f"redefinition of identifier '{item.name}'", (previous,)))
                 pos = next_line_start_at(buf, item.contents_end, n)
                 break
             else:
-                seen.add(item.name)
+                seen[item.name] = item
                 decls.append(item)
     return ParsedFile(decls, errors)
 

@@ -1,0 +1,229 @@
+"""Compile errors as people read them: the error line, its source line, a caret under the span, notes, a count.
+
+The first line of every diagnostic is the machine-readable ``PATH:LINE:COL: error: MSG`` (byte column,
+1-based). The snippet below it is drawn in display cells: a tab is four cells, a wide (East Asian) character
+two, a combining mark none, a byte that is not UTF-8 one replacement character, a control character its
+control picture, and a CR before the line's end nothing, so the caret stays under the span whatever the line
+holds. Colour is plain SGR (bold red ``error:``, bold cyan ``note:``, bold green caret).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+TAB_WIDTH = 4
+
+FILE_LEVEL_PREFIXES = (
+    "no entry point found",
+    "unable to load source file",
+    "unable to write output",
+    "GOT overflows its address range",
+)
+"""Messages about the file or the output rather than a place in the text: no snippet (module.md §12.1)."""
+
+
+class ColorChoice(enum.Enum):
+    """``--color auto|always|never``."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How diagnostics are drawn: with snippets and the count (for people) and/or with colour."""
+
+    snippets: bool
+    color: bool
+
+
+def choose_style(choice: ColorChoice, stream: TextIO, environ: dict[str, str] | None = None) -> Style:
+    """Snippets on a terminal (or when colour is forced); colour on a terminal unless ``NO_COLOR`` is set.
+
+    Piped output stays the bare ``PATH:LINE:COL: error: MSG`` lines, the contract scripts rely on.
+    """
+    env = os.environ if environ is None else environ
+    isatty = getattr(stream, "isatty", None)
+    tty = bool(isatty is not None and isatty())
+    match choice:
+        case ColorChoice.ALWAYS:
+            return Style(snippets=True, color=True)
+        case ColorChoice.NEVER:
+            return Style(snippets=tty, color=False)
+        case ColorChoice.AUTO:
+            no_color = env.get("NO_COLOR", "") != ""
+            return Style(snippets=tty, color=tty and not no_color and env.get("TERM") != "dumb")
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """One message to draw: where (absolute byte offset into ``text``), the severity word, the text."""
+
+    path: str
+    text: bytes
+    byte_offset: int
+    severity: str
+    """``error`` or ``note``."""
+    message: str
+
+
+# ---------------------------------------------------------------------- display cells
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _utf8_length(lead: int) -> int:
+    if lead < 0x80:
+        return 1
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 0
+
+
+def display_line(line: bytes) -> tuple[str, list[int]]:
+    """The line as shown, and the display column of each byte offset ``0..len(line)`` (inclusive)."""
+    out: list[str] = []
+    cols = [0] * (len(line) + 1)
+    col = 0
+    i = 0
+    n = len(line)
+    while i < n:
+        b = line[i]
+        length = _utf8_length(b)
+        ch: str | None = None
+        if length:
+            try:
+                ch = line[i : i + length].decode("utf-8")
+            except UnicodeDecodeError:
+                ch = None
+        if ch is None:
+            shown, width, length = "\ufffd", 1, 1
+        elif ch == "\t":
+            shown, width = " " * TAB_WIDTH, TAB_WIDTH
+        elif ch == "\r" and i == n - 1:
+            shown, width = "", 0
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            shown, width = chr(0x2400 + (ord(ch) if ord(ch) < 0x20 else 0x21)), 1
+        else:
+            shown, width = ch, _char_width(ch)
+        for k in range(length):
+            cols[i + k] = col
+        out.append(shown)
+        col += width
+        i += length
+    cols[n] = col
+    return "".join(out), cols
+
+
+def _is_name_byte(b: int) -> bool:
+    return b == 0x5F or 0x30 <= b <= 0x39 or 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b >= 0x80
+
+
+def span_end(line: bytes, start: int) -> int:
+    """End (exclusive) of the token starting at ``start`` in ``line``: a ``@``/``%`` name (quoted or not),
+    a string literal, a word or number, else one character; ``start`` itself at the end of the line."""
+    n = len(line)
+    if start >= n or line[start] in (0x0D,):
+        return start
+    i = start
+    b = line[i]
+    if b in (0x40, 0x25) and i + 1 < n:  # '@' or '%'
+        i += 1
+        b = line[i]
+    if b == 0x22:  # '"': up to the closing quote, escapes skipped
+        i += 1
+        while i < n and line[i] != 0x22:
+            i += 2 if line[i] == 0x5C else 1
+        return min(n, i + 1)
+    if _is_name_byte(b):
+        while i < n and _is_name_byte(line[i]):
+            i += 1
+        return i
+    return min(n, start + max(1, _utf8_length(line[start])))
+
+
+# ---------------------------------------------------------------------- drawing
+
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_SEVERITY = {"error": "\x1b[1;31m", "note": "\x1b[1;36m"}
+_CARET = "\x1b[1;32m"
+
+
+def _position(text: bytes, offset: int) -> tuple[int, int, int]:
+    """0-based line, byte column, and the offset where that line starts."""
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind(b"\n", 0, offset) + 1
+    return text.count(b"\n", 0, offset), offset - line_start, line_start
+
+
+def has_location(message: str) -> bool:
+    """False for messages about the file or the output (no source line is shown for them)."""
+    return not message.startswith(FILE_LEVEL_PREFIXES)
+
+
+def render_located(item: Located, style: Style) -> list[str]:
+    """The ``PATH:LINE:COL: SEVERITY: MSG`` line, then (with snippets) the source line and the caret line."""
+    line, col, line_start = _position(item.text, item.byte_offset)
+    head = f"{item.path}:{line + 1}:{col + 1}:"
+    if style.color:
+        first = f"{_BOLD}{head} {_SEVERITY[item.severity]}{item.severity}:{_RESET}{_BOLD} {item.message}{_RESET}"
+    else:
+        first = f"{head} {item.severity}: {item.message}"
+    if not style.snippets or not item.text or not has_location(item.message):
+        return [first]
+    line_end = item.text.find(b"\n", line_start)
+    raw = item.text[line_start : len(item.text) if line_end < 0 else line_end]
+    shown, cols = display_line(raw)
+    start = min(col, len(raw))
+    end = span_end(raw, start)
+    width = max(1, cols[end] - cols[start])
+    marker = "^" + "~" * (width - 1)
+    if style.color:
+        marker = f"{_CARET}{marker}{_RESET}"
+    return [first, shown, " " * cols[start] + marker]
+
+
+def count_line(errors: int, style: Style) -> str:
+    """``1 error`` / ``N errors``."""
+    text = f"{errors} error" + ("" if errors == 1 else "s")
+    return f"{_BOLD}{text}{_RESET}" if style.color else text
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """An error with its related notes, all in one file's text."""
+
+    path: str
+    text: bytes
+    byte_offset: int
+    message: str
+    notes: Sequence[tuple[int, str]] = ()
+
+
+def render(diagnostics: Sequence[Diagnostic], style: Style) -> str:
+    """Every diagnostic; with snippets, each one's notes and a final count (nothing for no errors)."""
+    lines: list[str] = []
+    for d in diagnostics:
+        lines += render_located(Located(d.path, d.text, d.byte_offset, "error", d.message), style)
+        if style.snippets:
+            for offset, msg in d.notes:
+                lines += render_located(Located(d.path, d.text, offset, "note", msg), style)
+    if style.snippets and diagnostics:
+        lines.append(count_line(len(diagnostics), style))
+    return "".join(line + "\n" for line in lines)
