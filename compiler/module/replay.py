@@ -21,7 +21,7 @@ def body_replay_source(d: Decl) -> Fn | None:
 
 
 def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
-    """Module.md §9.4: when every decl the previous body used is unchanged, walk its first uses in order —
+    """module.md §9.4: when every decl the previous body used is unchanged, walk its first uses in order —
     reviving its own anonymous decls, replaying outdated string decls it uses — exactly as a re-analysis
     would (same names), and keep its AIR and machine code. False (nothing done): analyse the body."""
     old = fn.replay_from
