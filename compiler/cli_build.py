@@ -19,7 +19,7 @@ from typing import TextIO
 
 from compiler.cli_render import ColorChoice, Diagnostic, Style, choose_style, render
 from compiler.compilation import Compilation, Options, UpdateReport
-from compiler.link import OutputMode, link_totals
+from compiler.link import OutputMode
 from compiler.link.null import NullLinker
 from compiler.module.module import OptimizeMode
 from compiler.runtime import tune_gc
@@ -204,9 +204,9 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int]]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode)
-    before = link_totals(comp.linker)
+    before = comp.linker.totals.snapshot()
     report = comp.update()
-    link = link_totals(comp.linker).since(before)
+    link = comp.linker.totals.snapshot().since(before)
     if a.emit_zir is not None:
         write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)
     return comp, report, link
@@ -337,9 +337,9 @@ class Watcher:
         sys.stderr.flush()
 
     def do_update(self) -> None:
-        before = link_totals(self.comp.linker)
+        before = self.comp.linker.totals.snapshot()
         report = self.comp.update()
-        link = link_totals(self.comp.linker).since(before)
+        link = self.comp.linker.totals.snapshot().since(before)
         self.updates += 1
         if report.binary is not None:
             self.last_binary = report.binary  # after a failed update the last good program stays runnable

@@ -262,18 +262,23 @@ class LinkTotals:
         }
 
 
-def link_totals(linker: object) -> LinkTotals:
-    """The linker's cumulative ``LinkTotals`` (all zeros for a linker that keeps none)."""
-    totals = getattr(linker, "totals", None)
-    return totals.snapshot() if isinstance(totals, LinkTotals) else LinkTotals()
+class GotOverflow(Exception):
+    """More GOT slots than the GOT's virtual range holds: the link error ``GOT overflows its address range``.
+
+    Raised by ``Linker.allocate_decl``; the Module turns it into the decl's error (elf-linker.md §6)."""
 
 
 class Linker(Protocol):
     """The linker as the Module drives it. See the module docstring for the call order."""
 
+    totals: LinkTotals
+    """Cumulative work counters since the linker was created; a per-update figure is the difference of two
+    ``totals.snapshot()``s (``LinkTotals.since``)."""
+
     def allocate_decl(self, decl: DeclIndex, name: str) -> None:
         """Reserve a local symbol and a GOT slot for ``decl`` (no-op if it has them). Called when ``decl``'s
-        type has runtime bits, before any code for or referring to it is generated."""
+        type has runtime bits, before any code for or referring to it is generated. Raises ``GotOverflow``
+        when no slot is left."""
         ...
 
     def got_address(self, decl: DeclIndex) -> int:
@@ -336,8 +341,10 @@ __all__ = [
     "ExportFailure",
     "ExportRequest",
     "GeneratedSymbol",
+    "GotOverflow",
     "LineRow",
     "LinkErrorFlags",
+    "LinkTotals",
     "Linkage",
     "Linker",
     "OutputMode",

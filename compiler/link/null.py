@@ -1,7 +1,8 @@
 """NullLinker: the linker protocol without an output file, handing out the ELF linker's indices and addresses.
 
 Used for analysis-only builds (the editor tier, ``zir emit-zir``, ``--no-emit-bin``). It runs the same GOT
-and text-block placement policy as ``ElfLinker`` (so generated code is byte-identical), discards the bytes,
+and text-block placement policy as ``ElfLinker`` (``compiler.link.placement``, so generated code is
+byte-identical), discards the bytes,
 computes ``no_entry_point_found`` from the exports it was given, and its ``commit`` writes nothing.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from compiler.errors import ErrorMsg
 from compiler.link import (
     TEXT_VADDR,
     CommitReport,
@@ -25,6 +25,7 @@ from compiler.link import (
 )
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
+from compiler.link.placement import Placed, export_refusal, place_block
 
 
 @dataclass(slots=True)
@@ -81,20 +82,10 @@ class NullLinker:
     def update_decl(self, decl: DeclIndex, name: str, symbol: GeneratedSymbol) -> None:
         """Place ``decl``'s block as the ELF linker would; the bytes are discarded."""
         state = self._decls[decl]
-        block = state.block
-        size = len(symbol.code)
-        self.totals.code_bytes += size
-        if block.is_placed:
-            if block.vaddr % max(symbol.alignment, 1) != 0 or size > block.capacity():
-                self._blocks.allocate(block, size, symbol.alignment)
-                self.totals.text_moves += 1
-            elif size < block.size:
-                self._blocks.shrink(block, size)
-            else:
-                block.size = size
-        else:
-            self._blocks.allocate(block, size, symbol.alignment)
-        self._got.entries[state.got_index] = block.vaddr
+        self.totals.code_bytes += len(symbol.code)
+        if place_block(self._blocks, state.block, len(symbol.code), symbol.alignment) is Placed.MOVED:
+            self.totals.text_moves += 1
+        self._got.entries[state.got_index] = state.block.vaddr
 
     def update_decl_exports(self, decl: DeclIndex, exports: Sequence[ExportRequest]) -> list[ExportFailure]:
         """Remember the exports (for the entry-point rule); report the ones the ELF linker would refuse."""
@@ -102,11 +93,9 @@ class NullLinker:
         if decl not in self._decls:
             return failures
         for request in exports:
-            if request.section is not None and request.section != b".text":
-                failures.append(ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: ExportOptions.section")))
-                continue
-            if request.linkage is Linkage.LINK_ONCE:
-                failures.append(ExportFailure(request.export_id, ErrorMsg(0, "Unimplemented: GlobalLinkage.LinkOnce")))
+            refusal = export_refusal(request)
+            if refusal is not None:
+                failures.append(refusal)
                 continue
             self._exports[request.export_id] = _NullExport(decl, request.name, request.linkage)
         return failures

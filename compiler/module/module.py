@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
-from compiler.link import DeclIndex
+from compiler.link import DeclIndex, GotOverflow
 from compiler.module import anon, deletion, exports
 from compiler.module.decl import (
     FAILED_STATUSES,
@@ -521,8 +521,6 @@ class Module:
     def allocate(self, d: Decl) -> bool:
         """Give ``d`` its linker state (GOT slot); False, with the link error recorded, when the GOT is full
         (elf-linker.md §6). The decl keeps its value and is retried on every later update."""
-        from compiler.link.elf.got import GotOverflow
-
         try:
             self.linker.allocate_decl(_decl_index(d), d.name)
         except GotOverflow:

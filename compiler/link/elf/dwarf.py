@@ -9,23 +9,21 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import struct
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
 from compiler.link.elf.format import SectionHeader
-from compiler.link.elf.text_blocks import ideal
-
-if TYPE_CHECKING:
-    from compiler.link.elf.linker import DeclState, ElfLinker
-
-SECTION_HINTS: tuple[tuple[bytes, int, int], ...] = (
-    (b".debug_info", 200, 1),
-    (b".debug_abbrev", 128, 1),
-    (b".debug_aranges", 160, 16),
-    (b".debug_line", 250, 1),
+from compiler.link.elf.layout import (
+    DEBUG_ABBREV,
+    DEBUG_ARANGES,
+    DEBUG_INFO,
+    DEBUG_LINE,
+    DEBUG_STR,
+    TEXT_PHDR,
+    DeclState,
+    SectionTable,
 )
-"""Name, initial reservation and alignment of the debug sections 6–9 (elf-linker.md §3)."""
+from compiler.link.elf.pieces import PieceList
+from compiler.link.elf.text_blocks import ideal
 
 
 def _version() -> str:
@@ -117,82 +115,6 @@ def line_padding(count: int) -> bytes:
     return b"\x06" * count
 
 
-@dataclass(slots=True, eq=False)
-class Piece:
-    """A decl's range in a debug section; pieces form an offset-ordered list."""
-
-    offset: int = 0
-    length: int = 0
-    prev: Piece | None = field(default=None, repr=False)
-    next: Piece | None = field(default=None, repr=False)
-    is_placed: bool = False
-
-
-@dataclass(slots=True)
-class PieceList:
-    """Offset-ordered pieces of one debug section, placed with the text-block rule (4/3 room)."""
-
-    first_offset: int
-    no_one_byte_gap: bool
-    """``.debug_line`` cannot pad a single byte, so such a gap is never created."""
-    first: Piece | None = None
-    last: Piece | None = None
-
-    def fits(self, piece: Piece, length: int) -> bool:
-        if piece.next is None:
-            return True
-        gap = piece.next.offset - (piece.offset + length)
-        return gap >= 0 and not (self.no_one_byte_gap and gap == 1)
-
-    def place(self, piece: Piece, length: int) -> bool:
-        """Give ``piece`` room for ``length`` bytes; True if it got a new offset (caller pads the old one)."""
-        if piece.is_placed and self.fits(piece, length):
-            piece.length = length
-            return False
-        if piece.is_placed:
-            self.unlink(piece)
-        last = self.last
-        if last is None:
-            offset = self.first_offset
-        else:
-            offset = last.offset + ideal(last.length)
-            if self.no_one_byte_gap and offset - (last.offset + last.length) == 1:
-                offset += 1
-        piece.offset, piece.length, piece.is_placed = offset, length, True
-        piece.prev, piece.next = last, None
-        if last is None:
-            self.first = piece
-        else:
-            last.next = piece
-        self.last = piece
-        return True
-
-    def unlink(self, piece: Piece) -> None:
-        prev, nxt = piece.prev, piece.next
-        if prev is None:
-            self.first = nxt
-        else:
-            prev.next = nxt
-        if nxt is None:
-            self.last = prev
-        else:
-            nxt.prev = prev
-        piece.prev = piece.next = None
-        piece.is_placed = False
-
-    def end(self) -> int:
-        return self.first_offset if self.last is None else self.last.offset + self.last.length
-
-
-@dataclass(slots=True)
-class DeclDebug:
-    """A function's debug pieces (unplaced for data decls) and its current line."""
-
-    info: Piece = field(default_factory=Piece)
-    line: Piece = field(default_factory=Piece)
-    fn_line: int = 0
-
-
 def read_producer(
     data: bytes, debug_info: SectionHeader, debug_str: SectionHeader, *, dwarf64: bool = True
 ) -> bytes | None:
@@ -246,28 +168,17 @@ class DwarfState:
         self.debug_info_header_dirty = True
         self.debug_aranges_dirty = True
 
-    def reset_after_reopen(self, linker: ElfLinker) -> None:
+    def reset_after_reopen(self, sections: SectionTable) -> None:
         """After reopening a file: new headers, empty piece lists (§13.2)."""
-        from compiler.link.elf.linker import DEBUG_STR
 
-        self.strings_file_size = linker.shdrs[DEBUG_STR].sh_size
-        if bytes(linker.image.read(linker.shdrs[DEBUG_STR].sh_offset, self.strings_file_size)) != self.strings:
+        self.strings_file_size = sections.shdrs[DEBUG_STR].sh_size
+        if bytes(sections.read(sections.shdrs[DEBUG_STR].sh_offset, self.strings_file_size)) != self.strings:
             self.strings_file_size = 0
         self.text_grew()
         self.debug_abbrev_dirty = True
         self.debug_line_header_dirty = True
 
     # ---------------------------------------------------------------- sections
-
-    def _grow_section(self, linker: ElfLinker, index: int, needed: int) -> None:
-        section = linker.shdrs[index]
-        if section.sh_size == needed:
-            return
-        if needed > section.sh_size and not linker._fits(section.sh_offset, needed):
-            live = section.sh_size
-            linker._move_section(index, needed, live, section.sh_addralign or 1)
-        section.sh_size = needed
-        linker.dirty.shdr_table_dirty = True
 
     def _info_size(self) -> int:
         return self.info.end() + 1
@@ -284,18 +195,17 @@ class DwarfState:
 
     # ---------------------------------------------------------------- per-decl pieces
 
-    def update_decl(self, linker: ElfLinker, state: DeclState, name: str, info: DebugInfo | None) -> None:
+    def update_decl(self, sections: SectionTable, state: DeclState, name: str, info: DebugInfo | None) -> None:
         """Place or rewrite the decl's ``.debug_info`` entry and line program (functions only)."""
         debug = state.debug
         if info is None:
-            self.free_decl(linker, state)
+            self.free_decl(sections, state)
             return
         debug.fn_line = info.line
-        self._write_info(linker, state, name, info)
-        self._write_line(linker, state, info)
+        self._write_info(sections, state, name, info)
+        self._write_line(sections, state, info)
 
-    def _write_info(self, linker: ElfLinker, state: DeclState, name: str, info: DebugInfo) -> None:
-        from compiler.link.elf.linker import DEBUG_INFO
+    def _write_info(self, sections: SectionTable, state: DeclState, name: str, info: DebugInfo) -> None:
 
         piece = state.debug.info
         template, relocs = self._info_template(state, name, info)
@@ -303,10 +213,10 @@ class DwarfState:
         old_offset, old_length, was_placed = piece.offset, piece.length, piece.is_placed
         was_first = self.info.first is piece
         moved = self.info.place(piece, length)
-        self._grow_section(linker, DEBUG_INFO, self._info_size())
-        base = linker.shdrs[DEBUG_INFO].sh_offset
+        sections.grow_section(DEBUG_INFO, self._info_size())
+        base = sections.shdrs[DEBUG_INFO].sh_offset
         if moved and was_placed:
-            linker.image.write(base + old_offset, bytes([INFO_PADDING]) * old_length)
+            sections.write(base + old_offset, bytes([INFO_PADDING]) * old_length)
         if moved and (was_first or self.info.first is piece):
             self.debug_info_header_dirty = True
         content = self._info_at(piece.offset, template, relocs)
@@ -315,8 +225,8 @@ class DwarfState:
         padding = bytes([INFO_PADDING]) * (gap_end - piece.offset - length)
         if piece.prev is not None:
             prev_end = piece.prev.offset + piece.prev.length
-            linker.image.write(base + prev_end, bytes([INFO_PADDING]) * (piece.offset - prev_end))
-        linker.image.write(base + piece.offset, content + padding + tail)
+            sections.write(base + prev_end, bytes([INFO_PADDING]) * (piece.offset - prev_end))
+        sections.write(base + piece.offset, content + padding + tail)
         self.debug_info_header_dirty |= piece.next is None
 
     def _info_template(self, state: DeclState, name: str, info: DebugInfo) -> tuple[bytearray, list[tuple[int, int]]]:
@@ -356,24 +266,23 @@ class DwarfState:
             template[at : at + 4] = struct.pack("<I", offset + relative)
         return bytes(template)
 
-    def _write_line(self, linker: ElfLinker, state: DeclState, info: DebugInfo) -> None:
-        from compiler.link.elf.linker import DEBUG_LINE
+    def _write_line(self, sections: SectionTable, state: DeclState, info: DebugInfo) -> None:
 
         piece = state.debug.line
         content = self._line_bytes(state, info)
         old_offset, old_length, was_placed = piece.offset, piece.length, piece.is_placed
         moved = self.lines.place(piece, len(content))
-        self._grow_section(linker, DEBUG_LINE, self.lines.end())
+        sections.grow_section(DEBUG_LINE, self.lines.end())
         if self.lines.last is piece or moved:
             self.debug_line_header_dirty = True
-        base = linker.shdrs[DEBUG_LINE].sh_offset
+        base = sections.shdrs[DEBUG_LINE].sh_offset
         if moved and was_placed:
-            linker.image.write(base + old_offset, line_padding(old_length))
+            sections.write(base + old_offset, line_padding(old_length))
         if piece.prev is not None:
             prev_end = piece.prev.offset + piece.prev.length
-            linker.image.write(base + prev_end, line_padding(piece.offset - prev_end))
+            sections.write(base + prev_end, line_padding(piece.offset - prev_end))
         gap = (piece.next.offset - piece.offset - len(content)) if piece.next is not None else 0
-        linker.image.write(base + piece.offset, content + line_padding(gap))
+        sections.write(base + piece.offset, content + line_padding(gap))
 
     def _line_bytes(self, state: DeclState, info: DebugInfo) -> bytes:
         out = bytearray([0, 1 + self.addr_size, 2]) + struct.pack("<" + self.addr, state.block.vaddr)
@@ -396,55 +305,52 @@ class DwarfState:
         out += b"\x02" + uleb128(max(state.block.size - pc, 0)) + b"\x00\x01\x01"
         return bytes(out)
 
-    def free_decl(self, linker: ElfLinker, state: DeclState) -> None:
+    def free_decl(self, sections: SectionTable, state: DeclState) -> None:
         """Unlink the decl's pieces and overwrite them with padding (§14.3)."""
-        from compiler.link.elf.linker import DEBUG_INFO, DEBUG_LINE
 
         debug = state.debug
         if debug.info.is_placed:
             piece = debug.info
             was_last, was_first = self.info.last is piece, self.info.first is piece
-            base = linker.shdrs[DEBUG_INFO].sh_offset
-            linker.image.write(base + piece.offset, bytes([INFO_PADDING]) * piece.length)
+            base = sections.shdrs[DEBUG_INFO].sh_offset
+            sections.write(base + piece.offset, bytes([INFO_PADDING]) * piece.length)
             self.info.unlink(piece)
             if was_last:
-                linker.image.write(base + self.info.end(), b"\0")
-                self._grow_section(linker, DEBUG_INFO, self._info_size())
+                sections.write(base + self.info.end(), b"\0")
+                sections.grow_section(DEBUG_INFO, self._info_size())
             self.debug_info_header_dirty |= was_last or was_first
         if debug.line.is_placed:
             piece = debug.line
             was_last = self.lines.last is piece
-            base = linker.shdrs[DEBUG_LINE].sh_offset
-            linker.image.write(base + piece.offset, line_padding(piece.length))
+            base = sections.shdrs[DEBUG_LINE].sh_offset
+            sections.write(base + piece.offset, line_padding(piece.length))
             self.lines.unlink(piece)
             if was_last:
-                self._grow_section(linker, DEBUG_LINE, self.lines.end())
+                sections.grow_section(DEBUG_LINE, self.lines.end())
                 self.debug_line_header_dirty = True
 
-    def update_line_number(self, linker: ElfLinker, state: DeclState, line: int) -> None:
+    def update_line_number(self, sections: SectionTable, state: DeclState, line: int) -> None:
         """Rewrite the function's 4-byte ``advance_line`` operand (§14.5)."""
-        from compiler.link.elf.linker import DEBUG_LINE
 
         debug = state.debug
         debug.fn_line = line
         if debug.line.is_placed:
-            offset = linker.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + self.line_operand()
-            linker.image.write(offset, fixed_uleb4(line), exact=True)
+            offset = sections.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + self.line_operand()
+            sections.write(offset, fixed_uleb4(line), exact=True)
 
     # ---------------------------------------------------------------- flush steps
 
-    def flush_headers(self, linker: ElfLinker) -> None:
+    def flush_headers(self, sections: SectionTable) -> None:
         """Flush steps 2–5: abbrev table, CU header, aranges, line header (each only if dirty)."""
-        from compiler.link.elf.linker import DEBUG_ABBREV, DEBUG_ARANGES, DEBUG_INFO, DEBUG_LINE, TEXT_PHDR
 
-        text = linker.phdrs[TEXT_PHDR]
+        text = sections.phdrs[TEXT_PHDR]
         if self.debug_abbrev_dirty:
-            self._grow_section(linker, DEBUG_ABBREV, len(ABBREV_TABLE))
-            linker.image.write(linker.shdrs[DEBUG_ABBREV].sh_offset, ABBREV_TABLE)
+            sections.grow_section(DEBUG_ABBREV, len(ABBREV_TABLE))
+            sections.write(sections.shdrs[DEBUG_ABBREV].sh_offset, ABBREV_TABLE)
             self.debug_abbrev_dirty = False
         if self.debug_info_header_dirty and self.info.first is not None:
             size = self._info_size()
-            self._grow_section(linker, DEBUG_INFO, size)
+            sections.grow_section(DEBUG_INFO, size)
             a = self.addr
             header = self._initial_length(size) + struct.pack("<H" + a + "B", 4, 0, self.addr_size) + b"\x01"
             header += struct.pack(
@@ -459,42 +365,39 @@ class DwarfState:
             )
             assert len(header) == (CU_HEADER_SIZE if self.dwarf64 else CU_HEADER_SIZE_32)
             padding = bytes([INFO_PADDING]) * (FIRST_INFO_ENTRY - len(header))
-            linker.image.write(linker.shdrs[DEBUG_INFO].sh_offset, header + padding)
+            sections.write(sections.shdrs[DEBUG_INFO].sh_offset, header + padding)
             self.debug_info_header_dirty = False
         if self.debug_aranges_dirty:
             a = self.addr
             head_size = (12 if self.dwarf64 else 4) + 2 + self.addr_size + 2
             tuples_at = -(-head_size // (2 * self.addr_size)) * 2 * self.addr_size
             size = tuples_at + 4 * self.addr_size
-            self._grow_section(linker, DEBUG_ARANGES, size)
+            sections.grow_section(DEBUG_ARANGES, size)
             aranges = self._initial_length(size) + struct.pack("<H" + a + "BB", 2, 0, self.addr_size, 0)
             aranges += bytes(tuples_at - len(aranges)) + struct.pack("<" + a * 4, TEXT_VADDR, text.p_memsz, 0, 0)
-            linker.image.write(linker.shdrs[DEBUG_ARANGES].sh_offset, aranges)
+            sections.write(sections.shdrs[DEBUG_ARANGES].sh_offset, aranges)
             self.debug_aranges_dirty = False
         if self.debug_line_header_dirty and self.lines.first is not None:
             size = self.lines.end()
-            self._grow_section(linker, DEBUG_LINE, size)
+            sections.grow_section(DEBUG_LINE, size)
             after_length = bytes([1, 1, 1, 1, 1, 13]) + OPCODE_LENGTHS + b"\0"
             after_length += self.root_src_path + b"\0" + b"\0\0\0" + b"\0"
             version_and_length = struct.pack("<H" + self.addr, 4, len(after_length))
             header = self._initial_length(size) + version_and_length + after_length
             gap = self.lines.first_offset - len(header)
-            linker.image.write(linker.shdrs[DEBUG_LINE].sh_offset, header + line_padding(gap))
+            sections.write(sections.shdrs[DEBUG_LINE].sh_offset, header + line_padding(gap))
             self.debug_line_header_dirty = False
 
-    def flush_strings(self, linker: ElfLinker) -> None:
+    def flush_strings(self, sections: SectionTable) -> None:
         """Flush step 8: ``.debug_str`` (written once, append-only)."""
-        from compiler.link.elf.linker import DEBUG_STR
 
-        section = linker.shdrs[DEBUG_STR]
+        section = sections.shdrs[DEBUG_STR]
         if self.strings_file_size == len(self.strings) == section.sh_size:
             return
-        if not linker._fits(section.sh_offset, len(self.strings)):
-            section.sh_size = 0
-            section.sh_offset = linker.find_free_space(len(self.strings), 1)
+        if sections.relocate_if_full(DEBUG_STR, len(self.strings)):
             self.strings_file_size = 0
         start = self.strings_file_size
-        linker.image.write(section.sh_offset + start, bytes(self.strings[start:]))
+        sections.write(section.sh_offset + start, bytes(self.strings[start:]))
         self.strings_file_size = len(self.strings)
         section.sh_size = len(self.strings)
-        linker.dirty.shdr_table_dirty = True
+        sections.dirty.shdr_table_dirty = True

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler.link import GOT_VADDR
+from compiler.link import GOT_VADDR, GotOverflow
 
 GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
 """The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
-
-
-class GotOverflow(Exception):
-    """More slots than the GOT's virtual range holds: the link error ``GOT overflows its address range``."""
 
 
 @dataclass(slots=True)

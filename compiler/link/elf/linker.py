@@ -1,20 +1,17 @@
-"""ElfLinker: keeps an ELF executable up to date in place — decl updates, exports, flush and commit.
+"""ElfLinker: the ``Linker`` protocol over an ELF image — decl placement, symbols, GOT, exports and flush.
 
-Ties together the placement policy (``text_blocks``, ``got``, ``symbols``, ``space``), the in-memory image with
-its buffered operations (``ops``), DWARF (``dwarf``), reopening (``reopen``) and the file layer (``fileio``).
-Nothing touches the output file before ``commit()`` (elf-linker.md §12).
+It owns the per-decl state and turns protocol calls into writes on the section table (``layout``), with the
+shared placement policy (``compiler.link.placement``) and DWARF (``dwarf``, through the section table only).
+Reopening is a pure reader (``reopen.read_output``) whose result this linker adopts; the file is touched only
+by the commit protocol (``commit``) at ``commit()`` (elf-linker.md §12).
 """
 
 from __future__ import annotations
 
-import errno
-import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import assert_never
 
-from compiler.errors import ErrorMsg, OutputError
 from compiler.link import (
-    GOT_VADDR,
     TEXT_VADDR,
     CommitReport,
     DeclIndex,
@@ -28,99 +25,45 @@ from compiler.link import (
     Relocation,
 )
 from compiler.link.elf import dwarf
+from compiler.link.elf.commit import OutputCommitter
 from compiler.link.elf.format import (
-    E_TYPE_OFFSET,
     ElfLayout,
     ElfType,
     ProgramHeader,
-    SectionFlags,
     SectionHeader,
-    SectionType,
-    SegmentFlags,
-    SegmentType,
     Symbol,
     SymbolBinding,
     layout_for_target,
 )
 from compiler.link.elf.got import GotTable
-from compiler.link.elf.space import Region, allocated_size, find_free_space
+from compiler.link.elf.layout import (
+    GOT,
+    GOT_PHDR,
+    SEGMENT_ALIGN,
+    SHSTRTAB,
+    SYMTAB,
+    TEXT,
+    TEXT_PHDR,
+    DeclState,
+    DirtyFlags,
+    ExportState,
+    SectionTable,
+)
+from compiler.link.elf.reopen import NotOurOutput, Reopened, read_output
 from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
-from compiler.link.fileio import FileIO, output_error
-from compiler.link.ops import CopyOp, FileImage, WriteOp
-
-log = logging.getLogger(__name__)
+from compiler.link.fileio import FileIO
+from compiler.link.ops import FileImage
+from compiler.link.placement import Placed, export_refusal, place_block
 
 PROGRAM_CODE_SIZE_HINT = 256 * 1024
 """Initial ``.text`` reservation (elf-linker.md §2)."""
 SYMBOL_COUNT_HINT = 32
 """Initial GOT and symbol-table reservation, in entries (elf-linker.md §2)."""
-SEGMENT_ALIGN = 0x1000
-"""``PT_LOAD`` alignment: ``p_offset ≡ p_vaddr (mod 0x1000)``, so ``.text`` and ``.got`` move page-aligned."""
 EXE_MODE = 0o777
 """Mode of a new executable (minus the umask)."""
 OBJ_MODE = 0o666
 """Mode of a new object file (minus the umask)."""
-
-SHSTRTAB, TEXT, GOT, SYMTAB, DEBUG_STR, DEBUG_INFO, DEBUG_ABBREV, DEBUG_ARANGES, DEBUG_LINE = range(1, 10)
-"""Section indices of the fixed layout (elf-linker.md §3)."""
-SECTION_NAMES = (
-    b".shstrtab",
-    b".text",
-    b".got",
-    b".symtab",
-    b".debug_str",
-    b".debug_info",
-    b".debug_abbrev",
-    b".debug_aranges",
-    b".debug_line",
-)
-"""Names of sections 1–9, in order."""
-TEXT_PHDR, GOT_PHDR = 0, 1
-"""Program header indices: the R+X text segment and the R GOT segment."""
-
-
-@dataclass(slots=True, eq=False)
-class DeclState:
-    """What the linker keeps per decl (keyed by ``Decl.index``)."""
-
-    local_sym_index: int
-    """Index of the decl's local symbol; its ``st_value``/``st_size`` are the block's address and size."""
-    got_index: int
-    """GOT slot ``got_index`` holds the current address of this decl's block (0 before placement)."""
-    block: TextBlock = field(default_factory=TextBlock)
-    """The decl's piece of ``.text``."""
-    relocations: tuple[Relocation, ...] = ()
-    """Absolute addresses inside this decl's bytes (this decl is their holder)."""
-    debug: dwarf.DeclDebug = field(default_factory=dwarf.DeclDebug)
-    """The decl's ``.debug_info`` entry and ``.debug_line`` program, if it is a function."""
-
-
-@dataclass(slots=True)
-class ExportState:
-    """A live export: its owner and its symbol (a global one; a local one for ``Internal`` linkage, since
-    ELF requires every local before the first global)."""
-
-    decl: DeclIndex
-    symbol_index: int
-    """Index into ``symtab.globals`` (or ``symtab.locals`` when ``is_local``)."""
-    name: bytes
-    linkage: Linkage
-    is_local: bool = False
-
-
-@dataclass(slots=True)
-class DirtyFlags:
-    """What ``flush`` must rewrite (elf-linker.md §9.1)."""
-
-    phdr_table_dirty: bool = True
-    """A program header changed (offset, size)."""
-    shdr_table_dirty: bool = True
-    """A section header changed; sections or the table moved."""
-    shstrtab_dirty: bool = True
-    """A string was appended to ``.shstrtab``."""
-    globals_dirty: bool = False
-    """A global symbol changed, or the local count changed (globals follow the locals)."""
 
 
 class ElfLinker:
@@ -149,16 +92,14 @@ class ElfLinker:
         self.mode = mode
         self.fileio = fileio if fileio is not None else FileIO()
         """All file I/O goes through this object (tests wrap it to count or pause)."""
-        self.image = FileImage(header_size=self.layout.ehdr_size)
+        self.sections = SectionTable(self.layout)
+        """The header tables and the image of the file with its queued operations (elf-linker.md §3, §4)."""
+        self.committer = OutputCommitter(
+            path, self.fileio, EXE_MODE if mode is OutputMode.EXE else OBJ_MODE, self.layout.ehdr_size
+        )
+        """Applies the queued operations to the file (elf-linker.md §12)."""
         self.totals = LinkTotals()
         """Cumulative work counters (``zir watch --json`` reports their per-update differences)."""
-        """The file as it will be after the queued operations; the queue itself."""
-        self.phdrs: list[ProgramHeader] = []
-        """Program header 0 is ``.text``'s R+X ``PT_LOAD``, 1 the GOT's R ``PT_LOAD``."""
-        self.shdrs: list[SectionHeader] = []
-        """Section 0 is ``SHT_NULL``; 1–9 as ``SECTION_NAMES``."""
-        self.shdr_table_offset = 0
-        self.phdr_table_offset = 0
         self.shstrtab = StringTable()
         """``.shstrtab``: section and symbol names (there is no ``.strtab``)."""
         self.shstrtab_file_size = 0
@@ -174,14 +115,9 @@ class ElfLinker:
         """Live exports by export id; each owns one global symbol."""
         self.reloc_holders: dict[DeclIndex, set[DeclIndex]] = {}
         """Target decl → decls whose bytes hold its address (elf-linker.md §7.4)."""
-        self.dirty = DirtyFlags()
         self.flags = LinkErrorFlags()
         self.entry = 0
         """``e_entry`` as of the last flush."""
-        self.needs_full_write = True
-        """The next commit writes the whole image to a temporary file and renames it (fresh or unknown file)."""
-        self.identity: tuple[int, int, int, int] | None = None
-        """``(st_dev, st_ino, st_size, st_mtime_ns)`` of the output after our last commit (§13.3)."""
         self.adoptable: dict[str, DeclState] = {}
         """Reopened live locals by symbol name, not yet adopted (§13.2); freed after the first flush."""
         self.reopened_globals: dict[bytes, tuple[int, int]] = {}
@@ -190,145 +126,104 @@ class ElfLinker:
         self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir, dwarf64=self.layout.is_64)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
-        self._program_code_size_hint = program_code_size_hint
-        self._symbol_count_hint = symbol_count_hint
-        from compiler.link.elf.reopen import reopen
+        if not self._reopen():
+            self.sections.describe_fresh(self.shstrtab, program_code_size_hint, symbol_count_hint)
+            self.committer.needs_full_write = True
 
-        if not reopen(self):
-            self._create_fresh_layout()
+    # ------------------------------------------------------------------ the section table's parts
 
-    # ------------------------------------------------------------------ layout (§3, §4)
+    @property
+    def image(self) -> FileImage:
+        """The file as it will be after the queued operations; the queue itself."""
+        return self.sections.image
 
-    def _regions(self) -> list[Region]:
-        """Regions in collision-check order: header tables, sections, program headers."""
-        # A table not yet placed (offset 0, during creation) occupies nothing.
-        regions: list[Region] = [
-            (self.shdr_table_offset, len(self.shdrs) * self.layout.shdr_size if self.shdr_table_offset else 0),
-            (self.phdr_table_offset, len(self.phdrs) * self.layout.phdr_size if self.phdr_table_offset else 0),
-        ]
-        regions.extend((shdr.sh_offset, shdr.sh_size) for shdr in self.shdrs)
-        regions.extend((phdr.p_offset, phdr.p_filesz) for phdr in self.phdrs)
-        return regions
+    @property
+    def shdrs(self) -> list[SectionHeader]:
+        """Section 0 is ``SHT_NULL``; 1–9 as ``layout.SECTION_NAMES``."""
+        return self.sections.shdrs
 
-    def _starts(self) -> list[int]:
-        return [
-            self.shdr_table_offset,
-            self.phdr_table_offset,
-            *[shdr.sh_offset for shdr in self.shdrs],
-            *[phdr.p_offset for phdr in self.phdrs],
-        ]
+    @property
+    def phdrs(self) -> list[ProgramHeader]:
+        """Program header 0 is ``.text``'s R+X ``PT_LOAD``, 1 the GOT's R ``PT_LOAD``."""
+        return self.sections.phdrs
+
+    @property
+    def shdr_table_offset(self) -> int:
+        return self.sections.shdr_table_offset
+
+    @property
+    def phdr_table_offset(self) -> int:
+        return self.sections.phdr_table_offset
+
+    @property
+    def dirty(self) -> DirtyFlags:
+        """What ``flush`` must rewrite."""
+        return self.sections.dirty
+
+    @property
+    def needs_full_write(self) -> bool:
+        """The next commit writes the whole file (fresh, foreign or interrupted output)."""
+        return self.committer.needs_full_write
 
     def find_free_space(self, size: int, align: int) -> int:
         """elf-linker.md §4 ``find_free_space`` over the current layout."""
-        return find_free_space(size, align, self.layout.ehdr_size, self._regions())
+        return self.sections.find_free_space(size, align)
 
     def allocated_size(self, start: int) -> int | None:
         """elf-linker.md §4 ``allocated_size`` over the current layout (None: unbounded)."""
-        return allocated_size(start, self._starts())
+        return self.sections.allocated_size(start)
 
-    def _fits(self, start: int, needed: int) -> bool:
-        room = self.allocated_size(start)
-        return room is None or needed <= room
+    def section_at(self, file_offset: int) -> str | None:
+        """What the file holds at ``file_offset`` now: ``ehdr``, ``shdr_table``, ``phdr_table`` or a section
+        name (``.text``…); None outside every region. Benchmarks use it to key write counters by section."""
+        return self.sections.section_at(file_offset)
 
-    def _section(self, name_offset: int, sh_type: int, flags: int, size: int, align: int) -> SectionHeader:
-        return SectionHeader(name_offset, sh_type, flags, 0, 0, size, 0, 0, align, 0)
+    # ------------------------------------------------------------------ reopening (§13.2)
 
-    def _create_fresh_layout(self) -> None:
-        """Describe a fresh file exactly as elf-linker.md §3 does, step by step."""
-        self.shdrs = [SectionHeader(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)]
-        text_size = self._program_code_size_hint
-        text_offset = self.find_free_space(text_size, SEGMENT_ALIGN)
-        self.phdrs.append(
-            ProgramHeader(
-                SegmentType.PT_LOAD,
-                SegmentFlags.PF_R | SegmentFlags.PF_X,
-                text_offset,
-                TEXT_VADDR,
-                TEXT_VADDR,
-                text_size,
-                text_size,
-                SEGMENT_ALIGN,
-            )
-        )
-        got_size = self._symbol_count_hint * self.layout.ptr_size
-        got_offset = self.find_free_space(got_size, SEGMENT_ALIGN)
-        self.phdrs.append(
-            ProgramHeader(
-                SegmentType.PT_LOAD,
-                SegmentFlags.PF_R,
-                got_offset,
-                GOT_VADDR,
-                GOT_VADDR,
-                got_size,
-                got_size,
-                SEGMENT_ALIGN,
-            )
-        )
-        shstrtab = self._section(self.shstrtab.make_string(b".shstrtab"), SectionType.SHT_STRTAB, 0, 0, 1)
-        shstrtab.sh_offset = self.find_free_space(1, 1)
-        shstrtab.sh_size = len(self.shstrtab.data)
-        self.shdrs.append(shstrtab)
-        alloc_exec = SectionFlags.SHF_ALLOC | SectionFlags.SHF_EXECINSTR
-        for index, flags in ((TEXT_PHDR, alloc_exec), (GOT_PHDR, SectionFlags.SHF_ALLOC)):
-            phdr = self.phdrs[index]
-            name = self.shstrtab.make_string(SECTION_NAMES[index + 1])
-            section = self._section(name, SectionType.SHT_PROGBITS, flags, phdr.p_filesz, phdr.p_align)
-            section.sh_addr = phdr.p_vaddr
-            section.sh_offset = phdr.p_offset
-            self.shdrs.append(section)
-        symtab_size = self._symbol_count_hint * self.layout.sym_size
-        symtab_align = self.layout.symtab_align
-        symtab = self._section(
-            self.shstrtab.make_string(b".symtab"), SectionType.SHT_SYMTAB, 0, symtab_size, symtab_align
-        )
-        symtab.sh_offset = self.find_free_space(symtab_size, symtab_align)
-        symtab.sh_link = SHSTRTAB
-        symtab.sh_info = 1
-        symtab.sh_entsize = self.layout.sym_size
-        self.shdrs.append(symtab)
-        self.image.write(symtab.sh_offset, bytes(self.layout.sym_size))
-        debug_str = self._section(
-            self.shstrtab.make_string(b".debug_str"),
-            SectionType.SHT_PROGBITS,
-            SectionFlags.SHF_MERGE | SectionFlags.SHF_STRINGS,
-            0,
-            1,
-        )
-        debug_str.sh_entsize = 1
-        self.shdrs.append(debug_str)
-        for section_name, size, align in dwarf.SECTION_HINTS:
-            section = self._section(self.shstrtab.make_string(section_name), SectionType.SHT_PROGBITS, 0, size, align)
-            section.sh_offset = self.find_free_space(size, align)
-            self.shdrs.append(section)
-        table_align = self.layout.table_align
-        self.shdr_table_offset = self.find_free_space(len(self.shdrs) * self.layout.shdr_size, table_align)
-        self.phdr_table_offset = self.find_free_space(len(self.phdrs) * self.layout.phdr_size, table_align)
-        self.image.tracking = False
-        self.needs_full_write = True
+    def _reopen(self) -> bool:
+        """Adopt the existing output if ``read_output`` accepts it; False: describe a fresh file."""
+        if self.fileio.stat(self.path) is None:
+            return False
+        try:
+            data = self.fileio.read_all(self.path)
+        except OSError:
+            return False
+        try:
+            reopened = read_output(data, self.layout, self.mode)
+        except NotOurOutput:
+            return False
+        if not self.committer.adopt_existing():
+            return False
+        self._adopt(reopened, data)
+        return True
 
-    def _move_section(self, index: int, needed: int, live: int, align: int) -> None:
-        """Move section ``index`` (and its segment, for ``.text``/``.got``) to free space for ``needed``
-        bytes, copying its first ``live`` bytes (elf-linker.md §4)."""
-        section = self.shdrs[index]
-        old = section.sh_offset
-        section.sh_size = 0
-        phdr = self._segment_of(index)
-        if phdr is not None:
-            phdr.p_filesz = 0
-        new = self.find_free_space(needed, align)
-        self.image.copy(old, new, live)
-        section.sh_offset = new
-        if phdr is not None:
-            phdr.p_offset = new
-        self.dirty.shdr_table_dirty = True
-        self.dirty.phdr_table_dirty = True
-
-    def _segment_of(self, index: int) -> ProgramHeader | None:
-        if index == TEXT:
-            return self.phdrs[TEXT_PHDR]
-        if index == GOT:
-            return self.phdrs[GOT_PHDR]
-        return None
+    def _adopt(self, reopened: Reopened, data: bytes) -> None:
+        """Take over the state ``read_output`` found; queue the zeroing of its stale GOT slots and locals."""
+        sections = self.sections
+        sections.image.data = bytearray(data)
+        sections.image.tracking = True
+        sections.phdrs = reopened.phdrs
+        sections.shdrs = reopened.shdrs
+        sections.shdr_table_offset = reopened.shdr_table_offset
+        sections.phdr_table_offset = reopened.phdr_table_offset
+        self.shstrtab = reopened.strings
+        self.shstrtab_file_size = len(reopened.strings.data)
+        self.symtab = reopened.symtab
+        self.symtab_local_count = reopened.local_count
+        self.got = reopened.got
+        self.text = reopened.text
+        self.text_used_size_set = True
+        self.adoptable = reopened.adoptable
+        self.reopened_globals = reopened.reopened_globals
+        sections.dirty.phdr_table_dirty = False
+        sections.dirty.shdr_table_dirty = False
+        sections.dirty.shstrtab_dirty = False
+        sections.dirty.globals_dirty = True
+        for index in reopened.cleared_got_slots:
+            self._write_got_entry(index)
+        for index in reopened.cleared_locals:
+            self._write_local_symbol(index)
+        self.dwarf.reset_after_reopen(sections)
 
     # ------------------------------------------------------------------ .text (§5)
 
@@ -344,9 +239,9 @@ class ElfLinker:
         phdr = self.phdrs[TEXT_PHDR]
         if self.text_used_size_set and needed <= section.sh_size:
             return
-        if not self._fits(section.sh_offset, needed):
+        if not self.sections.fits(section.sh_offset, needed):
             live = section.sh_size if self.text_used_size_set else 0
-            self._move_section(TEXT, needed, live, SEGMENT_ALIGN)
+            self.sections.move_section(TEXT, needed, live, SEGMENT_ALIGN)
         section.sh_size = phdr.p_filesz = phdr.p_memsz = needed
         self.text_used_size_set = True
         self.dirty.shdr_table_dirty = True
@@ -360,8 +255,8 @@ class ElfLinker:
         if got.count_dirty:
             needed = got.size()
             section = self.shdrs[GOT]
-            if not self._fits(section.sh_offset, needed):
-                self._move_section(GOT, needed, section.sh_size, SEGMENT_ALIGN)
+            if not self.sections.fits(section.sh_offset, needed):
+                self.sections.move_section(GOT, needed, section.sh_size, SEGMENT_ALIGN)
             phdr = self.phdrs[GOT_PHDR]
             section.sh_size = phdr.p_filesz = phdr.p_memsz = needed
             self.dirty.shdr_table_dirty = True
@@ -380,9 +275,9 @@ class ElfLinker:
         n_locals = len(self.symtab.locals)
         if n_locals != self.symtab_local_count:
             self.dirty.globals_dirty = True
-        if needed > section.sh_size and not self._fits(section.sh_offset, needed):
+        if needed > section.sh_size and not self.sections.fits(section.sh_offset, needed):
             live = min(section.sh_size, (self.symtab_local_count + len(self.symtab.globals)) * sym_size)
-            self._move_section(SYMTAB, needed, live, self.layout.symtab_align)
+            self.sections.move_section(SYMTAB, needed, live, self.layout.symtab_align)
         if section.sh_size != needed or section.sh_info != n_locals:
             section.sh_size = needed
             section.sh_info = n_locals
@@ -432,23 +327,11 @@ class ElfLinker:
         state = self.decls[decl]
         block = state.block
         size = len(symbol.code)
-        align = max(symbol.alignment, 1)
-        moved: bool
         self.totals.code_bytes += size
-        if block.is_placed:
-            if block.vaddr % align != 0 or size > block.capacity():
-                self.text.allocate(block, size, align)
-                self.totals.text_moves += 1
-                moved = True
-            elif size < block.size:
-                self.text.shrink(block, size)
-                moved = False
-            else:
-                block.size = size
-                moved = False
-        else:
-            self.text.allocate(block, size, align)
-            moved = True
+        placed = place_block(self.text, block, size, symbol.alignment)
+        if placed is Placed.MOVED:
+            self.totals.text_moves += 1
+        moved = placed is not Placed.IN_PLACE
         self._ensure_text_covers(block)
         if moved:
             self.got.entries[state.got_index] = block.vaddr
@@ -473,7 +356,7 @@ class ElfLinker:
         self.image.write(self._text_file_offset(block.vaddr), bytes(code))
         if moved:
             self._apply_relocations_to(decl)
-        self.dwarf.update_decl(self, state, name, symbol.debug_info)
+        self.dwarf.update_decl(self.sections, state, name, symbol.debug_info)
 
     def _set_relocations(self, decl: DeclIndex, state: DeclState, relocations: tuple[Relocation, ...]) -> None:
         for reloc in state.relocations:
@@ -505,9 +388,9 @@ class ElfLinker:
             return failures
         local = self.symtab.locals[state.local_sym_index]
         for request in exports:
-            if request.section is not None and request.section != b".text":
-                message = "Unimplemented: ExportOptions.section"
-                failures.append(ExportFailure(request.export_id, ErrorMsg(0, message)))
+            refusal = export_refusal(request)
+            if refusal is not None:
+                failures.append(refusal)
                 continue
             match request.linkage:
                 case Linkage.INTERNAL:
@@ -517,9 +400,9 @@ class ElfLinker:
                 case Linkage.WEAK:
                     binding = SymbolBinding.STB_WEAK
                 case Linkage.LINK_ONCE:
-                    message = "Unimplemented: GlobalLinkage.LinkOnce"
-                    failures.append(ExportFailure(request.export_id, ErrorMsg(0, message)))
-                    continue
+                    raise AssertionError("refused by export_refusal")
+                case _:
+                    assert_never(request.linkage)
             is_local = binding is SymbolBinding.STB_LOCAL
             table = self.symtab.locals if is_local else self.symtab.globals
             existing = self.exports.get(request.export_id)
@@ -586,14 +469,14 @@ class ElfLinker:
         self.symtab.free_local(state.local_sym_index)
         self._write_local_symbol(state.local_sym_index)
         self._set_relocations(decl, state, ())
-        self.dwarf.free_decl(self, state)
+        self.dwarf.free_decl(self.sections, state)
 
     def update_decl_line_number(self, decl: DeclIndex, line: int) -> None:
         """``decl`` (a placed function, code unchanged) now starts at 0-based ``line``: rewrite its 4-byte
         ``advance_line`` operand only (elf-linker.md §14.5)."""
         state = self.decls.get(decl)
         if state is not None:
-            self.dwarf.update_line_number(self, state, line)
+            self.dwarf.update_line_number(self.sections, state, line)
 
     def flush(self) -> None:
         """Queue the metadata of this update, in the order of elf-linker.md §9.2, and recompute the entry
@@ -611,7 +494,7 @@ class ElfLinker:
             self.image.write(base, data)
             self.dirty.globals_dirty = False
         # 2.–5. DWARF headers
-        self.dwarf.flush_headers(self)
+        self.dwarf.flush_headers(self.sections)
         # 6. program header table
         if self.dirty.phdr_table_dirty:
             data = b"".join(self.layout.pack_phdr(phdr) for phdr in self.phdrs)
@@ -620,7 +503,7 @@ class ElfLinker:
         # 7. .shstrtab (append-only while it stays in place)
         self._flush_shstrtab()
         # 8. .debug_str
-        self.dwarf.flush_strings(self)
+        self.dwarf.flush_strings(self.sections)
         # 9. section header table
         if self.dirty.shdr_table_dirty:
             data = b"".join(self.layout.pack_shdr(shdr) for shdr in self.shdrs)
@@ -660,11 +543,8 @@ class ElfLinker:
         data = self.shstrtab.data
         if not self.dirty.shstrtab_dirty and len(data) == section.sh_size == self.shstrtab_file_size:
             return
-        if not self._fits(section.sh_offset, len(data)):
-            section.sh_size = 0
-            section.sh_offset = self.find_free_space(len(data), 1)
+        if self.sections.relocate_if_full(SHSTRTAB, len(data)):
             self.shstrtab_file_size = 0
-            self.dirty.shdr_table_dirty = True
         start = min(self.shstrtab_file_size, len(data))
         self.image.write(section.sh_offset + start, bytes(data[start:]))
         self.shstrtab_file_size = len(data)
@@ -678,7 +558,7 @@ class ElfLinker:
         end = max(
             offset + size
             for offset, size in (
-                *self._regions(),
+                *self.sections.regions(),
                 (self.phdrs[TEXT_PHDR].p_offset, self.phdrs[TEXT_PHDR].p_filesz),
             )
         )
@@ -705,24 +585,6 @@ class ElfLinker:
             e_shstrndx=SHSTRTAB,
         )
 
-    def section_at(self, file_offset: int) -> str | None:
-        """What the file holds at ``file_offset`` now: ``ehdr``, ``shdr_table``, ``phdr_table`` or a section
-        name (``.text``…); None outside every region. Benchmarks use it to key write counters by section."""
-        layout = self.layout
-        if file_offset < layout.ehdr_size:
-            return "ehdr"
-        tables = (
-            ("shdr_table", self.shdr_table_offset, len(self.shdrs) * layout.shdr_size),
-            ("phdr_table", self.phdr_table_offset, len(self.phdrs) * layout.phdr_size),
-        )
-        for name, offset, size in tables:
-            if offset <= file_offset < offset + size:
-                return name
-        for index, section in enumerate(self.shdrs[1:], start=1):
-            if section.sh_offset <= file_offset < section.sh_offset + section.sh_size:
-                return SECTION_NAMES[index - 1].decode()
-        return None
-
     def error_flags(self) -> LinkErrorFlags:
         """The flags of the last ``flush()`` / ``commit()``."""
         return self.flags
@@ -730,137 +592,10 @@ class ElfLinker:
     # ------------------------------------------------------------------ commit (§12, §13)
 
     def commit(self) -> CommitReport:
-        """Apply the queued operations to the output (elf-linker.md §12): ``e_type = ET_NONE`` first, the
-        operations in order, the ELF header last; the file is open only inside this call. A fresh, foreign or
-        interrupted file is written whole to a temporary file and renamed over the output. I/O failures are
-        reported (``error``, ``error_flags().output_error``) and the operations stay queued."""
-        before = self.fileio.counters.snapshot()
-        full = self.needs_full_write
-        replaced = False
-        if not full and not self.image.has_pending():
-            return CommitReport(bytes_written=0, write_calls=0, binary=self.path)
-        messages: list[str] = []
-        try:
-            if not full:
-                current = self.fileio.stat(self.path)
-                if current is None or _identity(current) != self.identity:
-                    full = True
-                    messages.append("output changed outside ZIR Live; rewrote it")
-            if full:
-                self._write_full()
-            else:
-                replaced = self._apply_in_place()
-                if replaced:
-                    messages.append("output is running; replaced it with a copy")
-        except OSError as error:
-            failure = output_error(self.path, error)
-            self.flags.output_error = failure
-            return self._report(before, None, full, replaced, failure, messages)
-        for message in messages:
-            log.info("%s: %s", self.path, message)
-        self.image.clear()
-        self.image.tracking = True
-        self.needs_full_write = False
-        self.flags.output_error = None
-        stat = self.fileio.stat(self.path)
-        self.identity = _identity(stat) if stat is not None else None
-        return self._report(before, self.path, full, replaced, None, messages)
-
-    def _report(
-        self,
-        before: object,
-        binary: str | None,
-        full: bool,
-        replaced: bool,
-        failure: OutputError | None,
-        messages: list[str],
-    ) -> CommitReport:
-        assert isinstance(before, type(self.fileio.counters))
-        after = self.fileio.counters
-        totals = self.totals
-        totals.write_calls += after.pwrite_calls - before.pwrite_calls
-        totals.bytes_written += after.pwrite_bytes - before.pwrite_bytes
-        totals.copy_calls += after.copy_calls - before.copy_calls
-        totals.bytes_copied += after.copy_bytes - before.copy_bytes
-        totals.replaced_running += int(replaced)
-        return CommitReport(
-            bytes_written=after.pwrite_bytes - before.pwrite_bytes,
-            write_calls=after.pwrite_calls - before.pwrite_calls,
-            binary=binary,
-            copy_calls=after.copy_calls - before.copy_calls,
-            bytes_copied=after.copy_bytes - before.copy_bytes,
-            full_rewrite=full,
-            replaced_running=replaced,
-            error=failure,
-            messages=tuple(messages),
-        )
-
-    def _file_mode(self) -> int:
-        return EXE_MODE if self.mode is OutputMode.EXE else OBJ_MODE
-
-    def _write_full(self) -> None:
-        """Write the whole image to a temporary file next to the output and rename it over the output."""
-        fd, temp = self.fileio.create_temp(self.path, self._file_mode())
-        try:
-            try:
-                self.fileio.pwrite(fd, self.image.data, 0)
-            finally:
-                self.fileio.close(fd)
-            self.fileio.rename(temp, self.path)
-        except OSError:
-            self.fileio.unlink(temp)
-            raise
-
-    def _apply_in_place(self) -> bool:
-        """Apply the queued operations to the existing output; True if it was running and was replaced."""
-        ops = self.image.take_ops()
-        replaced = False
-        try:
-            fd = self.fileio.open_rw(self.path)
-        except OSError as error:
-            if error.errno != errno.ETXTBSY:
-                raise
-            fd = self._replace_running()
-            replaced = True
-        try:
-            self.needs_full_write = True  # until the header is restored, the file is not what we describe
-            self.fileio.pwrite(fd, bytes([ElfType.ET_NONE, 0]), E_TYPE_OFFSET)
-            for op in ops:
-                match op:
-                    case WriteOp(offset=offset, data=data):
-                        self.fileio.pwrite(fd, data, offset)
-                    case CopyOp(src=src, dst=dst, length=length):
-                        self.fileio.copy_range(fd, src, dst, length)
-            self.fileio.pwrite(fd, self.image.data[: self.layout.ehdr_size], 0)
-        finally:
-            self.fileio.close(fd)
-        return replaced
-
-    def _replace_running(self) -> int:
-        """The output is being executed (ETXTBSY): copy it to a temporary file, rename that over the output
-        (the running process keeps the old inode) and return the new file, open for writing."""
-        src = self.fileio.open_read(self.path)
-        try:
-            mode = self.fileio.fstat(src).st_mode & 0o7777
-            fd, temp = self.fileio.create_temp(self.path, mode)
-            try:
-                self.fileio.copy_file(src, fd)
-                self.fileio.fchmod(fd, mode)
-                self.fileio.rename(temp, self.path)
-            except OSError:
-                self.fileio.close(fd)
-                self.fileio.unlink(temp)
-                raise
-        finally:
-            self.fileio.close(src)
-        return fd
+        """Apply the queued operations to the output (``commit.OutputCommitter``, elf-linker.md §12). I/O
+        failures are reported (``error``, ``error_flags().output_error``) and the operations stay queued."""
+        return self.committer.commit(self.sections.image, self.flags, self.totals)
 
     def close(self) -> None:
         """Nothing is held open between commits; pending operations are dropped."""
 
-
-def _identity(stat: object) -> tuple[int, int, int, int]:
-    import os
-
-    assert isinstance(stat, os.stat_result)
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)

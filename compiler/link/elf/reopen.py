@@ -1,55 +1,71 @@
-"""Reopening an existing output across restarts: verify it, rebuild the linker's state from it (§13.2).
+"""Reading an existing output back (§13.2): a pure reader from the file's bytes to the linker state it encodes.
 
-A file that does not match what this linker would have written (another producer, another layout, an
-interrupted commit marked ``ET_NONE``, inconsistent symbols) is not touched here: the caller describes a fresh
-file, which the first commit writes to a temporary file and renames over the output.
+``read_output(data, layout, mode)`` checks that ``data`` is a file this linker would have written (same
+layout, class, machine, producer; not an interrupted commit marked ``ET_NONE``; consistent symbols) and
+returns the section table, symbols, GOT and text blocks it describes, or raises ``NotOurOutput``. It does no
+I/O and changes nothing: the linker adopts the result (``ElfLinker``), or describes a fresh file that the
+first commit writes whole.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, OutputMode
 from compiler.link.elf import dwarf
 from compiler.link.elf.format import (
     ELF_MAGIC,
     ElfData,
+    ElfLayout,
     ElfType,
-    SectionType,
+    ProgramHeader,
+    SectionHeader,
     SegmentFlags,
     SegmentType,
     Symbol,
 )
 from compiler.link.elf.got import GotTable
+from compiler.link.elf.layout import DEBUG_INFO, DEBUG_STR, EXPECTED_TYPES, GOT, SECTION_NAMES, SYMTAB, TEXT, DeclState
 from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 
-if TYPE_CHECKING:
-    from compiler.link.elf.linker import ElfLinker
 
-EXPECTED_TYPES = (
-    SectionType.SHT_NULL,
-    SectionType.SHT_STRTAB,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_SYMTAB,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_PROGBITS,
-    SectionType.SHT_PROGBITS,
-)
-"""``sh_type`` of sections 0–9 in the fixed layout."""
+class NotOurOutput(ValueError):
+    """The bytes are not a file this linker can continue (the message says which check failed)."""
 
 
-class Mismatch(Exception):
-    """The existing file is not one this linker can continue."""
+@dataclass(slots=True)
+class Reopened:
+    """The linker state an existing output encodes, as ``read_output`` found it."""
+
+    phdrs: list[ProgramHeader]
+    shdrs: list[SectionHeader]
+    shdr_table_offset: int
+    phdr_table_offset: int
+    strings: StringTable
+    """``.shstrtab`` as in the file."""
+    symtab: SymbolTable
+    """Locals as in the file (stale ones freed); globals all free, to be re-created by name."""
+    local_count: int
+    """``.symtab``'s ``sh_info``: the local count the file's layout reflects."""
+    got: GotTable
+    """Slots of live symbols keep their values; the others are free (and zero)."""
+    text: TextBlockList
+    """The blocks of the live symbols, linked in address order, with their free list."""
+    adoptable: dict[str, DeclState]
+    """Live locals by symbol name: what ``allocate_decl`` of a decl of that name adopts."""
+    reopened_globals: dict[bytes, tuple[int, int]]
+    """Global symbols by name: ``(global index, st_name)``, reused by the export of the same name."""
+    cleared_got_slots: list[int]
+    """Slots that held an address no live symbol has: zero in ``got``, still nonzero in the file."""
+    cleared_locals: list[int]
+    """Locals allocated but never placed: free in ``symtab``, still nonzero in the file."""
 
 
 def _check(condition: bool, what: str) -> None:
     if not condition:
-        raise Mismatch(what)
+        raise NotOurOutput(what)
 
 
 def _slice(data: bytes, offset: int, size: int, what: str) -> bytes:
@@ -57,30 +73,18 @@ def _slice(data: bytes, offset: int, size: int, what: str) -> bytes:
     return data[offset : offset + size]
 
 
-def reopen(linker: ElfLinker) -> bool:
-    """Adopt the file at ``linker.path`` if it matches (state reconstructed into ``linker``); False means
-    the caller must describe a fresh file. Never modifies the file."""
-    if linker.fileio.stat(linker.path) is None:
-        return False
+def read_output(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
+    """The linker state ``data`` (a whole output file) encodes; ``NotOurOutput`` if it is not one this linker
+    (with this ``layout`` and ``mode``) would have written."""
     try:
-        data = linker.fileio.read_all(linker.path)
-    except OSError:
-        return False
-    try:
-        _reconstruct(linker, data)
-    except (Mismatch, struct.error, ValueError):
-        return False
-    stat = linker.fileio.stat(linker.path)
-    if stat is None:
-        return False
-    linker.identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    return True
+        return _read(data, layout, mode)
+    except NotOurOutput:
+        raise
+    except (struct.error, ValueError) as error:  # a truncated structure, a field out of range
+        raise NotOurOutput(str(error)) from error
 
 
-def _reconstruct(linker: ElfLinker, data: bytes) -> None:
-    from compiler.link.elf.linker import DEBUG_INFO, DEBUG_STR, GOT, SECTION_NAMES, SYMTAB, TEXT, DeclState
-
-    layout = linker.layout
+def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
     ident = _slice(data, 0, 16, "e_ident")
     _check(ident[:4] == ELF_MAGIC, "not ELF")
     _check(ident[4] == layout.elf_class and ident[5] == ElfData.ELFDATA2LSB, "other class or byte order")
@@ -88,7 +92,7 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
     e_type, e_machine, _version, _entry, e_phoff, e_shoff = (int(v) for v in header[1:7])
     e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = (int(v) for v in header[8:])
     _check(e_machine == layout.machine, "other machine")
-    wanted = ElfType.ET_EXEC if linker.mode is OutputMode.EXE else ElfType.ET_REL
+    wanted = ElfType.ET_EXEC if mode is OutputMode.EXE else ElfType.ET_REL
     _check(e_type == wanted, "other type, or an interrupted commit (ET_NONE)")
     _check((e_ehsize, e_phentsize, e_shentsize) == (layout.ehdr_size, layout.phdr_size, layout.shdr_size), "sizes")
     _check((e_phnum, e_shnum, e_shstrndx) == (2, 10, 1), "header counts")
@@ -183,35 +187,28 @@ def _reconstruct(linker: ElfLinker, data: bytes) -> None:
     blocks.last_text_block = previous
     blocks.free_list = [state.block for state in ordered if state.block.is_free_list_eligible()]
 
-    # commit the reconstruction to the linker
-    linker.image.data = bytearray(data)
-    linker.image.tracking = True
-    linker.needs_full_write = False
-    linker.phdrs = phdrs
-    linker.shdrs = shdrs
-    linker.shdr_table_offset = e_shoff
-    linker.phdr_table_offset = e_phoff
-    linker.shstrtab = strings
-    linker.shstrtab_file_size = len(strings.data)
-    linker.symtab = symbols
-    linker.symtab_local_count = n_locals
-    linker.got = got
-    linker.text = blocks
-    linker.text_used_size_set = True
-    linker.adoptable = adoptable
-    linker.reopened_globals = reopened_globals
-    linker.dirty.phdr_table_dirty = False
-    linker.dirty.shdr_table_dirty = False
-    linker.dirty.shstrtab_dirty = False
-    linker.dirty.globals_dirty = True
+    cleared_got_slots: list[int] = []
     for index, value in enumerate(got.entries):
         if index not in used_slots:
             got.free_list.append(index)
             if value != 0:
                 got.entries[index] = 0
-                linker._write_got_entry(index)
+                cleared_got_slots.append(index)
     got.free_list.reverse()
     for index in stale_locals:
         symbols.free_local(index)
-        linker._write_local_symbol(index)
-    linker.dwarf.reset_after_reopen(linker)
+    return Reopened(
+        phdrs=phdrs,
+        shdrs=shdrs,
+        shdr_table_offset=e_shoff,
+        phdr_table_offset=e_phoff,
+        strings=strings,
+        symtab=symbols,
+        local_count=n_locals,
+        got=got,
+        text=blocks,
+        adoptable=adoptable,
+        reopened_globals=reopened_globals,
+        cleared_got_slots=cleared_got_slots,
+        cleared_locals=stale_locals,
+    )

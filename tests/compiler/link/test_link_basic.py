@@ -15,7 +15,8 @@ from compiler.link import (
     Relocation,
     SymbolType,
 )
-from compiler.link.elf.linker import DEBUG_LINE, GOT, SHSTRTAB, SYMTAB, TEXT, ElfLinker
+from compiler.link.elf.layout import DEBUG_LINE, GOT, SHSTRTAB, SYMTAB, TEXT
+from compiler.link.elf.linker import ElfLinker
 from compiler.link.fileio import FileIO
 from tests.compiler.link.elfcheck import assemble, check_elf, d, data, exit_code, func, run
 

@@ -16,7 +16,8 @@ import pytest
 
 from compiler.link import ExportRequest
 from compiler.link.elf.format import ElfType
-from compiler.link.elf.linker import GOT, ElfLinker
+from compiler.link.elf.layout import GOT
+from compiler.link.elf.linker import ElfLinker
 from compiler.link.fileio import FileIO
 from tests.compiler.link.elfcheck import check_elf, d, func, run
 

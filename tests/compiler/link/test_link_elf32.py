@@ -23,7 +23,8 @@ from compiler.link import (
 )
 from compiler.link.elf.dwarf import PRODUCER
 from compiler.link.elf.format import ELF32_I386, FieldRangeError, UnsupportedTarget
-from compiler.link.elf.linker import DEBUG_LINE, GOT, SYMTAB, ElfLinker
+from compiler.link.elf.layout import DEBUG_LINE, GOT, SYMTAB
+from compiler.link.elf.linker import ElfLinker
 from tests.compiler.link.elfcheck import check_elf, d, run
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, ExportRequest
-from compiler.link.elf.linker import GOT, SYMTAB, TEXT, ElfLinker
+from compiler.link.elf.layout import GOT, SYMTAB, TEXT
+from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.space import find_free_space, padded
 from compiler.link.elf.text_blocks import MIN_TEXT_BLOCK, MIN_TEXT_CAPACITY, TextBlock, TextBlockList, ideal
 from tests.compiler.link.elfcheck import check_elf, d, data, func, run

@@ -21,7 +21,8 @@ from compiler.link import (
     SymbolType,
 )
 from compiler.link.elf.dwarf import LINE_OPERAND, PRODUCER, line_padding
-from compiler.link.elf.linker import DEBUG_LINE, ElfLinker
+from compiler.link.elf.layout import DEBUG_LINE
+from compiler.link.elf.linker import ElfLinker
 from tests.compiler.link.elfcheck import check_elf, d, run
 
 USIZE = DebugType("usize", BaseTypeEncoding.UNSIGNED, 8)
