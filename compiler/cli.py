@@ -52,6 +52,12 @@ COMMANDS: dict[str, Command] = {
         "compiler.cli_build", "main_emit_zir", "FILE [-o PATH] [--liveness]", "print the analysed program as ZIR"
     ),
     "lsp": Command("compiler.cli", "cmd_lsp", "[--tcp HOST:PORT]", "run the language server (stdio or TCP)"),
+    "objdump": Command(
+        "compiler.inspect.cli", "main_objdump", "BINARY [--decl NAME] [--json]", "show a binary's machine code by decl"
+    ),
+    "layout": Command(
+        "compiler.inspect.cli", "main_layout", "BINARY [--json] [--svg PATH]", "map a binary's sections, blocks and GOT"
+    ),
     "help": Command("compiler.cli", "cmd_help", "[COMMAND]", "show this text, or a command's options"),
 }
 """Command name → implementation, in the order ``zir help`` lists them."""

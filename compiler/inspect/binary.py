@@ -1,0 +1,286 @@
+"""Reads and checks an ELF file written by ZIR Live: sections, decl symbols, exports, GOT slots, source path.
+
+Every offset and size is checked against the file before it is used, so a truncated or corrupted file gives
+an ``InspectError`` with a one-line message, never an exception from deep inside. A file is accepted when it
+is a little-endian ELF64 x86-64 executable or object whose DWARF producer is ZIR Live (docs/design/elf-linker.md
+§3 fixes the sections this reader looks for by name).
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import struct
+from dataclasses import dataclass, field
+
+from compiler.link.elf.format import EHDR, ELF_MAGIC, SHDR, SYM, ElfType, Machine, SectionType
+
+PRODUCER_PREFIX = b"ZIR Live"
+"""``DW_AT_producer`` of every file ZIR Live writes starts with this (the version follows)."""
+REQUIRED_SECTIONS = (".text", ".got", ".symtab", ".debug_str", ".debug_info", ".debug_line")
+"""Sections every ZIR Live output has (found by name, not by index)."""
+MAX_SECTIONS = 256
+"""More section headers than this is not a ZIR Live file (it writes ten)."""
+STT_OBJECT, STT_FUNC = 1, 2
+STB_LOCAL = 0
+CU_NAME_FIELD, CU_COMP_DIR_FIELD, CU_PRODUCER_FIELD = 48, 56, 64
+"""Offsets of the compile unit's ``name``, ``comp_dir`` and ``producer`` ``strp`` fields in ``.debug_info``
+(64-bit DWARF, docs/design/elf-linker.md §14.3)."""
+CU_HEADER_END = 74
+
+
+class InspectError(Exception):
+    """The file cannot be inspected; the message is one line naming the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section header, with its name."""
+
+    index: int
+    name: str
+    sh_type: int
+    flags: int
+    offset: int
+    size: int
+    address: int
+    align: int
+    entsize: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeclSymbol:
+    """A decl's local symbol: its block in ``.text``."""
+
+    name: str
+    kind: str
+    """``function`` (``STT_FUNC``) or ``data`` (``STT_OBJECT``)."""
+    address: int
+    size: int
+    symbol_index: int
+
+
+@dataclass(slots=True)
+class Binary:
+    """What ``read_binary`` found in the file; ``data`` is the whole file."""
+
+    path: str
+    data: bytes
+    e_type: int
+    entry: int
+    phdr_offset: int
+    phdr_size: int
+    shdr_offset: int
+    shdr_size: int
+    sections: list[Section]
+    decls: list[DeclSymbol]
+    """Sorted by address."""
+    exports: list[tuple[str, int]]
+    """Global (and weak) symbols: ``(name, address)``."""
+    got: list[int]
+    """Slot values; 0 is a free slot."""
+    source_path: str
+    comp_dir: str
+    producer: str
+    _by_name: dict[str, DeclSymbol] = field(default_factory=dict)
+    _slot_of: dict[int, int] | None = None
+    _addresses: list[int] = field(default_factory=list)
+
+    def section(self, name: str) -> Section:
+        for section in self.sections:
+            if section.name == name:
+                return section
+        raise InspectError(f"no {name} section")
+
+    @property
+    def text(self) -> Section:
+        return self.section(".text")
+
+    def decl(self, name: str) -> DeclSymbol | None:
+        """The decl named ``name`` (a leading ``@`` is ignored); an export name finds its decl too."""
+        if not self._by_name:
+            self._by_name = {d.name: d for d in self.decls}
+        found = self._by_name.get(name.removeprefix("@"))
+        if found is None:
+            for export, address in self.exports:
+                if export == name:
+                    return next((d for d in self.decls if d.address == address), None)
+        return found
+
+    def capacity(self, decl: DeclSymbol) -> int:
+        """Bytes from the decl's first byte to the next block (or the end of ``.text``): its size plus room."""
+        if not self._addresses:
+            self._addresses = [d.address for d in self.decls]
+        index = bisect.bisect_right(self._addresses, decl.address)
+        text = self.text
+        end = self._addresses[index] if index < len(self._addresses) else text.address + text.size
+        return max(end - decl.address, decl.size)
+
+    def file_offset(self, address: int) -> int:
+        """The file offset of a ``.text`` address."""
+        text = self.text
+        return text.offset + (address - text.address)
+
+    def block_bytes(self, decl: DeclSymbol) -> bytes:
+        """The decl's bytes (its symbol's size) from ``.text``."""
+        text = self.text
+        start = text.offset + (decl.address - text.address)
+        return self.data[start : start + decl.size]
+
+    def got_slot(self, address: int) -> int | None:
+        """The GOT slot holding ``address`` (None when no slot does)."""
+        if self._slot_of is None:
+            self._slot_of = {}
+            for index, value in enumerate(self.got):
+                if value:
+                    self._slot_of.setdefault(value, index)
+        return self._slot_of.get(address)
+
+    def source_file(self) -> str:
+        """The root ``.zir`` file the binary was built from (``comp_dir`` joined with the compile unit's name)."""
+        return os.path.join(self.comp_dir, self.source_path)
+
+    def exports_of(self, address: int) -> list[str]:
+        return [name for name, value in self.exports if value == address]
+
+
+def read_file(path: str) -> Binary:
+    """Read ``path`` and parse it (``InspectError`` if it cannot be read or is not a ZIR Live output)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise InspectError(f"cannot read '{path}': {error.strerror or error}") from None
+    return parse(path, data)
+
+
+def _need(condition: bool, message: str) -> None:
+    if not condition:
+        raise InspectError(message)
+
+
+def _c_string(data: bytes, start: int, end: int, what: str) -> str:
+    """The NUL-terminated string at ``start`` that must end before ``end``."""
+    _need(0 <= start < end <= len(data), f"{what} is outside its section")
+    stop = data.find(b"\0", start, end)
+    _need(stop >= 0, f"{what} is not terminated")
+    return data[start:stop].decode("utf-8", "replace")
+
+
+def parse(path: str, data: bytes) -> Binary:
+    """Parse a ZIR Live output held in ``data`` (``path`` only names it)."""
+    _need(len(data) >= 4 and data[:4] == ELF_MAGIC, "not an ELF file")
+    _need(len(data) >= EHDR.size, "truncated ELF header")
+    (
+        ident,
+        e_type,
+        machine,
+        _version,
+        entry,
+        phoff,
+        shoff,
+        _flags,
+        _ehsize,
+        phentsize,
+        phnum,
+        shentsize,
+        shnum,
+        shstrndx,
+    ) = EHDR.unpack_from(data, 0)
+    assert isinstance(ident, bytes)
+    _need(ident[4] == 2 and ident[5] == 1, "not a little-endian 64-bit ELF file (ZIR Live writes ELF64 x86-64)")
+    _need(machine == Machine.EM_X86_64, "not an x86-64 ELF file")
+    _need(e_type != ElfType.ET_NONE, "the file is being written or a commit was interrupted (e_type is ET_NONE)")
+    _need(e_type in (ElfType.ET_EXEC, ElfType.ET_REL), "not written by ZIR Live (neither ET_EXEC nor ET_REL)")
+    _need(shentsize == SHDR.size and 0 < shnum <= MAX_SECTIONS, "unexpected section header table")
+    _need(shoff > 0 and shoff + shnum * SHDR.size <= len(data), "section header table beyond end of file")
+    _need(phnum == 0 or phentsize == 56, "unexpected program header size")
+    _need(phoff + phnum * 56 <= len(data), "program header table beyond end of file")
+    raw = [SHDR.unpack_from(data, shoff + i * SHDR.size) for i in range(shnum)]
+    _need(shstrndx < shnum, "no section name table")
+    names_header = raw[shstrndx]
+    names_start, names_end = names_header[4], names_header[4] + names_header[5]
+    _need(names_end <= len(data), "section name table beyond end of file")
+    sections: list[Section] = []
+    for index, (name, sh_type, flags, addr, offset, size, _link, _info, align, entsize) in enumerate(raw):
+        if index == 0:
+            sections.append(Section(0, "", sh_type, flags, offset, size, addr, align, entsize))
+            continue
+        _need(offset + size <= len(data), f"section {index} beyond end of file")
+        section_name = _c_string(data, names_start + name, names_end, f"name of section {index}")
+        sections.append(Section(index, section_name, sh_type, flags, offset, size, addr, align, entsize))
+    present = {s.name for s in sections}
+    missing = [name for name in REQUIRED_SECTIONS if name not in present]
+    _need(not missing, f"not written by ZIR Live (no {', '.join(missing)} section)")
+    by_name = {s.name: s for s in sections}
+    info, strings = by_name[".debug_info"], by_name[".debug_str"]
+    _need(info.size >= CU_HEADER_END and strings.size > 0, "not written by ZIR Live (no DWARF compile unit)")
+    dwarf_strings: list[str] = []
+    for field_at in (CU_NAME_FIELD, CU_COMP_DIR_FIELD, CU_PRODUCER_FIELD):
+        (strp,) = struct.unpack_from("<Q", data, info.offset + field_at)
+        _need(strp < strings.size, "not written by ZIR Live (bad DWARF string reference)")
+        dwarf_strings.append(_c_string(data, strings.offset + strp, strings.offset + strings.size, "a DWARF string"))
+    source_path, comp_dir, producer = dwarf_strings
+    _need(
+        producer.encode().startswith(PRODUCER_PREFIX),
+        f"not written by ZIR Live (DWARF producer is '{producer[:60]}')",
+    )
+    text = by_name[".text"]
+    _need(text.sh_type == SectionType.SHT_PROGBITS, ".text is not PROGBITS")
+    decls, exports = _symbols(data, by_name[".symtab"], names_start, names_end, text)
+    got = by_name[".got"]
+    _need(got.size % 8 == 0, ".got size is not a multiple of 8")
+    slots = [value for (value,) in struct.iter_unpack("<Q", data[got.offset : got.offset + got.size])]
+    return Binary(
+        path=path,
+        data=data,
+        e_type=e_type,
+        entry=entry,
+        phdr_offset=phoff,
+        phdr_size=phnum * 56,
+        shdr_offset=shoff,
+        shdr_size=shnum * SHDR.size,
+        sections=sections,
+        decls=decls,
+        exports=exports,
+        got=slots,
+        source_path=source_path,
+        comp_dir=comp_dir,
+        producer=producer,
+    )
+
+
+def _symbols(
+    data: bytes, symtab: Section, names_start: int, names_end: int, text: Section
+) -> tuple[list[DeclSymbol], list[tuple[str, int]]]:
+    """The decls (named local FUNC/OBJECT symbols in ``.text``) and the exports (global symbols, and a local
+    symbol repeating an earlier local's block: an ``Internal`` export)."""
+    _need(symtab.sh_type == SectionType.SHT_SYMTAB and symtab.entsize == SYM.size, "unexpected .symtab")
+    _need(symtab.size % SYM.size == 0, ".symtab size is not a multiple of its entry size")
+    table = data[symtab.offset : symtab.offset + symtab.size]
+    locals_: list[DeclSymbol] = []
+    decls: list[DeclSymbol] = []
+    exports: list[tuple[str, int]] = []
+    text_end = text.address + text.size
+    for index, (st_name, st_info, _other, shndx, value, size) in enumerate(SYM.iter_unpack(table)):
+        if index == 0 or st_name == 0:
+            continue
+        sym_type, binding = st_info & 0xF, st_info >> 4
+        if sym_type not in (STT_FUNC, STT_OBJECT):
+            continue
+        name = _c_string(data, names_start + st_name, names_end, f"name of symbol {index}")
+        _need(shndx == text.index, f"symbol '{name}' is not in .text")
+        _need(text.address <= value and value + size <= text_end, f"symbol '{name}' lies outside .text")
+        if binding == STB_LOCAL:
+            kind = "function" if sym_type == STT_FUNC else "data"
+            locals_.append(DeclSymbol(name, kind, value, size, index))
+        else:
+            exports.append((name, value))
+    locals_.sort(key=lambda d: (d.address, d.symbol_index))
+    for symbol in locals_:
+        previous = decls[-1] if decls else None
+        if previous is not None and (previous.address, previous.size) == (symbol.address, symbol.size) and symbol.size:
+            exports.append((symbol.name, symbol.address))
+        else:
+            decls.append(symbol)
+    return decls, exports

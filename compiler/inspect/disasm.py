@@ -1,0 +1,118 @@
+"""Disassembles decls with capstone and renders data decls: the ``zir objdump`` JSON (docs/inspect.md).
+
+Each function's instructions carry the 1-based ``.zir`` line they came from (``lines``); Intel syntax, as
+GNU ``objdump -M intel`` prints it. Bytes capstone cannot decode become one-byte ``(bad)`` entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import capstone
+
+from compiler.inspect.binary import Binary, DeclSymbol, InspectError
+from compiler.inspect.lines import LineHeader, read_header, rows_of
+
+FORMAT = "zir-objdump"
+VERSION = 1
+
+_engine: capstone.Cs | None = None
+
+
+def _capstone() -> capstone.Cs:
+    global _engine
+    if _engine is None:
+        _engine = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        _engine.syntax = capstone.CS_OPT_SYNTAX_INTEL
+    return _engine
+
+
+def instructions(code: bytes, address: int) -> list[tuple[int, bytes, str, str]]:
+    """``(address, bytes, mnemonic, operands)`` of every instruction in ``code`` placed at ``address``."""
+    engine = _capstone()
+    out: list[tuple[int, bytes, str, str]] = []
+    pos = 0
+    while pos < len(code):
+        for at, size, mnemonic, operands in engine.disasm_lite(code[pos:], address + pos):
+            offset = at - address
+            out.append((at, code[offset : offset + size], mnemonic, operands))
+            pos = offset + size
+        if pos < len(code):  # capstone stops at bytes it cannot decode: show one, go on after it
+            out.append((address + pos, code[pos : pos + 1], "(bad)", ""))
+            pos += 1
+    return out
+
+
+def render_text(data: bytes) -> str:
+    """The bytes as text: UTF-8 where valid, control and invalid bytes escaped (``\\n``, ``\\x00``)."""
+    out: list[str] = []
+    for char in data.decode("utf-8", "surrogateescape"):
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif char == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def decl_json(binary: Binary, decl: DeclSymbol, header: LineHeader | None) -> dict[str, Any]:
+    """One decl of the ``zir objdump`` JSON."""
+    slot = binary.got_slot(decl.address)
+    got = binary.section(".got")
+    code = binary.block_bytes(decl)
+    out: dict[str, Any] = {
+        "name": decl.name,
+        "kind": decl.kind,
+        "address": decl.address,
+        "offset": binary.file_offset(decl.address),
+        "size": decl.size,
+        "capacity": binary.capacity(decl),
+        "gotSlot": slot,
+        "gotAddress": None if slot is None else got.address + 8 * slot,
+        "exports": binary.exports_of(decl.address),
+    }
+    if decl.kind == "function":
+        rows = rows_of(binary, header, decl.address)
+        out["line"] = rows[0][1] if rows else None
+        listing: list[dict[str, Any]] = []
+        row = 0
+        line: int | None = None
+        for address, data, mnemonic, operands in instructions(code, decl.address):
+            while row < len(rows) and rows[row][0] <= address:
+                line = rows[row][1]
+                row += 1
+            listing.append(
+                {"address": address, "bytes": data.hex(), "mnemonic": mnemonic, "operands": operands, "line": line}
+            )
+        out["instructions"] = listing
+    else:
+        out["data"] = {"bytes": code.hex(), "text": render_text(code)}
+    return out
+
+
+def objdump_json(binary: Binary, decl: str | None = None) -> dict[str, Any]:
+    """The ``zir objdump --json`` object: every decl in address order, or only ``decl``."""
+    header = read_header(binary)
+    if decl is not None:
+        found = binary.decl(decl)
+        if found is None:
+            raise InspectError(f"no decl named '{decl.removeprefix('@')}' in {binary.path}")
+        selected = [found]
+    else:
+        selected = binary.decls
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "binary": binary.path,
+        "source": binary.source_file(),
+        "entry": binary.entry,
+        "decls": [decl_json(binary, d, header) for d in selected],
+    }
