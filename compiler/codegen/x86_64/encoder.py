@@ -38,6 +38,8 @@ class AluOp(enum.Enum):
     """The ALU operations: ``(opx, mr)`` = the ModRM.reg extension of 80/81/83 and the 8-bit MR opcode."""
 
     ADD = (0, 0x00)
+    OR = (1, 0x08)
+    AND = (4, 0x20)
     SUB = (5, 0x28)
     XOR = (6, 0x30)
     CMP = (7, 0x38)
@@ -106,9 +108,10 @@ def imm64(v: int) -> bytes:
 
 
 def rbp_disp(reg_field: int, d: int) -> bytes:
-    """ModRM + displacement of ``[rbp - d]``: disp8 when ``d <= 128``, disp32 when ``d <= 2^31``."""
-    assert 0 <= d <= 1 << 31
-    if d <= 128:
+    """ModRM + displacement of ``[rbp - d]``: disp8 when ``-127 <= d <= 128``, disp32 when ``|d| <= 2^31``
+    (a negative ``d`` reaches the caller's frame: stack parameters at ``[rbp + 16 + …]``)."""
+    assert -(1 << 31) < d <= 1 << 31
+    if -127 <= d <= 128:
         return bytes((modrm(1, reg_field, 5),)) + imm8(-d)
     return bytes((modrm(2, reg_field, 5),)) + imm32(-d)
 
