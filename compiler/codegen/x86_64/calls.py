@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 from compiler.air import AirInst, Assembly, Call, Constant
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64 import spill
 from compiler.codegen.x86_64.abi import resolve_calling_convention
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.inline_asm import AsmError, plan_assembly
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
-from compiler.codegen.x86_64.regalloc import SPILL_MSG, plan_parallel_move
+from compiler.codegen.x86_64.regalloc import plan_parallel_move
 from compiler.codegen.x86_64.registers import ALLOCATABLE, BY_ID, Register
 from compiler.link import DeclIndex
 from compiler.sema.types import Type
@@ -29,7 +30,7 @@ def save(fg: FunctionGen, inst: AirInst, clobbered: tuple[Register, ...]) -> lis
     owned = fg.regs.owners  # most registers have no owner at all: skip them before the liveness test
     to_save = [BY_ID[i] for i in range(16) if i in ids and owned.get(BY_ID[i]) and fg.live_after(BY_ID[i], dying)]
     if to_save and fg.naked:
-        raise Fail(SPILL_MSG)
+        raise Fail(spill.NAKED_STACK_MSG)
     for reg in to_save:
         fg.buf.emit(enc.mov_rbp_reg(fg.frame.save_slot(reg.id) + 8, reg, 8))
     return to_save
@@ -46,12 +47,11 @@ def parallel_move(fg: FunctionGen, moves: list[tuple[Register, MCValue, Type]]) 
     types = {dst.id: ty for dst, _, ty in moves}
 
     def find_temp(used: set[int]) -> Register | None:
-        return fg.regs.find_free(tuple(BY_ID[i] for i in used))
+        exclude = tuple(BY_ID[i] for i in used)
+        free = fg.regs.find_free(exclude)
+        return free if free is not None else spill.spill_one(fg, exclude)
 
-    try:
-        ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)
-    except LookupError:
-        raise Fail(SPILL_MSG) from None
+    ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)
     for dst, src in ordered:
         ty = types.get(dst.id)
         if ty is None:  # a cycle-breaking copy to a temporary: whole register

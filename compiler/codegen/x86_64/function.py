@@ -29,15 +29,18 @@ from compiler.air import (
     UnOp,
 )
 from compiler.codegen.x86_64 import encoder as enc
+from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64 import memory, spill
 from compiler.codegen.x86_64.abi import AddressView, CallingConvention, debug_type, resolve_calling_convention
 from compiler.codegen.x86_64.calls import gen_asm, gen_call
 from compiler.codegen.x86_64.encoder import AluOp, Cond
+from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
-from compiler.codegen.x86_64.regalloc import SPILL_MSG, RegisterFile
-from compiler.codegen.x86_64.registers import Register
+from compiler.codegen.x86_64.regalloc import RegisterFile
+from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DebugInfo, DebugParam, DeclIndex, LineRow, RowKind
 from compiler.sema.types import Type, TypeClass, TypeTag
@@ -75,6 +78,11 @@ _PURE_TAGS = frozenset(
 _FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
 
 
+def _noreturn(body: list[AirInst]) -> bool:
+    """The body ends in an instruction that never falls through."""
+    return bool(body) and body[-1].ty.tag is TypeTag.NORETURN
+
+
 def _undef_pattern(size: int) -> int:
     return int.from_bytes(b"\xaa" * size, "little")
 
@@ -89,6 +97,8 @@ class _BlockState:
 
     end: Label
     mcv: MCValue | None = None
+    entry: dict[Register, list[object]] = field(default_factory=dict)
+    """The register state at the block's entry: every ``br`` to the block reconciles to it (§11)."""
 
 
 @dataclass(slots=True)
@@ -116,6 +126,13 @@ class FunctionGen:
     params: list[DebugParam] = field(default_factory=list)
     next_inst: AirInst | None = None
     src: int = 0
+    # spilling (docs/design/language-complete.md §11)
+    locked: set[int] = field(default_factory=set)
+    spill_slots: dict[int, int] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)
+    uses: dict[int, list[int]] = field(default_factory=dict)
+    pos: int = 0
+    merge_snaps: list[dict[Register, list[object]]] = field(default_factory=list)
 
     # ---- driver ---------------------------------------------------------------------------------------
 
@@ -132,6 +149,7 @@ class FunctionGen:
         if any(a is None for a in cc.args):
             self.fail("TODO implement function parameters in memory", self.fn_src)
         self.cc = cc
+        self.positions, self.uses = spill.number_uses(self.body)
         fn_line = self.line_of(self.fn_src)
         self.last_row_line = fn_line
         if not self.naked:
@@ -186,6 +204,8 @@ class FunctionGen:
         for i, inst in enumerate(body):
             self.next_inst = body[i + 1] if i + 1 < len(body) else None
             self.src = inst.src
+            self.pos = self.positions.get(id(inst), self.pos)
+            self.locked = self._operand_regs(inst)
             line = self.line_of(inst.src)
             if inst.tag is AirTag.DBG_STMT or line != self.last_row_line:
                 self._row(line)
@@ -199,6 +219,15 @@ class FunctionGen:
             for j, operand in enumerate(inst.operands()):
                 if inst.operand_dies(j):
                     self.regs.free(operand)
+
+    def _operand_regs(self, inst: AirInst) -> set[int]:
+        """Ids of the registers holding ``inst``'s operands: locked while it is generated (§11)."""
+        out: set[int] = set()
+        for op in inst.operands():
+            v = self.values.get(op)
+            if v is not None and v.kind is MCKind.REGISTER:
+                out.add(v.register.id)
+        return out
 
     # ---- values -----------------------------------------------------------------------------------------
 
@@ -246,13 +275,14 @@ class FunctionGen:
         """``alloc_reg``: the lowest free allocatable register, or the spilling message."""
         reg = self.regs.allocate(owner, exclude)
         if reg is None:
-            raise Fail(SPILL_MSG)
+            reg = spill.spill_one(self, exclude)
+            self.regs.add_owner(reg, owner)
         return reg
 
     def alloc_mem(self, ty: Type) -> int:
         """A new stack slot for a value of ``ty`` (Naked functions have none)."""
         if self.naked:
-            raise Fail(SPILL_MSG)
+            raise Fail(spill.NAKED_STACK_MSG)
         return self.frame.alloc_mem(ty.abi_size(), ty.abi_alignment())
 
     def alloc_reg_or_mem(self, owner: object, ty: Type) -> MCValue:
@@ -270,6 +300,14 @@ class FunctionGen:
         return reg
 
     def _release(self, reg: Register) -> None:
+        self.regs.remove_owner(reg, _TEMP)
+
+    def temp_reg(self) -> Register:
+        """A scratch register held until :meth:`release` (it may spill another value, §11)."""
+        return self.alloc_reg(_TEMP)
+
+    def release(self, reg: Register) -> None:
+        """End a scratch register."""
         self.regs.remove_owner(reg, _TEMP)
 
     # ---- moves (§7) -------------------------------------------------------------------------------------
@@ -340,12 +378,14 @@ class FunctionGen:
                 if not self.safety:
                     return
                 if size not in (1, 2, 4, 8):
-                    raise Fail("TODO implement memset")
+                    memory.store(self, ty, memory.slot_mem(offset, size), value)
+                    return
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_imm(d, _undef_pattern(size), size))
             case MCKind.IMMEDIATE:
                 if size not in (1, 2, 4, 8):
-                    raise Fail("TODO implement set abi_size=large stack variable with immediate")
+                    memory.store(self, ty, memory.slot_mem(offset, size), value)
+                    return
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_imm(d, value.payload, size))
             case MCKind.REGISTER:
@@ -353,20 +393,20 @@ class FunctionGen:
                 self.buf.emit(enc.mov_rbp_reg(d, value.register.to_size(size), size))
             case MCKind.STACK_OFFSET:
                 if value.payload != offset:
-                    raise Fail("TODO implement copy stack variable to stack variable")
+                    memory.store(self, ty, memory.slot_mem(offset, size), value)
             case MCKind.PTR_STACK_OFFSET:
                 temp = self._temp(ty, value)
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_reg(d, temp, 8))
                 self._release(temp)
-            case MCKind.MEMORY:
-                raise Fail("TODO implement set stack variable from memory vaddr")
-            case MCKind.EMBEDDED_IN_CODE | MCKind.PTR_EMBEDDED_IN_CODE:
-                raise Fail("TODO implement set stack variable from embedded_in_code")
-            case MCKind.COMPARE_FLAGS_UNSIGNED:
-                raise Fail("TODO implement set stack variable with compare flags value (unsigned)")
-            case MCKind.COMPARE_FLAGS_SIGNED:
-                raise Fail("TODO implement set stack variable with compare flags value (signed)")
+            case (
+                MCKind.MEMORY
+                | MCKind.EMBEDDED_IN_CODE
+                | MCKind.PTR_EMBEDDED_IN_CODE
+                | MCKind.COMPARE_FLAGS_UNSIGNED
+                | MCKind.COMPARE_FLAGS_SIGNED
+            ):
+                memory.store(self, ty, memory.slot_mem(offset, size), value)
 
     @staticmethod
     def _check_disp(d: int) -> None:
@@ -383,7 +423,10 @@ class FunctionGen:
             case MCKind.STACK_OFFSET:
                 self.gen_set_stack(ty, loc.payload, value)
             case MCKind.MEMORY:
-                raise Fail("TODO implement setRegOrMem for memory")
+                dst, temp = memory.value_mem(self, ty, loc)
+                memory.store(self, ty, dst, value)
+                if temp is not None:
+                    self.release(temp)
             case _:
                 raise AssertionError(f"set_reg_or_mem into {loc.kind.value}")
 
@@ -445,8 +488,7 @@ class FunctionGen:
                 return self.gen_br(inst)
             case AirTag.BRVOID:
                 assert isinstance(inst, BrVoid)
-                self.buf.jmp(self.blocks[inst.block].end)
-                return mc.NONE
+                return self.gen_brvoid(inst)
             case AirTag.LOOP:
                 assert isinstance(inst, Loop)
                 return self.gen_loop(inst)
@@ -507,7 +549,7 @@ class FunctionGen:
         if not elem.has_code_gen_bits():
             return mc.NONE
         if self.naked:
-            raise Fail(SPILL_MSG)
+            raise Fail(spill.NAKED_STACK_MSG)
         size = elem.abi_size()
         if size > 0xFFFF_FFFF:
             raise Fail(f"type '{elem}' too big to fit into stack frame")
@@ -526,12 +568,12 @@ class FunctionGen:
                 return mc.ptr_stack_offset(value.payload)
             case MCKind.MEMORY:
                 return mc.immediate(value.payload)
-            case MCKind.UNDEF:
-                raise Fail("TODO implement ref on an undefined value")
             case MCKind.NONE:
                 return mc.NONE
             case _:
-                raise Fail(f"TODO implement ref on MCValue.{value.kind.value}")
+                offset = self.alloc_mem(ty)
+                self.gen_set_stack(ty, offset, value)
+                return mc.ptr_stack_offset(offset)
 
     def gen_load(self, inst: UnOp) -> MCValue:
         """``load`` through a pointer (§8.2)."""
@@ -545,7 +587,12 @@ class FunctionGen:
             case MCKind.PTR_STACK_OFFSET:
                 src = mc.stack_offset(ptr.payload)
             case _:
-                raise Fail(f"TODO implement loading from MCValue.{ptr.kind.value}")
+                mem, temp = memory.pointee_mem(self, inst.operand.ty, ptr, elem.abi_size())
+                dst = self.alloc_reg_or_mem(inst, elem)
+                memory.load(self, elem, dst, mem)
+                if temp is not None:
+                    self.release(temp)
+                return dst
         dst = self.alloc_reg_or_mem(inst, elem)
         self.set_reg_or_mem(elem, dst, src)
         return dst
@@ -560,7 +607,10 @@ class FunctionGen:
             case MCKind.IMMEDIATE:
                 self.set_reg_or_mem(inst.rhs.ty, mc.memory(ptr.payload), value)
             case _:
-                raise Fail(f"TODO implement storing to MCValue.{ptr.kind.value}")
+                mem, temp = memory.pointee_mem(self, inst.lhs.ty, ptr, inst.rhs.ty.abi_size())
+                memory.store(self, inst.rhs.ty, mem, value)
+                if temp is not None:
+                    self.release(temp)
         return mc.NONE
 
     def gen_binop(
@@ -577,7 +627,7 @@ class FunctionGen:
         ty = inst.ty
         lhs_dies = lhs_op is not None and inst.operand_dies(0)
         rhs_dies = rhs_op is not None and inst.operand_dies(1)
-        if lhs_dies and lhs.is_mutable() and self._owns_alone(lhs, lhs_op):
+        if lhs_dies and lhs.kind is MCKind.REGISTER and self._owns_alone(lhs, lhs_op):
             dst, src = lhs, rhs
         elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and self._owns_alone(rhs, rhs_op):
             dst, src = rhs, lhs
@@ -598,10 +648,7 @@ class FunctionGen:
 
     def alu(self, op: AluOp, ty: Type, dst: MCValue, src: MCValue) -> None:
         """``op dst, src`` at the width of ``ty`` (A1–A4), or the message for unsupported operands."""
-        if dst.kind is not MCKind.REGISTER:
-            if dst.is_memory():
-                raise Fail("TODO implement x86 ADD/SUB/CMP destination memory")
-            raise AssertionError(f"ALU destination {dst.kind.value}")
+        assert dst.kind is MCKind.REGISTER, f"ALU destination {dst.kind.value}"
         size = ty.abi_size()
         d = dst.register.to_size(size)
         match src.kind:
@@ -616,12 +663,18 @@ class FunctionGen:
                     self.buf.emit(enc.alu_reg_imm(op, d, src.payload, size))
             case MCKind.UNDEF:
                 self.gen_set_reg(ty, dst.register, src)
-            case MCKind.MEMORY | MCKind.STACK_OFFSET | MCKind.EMBEDDED_IN_CODE:
-                raise Fail("TODO implement x86 ADD/SUB/CMP source memory")
-            case MCKind.COMPARE_FLAGS_UNSIGNED:
-                raise Fail("TODO implement x86 ADD/SUB/CMP source compare flag (unsigned)")
-            case MCKind.COMPARE_FLAGS_SIGNED:
-                raise Fail("TODO implement x86 ADD/SUB/CMP source compare flag (signed)")
+            case MCKind.STACK_OFFSET:
+                self.buf.emit(ex.alu_r_rm(op, d, Mem(Register.RBP, -(src.payload + size)), size))
+            case (
+                MCKind.MEMORY
+                | MCKind.EMBEDDED_IN_CODE
+                | MCKind.COMPARE_FLAGS_UNSIGNED
+                | MCKind.COMPARE_FLAGS_SIGNED
+                | MCKind.PTR_STACK_OFFSET
+            ):
+                temp = self._temp(ty, src)
+                self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
+                self._release(temp)
             case _:
                 raise AssertionError(f"ALU source {src.kind.value}")
 
@@ -639,7 +692,7 @@ class FunctionGen:
         lhs = self.mcv(inst.lhs)
         rhs = self.mcv(inst.rhs)
         temps: list[Register] = []
-        if lhs.kind in (MCKind.IMMEDIATE, MCKind.UNDEF) or (lhs.is_memory() and rhs.is_memory()):
+        if lhs.kind is not MCKind.REGISTER:
             temps.append(self._temp(ty, lhs))
             lhs = mc.register(temps[-1])
         self.alu(AluOp.CMP, ty, lhs, rhs)
@@ -681,7 +734,8 @@ class FunctionGen:
                 self.regs.add_owner(state.mcv.register, state)
 
     def gen_condbr(self, inst: CondBr) -> MCValue:
-        """§9.1: test, branch to ELSE, then-branch, jump over, else-branch; snapshots and entry deaths."""
+        """§9.1: test, branch to ELSE, then-branch, jump over, else-branch; snapshots, entry deaths and the
+        reconciliation of both edges into the end (docs/design/language-complete.md §11)."""
         cond = self.mcv(inst.condition)
         else_label = Label("ELSE")
         if cond.is_flags():
@@ -689,38 +743,58 @@ class FunctionGen:
         elif cond.kind is MCKind.REGISTER:
             self.buf.emit(enc.test_r8_1(cond.register))
             self.buf.jcc(Cond.E, else_label)
+        elif cond.kind is MCKind.STACK_OFFSET:
+            self.buf.emit(ex.alu_rm_imm8(AluOp.CMP, Mem(Register.RBP, -(cond.payload + 1)), 0, 1))
+            self.buf.jcc(Cond.E, else_label)
         else:
-            raise Fail(f"TODO implement condbr {ARCH} when condition is {cond.kind.value}")
+            temp = self._temp(inst.condition.ty, cond)
+            self.buf.emit(enc.test_r8_1(temp))
+            self._release(temp)
+            self.buf.jcc(Cond.E, else_label)
         if inst.operand_dies(0):
             self.regs.free(inst.condition)
         snapshot = self.regs.snapshot()
+        dead_before = set(self.regs.dead)
+        self.merge_snaps.append(snapshot)
         for dying in inst.then_entry_deaths:
             self.regs.free(dying)
         self.gen_body(inst.then_body)
         end_label: Label | None = None
-        if not inst.then_body or inst.then_body[-1].ty.tag is not TypeTag.NORETURN:
+        if not _noreturn(inst.then_body):
+            spill.reconcile(self, snapshot)
             end_label = Label("END")
             self.buf.jmp(end_label)
         self.buf.bind(else_label)
+        dead_then = self.regs.dead
+        self.regs.dead = set(dead_before)
         self.regs.restore(snapshot)
+        spill.restore_values(self, snapshot)
         self._reserve_open_blocks()
         for dying in inst.else_entry_deaths:
             self.regs.free(dying)
         self.gen_body(inst.else_body)
+        if not _noreturn(inst.else_body):
+            spill.reconcile(self, snapshot)
+        self.regs.dead |= dead_then
+        self.merge_snaps.pop()
         if end_label is not None:
             self.buf.bind(end_label)
         return mc.UNREACH
 
     def gen_block(self, inst: Block) -> MCValue:
         """§9.2: generate the body; at its end, ownership is the entry state minus what died, plus the result."""
-        state = _BlockState(Label("BLOCK_END"))
+        before = self.regs.snapshot()
+        state = _BlockState(Label("BLOCK_END"), entry=before)
         self.blocks[inst] = state
         self.open_blocks.append(inst)
-        before = self.regs.snapshot()
+        self.merge_snaps.append(before)
         log_start = len(self.regs.freed_log)
         self.gen_body(inst.body)
+        if not _noreturn(inst.body):
+            spill.reconcile(self, before)
         self.buf.bind(state.end)
         self.open_blocks.pop()
+        self.merge_snaps.pop()
         # Entry state minus what died inside; values of the body's straight-line part that are still owned
         # at the end (defined in the block, used after it) keep their registers too.
         freed = {id(o) for o in self.regs.freed_log[log_start:]}
@@ -731,6 +805,7 @@ class FunctionGen:
                     if id(o) not in freed and not any(o is k for k in after.get(reg, [])):
                         after.setdefault(reg, []).append(o)
         self.regs.restore(after)
+        spill.restore_values(self, {r: [o for o in lst if id(o) not in freed] for r, lst in before.items()})
         if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
             # the reservation ends; the block's result is now a value owned by the block instruction
             self.regs.remove_owner(state.mcv.register, state)
@@ -739,32 +814,71 @@ class FunctionGen:
             return mc.NONE
         return state.mcv if state.mcv is not None else mc.UNREACH
 
+    def _merge_regs(self, allowed: Operand | None = None) -> set[int]:
+        """Registers that a value live at an enclosing merge point may be reloaded into (§11): a block's
+        result location must avoid them."""
+        out: set[int] = set()
+        for snap in self.merge_snaps:
+            for reg, owners in snap.items():
+                if any(isinstance(o, AirInst) and o is not allowed and id(o) not in self.regs.dead for o in owners):
+                    out.add(reg.id)
+        return out
+
     def gen_br(self, inst: Br) -> MCValue:
-        """§9.2: the first ``br`` adopts or allocates the block's location; later ones store into it."""
+        """§9.2: the first ``br`` adopts or allocates the block's location; later ones store into it. Then the
+        edge is reconciled with the block's entry state (§11)."""
         block = inst.block
         state = self.blocks[block]
         ty = block.ty
         if ty.has_code_gen_bits():
             value = self.mcv(inst.operand)
             if state.mcv is None:
-                if value.is_mutable() and inst.operand_dies(0) and self._owns_alone(value, inst.operand):
+                avoid = self._merge_regs(inst.operand)
+                if (
+                    value.is_mutable()
+                    and inst.operand_dies(0)
+                    and self._owns_alone(value, inst.operand)
+                    and not (value.kind is MCKind.REGISTER and value.register.id in avoid)
+                ):
                     state.mcv = value
                     if value.kind is MCKind.REGISTER:
                         self.regs.add_owner(value.register, state)
                 else:
-                    state.mcv = self.alloc_reg_or_mem(state, ty)
+                    state.mcv = self._block_location(state, ty, avoid | self._merge_regs())
                     self.set_reg_or_mem(ty, state.mcv, value)
             else:
                 self.set_reg_or_mem(ty, state.mcv, value)
+        spill.reconcile(self, state.entry)
         self.buf.jmp(state.end)
         return mc.NONE
 
+    def gen_brvoid(self, inst: BrVoid) -> MCValue:
+        """Leave a block without a value, reconciling with its entry state (§11)."""
+        state = self.blocks[inst.block]
+        spill.reconcile(self, state.entry)
+        self.buf.jmp(state.end)
+        return mc.NONE
+
+    def _block_location(self, state: _BlockState, ty: Type, avoid: set[int]) -> MCValue:
+        """A register not reloaded by any merge edge, else a stack slot."""
+        if ty.abi_size() <= 8:
+            reg = self.regs.allocate(state, tuple(r for r in ALLOCATABLE if r.id in avoid))
+            if reg is not None:
+                return mc.register(reg)
+        return mc.stack_offset(self.alloc_mem(ty))
+
     def gen_loop(self, inst: Loop) -> MCValue:
-        """§9.3: the body, then a jump back to its start; outer values read inside die on exit."""
+        """§9.3: the body, then a jump back to its start; outer values read inside die on exit. The back-edge
+        reconciles with the state at the loop's start (§11)."""
         start = self.buf.offset
         self.buf.mark()
+        snapshot = self.regs.snapshot()
+        self.merge_snaps.append(snapshot)
         self.gen_body(inst.body)
+        if not _noreturn(inst.body):
+            spill.reconcile(self, snapshot)
         self.buf.jmp_back(start)
+        self.merge_snaps.pop()
         for dying in inst.exit_deaths:
             self.regs.free(dying)
         return mc.UNREACH

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 
-SPILL_MSG = "TODO implement spilling register to stack"
+TEMP_MSG = "unable to allocate a temporary register for a parallel move"
 
 Owner = object
 """An owner key: the AIR instruction (value or block) whose value a register holds."""
@@ -25,6 +25,8 @@ class RegisterFile:
 
     owners: dict[Register, list[Owner]] = field(default_factory=dict)
     freed_log: list[Owner] = field(default_factory=list)
+    # ids of the owners that died on the path being generated (saved and merged around branches)
+    dead: set[int] = field(default_factory=set)
 
     def is_free(self, reg: Register) -> bool:
         """No owner holds ``reg``."""
@@ -75,6 +77,7 @@ class RegisterFile:
             if any(o is owner for o in self.owners[reg]):
                 self.remove_owner(reg, owner)
         self.freed_log.append(owner)
+        self.dead.add(id(owner))
 
     def snapshot(self) -> dict[Register, list[Owner]]:
         """A copy of the ownership table."""
@@ -109,7 +112,7 @@ def plan_parallel_move(
         used = all_dsts | sources
         temp = find_temp(used)
         if temp is None:
-            raise LookupError(SPILL_MSG)
+            raise LookupError(TEMP_MSG)
         s = pending[0][0].to64()
         out.append((temp.to64(), MCValue(MCKind.REGISTER, reg=s)))
         new_src = MCValue(MCKind.REGISTER, reg=temp.to64())

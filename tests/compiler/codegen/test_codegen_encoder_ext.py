@@ -94,7 +94,7 @@ def rows_stack() -> Iterator[Row]:
         yield f"push {name(r, 8)}", ex.push(r)
         yield f"pop {name(r, 8)}", ex.pop(r)
     for n in (16, 0x7FFF_FFF0):
-        yield f"{{disp32}} sub rsp, {n}", ex.sub_rsp(n) if n > 127 else ex.sub_rsp(n)
+        yield f"{{disp32}} sub rsp, {n}", ex.sub_rsp(n)
     yield "mov edi, 7", ex.mov_edi_imm32(7)
 
 

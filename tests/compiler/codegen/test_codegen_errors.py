@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.air import AirInst, AirTag, Arg, Call, CondBr, Constant
+from compiler.air import AirInst, AirTag, Arg, Call, Constant
+from compiler.codegen.x86_64.spill import NAKED_STACK_MSG
 from compiler.errors import CodegenFailure
 from compiler.sema.types import Type, TypeTag
-from compiler.sema.values import BoolValue, DeclRef, IntValue, NullValue, Undef
+from compiler.sema.values import DeclRef, IntValue, NullValue
 
 from .support import (
     BOOL,
@@ -19,7 +20,6 @@ from .support import (
     binop,
     call,
     const_int,
-    decl_ptr,
     fn_const,
     gen,
     noop,
@@ -58,10 +58,7 @@ def test_return_in_naked(tag: AirTag) -> None:
 
 def test_stack_use_in_naked() -> None:
     alloc = noop(AirTag.ALLOC, 12, Type.single_mut_pointer(USIZE))
-    assert fails(NAKED, [alloc, noop(AirTag.UNREACH, 20, NORETURN)]) == (
-        12,
-        "TODO implement spilling register to stack",
-    )
+    assert fails(NAKED, [alloc, noop(AirTag.UNREACH, 20, NORETURN)]) == (12, NAKED_STACK_MSG)
 
 
 def test_save_needed_in_naked() -> None:
@@ -74,7 +71,7 @@ def test_save_needed_in_naked() -> None:
 
     with pytest.raises(CodegenFailure) as info:
         gen(NAKED, body, Addresses(got={3: 1}))
-    assert (info.value.error.byte_offset, info.value.error.msg) == (20, "TODO implement spilling register to stack")
+    assert (info.value.error.byte_offset, info.value.error.msg) == (20, NAKED_STACK_MSG)
 
 
 def test_seventh_parameter_declared() -> None:
@@ -172,57 +169,10 @@ def test_wrap_optional_of_size_one() -> None:
     gen(Type.function((BOOL,), VOID), [a, w, ret_void()])  # immediate(1), no error
 
 
-def test_loading_through_a_register_pointer() -> None:
-    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
-    p = unop(AirTag.BITCAST, Type.single_const_pointer(USIZE), a, 2)
-    ld = unop(AirTag.LOAD, USIZE, p, 3)
-    body: list[AirInst] = [a, p, ld, unop(AirTag.RET, NORETURN, ld, 4)]
-    assert fails(Type.function((USIZE,), USIZE), body) == (3, "TODO implement loading from MCValue.register")
-
-
-def test_loading_through_a_decl_pointer() -> None:
-    ld = unop(AirTag.LOAD, USIZE, decl_ptr(Decl(4, "x"), USIZE), 3)
-    from .support import Addresses
-
-    with pytest.raises(CodegenFailure) as info:
-        gen(Type.function((), USIZE), [ld, unop(AirTag.RET, NORETURN, ld, 4)], Addresses(got={4: 0}))
-    assert info.value.error.msg == "TODO implement loading from MCValue.memory"
-
-
-def test_storing_through_a_decl_pointer() -> None:
-    from .support import Addresses
-
-    st = binop(AirTag.STORE, VOID, decl_ptr(Decl(4, "x"), USIZE), const_int(USIZE, 1), 5)
-    with pytest.raises(CodegenFailure) as info:
-        gen(FN_VOID, [st, ret_void()], Addresses(got={4: 0}))
-    assert (info.value.error.byte_offset, info.value.error.msg) == (5, "TODO implement storing to MCValue.memory")
-
-
-def test_store_of_memory_into_stack_slot() -> None:
-    from .support import Addresses
-
-    pty = Type.single_mut_pointer(Type.single_const_pointer(USIZE))
-    slot = noop(AirTag.ALLOC, 1, pty)
-    st = binop(AirTag.STORE, VOID, slot, decl_ptr(Decl(4, "x"), USIZE), 5)
-    with pytest.raises(CodegenFailure) as info:
-        gen(FN_VOID, [slot, st, ret_void()], Addresses(got={4: 0}))
-    assert info.value.error.msg == "TODO implement set stack variable from memory vaddr"
-
-
 def test_alloc_too_big() -> None:
     big = Type.array(U8, 1 << 32)
     alloc = noop(AirTag.ALLOC, 9, Type.single_mut_pointer(big))
     assert fails(FN_VOID, [alloc, ret_void()]) == (9, "type '[4294967296]u8' too big to fit into stack frame")
-
-
-def test_ref_of_undefined() -> None:
-    r = unop(AirTag.REF, Type.single_const_pointer(USIZE), Constant(USIZE, Undef(), 3), 6)
-    assert fails(FN_VOID, [r, ret_void()]) == (6, "TODO implement ref on an undefined value")
-
-
-def test_condbr_on_an_immediate() -> None:
-    cb = CondBr(AirTag.CONDBR, NORETURN, 7, condition=Constant(BOOL, BoolValue(True), 7), then_body=[], else_body=[])
-    assert fails(FN_VOID, [cb]) == (7, "TODO implement condbr x86_64 when condition is immediate")
 
 
 def test_constant_messages() -> None:

@@ -13,7 +13,6 @@ from compiler.codegen.x86_64.encoder import Cond
 from compiler.codegen.x86_64.frame import CodeBuffer, Label, StackFrame
 from compiler.codegen.x86_64.regalloc import plan_parallel_move
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
-from compiler.errors import CodegenFailure
 from compiler.sema.types import Type
 
 from .support import (
@@ -67,13 +66,17 @@ def test_nine_live_values_fit_and_run(tmp_path: Path) -> None:
     )
 
 
-def test_tenth_live_value_reports_spilling() -> None:
-    s = Src()
-    fty, body = many_live_values(10, s)
-    with pytest.raises(CodegenFailure) as info:
-        gen(fty, body)
-    assert info.value.error.msg == "TODO implement spilling register to stack"
-    assert info.value.error.byte_offset == body[9].src
+def test_tenth_and_later_live_values_spill_and_run(tmp_path: Path) -> None:
+    # language-complete §11: the tenth live value spills the one used farthest ahead instead of failing
+    for n in (10, 14, 20):
+        s = Src()
+        fty, body = many_live_values(n, s)
+        f = Decl(2, "f")
+        r = call(f, fty, [], s())
+        start = [r, *exit_with(r, s())]
+        program = Program(functions=[(Decl(1, "s"), NAKED, start), (f, fty, body)])
+        want = sum(k + 1000 for k in range(n)) % 256
+        assert link_and_run(str(tmp_path / f"n{n}"), program, Decl(1, "s"))[0] == want
 
 
 def test_every_live_register_saved_across_a_call(tmp_path: Path) -> None:

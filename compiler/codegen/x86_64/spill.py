@@ -1,0 +1,157 @@
+"""Spilling and merge-point reconciliation of the register allocator (docs/design/language-complete.md §11).
+
+When no register is free, the unlocked register whose owners' next use is farthest is stored into its owner's
+8-byte spill slot and the owners' MCValues become that slot. At every edge into a merge point (a ``br`` to a
+block's end, a branch falling through to a ``condbr`` end, a loop's back-edge) the values that were in a
+register when the merge point was entered and have been spilled since are reloaded there, so all edges agree.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from compiler.air import AirInst, nested_bodies
+from compiler.codegen.x86_64 import encoder as enc
+from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64.fail import Fail
+from compiler.codegen.x86_64.mcvalue import MCKind
+from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+
+if TYPE_CHECKING:
+    from compiler.codegen.x86_64.function import FunctionGen
+
+NAKED_STACK_MSG = "function with naked calling convention cannot use stack memory"
+NO_REGISTER_MSG = "unable to allocate a register: every register is in use by one instruction"
+
+Snapshot = dict[Register, list[object]]
+
+
+def number_uses(body: list[AirInst]) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Position of every instruction (pre-order) and the sorted positions where each operand is used."""
+    positions: dict[int, int] = {}
+    uses: dict[int, list[int]] = {}
+
+    def walk(b: list[AirInst]) -> None:
+        for inst in b:
+            p = len(positions)
+            positions[id(inst)] = p
+            for op in inst.operands():
+                uses.setdefault(id(op), []).append(p)
+            for nested in nested_bodies(inst):
+                walk(nested)
+
+    walk(body)
+    return positions, uses
+
+
+def _next_use(fg: FunctionGen, owner: object) -> int:
+    lst = fg.uses.get(id(owner), [])
+    i = bisect_right(lst, fg.pos)
+    return lst[i] if i < len(lst) else 1 << 30
+
+
+def spillable(fg: FunctionGen, reg: Register) -> bool:
+    """Every owner of ``reg`` is a generated value living there (not a scratch, a block reservation or the
+    instruction being generated), and the register is not locked by the current instruction."""
+    if reg.id in fg.locked:
+        return False
+    owners = fg.regs.owners_of(reg)
+    if not owners:
+        return False
+    for o in owners:
+        if not isinstance(o, AirInst):
+            return False
+        v = fg.values.get(o)
+        if v is None or v.kind is not MCKind.REGISTER or v.register.id != reg.id:
+            return False
+    return True
+
+
+def spill_register(fg: FunctionGen, reg: Register) -> None:
+    """Store ``reg`` into its owners' spill slot; the owners now live there (a home changes once)."""
+    if fg.naked:
+        raise Fail(NAKED_STACK_MSG)
+    reg = reg.to64()
+    owners = list(fg.regs.owners_of(reg))
+    slot = next((fg.spill_slots[id(o)] for o in owners if id(o) in fg.spill_slots), None)
+    if slot is None:
+        slot = fg.frame.alloc_mem(8, 8)
+    fg.buf.emit(enc.mov_rbp_reg(slot + 8, reg, 8))
+    for o in owners:
+        assert isinstance(o, AirInst)
+        fg.spill_slots[id(o)] = slot
+        fg.values[o] = mc.stack_offset(slot + 8 - o.ty.abi_size())
+    fg.regs.owners.pop(reg, None)
+
+
+def spill_one(fg: FunctionGen, exclude: Iterable[Register] = ()) -> Register:
+    """Free a register by spilling the one whose owners are used farthest ahead (ties: lowest register)."""
+    excluded = {r.id for r in exclude}
+    best: Register | None = None
+    best_use = -1
+    for reg in ALLOCATABLE:
+        if reg.id in excluded or not spillable(fg, reg):
+            continue
+        use = min(_next_use(fg, o) for o in fg.regs.owners_of(reg))
+        if use > best_use:
+            best, best_use = reg, use
+    if best is None:
+        raise Fail(NO_REGISTER_MSG)
+    spill_register(fg, best)
+    return best
+
+
+def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> None:
+    """Make ``reg`` free for a fixed use (rax/rdx of mul/div, rcx of shifts): its owners move to another free
+    register (not in ``keep_out``), or to their spill slot."""
+    reg = reg.to64()
+    owners = fg.regs.owners_of(reg)
+    if not owners:
+        return
+    if not all(isinstance(o, AirInst) and fg.values.get(o) is not None for o in owners):
+        raise Fail(NO_REGISTER_MSG)
+    avoid = [reg, *keep_out]
+    new = fg.regs.find_free(avoid)
+    if new is None:
+        spill_register(fg, reg)
+        return
+    fg.buf.emit(enc.mov_reg_reg(new, reg, 8))
+    for o in list(owners):
+        assert isinstance(o, AirInst)
+        fg.values[o] = mc.register(new)
+        fg.regs.add_owner(new, o)
+    fg.regs.owners.pop(reg, None)
+    fg.locked.discard(reg.id)
+
+
+def restore_values(fg: FunctionGen, snap: Snapshot) -> None:
+    """After ``regs.restore(snap)``: the values owning a register in ``snap`` live there again."""
+    for reg, owners in snap.items():
+        for o in owners:
+            if isinstance(o, AirInst) and o in fg.values:
+                v = fg.values[o]
+                if v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots:
+                    fg.values[o] = mc.register(reg)
+
+
+def reconcile(fg: FunctionGen, snap: Snapshot) -> None:
+    """On an edge into a merge point: reload every value still live that was in a register of ``snap`` and
+    has been spilled since."""
+    for reg, owners in snap.items():
+        moved = [
+            o
+            for o in owners
+            if isinstance(o, AirInst)
+            and id(o) not in fg.regs.dead
+            and id(o) in fg.spill_slots
+            and fg.values.get(o, mc.NONE).kind is MCKind.STACK_OFFSET
+        ]
+        if not moved:
+            continue
+        slot = fg.spill_slots[id(moved[0])]
+        fg.buf.emit(enc.mov_reg_rbp(reg, slot + 8, 8))
+        for o in moved:
+            fg.values[o] = mc.register(reg)
+            fg.regs.add_owner(reg, o)
