@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from compiler.errors import Note
-from compiler.link import DeclIndex, Linker, OutputMode
+from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
 from compiler.module.module import Module, OptimizeMode
@@ -69,6 +69,8 @@ class UpdateReport:
     binary: str | None
     """The output path when it holds this update's program, else None."""
     counters: dict[str, int] = field(default_factory=dict)
+    writes: tuple[WrittenRange, ...] = ()
+    """The file ranges this update's commit wrote (empty when nothing was committed)."""
 
 
 def _default_linker(options: Options) -> Linker:
@@ -99,11 +101,13 @@ class Compilation:
         m.update()
         committed = False
         bytes_written = 0
+        writes: tuple[WrittenRange, ...] = ()
         binary: str | None = None
         parsed_ok = m.file.status is FileStatus.LOADED_SUCCESS and not m.failed_files
         if parsed_ok and not m.has_compile_errors():
             report = self.linker.commit()
             bytes_written = report.bytes_written
+            writes = report.writes
             if report.error is not None:
                 from compiler.errors import ErrorMsg
 
@@ -124,6 +128,7 @@ class Compilation:
             error_count=len(errors),
             ms=ms,
             bytes_written=bytes_written,
+            writes=writes,
             binary=binary,
             counters=m.counters.as_dict(),
         )

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from compiler import __version__
 from compiler.compilation import Compilation, Options
+from compiler.inspect import binary as inspect_binary
+from compiler.inspect import changes as inspect_changes
+from compiler.inspect import disasm as inspect_disasm
+from compiler.inspect import layout as inspect_layout
 from compiler.link import OutputMode
 from compiler.module.module import OptimizeMode
 from compiler.runtime import tune_gc
@@ -35,6 +40,8 @@ class BuildOutcome:
     ms: float
     bytes_written: int
     errors: list[CompileError]
+    writes: tuple[tuple[int, int, str], ...] = ()
+    """``(offset, size, region)`` of every pwrite of the commit."""
 
 
 def tune_process() -> None:
@@ -161,8 +168,35 @@ class BuildCompilation:
             pass  # the compiler reports the unreadable file itself
         report = self.compilation.update()
         errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
-        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors)
+        writes = tuple((w.offset, w.size, w.region) for w in report.writes)
+        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, writes)
 
     def close(self) -> None:
         """Release the Compilation (the output stays on disk)."""
         self.compilation.close()
+
+
+# ---------------------------------------------------------------------- binary views (zir/disassembly, zir/layout)
+
+InspectError = inspect_binary.InspectError
+"""The binary cannot be read (not a ZIR Live output, truncated, corrupted)."""
+InspectedBinary = inspect_binary.Binary
+
+
+def inspect(path: str, data: bytes) -> InspectedBinary:
+    """Parse a committed binary's bytes (``InspectError`` if they are not a ZIR Live output)."""
+    return inspect_binary.parse(path, data)
+
+
+def disassembly_json(current: InspectedBinary, previous: InspectedBinary | None, decl: str | None) -> dict[str, Any]:
+    """The ``zir objdump --json`` object with ``changed`` marks against the previous build (docs/inspect.md)."""
+    listing = inspect_disasm.objdump_json(current, decl)
+    inspect_changes.mark_decls(listing["decls"], current, previous)
+    return listing
+
+
+def layout_json(current: InspectedBinary, previous: InspectedBinary | None) -> dict[str, Any]:
+    """The ``zir layout --json`` object with ``changed`` marks on the blocks (docs/inspect.md)."""
+    layout = inspect_layout.layout_json(current)
+    inspect_changes.mark_decls(layout["text"]["blocks"], current, previous)
+    return layout

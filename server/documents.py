@@ -495,6 +495,7 @@ def _build_job(
         build_id=build_id,
         committed=outcome.committed,
         version=matched,
+        writes=outcome.writes,
     )
     output_errors = [e for e in outcome.errors if e.message.startswith("unable to write output")]
     first = output_errors[0].message if output_errors else None

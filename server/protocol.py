@@ -13,6 +13,10 @@ CMD_EMIT_ZIR = "zir.emitZir"
 """Return the editor Module's emitted ZIR; arguments ``uri``, ``liveness=False``."""
 CMD_MEMORY_USAGE = "zir.memoryUsage"
 """Return resident memory and per-document decl counts."""
+DISASSEMBLY = "zir/disassembly"
+"""Client → server request: the machine code of the document's last good binary (docs/inspect.md)."""
+LAYOUT = "zir/layout"
+"""Client → server request: the file layout of the document's last good binary (docs/inspect.md)."""
 CMD_RUN = "zir.run"
 """Client-side command the "Run" code lens invokes (runs the last committed output)."""
 
@@ -39,6 +43,8 @@ class BuildFinished:
     committed: bool
     version: int | None
     """The editor version whose text matched the saved file, when known."""
+    writes: tuple[tuple[int, int, str], ...] = ()
+    """``(offset, size, region)`` of every write the build's commit made to the output (docs/inspect.md)."""
 
     def to_json(self) -> dict[str, object]:
         """The camelCase JSON object sent on the wire."""
@@ -52,4 +58,5 @@ class BuildFinished:
             "buildId": self.build_id,
             "committed": self.committed,
             "version": self.version,
+            "writes": [{"offset": o, "size": n, "region": r} for o, n, r in self.writes],
         }

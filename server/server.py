@@ -21,12 +21,20 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import features
+from server import features, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents, Session
 from server.positions import Encoding, LspLineIndex
-from server.protocol import BUILD_FINISHED, CMD_EMIT_ZIR, CMD_MEMORY_USAGE, CMD_REBUILD, BuildFinished
+from server.protocol import (
+    BUILD_FINISHED,
+    CMD_EMIT_ZIR,
+    CMD_MEMORY_USAGE,
+    CMD_REBUILD,
+    DISASSEMBLY,
+    LAYOUT,
+    BuildFinished,
+)
 
 VERSION = COMPILER_VERSION
 """``serverInfo.version`` in the initialize result: the compiler's one version number."""
@@ -61,6 +69,7 @@ class ZirLanguageServer(LanguageServer):
             protocol_cls=ZirProtocol,
         )
         self.documents = Documents(_Client(self))
+        self.views = views.BinaryViews()
         self.init_options: object = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -119,6 +128,7 @@ class _Client:
         self.ls.window_log_message(types.LogMessageParams(type=level, message=message))
 
     def build_finished(self, payload: BuildFinished) -> None:
+        self.ls.views.record(payload)
         self.ls.protocol.notify(BUILD_FINISHED, payload.to_json())
 
     async def progress_begin(self, title: str) -> str | None:
@@ -213,6 +223,7 @@ def create_server() -> ZirLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(params: types.DidCloseTextDocumentParams) -> None:
         server.documents.close(params.text_document.uri)
+        server.views.forget(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
@@ -229,6 +240,7 @@ def create_server() -> ZirLanguageServer:
                 server.documents.file_changed(change.uri)
 
     _register_features(server)
+    _register_views(server)
     _register_commands(server)
     return server
 
@@ -342,6 +354,18 @@ def _register_features(server: ZirLanguageServer) -> None:
         if ctx is None or ctx[0].path is None:
             return []
         return features.code_lenses(ctx[0].outline(), ctx[1], ctx[0].uri)
+
+
+def _register_views(server: ZirLanguageServer) -> None:
+    """``zir/disassembly`` and ``zir/layout`` (docs/inspect.md)."""
+
+    @server.feature(DISASSEMBLY)
+    async def disassembly(params: Any) -> dict[str, Any]:
+        return await server.views.disassembly(*views.params_of(params))
+
+    @server.feature(LAYOUT)
+    async def layout(params: Any) -> dict[str, Any]:
+        return await server.views.layout(views.params_of(params)[0])
 
 
 def _register_commands(server: ZirLanguageServer) -> None:

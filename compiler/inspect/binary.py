@@ -12,6 +12,7 @@ import bisect
 import os
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from compiler.link.elf.format import EHDR, ELF_MAGIC, SHDR, SYM, ElfType, Machine, SectionType
 
@@ -48,8 +49,7 @@ class Section:
     entsize: int
 
 
-@dataclass(frozen=True, slots=True)
-class DeclSymbol:
+class DeclSymbol(NamedTuple):
     """A decl's local symbol: its block in ``.text``."""
 
     name: str
@@ -250,6 +250,16 @@ def parse(path: str, data: bytes) -> Binary:
     )
 
 
+def _names(data: bytes, start: int, end: int) -> dict[int, str]:
+    """Every string of a string table by its offset (one split, not one search per symbol)."""
+    out: dict[int, str] = {}
+    offset = 0
+    for part in data[start:end].split(b"\0"):
+        out[offset] = part.decode("utf-8", "replace")
+        offset += len(part) + 1
+    return out
+
+
 def _symbols(
     data: bytes, symtab: Section, names_start: int, names_end: int, text: Section
 ) -> tuple[list[DeclSymbol], list[tuple[str, int]]]:
@@ -258,29 +268,30 @@ def _symbols(
     _need(symtab.sh_type == SectionType.SHT_SYMTAB and symtab.entsize == SYM.size, "unexpected .symtab")
     _need(symtab.size % SYM.size == 0, ".symtab size is not a multiple of its entry size")
     table = data[symtab.offset : symtab.offset + symtab.size]
+    names = _names(data, names_start, names_end)
     locals_: list[DeclSymbol] = []
     decls: list[DeclSymbol] = []
     exports: list[tuple[str, int]] = []
-    text_end = text.address + text.size
+    text_start, text_end, text_index = text.address, text.address + text.size, text.index
     for index, (st_name, st_info, _other, shndx, value, size) in enumerate(SYM.iter_unpack(table)):
-        if index == 0 or st_name == 0:
+        sym_type = st_info & 0xF
+        if st_name == 0 or index == 0 or (sym_type != STT_FUNC and sym_type != STT_OBJECT):
             continue
-        sym_type, binding = st_info & 0xF, st_info >> 4
-        if sym_type not in (STT_FUNC, STT_OBJECT):
-            continue
-        name = _c_string(data, names_start + st_name, names_end, f"name of symbol {index}")
-        _need(shndx == text.index, f"symbol '{name}' is not in .text")
-        _need(text.address <= value and value + size <= text_end, f"symbol '{name}' lies outside .text")
-        if binding == STB_LOCAL:
-            kind = "function" if sym_type == STT_FUNC else "data"
-            locals_.append(DeclSymbol(name, kind, value, size, index))
+        name = names.get(st_name)
+        if name is None:  # a name inside another string (not what ZIR Live writes, still valid ELF)
+            name = _c_string(data, names_start + st_name, names_end, f"name of symbol {index}")
+        if shndx != text_index or not (text_start <= value and value + size <= text_end):
+            raise InspectError(f"symbol '{name}' lies outside .text")
+        if st_info >> 4 == STB_LOCAL:
+            locals_.append(DeclSymbol(name, "function" if sym_type == STT_FUNC else "data", value, size, index))
         else:
             exports.append((name, value))
     locals_.sort(key=lambda d: (d.address, d.symbol_index))
+    previous: DeclSymbol | None = None
     for symbol in locals_:
-        previous = decls[-1] if decls else None
-        if previous is not None and (previous.address, previous.size) == (symbol.address, symbol.size) and symbol.size:
+        if previous is not None and previous.address == symbol.address and previous.size == symbol.size and symbol.size:
             exports.append((symbol.name, symbol.address))
         else:
             decls.append(symbol)
+            previous = symbol
     return decls, exports

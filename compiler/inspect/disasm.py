@@ -11,7 +11,7 @@ from typing import Any
 import capstone
 
 from compiler.inspect.binary import Binary, DeclSymbol, InspectError
-from compiler.inspect.lines import LineHeader, read_header, rows_of
+from compiler.inspect.lines import LineHeader, decode, read_header, rows_of
 
 FORMAT = "zir-objdump"
 VERSION = 1
@@ -63,8 +63,10 @@ def render_text(data: bytes) -> str:
     return "".join(out)
 
 
-def decl_json(binary: Binary, decl: DeclSymbol, header: LineHeader | None) -> dict[str, Any]:
-    """One decl of the ``zir objdump`` JSON."""
+def decl_json(
+    binary: Binary, decl: DeclSymbol, header: LineHeader | None, sequences: dict[int, list[tuple[int, int]]] | None
+) -> dict[str, Any]:
+    """One decl of the ``zir objdump`` JSON; ``sequences`` is the whole decoded line table, when at hand."""
     slot = binary.got_slot(decl.address)
     got = binary.section(".got")
     code = binary.block_bytes(decl)
@@ -80,7 +82,7 @@ def decl_json(binary: Binary, decl: DeclSymbol, header: LineHeader | None) -> di
         "exports": binary.exports_of(decl.address),
     }
     if decl.kind == "function":
-        rows = rows_of(binary, header, decl.address)
+        rows = rows_of(binary, header, decl.address) if sequences is None else sequences.get(decl.address, [])
         out["line"] = rows[0][1] if rows else None
         listing: list[dict[str, Any]] = []
         row = 0
@@ -101,6 +103,7 @@ def decl_json(binary: Binary, decl: DeclSymbol, header: LineHeader | None) -> di
 def objdump_json(binary: Binary, decl: str | None = None) -> dict[str, Any]:
     """The ``zir objdump --json`` object: every decl in address order, or only ``decl``."""
     header = read_header(binary)
+    sequences: dict[int, list[tuple[int, int]]] | None = None
     if decl is not None:
         found = binary.decl(decl)
         if found is None:
@@ -108,11 +111,12 @@ def objdump_json(binary: Binary, decl: str | None = None) -> dict[str, Any]:
         selected = [found]
     else:
         selected = binary.decls
+        sequences = {} if header is None else decode(binary, header)
     return {
         "format": FORMAT,
         "version": VERSION,
         "binary": binary.path,
         "source": binary.source_file(),
         "entry": binary.entry,
-        "decls": [decl_json(binary, d, header) for d in selected],
+        "decls": [decl_json(binary, d, header, sequences) for d in selected],
     }

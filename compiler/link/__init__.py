@@ -195,6 +195,17 @@ class LinkErrorFlags:
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenRange:
+    """One pwrite of a commit: ``size`` bytes at file ``offset``, in the region the file holds there
+    (``ehdr``, ``phdr_table``, ``shdr_table``, a section name such as ``.text``, ``file`` for a whole-file
+    write, ``free`` outside every region)."""
+
+    offset: int
+    size: int
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
 class CommitReport:
     """What one ``commit()`` did to the output file. Counters are exact (performance.md §4.1)."""
 
@@ -216,6 +227,8 @@ class CommitReport:
     """Why the commit failed; the operations stay queued."""
     messages: tuple[str, ...] = field(default_factory=tuple)
     """Log lines (e.g. ``output is running; replaced it with a copy``)."""
+    writes: tuple[WrittenRange, ...] = ()
+    """Every pwrite of this commit, in order (their sizes sum to ``bytes_written``)."""
 
 
 @dataclass(slots=True)
@@ -351,4 +364,5 @@ __all__ = [
     "Relocation",
     "RowKind",
     "SymbolType",
+    "WrittenRange",
 ]

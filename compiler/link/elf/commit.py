@@ -13,7 +13,7 @@ import logging
 import os
 
 from compiler.errors import OutputError
-from compiler.link import CommitReport, LinkErrorFlags, LinkTotals
+from compiler.link import CommitReport, LinkErrorFlags, LinkTotals, WrittenRange
 from compiler.link.elf.format import E_TYPE_OFFSET, ElfType
 from compiler.link.fileio import FileIO, IoCounters, output_error
 from compiler.link.ops import CopyOp, FileImage, WriteOp
@@ -114,6 +114,10 @@ class OutputCommitter:
             replaced_running=replaced,
             error=failure,
             messages=tuple(messages),
+            writes=tuple(
+                WrittenRange(offset, size, "file" if full else "")
+                for offset, size in after.writes[len(before.writes) :]
+            ),
         )
 
     def _write_full(self, image: FileImage) -> None:

@@ -8,6 +8,7 @@ by the commit protocol (``commit``) at ``commit()`` (elf-linker.md §12).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import assert_never
 
@@ -23,6 +24,7 @@ from compiler.link import (
     LinkTotals,
     OutputMode,
     Relocation,
+    WrittenRange,
 )
 from compiler.link.elf import dwarf
 from compiler.link.elf.commit import OutputCommitter
@@ -594,7 +596,11 @@ class ElfLinker:
     def commit(self) -> CommitReport:
         """Apply the queued operations to the output (``commit.OutputCommitter``, elf-linker.md §12). I/O
         failures are reported (``error``, ``error_flags().output_error``) and the operations stay queued."""
-        return self.committer.commit(self.sections.image, self.flags, self.totals)
+        report = self.committer.commit(self.sections.image, self.flags, self.totals)
+        if not report.writes or report.full_rewrite:
+            return report
+        named = tuple(WrittenRange(w.offset, w.size, self.section_at(w.offset) or "free") for w in report.writes)
+        return dataclasses.replace(report, writes=named)
 
     def close(self) -> None:
         """Nothing is held open between commits; pending operations are dropped."""
