@@ -185,13 +185,13 @@ class Gen:
         elif kind < 0.95:  # getpid, result unused: clobbers rax, rcx, r11 while values are live
             body.append(syscall_asm(self.s(), ["{rax}"], [const_int(USIZE, 39)]))
         else:  # write(-1, 0, 0) = -EBADF: an asm output the allocator must track like any value
-            inst = syscall_asm(
+            asm = syscall_asm(
                 self.s(),
                 ["{rax}", "{rdi}", "{rsi}", "{rdx}"],
                 [const_int(USIZE, 1), const_int(USIZE, MASK_64), const_int(USIZE, 0), const_int(USIZE, 0)],
             )
-            body.append(inst)
-            self.pools[USIZE].append((inst, mask(USIZE, -9)))
+            body.append(asm)
+            self.pools[USIZE].append((asm, mask(USIZE, -9)))
 
 
 def random_program(rng: random.Random, s: Src, g: Decl, args: tuple[int, int, int]) -> tuple[list[AirInst], int]:

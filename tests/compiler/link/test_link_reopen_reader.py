@@ -37,7 +37,9 @@ def test_reader_finds_every_live_symbol_where_pyelftools_does(tmp_path: Path) ->
     }
     assert set(locals_by_name) == {"start", "f1", "f2", "f3"}
     assert set(reopened.adoptable) == set(locals_by_name)
-    got = elf.get_section_by_name(".got").data()
+    got_section = elf.get_section_by_name(".got")
+    assert got_section is not None
+    got = got_section.data()
     for name, sym in locals_by_name.items():
         state = reopened.adoptable[name]
         assert (state.block.vaddr, state.block.size) == (sym["st_value"], sym["st_size"])

@@ -30,7 +30,7 @@ class RecordingProtocol(LanguageClientProtocol):
     """Records every server notification, in order, and wakes waiters."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]  # pygls is not annotated here
         self.notifications: list[tuple[str, Any]] = []
         self.event = asyncio.Event()
 
@@ -39,14 +39,14 @@ class RecordingProtocol(LanguageClientProtocol):
         self.event.set()
         if method_name == "zir/buildFinished":
             return  # custom method: recorded here, no handler needed
-        super()._handle_notification(method_name, params)
+        super()._handle_notification(method_name, params)  # type: ignore[no-untyped-call]
 
 
 def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=default_converter, protocol_cls=RecordingProtocol)
     register_lsp_features(client)
 
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)  # type: ignore[untyped-decorator]
     def register_capability(params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
         recorder(client).event.set()  # wake waiters: a request from the server is an event too
@@ -88,7 +88,7 @@ def builds(client: LanguageClient, uri: str | None = None) -> list[dict[str, Any
     out = []
     for m, p in recorder(client).notifications:
         if m == "zir/buildFinished":
-            payload = p if isinstance(p, dict) else default_converter().unstructure(p)
+            payload = p if isinstance(p, dict) else default_converter().unstructure(p)  # type: ignore[no-untyped-call]
             payload = _as_dict(payload)
             if uri is None or payload["uri"] == uri:
                 out.append(payload)
@@ -234,7 +234,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "position_encodings(list): the client offers these position encodings")
 
 
-@pytest_lsp.fixture(config=SERVER, params=list(PROFILES))
+@pytest_lsp.fixture(config=SERVER, params=list(PROFILES))  # type: ignore[untyped-decorator]
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[None]:
     """The real server process, initialised with one client profile in the workspace ``tmp_path``."""
     marker = request.node.get_closest_marker("zir_settings")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -68,20 +69,23 @@ async def test_save_builds_then_errors_keep_the_last_good_binary(client: Languag
     assert [b["buildId"] for b in builds(client, uri)] == sorted(b["buildId"] for b in builds(client, uri))
 
 
+def _progress(client: LanguageClient) -> list[object]:
+    """Every progress report so far (begin, report and end values), in order per token."""
+    return [r for reports in client.progress_reports.values() for r in reports]
+
+
 async def test_progress_and_log_per_build(client: LanguageClient, ws: Workspace) -> None:
     uri = ws.open("prog.zir", V1)
     ws.save(uri)
     await wait_build(client, uri, 1)
     ends = [
         r.message
-        for reports in client.progress_reports.values()
-        for r in reports
+        for r in _progress(client)
         if isinstance(r, types.WorkDoneProgressEnd)
     ]
     begins = [
         r.title
-        for reports in client.progress_reports.values()
-        for r in reports
+        for r in _progress(client)
         if isinstance(r, types.WorkDoneProgressBegin)
     ]
     assert begins == ["Building prog.zir"]
@@ -92,8 +96,7 @@ async def test_progress_and_log_per_build(client: LanguageClient, ws: Workspace)
     await wait_build(client, uri, 2)
     ends = [
         r.message
-        for reports in client.progress_reports.values()
-        for r in reports
+        for r in _progress(client)
         if isinstance(r, types.WorkDoneProgressEnd)
     ]
     assert ends[-1] == f"1 errors; {ws.root / 'zig-out' / 'bin' / 'prog'} not updated"
@@ -101,13 +104,13 @@ async def test_progress_and_log_per_build(client: LanguageClient, ws: Workspace)
 
 async def test_rebuild_command_returns_the_payload(client: LanguageClient, ws: Workspace) -> None:
     uri = ws.open("cmd.zir", V1)
-    result = await client.workspace_execute_command_async(
+    result: Any = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
     )
     assert result["ok"] is True
     assert result["uri"] == uri
     assert run(result["binary"]) == (0, b"first version\n")
-    everything = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.rebuild"))
+    everything: Any = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.rebuild"))
     assert [r["uri"] for r in everything] == [uri]
     assert everything[0]["bytesWritten"] == 0  # nothing changed since the last build
 
@@ -127,8 +130,7 @@ async def test_unwritable_output_is_a_build_diagnostic(client: LanguageClient, w
     assert d.message.startswith(f"unable to write output '{ws.root / 'blocked' / 'out'}': ")
     ends = [
         r.message
-        for reports in client.progress_reports.values()
-        for r in reports
+        for r in _progress(client)
         if isinstance(r, types.WorkDoneProgressEnd)
     ]
     assert ends == [f"output not written: {d.message}"]
@@ -147,7 +149,7 @@ async def test_build_on_save_can_be_disabled(client: LanguageClient, ws: Workspa
     await wait_diagnostics(client, uri, lambda p: p.version == 1)
     ws.save(uri)
     # An explicit rebuild still works, and it is the first build: the save started none.
-    result = await client.workspace_execute_command_async(
+    result: Any = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
     )
     assert result["buildId"] == 1
@@ -159,7 +161,7 @@ async def test_a_burst_of_saves_coalesces(client: LanguageClient, ws: Workspace)
     for _ in range(10):
         ws.save(uri)
     await wait_until(client, lambda: len(builds(client, uri)) >= 1)
-    result = await client.workspace_execute_command_async(
+    result: Any = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
     )
     count = len(builds(client, uri))

@@ -5,6 +5,7 @@ and the zir.emitZir / zir.memoryUsage commands."""
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -189,7 +190,7 @@ async def test_emit_zir_and_memory_usage_commands(client: LanguageClient, ws: Wo
         types.ExecuteCommandParams(command="zir.emitZir", arguments=[uri])
     )
     assert isinstance(text, str) and "@start = fn(" in text and "export(" in text
-    usage = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
+    usage: Any = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
     assert usage["maxResidentBytes"] > 0
     assert usage["documents"][uri]["decls"] > 10
     assert usage["documents"][uri]["editorRuns"] == 1

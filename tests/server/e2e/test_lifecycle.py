@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -22,7 +23,7 @@ PROGRAM = example("101-print-and-exit-code")
 
 
 async def _usage(client: LanguageClient) -> dict[str, dict[str, int]]:
-    usage = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
+    usage: Any = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
     documents: dict[str, dict[str, int]] = usage["documents"]
     return documents
 
@@ -87,11 +88,12 @@ async def test_changed_settings_are_pulled_and_change_the_output(client: Languag
     # Settings apply asynchronously (a pull for VS Code): rebuild until the new output path is used.
     target = str(ws.root / "out" / "cfg.elf")
 
-    async def rebuilt() -> dict[str, object]:
+    async def rebuilt() -> dict[str, Any]:
         while True:
-            result: dict[str, object] = await client.workspace_execute_command_async(
+            result: Any = await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
             )
+            assert isinstance(result, dict)
             if result["binary"] == target:
                 return result
             await wait_until(client, lambda: len(client.log_messages) > 0)
@@ -156,7 +158,7 @@ async def _tcp_session(port: int, root: Path) -> None:
     client = PlainClient("tcp-test", "1")
     published: asyncio.Queue[types.PublishDiagnosticsParams] = asyncio.Queue()
 
-    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]  # pygls
     def on_publish(params: types.PublishDiagnosticsParams) -> None:
         published.put_nowait(params)
 
@@ -176,7 +178,7 @@ async def _tcp_session(port: int, root: Path) -> None:
     assert [d.message for d in params.diagnostics] == ["decl 'great' not found"]
     await client.shutdown_async(None)
     client.exit(None)
-    await client.stop()
+    await client.stop()  # type: ignore[no-untyped-call]  # pygls
 
 
 async def test_shutdown_waits_for_the_running_build(client: LanguageClient, ws: Workspace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -107,7 +108,7 @@ async def test_random_edits_and_saves(client: LanguageClient, ws: Workspace) -> 
     run = subprocess.run([payload["binary"]], capture_output=True, timeout=10, check=False)
     assert (run.returncode, run.stdout) == (0, b"second version\n")
     assert len(builds(client, uri)) < saves + 1  # saves were coalesced
-    usage = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
+    usage: Any = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.memoryUsage"))
     fresh = Compilation(Options(root_path="soak.zir"), source=BufferSource("soak.zir", V3.encode()))
     fresh.update()
     counts = usage["documents"][uri]
