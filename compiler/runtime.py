@@ -1,8 +1,11 @@
-"""Process-wide tuning for processes that hold a compilation: the garbage collector's thresholds."""
+"""Process-wide runtime settings for compiler work: the garbage collector's thresholds and the deep-stack runner."""
 
 from __future__ import annotations
 
 import gc
+import sys
+import threading
+from collections.abc import Callable
 
 GC_THRESHOLDS = (100_000, 50, 100)
 """Collector thresholds for compiler processes (the CLI commands, the language server): a build allocates
@@ -14,3 +17,35 @@ keystroke path). Cycles are still collected, just in larger batches."""
 def tune_gc() -> None:
     """Apply ``GC_THRESHOLDS`` to this process."""
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+"""Stack of the analysis thread for bigger files: decl-level references are analysed recursively (a decl
+using a later decl analyses it first), about ten Python frames per level."""
+DEEP_RECURSION_LIMIT = 1_000_000
+
+
+def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
+    """Run ``fn`` on a thread with a large stack and recursion limit when ``deep``; re-raise its exception."""
+    if not deep:
+        fn()
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            failure.append(exc)
+
+    if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
+        sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+    previous = threading.stack_size(DEEP_STACK_BYTES)
+    try:
+        worker = threading.Thread(target=target, name="zir-analysis")
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    if failure:
+        raise failure[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
-from compiler.module.decl import Decl, DeclStatus
+from compiler.module.decl import Decl, DeclStatus, WorkKind
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ def next_anon_name(m: Module, owner: Decl) -> str:
 
 def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Decl:
     """The anonymous decl holding ``data`` for ``owner`` (revived if an identical one was retired)."""
-    from compiler.module.module import WorkKind
-
     for a in m.retired_anon:
         if a.owner is owner and a.bytes == data:
             revive(m, a)

@@ -13,6 +13,17 @@ if TYPE_CHECKING:
     from compiler.zir.ast import Body
 
 
+class WorkKind(enum.Enum):
+    """The kinds of work item (module.md §13)."""
+
+    ANALYZE_DECL = "analyze_decl"
+    """Re-analyse an outdated decl."""
+    CODEGEN_DECL = "codegen_decl"
+    """Analyse the body (functions) and generate and place the decl's code or data."""
+    UPDATE_LINE_NUMBER = "update_line_number"
+    """A placed function moved: rewrite its debug line number."""
+
+
 class DeclStatus(enum.Enum):
     """Decl.analysis (module.md §3.1); each member says where its message lives."""
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import sys
-import threading
+import logging
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
-from compiler.link import DeclIndex, GotOverflow
+from compiler.link import DeclIndex, GotOverflow, OutputMode
 from compiler.module import anon, deletion, exports
+from compiler.module.codegen_step import generate_symbol
 from compiler.module.decl import (
     FAILED_STATUSES,
     USABLE_STATUSES,
@@ -25,27 +24,20 @@ from compiler.module.decl import (
     FnStatus,
     ShiftLog,
     UpdateCounters,
+    WorkKind,
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
 from compiler.module.replay import body_replay_source, replay_body
+from compiler.runtime import run_with_deep_stack
 from compiler.source import LineIndex, SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
-    from compiler.link import Linker, LinkErrorFlags, OutputMode
+    from compiler.link import Linker, LinkErrorFlags
     from compiler.sema.values import TypedValue
 
-
-class WorkKind(enum.Enum):
-    """The kinds of work item (module.md §13)."""
-
-    ANALYZE_DECL = "analyze_decl"
-    """Re-analyse an outdated decl."""
-    CODEGEN_DECL = "codegen_decl"
-    """Analyse the body (functions) and generate and place the decl's code or data."""
-    UPDATE_LINE_NUMBER = "update_line_number"
-    """A placed function moved: rewrite its debug line number."""
+log = logging.getLogger(__name__)
 
 
 class OptimizeMode(enum.Enum):
@@ -602,7 +594,7 @@ class Module:
         return out
 
     def _is_exe(self) -> bool:
-        return getattr(self.output_mode, "value", "exe") == "exe"
+        return self.output_mode is OutputMode.EXE
 
     # ------------------------------------------------------------------ work queue
 
@@ -656,7 +648,6 @@ class Module:
                         self.linker.update_decl_line_number(_decl_index(d), line)
 
     def codegen_decl(self, d: Decl) -> None:
-        from compiler.module.codegen_step import generate_symbol
         from compiler.sema.analyze import analyze_fn_body
 
         match d.analysis:
@@ -703,6 +694,7 @@ class Module:
             d.analysis = DeclStatus.DEPENDENCY_FAILURE
             return
         except Exception as exc:  # a backend defect must not take the editor or `zir watch` down
+            log.exception("internal compiler error generating code for %s", d.name)
             d.analysis = DeclStatus.CODEGEN_FAILURE
             src = self.source_decl(d.owner if d.is_anonymous and d.owner is not None else d).src
             msg = f"internal compiler error in code generation: {type(exc).__name__}: {exc}"
@@ -720,38 +712,6 @@ SILENT_FAILURE_ROUNDS = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
 SHALLOW_DECL_COUNT = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
-DEEP_STACK_BYTES = 512 * 1024 * 1024
-"""Stack of the analysis thread for bigger files: decl-level references are analysed recursively (a decl
-using a later decl analyses it first), about ten Python frames per level."""
-DEEP_RECURSION_LIMIT = 1_000_000
-
-
-def run_with_deep_stack(fn: Callable[[], None], *, deep: bool) -> None:
-    """Run ``fn`` on a thread with a large stack and recursion limit when ``deep``; re-raise its exception."""
-    if not deep:
-        fn()
-        return
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            fn()
-        except BaseException as exc:
-            failure.append(exc)
-
-    if sys.getrecursionlimit() < DEEP_RECURSION_LIMIT:
-        sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
-    previous = threading.stack_size(DEEP_STACK_BYTES)
-    try:
-        worker = threading.Thread(target=target, name="zir-analysis")
-        worker.start()
-    finally:
-        threading.stack_size(previous)
-    worker.join()
-    if failure:
-        raise failure[0]
-
-
 def _table_order(d: Decl) -> int:
     return d.table_seq
 
