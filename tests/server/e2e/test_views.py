@@ -29,7 +29,7 @@ def plain(obj: Any) -> Any:
 
 
 async def request(client: LanguageClient, method: str, params: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = plain(await client.protocol.send_request_async(method, params))
+    answer: dict[str, Any] = plain(await client.protocol.send_request_async(method, params))  # type: ignore[no-untyped-call]  # pygls
     return answer
 
 
