@@ -10,6 +10,7 @@ from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
 from compiler.errors import AnalysisFail, ErrorMsg
 from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.sema import arith, optionals, pointers, resultloc
 from compiler.sema import coerce as co
 from compiler.sema import types as t
 from compiler.sema import values as v
@@ -21,6 +22,7 @@ from compiler.zir.tags import Tag
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
     from compiler.module.module import Module
+    from compiler.sema import comptime_call
 
 Handler = Callable[["Sema", Inst], Operand]
 
@@ -62,12 +64,27 @@ class Sema:
     the current block (or fails with ``instruction illegal outside function body``).
     """
 
-    __slots__ = ("base", "block", "cur_src", "fn", "m", "owner", "result_block", "results")
+    __slots__ = (
+        "base",
+        "block",
+        "cur_src",
+        "fn",
+        "home",
+        "inferred_pending",
+        "m",
+        "owner",
+        "result_block",
+        "results",
+        "ret_slot",
+    )
 
     def __init__(self, m: Module, owner: Decl, fn: Fn | None) -> None:
         self.m = m
         self.owner = owner
+        """The decl whose error table and dependencies this analysis records into."""
         self.fn = fn
+        self.home = owner
+        """The decl whose text is analysed (the callee's in a compile-time call, language-complete.md §7)."""
         self.base = owner.contents_start
         """Absolute offset that the owner decl's relative offsets are added to."""
         self.block: BlockScope | None = None
@@ -77,6 +94,15 @@ class Sema:
         self.results: dict[Inst, Operand] = {}
         self.result_block: dict[Inst, BlockScope] = {}
         """The block a runtime result was appended in (availability rule, §5.4)."""
+        self.ret_slot: AirInst | None = None
+        """The function's return slot, made by the first ``ret_ptr``."""
+        self.inferred_pending: set[AirInst] = set()
+        """``alloc_inferred`` slots not yet stored through (language-complete.md §8)."""
+
+    @property
+    def comptime_quota(self) -> comptime_call.Quota | None:
+        """The backwards-branch quota of the compile-time call being evaluated; None at runtime."""
+        return None
 
     # ------------------------------------------------------------------ SemaContext
 
@@ -85,8 +111,22 @@ class Sema:
 
     def add_inst(self, inst: AirInst) -> AirInst:
         b = self.require_block()
+        self.check_runtime_types(inst)
         b.insts.append(inst)
         return inst
+
+    def check_runtime_types(self, inst: AirInst) -> None:
+        """The permanent errors of language-complete.md §12 for a runtime instruction's types."""
+        types = [inst.ty, *(op.ty for op in inst.operands())]
+        if inst.tag is AirTag.ALLOC:
+            types.append(inst.ty.elem_type())
+        if isinstance(inst, air.Call):
+            fty = inst.func.ty
+            types += [*fty.fn_param_types(), fty.fn_return_type()]
+        for ty in types:
+            msg = runtime_type_error(ty)
+            if msg is not None:
+                self.fail(inst.src, msg)
 
     def require_block(self) -> BlockScope:
         if self.block is None:
@@ -108,7 +148,7 @@ class Sema:
         """*op.X*: for an @name naming an earlier decl, that decl's instruction src; else the operand's own."""
         if op.hidden:
             d = self.lookup_source_decl(decode_name(op.string("name")))
-            if d is not None and d.src_index < self.owner.src_index:
+            if d is not None and d.src_index < self.home.src_index:
                 return self.m.source_decl(d).src
         return self.base + op.src
 
@@ -135,6 +175,8 @@ class Sema:
         res = self.results.get(op)
         if res is None:
             self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
+        if res in self.inferred_pending:
+            self.fail(self.cur_src, "use of inferred allocation before its first store")
         if isinstance(res, Constant):
             return Constant(res.ty, res.val, self.base + op.src) if res.src != self.base + op.src else res
         defined_in = self.result_block.get(op)
@@ -143,6 +185,21 @@ class Sema:
             if cur is None or not defined_in.encloses(cur):
                 self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
         return res
+
+    def require_pointer(self, op: Inst) -> Operand:
+        """The operand, which must be a pointer (``expected pointer, found '{}'`` @ op)."""
+        x = self.resolve(op)
+        if x.ty.zig_type_tag() is not TypeClass.POINTER:
+            self.fail(self.op_src(op), f"expected pointer, found '{x.ty}'")
+        return x
+
+    def payload_pointer(self, ptr: v.Value, val: v.Value) -> v.Value:
+        """A compile-time pointer to the payload of the optional that ``ptr`` points at (value ``val``).
+
+        A non-null optional's value is its payload's, so a pointer into compile-time memory serves for both."""
+        if isinstance(ptr, v.CellPtr):
+            return ptr
+        return v.RefVal(val)
 
     def resolve_type(self, op: Inst) -> Type:
         x = co.coerce(self, t.TYPE, self.resolve(op))
@@ -179,6 +236,8 @@ class Sema:
         """The compile-time value a compile-time pointer points at (§8.2); fails without message if unknown."""
         if isinstance(val, v.RefVal):
             return val.value
+        if isinstance(val, v.CellPtr):
+            return val.cell.value
         if isinstance(val, v.DeclRef):
             tv = getattr(val.decl, "typed_value", None)
             if not isinstance(tv, v.TypedValue):
@@ -193,8 +252,53 @@ class Sema:
                     return v.IntValue(0)
             if isinstance(arr, v.Repeated):
                 return arr.value
-            self.fail(self.cur_src, "TODO implement more analyze elemptr")
+            if isinstance(arr, v.Aggregate) and 0 <= val.index < len(arr.elems):
+                return arr.elems[val.index]
+            if isinstance(arr, v.Undef):
+                return arr
         self.fail(self.cur_src, "unable to dereference a comptime value")
+
+    def array_elements(self, val: v.Value, length: int) -> list[v.Value]:
+        """The elements of a compile-time array value of ``length`` elements."""
+        if isinstance(val, v.Bytes):
+            return [v.IntValue(b) for b in val.data[:length]]
+        if isinstance(val, v.Aggregate):
+            return list(val.elems)
+        if isinstance(val, v.Repeated | v.Undef):
+            return [val.value if isinstance(val, v.Repeated) else val] * length
+        if isinstance(val, v.EmptyArray):
+            return []
+        self.fail(self.cur_src, "unable to resolve comptime value")
+
+    def array_length_of(self, ptr: v.Value) -> int:
+        """The length of the compile-time array a compile-time slice or array pointer points at."""
+        if isinstance(ptr, v.DeclRef):
+            tv = getattr(ptr.decl, "typed_value", None)
+            if isinstance(tv, v.TypedValue) and tv.ty.zig_type_tag() is TypeClass.ARRAY:
+                return tv.ty.array_len()
+        if isinstance(ptr, v.CellPtr) and ptr.cell.ty.zig_type_tag() is TypeClass.ARRAY:
+            return ptr.cell.ty.array_len()
+        target = self.pointer_deref(ptr)
+        if isinstance(target, v.Bytes):
+            return len(target.data)
+        if isinstance(target, v.Aggregate):
+            return len(target.elems)
+        self.fail(self.cur_src, "unable to resolve comptime value")
+
+    def store_comptime(self, ptr: v.Value | None, value: v.Value) -> bool:
+        """Store ``value`` through a pointer into compile-time memory; False when ``ptr`` is not one."""
+        if isinstance(ptr, v.CellPtr):
+            ptr.cell.value = value
+            return True
+        if isinstance(ptr, v.ElemPtr) and isinstance(ptr.array_ptr, v.CellPtr):
+            cell = ptr.array_ptr.cell
+            elems = self.array_elements(cell.value, cell.ty.array_len())
+            if not 0 <= ptr.index < len(elems):
+                return False
+            elems[ptr.index] = value
+            cell.value = v.Aggregate(tuple(elems))
+            return True
+        return False
 
     # ------------------------------------------------------------------ instructions and bodies
 
@@ -353,13 +457,6 @@ def analyze_optional_type(s: Sema, inst: Inst) -> Operand:
     return s.const_type(Type.optional(s.resolve_type(inst.operand("operand"))))
 
 
-def _todo(msg: str) -> Handler:
-    def handler(s: Sema, inst: Inst) -> Operand:
-        s.fail(s.own(inst), msg)
-
-    return handler
-
-
 def analyze_param_type(s: Sema, inst: Inst) -> Operand:
     func_op = inst.operand("func")
     func = s.resolve(func_op)
@@ -409,7 +506,9 @@ def analyze_dbg_stmt(s: Sema, inst: Inst) -> Operand:
 def analyze_unreachable(s: Sema, inst: Inst) -> Operand:
     s.require_block()
     if s.m.optimize_mode.has_safety:
-        _noop(s, AirTag.BREAKPOINT, t.VOID, s.own(inst))
+        # The safety flag: with safety on, code generation panics "reached unreachable code" here (outside Naked
+        # functions), docs/design/language-complete.md §10.
+        s.add_inst(air.NoOp(AirTag.BREAKPOINT, t.VOID, s.own(inst), safety=True))
     return _noop(s, AirTag.UNREACH, t.NORETURN, s.own(inst))
 
 
@@ -445,13 +544,22 @@ def analyze_call(s: Sema, inst: Inst) -> Operand:
     if len(arg_ops) != len(params):
         s.fail(func_src, f"expected {len(params)} arguments, found {len(arg_ops)}")
     modifier = inst.word("modifier")
-    if modifier == "compile_time":
-        s.fail(s.own(inst), "TODO implement comptime function calls")
-    if modifier != "auto":
-        s.fail(s.own(inst), f"TODO implement call with modifier {modifier}")
+    if modifier == "async_kw":
+        s.fail(s.own(inst), "async calls are not supported")
     args = [co.coerce(s, p, s.resolve(a)) for p, a in zip(params, arg_ops, strict=True)]
+    if modifier == "compile_time" or s.comptime_quota is not None:
+        from compiler.sema import comptime_call  # the interpreter is a Sema subclass: imported on first use
+
+        return comptime_call.call(s, inst, func, args)
+    # Every other modifier behaves as ``auto`` (language-complete.md §7).
+    ret_ty = fty.fn_return_type()
+    if ret_ty.tag in _COMPTIME_ONLY:
+        s.fail(s.own(inst), f"function with comptime-only return type '{ret_ty}' must be called at compile time")
     s.require_block()
-    return s.add_inst(air.Call(AirTag.CALL, fty.fn_return_type(), s.own(inst), func=func, args=args))
+    return s.add_inst(air.Call(AirTag.CALL, ret_ty, s.own(inst), func=func, args=args))
+
+
+_COMPTIME_ONLY = frozenset({TypeTag.TYPE, TypeTag.COMPTIME_INT, TypeTag.COMPTIME_FLOAT, TypeTag.NULL, TypeTag.UNDEFINED})
 
 
 def analyze_asm(s: Sema, inst: Inst) -> Operand:
@@ -486,15 +594,16 @@ def analyze_alloc(s: Sema, inst: Inst) -> Operand:
 
 
 def _require_pointer(s: Sema, op: Inst) -> Operand:
-    x = s.resolve(op)
-    if x.ty.zig_type_tag() is not TypeClass.POINTER:
-        s.fail(s.op_src(op), f"expected pointer, found '{x.ty}'")
-    return x
+    return s.require_pointer(op)
 
 
 def analyze_store(s: Sema, inst: Inst) -> Operand:
-    ptr = _require_pointer(s, inst.operand("lhs"))
+    lhs_op = inst.operand("lhs")
+    pending = s.results.get(lhs_op) if not lhs_op.hidden else None
     value = s.resolve(inst.operand("rhs"))
+    if pending is not None and pending in s.inferred_pending:
+        resultloc.infer_alloc(s, pending, value, s.own(inst))
+    ptr = _require_pointer(s, lhs_op)
     if ptr.ty.is_const_ptr():
         s.fail(s.own(inst), "cannot assign to constant")
     elem = ptr.ty.elem_type()
@@ -522,42 +631,21 @@ def analyze_ref(s: Sema, inst: Inst) -> Operand:
     return s.add_inst(air.UnOp(AirTag.REF, ptr_ty, s.own(inst), operand=x))
 
 
+def runtime_type_error(ty: Type) -> str | None:
+    """The §12 message when values of ``ty`` cannot exist at runtime (floats, integers wider than 64 bits)."""
+    inner = ty
+    while inner.zig_type_tag() in (TypeClass.OPTIONAL, TypeClass.ARRAY):
+        inner = inner.optional_child() if inner.zig_type_tag() is TypeClass.OPTIONAL else inner.elem_type()
+    if inner.is_float() or inner.tag is TypeTag.COMPTIME_FLOAT:
+        return f"floating-point type '{ty}' is not supported at runtime"
+    if inner.is_int() and inner.int_info()[1] > 64:
+        return f"integer type '{ty}' wider than 64 bits is not supported at runtime"
+    return None
+
+
 def analyze_ptrtoint(s: Sema, inst: Inst) -> Operand:
     ptr = _require_pointer(s, inst.operand("operand"))
     return s.add_inst(air.UnOp(AirTag.PTRTOINT, t.USIZE, s.own(inst), operand=ptr))
-
-
-def analyze_fieldptr(s: Sema, inst: Inst) -> Operand:
-    name_op = inst.operand("field_name")
-    field_name = s.resolve_const_string(name_op)
-    obj_op = inst.operand("object_ptr")
-    obj = _require_pointer(s, obj_op)
-    pointee = obj.ty.elem_type()
-    if pointee.zig_type_tag() is TypeClass.ARRAY:
-        if field_name == b"len":
-            return s.const(
-                Type.single_const_pointer(t.COMPTIME_INT), v.RefVal(v.IntValue(pointee.array_len()))
-            )
-        text = field_name.decode("utf-8", "surrogateescape")
-        s.fail(s.op_src(name_op), f"no member named '{text}' in '{pointee}'")
-    s.fail(s.own(inst), f"type '{pointee}' does not support field access")
-
-
-def analyze_elemptr(s: Sema, inst: Inst) -> Operand:
-    array_ptr = s.resolve(inst.operand("array_ptr"))
-    index = co.coerce(s, t.USIZE, s.resolve(inst.operand("index")))
-    pty = array_ptr.ty
-    if pty.is_single_pointer() and pty.elem_type().zig_type_tag() is TypeClass.ARRAY:
-        pval = co.comptime_value(array_ptr)
-        ival = co.comptime_value(index)
-        if pval is not None and isinstance(ival, v.IntValue):
-            elem_ty = pty.elem_type().elem_type()
-            if isinstance(pval, v.ElemPtr):
-                ptr_val: v.Value = v.ElemPtr(pval.array_ptr, pval.index + ival.value)
-            else:
-                ptr_val = v.ElemPtr(pval, ival.value)
-            return s.const(Type.single_const_pointer(elem_ty), ptr_val)
-    s.fail(s.own(inst), "TODO implement more analyze elemptr")
 
 
 def analyze_bitcast(s: Sema, inst: Inst) -> Operand:
@@ -579,7 +667,6 @@ class _NumericCast:
     operand_classes: tuple[TypeClass, ...]
     comptime: TypeTag
     """The compile-time type a runtime value cannot be cast to."""
-    todo: str
 
 
 _INTCAST = _NumericCast(
@@ -587,14 +674,12 @@ _INTCAST = _NumericCast(
     (TypeClass.INT, TypeClass.COMPTIME_INT),
     (TypeClass.INT, TypeClass.COMPTIME_INT),
     TypeTag.COMPTIME_INT,
-    "TODO implement analyze widen or shorten int",
 )
 _FLOATCAST = _NumericCast(
     "float",
     (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT),
     (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT, TypeClass.COMPTIME_INT),
     TypeTag.COMPTIME_FLOAT,
-    "TODO implement analyze widen or shorten float",
 )
 
 
@@ -610,7 +695,15 @@ def _analyze_numeric_cast(s: Sema, inst: Inst, rule: _NumericCast) -> Operand:
         return co.coerce(s, dest, x)
     if dest.tag is rule.comptime:
         s.fail(s.own(inst), f"unable to cast runtime value to '{dest}'")
-    s.fail(s.own(inst), rule.todo)
+    if dest == x.ty:
+        return x
+    if rule is _FLOATCAST:
+        s.fail(s.own(inst), f"floating-point type '{dest}' is not supported at runtime")
+    # Runtime intcast (docs/design/language-complete.md §4): the range check is needed unless every value fits.
+    s_signed, s_bits = x.ty.int_info()
+    d_signed, d_bits = dest.int_info()
+    widening = (s_signed == d_signed and d_bits >= s_bits) or (d_signed and not s_signed and d_bits > s_bits)
+    return s.add_inst(air.UnOp(AirTag.INTCAST, dest, s.own(inst), operand=x, safety=not widening))
 
 
 def analyze_intcast(s: Sema, inst: Inst) -> Operand:
@@ -630,35 +723,6 @@ def analyze_boolnot(s: Sema, inst: Inst) -> Operand:
         assert isinstance(val, v.BoolValue)
         return s.const(t.BOOL, v.BoolValue(not val.value))
     return s.add_inst(air.UnOp(AirTag.NOT, t.BOOL, s.own(inst), operand=x))
-
-
-def _unwrap_optional(s: Sema, inst: Inst, safe: bool) -> Operand:
-    ptr = _require_pointer(s, inst.operand("operand"))
-    opt = ptr.ty.elem_type()
-    if opt.zig_type_tag() is not TypeClass.OPTIONAL:
-        s.fail(s.own(inst), f"expected optional type, found {opt}")
-    child = opt.optional_child()
-    result_ty = (
-        Type.single_const_pointer(child) if ptr.ty.is_const_ptr() else Type.single_mut_pointer(child)
-    )
-    pval = co.comptime_value(ptr)
-    if pval is not None and not isinstance(pval, v.Undef):
-        val = s.pointer_deref(pval)
-        if isinstance(val, v.NullValue):
-            s.fail(s.own(inst), "unable to unwrap null")
-        return s.const(result_ty, v.RefVal(val))
-    s.require_block()
-    if safe and s.m.optimize_mode.has_safety:
-        s.add_inst(air.UnOp(AirTag.ISNONNULL, t.BOOL, s.own(inst), operand=ptr))
-    return s.add_inst(air.UnOp(AirTag.UNWRAP_OPTIONAL, result_ty, s.own(inst), operand=ptr))
-
-
-def analyze_unwrap_optional_safe(s: Sema, inst: Inst) -> Operand:
-    return _unwrap_optional(s, inst, True)
-
-
-def analyze_unwrap_optional_unsafe(s: Sema, inst: Inst) -> Operand:
-    return _unwrap_optional(s, inst, False)
 
 
 def analyze_ensure_result_used(s: Sema, inst: Inst) -> Operand:
@@ -685,13 +749,17 @@ def analyze_coerce_to_ptr_elem(s: Sema, inst: Inst) -> Operand:
 # ---------------------------------------------------------------------- §6.3 arithmetic, comparison
 
 
-def _arith(tag: str) -> Handler:
+def _binary(rule: Callable[[Sema, str, Operand, Operand, int], Operand], tag: str) -> Handler:
     def handler(s: Sema, inst: Inst) -> Operand:
         lhs = s.resolve(inst.operand("lhs"))
         rhs = s.resolve(inst.operand("rhs"))
-        return co.analyze_arithmetic(s, tag, lhs, rhs, s.own(inst))
+        return rule(s, tag, lhs, rhs, s.own(inst))
 
     return handler
+
+
+def _arith(tag: str) -> Handler:
+    return _binary(arith.analyze_arithmetic, tag)
 
 
 def _cmp(op: str) -> Handler:
@@ -810,8 +878,8 @@ ANALYZERS: dict[Tag, Handler] = {
     Tag.SINGLE_CONST_PTR_TYPE: analyze_single_const_ptr_type,
     Tag.SINGLE_MUT_PTR_TYPE: analyze_single_mut_ptr_type,
     Tag.OPTIONAL_TYPE: analyze_optional_type,
-    Tag.PTR_TYPE: _todo("TODO implement ptr_type"),
-    Tag.INTTYPE: _todo("TODO implement inttype"),
+    Tag.PTR_TYPE: pointers.analyze_ptr_type,
+    Tag.INTTYPE: pointers.analyze_inttype,
     Tag.PARAM_TYPE: analyze_param_type,
     Tag.RET_TYPE: analyze_ret_type,
     Tag.ARG: analyze_arg,
@@ -824,29 +892,29 @@ ANALYZERS: dict[Tag, Handler] = {
     Tag.CALL: analyze_call,
     Tag.ASM: analyze_asm,
     Tag.ALLOC: analyze_alloc,
-    Tag.ALLOC_INFERRED: _todo("TODO implement analyzeInstAllocInferred"),
+    Tag.ALLOC_INFERRED: resultloc.analyze_alloc_inferred,
     Tag.STORE: analyze_store,
     Tag.DEREF: analyze_deref,
     Tag.REF: analyze_ref,
     Tag.PTRTOINT: analyze_ptrtoint,
-    Tag.FIELDPTR: analyze_fieldptr,
-    Tag.ELEMPTR: analyze_elemptr,
+    Tag.FIELDPTR: pointers.analyze_fieldptr,
+    Tag.ELEMPTR: pointers.analyze_elemptr,
     Tag.BITCAST: analyze_bitcast,
     Tag.INTCAST: analyze_intcast,
     Tag.FLOATCAST: analyze_floatcast,
     Tag.BOOLNOT: analyze_boolnot,
-    Tag.ISNULL: _todo("TODO implement analysis of isnull and isnotnull"),
-    Tag.ISNONNULL: _todo("TODO implement analysis of isnull and isnotnull"),
-    Tag.UNWRAP_OPTIONAL_SAFE: analyze_unwrap_optional_safe,
-    Tag.UNWRAP_OPTIONAL_UNSAFE: analyze_unwrap_optional_unsafe,
+    Tag.ISNULL: optionals.analyze_isnull,
+    Tag.ISNONNULL: optionals.analyze_isnonnull,
+    Tag.UNWRAP_OPTIONAL_SAFE: optionals.analyze_unwrap_optional_safe,
+    Tag.UNWRAP_OPTIONAL_UNSAFE: optionals.analyze_unwrap_optional_unsafe,
     Tag.ENSURE_RESULT_USED: analyze_ensure_result_used,
     Tag.ENSURE_RESULT_NON_ERROR: analyze_ensure_result_non_error,
     Tag.COERCE_TO_PTR_ELEM: analyze_coerce_to_ptr_elem,
-    Tag.COERCE_RESULT_PTR: _todo("TODO implement analyzeInstCoerceResultPtr"),
-    Tag.COERCE_RESULT_BLOCK_PTR: _todo("TODO implement analyzeInstCoerceResultBlockPtr"),
-    Tag.BITCAST_LVALUE: _todo("TODO implement analyzeInstBitCastLValue"),
-    Tag.BITCAST_RESULT_PTR: _todo("TODO implement analyzeInstBitCastResultPtr"),
-    Tag.RET_PTR: _todo("TODO implement analyzeInstRetPtr"),
+    Tag.COERCE_RESULT_PTR: resultloc.analyze_coerce_result_ptr,
+    Tag.COERCE_RESULT_BLOCK_PTR: resultloc.analyze_coerce_result_block_ptr,
+    Tag.BITCAST_LVALUE: resultloc.analyze_bitcast_ptr,
+    Tag.BITCAST_RESULT_PTR: resultloc.analyze_bitcast_ptr,
+    Tag.RET_PTR: resultloc.analyze_ret_ptr,
     Tag.ADD: _arith("add"),
     Tag.SUB: _arith("sub"),
     Tag.ADDWRAP: _arith("addwrap"),
@@ -855,13 +923,13 @@ ANALYZERS: dict[Tag, Handler] = {
     Tag.MULWRAP: _arith("mulwrap"),
     Tag.DIV: _arith("div"),
     Tag.MOD_REM: _arith("mod_rem"),
-    Tag.BITAND: _todo("TODO implement analyzeInstBitwise"),
-    Tag.BITOR: _todo("TODO implement analyzeInstBitwise"),
-    Tag.XOR: _todo("TODO implement analyzeInstBitwise"),
-    Tag.SHL: _todo("TODO implement analyzeInstShl"),
-    Tag.SHR: _todo("TODO implement analyzeInstShr"),
-    Tag.ARRAY_CAT: _todo("TODO implement analyzeInstArrayCat"),
-    Tag.ARRAY_MUL: _todo("TODO implement analyzeInstArrayMul"),
+    Tag.BITAND: _binary(arith.analyze_bitwise, "bitand"),
+    Tag.BITOR: _binary(arith.analyze_bitwise, "bitor"),
+    Tag.XOR: _binary(arith.analyze_bitwise, "xor"),
+    Tag.SHL: _binary(arith.analyze_shift, "shl"),
+    Tag.SHR: _binary(arith.analyze_shift, "shr"),
+    Tag.ARRAY_CAT: pointers.analyze_array_cat,
+    Tag.ARRAY_MUL: pointers.analyze_array_mul,
     Tag.CMP_LT: _cmp("lt"),
     Tag.CMP_LTE: _cmp("lte"),
     Tag.CMP_EQ: _cmp("eq"),

@@ -1,4 +1,4 @@
-"""Coercion, peer type resolution, compile-time arithmetic and comparisons (zir-language.md §9, §6.3).
+"""Coercion, peer type resolution and comparisons (zir-language.md §9, §6.3; language-complete.md §4–§6, §9).
 
 Every function takes a ``SemaContext``: the analysis scope that records errors (``fail`` never returns) and
 appends runtime instructions to the current block (``add_inst`` fails with ``instruction illegal outside function
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import NoReturn, Protocol
 
 from compiler.air import AirInst, AirTag, BinOp, Constant, Operand, UnOp
@@ -18,7 +19,6 @@ from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass, TypeTag
 
-ARITHMETIC_TAGS = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
 CMP_OPS = ("lt", "lte", "eq", "gte", "gt", "neq")
 MAX_INT_BITS = 65535
 
@@ -69,13 +69,19 @@ def bit_count_twos_comp(value: int) -> int:
     return (~value).bit_length() + 1
 
 
-def _round_float(value: float, bits: int) -> float:
-    if bits == 32:
-        try:
-            return float(struct.unpack("<f", struct.pack("<f", value))[0])
-        except OverflowError:
-            return math.copysign(math.inf, value)
-    return value
+def round_float(value: float | Fraction | int, bits: int) -> float:
+    """``value`` rounded to nearest-even in the IEEE format of ``bits`` (16, 32, 64; 128 is held at 64 bits)."""
+    try:
+        as_float = value if isinstance(value, float) else float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+    fmt = {16: "<e", 32: "<f"}.get(bits)
+    if fmt is None:
+        return as_float
+    try:
+        return float(struct.unpack(fmt, struct.pack(fmt, as_float))[0])
+    except OverflowError:
+        return math.copysign(math.inf, as_float)
 
 
 def _number(val: v.Value) -> int | float | None:
@@ -110,13 +116,12 @@ def coerce(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
         num = coerce_num(ctx, child, x)
         if num is not None:
             return _wrap_optional(ctx, dest, num)
-    # 6: *[N]T -> []T
-    if dest.is_slice() and src_ty.is_single_pointer():
-        pointee = src_ty.pointee()
-        if pointee.zig_type_tag() is TypeClass.ARRAY and pointee.elem_type() == dest.elem_type():
-            if value is not None:
-                return Constant(dest, value, x.src)
-            ctx.fail(x.src, "TODO implement coerceArrayPtrToSlice runtime instruction")
+    # 6: *[N]T -> []T, *[N]T -> [*]T, and adding const to a pointer or slice (language-complete.md §6); a
+    # runtime operand keeps its bits: a ``bitcast`` (code generation builds the slice from the array's length).
+    if _pointer_coercible(dest, src_ty):
+        if value is not None:
+            return Constant(dest, value, x.src)
+        return ctx.add_inst(UnOp(AirTag.BITCAST, dest, x.src, operand=x))
     # 7: compile-time numbers.
     num = coerce_num(ctx, dest, x)
     if num is not None:
@@ -131,6 +136,29 @@ def coerce(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
     if value is None and dest.is_float() and src_ty.is_float() and dest.float_bits() >= src_ty.float_bits():
         return ctx.add_inst(UnOp(AirTag.FLOATCAST, dest, x.src, operand=x))
     ctx.fail(x.src, f"expected {dest}, found {src_ty}")
+
+
+def _pointer_coercible(dest: Type, src: Type) -> bool:
+    """The pointer coercions of language-complete.md §6 (array pointer to slice / many-pointer, adding const)."""
+    if dest.zig_type_tag() is not TypeClass.POINTER or src.zig_type_tag() is not TypeClass.POINTER:
+        return False
+    if src.is_const_ptr() and not dest.is_const_ptr():
+        return False
+    if dest.ptr_size() == src.ptr_size():
+        return (
+            dest.elem_type() == src.elem_type()
+            and dest.sentinel == src.sentinel
+            and dest.is_volatile == src.is_volatile
+            and dest.is_const_ptr()
+        )
+    if src.is_single_pointer() and dest.ptr_size() in ("Many", "Slice"):
+        pointee = src.pointee()
+        if pointee.zig_type_tag() is not TypeClass.ARRAY or pointee.elem_type() != dest.elem_type():
+            return False
+        if dest.sentinel is None:
+            return True
+        return isinstance(dest.sentinel, v.IntValue) and pointee.array_sentinel() == dest.sentinel.value
+    return False
 
 
 def _wrap_optional(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
@@ -158,18 +186,22 @@ def coerce_num(ctx: SemaContext, dest: Type, x: Operand) -> Operand | None:
         assert isinstance(value, v.FloatValue)
         if value.value != math.floor(value.value):
             ctx.fail(x.src, f"fractional component prevents float value {value.render()} from being casted to type '{dest}'")
-        ctx.fail(x.src, "TODO float to int")
+        if math.isinf(value.value) or not int_fits(int(value.value), dest):
+            ctx.fail(x.src, f"float value {value.render()} cannot be stored in integer type '{dest}'")
+        return Constant(dest, v.IntValue(int(value.value)), x.src)
     if src_class in float_classes and dest_class in float_classes:
         assert isinstance(value, v.FloatValue)
         if dest_class is TypeClass.COMPTIME_FLOAT:
             return Constant(dest, v.FloatValue(value.value, 128), x.src)
         bits = dest.float_bits()
-        converted = _round_float(value.value, bits)
+        converted = round_float(value.value, bits)
         if (math.isinf(converted) and not math.isinf(value.value)) or (bits == 16 and abs(value.value) > 65504.0):
             ctx.fail(x.src, f"cast of value {value.render()} to type '{dest}' loses information")
         return Constant(dest, v.FloatValue(converted, bits), x.src)
     if src_class in int_classes and dest_class in float_classes:
-        ctx.fail(x.src, "TODO int to float")
+        assert isinstance(value, v.IntValue)
+        bits = 128 if dest_class is TypeClass.COMPTIME_FLOAT else dest.float_bits()
+        return Constant(dest, v.FloatValue(round_float(value.value, bits), bits), x.src)
     return None
 
 
@@ -203,59 +235,6 @@ def resolve_peer_types(ctx: SemaContext, operands: Sequence[Operand]) -> Type:
             continue
         ctx.fail(op.src, f"incompatible types: '{chosen}' and '{candidate}'")
     return chosen
-
-
-# ---- arithmetic (§6.3) ---------------------------------------------------------------------------------
-
-
-def analyze_arithmetic(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
-    """``add``, ``sub``, ``addwrap``, ``subwrap``, ``mul``, ``mulwrap``, ``div``, ``mod_rem``; ``src`` is *own*."""
-    assert tag in ARITHMETIC_TAGS
-    peer = resolve_peer_types(ctx, [lhs, rhs])
-    casted_lhs = coerce(ctx, peer, lhs)
-    casted_rhs = coerce(ctx, peer, rhs)
-    peer_class = peer.zig_type_tag()
-    is_int = peer_class in (TypeClass.INT, TypeClass.COMPTIME_INT)
-    is_float = peer_class in (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
-    if not is_int and not (is_float and tag in ("add", "sub")):
-        ctx.fail(
-            src,
-            f"invalid operands to binary expression: '{lhs.ty.zig_type_tag().value}' and "
-            f"'{rhs.ty.zig_type_tag().value}'",
-        )
-    lhs_val = comptime_value(casted_lhs)
-    rhs_val = comptime_value(casted_rhs)
-    if lhs_val is not None and rhs_val is not None:
-        if isinstance(lhs_val, v.Undef) or isinstance(rhs_val, v.Undef):
-            return Constant(peer, v.UNDEF, src)
-        return Constant(peer, _comptime_op(ctx, tag, peer, lhs_val, rhs_val, src), src)
-    if tag == "add":
-        return ctx.add_inst(BinOp(AirTag.ADD, peer, src, lhs=casted_lhs, rhs=casted_rhs))
-    if tag == "sub":
-        return ctx.add_inst(BinOp(AirTag.SUB, peer, src, lhs=casted_lhs, rhs=casted_rhs))
-    ctx.fail(src, f"TODO implement arithmetic for operand '{tag}''")
-
-
-def _comptime_op(ctx: SemaContext, tag: str, ty: Type, lhs: v.Value, rhs: v.Value, src: int) -> v.Value:
-    if tag not in ("add", "sub"):
-        ctx.fail(src, f"TODO Implement arithmetic operand '{tag}'")
-    rhs_num = _number(rhs)
-    if rhs_num == 0:
-        return lhs
-    what = "addition" if tag == "add" else "substraction"
-    if ty.tag in (TypeTag.F16,):
-        ctx.fail(src, f"TODO Implement {what} for soft floats")
-    if ty.tag in (TypeTag.F128, TypeTag.C_LONGDOUBLE, TypeTag.COMPTIME_FLOAT):
-        ctx.fail(src, f"TODO Implement {what} for big floats")
-    if isinstance(lhs, v.FloatValue) and isinstance(rhs, v.FloatValue):
-        bits = ty.float_bits()
-        result_f = lhs.value + rhs.value if tag == "add" else lhs.value - rhs.value
-        return v.FloatValue(_round_float(result_f, bits), bits)
-    assert isinstance(lhs, v.IntValue) and isinstance(rhs, v.IntValue)
-    result = lhs.value + rhs.value if tag == "add" else lhs.value - rhs.value
-    if ty.tag is not TypeTag.COMPTIME_INT and not int_fits(result, ty):
-        ctx.fail(src, f"overflow of integer type '{ty}' with value '{result}'")
-    return v.IntValue(result)
 
 
 # ---- comparison (§6.3) ---------------------------------------------------------------------------------
@@ -314,10 +293,47 @@ def analyze_cmp(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int)
     if lhs_class is TypeClass.ERROR_SET and rhs_class is TypeClass.ERROR_SET:
         if not equality:
             ctx.fail(src, f"{op} operator not allowed for errors")
-        ctx.fail(src, "TODO implement equality comparison between errors")
+        return _cmp_equality(ctx, op, lhs, rhs, src)
     if lhs.ty.is_numeric() and rhs.ty.is_numeric():
         return cmp_numeric(ctx, op, lhs, rhs, src)
-    ctx.fail(src, "TODO implement more cmp analysis")
+    return _cmp_other(ctx, op, lhs, rhs, src)
+
+
+_EQUALITY_CLASSES = (TypeClass.BOOL, TypeClass.POINTER, TypeClass.FN, TypeClass.TYPE, TypeClass.VOID)
+
+
+def _cmp_other(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
+    """Equality of bools, pointers, function values, optional pointers, types and void (language-complete.md §9)."""
+    lty, rty = lhs.ty, rhs.ty
+    cls = lty.zig_type_tag()
+    same_class = cls is rty.zig_type_tag()
+    comparable = same_class and (
+        cls in _EQUALITY_CLASSES
+        or (cls is TypeClass.OPTIONAL and lty.optional_child().is_pointer_like() and rty.optional_child().is_pointer_like())
+    )
+    if comparable and cls is TypeClass.POINTER and lty != rty:
+        if lty.with_const() != rty.with_const():
+            comparable = False
+        else:
+            lhs = coerce(ctx, lty.with_const(), lhs)
+            rhs = coerce(ctx, rty.with_const(), rhs)
+    elif comparable and cls in (TypeClass.FN, TypeClass.OPTIONAL) and lty != rty:
+        comparable = False
+    if not comparable:
+        ctx.fail(src, f"incompatible types: '{lty}' and '{rty}'")
+    if op not in ("eq", "neq"):
+        ctx.fail(src, f"operator {op} not allowed for type '{lty}'")
+    return _cmp_equality(ctx, op, lhs, rhs, src)
+
+
+def _cmp_equality(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:
+    lhs_val = comptime_value(lhs)
+    rhs_val = comptime_value(rhs)
+    if lhs_val is not None and rhs_val is not None:
+        if isinstance(lhs_val, v.Undef) or isinstance(rhs_val, v.Undef):
+            return Constant(t.BOOL, v.UNDEF, src)
+        return Constant(t.BOOL, v.BoolValue((lhs_val == rhs_val) == (op == "eq")), src)
+    return ctx.add_inst(BinOp(_CMP_TAG[op], t.BOOL, src, lhs=lhs, rhs=rhs))
 
 
 def cmp_numeric(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:

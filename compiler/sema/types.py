@@ -65,6 +65,11 @@ class TypeTag(enum.Enum):
     OPTIONAL = "optional"
     OPTIONAL_SINGLE_CONST_POINTER = "optional_single_const_pointer"
     OPTIONAL_SINGLE_MUT_POINTER = "optional_single_mut_pointer"
+    # [ZIR Live] pointer sizes of ``ptr_type`` (docs/design/language-complete.md §6)
+    MANY_CONST_POINTER = "many_const_pointer"
+    MANY_MUT_POINTER = "many_mut_pointer"
+    CONST_SLICE = "const_slice"
+    MUT_SLICE = "mut_slice"
 
 
 class TypeClass(enum.Enum):
@@ -118,8 +123,19 @@ _SPECIAL_FNS = frozenset(
     {T.FN_NORETURN_NO_ARGS, T.FN_VOID_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS, T.FN_CCC_VOID_NO_ARGS}
 )
 _POINTERS = frozenset(
-    {T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT, T.CONST_SLICE_U8}
+    {
+        T.SINGLE_CONST_POINTER,
+        T.SINGLE_MUT_POINTER,
+        T.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
+        T.CONST_SLICE_U8,
+        T.MANY_CONST_POINTER,
+        T.MANY_MUT_POINTER,
+        T.CONST_SLICE,
+        T.MUT_SLICE,
+    }
 )
+_MANY = frozenset({T.MANY_CONST_POINTER, T.MANY_MUT_POINTER})
+_SLICES = frozenset({T.CONST_SLICE_U8, T.CONST_SLICE, T.MUT_SLICE})
 _OPTIONALS = frozenset({T.OPTIONAL, T.OPTIONAL_SINGLE_CONST_POINTER, T.OPTIONAL_SINGLE_MUT_POINTER})
 # Calling conventions (std.builtin.CallingConvention members).
 CALLING_CONVENTIONS = (
@@ -140,6 +156,8 @@ class Type:
     params: tuple[Type, ...] = ()  # function
     ret: Type | None = None  # function
     cc: str = "Unspecified"  # function calling convention (member name)
+    sentinel: Value | None = None  # many-pointers and slices: ``[*:s]T``, ``[:s]T``
+    is_volatile: bool = False  # pointers: ``*volatile T``
 
     # ---- constructors -------------------------------------------------------------------------------
 
@@ -169,6 +187,35 @@ class Type:
     def single_mut_pointer(pointee: Type) -> Type:
         """``*T``."""
         return Type(T.SINGLE_MUT_POINTER, child=pointee)
+
+    @staticmethod
+    def pointer(
+        pointee: Type, size: str, *, const: bool, volatile: bool = False, sentinel: Value | None = None
+    ) -> Type:
+        """A pointer of ``size`` One, Many or Slice (``ptr_type``), normalised to the single-pointer constructors
+        and ``[]const u8`` where it equals them (docs/design/language-complete.md §6)."""
+        if size == "One":
+            if not volatile:
+                return Type.single_const_pointer(pointee) if const else Type.single_mut_pointer(pointee)
+            return Type(T.SINGLE_CONST_POINTER if const else T.SINGLE_MUT_POINTER, child=pointee, is_volatile=True)
+        if size == "Many":
+            tag = T.MANY_CONST_POINTER if const else T.MANY_MUT_POINTER
+            return Type(tag, child=pointee, sentinel=sentinel, is_volatile=volatile)
+        assert size == "Slice", size
+        if const and pointee.tag is T.U8 and sentinel is None and not volatile:
+            return _NAMED[T.CONST_SLICE_U8]
+        return Type(T.CONST_SLICE if const else T.MUT_SLICE, child=pointee, sentinel=sentinel, is_volatile=volatile)
+
+    def with_const(self) -> Type:
+        """The same pointer or slice with ``const`` added."""
+        size = self.ptr_size()
+        return Type.pointer(self.elem_type(), size, const=True, volatile=self.is_volatile, sentinel=self.sentinel)
+
+    @staticmethod
+    def int_type_named(signed: bool, bits: int) -> Type:
+        """``iN`` / ``uN``, the named type for 8/16/32/64 bits (``inttype``, never ``usize``)."""
+        named = _NAMED_INTS.get((signed, bits))
+        return named if named is not None else Type.int_type(signed, bits)
 
     @staticmethod
     def int_type(signed: bool, bits: int) -> Type:
@@ -226,11 +273,33 @@ class Type:
 
     def is_const_ptr(self) -> bool:
         """A pointer through which memory may not be written."""
-        return self.tag in (T.SINGLE_CONST_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT, T.CONST_SLICE_U8)
+        return self.tag in (
+            T.SINGLE_CONST_POINTER,
+            T.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
+            T.CONST_SLICE_U8,
+            T.MANY_CONST_POINTER,
+            T.CONST_SLICE,
+        )
 
     def is_slice(self) -> bool:
-        """``[]const u8`` (the only slice type)."""
-        return self.tag is T.CONST_SLICE_U8
+        """A slice ``[]T`` / ``[]const T`` (``[]const u8`` included)."""
+        return self.tag in _SLICES
+
+    def is_many_pointer(self) -> bool:
+        """``[*]T`` / ``[*]const T``."""
+        return self.tag in _MANY
+
+    def ptr_size(self) -> str:
+        """``One``, ``Many`` or ``Slice`` (the ``PointerSize`` word) of a pointer type."""
+        if self.tag in _MANY:
+            return "Many"
+        if self.tag in _SLICES:
+            return "Slice"
+        return "One"
+
+    def is_pointer_like(self) -> bool:
+        """A single or many pointer, or a function: the optionals of these are pointer-sized, null = 0 (§5)."""
+        return self.is_single_pointer() or self.tag in _MANY or self.is_fn()
 
     # ---- payload queries ----------------------------------------------------------------------------
 
@@ -251,7 +320,7 @@ class Type:
             return _NAMED[T.U8]
         if tag is T.SINGLE_CONST_POINTER_TO_COMPTIME_INT:
             return _NAMED[T.COMPTIME_INT]
-        if tag in (T.ARRAY, T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
+        if tag in (T.ARRAY, T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER) or tag in _MANY or tag in _SLICES:
             assert self.child is not None
             return self.child
         raise AssertionError(f"elem_type of {self}")
@@ -327,7 +396,9 @@ class Type:
         align = _NAMED_ALIGN.get(tag)
         if align is not None:
             return align
-        if tag in (T.U8, T.I8, T.BOOL, T.ARRAY_U8_SENTINEL_0) or self.is_fn():
+        if self.is_fn():
+            return POINTER_SIZE  # a function value is its code address (language-complete.md §7)
+        if tag in (T.U8, T.I8, T.BOOL, T.ARRAY_U8_SENTINEL_0):
             return 1
         if tag in _INT_INFO:
             return _INT_INFO[tag][1] // 8
@@ -345,7 +416,7 @@ class Type:
             child = self.optional_child()
             if not child.has_code_gen_bits():
                 return 1
-            if child.is_single_pointer():
+            if child.is_pointer_like():
                 return POINTER_SIZE
             return child.abi_alignment()
         raise AssertionError(f"abi_alignment of {self}")
@@ -358,8 +429,10 @@ class Type:
             return size
         if tag is T.ARRAY_U8_SENTINEL_0:
             return self.length
-        if tag is T.CONST_SLICE_U8:
+        if tag in _SLICES:
             return 2 * POINTER_SIZE
+        if self.is_fn():
+            return POINTER_SIZE
         if tag in _POINTERS:
             return POINTER_SIZE
         if tag is T.BOOL:
@@ -371,9 +444,10 @@ class Type:
             child = self.optional_child()
             if not child.has_code_gen_bits():
                 return 1
-            if child.is_single_pointer():
+            if child.is_pointer_like():
                 return POINTER_SIZE
-            return child.abi_alignment() + child.abi_size()
+            align = child.abi_alignment()
+            return (child.abi_size() + 1 + align - 1) // align * align
         if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
             return self.abi_alignment()
         if tag in _INT_INFO or tag in _FLOAT_BITS or tag is T.ANYERROR:
@@ -415,10 +489,8 @@ class Type:
             return f"[{self.length}:0]u8"
         if tag is T.ARRAY:
             return f"[{self.length}]{self.elem_type()}"
-        if tag is T.SINGLE_CONST_POINTER:
-            return f"*const {self.elem_type()}"
-        if tag is T.SINGLE_MUT_POINTER:
-            return f"*{self.elem_type()}"
+        if tag in _POINTERS:
+            return self._pointer_name()
         if tag is T.INT_SIGNED:
             return f"i{self.bits}"
         if tag is T.INT_UNSIGNED:
@@ -432,6 +504,15 @@ class Type:
         if tag is T.OPTIONAL_SINGLE_MUT_POINTER:
             return f"?*{self.child}"
         return str(tag.value)
+
+
+    def _pointer_name(self) -> str:
+        size = self.ptr_size()
+        sentinel = "" if self.sentinel is None else f":{self.sentinel.render()}"
+        prefix = "*" if size == "One" else f"[*{sentinel}]" if size == "Many" else f"[{sentinel}]"
+        const = "const " if self.is_const_ptr() else ""
+        volatile = "volatile " if self.is_volatile else ""
+        return f"{prefix}{const}{volatile}{self.elem_type()}"
 
 
 def _next_pow2(n: int) -> int:
@@ -477,9 +558,16 @@ _PAYLOAD_TAGS = frozenset(
         T.OPTIONAL,
         T.OPTIONAL_SINGLE_CONST_POINTER,
         T.OPTIONAL_SINGLE_MUT_POINTER,
+        T.MANY_CONST_POINTER,
+        T.MANY_MUT_POINTER,
+        T.CONST_SLICE,
+        T.MUT_SLICE,
     }
 )
 _NAMED: dict[TypeTag, Type] = {tag: Type(tag) for tag in TypeTag if tag not in _PAYLOAD_TAGS}
+_NAMED_INTS: dict[tuple[bool, int], Type] = {
+    (signed, bits): _NAMED[tag] for tag, (signed, bits) in _INT_INFO.items() if tag.value[1:].isdigit()
+}
 
 # Shorthands used throughout sema and codegen.
 U8 = _NAMED[T.U8]

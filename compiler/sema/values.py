@@ -193,6 +193,41 @@ class Repeated(Value):
 
 
 @dataclass(frozen=True, slots=True)
+class Aggregate(Value):
+    """Array contents element by element (arrays of any element type, docs/design/language-complete.md §6)."""
+
+    elems: tuple[Value, ...]
+
+    def render(self) -> str:
+        return ".{" + ", ".join(e.render() for e in self.elems) + "}"
+
+
+@dataclass(eq=False, slots=True)
+class ComptimeCell:
+    """Mutable compile-time memory: what ``alloc`` gives inside a compile-time call (language-complete.md §7)."""
+
+    value: Value
+    ty: Type
+    """The element type of the allocation."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CellPtr(Value):
+    """A pointer to compile-time memory; equal only to a pointer to the same cell."""
+
+    cell: ComptimeCell
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CellPtr) and other.cell is self.cell
+
+    def __hash__(self) -> int:
+        return id(self.cell)
+
+    def render(self) -> str:
+        return f"&{self.cell.value.render()}"
+
+
+@dataclass(frozen=True, slots=True)
 class TypedValue:
     """A value together with its type."""
 

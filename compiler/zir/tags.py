@@ -153,6 +153,9 @@ MODIFIER_ENUM = "std.builtin.CallOptions.Modifier"
 MODIFIER_MEMBERS: tuple[str, ...] = _words(
     "auto async_kw never_tail never_inline no_async always_tail always_inline compile_time"
 )
+POINTER_SIZE_ENUM = "PointerSize"
+POINTER_SIZE_MEMBERS: tuple[str, ...] = ("One", "Many", "Slice", "C")
+"""[ZIR Live] ``ptr_type``'s keyword ``size`` (docs/design/language-complete.md §6)."""
 COMPARE_ENUM = "std.math.CompareOperator"
 COMPARE_MEMBERS: tuple[str, ...] = ("lt", "lte", "eq", "gte", "gt", "neq")
 
@@ -226,6 +229,7 @@ SCHEMAS: dict[Tag, TagSchema] = {
             _bool("const", True),
             _bool("volatile", False),
             _opt_inst("sentinel"),
+            FieldSpec("size", FieldKind.ENUM, POINTER_SIZE_ENUM, POINTER_SIZE_MEMBERS, default="One"),
         ),
     ),
     Tag.INTTYPE: TagSchema((_inst("signed"), _inst("bits"))),

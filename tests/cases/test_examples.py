@@ -32,7 +32,6 @@ PENDING: dict[str, str] = {
     "complete/392-mul-div-bitwise": "codegen: mul/div/mod_rem/xor/shl/bitor AIR tags (§3, langcg)",
     "complete/393-panic-intcast": "codegen: runtime intcast check and the panic routine (§4, §10, langcg)",
     "complete/394-optional-u8": "codegen: optionals of integers (§5, langcg)",
-    "complete/395-comptime-recursion": "analysis: compile-time function calls (§7, langsema)",
 }
 
 

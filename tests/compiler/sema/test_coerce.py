@@ -7,6 +7,7 @@ from typing import NoReturn
 import pytest
 
 from compiler.air import AirInst, AirTag, BinOp, Constant, UnOp
+from compiler.sema import arith
 from compiler.sema import coerce as c
 from compiler.sema import types as t
 from compiler.sema import values as v
@@ -87,8 +88,17 @@ def test_array_pointer_to_slice() -> None:
     ptr = Type.single_const_pointer(Type.array_u8_sentinel_0(3))
     out = c.coerce(Block(), t.CONST_SLICE_U8, const(ptr, v.Bytes(b"abc")))
     assert isinstance(out, Constant) and out.ty == t.CONST_SLICE_U8
-    err = failure(c.coerce, Block(), t.CONST_SLICE_U8, runtime(ptr))
-    assert err.msg == "TODO implement coerceArrayPtrToSlice runtime instruction"
+    # At runtime the pointer keeps its bits; code generation adds the array's length (language-complete.md §6).
+    block = Block()
+    rt = runtime(ptr)
+    out = c.coerce(block, t.CONST_SLICE_U8, rt)
+    assert isinstance(out, UnOp) and out.tag is AirTag.BITCAST and out.operand is rt and out.ty == t.CONST_SLICE_U8
+    many = Type.pointer(t.U8, "Many", const=True, sentinel=v.IntValue(0))
+    assert c.coerce(Block(), many, runtime(ptr)).ty == many
+    mut = Type.single_mut_pointer(Type.array(t.U8, 3))
+    assert c.coerce(Block(), Type.pointer(t.U8, "Slice", const=False), runtime(mut)).ty.tag is TypeTag.MUT_SLICE
+    err = failure(c.coerce, Block(), Type.pointer(t.U8, "Slice", const=False), runtime(ptr, 9))
+    assert (err.src, err.msg) == (9, "expected []u8, found *const [3:0]u8")
 
 
 def test_peer_types() -> None:
@@ -101,33 +111,35 @@ def test_peer_types() -> None:
 
 
 def test_comptime_add_folds_and_checks_overflow() -> None:
-    out = c.analyze_arithmetic(Block(), "add", const(t.U8, v.IntValue(58)), const(t.U8, v.IntValue(11)), 20)
+    out = arith.analyze_arithmetic(Block(), "add", const(t.U8, v.IntValue(58)), const(t.U8, v.IntValue(11)), 20)
     assert isinstance(out, Constant) and out.val == v.IntValue(69)
-    err = failure(c.analyze_arithmetic, Block(), "add", const(t.U8, v.IntValue(250)), const(t.U8, v.IntValue(6)), 20)
+    err = failure(arith.analyze_arithmetic, Block(), "add", const(t.U8, v.IntValue(250)), const(t.U8, v.IntValue(6)), 20)
     assert (err.src, err.msg) == (20, "overflow of integer type 'u8' with value '256'")
-    big = c.analyze_arithmetic(
+    big = arith.analyze_arithmetic(
         Block(), "sub", const(t.COMPTIME_INT, v.IntValue(0)), const(t.COMPTIME_INT, v.IntValue(2**80)), 1
     )
     assert isinstance(big, Constant) and big.val == v.IntValue(-(2**80))
 
 
 def test_rhs_zero_shortcut_only_for_add_and_sub() -> None:
-    out = c.analyze_arithmetic(Block(), "sub", const(t.U8, v.IntValue(3)), const(t.U8, v.IntValue(0)), 1)
+    out = arith.analyze_arithmetic(Block(), "sub", const(t.U8, v.IntValue(3)), const(t.U8, v.IntValue(0)), 1)
     assert isinstance(out, Constant) and out.val == v.IntValue(3)
-    err = failure(c.analyze_arithmetic, Block(), "mul", const(t.U8, v.IntValue(3)), const(t.U8, v.IntValue(0)), 1)
-    assert err.msg == "TODO Implement arithmetic operand 'mul'"
+    out = arith.analyze_arithmetic(Block(), "mul", const(t.U8, v.IntValue(3)), const(t.U8, v.IntValue(0)), 1)
+    assert isinstance(out, Constant) and out.val == v.IntValue(0)
 
 
 def test_arithmetic_operand_classes_and_runtime() -> None:
     ptr = Type.single_const_pointer(t.U8)
-    err = failure(c.analyze_arithmetic, Block(), "add", runtime(ptr), runtime(ptr), 2)
+    err = failure(arith.analyze_arithmetic, Block(), "add", runtime(ptr), runtime(ptr), 2)
     assert err.msg == "invalid operands to binary expression: 'Pointer' and 'Pointer'"
     block = Block()
-    out = c.analyze_arithmetic(block, "add", runtime(t.USIZE), runtime(t.USIZE), 2)
+    out = arith.analyze_arithmetic(block, "add", runtime(t.USIZE), runtime(t.USIZE), 2)
     assert isinstance(out, BinOp) and out.tag is AirTag.ADD and out.ty == t.USIZE
-    err = failure(c.analyze_arithmetic, Block(), "mul", runtime(t.USIZE), runtime(t.USIZE), 2)
-    assert err.msg == "TODO implement arithmetic for operand 'mul''"
-    err = failure(c.analyze_arithmetic, Block(runtime=False), "add", runtime(t.USIZE), runtime(t.USIZE), 2)
+    assert not out.safety or out.tag is AirTag.ADD
+    for tag, checked in (("mul", True), ("mulwrap", False), ("div", True), ("mod_rem", True), ("addwrap", False)):
+        out = arith.analyze_arithmetic(Block(), tag, runtime(t.USIZE), runtime(t.USIZE), 2)
+        assert isinstance(out, BinOp) and out.tag.value == tag and out.safety is checked
+    err = failure(arith.analyze_arithmetic, Block(runtime=False), "add", runtime(t.USIZE), runtime(t.USIZE), 2)
     assert err.msg == "instruction illegal outside function body"
 
 
@@ -174,5 +186,12 @@ def test_cmp_null_rules() -> None:
 def test_cmp_errors_and_fallback() -> None:
     err = failure(c.analyze_cmp, Block(), "lt", runtime(t.ANYERROR), runtime(t.ANYERROR), 1)
     assert err.msg == "lt operator not allowed for errors"
-    err = failure(c.analyze_cmp, Block(), "eq", runtime(t.BOOL), runtime(t.BOOL), 1)
-    assert err.msg == "TODO implement more cmp analysis"
+    out = c.analyze_cmp(Block(), "eq", runtime(t.BOOL), runtime(t.BOOL), 1)
+    assert isinstance(out, BinOp) and out.tag is AirTag.CMP_EQ
+    err = failure(c.analyze_cmp, Block(), "lt", runtime(t.BOOL), runtime(t.BOOL), 1)
+    assert err.msg == "operator lt not allowed for type 'bool'"
+    err = failure(c.analyze_cmp, Block(), "eq", runtime(t.BOOL), runtime(t.TYPE), 1)
+    assert err.msg == "incompatible types: 'bool' and 'type'"
+    mut, const_ptr = Type.single_mut_pointer(t.U8), Type.single_const_pointer(t.U8)
+    out = c.analyze_cmp(Block(), "neq", runtime(mut), runtime(const_ptr), 1)
+    assert isinstance(out, BinOp) and out.lhs.ty == const_ptr and out.rhs.ty == const_ptr
