@@ -161,6 +161,13 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
         if v is not None:
             rows.append(["P4′ full build, warm process (first `update`)", n, _ms(v), "—", "—", "—", "—"])
     for n, r in per_n.items():
+        v = _get(r, "progress_cost", "overhead_pct")
+        if v is not None:
+            off = _get(r, "progress_cost", "off_p50")
+            bar = _get(r, "progress_cost", "bar_p50")
+            what = f"{v:+.1f} % (CPU p50 {_ms(off)} → {_ms(bar)})"
+            rows.append(["Progress bar cost, full build (issue 17)", n, what, "—", "—", "< 2 %", _verdict(v < 2.0)])
+    for n, r in per_n.items():
         v = _get(r, "zir_lsp_save", "save_to_build_finished", "p50")
         ran = _get(r, "zir_lsp_save", "save_to_binary_ran", "p50")
         if v is not None:

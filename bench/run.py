@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import inproc, live, peers, sequence
+from bench import inproc, live, peers, progress_cost, sequence
 from bench.gen import CHAIN_SIZES
 from bench.measure import strace_permitted
 from bench.watch import REPO, cli_available
@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if avail["api"] is None:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
+                if n in (1_000, 10_000):
+                    attempt(n, "progress_cost", partial(progress_cost.progress_cost, n, nd / "progress", repeats))
             if avail["server"] is None:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
                 attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from compiler import cli_progress
 from compiler.cli_render import ColorChoice, Diagnostic, Style, choose_style, render
 from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
@@ -205,7 +206,14 @@ def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int]]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode)
     before = comp.linker.totals.snapshot()
-    report = comp.update()
+    if not a.json and cli_progress.wanted(sys.stderr):
+        bar = cli_progress.ProgressBar(sys.stderr, cli_progress.delay_from_env())
+        comp.module.progress = bar
+        with bar:
+            report = comp.update()
+        comp.module.progress = None
+    else:
+        report = comp.update()
     link = comp.linker.totals.snapshot().since(before)
     if a.emit_zir is not None:
         write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)

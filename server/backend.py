@@ -6,6 +6,7 @@ Each instance is used by exactly one executor thread (documents.py). Nothing her
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from compiler.inspect import disasm as inspect_disasm
 from compiler.inspect import layout as inspect_layout
 from compiler.link import OutputMode
 from compiler.module.module import OptimizeMode
+from compiler.progress import Phase, ProgressSink, percentage
 from compiler.runtime import tune_gc
 from compiler.sema.values import FunctionValue
 from compiler.source import BufferSource
@@ -28,6 +30,25 @@ from server.diagnostics import CompileError
 
 COMPILER_VERSION = __version__
 """The compiler's version (``zir --version``), reported as the server's own in ``serverInfo``."""
+
+
+ProgressReport = Callable[[str, int, bool], None]
+"""(message, percentage of the whole update, whether the phase just changed); called on the compiling thread."""
+
+
+def _progress_sink(report: ProgressReport | None) -> ProgressSink | None:
+    """The compiler's progress sink, translated to a message and one percentage for ``$/progress``."""
+    if report is None:
+        return None
+    last: list[Phase | None] = [None]
+
+    def sink(phase: Phase, done: int, total: int) -> None:
+        changed = phase is not last[0]
+        last[0] = phase
+        message = f"{phase.value}: {done}/{total} decls" if total else phase.value
+        report(message, percentage(phase, done, total), changed)
+
+    return sink
 
 
 @dataclass(slots=True)
@@ -102,11 +123,15 @@ class EditorCompilation:
         options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
         self.compilation = Compilation(options, source=self.source)
 
-    def update(self, text: bytes) -> list[CompileError]:
+    def update(self, text: bytes, progress: ProgressReport | None = None) -> list[CompileError]:
         """Compile ``text``; every compile error with the exact bytes its offset refers to."""
         _check_fault(text)
         self.source.text = text
-        self.compilation.update()
+        self.compilation.module.progress = _progress_sink(progress)
+        try:
+            self.compilation.update()
+        finally:
+            self.compilation.module.progress = None
         return [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
 
     def decl_info(self, name: str) -> DeclInfo | None:
@@ -159,14 +184,18 @@ class BuildCompilation:
         )
         self.compilation = Compilation(options)
 
-    def update(self) -> BuildOutcome:
+    def update(self, progress: ProgressReport | None = None) -> BuildOutcome:
         """One update of the build Compilation (reads the file on disk; commits when error-free)."""
         try:
             with open(self.path, "rb") as f:
                 _check_fault(f.read())
         except OSError:
             pass  # the compiler reports the unreadable file itself
-        report = self.compilation.update()
+        self.compilation.module.progress = _progress_sink(progress)
+        try:
+            report = self.compilation.update()
+        finally:
+            self.compilation.module.progress = None
         errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
         writes = tuple((w.offset, w.size, w.region) for w in report.writes)
         return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, writes)

@@ -26,6 +26,7 @@ from server import backend
 from server.config import Settings, resolve_output_path
 from server.diagnostics import CompileError, DiagnosticStore, to_diagnostics
 from server.positions import Encoding, LspLineIndex, line_index
+from server.progress import LARGE_FILE_BYTES, LoopReporter
 from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
 from server.syntax import Outline, scan
 
@@ -50,6 +51,10 @@ class Client(Protocol):
 
     async def progress_begin(self, title: str) -> str | None:
         """Start a ``$/progress`` if the client supports it; returns its token."""
+        ...
+
+    def progress_report(self, token: str, message: str, percentage: int) -> None:
+        """Report on the progress ``token`` (phase, decls done / total, one percentage)."""
         ...
 
     def progress_end(self, token: str, message: str) -> None:
@@ -341,7 +346,16 @@ class Documents:
             text, version = session.text, session.version
             mode = self.settings.build.output_mode.value
             session.editor_runs += 1
-            result = await self.run_editor(functools.partial(_editor_job, session, text, version, mode))
+            token = reporter = None
+            if session.editor_runs == 1 and len(text) >= LARGE_FILE_BYTES:  # the first analysis of a big file
+                token = await self.client.progress_begin(f"Analysing {_display_name(session)}")
+                if token is not None:
+                    reporter = LoopReporter(asyncio.get_running_loop(), self.client.progress_report, token)
+            job = functools.partial(_editor_job, session, text, version, mode, reporter)
+            result = await self.run_editor(job)
+            if token is not None and reporter is not None:
+                reporter.close()
+                self.client.progress_end(token, f"{len(result.errors)} errors" if result.errors else "analysed")
             if not session.is_open():
                 return
             if result.internal_error is not None:
@@ -394,8 +408,14 @@ class Documents:
         name = os.path.basename(session.path)
         token = await self.client.progress_begin(f"Building {name}")
         text, version = session.text, session.version
-        result = await self._run_build(lambda: _build_job(session, settings, output_path, build_id, text, version))
+        loop = asyncio.get_running_loop()
+        reporter = None if token is None else LoopReporter(loop, self.client.progress_report, token)
+        result = await self._run_build(
+            lambda: _build_job(session, settings, output_path, build_id, text, version, reporter)
+        )
         payload = result.payload
+        if reporter is not None:
+            reporter.close()
         if token is not None:
             if result.first_error is not None and payload.errors == len(result.output_errors):
                 end = f"output not written: {result.first_error}"
@@ -445,7 +465,13 @@ def internal_error_message(exc: BaseException) -> str:
     return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
 
 
-def _editor_job(session: Session, text: bytes, version: int, output_mode: str) -> EditorResult:
+def _display_name(session: Session) -> str:
+    return os.path.basename(session.path) if session.path is not None else session.uri
+
+
+def _editor_job(
+    session: Session, text: bytes, version: int, output_mode: str, progress: backend.ProgressReport | None = None
+) -> EditorResult:
     """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
     path = session.path if session.path is not None else session.uri
     try:
@@ -453,7 +479,7 @@ def _editor_job(session: Session, text: bytes, version: int, output_mode: str) -
             _close_editor(session)
         if session.editor is None:
             session.editor = backend.EditorCompilation(path, output_mode)
-        errors = session.editor.update(text)
+        errors = session.editor.update(text, progress)
         return EditorResult(version, errors)
     except Exception as exc:
         trace = traceback.format_exc()
@@ -462,7 +488,13 @@ def _editor_job(session: Session, text: bytes, version: int, output_mode: str) -
 
 
 def _build_job(
-    session: Session, settings: Settings, output_path: str, build_id: int, text: bytes, version: int
+    session: Session,
+    settings: Settings,
+    output_path: str,
+    build_id: int,
+    text: bytes,
+    version: int,
+    progress: backend.ProgressReport | None = None,
 ) -> BuildResult:
     """Build thread: update the build Compilation from the file on disk, writing the ELF output."""
     assert session.path is not None
@@ -477,7 +509,7 @@ def _build_job(
             os.makedirs(os.path.dirname(output_path), exist_ok=True)
         if session.build is None:
             session.build = backend.BuildCompilation(session.path, output_path, settings.build)
-        outcome = session.build.update()
+        outcome = session.build.update(progress)
     except Exception as exc:
         trace = traceback.format_exc()
         _close_build(session)

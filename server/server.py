@@ -141,8 +141,13 @@ class _Client:
         except Exception as exc:
             log.warning("window/workDoneProgress/create failed: %s", exc)
             return None
-        self.ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=False))
+        begin = types.WorkDoneProgressBegin(title=title, cancellable=False, percentage=0)
+        self.ls.work_done_progress.begin(token, begin)
         return token
+
+    def progress_report(self, token: str, message: str, percentage: int) -> None:
+        report = types.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=False)
+        self.ls.work_done_progress.report(token, report)
 
     def progress_end(self, token: str, message: str) -> None:
         self.ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))

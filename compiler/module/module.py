@@ -28,6 +28,7 @@ from compiler.module.decl import (
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
 from compiler.module.replay import body_replay_source, replay_body
+from compiler.progress import Phase, ProgressSink, QueueProgress
 from compiler.runtime import run_with_deep_stack
 from compiler.source import LineIndex, SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
@@ -139,6 +140,8 @@ class Module:
         self.link_error_flags: LinkErrorFlags | None = None
         self.counters = UpdateCounters()
         """Counters of the current (or last) update."""
+        self.progress: ProgressSink | None = None
+        """[ZIR Live] Told the phase and decls done / total during updates (compiler/progress.py)."""
         self.commit_failure: ErrorMsg | None = None
         """``unable to write output …`` when the last commit failed."""
         self._previous_source = b""
@@ -166,6 +169,8 @@ class Module:
         except SourceLoadError as exc:
             self.failed_files = [ErrorMsg(0, f"unable to load source file '{exc.path}': {exc.error_name}")]
             return
+        if self.progress is not None:
+            self.progress(Phase.PARSE, 0, 0)
         parsed = self.parser.parse(data)
         in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
         unchanged = self.parser.stats.prefix_bytes if in_sync else 0  # the text before it did not change
@@ -193,6 +198,8 @@ class Module:
                 break
         anon.release_retired(self)
         self.suspects.clear()
+        if self.progress is not None:
+            self.progress(Phase.WRITE, 0, 0)
         self.linker.flush()
         self.link_error_flags = self.linker.error_flags()
 
@@ -623,8 +630,13 @@ class Module:
     def perform_all_the_work(self) -> None:
         """Process the work queue in FIFO order (module.md §13)."""
         q = self.work_queue
+        tracker = None
+        if self.progress is not None:
+            tracker = QueueProgress(self.progress, q, WorkKind.CODEGEN_DECL, self._unanalysed_count)
         while q:
             kind, d = q.popleft()
+            if tracker is not None:
+                tracker.step(kind)
             if d.destroyed:
                 continue
             match kind:
@@ -646,6 +658,13 @@ class Module:
                         line = self.line_of(self.source_decl(d).src)
                         d.line = line
                         self.linker.update_decl_line_number(_decl_index(d), line)
+        if tracker is not None:
+            tracker.finish()
+
+    def _unanalysed_count(self) -> int:
+        """Decls waiting for analysis (progress estimate; one pass over the table, only when progress is on)."""
+        waiting = (DeclStatus.UNREFERENCED, DeclStatus.OUTDATED)
+        return sum(1 for d in self.decl_table.values() if d.analysis in waiting)
 
     def codegen_decl(self, d: Decl) -> None:
         from compiler.sema.analyze import analyze_fn_body
