@@ -10,7 +10,7 @@ from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
 from compiler.errors import AnalysisFail, ErrorMsg
 from compiler.module.decl import DeclStatus, Fn, FnStatus
-from compiler.sema import arith, optionals, pointers, resultloc
+from compiler.sema import arith, memory, optionals, pointers, resultloc
 from compiler.sema import coerce as co
 from compiler.sema import types as t
 from compiler.sema import values as v
@@ -111,22 +111,9 @@ class Sema:
 
     def add_inst(self, inst: AirInst) -> AirInst:
         b = self.require_block()
-        self.check_runtime_types(inst)
+        memory.check_runtime_types(self, inst)
         b.insts.append(inst)
         return inst
-
-    def check_runtime_types(self, inst: AirInst) -> None:
-        """The permanent errors of language-complete.md §12 for a runtime instruction's types."""
-        types = [inst.ty, *(op.ty for op in inst.operands())]
-        if inst.tag is AirTag.ALLOC:
-            types.append(inst.ty.elem_type())
-        if isinstance(inst, air.Call):
-            fty = inst.func.ty
-            types += [*fty.fn_param_types(), fty.fn_return_type()]
-        for ty in types:
-            msg = runtime_type_error(ty)
-            if msg is not None:
-                self.fail(inst.src, msg)
 
     def require_block(self) -> BlockScope:
         if self.block is None:
@@ -193,14 +180,6 @@ class Sema:
             self.fail(self.op_src(op), f"expected pointer, found '{x.ty}'")
         return x
 
-    def payload_pointer(self, ptr: v.Value, val: v.Value) -> v.Value:
-        """A compile-time pointer to the payload of the optional that ``ptr`` points at (value ``val``).
-
-        A non-null optional's value is its payload's, so a pointer into compile-time memory serves for both."""
-        if isinstance(ptr, v.CellPtr):
-            return ptr
-        return v.RefVal(val)
-
     def resolve_type(self, op: Inst) -> Type:
         x = co.coerce(self, t.TYPE, self.resolve(op))
         val = self.resolve_const_value(x, x.src)
@@ -231,74 +210,6 @@ class Sema:
             if isinstance(tv, v.TypedValue) and isinstance(tv.val, v.Bytes):
                 return tv.val.data
         return None
-
-    def pointer_deref(self, val: v.Value) -> v.Value:
-        """The compile-time value a compile-time pointer points at (§8.2); fails without message if unknown."""
-        if isinstance(val, v.RefVal):
-            return val.value
-        if isinstance(val, v.CellPtr):
-            return val.cell.value
-        if isinstance(val, v.DeclRef):
-            tv = getattr(val.decl, "typed_value", None)
-            if not isinstance(tv, v.TypedValue):
-                raise AnalysisFail()
-            return tv.val
-        if isinstance(val, v.ElemPtr):
-            arr = self.pointer_deref(val.array_ptr)
-            if isinstance(arr, v.Bytes):
-                if 0 <= val.index < len(arr.data):
-                    return v.IntValue(arr.data[val.index])
-                if val.index == len(arr.data):
-                    return v.IntValue(0)
-            if isinstance(arr, v.Repeated):
-                return arr.value
-            if isinstance(arr, v.Aggregate) and 0 <= val.index < len(arr.elems):
-                return arr.elems[val.index]
-            if isinstance(arr, v.Undef):
-                return arr
-        self.fail(self.cur_src, "unable to dereference a comptime value")
-
-    def array_elements(self, val: v.Value, length: int) -> list[v.Value]:
-        """The elements of a compile-time array value of ``length`` elements."""
-        if isinstance(val, v.Bytes):
-            return [v.IntValue(b) for b in val.data[:length]]
-        if isinstance(val, v.Aggregate):
-            return list(val.elems)
-        if isinstance(val, v.Repeated | v.Undef):
-            return [val.value if isinstance(val, v.Repeated) else val] * length
-        if isinstance(val, v.EmptyArray):
-            return []
-        self.fail(self.cur_src, "unable to resolve comptime value")
-
-    def array_length_of(self, ptr: v.Value) -> int:
-        """The length of the compile-time array a compile-time slice or array pointer points at."""
-        if isinstance(ptr, v.DeclRef):
-            tv = getattr(ptr.decl, "typed_value", None)
-            if isinstance(tv, v.TypedValue) and tv.ty.zig_type_tag() is TypeClass.ARRAY:
-                return tv.ty.array_len()
-        if isinstance(ptr, v.CellPtr) and ptr.cell.ty.zig_type_tag() is TypeClass.ARRAY:
-            return ptr.cell.ty.array_len()
-        target = self.pointer_deref(ptr)
-        if isinstance(target, v.Bytes):
-            return len(target.data)
-        if isinstance(target, v.Aggregate):
-            return len(target.elems)
-        self.fail(self.cur_src, "unable to resolve comptime value")
-
-    def store_comptime(self, ptr: v.Value | None, value: v.Value) -> bool:
-        """Store ``value`` through a pointer into compile-time memory; False when ``ptr`` is not one."""
-        if isinstance(ptr, v.CellPtr):
-            ptr.cell.value = value
-            return True
-        if isinstance(ptr, v.ElemPtr) and isinstance(ptr.array_ptr, v.CellPtr):
-            cell = ptr.array_ptr.cell
-            elems = self.array_elements(cell.value, cell.ty.array_len())
-            if not 0 <= ptr.index < len(elems):
-                return False
-            elems[ptr.index] = value
-            cell.value = v.Aggregate(tuple(elems))
-            return True
-        return False
 
     # ------------------------------------------------------------------ instructions and bodies
 
@@ -618,7 +529,7 @@ def analyze_deref(s: Sema, inst: Inst) -> Operand:
     elem = ptr.ty.elem_type()
     val = co.comptime_value(ptr)
     if val is not None and not isinstance(val, v.Undef):
-        return s.const(elem, s.pointer_deref(val))
+        return s.const(elem, memory.pointer_deref(s, val))
     return s.add_inst(air.UnOp(AirTag.LOAD, elem, s.own(inst), operand=ptr))
 
 
@@ -629,18 +540,6 @@ def analyze_ref(s: Sema, inst: Inst) -> Operand:
     if val is not None:
         return s.const(ptr_ty, v.RefVal(val))
     return s.add_inst(air.UnOp(AirTag.REF, ptr_ty, s.own(inst), operand=x))
-
-
-def runtime_type_error(ty: Type) -> str | None:
-    """The §12 message when values of ``ty`` cannot exist at runtime (floats, integers wider than 64 bits)."""
-    inner = ty
-    while inner.zig_type_tag() in (TypeClass.OPTIONAL, TypeClass.ARRAY):
-        inner = inner.optional_child() if inner.zig_type_tag() is TypeClass.OPTIONAL else inner.elem_type()
-    if inner.is_float() or inner.tag is TypeTag.COMPTIME_FLOAT:
-        return f"floating-point type '{ty}' is not supported at runtime"
-    if inner.is_int() and inner.int_info()[1] > 64:
-        return f"integer type '{ty}' wider than 64 bits is not supported at runtime"
-    return None
 
 
 def analyze_ptrtoint(s: Sema, inst: Inst) -> Operand:

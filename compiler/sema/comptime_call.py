@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from compiler.air import AirInst, Constant, Operand
 from compiler.sema import coerce as co
+from compiler.sema import memory
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.analyze import ANALYZERS, Handler, Sema
@@ -209,7 +210,7 @@ def _store(s: Sema, inst: Inst) -> Operand:
         s.fail(s.own(inst), "cannot assign to constant")
     value = co.coerce(s, ptr.ty.elem_type(), s.resolve(inst.operand("rhs")))
     pval = co.comptime_value(ptr)
-    if not s.store_comptime(pval, _value(s, value)):
+    if not memory.store_comptime(s, pval, _value(s, value)):
         _fail(s, inst)
     return s.const_void()
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from compiler.air import AirTag, Operand, UnOp
 from compiler.sema import coerce as co
+from compiler.sema import memory
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass
@@ -49,10 +50,10 @@ def _unwrap_optional(s: Sema, inst: Inst, safe: bool) -> Operand:
     result_ty = Type.single_const_pointer(child) if ptr.ty.is_const_ptr() else Type.single_mut_pointer(child)
     pval = co.comptime_value(ptr)
     if pval is not None and not isinstance(pval, v.Undef):
-        val = s.pointer_deref(pval)
+        val = memory.pointer_deref(s, pval)
         if isinstance(val, v.NullValue):
             s.fail(s.own(inst), "unable to unwrap null")
-        return s.const(result_ty, s.payload_pointer(pval, val))
+        return s.const(result_ty, memory.payload_pointer(s, pval, val))
     s.require_block()
     return s.add_inst(UnOp(AirTag.UNWRAP_OPTIONAL, result_ty, s.own(inst), operand=ptr, safety=safe))
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from compiler.air import AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import coerce as co
+from compiler.sema import memory
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass, TypeTag
@@ -92,7 +93,7 @@ def analyze_elemptr(s: Sema, inst: Inst) -> Operand:
     pval = co.comptime_value(base)
     if pval is not None and isinstance(ival, v.IntValue) and not isinstance(pval, v.Undef):
         if base.ty.is_single_pointer() and base.ty.pointee().zig_type_tag() is not TypeClass.ARRAY:
-            pval = s.pointer_deref(pval)  # a pointer to a slice or many-pointer: index the pointee
+            pval = memory.pointer_deref(s, pval)  # a pointer to a slice or many-pointer: index the pointee
         if isinstance(pval, v.ElemPtr):
             return s.const(result_ty, v.ElemPtr(pval.array_ptr, pval.index + ival.value))
         return s.const(result_ty, v.ElemPtr(pval, ival.value))
@@ -126,9 +127,9 @@ def _slice_field(s: Sema, inst: Inst, obj: Operand, slice_ty: Type, want_len: bo
     result_ty = Type.single_const_pointer(field_ty)
     pval = co.comptime_value(obj)
     if pval is not None and not isinstance(pval, v.Undef):
-        slice_val = s.pointer_deref(pval)
+        slice_val = memory.pointer_deref(s, pval)
         if want_len:
-            return s.const(result_ty, v.RefVal(v.IntValue(s.array_length_of(slice_val))))
+            return s.const(result_ty, v.RefVal(v.IntValue(memory.array_length_of(s, slice_val))))
         return s.const(result_ty, v.RefVal(slice_val))
     # A slice is two usize words: ptr at 0, len at 8; the field pointer is an element pointer into that pair.
     words_ty = Type.single_const_pointer(Type.array(t.USIZE, 2))
@@ -156,8 +157,8 @@ def _array_operand(s: Sema, op: Inst) -> tuple[Operand, Type, bool]:
 def _elements(s: Sema, x: Operand, array_ty: Type, is_ptr: bool) -> list[v.Value]:
     val = s.resolve_const_value(x, x.src)
     if is_ptr:
-        val = s.pointer_deref(val)
-    return s.array_elements(val, array_ty.array_len())
+        val = memory.pointer_deref(s, val)
+    return memory.array_elements(s, val, array_ty.array_len())
 
 
 def _array_result(s: Sema, elem: Type, elems: list[v.Value], sentinel: bool, as_ptr: bool) -> Operand:

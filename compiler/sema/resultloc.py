@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.air import AirTag, BinOp, Constant, NoOp, Operand, UnOp
+from compiler.sema import memory
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass
@@ -25,7 +26,7 @@ def analyze_ret_ptr(s: Sema, inst: Inst) -> Operand:
         return s.ret_slot
     ret_ty = b.fn.fn_type.fn_return_type()
     slot = NoOp(AirTag.ALLOC, Type.single_mut_pointer(ret_ty), s.own(inst))
-    s.check_runtime_types(slot)
+    memory.check_runtime_types(s, slot)
     root = b
     while root.parent is not None:
         root = root.parent
@@ -92,4 +93,4 @@ def infer_alloc(s: Sema, slot: Operand, value: Operand, store_src: int) -> None:
     assert not isinstance(slot, Constant)
     slot.ty = Type.single_mut_pointer(value.ty)
     s.inferred_pending.discard(slot)
-    s.check_runtime_types(slot)
+    memory.check_runtime_types(s, slot)
