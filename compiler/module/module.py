@@ -429,6 +429,16 @@ class Module:
         depender.dependencies[dependee] = None
         dependee.dependants[depender] = None
 
+    def anon_decl(self, owner: Decl, data: bytes, tv: TypedValue) -> Decl:
+        """The anonymous decl holding ``data`` for ``owner`` (module.md §9): an identical one retired in this
+        update is revived, otherwise a new one is created. Analysis calls this for ``str``."""
+        return anon.create_or_revive(self, owner, data, tv)
+
+    def analyze_export(self, owner: Decl, name: bytes, decl_name: str, src: int) -> None:
+        """``owner``'s ``export`` instruction at ``src``: export the decl ``decl_name`` as the symbol ``name``
+        (module.md §10); failures are recorded in ``failed_exports``."""
+        exports.analyze_export(self, owner, name, decl_name, src)
+
     def note_missing_name(self, name: str, user: Decl) -> None:
         """``user``'s analysis looked ``name`` up and did not find it (re-analysed when it appears)."""
         self.missing_names.setdefault(name, {})[user] = None

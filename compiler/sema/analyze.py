@@ -167,7 +167,7 @@ class Sema:
         if isinstance(res, Constant):
             return Constant(res.ty, res.val, self.base + op.src) if res.src != self.base + op.src else res
         defined_in = self.result_block.get(op)
-        if defined_in is not None and res.ty.one_possible_value() is None:
+        if defined_in is not None and v.one_possible_value(res.ty) is None:
             cur = self.block
             if cur is None or not defined_in.encloses(cur):
                 self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
@@ -276,11 +276,9 @@ def analyze_int(s: Sema, inst: Inst) -> Operand:
 
 
 def analyze_str(s: Sema, inst: Inst) -> Operand:
-    from compiler.module import anon
-
     data = inst.string("bytes")
     array_ty = Type.array_u8_sentinel_0(len(data))
-    a = anon.create_or_revive(s.m, s.owner, data, v.TypedValue(array_ty, v.Bytes(data)))
+    a = s.m.anon_decl(s.owner, data, v.TypedValue(array_ty, v.Bytes(data)))
     s.m.declare_dependency(s.owner, a)
     return s.const(Type.single_const_pointer(array_ty), v.DeclRef(a))
 
@@ -335,11 +333,9 @@ def analyze_fn(s: Sema, inst: Inst) -> Operand:
 
 
 def analyze_export(s: Sema, inst: Inst) -> Operand:
-    from compiler.module import exports
-
     name = s.resolve_const_string(inst.operand("symbol_name"))
     decl_name = decode_name(inst.string("decl_name"))
-    exports.analyze_export(s.m, s.owner, name, decl_name, s.own(inst))
+    s.m.analyze_export(s.owner, name, decl_name, s.own(inst))
     return s.const_void()
 
 
@@ -519,7 +515,7 @@ def analyze_store(s: Sema, inst: Inst) -> Operand:
         s.fail(s.own(inst), "cannot assign to constant")
     elem = ptr.ty.elem_type()
     casted = co.coerce(s, elem, value)
-    if elem.one_possible_value() is not None:
+    if v.one_possible_value(elem) is not None:
         return s.const_void()
     return s.add_inst(air.BinOp(AirTag.STORE, t.VOID, s.own(inst), lhs=ptr, rhs=casted))
 

@@ -42,7 +42,7 @@ def comptime_value(op: Operand) -> v.Value | None:
     """The operand's compile-time value: a constant's, or the only value of its type (zir-language.md §7.4)."""
     if isinstance(op, Constant):
         return op.val
-    return op.ty.one_possible_value()
+    return v.one_possible_value(op.ty)
 
 
 def is_undef(op: Operand) -> bool:

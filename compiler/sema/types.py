@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from compiler.sema.values import Value
+    pass
 
 
 class TypeTag(enum.Enum):
@@ -453,27 +453,6 @@ class Type:
         if tag in _INT_INFO or tag in _FLOAT_BITS or tag is T.ANYERROR:
             return self.abi_alignment()
         raise AssertionError(f"abi_size of {self}")
-
-    def one_possible_value(self) -> Value | None:
-        """The only value of the type, if it has exactly one (§7.4)."""
-        from compiler.sema import values as v
-
-        tag = self.tag
-        if tag is T.VOID:
-            return v.VOID_VALUE
-        if tag is T.NORETURN:
-            return v.UNREACHABLE_VALUE
-        if tag is T.NULL:
-            return v.NULL_VALUE
-        if tag is T.UNDEFINED:
-            return v.UNDEF
-        if tag in (T.INT_SIGNED, T.INT_UNSIGNED) and self.bits == 0:
-            return v.IntValue(0)
-        if tag is T.ARRAY and self.length == 0:
-            return v.EMPTY_ARRAY
-        if tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
-            return self.elem_type().one_possible_value()
-        return None
 
     def eql(self, other: Type) -> bool:
         """Type equality (§7.4); the constructors normalise, so this is structural equality."""

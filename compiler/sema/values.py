@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from compiler.sema.types import Type
+from compiler.sema.types import Type, TypeTag
 
 
 class DeclHandle(Protocol):
@@ -274,3 +274,23 @@ def int_value_of(val: Value) -> int | None:
 def values_equal(a: Value, b: Value) -> bool:
     """Value equality used to decide whether a re-analysed decl changed (§8.2)."""
     return a == b
+
+
+def one_possible_value(ty: Type) -> Value | None:
+    """The only value of the type, if it has exactly one (§7.4)."""
+    tag = ty.tag
+    if tag is TypeTag.VOID:
+        return VOID_VALUE
+    if tag is TypeTag.NORETURN:
+        return UNREACHABLE_VALUE
+    if tag is TypeTag.NULL:
+        return NULL_VALUE
+    if tag is TypeTag.UNDEFINED:
+        return UNDEF
+    if tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED) and ty.bits == 0:
+        return IntValue(0)
+    if tag is TypeTag.ARRAY and ty.length == 0:
+        return EMPTY_ARRAY
+    if tag in (TypeTag.SINGLE_CONST_POINTER, TypeTag.SINGLE_MUT_POINTER):
+        return one_possible_value(ty.elem_type())
+    return None

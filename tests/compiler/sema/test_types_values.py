@@ -100,11 +100,11 @@ def test_layout() -> None:
 
 
 def test_one_possible_value() -> None:
-    assert t.VOID.one_possible_value() == v.VOID_VALUE
-    assert t.NORETURN.one_possible_value() == v.UNREACHABLE_VALUE
-    assert Type.int_type(True, 0).one_possible_value() == v.IntValue(0)
-    assert Type.array(t.U8, 0).one_possible_value() == v.EMPTY_ARRAY
-    assert t.U8.one_possible_value() is None
+    assert v.one_possible_value(t.VOID) == v.VOID_VALUE
+    assert v.one_possible_value(t.NORETURN) == v.UNREACHABLE_VALUE
+    assert v.one_possible_value(Type.int_type(True, 0)) == v.IntValue(0)
+    assert v.one_possible_value(Type.array(t.U8, 0)) == v.EMPTY_ARRAY
+    assert v.one_possible_value(t.U8) is None
 
 
 def test_value_printing() -> None:

@@ -1,0 +1,62 @@
+"""No import cycles (architecture.md §5): the run-time import graph of compiler/ and server/ is acyclic, the ELF
+linker has no cycle even through annotations, and the graph tool itself finds the cycles it is meant to find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.import_graph import ROOT, cycles, import_graph
+
+
+def test_no_runtime_import_cycle_in_compiler_or_server() -> None:
+    graph = import_graph([ROOT / "compiler", ROOT / "server"])
+    assert len(graph) > 50
+    assert cycles(graph) == []
+
+
+def test_the_linker_has_no_cycle_even_through_annotations() -> None:
+    dirs = [ROOT / "compiler" / "link"]
+    runtime = import_graph(dirs)
+    typing = import_graph(dirs, type_only=True)
+    assert cycles({name: runtime[name] | typing[name] for name in runtime}) == []
+
+
+def test_analysis_reaches_the_module_only_through_its_methods() -> None:
+    """sema/ uses the Module object it is given and the decl types, never the Module's implementation."""
+    graph = import_graph([ROOT / "compiler"])
+    reaching = {
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        if name.startswith("compiler.sema.")
+        for target in targets
+        if target.startswith("compiler.module.") and target != "compiler.module.decl"
+    }
+    assert reaching == set()
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, text in files.items():
+        (package / name).write_text(text)
+    return package
+
+
+def test_the_tool_finds_function_local_cycles_and_sets_annotations_apart(tmp_path: Path) -> None:
+    package = _package(
+        tmp_path,
+        {
+            "a.py": "from pkg import b\n",
+            "b.py": "def f() -> None:\n    from pkg.a import x\n",
+            "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.d import D\n",
+            "d.py": "from . import c\n",
+        },
+    )
+    graph = import_graph([package], tmp_path)
+    assert graph["pkg.a"] == {"pkg.b"} and graph["pkg.b"] == {"pkg.a"}
+    assert graph["pkg.c"] == set() and graph["pkg.d"] == {"pkg.c"}
+    assert cycles(graph) == [["pkg.a", "pkg.b"]]
+    typing = import_graph([package], tmp_path, type_only=True)
+    assert typing["pkg.c"] == {"pkg.d"}
+    assert cycles({name: graph[name] | typing[name] for name in graph}) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
