@@ -162,14 +162,12 @@ def _elements(s: Sema, x: Operand, array_ty: Type, is_ptr: bool) -> list[v.Value
 
 
 def _array_result(s: Sema, elem: Type, elems: list[v.Value], sentinel: bool, as_ptr: bool) -> Operand:
-    from compiler.module import anon
-
     if elem.tag is TypeTag.U8 and all(isinstance(e, v.IntValue) for e in elems):
         data = bytes(e.value for e in elems if isinstance(e, v.IntValue))
         array_ty = Type.array_u8_sentinel_0(len(data)) if sentinel else Type.array(elem, len(data))
         value: v.Value = v.Bytes(data)
         if as_ptr and sentinel:
-            a = anon.create_or_revive(s.m, s.owner, data, v.TypedValue(array_ty, value))
+            a = s.m.anon_decl(s.owner, data, v.TypedValue(array_ty, value))
             s.m.declare_dependency(s.owner, a)
             return s.const(Type.single_const_pointer(array_ty), v.DeclRef(a))
     else:

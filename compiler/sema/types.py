@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    from compiler.sema.values import Value
 
 
 class TypeTag(enum.Enum):
