@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from compiler.air import AirInst, Constant, Operand
+from compiler.runtime import run_with_deep_stack
 from compiler.sema import coerce as co
 from compiler.sema import memory
 from compiler.sema import types as t
@@ -100,8 +101,21 @@ def call(s: Sema, inst: Inst, func: Operand, args: list[Operand]) -> Operand:
     fval = co.comptime_value(func)
     if not isinstance(fval, v.FunctionValue):
         s.fail(func.src, NOT_CONSTANT)
+    outermost = s.comptime_quota is None
     quota = s.comptime_quota or Quota()
     quota.count(s, own)
+    if outermost:
+        # 1000 nested calls are some 15 000 Python frames: the outermost call runs on a deep stack.
+        result: list[Operand] = []
+        run_with_deep_stack(lambda: result.append(_evaluate(s, inst, func, args, quota)), deep=True)
+        return result[0]
+    return _evaluate(s, inst, func, args, quota)
+
+
+def _evaluate(s: Sema, inst: Inst, func: Operand, args: list[Operand], quota: Quota) -> Operand:
+    own = s.own(inst)
+    fval = co.comptime_value(func)
+    assert isinstance(fval, v.FunctionValue)
     callee: Fn = fval.fn  # type: ignore[assignment]
     ret_ty = func.ty.fn_return_type()
     if callee.owner is not s.owner:

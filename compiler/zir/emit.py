@@ -174,10 +174,13 @@ class Emitter:
             return self.primitive("void_value")
         if cls is TypeClass.BOOL and isinstance(val, v.BoolValue):
             return self.primitive("true" if val.value else "false")
-        if cls is TypeClass.NULL:
+        if cls is TypeClass.NULL or (cls is TypeClass.OPTIONAL and isinstance(val, v.NullValue)):
             return self.primitive("null")
-        # Zig panicked ("TODO implement emitTypedValue"); ZIR Live prints the value as a compile error.
-        return self.unnamed(ZInst("compileerror", [_str_lit(f"TODO emit value {val} of type {ty}".encode())]))
+        if cls is TypeClass.OPTIONAL:
+            payload = self.typed_value(ty.optional_child(), val)
+            return self.unnamed(ZInst("as", [self.type(ty), payload]))
+        # A value without a spelling (Zig panicked in emitTypedValue): a compile error keeps the file parseable.
+        return self.unnamed(ZInst("compileerror", [_str_lit(f"unable to emit value of type '{ty}'".encode())]))
 
     def bytes_of(self, val: v.Value) -> bytes | None:
         if isinstance(val, v.Bytes):
@@ -202,14 +205,30 @@ class Emitter:
             s = self.primitive("true" if signed else "false")
             b = self.comptime_int(bits)
             return self.unnamed(ZInst("inttype", [s, b]))
-        if cls is TypeClass.POINTER and ty.is_single_pointer():
+        if cls is TypeClass.POINTER and ty.is_single_pointer() and not ty.is_volatile:
             elem = self.type(ty.elem_type())
             tag_name = "single_const_ptr_type" if ty.is_const_ptr() else "single_mut_ptr_type"
             return self.unnamed(ZInst(tag_name, [elem]))
+        if cls is TypeClass.POINTER:
+            return self.ptr_type(ty)
         if cls is TypeClass.OPTIONAL:
             child = self.type(ty.optional_child())
             return self.unnamed(ZInst("optional_type", [child]))
-        return self.unnamed(ZInst("compileerror", [_str_lit(f"TODO emit type {ty}".encode())]))
+        return self.unnamed(ZInst("compileerror", [_str_lit(f"unable to emit type '{ty}'".encode())]))
+
+    def ptr_type(self, ty: Type) -> EDecl:
+        """``ptr_type(T, …)`` with only the keywords that differ from their defaults (language-complete.md §13)."""
+        elem = self.type(ty.elem_type())
+        kw: list[tuple[str, ZArg]] = []
+        if not ty.is_const_ptr():
+            kw.append(("const", Raw("0")))
+        if ty.is_volatile:
+            kw.append(("volatile", Raw("1")))
+        if ty.sentinel is not None:
+            kw.append(("sentinel", self.typed_value(ty.elem_type(), ty.sentinel)))
+        if ty.ptr_size() != "One":
+            kw.append(("size", Raw(ty.ptr_size())))
+        return self.unnamed(ZInst("ptr_type", [elem], kw))
 
     def function(self, fn: Fn, ty: Type) -> EDecl:
         body = ZBody()
@@ -268,6 +287,9 @@ class BodyEmitter:
                 zi = ZInst("declref", [_str_lit(op.val.decl.name.encode())])
                 body.insts.append(zi)
                 new = zi
+            elif op.ty.tag is TypeTag.ARRAY_U8_SENTINEL_0 and isinstance(op.val, v.Bytes):
+                # An array value: its str decl, dereferenced (docs/design/language-complete.md §13).
+                new = self.e.unnamed(ZInst("deref", [self.e.string(op.val.data)]))
             else:
                 new = self.e.typed_value(op.ty, op.val)
             self.table[key] = new
@@ -308,9 +330,12 @@ class BodyEmitter:
             case AirTag.NOT | AirTag.RET | AirTag.PTRTOINT | AirTag.ISNULL | AirTag.ISNONNULL:
                 assert isinstance(inst, air.UnOp)
                 return self._un(_UN_NAMES[inst.tag], inst, body)
-            case AirTag.LOAD | AirTag.REF | AirTag.UNWRAP_OPTIONAL:
+            case AirTag.LOAD | AirTag.REF:
                 assert isinstance(inst, air.UnOp)
                 return self._un(_UN_NAMES[inst.tag], inst, body)
+            case AirTag.UNWRAP_OPTIONAL:
+                assert isinstance(inst, air.UnOp)
+                return self._un("unwrap_optional_safe" if inst.safety else "unwrap_optional_unsafe", inst, body)
             case AirTag.BITCAST | AirTag.INTCAST | AirTag.FLOATCAST | AirTag.WRAP_OPTIONAL:
                 assert isinstance(inst, air.UnOp)
                 ty = e.type(inst.ty)
@@ -320,6 +345,18 @@ class BodyEmitter:
             case (
                 AirTag.ADD
                 | AirTag.SUB
+                | AirTag.MUL
+                | AirTag.DIV
+                | AirTag.MOD_REM
+                | AirTag.ADDWRAP
+                | AirTag.SUBWRAP
+                | AirTag.MULWRAP
+                | AirTag.BITAND
+                | AirTag.BITOR
+                | AirTag.XOR
+                | AirTag.SHL
+                | AirTag.SHR
+                | AirTag.ELEMPTR
                 | AirTag.STORE
                 | AirTag.CMP_LT
                 | AirTag.CMP_LTE
@@ -398,7 +435,6 @@ _UN_NAMES = {
     AirTag.ISNONNULL: "isnonnull",
     AirTag.LOAD: "deref",
     AirTag.REF: "ref",
-    AirTag.UNWRAP_OPTIONAL: "unwrap_optional_unsafe",
 }
 
 
