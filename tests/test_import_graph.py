@@ -1,4 +1,4 @@
-"""No import cycles (architecture.md §5): the run-time import graph of compiler/ and server/ is acyclic, the ELF
+"""No import cycles (docs/architecture.md §11): the run-time import graph of compiler/ and server/ is acyclic, the ELF
 linker has no cycle even through annotations, and the graph tool itself finds the cycles it is meant to find."""
 
 from __future__ import annotations
