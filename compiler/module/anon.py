@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
-from compiler.module.decl import Decl, DeclStatus, WorkKind
+from compiler.module.decl import Decl, DeclStatus, LifeStage, WorkKind
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def retire(m: Module, a: Decl) -> None:
         m.mark_outdated(u, own_anon_retired=u is a.owner)
     a.dependants.clear()
     m.live_anon.pop(a, None)
-    a.is_retired = True
+    a.stage = LifeStage.RETIRED
     m.retired_anon.append(a)
     m.failed_decls.pop(a, None)
 
@@ -92,7 +92,7 @@ def replay(m: Module, owner: Decl) -> bool:
 
 def revive(m: Module, a: Decl) -> None:
     m.retired_anon.remove(a)
-    a.is_retired = False
+    a.stage = LifeStage.LIVE
     owner = a.owner
     assert owner is not None
     a.name = next_anon_name(m, owner)
@@ -113,6 +113,6 @@ def release_retired(m: Module) -> None:
         if a.has_bits:
             m.linker.free_decl(DeclIndex(a.index))
             a.has_bits = False
-        a.destroyed = True
+        a.stage = LifeStage.DESTROYED
         m.counters.anon_released += 1
     m.retired_anon.clear()

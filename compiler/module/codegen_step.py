@@ -8,7 +8,7 @@ from compiler import liveness
 from compiler.codegen import generate_data, generate_function
 from compiler.errors import AnalysisFail
 from compiler.link import GeneratedSymbol
-from compiler.module.decl import Decl, DeclStatus, FnStatus
+from compiler.module.decl import Decl, DeclStatus, FnStatus, LifeStage
 from compiler.sema.values import DeclRef
 
 if TYPE_CHECKING:
@@ -45,5 +45,5 @@ def _check_data_targets(d: Decl) -> None:
     if isinstance(val, DeclRef):
         target = val.decl
         assert isinstance(target, Decl)  # a Module's values point at its own decls
-        if target.analysis is not DeclStatus.COMPLETE or target.is_retired:
+        if target.analysis is not DeclStatus.COMPLETE or target.stage is not LifeStage.LIVE:
             raise AnalysisFail()

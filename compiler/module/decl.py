@@ -105,6 +105,23 @@ class FileStatus(enum.Enum):
     """The newest text has parse errors; source/parsed still describe the last good text."""
 
 
+class LifeStage(enum.Enum):
+    """Where a decl is in its life (module.md §8, §9.2); a decl only moves forward, except that a retired
+    anonymous decl may be revived.
+
+    Being on the deletion set is not a stage: ``Decl.deletion_flag`` marks membership of that stack, and a
+    decl of any stage may still be on it when it is popped (a retired or destroyed one is then skipped).
+    """
+
+    LIVE = "live"
+    """In the decl table (or, for a source decl, about to be re-entered by the next diff)."""
+    RETIRED = "retired"
+    """Anonymous decls only: taken out of the table at the start of an update; revived by a re-analysis
+    that creates the same bytes, or destroyed at the end of the update."""
+    DESTROYED = "destroyed"
+    """Deleted: its linker state is freed; work items and deletion-set entries for it are skipped."""
+
+
 @dataclass(eq=False, slots=True)
 class Decl:
     """A named top-level definition tracked by the Module (module.md §2.3). Identity semantics."""
@@ -125,7 +142,7 @@ class Decl:
     generation: int = 0
     """Module.generation of the last analysis of this decl."""
     deletion_flag: bool = False
-    """True while the decl is on the deletion set."""
+    """True while the decl is on the deletion set (stack membership, not a ``LifeStage``)."""
     dependencies: dict[Decl, None] = field(default_factory=dict)
     """Ordered set of decls this one uses; symmetric with their ``dependants``."""
     dependants: dict[Decl, None] = field(default_factory=dict)
@@ -134,8 +151,8 @@ class Decl:
     """Anonymous decls created or revived by the last analysis of this decl (or its body), in order."""
     is_export_root: bool = False
     """True when the decl's current source instruction is ``export``."""
-    destroyed: bool = False
-    """Set when deleted; work items and deletion-set entries for it are skipped."""
+    stage: LifeStage = LifeStage.LIVE
+    """Live, retired (anonymous decls) or destroyed; read through ``destroyed`` and ``is_retired``."""
     is_anonymous: bool = False
     owner: Decl | None = None
     """Anonymous decls: the decl whose analysis created it."""
@@ -147,8 +164,6 @@ class Decl:
     """When the decl was (last) put into the Module's decl table: the table's iteration order."""
     bytes: bytes = b""
     """Anonymous decls: the string bytes."""
-    is_retired: bool = False
-    """Anonymous decls: retired in this update and not yet revived (module.md §9.2)."""
     has_bits: bool = False
     """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
     line: int = -1
@@ -166,6 +181,16 @@ class Decl:
 
     def __repr__(self) -> str:
         return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
+
+    @property
+    def destroyed(self) -> bool:
+        """The decl was deleted (``LifeStage.DESTROYED``)."""
+        return self.stage is LifeStage.DESTROYED
+
+    @property
+    def is_retired(self) -> bool:
+        """An anonymous decl retired in this update and not yet revived (``LifeStage.RETIRED``)."""
+        return self.stage is LifeStage.RETIRED
 
     def _catch_up(self) -> None:
         """Apply the shift-log entries recorded since ``epoch`` (each shifts decls at or after its boundary)."""
@@ -290,7 +315,7 @@ class UpdateCounters:
     anon_revived: int = 0
     anon_released: int = 0
     decls_diffed: int = 0
-    """Source decls ``analyze_root`` looked at (the changed region of the file, not the whole file)."""
+    """Source decls ``diffing.diff_root`` looked at (the changed region of the file, not the whole file)."""
 
     def as_dict(self) -> dict[str, int]:
         return {

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
 from compiler.module import exports
-from compiler.module.decl import DeclStatus
+from compiler.module.decl import DeclStatus, LifeStage
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
@@ -41,7 +41,7 @@ def delete_decl(m: Module, d: Decl, *, in_source: bool = True) -> None:
     if d.has_bits:
         m.linker.free_decl(DeclIndex(d.index))
         d.has_bits = False
-    d.destroyed = True
+    d.stage = LifeStage.DESTROYED
     m.suspects.pop(d, None)
     m.counters.decls_deleted += 1
 

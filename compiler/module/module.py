@@ -1,4 +1,4 @@
-"""The incremental Module: update(), diffing, decl analysis and the work queue (module.md §4–§7, §13)."""
+"""The incremental Module: the update driver, decl analysis, the work queue, the error tables (module.md §4–§7)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import enum
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
 from compiler.link import DeclIndex, GotOverflow, OutputMode
-from compiler.module import anon, deletion, exports
+from compiler.module import anon, deletion, diffing, exports
 from compiler.module.codegen_step import generate_symbol
 from compiler.module.decl import (
     FAILED_STATUSES,
@@ -27,12 +27,12 @@ from compiler.module.decl import (
     WorkKind,
 )
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
+from compiler.module.lines import LineTracker
 from compiler.module.replay import body_replay_source, replay_body
 from compiler.progress import Phase, ProgressSink, QueueProgress
 from compiler.runtime import run_with_deep_stack
-from compiler.source import LineIndex, SourceLoadError, SourceProvider
+from compiler.source import SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
-from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.link import Linker, LinkErrorFlags
@@ -129,7 +129,7 @@ class Module:
         """Decls that got no GOT slot (the link error ``GOT overflows its address range``); retried each update."""
         self.vacated: list[Decl] = []
         """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""
-        self._previous_parsed: ParsedFile | None = None
+        self.previous_parsed: ParsedFile | None = None
         """Per update: the last good parse before this update, when the parser's diff is against it."""
         self._parser_in_sync = False
         """The parser's previous parse is ``file.parsed`` (its prefix/suffix counts describe our diff)."""
@@ -144,18 +144,10 @@ class Module:
         """[ZIR Live] Told the phase and decls done / total during updates (compiler/progress.py)."""
         self.commit_failure: ErrorMsg | None = None
         """``unable to write output …`` when the last commit failed."""
-        self._previous_source = b""
+        self.previous_source = b""
         """Per update: the last good text before this update (for line moves)."""
-        self._line_cache: tuple[int, int] = (0, 0)
-        """(offset, line) of the last ``line_of`` query in the last good text (kept across updates when the
-        text up to its offset did not change)."""
-        self._line_anchor: tuple[int, int] = (0, 0)
-        """(offset, line) of the first ``line_of`` query of an update (usually before that update's edit,
-        so the next edit at the same place counts lines from there, not from the start of the file)."""
-        self._line_anchored = False
-        """Per update: ``_line_anchor`` is this update's first query."""
-        self._line_index: LineIndex | None = None
-        """Per update: a full line index, built on the first backwards ``line_of`` query."""
+        self.lines = LineTracker()
+        """Lines of byte offsets in the last good text (code generation's ``line_of``)."""
 
     # ------------------------------------------------------------------ update
 
@@ -163,7 +155,7 @@ class Module:
         """One update (module.md §4): read, parse, diff, analyse, generate, delete, flush."""
         self.generation += 1
         self.counters = UpdateCounters()
-        self._line_index = None
+        self.lines.drop_index()
         try:
             data = self.source_provider.read()
         except SourceLoadError as exc:
@@ -174,18 +166,15 @@ class Module:
         parsed = self.parser.parse(data)
         in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
         unchanged = self.parser.stats.prefix_bytes if in_sync else 0  # the text before it did not change
-        if self._line_cache[0] >= unchanged:
-            self._line_cache = self._line_anchor if self._line_anchor[0] < unchanged else (0, 0)
-        self._line_anchor = self._line_cache
-        self._line_anchored = False
+        self.lines.text_changed_after(unchanged)
         if parsed.errors:
             self.failed_files = list(parsed.errors)
             self.file.status = FileStatus.PARSE_FAILURE
             self.file.pending_parse = (data, parsed)
             return
         self.failed_files = []
-        self._previous_source = self.file.source or b""
-        self._previous_parsed = self.file.parsed if in_sync else None
+        self.previous_source = self.file.source or b""
+        self.previous_parsed = self.file.parsed if in_sync else None
         self.file.source = data
         self.file.parsed = parsed
         self.file.status = FileStatus.LOADED_SUCCESS
@@ -204,7 +193,7 @@ class Module:
         self.link_error_flags = self.linker.error_flags()
 
     def _analyze(self) -> None:
-        self.analyze_root()
+        diffing.diff_root(self)
         for d in list(self.got_overflow):  # the GOT may have room now
             del self.got_overflow[d]
             if not d.destroyed and not d.is_anonymous and d.analysis is DeclStatus.COMPLETE:
@@ -260,143 +249,6 @@ class Module:
     def source_decl(self, d: Decl) -> SourceDecl:
         assert self.file.parsed is not None
         return self.file.parsed.decls[d.src_index]
-
-    def analyze_root(self) -> None:
-        """Diff the new source against the decl table (module.md §5).
-
-        Only the changed region is diffed (performance.md §6): the parser reports how many leading decls
-        are the very same and how many trailing ones only moved; those are not looked at, and the trailing
-        ones' new positions are one shift-log entry, applied when a decl's position is next read.
-        """
-        parsed = self.file.parsed
-        assert parsed is not None
-        new_decls = parsed.decls
-        old = self._previous_parsed
-        stats = self.parser.stats
-        if old is None:
-            prefix, suffix, old_decls = 0, 0, None
-        else:
-            old_decls = old.decls
-            prefix, suffix = stats.same_prefix_decls, stats.same_suffix_decls
-        table = self.decl_table
-        vacated_before: list[Decl] = []
-        vacated_after: list[Decl] = []
-        if old_decls is None:
-            deleted: dict[Decl, None] = dict.fromkeys(table.values())
-            old_end = 0
-            self.vacated.clear()
-        else:
-            old_end = len(old_decls) - suffix
-            candidates: list[Decl] = list(self.live_anon)
-            for sd in old_decls[prefix:old_end]:
-                c = table.get(sd.name)
-                if c is not None and not c.is_anonymous:
-                    candidates.append(c)
-            candidates.sort(key=_table_order)
-            deleted = dict.fromkeys(candidates)
-            for v in self.vacated:
-                if v.src_index < prefix:
-                    vacated_before.append(v)
-                elif v.src_index >= old_end:
-                    vacated_after.append(v)
-            self.vacated.clear()
-            index_shift = len(new_decls) - len(old_decls)
-            if index_shift or stats.shift:
-                self.shift_log.append(old_end, index_shift, stats.shift)
-        new_end = len(new_decls) - suffix
-        self.counters.decls_diffed += new_end - prefix
-        exports_to_resolve: list[Decl] = []
-        moved_fns: list[Decl] = []
-        last_old_index = -1
-        reordered = False
-        self._recreate(vacated_before, exports_to_resolve)
-        for i in range(prefix, new_end):
-            sd = new_decls[i]
-            d = table.get(sd.name)
-            if d is not None and d.is_anonymous:
-                deleted.pop(d, None)
-                anon.retire(self, d)
-                d = None
-            if d is not None:
-                deleted.pop(d, None)
-                moved = d.contents_start != sd.contents_start
-                if d.src_index < last_old_index:
-                    reordered = True
-                last_old_index = d.src_index
-                d.src_index = i
-                d.contents_start = sd.contents_start
-                d.is_export_root = sd.inst.tag is Tag.EXPORT
-                if sd.contents_hash != d.contents_hash:
-                    d.contents_hash = sd.contents_hash
-                    self.mark_outdated(d)
-                elif moved and d.line >= 0:
-                    moved_fns.append(d)
-            else:
-                d = self.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
-                d.is_export_root = sd.inst.tag is Tag.EXPORT
-                if d.is_export_root:
-                    exports_to_resolve.append(d)
-                waiting = self.missing_names.pop(sd.name, None)
-                if waiting:
-                    for u in waiting:
-                        if not u.destroyed and not u.is_retired:
-                            self.mark_outdated(u)
-        self._recreate(vacated_after, exports_to_resolve)
-        if reordered:
-            # [ZIR Live] Whether an @operand names an earlier or a later decl decides where its errors
-            # are positioned (zir-language.md §1); after a reorder, stored messages are recomputed.
-            for d in list(self.failed_decls):
-                if not d.is_anonymous and not d.destroyed:
-                    self.mark_outdated(d)
-        for d in moved_fns:
-            if d.analysis is DeclStatus.COMPLETE and self.line_of(self.source_decl(d).src) != d.line:
-                self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
-        if suffix:
-            self._shift_suffix_lines(new_decls, new_end, stats.shift, prefix)
-        for d in exports_to_resolve:
-            try:
-                self.ensure_decl_analyzed(d)
-            except AnalysisFail:
-                continue
-        for d in deleted:
-            if d.is_anonymous:
-                anon.retire(self, d)
-            else:
-                deletion.delete_decl(self, d, in_source=False)
-
-    def _recreate(self, vacated: list[Decl], exports_to_resolve: list[Decl]) -> None:
-        """Fresh decls for deleted-but-still-written decls outside the changed region, in source order."""
-        parsed = self.file.parsed
-        assert parsed is not None
-        for v in sorted(vacated, key=_source_order):
-            if v.name in self.decl_table:
-                continue
-            sd = parsed.decls[v.src_index]
-            assert sd.name == v.name
-            d = self.create_decl(sd.name, v.src_index, sd.contents_hash, sd.contents_start)
-            d.is_export_root = sd.inst.tag is Tag.EXPORT
-            if d.is_export_root:
-                exports_to_resolve.append(d)
-            waiting = self.missing_names.pop(sd.name, None)
-            for u in waiting or ():
-                if not u.destroyed and not u.is_retired:
-                    self.mark_outdated(u)
-
-    def _shift_suffix_lines(self, new_decls: list[SourceDecl], first: int, shift: int, prefix: int) -> None:
-        """The decls after the edit moved by ``shift`` bytes: rewrite their functions' debug line numbers when
-        the edit changed the number of lines before them (one newline count over the changed region)."""
-        new_text = self.file.source or b""
-        old_text = self._previous_source
-        start = new_decls[prefix - 1].contents_start if prefix else 0
-        first_new = new_decls[first].contents_start
-        line_delta = new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
-        if line_delta == 0:
-            return
-        table = self.decl_table
-        for sd in new_decls[first:]:
-            d = table.get(sd.name)
-            if d is not None and d.line >= 0 and d.analysis is DeclStatus.COMPLETE:
-                self.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
 
     def create_decl(self, name: str, src_index: int, contents_hash: bytes | None, contents_start: int) -> Decl:
         log = self.shift_log
@@ -616,26 +468,8 @@ class Module:
     # ------------------------------------------------------------------ work queue
 
     def line_of(self, byte_offset: int) -> int:
-        """0-based line of an absolute offset in the last good text.
-
-        Queries in increasing order (the rows of one function) count newlines from the previous query, so a
-        one-function update costs the distance it walks; the first backwards query of an update builds a
-        full line index (a big update generates many functions, in work-queue order).
-        """
-        index = self._line_index
-        if index is not None:
-            return index.position(byte_offset)[0]
-        text = self.file.source or b""
-        last_offset, last_line = self._line_cache
-        if byte_offset < last_offset:
-            self._line_index = LineIndex(text)
-            return self._line_index.position(byte_offset)[0]
-        line = last_line + text.count(b"\n", last_offset, byte_offset)
-        if not self._line_anchored:
-            self._line_anchor = (byte_offset, line)
-            self._line_anchored = True
-        self._line_cache = (byte_offset, line)
-        return line
+        """0-based line of an absolute offset in the last good text (``LineTracker.line_of``)."""
+        return self.lines.line_of(self.file.source or b"", byte_offset)
 
     def perform_all_the_work(self) -> None:
         """Process the work queue in FIFO order (module.md §13)."""
@@ -668,6 +502,8 @@ class Module:
                         line = self.line_of(self.source_decl(d).src)
                         d.line = line
                         self.linker.update_decl_line_number(_decl_index(d), line)
+                case _:
+                    assert_never(kind)
         if tracker is not None:
             tracker.finish()
 
@@ -691,6 +527,8 @@ class Module:
                 return
             case DeclStatus.COMPLETE | DeclStatus.CODEGEN_FAILURE_RETRYABLE:
                 pass
+            case _:
+                assert_never(d.analysis)
         if d.is_retired or not d.has_bits:
             return
         fn = d.fn
@@ -710,6 +548,8 @@ class Module:
                     pass
                 case FnStatus.IN_PROGRESS:
                     return
+                case _:
+                    assert_never(fn.analysis)
         self.counters.decls_generated += 1
         # the function's own line first: code generation then asks for lines further down its body
         line = self.line_of(self.source_decl(d).src) if fn is not None and not d.is_anonymous else -1
@@ -741,14 +581,6 @@ SILENT_FAILURE_ROUNDS = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
 SHALLOW_DECL_COUNT = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
-def _table_order(d: Decl) -> int:
-    return d.table_seq
-
-
-def _source_order(d: Decl) -> int:
-    return d.src_index
-
-
 def _decl_index(d: Decl) -> DeclIndex:
     return DeclIndex(d.index)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
@@ -245,6 +245,8 @@ class Emitter:
                 body.insts.append(ZInst("compileerror", [_str_lit(b"depends on another failed Decl")]))
             case FnStatus.QUEUED | FnStatus.IN_PROGRESS:
                 pass
+            case _:
+                assert_never(fn.analysis)
         fn_type = self.type(ty)
         return self.unnamed(ZInst("fn", [fn_type, body]))
 

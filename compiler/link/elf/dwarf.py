@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import struct
+from typing import assert_never
 
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
 from compiler.link.elf.format import SectionHeader
@@ -297,6 +298,8 @@ class DwarfState:
                     out.append(0x0B)
                 case RowKind.STMT:
                     pass
+                case _:
+                    assert_never(row.kind)
             out += b"\x02" + uleb128(row.code_offset - pc)
             if row.line != line:
                 out += b"\x03" + sleb128(row.line - line)

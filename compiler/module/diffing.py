@@ -1,0 +1,167 @@
+"""Diffing: the new parse against the decl table — which decls are new, changed, moved or gone (module.md §5).
+
+Only the changed region is diffed (performance.md §6): the parser reports how many leading decls are the very
+same and how many trailing ones only moved; those are not looked at, and the trailing ones' new positions are
+one shift-log entry, applied when a decl's position is next read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.errors import AnalysisFail
+from compiler.module import anon, deletion
+from compiler.module.decl import Decl, DeclStatus, WorkKind
+from compiler.zir.ast import SourceDecl
+from compiler.zir.tags import Tag
+
+if TYPE_CHECKING:
+    from compiler.module.module import Module
+
+
+def diff_root(m: Module) -> None:
+    """Diff the new source against the decl table (module.md §5).
+
+    Only the changed region is diffed (performance.md §6): the parser reports how many leading decls
+    are the very same and how many trailing ones only moved; those are not looked at, and the trailing
+    ones' new positions are one shift-log entry, applied when a decl's position is next read.
+    """
+    parsed = m.file.parsed
+    assert parsed is not None
+    new_decls = parsed.decls
+    old = m.previous_parsed
+    stats = m.parser.stats
+    if old is None:
+        prefix, suffix, old_decls = 0, 0, None
+    else:
+        old_decls = old.decls
+        prefix, suffix = stats.same_prefix_decls, stats.same_suffix_decls
+    table = m.decl_table
+    vacated_before: list[Decl] = []
+    vacated_after: list[Decl] = []
+    if old_decls is None:
+        deleted: dict[Decl, None] = dict.fromkeys(table.values())
+        old_end = 0
+        m.vacated.clear()
+    else:
+        old_end = len(old_decls) - suffix
+        candidates: list[Decl] = list(m.live_anon)
+        for sd in old_decls[prefix:old_end]:
+            c = table.get(sd.name)
+            if c is not None and not c.is_anonymous:
+                candidates.append(c)
+        candidates.sort(key=_table_order)
+        deleted = dict.fromkeys(candidates)
+        for v in m.vacated:
+            if v.src_index < prefix:
+                vacated_before.append(v)
+            elif v.src_index >= old_end:
+                vacated_after.append(v)
+        m.vacated.clear()
+        index_shift = len(new_decls) - len(old_decls)
+        if index_shift or stats.shift:
+            m.shift_log.append(old_end, index_shift, stats.shift)
+    new_end = len(new_decls) - suffix
+    m.counters.decls_diffed += new_end - prefix
+    exports_to_resolve: list[Decl] = []
+    moved_fns: list[Decl] = []
+    last_old_index = -1
+    reordered = False
+    _recreate(m, vacated_before, exports_to_resolve)
+    for i in range(prefix, new_end):
+        sd = new_decls[i]
+        d = table.get(sd.name)
+        if d is not None and d.is_anonymous:
+            deleted.pop(d, None)
+            anon.retire(m, d)
+            d = None
+        if d is not None:
+            deleted.pop(d, None)
+            moved = d.contents_start != sd.contents_start
+            if d.src_index < last_old_index:
+                reordered = True
+            last_old_index = d.src_index
+            d.src_index = i
+            d.contents_start = sd.contents_start
+            d.is_export_root = sd.inst.tag is Tag.EXPORT
+            if sd.contents_hash != d.contents_hash:
+                d.contents_hash = sd.contents_hash
+                m.mark_outdated(d)
+            elif moved and d.line >= 0:
+                moved_fns.append(d)
+        else:
+            d = m.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
+            d.is_export_root = sd.inst.tag is Tag.EXPORT
+            if d.is_export_root:
+                exports_to_resolve.append(d)
+            waiting = m.missing_names.pop(sd.name, None)
+            if waiting:
+                for u in waiting:
+                    if not u.destroyed and not u.is_retired:
+                        m.mark_outdated(u)
+    _recreate(m, vacated_after, exports_to_resolve)
+    if reordered:
+        # [ZIR Live] Whether an @operand names an earlier or a later decl decides where its errors
+        # are positioned (zir-language.md §1); after a reorder, stored messages are recomputed.
+        for d in list(m.failed_decls):
+            if not d.is_anonymous and not d.destroyed:
+                m.mark_outdated(d)
+    for d in moved_fns:
+        if d.analysis is DeclStatus.COMPLETE and m.line_of(m.source_decl(d).src) != d.line:
+            m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
+    if suffix:
+        _shift_suffix_lines(m, new_decls, new_end, stats.shift, prefix)
+    for d in exports_to_resolve:
+        try:
+            m.ensure_decl_analyzed(d)
+        except AnalysisFail:
+            continue
+    for d in deleted:
+        if d.is_anonymous:
+            anon.retire(m, d)
+        else:
+            deletion.delete_decl(m, d, in_source=False)
+
+
+def _recreate(m: Module, vacated: list[Decl], exports_to_resolve: list[Decl]) -> None:
+    """Fresh decls for deleted-but-still-written decls outside the changed region, in source order."""
+    parsed = m.file.parsed
+    assert parsed is not None
+    for v in sorted(vacated, key=_source_order):
+        if v.name in m.decl_table:
+            continue
+        sd = parsed.decls[v.src_index]
+        assert sd.name == v.name
+        d = m.create_decl(sd.name, v.src_index, sd.contents_hash, sd.contents_start)
+        d.is_export_root = sd.inst.tag is Tag.EXPORT
+        if d.is_export_root:
+            exports_to_resolve.append(d)
+        waiting = m.missing_names.pop(sd.name, None)
+        for u in waiting or ():
+            if not u.destroyed and not u.is_retired:
+                m.mark_outdated(u)
+
+
+def _shift_suffix_lines(m: Module, new_decls: list[SourceDecl], first: int, shift: int, prefix: int) -> None:
+    """The decls after the edit moved by ``shift`` bytes: rewrite their functions' debug line numbers when
+    the edit changed the number of lines before them (one newline count over the changed region)."""
+    new_text = m.file.source or b""
+    old_text = m.previous_source
+    start = new_decls[prefix - 1].contents_start if prefix else 0
+    first_new = new_decls[first].contents_start
+    line_delta = new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
+    if line_delta == 0:
+        return
+    table = m.decl_table
+    for sd in new_decls[first:]:
+        d = table.get(sd.name)
+        if d is not None and d.line >= 0 and d.analysis is DeclStatus.COMPLETE:
+            m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
+
+
+def _table_order(d: Decl) -> int:
+    return d.table_seq
+
+
+def _source_order(d: Decl) -> int:
+    return d.src_index

@@ -1,0 +1,58 @@
+"""Line tracking: the 0-based line of a byte offset in the last good text, at the cost of the distance walked.
+
+Code generation asks for the line of every statement it places (``DebugInfo`` rows), in increasing order
+within a function. Counting newlines from the previous query makes a one-function update cost its own size,
+not the file's; a backwards query builds a full ``LineIndex`` once per update (performance.md §6).
+"""
+
+from __future__ import annotations
+
+from compiler.source import LineIndex
+
+
+class LineTracker:
+    """Where the last line query was, kept across updates while the text before it does not change."""
+
+    def __init__(self) -> None:
+        self._cache: tuple[int, int] = (0, 0)
+        """(offset, line) of the last ``line_of`` query in the last good text (kept across updates when the
+        text up to its offset did not change)."""
+        self._anchor: tuple[int, int] = (0, 0)
+        """(offset, line) of the first ``line_of`` query of an update (usually before that update's edit,
+        so the next edit at the same place counts lines from there, not from the start of the file)."""
+        self._anchored = False
+        """Per update: ``_anchor`` is this update's first query."""
+        self._index: LineIndex | None = None
+        """Per update: a full line index, built on the first backwards ``line_of`` query."""
+
+    def drop_index(self) -> None:
+        """A new update begins: the full index (if any) describes an older text."""
+        self._index = None
+
+    def text_changed_after(self, unchanged: int) -> None:
+        """The new text equals the old one in its first ``unchanged`` bytes: forget positions beyond them."""
+        if self._cache[0] >= unchanged:
+            self._cache = self._anchor if self._anchor[0] < unchanged else (0, 0)
+        self._anchor = self._cache
+        self._anchored = False
+
+    def line_of(self, text: bytes, byte_offset: int) -> int:
+        """0-based line of ``byte_offset`` in ``text`` (the last good text).
+
+        Queries in increasing order (the rows of one function) count newlines from the previous query, so a
+        one-function update costs the distance it walks; the first backwards query of an update builds a
+        full line index (a big update generates many functions, in work-queue order).
+        """
+        index = self._index
+        if index is not None:
+            return index.position(byte_offset)[0]
+        last_offset, last_line = self._cache
+        if byte_offset < last_offset:
+            self._index = LineIndex(text)
+            return self._index.position(byte_offset)[0]
+        line = last_line + text.count(b"\n", last_offset, byte_offset)
+        if not self._anchored:
+            self._anchor = (byte_offset, line)
+            self._anchored = True
+        self._cache = (byte_offset, line)
+        return line
