@@ -29,6 +29,7 @@ from compiler.air import AirInst
 from compiler.codegen.x86_64.abi import AddressView
 from compiler.codegen.x86_64.data import generate_data as _generate_data
 from compiler.codegen.x86_64.function import FunctionGen
+from compiler.codegen.x86_64.safety import PANIC_NAME, generate_panic_routine
 from compiler.link import GeneratedSymbol, SymbolType
 from compiler.sema.types import Type
 from compiler.sema.values import DeclHandle, TypedValue
@@ -43,10 +44,15 @@ def generate_function(
     line_of: Callable[[int], int],
     fn_src: int = 0,
     safety: bool = True,
+    panic: Callable[[], int] | None = None,
 ) -> GeneratedSymbol:
-    """Machine code of a function decl (x86_64.md §5–§11) with its debug info; alignment 1, ``STT_FUNC``."""
+    """Machine code of a function decl (x86_64.md §5–§11) with its debug info; alignment 1, ``STT_FUNC``.
+
+    ``panic()`` returns the GOT address of the synthetic ``__zirlive_panic`` decl; code generation calls it
+    once per safety check it emits, so the caller knows the function references the routine
+    (docs/design/language-complete.md §10)."""
     del decl  # the code does not depend on the decl's identity
-    gen = FunctionGen(fn_type, body, addresses, line_of, fn_src=fn_src, safety=safety)
+    gen = FunctionGen(fn_type, body, addresses, line_of, fn_src=fn_src, safety=safety, panic=panic)
     code, info = gen.generate()
     return GeneratedSymbol(code=code, alignment=1, symbol_type=SymbolType.FUNC, debug_info=info)
 
@@ -56,4 +62,4 @@ def generate_data(decl: DeclHandle, tv: TypedValue, addresses: AddressView, *, s
     return _generate_data(decl.index, tv, addresses, src=src)
 
 
-__all__ = ["AddressView", "generate_data", "generate_function"]
+__all__ = ["PANIC_NAME", "AddressView", "generate_data", "generate_function", "generate_panic_routine"]

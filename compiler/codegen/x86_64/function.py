@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from compiler.air import (
+    ARITH_TAGS,
     CMP_TAGS,
     AirInst,
     AirTag,
@@ -33,6 +34,7 @@ from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64 import memory, spill
 from compiler.codegen.x86_64.abi import AddressView, CallingConvention, debug_type, resolve_calling_convention
+from compiler.codegen.x86_64.arith import gen_arith, gen_intcast
 from compiler.codegen.x86_64.calls import gen_asm, gen_call
 from compiler.codegen.x86_64.encoder import AluOp, Cond
 from compiler.codegen.x86_64.encoder_ext import Mem
@@ -41,6 +43,7 @@ from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFr
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
 from compiler.codegen.x86_64.regalloc import RegisterFile
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+from compiler.codegen.x86_64.safety import PanicId, call_panic
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DebugInfo, DebugParam, DeclIndex, LineRow, RowKind
 from compiler.sema.types import Type, TypeClass, TypeTag
@@ -61,10 +64,11 @@ _CMP_OPS: dict[AirTag, CmpOp] = {
     AirTag.CMP_NEQ: CmpOp.NEQ,
 }
 # Tags whose unused results produce no code (§8.1); loads and non-volatile asm are handled by their tags.
-_PURE_TAGS = frozenset(
+_PURE_TAGS = ARITH_TAGS | frozenset(
     {
-        AirTag.ADD,
-        AirTag.SUB,
+        AirTag.ELEMPTR,
+        AirTag.ISNULL,
+        AirTag.ISNONNULL,
         AirTag.NOT,
         AirTag.INTCAST,
         AirTag.FLOATCAST,
@@ -76,6 +80,11 @@ _PURE_TAGS = frozenset(
 )
 # Instructions that may keep a compare-flags operand in the flags (§8.3).
 _FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
+
+
+def _pointee_size(ty: Type) -> int:
+    """The size ``ptr_stack_offset`` payloads of a value of ``ty`` are relative to (8 for non-pointers)."""
+    return ty.pointee().abi_size() if ty.is_single_pointer() else 8
 
 
 def _noreturn(body: list[AirInst]) -> bool:
@@ -111,6 +120,8 @@ class FunctionGen:
     line_of: Callable[[int], int]
     fn_src: int = 0
     safety: bool = True
+    panic: Callable[[], int] | None = None
+    """Returns the GOT address of ``__zirlive_panic``, creating the decl on first use (§10)."""
 
     naked: bool = False
     buf: CodeBuffer = field(default_factory=CodeBuffer)
@@ -257,7 +268,8 @@ class FunctionGen:
             _, bits = ty.int_info()
             if bits > 64 or not isinstance(val, IntValue):
                 self.fail("TODO const int bigger than ptr and signed int", c.src)
-            return mc.immediate(val.value % (1 << bits))
+            # the two's-complement pattern of the whole container (§2: extended above the b bits)
+            return mc.immediate(val.value % (1 << (8 * min(ty.abi_size(), 8))))
         if cls is TypeClass.BOOL and isinstance(val, BoolValue):
             return mc.immediate(1 if val.value else 0)
         if cls is TypeClass.OPTIONAL:
@@ -301,6 +313,16 @@ class FunctionGen:
 
     def _release(self, reg: Register) -> None:
         self.regs.remove_owner(reg, _TEMP)
+
+    @property
+    def temp_owner(self) -> object:
+        """The owner key of scratch registers."""
+        return _TEMP
+
+    def panic_got_address(self) -> int:
+        """The GOT slot of the panic routine (this function now references it)."""
+        assert self.panic is not None, "code with safety checks needs the panic routine"
+        return self.panic()
 
     def temp_reg(self) -> Register:
         """A scratch register held until :meth:`release` (it may spill another value, §11)."""
@@ -435,14 +457,17 @@ class FunctionGen:
     def gen_inst(self, inst: AirInst) -> MCValue:
         """Generate one instruction and return its MCValue."""
         tag = inst.tag
-        if inst.is_unused and tag in _PURE_TAGS:
+        if inst.is_unused and tag in _PURE_TAGS and not (inst.safety and self.safety):
             return mc.DEAD
         match tag:
             case AirTag.ARG:
                 assert isinstance(inst, Arg)
                 return self.gen_arg(inst)
             case AirTag.BREAKPOINT:
-                self.buf.emit(enc.int3())
+                if inst.safety and self.safety and not self.naked:
+                    call_panic(self, PanicId.REACHED_UNREACHABLE)
+                else:
+                    self.buf.emit(enc.int3())
                 return mc.NONE
             case AirTag.UNREACH:
                 return mc.UNREACH
@@ -453,6 +478,10 @@ class FunctionGen:
                 value = self.mcv(inst.operand)
                 if value.kind is MCKind.REGISTER:
                     self.regs.add_owner(value.register, inst)
+                if value.kind is MCKind.PTR_STACK_OFFSET:
+                    # the payload is relative to the pointee's size: keep the address under the new type
+                    shift = _pointee_size(inst.operand.ty) - _pointee_size(inst.ty)
+                    value = mc.ptr_stack_offset(value.payload + shift)
                 return value
             case AirTag.ALLOC:
                 return self.gen_alloc(inst)
@@ -465,12 +494,23 @@ class FunctionGen:
             case AirTag.STORE:
                 assert isinstance(inst, BinOp)
                 return self.gen_store(inst)
-            case AirTag.ADD | AirTag.SUB:
+            case (
+                AirTag.ADD
+                | AirTag.SUB
+                | AirTag.MUL
+                | AirTag.DIV
+                | AirTag.MOD_REM
+                | AirTag.ADDWRAP
+                | AirTag.SUBWRAP
+                | AirTag.MULWRAP
+                | AirTag.BITAND
+                | AirTag.BITOR
+                | AirTag.XOR
+                | AirTag.SHL
+                | AirTag.SHR
+            ):
                 assert isinstance(inst, BinOp)
-                op = AluOp.ADD if tag is AirTag.ADD else AluOp.SUB
-                return self.gen_binop(
-                    inst, op, self.mcv(inst.lhs), self.mcv(inst.rhs), inst.lhs, inst.rhs, tag is AirTag.ADD
-                )
+                return gen_arith(self, inst)
             case AirTag.NOT:
                 assert isinstance(inst, UnOp)
                 return self.gen_not(inst)
@@ -504,7 +544,8 @@ class FunctionGen:
                 assert isinstance(inst, Assembly)
                 return gen_asm(self, inst)
             case AirTag.INTCAST:
-                raise Fail(f"TODO implement intCast for {ARCH}")
+                assert isinstance(inst, UnOp)
+                return gen_intcast(self, inst)
             case AirTag.FLOATCAST:
                 raise Fail(f"TODO implement floatCast for {ARCH}")
             case AirTag.ISNULL:
@@ -517,20 +558,7 @@ class FunctionGen:
                 if inst.ty.abi_size() == 1:
                     return mc.immediate(1)
                 raise Fail(f"TODO implement wrap optional for {ARCH}")
-            case (
-                AirTag.MUL
-                | AirTag.DIV
-                | AirTag.MOD_REM
-                | AirTag.ADDWRAP
-                | AirTag.SUBWRAP
-                | AirTag.MULWRAP
-                | AirTag.BITAND
-                | AirTag.BITOR
-                | AirTag.XOR
-                | AirTag.SHL
-                | AirTag.SHR
-                | AirTag.ELEMPTR
-            ):
+            case AirTag.ELEMPTR:
                 raise Fail(f"TODO implement {tag.value} for {ARCH}")
 
     def gen_arg(self, inst: Arg) -> MCValue:

@@ -123,7 +123,9 @@ def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> 
         fg.values[o] = mc.register(new)
         fg.regs.add_owner(new, o)
     fg.regs.owners.pop(reg, None)
-    fg.locked.discard(reg.id)
+    if reg.id in fg.locked:
+        fg.locked.discard(reg.id)
+        fg.locked.add(new.id)
 
 
 def restore_values(fg: FunctionGen, snap: Snapshot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -115,10 +116,26 @@ def call(callee: Decl, fn_type: Type, args: list[Operand], src: int) -> Call:
     return Call(AirTag.CALL, fn_type.fn_return_type(), src, func=fn_const(callee, fn_type, src), args=args)
 
 
-def gen(fn_type: Type, body: list[AirInst], addresses: Addresses | None = None, fn_src: int = 0) -> GeneratedSymbol:
-    """Liveness, then code generation, as the Module does it."""
+def gen(
+    fn_type: Type,
+    body: list[AirInst],
+    addresses: Addresses | None = None,
+    fn_src: int = 0,
+    *,
+    safety: bool = True,
+) -> GeneratedSymbol:
+    """Liveness, then code generation, as the Module does it (the panic routine in GOT slot 90)."""
     analyze(body)
-    return generate_function(Decl(99, "f"), fn_type, body, addresses or Addresses(), line_of=line_of, fn_src=fn_src)
+    return generate_function(
+        Decl(99, "f"),
+        fn_type,
+        body,
+        addresses or Addresses(),
+        line_of=line_of,
+        fn_src=fn_src,
+        safety=safety,
+        panic=lambda: GOT_VADDR + 8 * 90,
+    )
 
 
 def hexbytes(text: str) -> bytes:
@@ -146,27 +163,45 @@ def exit_with(value: Operand, src: int) -> list[AirInst]:
     ]
 
 
+PANIC = Decl(90, "__zirlive_panic")
+
+
 def link_and_run(path: str, program: Program, entry: Decl) -> tuple[int, bytes]:
     """Generate every decl, link with ElfLinker (``entry`` exported as ``_start``), run; (exit code, stdout)."""
-    import subprocess
+    proc = link_and_run_full(path, program, entry)
+    return proc.returncode, proc.stdout
 
-    from compiler.codegen import generate_data
+
+def link_and_run_full(
+    path: str, program: Program, entry: Decl, *, safety: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """As ``link_and_run``, with the build mode's safety; the panic routine is linked when code needs it."""
+    from compiler.codegen import generate_data, generate_panic_routine
     from compiler.link import ExportRequest
     from compiler.link.elf.linker import ElfLinker
 
     linker = ElfLinker(path)
     for decl in [d for d, _ in program.data] + [f[0] for f in program.functions]:
         linker.allocate_decl(DeclIndex(decl.index), decl.name)
+    panic_used: list[bool] = []
+
+    def panic() -> int:
+        if not panic_used:
+            linker.allocate_decl(DeclIndex(PANIC.index), PANIC.name)
+            panic_used.append(True)
+        return linker.got_address(DeclIndex(PANIC.index))
+
     for decl, tv in program.data:
         linker.update_decl(DeclIndex(decl.index), decl.name, generate_data(decl, tv, linker))
     for decl, fn_type, body in program.functions:
         analyze(body)
-        sym = generate_function(decl, fn_type, body, linker, line_of=line_of)
+        sym = generate_function(decl, fn_type, body, linker, line_of=line_of, safety=safety, panic=panic)
         linker.update_decl(DeclIndex(decl.index), decl.name, sym)
+    if panic_used:
+        linker.update_decl(DeclIndex(PANIC.index), PANIC.name, generate_panic_routine())
     linker.update_decl_exports(DeclIndex(entry.index), [ExportRequest(1, b"_start")])
     linker.flush()
     assert not linker.error_flags().no_entry_point_found
     report = linker.commit()
     assert report.error is None, report.error
-    proc = subprocess.run([path], capture_output=True, timeout=10)
-    return proc.returncode, proc.stdout
+    return subprocess.run([path], capture_output=True, timeout=10)
