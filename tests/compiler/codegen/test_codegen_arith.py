@@ -86,7 +86,7 @@ def interesting(rng: random.Random, signed: bool, bits: int) -> int:
 def run_op_cases(tmp_path: Path, name: str, ty: Type, cases: list[tuple[AirTag, int, int, Type]]) -> list[int]:
     """One program: f_op(a, b) per op, main calls each case and writes the result's container bytes."""
     s = Src()
-    signed, bits = ty.int_info()
+    signed = ty.int_info()[0]
     size = ty.abi_size()
     funcs: dict[tuple[AirTag, Type], tuple[Decl, Type]] = {}
     program = Program()
