@@ -9,6 +9,7 @@ from compiler.codegen import generate_data, generate_function
 from compiler.errors import AnalysisFail
 from compiler.link import GeneratedSymbol
 from compiler.module.decl import Decl, DeclStatus, FnStatus, LifeStage
+from compiler.module.panic import got_address_for
 from compiler.sema.values import DeclRef
 
 if TYPE_CHECKING:
@@ -26,7 +27,10 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
         liveness.analyze(fn.air)
         fn_src = m.source_decl(d).src  # the fn( instruction: DebugInfo.line and the function's own errors
         safety = m.optimize_mode.has_safety  # ReleaseFast and ReleaseSmall: no safety checks
-        return generate_function(d, fn.fn_type, fn.air, m.linker, line_of=m.line_of, fn_src=fn_src, safety=safety)
+        panic = got_address_for(m, d)  # language-complete §10: the routine is created when a check needs it
+        return generate_function(
+            d, fn.fn_type, fn.air, m.linker, line_of=m.line_of, fn_src=fn_src, safety=safety, panic=panic
+        )
     _check_data_targets(d)
     return generate_data(d, tv, m.linker, src=_decl_src(m, d))
 

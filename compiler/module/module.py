@@ -126,6 +126,8 @@ class Module:
         self.table_seq = 0
         """Source of Decl.table_seq: the order of insertion into ``decl_table``."""
         self.got_overflow: dict[Decl, None] = {}
+        self.panic_decl: Decl | None = None
+        """The synthetic ``__zirlive_panic`` decl while some function's code calls it (module/panic.py)."""
         """Decls that got no GOT slot (the link error ``GOT overflows its address range``); retried each update."""
         self.vacated: list[Decl] = []
         """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""

@@ -134,7 +134,6 @@ def test_non_volatile_unused_asm_is_not_checked() -> None:
 @pytest.mark.parametrize(
     ("tag", "msg"),
     [
-        (AirTag.INTCAST, "TODO implement intCast for x86_64"),
         (AirTag.FLOATCAST, "TODO implement floatCast for x86_64"),
         (AirTag.ISNULL, "TODO implement isnull for x86_64"),
         (AirTag.ISNONNULL, "TODO call genIsNull and invert the result "),

@@ -14,10 +14,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "cases" / "examples"
 PROLOGUE_N0 = "55 48 89 E5 48 81 EC 00 00 00 00"
 
 
-def build_and_read(case: str, tmp_path: Path) -> dict[str, bytes]:
+def build_and_read(case: str, tmp_path: Path, mode: str = "Debug") -> dict[str, bytes]:
     out = tmp_path / "out"
     subprocess.run(
-        [sys.executable, "-m", "compiler", "build", str(EXAMPLES / case / "update1.zir"), "-o", str(out)],
+        [sys.executable, "-m", "compiler", "build", str(EXAMPLES / case / "update1.zir"), "-o", str(out)]
+        + ["--mode", mode],
         check=True,
         capture_output=True,
         timeout=60,
@@ -53,6 +54,13 @@ def test_call_with_args_write(tmp_path: Path) -> None:
 
 
 def test_call_no_args_no_return(tmp_path: Path) -> None:
-    funcs = build_and_read("010-zig-call-no-args-no-return", tmp_path)
-    assert funcs["exit0"] == bytes.fromhex(PROLOGUE_N0 + " B8 E7 00 00 00 31 FF 0F 05 CC 5D C3")
+    # ReleaseFast: no safety, so unreachable emits nothing (Zig adds its breakpoint only with safety)
+    funcs = build_and_read("010-zig-call-no-args-no-return", tmp_path, "ReleaseFast")
+    assert funcs["exit0"] == bytes.fromhex(PROLOGUE_N0 + " B8 E7 00 00 00 31 FF 0F 05 5D C3")
+    # Debug: unreachable in a non-Naked function panics (language-complete §10): mov edi, 7; call [G(panic)]
+    debug = build_and_read("010-zig-call-no-args-no-return", tmp_path)
+    exit0 = debug["exit0"]
+    assert exit0[:20] == bytes.fromhex(PROLOGUE_N0 + " B8 E7 00 00 00 31 FF 0F 05")
+    assert exit0[20:28] == bytes.fromhex("BF 07 00 00 00 FF 14 25") and exit0[32:] == bytes.fromhex("5D C3")
+    assert "__zirlive_panic" in debug
     assert funcs["start"][:3] == bytes.fromhex("FF 14 25") and len(funcs["start"]) == 7
