@@ -17,8 +17,17 @@ PROLOGUE_N0 = "55 48 89 E5 48 81 EC 00 00 00 00"
 def build_and_read(case: str, tmp_path: Path, mode: str = "Debug") -> dict[str, bytes]:
     out = tmp_path / "out"
     subprocess.run(
-        [sys.executable, "-m", "compiler", "build", str(EXAMPLES / case / "update1.zir"), "-o", str(out)]
-        + ["--mode", mode],
+        [
+            sys.executable,
+            "-m",
+            "compiler",
+            "build",
+            str(EXAMPLES / case / "update1.zir"),
+            "-o",
+            str(out),
+            "--mode",
+            mode,
+        ],
         check=True,
         capture_output=True,
         timeout=60,
