@@ -105,11 +105,11 @@ def run_op_cases(tmp_path: Path, name: str, ty: Type, cases: list[tuple[AirTag, 
     main: list[AirInst] = [slot]
     for tag, x, y, rty in cases:
         d, fty = funcs[(tag, rty)]
-        r = call(d, fty, [const_int(ty, x), const_int(rty, y)], s())
+        res = call(d, fty, [const_int(ty, x), const_int(rty, y)], s())
         ptr = unop(AirTag.PTRTOINT, USIZE, slot, s())
         main += [
-            r,
-            binop(AirTag.STORE, VOID, slot, r, s()),
+            res,
+            binop(AirTag.STORE, VOID, slot, res, s()),
             ptr,
             syscall_asm(
                 s(),
