@@ -21,6 +21,31 @@ export interface BuildFinished {
   readonly buildId?: number;
   readonly version?: number | null;
   readonly committed?: boolean;
+  /** The file ranges the build's commit wrote (docs/inspect.md). */
+  readonly writes?: readonly WrittenRange[];
+}
+
+/** One write of a build's commit: `size` bytes at file `offset`, in `region` (`.text`, `ehdr`, `file`…). */
+export interface WrittenRange {
+  readonly offset: number;
+  readonly size: number;
+  readonly region: string;
+}
+
+function parseWrites(value: unknown): WrittenRange[] | undefined {
+  if (!Array.isArray(value)) {
+    return undefined;
+  }
+  const out: WrittenRange[] = [];
+  for (const item of value as unknown[]) {
+    if (isRecord(item)) {
+      const { offset, size, region } = item;
+      if (typeof offset === "number" && typeof size === "number" && typeof region === "string") {
+        out.push({ offset, size, region });
+      }
+    }
+  }
+  return out;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -43,8 +68,12 @@ export function parseBuildFinished(params: unknown): BuildFinished | undefined {
   ) {
     return undefined;
   }
-  const extras: { buildId?: number; version?: number | null; committed?: boolean } = {};
+  const extras: { buildId?: number; version?: number | null; committed?: boolean; writes?: WrittenRange[] } = {};
   const { buildId, version, committed } = params;
+  const writes = parseWrites(params["writes"]);
+  if (writes !== undefined) {
+    extras.writes = writes;
+  }
   if (typeof buildId === "number") {
     extras.buildId = buildId;
   }

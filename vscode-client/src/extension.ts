@@ -8,6 +8,7 @@ import { ServerManager } from "./client";
 import { registerCommands } from "./commands";
 import { requiresRestart } from "./config";
 import { onDidChangePythonInterpreter } from "./probe";
+import { type BinaryViews, registerViews } from "./views";
 
 /** What `activate` returns: used by the end-to-end scenario (and by other extensions). */
 export interface ZirLiveApi {
@@ -16,6 +17,8 @@ export interface ZirLiveApi {
   readonly onBuildFinished: vscode.Event<BuildFinished>;
   /** Resolves once the first server start has been attempted. */
   readonly started: Promise<void>;
+  /** The machine-code and layout views. */
+  readonly views: BinaryViews;
 }
 
 /** The environment variable naming a test scenario module to run after activation (tests only, lsp.md §13). */
@@ -26,9 +29,11 @@ let manager: ServerManager | undefined;
 export function activate(context: vscode.ExtensionContext): ZirLiveApi {
   const serverManager = new ServerManager(context);
   manager = serverManager;
+  const views = registerViews(serverManager);
   context.subscriptions.push(
     serverManager,
     ...registerCommands(serverManager),
+    ...views.disposables,
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (requiresRestart((section) => event.affectsConfiguration(section))) {
         serverManager.log.info("a zir.server setting changed: restarting the server");
@@ -48,7 +53,12 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
       context.subscriptions.push(subscription);
     }
   });
-  const api: ZirLiveApi = { manager: serverManager, onBuildFinished: serverManager.onBuildFinished, started };
+  const api: ZirLiveApi = {
+    manager: serverManager,
+    onBuildFinished: serverManager.onBuildFinished,
+    started,
+    views: views.views,
+  };
   const scenario = process.env[E2E_SCENARIO_ENV];
   if (scenario !== undefined && scenario !== "") {
     serverManager.log.info(`running the test scenario ${scenario}`);

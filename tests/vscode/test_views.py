@@ -1,0 +1,186 @@
+"""ZIR: Show Machine Code and ZIR: Show Binary Layout in a real VS Code (code-server + headless Chromium).
+
+Opt-in like test_code_server.py (marker ``vscode``). The scenario ``vscode-client/test/e2e/views.ts`` runs in
+the extension host: it opens both views on a 10-function chain program, checks cursor synchronisation, edits
+``f5``'s constant and saves, and saves a screenshot of each view through the browser's DevTools protocol
+(``--remote-debugging-port``). The screenshots land in ``docs/images/`` when ``ZIR_E2E_SCREENSHOTS`` names that
+directory, else in the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.gen import ChainProgram
+from tests.vscode.test_code_server import (
+    CLIENT,
+    READY_TIMEOUT_S,
+    RESULT_TIMEOUT_S,
+    SCENARIO_WAIT_MS,
+    E2ETools,
+    OutputCollector,
+    build_extension,
+    collect_logs,
+    find_tools,
+    free_port,
+    install_extension,
+    kill_group,
+    read_result,
+    receive_result,
+)
+
+pytestmark = pytest.mark.vscode
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+STAGES = ["activated", "machineCode", "cursorSync", "layout", "edited", "hoverClick", "screenshots", "done"]
+
+
+@pytest.fixture(scope="module")
+def views_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], str, Path]]:
+    """Runs the views scenario once; yields (result JSON, logs, workspace)."""
+    tools: E2ETools = find_tools()
+    tmp_path = tmp_path_factory.mktemp("code-server-views")
+    root = tmp_path / "ws"
+    root.mkdir()
+    fixture = root / "chain.zir"
+    fixture.write_bytes(ChainProgram(10).source())
+    shots = Path(os.environ.get("ZIR_E2E_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    build_extension()
+    extensions, user_data = tmp_path / "extensions", tmp_path / "user-data"
+    for scope, settings in (
+        ("Machine", {"zir.server.pythonPath": sys.executable, "zir.server.importStrategy": "fromEnvironment"}),
+        ("User", {"zir.diagnostics.debounceMs": 0, "workbench.startupEditor": "none",
+                  "security.workspace.trust.enabled": False, "extensions.autoCheckUpdates": False,
+                  "extensions.autoUpdate": False, "telemetry.telemetryLevel": "off",
+                  "workbench.colorTheme": "Default Dark Modern"}),
+    ):  # fmt: skip
+        (user_data / scope).mkdir(parents=True)
+        (user_data / scope / "settings.json").write_text(json.dumps(settings))
+    install_extension(extensions)
+    result_path, config_path = tmp_path / "result.json", tmp_path / "views.json"
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(RESULT_TIMEOUT_S)
+    cdp_port = free_port()
+    config_path.write_text(
+        json.dumps(
+            {
+                "fixture": str(fixture),
+                "editedText": ChainProgram(10, bump=1).source().decode(),
+                "editedDecl": "f5",
+                "result": str(result_path),
+                "reportPort": listener.getsockname()[1],
+                "timeoutMs": SCENARIO_WAIT_MS,
+                "cdpPort": cdp_port,
+                "screenshotDir": str(shots),
+            }
+        )
+    )
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{tools.node.parent}{os.pathsep}{env.get('PATH', '')}",
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        ZIR_LIVE_E2E_SCENARIO=str(CLIENT / "out" / "test" / "e2e" / "views.js"),
+        ZIR_LIVE_E2E_CONFIG=str(config_path),
+        PYTHONPATH=str(CLIENT.parent),
+    )
+    server = subprocess.Popen(
+        [str(tools.node), str(tools.code_server), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
+         "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+         "--user-data-dir", str(user_data), "--extensions-dir", str(extensions), str(root)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    server_output = OutputCollector(server.stdout)
+    browser: subprocess.Popen[str] | None = None
+    try:
+        if not server_output.wait_for("HTTP server listening", READY_TIMEOUT_S):
+            pytest.fail(f"code-server did not start:\n{server_output.text()}")
+        authority = f"127.0.0.1:{port}"
+        payload = json.dumps([["openFile", f"vscode-remote://{authority}{fixture}"]])
+        query = urllib.parse.urlencode({"folder": str(root), "payload": payload})
+        browser = subprocess.Popen(
+            [*tools.browser, "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
+             f"--remote-debugging-port={cdp_port}", f"--user-data-dir={tmp_path / 'chromium'}",
+             f"http://{authority}/?{query}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
+        browser_output = OutputCollector(browser.stdout)
+        result = receive_result(listener) or read_result(result_path)
+        logs = "\n".join(
+            [collect_logs(user_data), "--- code-server\n" + server_output.text(), "--- browser\n" + browser_output.text()]
+        )
+        if result is None:
+            pytest.fail(f"the extension never ran the views scenario (no {result_path}):\n{logs}")
+        yield result, logs, root
+    finally:
+        listener.close()
+        if browser is not None:
+            kill_group(browser)
+        kill_group(server)
+
+
+def check(result: dict[str, Any], logs: str, stage: str) -> str:
+    context = f"result: {json.dumps(result, indent=2)}\n{logs}"
+    reached = STAGES.index(result["stage"]) if result["stage"] in STAGES else -1
+    assert reached >= STAGES.index(stage), f"the scenario stopped before {stage}:\n{context}"
+    return context
+
+
+def test_machine_code_view_shows_every_decl_and_syncs_the_cursor(
+    views_run: tuple[dict[str, Any], str, Path],
+) -> None:
+    result, logs, _root = views_run
+    context = check(result, logs, "cursorSync")
+    machine = result["machineCode"]
+    assert machine["visible"] and machine["languageReadOnly"], context
+    names = [h.split(",")[0] for h in machine["headers"]]
+    assert {f"@f{i}" for i in range(10)} | {"@start"} <= set(names), context
+    f5 = next(h for h in machine["headers"] if h.startswith("@f5,"))
+    assert "function at 0x" in f5 and " bytes, GOT[" in f5, context
+    cursor = result["cursor"]
+    # the source line `%s = add(%p, %k)` of f5 → its `add rax, imm` instruction, and back
+    assert [line.split()[-2:] for line in cursor["viewLines"]] == [["rax,", hex(1000 + 5)]], context
+    assert cursor["backToSource"] == [cursor["sourceLine"]], context
+
+
+def test_views_update_after_edit_and_save(views_run: tuple[dict[str, Any], str, Path]) -> None:
+    result, logs, _root = views_run
+    context = check(result, logs, "edited")
+    after = result["after"]
+    assert after["machineUpdate"] == after["save"] > result["machineCode"]["update"], context
+    assert after["headersChanged"] and all(h.startswith("@f5,") for h in after["headersChanged"]), context
+    assert [line.split()[0] for line in after["changedLines"]] == ["*"], context
+    assert after["changedLines"][0].endswith(f"add rax, {hex(1000 + 5 + 1)}"), context
+    layout = after["layout"]
+    assert {f"f{i}" for i in range(10)} <= set(result["layout"]["blocks"]), context
+    assert layout["changed"] == ["f5"], context
+    assert "@f5" in layout["written"] and ".text" in layout["written"], context
+
+
+def test_layout_hover_names_the_decl_and_click_goes_to_it(views_run: tuple[dict[str, Any], str, Path]) -> None:
+    result, logs, _root = views_run
+    context = check(result, logs, "hoverClick")
+    assert result["hover"] == "f5", context
+    click = result["click"]
+    assert click["decl"] == "f5" and click["line"] == click["expectedLine"] >= 0, context
+
+
+def test_screenshots_of_both_views(views_run: tuple[dict[str, Any], str, Path]) -> None:
+    result, logs, _root = views_run
+    context = check(result, logs, "done")
+    shots = [Path(p) for p in result["screenshots"]]
+    assert [p.name for p in shots] == ["machine-code.png", "layout.png"], context
+    for shot in shots:
+        data = shot.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 20_000, (shot, context)
