@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from compiler.errors import Note
+from compiler.errors import ErrorKind, ErrorMsg, Note
 from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
@@ -42,6 +42,8 @@ class SourceError:
     text: bytes
     notes: tuple[Note, ...] = ()
     """Related locations in ``text`` (``note:`` lines under the error on a terminal)."""
+    kind: ErrorKind = ErrorKind.SOURCE
+    """A program error, or the output file could not be written (``ErrorKind.OUTPUT``)."""
 
     def position(self) -> tuple[int, int]:
         """0-based line and byte column (only 0x0A ends a line); C-speed counting, no index built."""
@@ -109,8 +111,6 @@ class Compilation:
             bytes_written = report.bytes_written
             writes = report.writes
             if report.error is not None:
-                from compiler.errors import ErrorMsg
-
                 err = report.error
                 m.commit_failure = ErrorMsg(0, f"unable to write output '{err.path}': {err.error_name}")
             else:
@@ -135,7 +135,7 @@ class Compilation:
 
     def all_errors(self) -> list[SourceError]:
         path = self.source.path
-        return [SourceError(path, e.byte_offset, e.msg, e.text, e.notes) for e in self.module.all_errors()]
+        return [SourceError(path, e.byte_offset, e.msg, e.text, e.notes, e.kind) for e in self.module.all_errors()]
 
     def total_error_count(self) -> int:
         return len(self.module.all_errors())
@@ -147,9 +147,8 @@ class Compilation:
         return emit_module(self.module, liveness=liveness)
 
     def close(self) -> None:
-        close = getattr(self.linker, "close", None)
-        if close is not None:
-            close()
+        """Release the linker (the output file stays as the last commit left it)."""
+        self.linker.close()
 
     # ------------------------------------------------------------------ read-only queries (editor features)
 

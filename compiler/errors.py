@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class ErrorKind(enum.Enum):
+    """What a reported error is about, so that the edges can tell them apart without matching message text."""
+
+    SOURCE = "source"
+    """The program: a load or parse error, a decl's or an export's error, a link error of the program
+    (``no entry point found``, ``GOT overflows its address range``)."""
+    OUTPUT = "output"
+    """The output file could not be written (``unable to write output '{path}': {error}``); the program
+    itself is fine."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ class EditorCompilation:
             self.compilation.update()
         finally:
             self.compilation.module.progress = None
-        return [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
+        return [CompileError(e.byte_offset, e.message, e.text, e.kind) for e in self.compilation.all_errors()]
 
     def decl_info(self, name: str) -> DeclInfo | None:
         """Hover facts of the decl ``name`` from the last analysis, if it exists."""
@@ -196,7 +196,7 @@ class BuildCompilation:
             report = self.compilation.update()
         finally:
             self.compilation.module.progress = None
-        errors = [CompileError(e.byte_offset, e.message, e.text) for e in self.compilation.all_errors()]
+        errors = [CompileError(e.byte_offset, e.message, e.text, e.kind) for e in self.compilation.all_errors()]
         writes = tuple((w.offset, w.size, w.region) for w in report.writes)
         return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, writes)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from compiler.errors import ErrorKind
 from server.positions import Encoding, LspLineIndex, line_index
 
 _NAME_END = frozenset(b" \t\r\n,)]")
@@ -21,6 +22,8 @@ class CompileError:
     byte_offset: int
     message: str
     text: bytes
+    kind: ErrorKind = ErrorKind.SOURCE
+    """A program error, or the output file could not be written (published as a build diagnostic)."""
 
 
 def token_end(data: bytes, offset: int) -> int:

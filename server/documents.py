@@ -1,37 +1,32 @@
-"""Per-document build sessions: editor and build Compilations, their executors, debounce, versions, newest-wins.
+"""The event-loop side of the server: the open documents, debounce, versions, newest-wins, publishing.
 
-State is mutated on the event loop only. Each Compilation is touched by exactly one thread: editor
-Compilations by the editor executor, build Compilations by the build executor (lsp.md §3). Results come
-back to the loop, are dropped when stale, and are published through the ``Client`` the server provides.
+State is mutated on the event loop only. The work runs as ``server.jobs`` on two executors, each the only
+thread touching its tier's Compilations (lsp.md §3); results come back to the loop, are dropped when stale,
+and are published through the ``Client`` the server provides.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
-import logging
 import os
-import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from lsprotocol import types
 
-from server import backend
+from server import backend, jobs
 from server.config import Settings, resolve_output_path
-from server.diagnostics import CompileError, DiagnosticStore, to_diagnostics
-from server.positions import Encoding, LspLineIndex, line_index
+from server.diagnostics import DiagnosticStore, to_diagnostics
+from server.positions import Encoding, line_index
 from server.progress import LARGE_FILE_BYTES, LoopReporter
 from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
-from server.syntax import Outline, scan
+from server.session import Session
 
 T = TypeVar("T")
-log = logging.getLogger("zir-live")
 
 
 class Client(Protocol):
@@ -68,80 +63,6 @@ class Client(Protocol):
     def workspace_folders(self) -> list[str]:
         """File-system paths of the workspace folders."""
         ...
-
-
-@dataclass(slots=True)
-class EditorResult:
-    """What one editor-tier run produced, for the loop to publish (or drop when stale)."""
-
-    version: int
-    errors: list[CompileError]
-    internal_error: str | None = None
-    """The traceback of an internal compiler error, for the log."""
-
-
-@dataclass(slots=True)
-class BuildResult:
-    """What one build-tier run produced."""
-
-    payload: BuildFinished
-    output_errors: list[CompileError]
-    """Published with source ``zir-build``: output problems and internal errors of the build."""
-    output_path: str
-    first_error: str | None = None
-    internal_error: str | None = None
-
-
-@dataclass(eq=False, slots=True)
-class Session:
-    """One open root document and its two Compilations."""
-
-    uri: str
-    path: str | None
-    """The file on disk, or None for an ``untitled:`` document (editor tier only)."""
-    text: bytes
-    """The editor buffer, encoded as UTF-8 (changes are applied here with our own line index)."""
-    version: int
-    disk_text: bytes | None = None
-    """The bytes last seen on disk (at open or save), to tell a clean buffer from a dirty one."""
-    closed: bool = False
-    editor: backend.EditorCompilation | None = None
-    """Touched only by the editor executor."""
-    build: backend.BuildCompilation | None = None
-    """Touched only by the build executor."""
-    debounce: asyncio.Task[None] | None = None
-    """The pending debounce sleep (cancelled by the next change)."""
-    editor_task: asyncio.Task[None] | None = None
-    """The running editor-tier loop, if any."""
-    editor_again: bool = False
-    """Set when a newer editor run was requested while one was running."""
-    build_task: asyncio.Task[None] | None = None
-    build_waiters: list[asyncio.Future[BuildFinished]] = field(default_factory=list)
-    """Requests waiting for the next build (one waiting build per URI; newer requests join it)."""
-    outline_cache: tuple[bytes, Outline] | None = None
-    last_build: BuildFinished | None = None
-    editor_runs: int = 0
-    """Editor-tier compilations started for this document (a machine-independent cost measure)."""
-    builds: int = 0
-    """Build-tier updates started for this document."""
-    binary_path: str | None = None
-    """The output of the last committed build (its symbols are read only when hover asks)."""
-    binary_symbols: tuple[tuple[str, int, int], dict[str, tuple[int, int]]] | None = None
-    """Hover's cache: ``((path, st_mtime_ns, st_size), name → (address, size))`` of the binary read last."""
-
-    def is_open(self) -> bool:
-        """False once the document was closed (results for it are dropped)."""
-        return not self.closed
-
-    def outline(self) -> Outline:
-        """The lexical outline of the current text (cached per text)."""
-        if self.outline_cache is None or self.outline_cache[0] is not self.text:
-            self.outline_cache = (self.text, scan(self.text))
-        return self.outline_cache[1]
-
-    def index(self, encoding: Encoding) -> LspLineIndex:
-        """A line index over the current text."""
-        return line_index(self.text, encoding)
 
 
 def apply_change(text: bytes, change: types.TextDocumentContentChangeEvent, encoding: Encoding) -> bytes:
@@ -192,7 +113,7 @@ class Documents:
         info = await self.run_editor(query)
         binary = session.binary_path
         if info is not None and binary is not None:
-            symbols = await self.run_editor(lambda: _binary_symbols(session, binary))
+            symbols = await self.run_editor(lambda: jobs.binary_symbols(session, binary))
             if symbols is not None and name in symbols:
                 info = dataclasses.replace(info, binary_symbol=(binary, *symbols[name]))
         return info
@@ -241,7 +162,7 @@ class Documents:
         old = self.sessions.pop(uri, None)
         if old is not None:
             self._discard(old)
-        session = Session(uri, path, text, version, disk_text=_read_file(path))
+        session = Session(uri, path, text, version, disk_text=jobs.read_file(path))
         self.sessions[uri] = session
         self.request_editor(session)
         return session
@@ -265,7 +186,7 @@ class Documents:
         session = self.sessions.get(uri)
         if session is None:
             return
-        session.disk_text = _read_file(session.path)
+        session.disk_text = jobs.read_file(session.path)
         if not self.settings.diagnostics.on_type:
             self.request_editor(session)
         if self.settings.build.on_save and session.path is not None:
@@ -283,7 +204,7 @@ class Documents:
         session = self.sessions.get(uri)
         if session is None or session.path is None:
             return
-        on_disk = _read_file(session.path)
+        on_disk = jobs.read_file(session.path)
         if on_disk is None or on_disk == session.disk_text:
             return
         clean = session.disk_text == session.text or on_disk == session.text
@@ -297,7 +218,7 @@ class Documents:
         self.settings = settings
         if old.build_key() != settings.build_key() and not self.shut_down:
             for session in self.sessions.values():
-                self._executor(True).submit(_close_build, session)
+                self._executor(True).submit(jobs.close_build, session)
 
     def _discard(self, session: Session) -> None:
         session.closed = True
@@ -307,8 +228,8 @@ class Documents:
                 waiter.cancel()
         session.build_waiters.clear()
         if not self.shut_down:
-            self._executor(False).submit(_close_editor, session)
-            self._executor(True).submit(_close_build, session)
+            self._executor(False).submit(jobs.close_editor, session)
+            self._executor(True).submit(jobs.close_build, session)
 
     # ------------------------------------------------------------------ editor tier
 
@@ -351,7 +272,7 @@ class Documents:
                 token = await self.client.progress_begin(f"Analysing {_display_name(session)}")
                 if token is not None:
                     reporter = LoopReporter(asyncio.get_running_loop(), self.client.progress_report, token)
-            job = functools.partial(_editor_job, session, text, version, mode, reporter)
+            job = functools.partial(jobs.editor_job, session, text, version, mode, reporter)
             result = await self.run_editor(job)
             if token is not None and reporter is not None:
                 reporter.close()
@@ -411,7 +332,7 @@ class Documents:
         loop = asyncio.get_running_loop()
         reporter = None if token is None else LoopReporter(loop, self.client.progress_report, token)
         result = await self._run_build(
-            lambda: _build_job(session, settings, output_path, build_id, text, version, reporter)
+            lambda: jobs.build_job(session, settings, output_path, build_id, text, version, reporter)
         )
         payload = result.payload
         if reporter is not None:
@@ -447,128 +368,5 @@ class Documents:
         return [self.request_build(s) for s in self.sessions.values() if s.path is not None]
 
 
-# ---------------------------------------------------------------------- jobs (executor threads)
-
-
-def _read_file(path: str | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def internal_error_message(exc: BaseException) -> str:
-    """The diagnostic text of an internal compiler error (lsp.md §8.9)."""
-    return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
-
-
 def _display_name(session: Session) -> str:
     return os.path.basename(session.path) if session.path is not None else session.uri
-
-
-def _editor_job(
-    session: Session, text: bytes, version: int, output_mode: str, progress: backend.ProgressReport | None = None
-) -> EditorResult:
-    """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
-    path = session.path if session.path is not None else session.uri
-    try:
-        if session.editor is not None and session.editor.output_mode != output_mode:
-            _close_editor(session)
-        if session.editor is None:
-            session.editor = backend.EditorCompilation(path, output_mode)
-        errors = session.editor.update(text, progress)
-        return EditorResult(version, errors)
-    except Exception as exc:
-        trace = traceback.format_exc()
-        _close_editor(session)
-        return EditorResult(version, [CompileError(0, internal_error_message(exc), text)], trace)
-
-
-def _build_job(
-    session: Session,
-    settings: Settings,
-    output_path: str,
-    build_id: int,
-    text: bytes,
-    version: int,
-    progress: backend.ProgressReport | None = None,
-) -> BuildResult:
-    """Build thread: update the build Compilation from the file on disk, writing the ELF output."""
-    assert session.path is not None
-    started = time.perf_counter()
-    on_disk = _read_file(session.path)
-    matched = version if on_disk is not None and on_disk == text else None
-    key = (output_path, settings.build.output_mode, settings.build.optimize_mode)
-    try:
-        if session.build is not None and session.build.key != key:
-            _close_build(session)
-        with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
-            os.makedirs(os.path.dirname(output_path), exist_ok=True)
-        if session.build is None:
-            session.build = backend.BuildCompilation(session.path, output_path, settings.build)
-        outcome = session.build.update(progress)
-    except Exception as exc:
-        trace = traceback.format_exc()
-        _close_build(session)
-        ms = (time.perf_counter() - started) * 1000.0
-        payload = BuildFinished(session.uri, False, None, ms, 0, 1, build_id, False, matched)
-        error = CompileError(0, internal_error_message(exc), on_disk or b"")
-        return BuildResult(payload, [error], output_path, None, trace)
-    payload = BuildFinished(
-        uri=session.uri,
-        ok=outcome.ok,
-        binary=outcome.binary,
-        ms=outcome.ms,
-        bytes_written=outcome.bytes_written,
-        errors=len(outcome.errors),
-        build_id=build_id,
-        committed=outcome.committed,
-        version=matched,
-        writes=outcome.writes,
-    )
-    output_errors = [e for e in outcome.errors if e.message.startswith("unable to write output")]
-    first = output_errors[0].message if output_errors else None
-    return BuildResult(payload, output_errors, output_path, first, None)
-
-
-def _binary_symbols(session: Session, binary: str) -> dict[str, tuple[int, int]] | None:
-    """Editor thread: the symbols of ``binary``, read once per version of the file (not on every build, which
-    would make each save cost O(program) instead of O(edit))."""
-    try:
-        st = os.stat(binary)
-    except OSError:
-        return None
-    key = (binary, st.st_mtime_ns, st.st_size)
-    cached = session.binary_symbols
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    try:
-        symbols = backend.read_symbols(binary)
-    except Exception:
-        log.exception("reading the symbols of %s failed", binary)
-        return None
-    session.binary_symbols = (key, symbols)
-    return symbols
-
-
-def _close_editor(session: Session) -> None:
-    """Editor thread: drop the editor Compilation."""
-    comp, session.editor = session.editor, None
-    if comp is not None:
-        try:
-            comp.close()
-        except Exception:
-            log.exception("closing the editor Compilation of %s failed", session.uri)
-
-
-def _close_build(session: Session) -> None:
-    """Build thread: drop the build Compilation (the output file stays on disk)."""
-    comp, session.build = session.build, None
-    if comp is not None:
-        try:
-            comp.close()
-        except Exception:
-            log.exception("closing the build Compilation of %s failed", session.uri)

@@ -24,7 +24,7 @@ from pygls.uris import to_fs_path
 from server import features, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
-from server.documents import Documents, Session
+from server.documents import Documents
 from server.positions import Encoding, LspLineIndex
 from server.protocol import (
     BUILD_FINISHED,
@@ -35,6 +35,7 @@ from server.protocol import (
     LAYOUT,
     BuildFinished,
 )
+from server.session import Session
 
 VERSION = COMPILER_VERSION
 """``serverInfo.version`` in the initialize result: the compiler's one version number."""

@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler.errors import ErrorMsg, Note
+from compiler.errors import ErrorKind, ErrorMsg, Note
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
@@ -52,6 +52,8 @@ class ReportedError:
     """The source text the offset refers to."""
     notes: tuple[Note, ...] = ()
     """Related locations in ``text``."""
+    kind: ErrorKind = ErrorKind.SOURCE
+    """A program error, or the output file's."""
 
 
 def span_index(decls: list[SourceDecl], offset: int) -> int | None:

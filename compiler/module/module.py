@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, assert_never
 
-from compiler.errors import AnalysisFail, CodegenFailure, ErrorMsg
+from compiler.errors import AnalysisFail, CodegenFailure, ErrorKind, ErrorMsg
 from compiler.link import DeclIndex, GotOverflow, OutputMode
 from compiler.module import anon, deletion, diffing, exports
 from compiler.module.codegen_step import generate_symbol
@@ -461,7 +461,7 @@ class Module:
         if self.got_overflow:
             out.append(ReportedError(0, GOT_OVERFLOW, good))
         if self.commit_failure is not None:
-            out.append(ReportedError(0, self.commit_failure.msg, good))
+            out.append(ReportedError(0, self.commit_failure.msg, good, kind=ErrorKind.OUTPUT))
         return out
 
     def _is_exe(self) -> bool:

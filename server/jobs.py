@@ -1,0 +1,168 @@
+"""The thread side of the server: the jobs the editor and build executors run, and what they hand back.
+
+Each job runs on its executor's single thread and is the only code touching that Session's Compilation of
+its tier (editor jobs the editor Compilation, build jobs the build Compilation, lsp.md §3). A job never
+touches event-loop state: it returns an ``EditorResult`` / ``BuildResult`` that ``documents`` publishes on
+the loop, or drops when stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass
+
+from compiler.errors import ErrorKind
+from server import backend
+from server.config import Settings
+from server.diagnostics import CompileError
+from server.protocol import BuildFinished
+from server.session import Session
+
+log = logging.getLogger("zir-live")
+
+
+@dataclass(slots=True)
+class EditorResult:
+    """What one editor-tier run produced, for the loop to publish (or drop when stale)."""
+
+    version: int
+    errors: list[CompileError]
+    internal_error: str | None = None
+    """The traceback of an internal compiler error, for the log."""
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What one build-tier run produced."""
+
+    payload: BuildFinished
+    output_errors: list[CompileError]
+    """Published with source ``zir-build``: output problems and internal errors of the build."""
+    output_path: str
+    first_error: str | None = None
+    internal_error: str | None = None
+
+
+def read_file(path: str | None) -> bytes | None:
+    """The file's bytes, or None when there is no file or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """The diagnostic text of an internal compiler error (lsp.md §8.9)."""
+    return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
+
+
+def editor_job(
+    session: Session, text: bytes, version: int, output_mode: str, progress: backend.ProgressReport | None = None
+) -> EditorResult:
+    """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
+    path = session.path if session.path is not None else session.uri
+    try:
+        if session.editor is not None and session.editor.output_mode != output_mode:
+            close_editor(session)
+        if session.editor is None:
+            session.editor = backend.EditorCompilation(path, output_mode)
+        errors = session.editor.update(text, progress)
+        return EditorResult(version, errors)
+    except Exception as exc:
+        trace = traceback.format_exc()
+        close_editor(session)
+        return EditorResult(version, [CompileError(0, internal_error_message(exc), text)], trace)
+
+
+def build_job(
+    session: Session,
+    settings: Settings,
+    output_path: str,
+    build_id: int,
+    text: bytes,
+    version: int,
+    progress: backend.ProgressReport | None = None,
+) -> BuildResult:
+    """Build thread: update the build Compilation from the file on disk, writing the ELF output."""
+    assert session.path is not None
+    started = time.perf_counter()
+    on_disk = read_file(session.path)
+    matched = version if on_disk is not None and on_disk == text else None
+    key = (output_path, settings.build.output_mode, settings.build.optimize_mode)
+    try:
+        if session.build is not None and session.build.key != key:
+            close_build(session)
+        with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
+            os.makedirs(os.path.dirname(output_path), exist_ok=True)
+        if session.build is None:
+            session.build = backend.BuildCompilation(session.path, output_path, settings.build)
+        outcome = session.build.update(progress)
+    except Exception as exc:
+        trace = traceback.format_exc()
+        close_build(session)
+        ms = (time.perf_counter() - started) * 1000.0
+        payload = BuildFinished(session.uri, False, None, ms, 0, 1, build_id, False, matched)
+        error = CompileError(0, internal_error_message(exc), on_disk or b"")
+        return BuildResult(payload, [error], output_path, None, trace)
+    payload = BuildFinished(
+        uri=session.uri,
+        ok=outcome.ok,
+        binary=outcome.binary,
+        ms=outcome.ms,
+        bytes_written=outcome.bytes_written,
+        errors=len(outcome.errors),
+        build_id=build_id,
+        committed=outcome.committed,
+        version=matched,
+        writes=outcome.writes,
+    )
+    output_errors = [e for e in outcome.errors if e.kind is ErrorKind.OUTPUT]
+    first = output_errors[0].message if output_errors else None
+    return BuildResult(payload, output_errors, output_path, first, None)
+
+
+def binary_symbols(session: Session, binary: str) -> dict[str, tuple[int, int]] | None:
+    """Editor thread: the symbols of ``binary``, read once per version of the file (not on every build, which
+    would make each save cost O(program) instead of O(edit))."""
+    try:
+        st = os.stat(binary)
+    except OSError:
+        return None
+    key = (binary, st.st_mtime_ns, st.st_size)
+    cached = session.binary_symbols
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        symbols = backend.read_symbols(binary)
+    except Exception:
+        log.exception("reading the symbols of %s failed", binary)
+        return None
+    session.binary_symbols = (key, symbols)
+    return symbols
+
+
+def close_editor(session: Session) -> None:
+    """Editor thread: drop the editor Compilation."""
+    comp, session.editor = session.editor, None
+    if comp is not None:
+        try:
+            comp.close()
+        except Exception:
+            log.exception("closing the editor Compilation of %s failed", session.uri)
+
+
+def close_build(session: Session) -> None:
+    """Build thread: drop the build Compilation (the output file stays on disk)."""
+    comp, session.build = session.build, None
+    if comp is not None:
+        try:
+            comp.close()
+        except Exception:
+            log.exception("closing the build Compilation of %s failed", session.uri)
