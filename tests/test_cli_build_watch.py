@@ -7,7 +7,6 @@ import os
 import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +130,12 @@ class Watch:
         obj: dict[str, Any] = json.loads(self.proc.stdout.readline())
         return obj
 
+    def pending_output(self) -> bool:
+        """Whether the watcher has written a line that was not read yet."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 0)
+        return bool(ready)
+
     def close(self) -> tuple[int, str]:
         self.send("exit")
         _, err = self.proc.communicate(timeout=30)
@@ -144,8 +149,14 @@ def test_watch_manual_updates_only_on_command(tmp_path: Path) -> None:
     w.send("update")
     first = w.json()
     assert first["update"] == 1 and first["ok"] and first["binary"] == "./w"
+    # A witness: a watcher without --manual on the same file (writing nothing). Once it has reported the
+    # edit, the edit was visible to a file watcher; the manual one must still have said nothing.
+    witness = Watch(tmp_path, "w.zir", "--json", "--no-emit-bin")
+    assert witness.json()["update"] == 1
     src.write_text(HELLO.replace("Hello, world!", "Hello, watch!"))
-    time.sleep(0.2)  # a non-manual watcher would have updated by now; the manual one must not
+    assert witness.json()["update"] == 2
+    assert witness.close()[0] == 0
+    assert not w.pending_output()
     w.send("update")
     second = w.json()
     assert second["update"] == 2 and second["ok"]

@@ -9,6 +9,7 @@ from compiler.codegen.x86_64.spill import NAKED_STACK_MSG
 from compiler.errors import CodegenFailure
 from compiler.sema.types import Type, TypeTag
 from compiler.sema.values import DeclRef, IntValue, NullValue
+from tests.compiler.link.elfcheck import assemble
 
 from .support import (
     BOOL,
@@ -122,8 +123,10 @@ def test_asm_messages(
 
 
 def test_callee_saved_register_allowed_in_naked() -> None:
+    """No error: a Naked function may use rbx/r12 (it saves nothing anyway); the unused output costs nothing."""
     asm = syscall_asm(50, ["{rbx}"], [const_int(USIZE, 1)], output="={r12}")
-    gen(NAKED, [asm, noop(AirTag.UNREACH, 60, NORETURN)])  # no error
+    code = gen(NAKED, [asm, noop(AirTag.UNREACH, 60, NORETURN)]).code
+    assert code == assemble("mov ebx, 1\nsyscall")
 
 
 def test_non_volatile_unused_asm_is_not_checked() -> None:
@@ -163,9 +166,14 @@ def test_unused_pure_instructions_generate_nothing() -> None:
 
 
 def test_wrap_optional_of_size_one() -> None:
+    """No error: ``?void`` wrapped is the immediate 1 (non-null), here passed to an asm input."""
     a = Arg(AirTag.ARG, BOOL, 1, name="a", index=0)
     w = unop(AirTag.WRAP_OPTIONAL, Type.optional(VOID), a, 2)
-    gen(Type.function((BOOL,), VOID), [a, w, ret_void()])  # immediate(1), no error
+    use = syscall_asm(80, ["{rdi}"], [w], output=None)
+    code = gen(Type.function((BOOL,), VOID), [a, w, use, ret_void()]).code
+    # the prologue reserves the frame with an imm32 (patched once the frame size is known): here 0
+    prologue, epilogue = assemble("push rbp\nmov rbp, rsp\nsub rsp, 0x7fffffff"), assemble("pop rbp\nret")
+    assert code == prologue[:-4] + bytes(4) + assemble("mov edi, 1\nsyscall") + epilogue
 
 
 def test_alloc_too_big() -> None:
