@@ -30,7 +30,6 @@ ZIR = [sys.executable, "-m", "compiler"]
 PENDING: dict[str, str] = {
     "complete/391-nine-params-stack": "codegen: stack parameters of the System V ABI (§11, langcg)",
     "complete/394-optional-u8": "codegen: optionals of integers (§5, langcg)",
-    "ours/391-narrow-slot-through-ptrtoint": "codegen: a narrow stack slot's address (found by the differential generator)",
 }
 
 
