@@ -38,6 +38,23 @@ def test_analysis_reaches_the_module_only_through_its_methods() -> None:
     assert reaching == set()
 
 
+def test_the_front_end_stands_alone() -> None:
+    """compiler/zir (lexer, parser, formatter) imports nothing of analysis, the Module, code generation or the
+    linker (annotations included): the server's syntax features and the formatter use it on their own."""
+    dirs = [ROOT / "compiler"]
+    runtime = import_graph(dirs)
+    typing = import_graph(dirs, type_only=True)
+    back_end = ("compiler.module", "compiler.sema", "compiler.air", "compiler.codegen", "compiler.link")
+    reaching = {
+        f"{name} -> {target}"
+        for name in runtime
+        if name.startswith("compiler.zir")
+        for target in runtime[name] | typing[name]
+        if target.startswith(back_end)
+    }
+    assert reaching == set()
+
+
 def _package(root: Path, files: dict[str, str]) -> Path:
     package = root / "pkg"
     package.mkdir()
