@@ -40,7 +40,13 @@ COMMANDS: dict[str, Command] = {
         " [--color WHEN]",
         "compile FILE to an executable (updated in place when it already exists)",
     ),
-    "run": Command("compiler.cli_build", "main_run", "FILE [build options] [-- ARGS...]", "build FILE, then run it"),
+    "run": Command(
+        "compiler.hot.cli",
+        "main_run",
+        "FILE [build options] [-- ARGS...] | --hot FILE [-o OUT] [--manual] [--json] [--no-restart] [--mode MODE]"
+        " [-- ARGS...]",
+        "build FILE, then run it (--hot: keep it running and swap every saved change into it)",
+    ),
     "watch": Command(
         "compiler.cli_build",
         "main_watch",

@@ -31,6 +31,8 @@ class Options:
     output_mode: OutputMode = OutputMode.EXE
     optimize_mode: OptimizeMode = OptimizeMode.DEBUG
     target: str = "x86_64-linux"
+    hot: bool = False
+    """The hot-swap layout (docs/design/elf-linker.md §17): room in memory for a running program's updates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,9 @@ def _default_linker(options: Options) -> Linker:
         return NullLinker(options.output_mode)
     from compiler.link.elf.linker import ElfLinker
 
-    return ElfLinker(options.output_path, mode=options.output_mode, root_src_path=options.root_path)
+    return ElfLinker(
+        options.output_path, mode=options.output_mode, root_src_path=options.root_path, hot=options.hot
+    )
 
 
 class Compilation:

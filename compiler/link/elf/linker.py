@@ -24,6 +24,7 @@ from compiler.link import (
     LinkTotals,
     OutputMode,
     Relocation,
+    SymbolType,
     WrittenRange,
 )
 from compiler.link.elf import dwarf
@@ -38,6 +39,7 @@ from compiler.link.elf.format import (
     layout_for_target,
 )
 from compiler.link.elf.got import GotTable
+from compiler.link.elf.hot import GOT_ROOM_MIN, TEXT_ROOM_MIN, HotState, reserved_memsz
 from compiler.link.elf.layout import (
     GOT,
     GOT_PHDR,
@@ -86,6 +88,7 @@ class ElfLinker:
         program_code_size_hint: int = PROGRAM_CODE_SIZE_HINT,
         symbol_count_hint: int = SYMBOL_COUNT_HINT,
         target: str = "x86_64-linux",
+        hot: bool = False,
     ) -> None:
         self.layout: ElfLayout = layout_for_target(target)
         """ELF64 for x86-64; ELF32 for 32-bit x86 (§11). Raises ``UnsupportedTarget`` for big-endian targets."""
@@ -128,6 +131,9 @@ class ElfLinker:
         self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir, dwarf64=self.layout.is_64)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
+        self.hot: HotState | None = HotState() if hot else None
+        """Hot-swap state (docs/design/elf-linker.md §17): reserved room in ``p_memsz``, quarantine, held
+        GOT slots and the record of writes for the running program; None in normal builds."""
         if not self._reopen():
             self.sections.describe_fresh(self.shstrtab, program_code_size_hint, symbol_count_hint)
             self.committer.needs_full_write = True
@@ -244,7 +250,8 @@ class ElfLinker:
         if not self.sections.fits(section.sh_offset, needed):
             live = section.sh_size if self.text_used_size_set else 0
             self.sections.move_section(TEXT, needed, live, SEGMENT_ALIGN)
-        section.sh_size = phdr.p_filesz = phdr.p_memsz = needed
+        section.sh_size = phdr.p_filesz = needed
+        phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, TEXT_ROOM_MIN)
         self.text_used_size_set = True
         self.dirty.shdr_table_dirty = True
         self.dirty.phdr_table_dirty = True
@@ -260,10 +267,13 @@ class ElfLinker:
             if not self.sections.fits(section.sh_offset, needed):
                 self.sections.move_section(GOT, needed, section.sh_size, SEGMENT_ALIGN)
             phdr = self.phdrs[GOT_PHDR]
-            section.sh_size = phdr.p_filesz = phdr.p_memsz = needed
+            section.sh_size = phdr.p_filesz = needed
+            phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, GOT_ROOM_MIN)
             self.dirty.shdr_table_dirty = True
             self.dirty.phdr_table_dirty = True
             got.count_dirty = False
+        if self.hot is not None:
+            self.hot.record_got(index)
         offset = self.shdrs[GOT].sh_offset + got.entry_size * index
         self.image.write(offset, self.layout.pack_address(got.entries[index]))
 
@@ -330,11 +340,19 @@ class ElfLinker:
         block = state.block
         size = len(symbol.code)
         self.totals.code_bytes += size
+        hot = self.hot
+        if hot is not None and hot.running and block.is_placed:
+            is_function = symbol.symbol_type is SymbolType.FUNC
+            current = self.image.read(self._text_file_offset(block.vaddr), block.size)
+            if hot.must_move(current, self._resolved(symbol), is_function):
+                hot.quarantine(self.text, decl, name, block, is_function)
         placed = place_block(self.text, block, size, symbol.alignment)
         if placed is Placed.MOVED:
             self.totals.text_moves += 1
         moved = placed is not Placed.IN_PLACE
         self._ensure_text_covers(block)
+        if moved and hot is not None:
+            hot.record_fresh(block)
         if moved:
             self.got.entries[state.got_index] = block.vaddr
             self._write_got_entry(state.got_index)
@@ -356,9 +374,19 @@ class ElfLinker:
             address = self.decl_address(reloc.target) or 0
             code[reloc.offset : reloc.offset + reloc.size] = address.to_bytes(reloc.size, "little")
         self.image.write(self._text_file_offset(block.vaddr), bytes(code))
+        if hot is not None:
+            hot.record_text(block.vaddr, len(code))
         if moved:
             self._apply_relocations_to(decl)
         self.dwarf.update_decl(self.sections, state, name, symbol.debug_info)
+
+    def _resolved(self, symbol: GeneratedSymbol) -> bytes:
+        """``symbol``'s bytes with its relocations applied at the current addresses."""
+        code = bytearray(symbol.code)
+        for reloc in symbol.relocations:
+            address = self.decl_address(reloc.target) or 0
+            code[reloc.offset : reloc.offset + reloc.size] = address.to_bytes(reloc.size, "little")
+        return bytes(code)
 
     def _set_relocations(self, decl: DeclIndex, state: DeclState, relocations: tuple[Relocation, ...]) -> None:
         for reloc in state.relocations:
@@ -380,6 +408,10 @@ class ElfLinker:
                 if reloc.target == target:
                     offset = self._text_file_offset(state.block.vaddr) + reloc.offset
                     self.image.write(offset, address.to_bytes(reloc.size, "little"))
+                    if self.hot is not None:
+                        vaddr = state.block.vaddr + reloc.offset
+                        self.hot.record_text(vaddr, reloc.size)
+                        self.hot.record_patch(vaddr, state.block, self._name_of(holder), self._name_of(target))
 
     def update_decl_exports(self, decl: DeclIndex, exports: Sequence[ExportRequest]) -> list[ExportFailure]:
         """Create or update the global symbols of ``decl``'s non-failed exports (elf-linker.md §8.1). May come
@@ -463,10 +495,25 @@ class ElfLinker:
             return
         self._release(decl, state)
 
+    def _name_of(self, decl: DeclIndex) -> str:
+        state = self.decls.get(decl)
+        return "?" if state is None else self._state_name(state)
+
+    def _state_name(self, state: DeclState) -> str:
+        return self.shstrtab.get(self.symtab.locals[state.local_sym_index].st_name).decode("utf-8", "replace")
+
     def _release(self, decl: DeclIndex, state: DeclState) -> None:
+        hot = self.hot
         if state.block.is_placed:
-            self.text.free(state.block)
-        self.got.free(state.got_index)
+            if hot is not None and hot.running:
+                is_function = self.symtab.locals[state.local_sym_index].st_info & 0xF == SymbolType.FUNC
+                hot.quarantine(self.text, decl, self._state_name(state), state.block, is_function)
+            else:
+                self.text.free(state.block)
+        if hot is not None and hot.hold_slot(state.got_index):
+            self.got.entries[state.got_index] = 0
+        else:
+            self.got.free(state.got_index)
         self._write_got_entry(state.got_index)
         self.symtab.free_local(state.local_sym_index)
         self._write_local_symbol(state.local_sym_index)

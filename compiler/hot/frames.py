@@ -1,0 +1,51 @@
+"""Live code addresses of a stopped process: each thread's RIP and its frame-pointer chain of return addresses.
+
+The backend keeps frame pointers in every non-Naked function (``push rbp; mov rbp, rsp``,
+docs/design/x86_64.md §5), so ``[rbp]`` is the caller's ``rbp`` and ``[rbp + 8]`` a return address. A thread
+stopped inside a prologue or epilogue has not linked (or has unlinked) its frame, so the two words at
+``rsp`` are taken too: extra candidates only make the quarantine stricter, never unsafe.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+from compiler.hot import ptrace
+
+MAX_FRAMES = 4096
+"""A chain longer than this is cut (a corrupted or cyclic chain must not hang the swap)."""
+_TWO = struct.Struct("<QQ")
+
+
+def _read_pair(mem_fd: int, address: int) -> tuple[int, int] | None:
+    try:
+        data = os.pread(mem_fd, 16, address)
+    except OSError:
+        return None
+    if len(data) != 16:
+        return None
+    a, b = _TWO.unpack(data)
+    return a, b
+
+
+def thread_addresses(mem_fd: int, tid: int) -> list[int]:
+    """RIP, the two words at RSP, and every return address on ``tid``'s frame-pointer chain."""
+    regs = ptrace.get_regs(tid)
+    found = [regs.rip]
+    top = _read_pair(mem_fd, regs.rsp)
+    if top is not None:
+        found.extend(top)
+    rbp = regs.rbp
+    previous = regs.rsp
+    for _ in range(MAX_FRAMES):
+        if rbp == 0 or rbp < previous or rbp % 8:
+            break
+        pair = _read_pair(mem_fd, rbp)
+        if pair is None:
+            break
+        saved_rbp, return_address = pair
+        found.append(return_address)
+        previous = rbp + 16
+        rbp = saved_rbp
+    return found

@@ -1,0 +1,181 @@
+"""A hot session: one Compilation in the hot-swap layout and the program started from its output.
+
+After every committed update ``after_update`` applies the update to the running process (``swap.apply``), or
+restarts the program when that is impossible (unless ``restart`` is off: then the old process keeps the old
+code and the updates wait, to be retried at the next update), or starts it when none runs. Used by
+``zir run --hot`` and the language server's ``zir.runLive``; the caller serialises the calls.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from compiler.compilation import Compilation, UpdateReport
+from compiler.hot import swap
+from compiler.hot.process import Program, Segment, spawn
+from compiler.link.elf.hot import HotPatch, HotState
+from compiler.link.elf.linker import ElfLinker
+
+
+@dataclass(frozen=True, slots=True)
+class HotOutcome:
+    """The ``hot`` object of one update's report."""
+
+    pid: int | None
+    swapped: bool = False
+    restarted: bool = False
+    reason: str | None = None
+    ms: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "pid": self.pid,
+            "swapped": self.swapped,
+            "restarted": self.restarted,
+            "reason": self.reason,
+            "ms": round(self.ms, 3),
+        }
+
+
+class HotSession:
+    """Keeps the program of ``comp``'s output running and up to date."""
+
+    def __init__(
+        self,
+        comp: Compilation,
+        args: list[str],
+        *,
+        restart: bool = True,
+        stdout: int | None = None,
+        stderr: int | None = None,
+        on_exit: Callable[[int, int], None] | None = None,
+    ) -> None:
+        linker = comp.linker
+        if not isinstance(linker, ElfLinker) or linker.hot is None:
+            raise ValueError("a hot session needs a Compilation built with Options(hot=True)")
+        self.comp = comp
+        self.linker: ElfLinker = linker
+        self.state: HotState = linker.hot
+        self.args = args
+        self.restart = restart
+        self.stdout = stdout
+        self.stderr = stderr
+        self.on_exit = on_exit
+        """Called as ``on_exit(exit_code, pid)`` from a watcher thread when the program ends by itself."""
+        self.program: Program | None = None
+        self.pending: list[HotPatch] = []
+        """Committed updates the running process has not received (only without ``restart``)."""
+        self.types: dict[str, str] = {}
+        """Function name → type, as compiled into the running process."""
+        self.lock = threading.Lock()
+        self.started = 0
+        """Processes started so far."""
+
+    # ------------------------------------------------------------------ updates
+
+    def after_update(self, report: UpdateReport) -> HotOutcome:
+        """Bring the running program up to date with a committed update (see the module docstring)."""
+        with self.lock:
+            program = self.program
+            if not report.committed or report.binary is None:
+                return HotOutcome(self._pid())
+            if program is None or program.poll() is not None:
+                reason = None if self.started == 0 else "the program was not running"
+                return self._start(report.binary, reason)
+            self.pending.append(self.state.take_patch(self.linker))
+            if not any(p.code or p.got for p in self.pending):
+                self.pending = []
+                return HotOutcome(program.pid)
+            type_changed = self._type_changes()
+            result = swap.apply(program, self.pending, type_changed)
+            if result.swapped:
+                self.pending = []
+                self._remember_types()
+                self.state.release(self.linker, result.free_ghosts)
+                return HotOutcome(program.pid, swapped=True, ms=result.ms)
+            if result.exited:
+                return self._start(report.binary, result.reason)
+            if not self.restart:
+                return HotOutcome(program.pid, reason=result.reason, ms=result.ms)
+            self._kill(program)
+            return self._start(report.binary, result.reason, ms=result.ms)
+
+    def _pid(self) -> int | None:
+        program = self.program
+        return None if program is None or program.status is not None else program.pid
+
+    def _type_changes(self) -> list[str]:
+        changed: list[str] = []
+        for patch in self.pending:
+            for name in patch.replaced_functions:
+                old = self.types.get(name)
+                new = self.comp.decl_type(name)
+                if old is not None and new is not None and str(new) != old:
+                    changed.append(name)
+        return changed
+
+    def _remember_types(self) -> None:
+        for patch in self.pending:
+            for name in patch.replaced_functions:
+                ty = self.comp.decl_type(name)
+                if ty is not None:
+                    self.types[name] = str(ty)
+
+    def _start(self, binary: str, reason: str | None, ms: float = 0.0) -> HotOutcome:
+        linker = self.linker
+        self.state.program_started(linker)
+        self.pending = []
+        self.types = {}
+        for decl in self.comp.decls():
+            if decl.fn is not None and decl.typed_value is not None:
+                self.types[decl.name] = str(decl.typed_value.ty)
+        text, got = linker.phdrs[0], linker.phdrs[1]
+        program = spawn(
+            os.path.abspath(binary),
+            self.args,
+            Segment(text.p_vaddr, text.p_memsz),
+            Segment(got.p_vaddr, got.p_memsz),
+            linker.entry,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
+        restarted = self.started > 0
+        self.started += 1
+        self.program = program
+        program.watch_exit(self._exited)
+        return HotOutcome(program.pid, restarted=restarted, reason=reason, ms=ms)
+
+    # ------------------------------------------------------------------ the process
+
+    def _exited(self, program: Program) -> None:
+        if program.killed:
+            return
+        code = program.wait()
+        with self.lock:
+            if self.program is program:
+                self.state.program_stopped()
+        if self.on_exit is not None:
+            self.on_exit(code, program.pid)
+
+    def _kill(self, program: Program) -> None:
+        program.killed = True
+        program.kill()
+        self.state.program_stopped()
+
+    def stop(self) -> int | None:
+        """Stop the program (SIGKILL); its exit code, or None if none ran."""
+        with self.lock:
+            program = self.program
+            if program is None:
+                return None
+            if program.status is None:
+                self._kill(program)
+            self.program = None
+            return program.exit_code
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid()
