@@ -85,7 +85,7 @@ class HotSession:
             if program is None or program.poll() is not None:
                 reason = None if self.started == 0 else "the program was not running"
                 return self._start(report.binary, reason)
-            self.pending.append(self.state.take_patch(self.linker))
+            self.pending.append(self.linker.hot_patch())
             if not any(p.code or p.got for p in self.pending):
                 self.pending = []
                 return HotOutcome(program.pid)
@@ -94,7 +94,7 @@ class HotSession:
             if result.swapped:
                 self.pending = []
                 self._remember_types()
-                self.state.release(self.linker, result.free_ghosts)
+                self.state.release(result.free_ghosts)
                 return HotOutcome(program.pid, swapped=True, ms=result.ms)
             if result.exited:
                 return self._start(report.binary, result.reason)
@@ -126,7 +126,7 @@ class HotSession:
 
     def _start(self, binary: str, reason: str | None, ms: float = 0.0) -> HotOutcome:
         linker = self.linker
-        self.state.program_started(linker)
+        self.state.program_started()
         self.pending = []
         self.types = {}
         for decl in self.comp.decls():

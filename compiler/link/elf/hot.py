@@ -11,14 +11,12 @@ a ``HotPatch`` (code first, GOT slots after) for ``compiler/hot``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from compiler.link import GOT_VADDR, DeclIndex
+from compiler.link import GOT_VADDR, TEXT_VADDR, DeclIndex
+from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
-
-if TYPE_CHECKING:
-    from compiler.link.elf.linker import ElfLinker
 
 TEXT_ROOM_MIN = 1 << 20
 """Reserved room past the used ``.text`` in a hot build: at least 1 MiB (``p_memsz - p_filesz``). Every save
@@ -97,6 +95,10 @@ class HotPatch:
 class HotState:
     """Per-linker hot-swap state (only in hot builds)."""
 
+    text: TextBlockList
+    """The linker's block list (ghosts live in it)."""
+    got: GotTable
+    """The linker's GOT (held slots return to its free list)."""
     running: bool = False
     """A program started from the output runs: no in-place function rewrites, no slot or ghost reuse."""
     ghosts: list[Ghost] = field(default_factory=list)
@@ -124,8 +126,9 @@ class HotState:
             return old != code
         return len(old) != len(code)
 
-    def quarantine(self, text: TextBlockList, decl: DeclIndex, name: str, block: TextBlock, is_function: bool) -> None:
+    def quarantine(self, decl: DeclIndex, name: str, block: TextBlock, is_function: bool) -> None:
         """Put a ghost where ``block`` is; ``block`` becomes unplaced (the caller allocates it anew)."""
+        text = self.text
         ghost = TextBlock(vaddr=block.vaddr, size=block.size, prev=block.prev, next=block.next, is_placed=True)
         if block.prev is not None:
             block.prev.next = ghost
@@ -168,12 +171,12 @@ class HotState:
 
     # ------------------------------------------------------------------ the process side
 
-    def program_started(self, linker: ElfLinker) -> None:
+    def program_started(self) -> None:
         """A new process maps the whole current output: every ghost and held slot is free again."""
         for ghost in self.ghosts:
-            linker.text.free(ghost.block)
+            self.text.free(ghost.block)
         self.ghosts = []
-        linker.got.free_list.extend(self.held_got)
+        self.got.free_list.extend(self.held_got)
         self.held_got = []
         self._clear_record()
         self.running = True
@@ -182,29 +185,32 @@ class HotState:
         """No process runs the output any more (it exited or was killed)."""
         self.running = False
 
-    def release(self, linker: ElfLinker, vaddrs: set[int]) -> None:
+    def release(self, vaddrs: set[int]) -> None:
         """Free the function ghosts at ``vaddrs``: no frame was in them at a swap that unpublished them."""
         kept: list[Ghost] = []
         for ghost in self.ghosts:
             if ghost.is_function and ghost.block.vaddr in vaddrs:
-                linker.text.free(ghost.block)
+                self.text.free(ghost.block)
             else:
                 kept.append(ghost)
         self.ghosts = kept
 
-    def take_patch(self, linker: ElfLinker) -> HotPatch:
-        """The writes recorded since the last patch, read from the linker's image (what was committed)."""
+    def take_patch(
+        self, image: bytearray, text_offset: int, entry: int, pack_address: Callable[[int], bytes]
+    ) -> HotPatch:
+        """The writes recorded since the last patch, read from the linker's ``image`` (what was committed;
+        ``.text`` starts at file offset ``text_offset``)."""
         ghost_ranges = sorted((g.block.vaddr, g.block.vaddr + g.block.size) for g in self.ghosts)
         code: list[MemWrite] = []
         for start, end in _subtract(_merge(self.text_writes), ghost_ranges):
-            offset = linker._text_file_offset(start)
-            code.append(MemWrite(start, bytes(linker.image.data[offset : offset + (end - start)])))
+            offset = text_offset + (start - TEXT_VADDR)
+            code.append(MemWrite(start, bytes(image[offset : offset + (end - start)])))
         held = set(self.held_got)
-        size = linker.got.entry_size
+        entries = self.got.entries
         got = tuple(
-            MemWrite(GOT_VADDR + size * i, linker.layout.pack_address(linker.got.entries[i]))
+            MemWrite(self.got.address(i), pack_address(entries[i]))
             for i in sorted(self.got_writes)
-            if i not in held and i < len(linker.got.entries)
+            if i not in held and i < len(entries)
         )
         fresh = _merge([(a, b - a) for a, b in self.fresh])
         in_place = tuple(
@@ -215,9 +221,9 @@ class HotState:
         patch = HotPatch(
             code=tuple(code),
             got=got,
-            text_end=linker.text.used_end(),
-            got_end=GOT_VADDR + linker.got.size(),
-            entry=linker.entry,
+            text_end=self.text.used_end(),
+            got_end=GOT_VADDR + self.got.size(),
+            entry=entry,
             ghosts=tuple(
                 (g.block.vaddr, g.block.size, g.name, g.is_function, g.update == self.updates) for g in self.ghosts
             ),

@@ -39,7 +39,7 @@ from compiler.link.elf.format import (
     layout_for_target,
 )
 from compiler.link.elf.got import GotTable
-from compiler.link.elf.hot import GOT_ROOM_MIN, TEXT_ROOM_MIN, HotState, reserved_memsz
+from compiler.link.elf.hot import GOT_ROOM_MIN, TEXT_ROOM_MIN, HotPatch, HotState, reserved_memsz
 from compiler.link.elf.layout import (
     GOT,
     GOT_PHDR,
@@ -131,7 +131,7 @@ class ElfLinker:
         self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir, dwarf64=self.layout.is_64)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
-        self.hot: HotState | None = HotState() if hot else None
+        self.hot: HotState | None = HotState(self.text, self.got) if hot else None
         """Hot-swap state (docs/design/elf-linker.md §17): reserved room in ``p_memsz``, quarantine, held
         GOT slots and the record of writes for the running program; None in normal builds."""
         if not self._reopen():
@@ -345,7 +345,7 @@ class ElfLinker:
             is_function = symbol.symbol_type is SymbolType.FUNC
             current = self.image.read(self._text_file_offset(block.vaddr), block.size)
             if hot.must_move(current, self._resolved(symbol), is_function):
-                hot.quarantine(self.text, decl, name, block, is_function)
+                hot.quarantine(decl, name, block, is_function)
         placed = place_block(self.text, block, size, symbol.alignment)
         if placed is Placed.MOVED:
             self.totals.text_moves += 1
@@ -379,6 +379,11 @@ class ElfLinker:
         if moved:
             self._apply_relocations_to(decl)
         self.dwarf.update_decl(self.sections, state, name, symbol.debug_info)
+
+    def hot_patch(self) -> HotPatch:
+        """What a running program needs from the updates committed since the last call (hot builds only)."""
+        assert self.hot is not None
+        return self.hot.take_patch(self.image.data, self.shdrs[TEXT].sh_offset, self.entry, self.layout.pack_address)
 
     def _resolved(self, symbol: GeneratedSymbol) -> bytes:
         """``symbol``'s bytes with its relocations applied at the current addresses."""
@@ -507,7 +512,7 @@ class ElfLinker:
         if state.block.is_placed:
             if hot is not None and hot.running:
                 is_function = self.symtab.locals[state.local_sym_index].st_info & 0xF == SymbolType.FUNC
-                hot.quarantine(self.text, decl, self._state_name(state), state.block, is_function)
+                hot.quarantine(decl, self._state_name(state), state.block, is_function)
             else:
                 self.text.free(state.block)
         if hot is not None and hot.hold_slot(state.got_index):
