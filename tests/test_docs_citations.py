@@ -1,4 +1,4 @@
-"""The repository stands alone: every design citation in the code and every relative link in the docs resolves.
+"""The repository stands alone: every design citation and every relative link in the docs resolves inside it.
 
 A citation is ``<name>.md`` optionally followed by section numbers: ``module.md §5``, ``elf-linker.md §5.2``,
 ``§§3–5``, ``§4–§7, §13``, ``docs/design/x86_64.md §7.4``. It resolves when the file exists inside the
@@ -16,7 +16,8 @@ from pathlib import Path
 
 THIS_FILE = Path(__file__).resolve()
 ROOT = THIS_FILE.parents[1]
-SCANNED = ("compiler", "server", "bench", "tests", "scripts", "vscode-client/src")
+SCANNED = ("compiler", "server", "bench", "tests", "scripts", "vscode-client/src", "docs", "README.md")
+"""Code, tests and scripts, and the documents themselves (a design document citing another must resolve too)."""
 SKIPPED_TEMPLATES = ROOT / "compiler" / "templates"
 """Files ``zir init`` copies into a user's new project: their paths are relative to that project."""
 SKIPPED_DIRS = {"node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "out", ".venv"}
@@ -60,7 +61,8 @@ class Citation:
 def _scanned_files() -> list[Path]:
     files: list[Path] = []
     for top in SCANNED:
-        for path in sorted((ROOT / top).rglob("*")):
+        base = ROOT / top
+        for path in [base] if base.is_file() else sorted(base.rglob("*")):
             if path == THIS_FILE or path.is_relative_to(SKIPPED_TEMPLATES):
                 continue  # this file's examples are broken on purpose
             if path.is_file() and not SKIPPED_DIRS.intersection(path.relative_to(ROOT).parts):
