@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import inproc, live, peers, progress_cost, sequence
+from bench import inproc, live, peers, progress_cost, sequence, views
 from bench.gen import CHAIN_SIZES
 from bench.measure import strace_permitted
 from bench.watch import REPO, cli_available
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             if avail["server"] is None:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
                 attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
+                if n in (1_000, 10_000):
+                    attempt(n, "zir_lsp_disassembly", partial(views.lsp_disassembly, n, nd, edits))
             if zig is not None and n in (1_000, 10_000):
                 attempt(n, "zig", partial(peers.zig_peer, zig, n, nd, min(edits, 10)))
         if avail["cli"] is None and seq_edits:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import struct
+from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -47,6 +48,8 @@ class Section:
     address: int
     align: int
     entsize: int
+    info: int = 0
+    """``sh_info`` (for ``.symtab``: the index of the first global symbol)."""
 
 
 class DeclSymbol(NamedTuple):
@@ -73,18 +76,34 @@ class Binary:
     shdr_offset: int
     shdr_size: int
     sections: list[Section]
-    decls: list[DeclSymbol]
-    """Sorted by address."""
-    exports: list[tuple[str, int]]
-    """Global (and weak) symbols: ``(name, address)``."""
-    got: list[int]
+    got: array[int]
     """Slot values; 0 is a free slot."""
     source_path: str
     comp_dir: str
     producer: str
+    symtab: Section
+    names: tuple[int, int]
+    """File range ``[start, end)`` of the string table the symbols' names are in."""
+    _decls: list[DeclSymbol] | None = None
+    _exports: list[tuple[str, int]] | None = None
     _by_name: dict[str, DeclSymbol] = field(default_factory=dict)
     _slot_of: dict[int, int] | None = None
     _addresses: list[int] = field(default_factory=list)
+    _values: array[int] | None = None
+
+    @property
+    def decls(self) -> list[DeclSymbol]:
+        """Every decl, sorted by address (all symbols are read and checked on first use)."""
+        if self._decls is None:
+            self._decls, self._exports = _symbols(self.data, self.symtab, *self.names, self.text)
+        return self._decls
+
+    @property
+    def exports(self) -> list[tuple[str, int]]:
+        """Global (and weak) symbols, and ``Internal`` exports once every symbol was read: ``(name, address)``."""
+        if self._exports is None:
+            self._exports = _globals(self.data, self.symtab, *self.names)
+        return self._exports
 
     def section(self, name: str) -> Section:
         for section in self.sections:
@@ -97,10 +116,16 @@ class Binary:
         return self.section(".text")
 
     def decl(self, name: str) -> DeclSymbol | None:
-        """The decl named ``name`` (a leading ``@`` is ignored); an export name finds its decl too."""
+        """The decl named ``name`` (a leading ``@`` is ignored); an export name finds its decl too. Before all
+        symbols were read, the name is searched in the string table and its symbol in ``.symtab`` (C speed)."""
+        name = name.removeprefix("@")
+        if self._decls is None and not self._by_name:
+            found = _find_local(self, name)
+            if found is not None:
+                return found
         if not self._by_name:
             self._by_name = {d.name: d for d in self.decls}
-        found = self._by_name.get(name.removeprefix("@"))
+        found = self._by_name.get(name)
         if found is None:
             for export, address in self.exports:
                 if export == name:
@@ -109,11 +134,20 @@ class Binary:
 
     def capacity(self, decl: DeclSymbol) -> int:
         """Bytes from the decl's first byte to the next block (or the end of ``.text``): its size plus room."""
-        if not self._addresses:
-            self._addresses = [d.address for d in self.decls]
-        index = bisect.bisect_right(self._addresses, decl.address)
         text = self.text
-        end = self._addresses[index] if index < len(self._addresses) else text.address + text.size
+        end = text.address + text.size
+        if self._decls is not None:
+            if not self._addresses:
+                self._addresses = [d.address for d in self._decls]
+            index = bisect.bisect_right(self._addresses, decl.address)
+            if index < len(self._addresses):
+                end = self._addresses[index]
+        else:  # the smallest symbol value above the decl's address
+            if self._values is None:
+                table = array("Q")
+                table.frombytes(self.data[self.symtab.offset : self.symtab.offset + self.symtab.size])
+                self._values = table[1::3]  # st_value of each 24-byte entry
+            end = min((v for v in self._values if v > decl.address), default=end)
         return max(end - decl.address, decl.size)
 
     def file_offset(self, address: int) -> int:
@@ -129,6 +163,11 @@ class Binary:
 
     def got_slot(self, address: int) -> int | None:
         """The GOT slot holding ``address`` (None when no slot does)."""
+        if self._decls is None and self._slot_of is None:
+            try:
+                return self.got.index(address) if address else None
+            except ValueError:
+                return None
         if self._slot_of is None:
             self._slot_of = {}
             for index, value in enumerate(self.got):
@@ -202,13 +241,13 @@ def parse(path: str, data: bytes) -> Binary:
     names_start, names_end = names_header[4], names_header[4] + names_header[5]
     _need(names_end <= len(data), "section name table beyond end of file")
     sections: list[Section] = []
-    for index, (name, sh_type, flags, addr, offset, size, _link, _info, align, entsize) in enumerate(raw):
+    for index, (name, sh_type, flags, addr, offset, size, _link, info_field, align, entsize) in enumerate(raw):
         if index == 0:
             sections.append(Section(0, "", sh_type, flags, offset, size, addr, align, entsize))
             continue
         _need(offset + size <= len(data), f"section {index} beyond end of file")
         section_name = _c_string(data, names_start + name, names_end, f"name of section {index}")
-        sections.append(Section(index, section_name, sh_type, flags, offset, size, addr, align, entsize))
+        sections.append(Section(index, section_name, sh_type, flags, offset, size, addr, align, entsize, info_field))
     present = {s.name for s in sections}
     missing = [name for name in REQUIRED_SECTIONS if name not in present]
     _need(not missing, f"not written by ZIR Live (no {', '.join(missing)} section)")
@@ -227,10 +266,14 @@ def parse(path: str, data: bytes) -> Binary:
     )
     text = by_name[".text"]
     _need(text.sh_type == SectionType.SHT_PROGBITS, ".text is not PROGBITS")
-    decls, exports = _symbols(data, by_name[".symtab"], names_start, names_end, text)
+    symtab = by_name[".symtab"]
+    _need(symtab.sh_type == SectionType.SHT_SYMTAB and symtab.entsize == SYM.size, "unexpected .symtab")
+    _need(symtab.size % SYM.size == 0, ".symtab size is not a multiple of its entry size")
+    _need(symtab.info * SYM.size <= symtab.size, ".symtab's first global is beyond its end")
     got = by_name[".got"]
     _need(got.size % 8 == 0, ".got size is not a multiple of 8")
-    slots = [value for (value,) in struct.iter_unpack("<Q", data[got.offset : got.offset + got.size])]
+    slots = array("Q")
+    slots.frombytes(data[got.offset : got.offset + got.size])
     return Binary(
         path=path,
         data=data,
@@ -241,12 +284,12 @@ def parse(path: str, data: bytes) -> Binary:
         shdr_offset=shoff,
         shdr_size=shnum * SHDR.size,
         sections=sections,
-        decls=decls,
-        exports=exports,
         got=slots,
         source_path=source_path,
         comp_dir=comp_dir,
         producer=producer,
+        symtab=symtab,
+        names=(names_start, names_end),
     )
 
 
@@ -265,8 +308,6 @@ def _symbols(
 ) -> tuple[list[DeclSymbol], list[tuple[str, int]]]:
     """The decls (named local FUNC/OBJECT symbols in ``.text``) and the exports (global symbols, and a local
     symbol repeating an earlier local's block: an ``Internal`` export)."""
-    _need(symtab.sh_type == SectionType.SHT_SYMTAB and symtab.entsize == SYM.size, "unexpected .symtab")
-    _need(symtab.size % SYM.size == 0, ".symtab size is not a multiple of its entry size")
     table = data[symtab.offset : symtab.offset + symtab.size]
     names = _names(data, names_start, names_end)
     locals_: list[DeclSymbol] = []
@@ -295,3 +336,46 @@ def _symbols(
             decls.append(symbol)
             previous = symbol
     return decls, exports
+
+
+def _check_symbol(name: str, shndx: int, value: int, size: int, text: Section) -> None:
+    if shndx != text.index or not (text.address <= value and value + size <= text.address + text.size):
+        raise InspectError(f"symbol '{name}' lies outside .text")
+
+
+def _globals(data: bytes, symtab: Section, names_start: int, names_end: int) -> list[tuple[str, int]]:
+    """``(name, address)`` of the global symbols (those from ``sh_info`` on): the exports."""
+    start = symtab.offset + symtab.info * SYM.size
+    out: list[tuple[str, int]] = []
+    for index, (st_name, st_info, _o, _shndx, value, _size) in enumerate(
+        SYM.iter_unpack(data[start : symtab.offset + symtab.size]), start=symtab.info
+    ):
+        if st_name and st_info >> 4 != STB_LOCAL and st_info & 0xF in (STT_FUNC, STT_OBJECT):
+            out.append((_c_string(data, names_start + st_name, names_end, f"name of symbol {index}"), value))
+    return out
+
+
+def _find_local(binary: Binary, name: str) -> DeclSymbol | None:
+    """The decl symbol named ``name`` found without reading every symbol: the name's offsets in the string
+    table, then the ``.symtab`` entries whose ``st_name`` is one of them (``bytes.find``, at C speed)."""
+    data = binary.data
+    names_start, names_end = binary.names
+    symtab, text = binary.symtab, binary.text
+    needle = b"\0" + name.encode("utf-8", "surrogateescape") + b"\0"
+    found: list[DeclSymbol] = []
+    at = data.find(needle, names_start, names_end)
+    while at >= 0:
+        pattern = struct.pack("<I", at + 1 - names_start)
+        end = symtab.offset + min(symtab.info, symtab.size // SYM.size) * SYM.size
+        hit = data.find(pattern, symtab.offset, end)
+        while hit >= 0:
+            if (hit - symtab.offset) % SYM.size == 0:
+                index = (hit - symtab.offset) // SYM.size
+                _n, st_info, _o, shndx, value, size = SYM.unpack_from(data, hit)
+                kind = {STT_FUNC: "function", STT_OBJECT: "data"}.get(st_info & 0xF)
+                if index and kind is not None:
+                    _check_symbol(name, shndx, value, size, text)
+                    found.append(DeclSymbol(name, kind, value, size, index))
+            hit = data.find(pattern, hit + 1, end)
+        at = data.find(needle, at + 1, names_end)
+    return min(found, key=lambda d: d.symbol_index) if found else None

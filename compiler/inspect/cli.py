@@ -51,13 +51,7 @@ def render_objdump(listing: dict[str, Any]) -> str:
             facts.append(f"GOT[{slot}] at {decl['gotAddress']:#x}")
         facts.extend(f"export {name}" for name in decl["exports"])
         out.append(f"{decl['address']:016x} <{decl['name']}>: {'; '.join(facts)}")
-        if decl["kind"] == "data":
-            data = bytes.fromhex(decl["data"]["bytes"])
-            for at in range(0, len(data), 16):
-                chunk = data[at : at + 16]
-                out.append(f" {decl['address'] + at:x}:\t{chunk.hex(' ')}")
-            out.append(f'\t"{decl["data"]["text"]}"')
-        else:
+        if decl["kind"] == "function":
             current: int | None = None
             for inst in decl["instructions"]:
                 if inst["line"] is not None and inst["line"] != current:
@@ -68,6 +62,12 @@ def render_objdump(listing: dict[str, Any]) -> str:
                 data = bytes.fromhex(inst["bytes"])
                 text = f"{inst['mnemonic']} {inst['operands']}".rstrip()
                 out.append(f" {inst['address']:x}:\t{data.hex(' '):<24}\t{text}")
+        if "data" in decl:
+            data = bytes.fromhex(decl["data"]["bytes"])
+            base = decl["address"] + decl["data"].get("offset", 0)
+            for at in range(0, len(data), 16):
+                out.append(f" {base + at:x}:\t{data[at : at + 16].hex(' ')}")
+            out.append(f'\t"{decl["data"]["text"]}"')
         out.append("")
     return "\n".join(out)
 

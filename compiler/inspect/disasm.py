@@ -10,6 +10,7 @@ from typing import Any
 
 import capstone
 
+from compiler.codegen.x86_64.safety import PANIC_NAME, panic_code_length, panic_routine_code
 from compiler.inspect.binary import Binary, DeclSymbol, InspectError
 from compiler.inspect.lines import LineHeader, decode, read_header, rows_of
 
@@ -63,6 +64,17 @@ def render_text(data: bytes) -> str:
     return "".join(out)
 
 
+def code_length(decl: DeclSymbol, code: bytes) -> int:
+    """Where a function's instructions end: the panic routine's message table follows its code (it is data,
+    not instructions); every other function is code to its last byte."""
+    if decl.name == PANIC_NAME:
+        routine = panic_routine_code()
+        length = panic_code_length()
+        if code == routine and length <= len(code):
+            return length
+    return len(code)
+
+
 def decl_json(
     binary: Binary, decl: DeclSymbol, header: LineHeader | None, sequences: dict[int, list[tuple[int, int]]] | None
 ) -> dict[str, Any]:
@@ -82,6 +94,10 @@ def decl_json(
         "exports": binary.exports_of(decl.address),
     }
     if decl.kind == "function":
+        code_end = code_length(decl, code)
+        code, tail = code[:code_end], code[code_end:]
+        if tail:
+            out["data"] = {"offset": code_end, "bytes": tail.hex(), "text": render_text(tail)}
         rows = rows_of(binary, header, decl.address) if sequences is None else sequences.get(decl.address, [])
         out["line"] = rows[0][1] if rows else None
         listing: list[dict[str, Any]] = []

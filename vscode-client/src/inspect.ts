@@ -28,7 +28,8 @@ export interface DeclListing {
   readonly exports: readonly string[];
   readonly line?: number | null;
   readonly instructions?: readonly Instruction[];
-  readonly data?: { readonly bytes: string; readonly text: string };
+  /** A data decl's bytes, or the data after a function's code (`offset` from the decl's first byte). */
+  readonly data?: { readonly offset?: number; readonly bytes: string; readonly text: string };
   readonly changed?: boolean;
 }
 

@@ -71,8 +71,12 @@ export function renderMachineCode(listing: Disassembly, sourceLines: readonly st
         const mark = inst.changed === true ? "*" : " ";
         lines.push(`  ${mark} ${hex(inst.address).padStart(8)}:  ${spaced(inst.bytes).padEnd(21)} ${inst.mnemonic} ${inst.operands}`.trimEnd());
       }
-    } else if (decl.data !== undefined) {
-      lines.push(`    ${hex(decl.address).padStart(8)}:  ${spaced(decl.data.bytes)}`);
+    }
+    if (decl.data !== undefined) {
+      const base = decl.address + (decl.data.offset ?? 0);
+      for (let at = 0; at < decl.data.bytes.length; at += 32) {
+        lines.push(`    ${hex(base + at / 2).padStart(8)}:  ${spaced(decl.data.bytes.slice(at, at + 32))}`);
+      }
       lines.push(`    "${decl.data.text}"`);
     }
     lines.push("");

@@ -96,9 +96,14 @@ table:"""
 """The same code as GNU ``as`` text (the test assembles it and compares the bytes)."""
 
 
+def panic_code_length() -> int:
+    """Bytes of the routine's code: its table and texts follow (``zir objdump`` shows those as data)."""
+    return len(_HEAD) + 4 + len(_AFTER_LEA)
+
+
 def panic_routine_code() -> bytes:
     """The routine's bytes: code, then a table of (offset from the table, length) per id, then the texts."""
-    code_len = len(_HEAD) + 4 + len(_AFTER_LEA)
+    code_len = panic_code_length()
     texts = [f"panic: {MESSAGES[m]}\n".encode() for m in PanicId]
     table = b""
     offset = 8 * len(texts)
