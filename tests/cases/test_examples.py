@@ -28,8 +28,6 @@ ZIR = [sys.executable, "-m", "compiler"]
 
 # Cases of complete/ that need work not landed yet: strict, so each flips to a failure (remove it) once it passes.
 PENDING: dict[str, str] = {
-    "complete/391-nine-params-stack": "codegen: stack parameters of the System V ABI (§11, langcg)",
-    "complete/394-optional-u8": "codegen: optionals of integers (§5, langcg)",
 }
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -26,18 +27,81 @@ class AddressView(Protocol):
         ...
 
 
+class ReturnKind(enum.Enum):
+    """How a function returns its value (docs/design/language-complete.md §11)."""
+
+    NONE = "none"
+    """No runtime bits."""
+    UNREACH = "unreach"
+    """``noreturn``, or a Naked function."""
+    REGS = "regs"
+    """In ``rax`` (≤ 8 bytes) or ``rax``:``rdx`` (9–16 bytes)."""
+    MEMORY = "memory"
+    """Through the hidden result pointer passed in ``rdi`` (and returned in ``rax``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParamLoc:
+    """Where one parameter travels: its eightbytes' registers, or at ``stack`` bytes into the stack-argument
+    area (the callee sees it at ``[rbp + 16 + stack]``); neither for a parameter without runtime bits."""
+
+    regs: tuple[Register, ...] = ()
+    stack: int | None = None
+
+    @property
+    def has_bits(self) -> bool:
+        """The parameter takes a register or stack space."""
+        return bool(self.regs) or self.stack is not None
+
+
 @dataclass(frozen=True, slots=True)
 class CallingConvention:
-    """Where a function's parameters and return value live (§4.3). ``args[i]`` is None for a parameter
-    passed in memory (the seventh and later)."""
+    """Where a function's parameters and return value live (System V, §11)."""
 
-    args: tuple[MCValue | None, ...]
-    return_value: MCValue
+    params: tuple[ParamLoc, ...]
+    ret: ReturnKind
+    ret_regs: tuple[Register, ...] = ()
+    stack_size: int = 0
+    """Bytes of stack arguments (each rounded to 8), before the 16-byte alignment of the area."""
+
+    @property
+    def return_value(self) -> MCValue:
+        """The MCValue of a returned value as x86_64.md §4.3 names it (first register, ``none``, ``unreach``)."""
+        match self.ret:
+            case ReturnKind.NONE:
+                return mc.NONE
+            case ReturnKind.UNREACH:
+                return mc.UNREACH
+            case ReturnKind.REGS | ReturnKind.MEMORY:
+                return mc.register(Register.RAX)
+
+
+def runtime_type_error(ty: Type) -> str | None:
+    """The permanent error of §12 for a runtime value of ``ty``, or None."""
+    t = ty
+    while t.zig_type_tag() in (TypeClass.OPTIONAL, TypeClass.ARRAY):
+        t = t.optional_child() if t.zig_type_tag() is TypeClass.OPTIONAL else t.elem_type()
+    if t.zig_type_tag() in (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT):
+        return f"floating-point type '{ty}' is not supported at runtime"
+    if t.is_int() and t.int_info()[1] > 64:
+        return f"integer type '{ty}' wider than 64 bits is not supported at runtime"
+    return None
+
+
+def eightbytes(ty: Type) -> int | None:
+    """The number of INTEGER eightbytes of ``ty`` (0 without runtime bits), None for MEMORY (> 16 bytes)."""
+    if not ty.has_code_gen_bits():
+        return 0
+    size = ty.abi_size()
+    if size > 16:
+        return None
+    return (size + 7) // 8
 
 
 @lru_cache(maxsize=1024)
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
-    """The calling-convention values of ``fn_type``, or the message explaining why there are none.
+    """The calling convention of ``fn_type`` (System V for Unspecified, C and Cold), or the message
+    explaining why there is none.
 
     Cached: types are immutable values and the result is immutable (asked twice per call site and function)."""
     cc = fn_type.fn_calling_convention()
@@ -46,24 +110,38 @@ def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     if cc == "Naked":
         if params:
             return "unable to use parameters with naked calling convention"
-        return CallingConvention((), mc.UNREACH)
-    if cc not in ("Unspecified", "C"):
-        return f"TODO implement function parameters for {cc}"
-    args: list[MCValue | None] = []
-    for i, ty in enumerate(params):
-        cls = ty.zig_type_tag()
-        if cls not in (TypeClass.INT, TypeClass.BOOL):
-            return f"TODO implement function parameters of type {cls.value}"
-        args.append(mc.register(PARAM_REGS[i]) if i < len(PARAM_REGS) else None)
+        return CallingConvention((), ReturnKind.UNREACH)
+    if cc not in ("Unspecified", "C", "Cold"):
+        return f"callconv '{cc}' is not supported"
+    for ty in (*params, ret_ty):
+        msg = runtime_type_error(ty)
+        if msg is not None:
+            return msg
+    ret_regs: tuple[Register, ...]
     if ret_ty.zig_type_tag() is TypeClass.NO_RETURN:
-        ret = mc.UNREACH
+        ret, ret_regs = ReturnKind.UNREACH, ()
     elif not ret_ty.has_code_gen_bits():
-        ret = mc.NONE
-    elif ret_ty.abi_size() > 8:
-        return f"TODO implement function return values for {cc}"
+        ret, ret_regs = ReturnKind.NONE, ()
     else:
-        ret = mc.register(Register.RAX)
-    return CallingConvention(tuple(args), ret)
+        n = eightbytes(ret_ty)
+        if n is None:
+            ret, ret_regs = ReturnKind.MEMORY, ()
+        else:
+            ret, ret_regs = ReturnKind.REGS, (Register.RAX, Register.RDX)[:n]
+    free = list(PARAM_REGS[1:] if ret is ReturnKind.MEMORY else PARAM_REGS)
+    locs: list[ParamLoc] = []
+    stack = 0
+    for ty in params:
+        n = eightbytes(ty)
+        if n == 0:
+            locs.append(ParamLoc())
+        elif n is not None and n <= len(free):
+            locs.append(ParamLoc(regs=tuple(free[:n])))
+            del free[:n]
+        else:
+            locs.append(ParamLoc(stack=stack))
+            stack += (ty.abi_size() + 7) // 8 * 8
+    return CallingConvention(tuple(locs), ret, ret_regs, stack)
 
 
 @lru_cache(maxsize=1024)

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.air import AirInst, Assembly, Call, Constant
+from compiler.air import AirInst, Assembly, Call, Constant, Operand, nested_bodies
 from compiler.codegen.x86_64 import encoder as enc
+from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
-from compiler.codegen.x86_64 import spill
-from compiler.codegen.x86_64.abi import resolve_calling_convention
+from compiler.codegen.x86_64 import memory, spill
+from compiler.codegen.x86_64.abi import ReturnKind, resolve_calling_convention
+from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.inline_asm import AsmError, plan_assembly
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.regalloc import plan_parallel_move
-from compiler.codegen.x86_64.registers import ALLOCATABLE, BY_ID, Register
+from compiler.codegen.x86_64.registers import ALLOCATABLE, BY_ID, CALLEE_SAVED, Register
 from compiler.link import DeclIndex
-from compiler.sema.types import Type
+from compiler.sema.types import Type, TypeTag
 from compiler.sema.values import FunctionValue
+
+USIZE = Type.named(TypeTag.USIZE)
 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
@@ -72,37 +76,125 @@ def result_register(fg: FunctionGen, inst: AirInst, reg: Register, to_save: list
     return mc.register(reg)
 
 
+def eightbyte_sources(fg: FunctionGen, ty: Type, value: MCValue, n: int) -> list[MCValue]:
+    """The ``n`` eightbytes of a value that lives in memory (or a register, for one eightbyte), as 8-byte
+    loadable MCValues."""
+    if n == 1 and value.kind is not MCKind.STACK_OFFSET and value.kind is not MCKind.MEMORY:
+        return [value]
+    size = ty.abi_size()
+    if value.kind is MCKind.STACK_OFFSET:
+        return [mc.stack_offset(value.payload + size - 8 * k - 8) for k in range(n)]
+    if value.kind is MCKind.MEMORY:
+        return [mc.memory(value.payload + 8 * k) for k in range(n)]
+    if value.kind is MCKind.UNDEF:
+        return [mc.UNDEF] * n
+    # a value of more than 8 bytes always lives in memory; anything else is materialised into a slot
+    offset = fg.alloc_mem(ty)
+    fg.gen_set_stack(ty, offset, value)
+    return eightbyte_sources(fg, ty, mc.stack_offset(offset), n)
+
+
 def gen_call(fg: FunctionGen, inst: Call) -> MCValue:
-    """§9.4: arguments by parallel move, ``call qword ptr [G(callee)]``, result, restores."""
-    cc = resolve_calling_convention(inst.func.ty)
+    """§9.4 and language-complete §11: stack arguments, register arguments by parallel move, the hidden
+    result pointer, ``call qword ptr [G(callee)]`` or ``call r/m64`` through a function value, the result
+    in ``rax``/``rax:rdx``/memory, restores."""
+    fn_ty = inst.func.ty
+    cc = resolve_calling_convention(fn_ty)
     if isinstance(cc, str):
         raise Fail(cc)
-    param_types = inst.func.ty.fn_param_types()
+    param_types = fn_ty.fn_param_types()
+    func = inst.func
+    direct = isinstance(func, Constant) and isinstance(func.val, FunctionValue)
+    to_save = save(fg, inst, ALLOCATABLE)
+    area = (cc.stack_size + 15) // 16 * 16
+    if area:
+        if fg.naked:
+            raise Fail(spill.NAKED_STACK_MSG)
+        fg.buf.emit(ex.sub_rsp(area))
     moves: list[tuple[Register, MCValue, Type]] = []
     for i, arg in enumerate(inst.args):
-        loc = cc.args[i] if i < len(cc.args) else None
-        if loc is None:
-            raise Fail("TODO implement calling with parameters in memory")
+        loc = cc.params[i] if i < len(cc.params) else None
+        pty = param_types[i] if i < len(param_types) else arg.ty
+        if loc is None or not loc.has_bits:
+            continue
         value = fg.mcv(arg)
-        if value.kind is MCKind.PTR_STACK_OFFSET:
-            raise Fail("TODO implement calling with MCValue.ptr_stack_offset arg")
-        if value.kind is MCKind.PTR_EMBEDDED_IN_CODE:
-            raise Fail("TODO implement calling with MCValue.ptr_embedded_in_code arg")
-        pty = param_types[i]
-        moves.append((loc.register.to_size(pty.abi_size()), value, pty))
-    func = inst.func
-    if not isinstance(func, Constant):
-        raise Fail("TODO implement calling runtime known function pointer")
-    if not isinstance(func.val, FunctionValue):
-        raise Fail("TODO implement calling bitcasted functions")
-    to_save = save(fg, inst, ALLOCATABLE)
+        if loc.stack is not None:
+            memory.store(fg, pty, Mem(Register.RSP, loc.stack), value)
+            continue
+        size = pty.abi_size()
+        if (len(loc.regs) == 1 and size in (1, 2, 4, 8) and value.kind is not MCKind.MEMORY) or (
+            len(loc.regs) == 1 and value.kind is MCKind.MEMORY and size in (1, 2, 4, 8)
+        ):
+            moves.append((loc.regs[0].to_size(size), value, pty))
+            continue
+        for reg, src in zip(loc.regs, eightbyte_sources(fg, pty, value, len(loc.regs)), strict=True):
+            moves.append((reg, src, USIZE))
+    result_slot: int | None = None
+    ret_ty = fn_ty.fn_return_type()
+    if cc.ret is ReturnKind.MEMORY:
+        result_slot = fg.alloc_mem(ret_ty)
+        moves.append((Register.RDI, mc.ptr_stack_offset(result_slot), Type.single_mut_pointer(ret_ty)))
+    if not direct:
+        # the function value travels in r11 (never an argument register), read before the moves overwrite
+        moves.append((Register.R11, fg.mcv(func), USIZE))
     parallel_move(fg, moves)
-    fg.buf.emit(enc.call_abs32(fg.addresses.got_address(DeclIndex(func.val.fn.owner.index))))
+    if direct:
+        assert isinstance(func, Constant) and isinstance(func.val, FunctionValue)
+        fg.buf.emit(enc.call_abs32(fg.addresses.got_address(DeclIndex(func.val.fn.owner.index))))
+    else:
+        fg.buf.emit(ex.call_rm(Register.R11))
+    if area:
+        fg.buf.emit(enc.add_rsp_imm(area))
     result = cc.return_value
-    if result.kind is MCKind.REGISTER:
-        result = result_register(fg, inst, result.register, to_save)
+    if cc.ret is ReturnKind.REGS and len(cc.ret_regs) == 1:
+        result = result_register(fg, inst, Register.RAX, to_save)
+    elif cc.ret is ReturnKind.REGS:
+        offset = fg.frame.alloc_mem(16, 8)
+        fg.buf.emit(enc.mov_rbp_reg(offset + 16, Register.RAX, 8))
+        fg.buf.emit(enc.mov_rbp_reg(offset + 8, Register.RDX, 8))
+        result = mc.stack_offset(offset + 16 - ret_ty.abi_size())
+    elif result_slot is not None:
+        result = mc.stack_offset(result_slot)
     restore(fg, to_save)
     return result
+
+
+def gen_return_value(fg: FunctionGen, operand: Operand) -> None:
+    """The returned value into ``rax`` / ``rax:rdx``, or through the hidden result pointer (§11)."""
+    cc = fg.cc
+    ty = operand.ty
+    value = fg.mcv(operand)
+    if cc.ret is ReturnKind.REGS and len(cc.ret_regs) == 1:
+        fg.set_reg_or_mem(ty, mc.register(Register.RAX), value)
+    elif cc.ret is ReturnKind.REGS:
+        srcs = eightbyte_sources(fg, ty, value, 2)
+        fg.set_reg(Register.RAX, srcs[0])
+        fg.set_reg(Register.RDX, srcs[1])
+    elif cc.ret is ReturnKind.MEMORY:
+        ptr = fg.temp_reg()
+        fg.buf.emit(enc.mov_reg_rbp(ptr, fg.ret_ptr_slot + 8, 8))
+        memory.store(fg, ty, Mem(ptr, 0), value)
+        fg.buf.emit(enc.mov_reg_reg(Register.RAX, ptr, 8))
+        fg.release(ptr)
+
+
+def asm_callee_saved(body: list[AirInst]) -> list[Register]:
+    """The callee-saved registers (rbx, r12–r15) that the function's asm names: pushed by the prologue."""
+    found: set[int] = set()
+
+    def walk(b: list[AirInst]) -> None:
+        for inst in b:
+            if isinstance(inst, Assembly):
+                try:
+                    plan = plan_assembly(inst.asm_source, inst.output, inst.inputs, inst.clobbers, naked=False)
+                except AsmError:
+                    continue
+                found.update(r.id for r in plan.clobbered if r.id in CALLEE_SAVED)
+            for nested in nested_bodies(inst):
+                walk(nested)
+
+    walk(body)
+    return [BY_ID[i] for i in sorted(found)]
 
 
 def gen_asm(fg: FunctionGen, inst: Assembly) -> MCValue:

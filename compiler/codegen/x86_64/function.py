@@ -33,14 +33,22 @@ from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64 import memory, spill
-from compiler.codegen.x86_64.abi import AddressView, CallingConvention, debug_type, resolve_calling_convention
+from compiler.codegen.x86_64.abi import (
+    AddressView,
+    CallingConvention,
+    ParamLoc,
+    ReturnKind,
+    debug_type,
+    resolve_calling_convention,
+)
 from compiler.codegen.x86_64.arith import gen_arith, gen_intcast
-from compiler.codegen.x86_64.calls import gen_asm, gen_call
+from compiler.codegen.x86_64.calls import asm_callee_saved, gen_asm, gen_call, gen_return_value
 from compiler.codegen.x86_64.encoder import AluOp, Cond
 from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
+from compiler.codegen.x86_64.optionals import gen_elemptr, gen_is_null, gen_unwrap_optional, gen_wrap_optional
 from compiler.codegen.x86_64.regalloc import RegisterFile
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 from compiler.codegen.x86_64.safety import PanicId, call_panic
@@ -131,7 +139,8 @@ class FunctionGen:
     blocks: dict[Block, _BlockState] = field(default_factory=dict)
     open_blocks: list[Block] = field(default_factory=list)
     epilogue: Label = field(default_factory=lambda: Label("EPILOGUE"))
-    cc: CallingConvention = field(default_factory=lambda: CallingConvention((), mc.NONE))
+    cc: CallingConvention = field(default_factory=lambda: CallingConvention((), ReturnKind.NONE))
+    ret_ptr_slot: int = 0
     rows: list[LineRow] = field(default_factory=list)
     last_row_line: int = 0
     params: list[DebugParam] = field(default_factory=list)
@@ -157,9 +166,10 @@ class FunctionGen:
         cc = resolve_calling_convention(self.fn_type)
         if isinstance(cc, str):
             self.fail(cc, self.fn_src)
-        if any(a is None for a in cc.args):
-            self.fail("TODO implement function parameters in memory", self.fn_src)
         self.cc = cc
+        if self.naked and cc.params:
+            self.fail("unable to use parameters with naked calling convention", self.fn_src)
+        pushed = [] if self.naked else asm_callee_saved(self.body)
         self.positions, self.uses = spill.number_uses(self.body)
         fn_line = self.line_of(self.fn_src)
         self.last_row_line = fn_line
@@ -167,13 +177,21 @@ class FunctionGen:
             self.buf.emit(enc.push_rbp())
             self.buf.emit(enc.mov_rbp_rsp())
             self.buf.emit(enc.sub_rsp_imm32(0))
+            # callee-saved registers the function's asm uses (language-complete §12), rsp kept 16-aligned
+            for reg in pushed:
+                self.buf.emit(ex.push(reg))
+            if len(pushed) % 2:
+                self.buf.emit(ex.sub_rsp(8))
+            if cc.ret is ReturnKind.MEMORY:
+                # the hidden result pointer arrives in rdi (§11): kept in a slot until the return
+                self.ret_ptr_slot = self.frame.alloc_mem(8, 8)
+                self.buf.emit(enc.mov_rbp_reg(self.ret_ptr_slot + 8, Register.RDI, 8))
             self._row(fn_line, RowKind.PROLOGUE_END)
         # Parameter registers are owned by their ``arg`` from the start, so nothing else is put there.
         for inst in self.body:
-            if isinstance(inst, Arg) and inst.index < len(cc.args):
-                loc = cc.args[inst.index]
-                if loc is not None and loc.kind is MCKind.REGISTER:
-                    self.regs.add_owner(loc.register, inst)
+            if isinstance(inst, Arg) and inst.index < len(cc.params):
+                for reg in cc.params[inst.index].regs:
+                    self.regs.add_owner(reg, inst)
         try:
             self.gen_body(self.body)
             if not self.naked:
@@ -183,6 +201,10 @@ class FunctionGen:
                 if n > (1 << 31) - 1:
                     self.fail("too much stack used in call parameters", self.fn_src)
                 self.buf.code[7:11] = enc.imm32(n)
+                if len(pushed) % 2:
+                    self.buf.emit(enc.add_rsp_imm(8))
+                for reg in reversed(pushed):
+                    self.buf.emit(ex.pop(reg))
                 if n:
                     self.buf.emit(enc.add_rsp_imm(n))
                 self.buf.emit(enc.pop_rbp())
@@ -475,14 +497,7 @@ class FunctionGen:
                 return mc.NONE
             case AirTag.PTRTOINT | AirTag.BITCAST:
                 assert isinstance(inst, UnOp)
-                value = self.mcv(inst.operand)
-                if value.kind is MCKind.REGISTER:
-                    self.regs.add_owner(value.register, inst)
-                if value.kind is MCKind.PTR_STACK_OFFSET:
-                    # the payload is relative to the pointee's size: keep the address under the new type
-                    shift = _pointee_size(inst.operand.ty) - _pointee_size(inst.ty)
-                    value = mc.ptr_stack_offset(value.payload + shift)
-                return value
+                return self.alias_pointer(inst, self.mcv(inst.operand))
             case AirTag.ALLOC:
                 return self.gen_alloc(inst)
             case AirTag.REF:
@@ -547,29 +562,44 @@ class FunctionGen:
                 assert isinstance(inst, UnOp)
                 return gen_intcast(self, inst)
             case AirTag.FLOATCAST:
-                raise Fail(f"TODO implement floatCast for {ARCH}")
-            case AirTag.ISNULL:
-                raise Fail(f"TODO implement isnull for {ARCH}")
-            case AirTag.ISNONNULL:
-                raise Fail("TODO call genIsNull and invert the result ")
+                raise Fail(f"floating-point type '{inst.ty}' is not supported at runtime")
+            case AirTag.ISNULL | AirTag.ISNONNULL:
+                assert isinstance(inst, UnOp)
+                return gen_is_null(self, inst, tag is AirTag.ISNULL)
             case AirTag.UNWRAP_OPTIONAL:
-                raise Fail(f"TODO implement unwrap optional for {ARCH}")
+                assert isinstance(inst, UnOp)
+                return gen_unwrap_optional(self, inst)
             case AirTag.WRAP_OPTIONAL:
-                if inst.ty.abi_size() == 1:
-                    return mc.immediate(1)
-                raise Fail(f"TODO implement wrap optional for {ARCH}")
+                assert isinstance(inst, UnOp)
+                return gen_wrap_optional(self, inst)
             case AirTag.ELEMPTR:
-                raise Fail(f"TODO implement {tag.value} for {ARCH}")
+                assert isinstance(inst, BinOp)
+                return gen_elemptr(self, inst)
 
     def gen_arg(self, inst: Arg) -> MCValue:
         """A parameter: its calling-convention register, owned by the ``arg`` (§8.2)."""
-        loc = self.cc.args[inst.index] if inst.index < len(self.cc.args) else None
-        if loc is None:
-            raise Fail("TODO implement function parameters in memory")
-        if loc.kind is MCKind.REGISTER:
-            self.regs.add_owner(loc.register, inst)
-            self.params.append(DebugParam(inst.name, loc.register.dwarf_number(), debug_type(inst.ty)))
-        return loc
+        loc = self.cc.params[inst.index] if inst.index < len(self.cc.params) else ParamLoc()
+        ty = inst.ty
+        size = ty.abi_size() if ty.has_code_gen_bits() else 0
+        if loc.stack is not None:
+            # the caller's stack-argument area: [rbp + 16 + offset], used in place as the parameter's slot
+            return mc.stack_offset(-(16 + loc.stack + size))
+        if not loc.regs:
+            return mc.NONE
+        if len(loc.regs) == 1 and size in (1, 2, 4, 8):
+            reg = loc.regs[0]
+            self.regs.add_owner(reg, inst)
+            self.params.append(DebugParam(inst.name, reg.dwarf_number(), debug_type(ty)))
+            return mc.register(reg)
+        # two eightbytes (or an odd size): stored into a slot of whole eightbytes, value at its start
+        if self.naked:
+            raise Fail(spill.NAKED_STACK_MSG)
+        n = 8 * len(loc.regs)
+        slot = self.frame.alloc_mem(n, 8)
+        for k, reg in enumerate(loc.regs):
+            self.buf.emit(enc.mov_rbp_reg(slot + n - 8 * k, reg, 8))
+            self.regs.remove_owner(reg, inst)
+        return mc.stack_offset(slot + n - size)
 
     def gen_alloc(self, inst: AirInst) -> MCValue:
         """``alloc``: a new stack slot of the element type (§8.2, §5.3)."""
@@ -729,6 +759,22 @@ class FunctionGen:
         signed = ty.is_int() and ty.int_info()[0]
         return self._flags_result(inst, mc.compare_flags(op, signed))
 
+    def alias_pointer(self, inst: AirInst, value: MCValue) -> MCValue:
+        """``inst``'s value is ``value`` under another type (ptrtoint, bitcast, a payload pointer): the same
+        register (shared), or the same address."""
+        if value.kind is MCKind.REGISTER:
+            self.regs.add_owner(value.register, inst)
+        if value.kind is MCKind.PTR_STACK_OFFSET:
+            operand = inst.operands()[0]
+            # the payload is relative to the pointee's size: keep the address under the new type
+            shift = _pointee_size(operand.ty) - _pointee_size(inst.ty)
+            value = mc.ptr_stack_offset(value.payload + shift)
+        return value
+
+    def flags_result(self, inst: AirInst, flags: MCValue) -> MCValue:
+        """The compare-flags rule for an instruction producing a bool in the flags."""
+        return self._flags_result(inst, flags)
+
     def _flags_result(self, inst: AirInst, flags: MCValue) -> MCValue:
         """The compare-flags rule [ZIR Live]: keep ``flags`` only if the next instruction consumes and kills
         it; otherwise materialise it into a new register right away."""
@@ -748,9 +794,7 @@ class FunctionGen:
         if self.naked:
             raise Fail("unable to return from a function with naked calling convention")
         if inst is not None:
-            ret = self.cc.return_value
-            if ret.kind is MCKind.REGISTER:
-                self.set_reg_or_mem(inst.operand.ty, ret, self.mcv(inst.operand))
+            gen_return_value(self, inst.operand)
         self.buf.jmp(self.epilogue)
         return mc.UNREACH
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.codegen.x86_64.registers import CALLEE_SAVED, HIGH_BYTE, Register, parse_register
+from compiler.codegen.x86_64.registers import HIGH_BYTE, Register, parse_register
 
 
 class AsmError(Exception):
@@ -43,9 +43,11 @@ def _register(name: bytes) -> Register:
 
 
 def _check_allowed(reg: Register, name: str, naked: bool) -> None:
-    """§10 step 4: high-byte registers, rsp aliases, and callee-saved registers outside Naked functions."""
-    if reg in HIGH_BYTE or reg.id == 4 or (not naked and reg.id in CALLEE_SAVED):
-        raise AsmError(f"TODO implement asm operand in register '{name}'")
+    """§10 step 4 as language-complete §12 has it: high-byte registers and aliases of rsp/rbp are never
+    operands; rbx and r12–r15 are (the prologue of a non-Naked function saves them)."""
+    del naked
+    if reg in HIGH_BYTE or reg.id in (4, 5):
+        raise AsmError(f"asm operand in register '{name}' is not supported")
 
 
 def plan_assembly(
@@ -75,7 +77,7 @@ def plan_assembly(
     for reg in clobber_regs:
         _check_allowed(reg, reg.asm_name, naked)
     if asm_source != b"syscall":
-        raise AsmError("TODO implement support for more x86 assembly instructions")
+        raise AsmError("inline assembly other than 'syscall' is not supported")
     clobbered: list[Register] = []
     # ``syscall`` itself overwrites rcx (return address) and r11 (rflags), declared or not.
     implicit = (Register.RCX, Register.R11)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.air import AirInst, AirTag, Arg, Call, Constant
+from compiler.air import AirInst, AirTag, Arg, Constant
 from compiler.codegen.x86_64.spill import NAKED_STACK_MSG
 from compiler.errors import CodegenFailure
 from compiler.sema.types import Type, TypeTag
-from compiler.sema.values import DeclRef, IntValue, NullValue
+from compiler.sema.values import IntValue, NullValue
 from tests.compiler.link.elfcheck import assemble
 
 from .support import (
@@ -75,25 +75,18 @@ def test_save_needed_in_naked() -> None:
     assert (info.value.error.byte_offset, info.value.error.msg) == (20, NAKED_STACK_MSG)
 
 
-def test_seventh_parameter_declared() -> None:
-    fty = Type.function((USIZE,) * 7, VOID)
-    assert fails(fty, [ret_void()], fn_src=8) == (8, "TODO implement function parameters in memory")
-
-
-def test_seventh_argument_passed() -> None:
-    fty = Type.function((USIZE,) * 7, VOID)
-    c = call(Decl(3, "f"), fty, [const_int(USIZE, i) for i in range(7)], 33)
-    assert fails(FN_VOID, [c, ret_void()]) == (33, "TODO implement calling with parameters in memory")
-
-
-def test_parameter_type_class() -> None:
-    fty = Type.function((Type.single_const_pointer(U8),), VOID)
-    assert fails(fty, [ret_void()], fn_src=3) == (3, "TODO implement function parameters of type Pointer")
-
-
-def test_unsupported_calling_convention() -> None:
-    fty = Type.function((), VOID, "Cold")
-    assert fails(fty, [ret_void()], fn_src=4) == (4, "TODO implement function parameters for Cold")
+def test_runtime_float_and_wide_int_parameters_are_permanent_errors() -> None:
+    # language-complete §12 (formerly "TODO implement function parameters of type …")
+    f32 = Type.named(TypeTag.F32)
+    assert fails(Type.function((f32,), VOID), [ret_void()], fn_src=3) == (
+        3,
+        "floating-point type 'f32' is not supported at runtime",
+    )
+    wide = Type.int_type(False, 65)
+    assert fails(Type.function((), wide), [ret_void()], fn_src=4) == (
+        4,
+        "integer type 'u65' wider than 64 bits is not supported at runtime",
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,11 +97,11 @@ def test_unsupported_calling_convention() -> None:
         (["{foo}"], "={rax}", (), b"syscall", False, "unrecognized register: 'foo'"),
         (["{rax}"], "=rax", (), b"syscall", False, "unrecognized asm output constraint: '=rax'"),
         (["{rax}"], "={bar}", (), b"syscall", False, "unrecognized register: 'bar'"),
-        (["{rax}"], "={rax}", (), b"int3", False, "TODO implement support for more x86 assembly instructions"),
-        (["{ah}"], "={rax}", (), b"syscall", True, "TODO implement asm operand in register 'ah'"),
-        (["{rax}"], "={esp}", (), b"syscall", True, "TODO implement asm operand in register 'esp'"),
-        (["{rbx}"], "={rax}", (), b"syscall", False, "TODO implement asm operand in register 'rbx'"),
-        (["{rax}"], "={rax}", ("r12",), b"syscall", False, "TODO implement asm operand in register 'r12'"),
+        (["{rax}"], "={rax}", (), b"int3", False, "inline assembly other than 'syscall' is not supported"),
+        (["{ah}"], "={rax}", (), b"syscall", True, "asm operand in register 'ah' is not supported"),
+        (["{rax}"], "={esp}", (), b"syscall", True, "asm operand in register 'esp' is not supported"),
+        (["{ebp}"], "={rax}", (), b"syscall", False, "asm operand in register 'ebp' is not supported"),
+        (["{rax}"], "={rax}", ("rbp",), b"syscall", False, "asm operand in register 'rbp' is not supported"),
         # checks come in order: inputs before the output before the source
         (["{foo}"], "=bad", (), b"nop", False, "unrecognized register: 'foo'"),
         (["{rax}"], "=bad", (), b"nop", False, "unrecognized asm output constraint: '=bad'"),
@@ -134,22 +127,15 @@ def test_non_volatile_unused_asm_is_not_checked() -> None:
     assert gen(FN_VOID, [asm, ret_void()]).code.endswith(b"\x5d\xc3")
 
 
-@pytest.mark.parametrize(
-    ("tag", "msg"),
-    [
-        (AirTag.FLOATCAST, "TODO implement floatCast for x86_64"),
-        (AirTag.ISNULL, "TODO implement isnull for x86_64"),
-        (AirTag.ISNONNULL, "TODO call genIsNull and invert the result "),
-        (AirTag.UNWRAP_OPTIONAL, "TODO implement unwrap optional for x86_64"),
-        (AirTag.WRAP_OPTIONAL, "TODO implement wrap optional for x86_64"),
-    ],
-)
-def test_unimplemented_unary(tag: AirTag, msg: str) -> None:
+def test_runtime_floatcast_is_a_permanent_error() -> None:
+    f64 = Type.named(TypeTag.F64)
     a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
-    ty = Type.optional(USIZE) if tag is AirTag.WRAP_OPTIONAL else USIZE
-    u = unop(tag, ty, a, 70)
+    u = unop(AirTag.FLOATCAST, f64, a, 70)
     use = syscall_asm(80, ["{rdi}"], [u], output=None)
-    assert fails(Type.function((USIZE,), VOID), [a, u, use, ret_void()]) == (70, msg)
+    assert fails(Type.function((USIZE,), VOID), [a, u, use, ret_void()]) == (
+        70,
+        "floating-point type 'f64' is not supported at runtime",
+    )
 
 
 def test_unused_pure_instructions_generate_nothing() -> None:
@@ -196,18 +182,6 @@ def test_constant_messages() -> None:
     opt = Constant(Type.optional(USIZE), NullValue(), 31)
     use2 = syscall_asm(32, ["{rdi}"], [opt], output=None)
     assert fails(fty, [use2, ret_void()]) == (31, "TODO non pointer optionals")
-
-
-def test_calls_that_cannot_be_made() -> None:
-    a = Arg(AirTag.ARG, USIZE, 1, name="a", index=0)
-    p = unop(AirTag.BITCAST, FN_VOID, a, 2)
-    c1 = Call(AirTag.CALL, VOID, 3, func=p, args=[])
-    assert fails(Type.function((USIZE,), VOID), [a, p, c1, ret_void()]) == (
-        3,
-        "TODO implement calling runtime known function pointer",
-    )
-    c2 = Call(AirTag.CALL, VOID, 4, func=Constant(FN_VOID, DeclRef(Decl(2, "g")), 4), args=[])
-    assert fails(FN_VOID, [c2, ret_void()]) == (4, "TODO implement calling bitcasted functions")
 
 
 def test_signed_constants_are_immediates() -> None:
