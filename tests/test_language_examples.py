@@ -49,3 +49,26 @@ def test_example_runs(name: str, mode: str, code: int, stdout: str, stderr: str,
 def test_example_is_formatted(name: str) -> None:
     proc = subprocess.run([*ZIR, "fmt", "--check", str(ROOT / "examples" / f"{name}.zir")], capture_output=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(("mode", "code"), [("Debug", -6), ("ReleaseFast", 64)])
+def test_watch_takes_the_mode(mode: str, code: int, tmp_path: Path) -> None:
+    """`zir watch --mode` builds in that mode for the life of the session (docs/design/language-complete.md §1)."""
+    import json
+
+    src = tmp_path / "overflow.zir"
+    src.write_bytes((ROOT / "examples" / "overflow.zir").read_bytes())
+    args = [*ZIR, "watch", str(src), "-o", str(tmp_path / "prog"), "--json", "--manual", "--mode", mode]
+    proc = subprocess.run(args, input="update\nrun\nexit\n", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert lines[0]["ok"] is True
+    assert (lines[1]["event"], lines[1]["exitCode"]) == ("run", code)
+
+
+def test_watch_rejects_an_unknown_mode(tmp_path: Path) -> None:
+    src = tmp_path / "overflow.zir"
+    src.write_bytes(b"")
+    proc = subprocess.run([*ZIR, "watch", str(src), "--mode", "Fastest"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "invalid --mode 'Fastest'" in proc.stderr
