@@ -103,5 +103,5 @@ def test_documented_lua_shows_the_disassembly_in_a_scratch_buffer(tmp_path: Path
     mnemonics = [row.group(3) for row in rows if row]
     assert all(line.startswith("*") for line in body)  # the first build: every instruction is new
     assert mnemonics[:1] == ["push"] and "call" in mnemonics and mnemonics[-1] == "ret"
-    assert f"add rax, {hex(1000 + 3)}" in " ".join(body)
+    assert f", {hex(1000 + 3)}" in " ".join(body)  # f3's constant, an immediate operand
     assert results["modifiable"] is False and results["buftype"] == "nofile"

@@ -149,8 +149,8 @@ def test_machine_code_view_shows_every_decl_and_syncs_the_cursor(
     f5 = next(h for h in machine["headers"] if h.startswith("@f5,"))
     assert "function at 0x" in f5 and " bytes, GOT[" in f5, context
     cursor = result["cursor"]
-    # the source line `%s = add(%p, %k)` of f5 → its `add rax, imm` instruction, and back
-    assert [line.split()[-2:] for line in cursor["viewLines"]] == [["rax,", hex(1000 + 5)]], context
+    # the source line `%s = add(%p, %k)` of f5 → its instructions (the constant among them), and back
+    assert cursor["viewLines"] and any(line.endswith(f", {hex(1000 + 5)}") for line in cursor["viewLines"]), context
     assert cursor["backToSource"] == [cursor["sourceLine"]], context
 
 
@@ -161,7 +161,7 @@ def test_views_update_after_edit_and_save(views_run: tuple[dict[str, Any], str, 
     assert after["machineUpdate"] == after["save"] > result["machineCode"]["update"], context
     assert after["headersChanged"] and all(h.startswith("@f5,") for h in after["headersChanged"]), context
     assert [line.split()[0] for line in after["changedLines"]] == ["*"], context
-    assert after["changedLines"][0].endswith(f"add rax, {hex(1000 + 5 + 1)}"), context
+    assert after["changedLines"][0].endswith(f", {hex(1000 + 5 + 1)}"), context
     layout = after["layout"]
     assert {f"f{i}" for i in range(10)} <= set(result["layout"]["blocks"]), context
     assert layout["changed"] == ["f5"], context
