@@ -49,7 +49,6 @@ from compiler.link.elf.layout import (
     TEXT,
     TEXT_PHDR,
     DeclState,
-    DirtyFlags,
     ExportState,
     SectionTable,
 )
@@ -57,7 +56,6 @@ from compiler.link.elf.reopen import NotOurOutput, Reopened, read_output
 from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 from compiler.link.fileio import FileIO
-from compiler.link.ops import FileImage
 from compiler.link.placement import Placed, export_refusal, place_block
 
 PROGRAM_CODE_SIZE_HINT = 256 * 1024
@@ -141,11 +139,6 @@ class ElfLinker:
     # ------------------------------------------------------------------ the section table's parts
 
     @property
-    def image(self) -> FileImage:
-        """The file as it will be after the queued operations; the queue itself."""
-        return self.sections.image
-
-    @property
     def shdrs(self) -> list[SectionHeader]:
         """Section 0 is ``SHT_NULL``; 1–9 as ``layout.SECTION_NAMES``."""
         return self.sections.shdrs
@@ -154,32 +147,6 @@ class ElfLinker:
     def phdrs(self) -> list[ProgramHeader]:
         """Program header 0 is ``.text``'s R+X ``PT_LOAD``, 1 the GOT's R ``PT_LOAD``."""
         return self.sections.phdrs
-
-    @property
-    def shdr_table_offset(self) -> int:
-        return self.sections.shdr_table_offset
-
-    @property
-    def phdr_table_offset(self) -> int:
-        return self.sections.phdr_table_offset
-
-    @property
-    def dirty(self) -> DirtyFlags:
-        """What ``flush`` must rewrite."""
-        return self.sections.dirty
-
-    @property
-    def needs_full_write(self) -> bool:
-        """The next commit writes the whole file (fresh, foreign or interrupted output)."""
-        return self.committer.needs_full_write
-
-    def find_free_space(self, size: int, align: int) -> int:
-        """elf-linker.md §4 ``find_free_space`` over the current layout."""
-        return self.sections.find_free_space(size, align)
-
-    def allocated_size(self, start: int) -> int | None:
-        """elf-linker.md §4 ``allocated_size`` over the current layout (None: unbounded)."""
-        return self.sections.allocated_size(start)
 
     def section_at(self, file_offset: int) -> str | None:
         """What the file holds at ``file_offset`` now: ``ehdr``, ``shdr_table``, ``phdr_table`` or a section
@@ -253,8 +220,8 @@ class ElfLinker:
         section.sh_size = phdr.p_filesz = needed
         phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, TEXT_ROOM_MIN)
         self.text_used_size_set = True
-        self.dirty.shdr_table_dirty = True
-        self.dirty.phdr_table_dirty = True
+        self.sections.dirty.shdr_table_dirty = True
+        self.sections.dirty.phdr_table_dirty = True
         self.dwarf.text_grew()
 
     # ------------------------------------------------------------------ GOT (§6)
@@ -269,13 +236,13 @@ class ElfLinker:
             phdr = self.phdrs[GOT_PHDR]
             section.sh_size = phdr.p_filesz = needed
             phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, GOT_ROOM_MIN)
-            self.dirty.shdr_table_dirty = True
-            self.dirty.phdr_table_dirty = True
+            self.sections.dirty.shdr_table_dirty = True
+            self.sections.dirty.phdr_table_dirty = True
             got.count_dirty = False
         if self.hot is not None:
             self.hot.record_got(index)
         offset = self.shdrs[GOT].sh_offset + got.entry_size * index
-        self.image.write(offset, self.layout.pack_address(got.entries[index]))
+        self.sections.image.write(offset, self.layout.pack_address(got.entries[index]))
 
     # ------------------------------------------------------------------ symbols (§7)
 
@@ -286,21 +253,21 @@ class ElfLinker:
         needed = self.symtab.count() * sym_size
         n_locals = len(self.symtab.locals)
         if n_locals != self.symtab_local_count:
-            self.dirty.globals_dirty = True
+            self.sections.dirty.globals_dirty = True
         if needed > section.sh_size and not self.sections.fits(section.sh_offset, needed):
             live = min(section.sh_size, (self.symtab_local_count + len(self.symtab.globals)) * sym_size)
             self.sections.move_section(SYMTAB, needed, live, self.layout.symtab_align)
         if section.sh_size != needed or section.sh_info != n_locals:
             section.sh_size = needed
             section.sh_info = n_locals
-            self.dirty.shdr_table_dirty = True
+            self.sections.dirty.shdr_table_dirty = True
         self.symtab_local_count = n_locals
 
     def _write_local_symbol(self, index: int) -> None:
         if len(self.symtab.locals) != self.symtab_local_count:
             self._ensure_symtab_size()
         offset = self.shdrs[SYMTAB].sh_offset + self.layout.sym_size * index
-        self.image.write(offset, self.layout.pack_sym(self.symtab.locals[index]))
+        self.sections.image.write(offset, self.layout.pack_sym(self.symtab.locals[index]))
 
     # ------------------------------------------------------------------ the protocol (architecture.md §4)
 
@@ -343,7 +310,7 @@ class ElfLinker:
         hot = self.hot
         if hot is not None and hot.running and block.is_placed:
             is_function = symbol.symbol_type is SymbolType.FUNC
-            current = self.image.read(self._text_file_offset(block.vaddr), block.size)
+            current = self.sections.image.read(self._text_file_offset(block.vaddr), block.size)
             if hot.must_move(current, self._resolved(symbol), is_function):
                 hot.quarantine(decl, name, block, is_function)
         placed = place_block(self.text, block, size, symbol.alignment)
@@ -373,7 +340,7 @@ class ElfLinker:
         for reloc in state.relocations:
             address = self.decl_address(reloc.target) or 0
             code[reloc.offset : reloc.offset + reloc.size] = address.to_bytes(reloc.size, "little")
-        self.image.write(self._text_file_offset(block.vaddr), bytes(code))
+        self.sections.image.write(self._text_file_offset(block.vaddr), bytes(code))
         if hot is not None:
             hot.record_text(block.vaddr, len(code))
         if moved:
@@ -383,7 +350,7 @@ class ElfLinker:
     def hot_patch(self) -> HotPatch:
         """What a running program needs from the updates committed since the last call (hot builds only)."""
         assert self.hot is not None
-        return self.hot.take_patch(self.image.data, self.shdrs[TEXT].sh_offset, self.entry, self.layout.pack_address)
+        return self.hot.take_patch(self.sections.image.data, self.shdrs[TEXT].sh_offset, self.entry, self.layout.pack_address)
 
     def _resolved(self, symbol: GeneratedSymbol) -> bytes:
         """``symbol``'s bytes with its relocations applied at the current addresses."""
@@ -412,7 +379,7 @@ class ElfLinker:
             for reloc in state.relocations:
                 if reloc.target == target:
                     offset = self._text_file_offset(state.block.vaddr) + reloc.offset
-                    self.image.write(offset, address.to_bytes(reloc.size, "little"))
+                    self.sections.image.write(offset, address.to_bytes(reloc.size, "little"))
                     if self.hot is not None:
                         vaddr = state.block.vaddr + reloc.offset
                         self.hot.record_text(vaddr, reloc.size)
@@ -478,7 +445,7 @@ class ElfLinker:
                 if is_local:
                     self._write_local_symbol(index)
                 else:
-                    self.dirty.globals_dirty = True
+                    self.sections.dirty.globals_dirty = True
         return failures
 
     def delete_export(self, export_id: int) -> None:
@@ -491,7 +458,7 @@ class ElfLinker:
             self._write_local_symbol(existing.symbol_index)
         else:
             self.symtab.free_global(existing.symbol_index)
-            self.dirty.globals_dirty = True
+            self.sections.dirty.globals_dirty = True
 
     def free_decl(self, decl: DeclIndex) -> None:
         """Free ``decl``'s block, local symbol (zeroed) and GOT slot (zeroed); no-op if it has none."""
@@ -542,36 +509,36 @@ class ElfLinker:
             self._compact_globals()
         # 1. globals; .symtab's size is recomputed at every flush (§7.2)
         self._ensure_symtab_size()
-        if self.dirty.globals_dirty:
+        if self.sections.dirty.globals_dirty:
             base = self.shdrs[SYMTAB].sh_offset + self.layout.sym_size * len(self.symtab.locals)
             data = b"".join(self.layout.pack_sym(symbol) for symbol in self.symtab.globals)
-            self.image.write(base, data)
-            self.dirty.globals_dirty = False
+            self.sections.image.write(base, data)
+            self.sections.dirty.globals_dirty = False
         # 2.–5. DWARF headers
         self.dwarf.flush_headers(self.sections)
         # 6. program header table
-        if self.dirty.phdr_table_dirty:
+        if self.sections.dirty.phdr_table_dirty:
             data = b"".join(self.layout.pack_phdr(phdr) for phdr in self.phdrs)
-            self.image.write(self.phdr_table_offset, data)
-            self.dirty.phdr_table_dirty = False
+            self.sections.image.write(self.sections.phdr_table_offset, data)
+            self.sections.dirty.phdr_table_dirty = False
         # 7. .shstrtab (append-only while it stays in place)
         self._flush_shstrtab()
         # 8. .debug_str
         self.dwarf.flush_strings(self.sections)
         # 9. section header table
-        if self.dirty.shdr_table_dirty:
+        if self.sections.dirty.shdr_table_dirty:
             data = b"".join(self.layout.pack_shdr(shdr) for shdr in self.shdrs)
-            self.image.write(self.shdr_table_offset, data)
-            self.dirty.shdr_table_dirty = False
+            self.sections.image.write(self.sections.shdr_table_offset, data)
+            self.sections.dirty.shdr_table_dirty = False
         self._cover_regions()
         # 10. entry point and ELF header
         self.entry = self._entry_point()
         self.flags.no_entry_point_found = self.mode is OutputMode.EXE and self.entry == 0
         if not self.flags.no_entry_point_found:
-            self.image.write(0, self._ehdr())
+            self.sections.image.write(0, self._ehdr())
         # 11. invariants
-        assert not (self.dirty.globals_dirty or self.dirty.phdr_table_dirty or self.dirty.shdr_table_dirty)
-        assert not self.dirty.shstrtab_dirty
+        assert not (self.sections.dirty.globals_dirty or self.sections.dirty.phdr_table_dirty or self.sections.dirty.shdr_table_dirty)
+        assert not self.sections.dirty.shstrtab_dirty
         assert self.shdrs[SYMTAB].sh_info == len(self.symtab.locals)
 
     def _compact_globals(self) -> None:
@@ -590,22 +557,22 @@ class ElfLinker:
                 export.symbol_index = renumbered[export.symbol_index]
         self.symtab.globals = kept
         self.symtab.global_free_list = []
-        self.dirty.globals_dirty = True
+        self.sections.dirty.globals_dirty = True
 
     def _flush_shstrtab(self) -> None:
         section = self.shdrs[SHSTRTAB]
         data = self.shstrtab.data
-        if not self.dirty.shstrtab_dirty and len(data) == section.sh_size == self.shstrtab_file_size:
+        if not self.sections.dirty.shstrtab_dirty and len(data) == section.sh_size == self.shstrtab_file_size:
             return
         if self.sections.relocate_if_full(SHSTRTAB, len(data)):
             self.shstrtab_file_size = 0
         start = min(self.shstrtab_file_size, len(data))
-        self.image.write(section.sh_offset + start, bytes(data[start:]))
+        self.sections.image.write(section.sh_offset + start, bytes(data[start:]))
         self.shstrtab_file_size = len(data)
         if section.sh_size != len(data):
             section.sh_size = len(data)
-            self.dirty.shdr_table_dirty = True
-        self.dirty.shstrtab_dirty = False
+            self.sections.dirty.shdr_table_dirty = True
+        self.sections.dirty.shstrtab_dirty = False
 
     def _cover_regions(self) -> None:
         """Make the image (and so the file) reach the end of every described region."""
@@ -616,8 +583,8 @@ class ElfLinker:
                 (self.phdrs[TEXT_PHDR].p_offset, self.phdrs[TEXT_PHDR].p_filesz),
             )
         )
-        if end > len(self.image.data):
-            self.image.write(len(self.image.data), bytes(end - len(self.image.data)))
+        if end > len(self.sections.image.data):
+            self.sections.image.write(len(self.sections.image.data), bytes(end - len(self.sections.image.data)))
 
     def _entry_point(self) -> int:
         for export in self.exports.values():
@@ -632,8 +599,8 @@ class ElfLinker:
         return self.layout.pack_ehdr(
             e_type=e_type,
             e_entry=self.entry if self.mode is OutputMode.EXE else 0,
-            e_phoff=self.phdr_table_offset,
-            e_shoff=self.shdr_table_offset,
+            e_phoff=self.sections.phdr_table_offset,
+            e_shoff=self.sections.shdr_table_offset,
             e_phnum=len(self.phdrs),
             e_shnum=len(self.shdrs),
             e_shstrndx=SHSTRTAB,

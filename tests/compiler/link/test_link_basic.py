@@ -64,7 +64,7 @@ def test_fresh_layout_matches_the_specification(tmp_path: Path) -> None:
     ]
     assert [s.sh_name for s in linker.shdrs] == [0, 1, 11, 17, 22, 30, 41, 53, 67, 82]
     assert len(linker.shstrtab.data) == 94
-    assert (linker.shdr_table_offset, linker.phdr_table_offset) == (2104, 2960)
+    assert (linker.sections.shdr_table_offset, linker.sections.phdr_table_offset) == (2104, 2960)
     assert linker.shdrs[SYMTAB].sh_link == 1 and linker.shdrs[SYMTAB].sh_info == 1
 
 

@@ -69,7 +69,7 @@ def test_elf32_fresh_layout() -> None:
     offsets = [(s.sh_offset, s.sh_size) for s in linker.shdrs]
     assert offsets[1:5] == [(52, 11), (0x1000, 0x40000), (0x57000, 128), (68, 512)]
     assert [o for o, _ in offsets[6:]] == [750, 1016, 1200, 1413]
-    assert (linker.shdr_table_offset, linker.phdr_table_offset) == (1748, 2284)
+    assert (linker.sections.shdr_table_offset, linker.sections.phdr_table_offset) == (1748, 2284)
     linker.allocate_decl(d(0), "x")
     linker.allocate_decl(d(1), "y")
     assert (linker.got_address(d(0)), linker.got_address(d(1))) == (0x4000000, 0x4000004)

@@ -168,7 +168,7 @@ def test_mismatching_output_is_rebuilt_only_at_commit(tmp_path: Path) -> None:
     with open(path, "rb") as file:
         foreign = file.read()
     linker = ElfLinker(path)
-    assert linker.needs_full_write and not linker.adoptable
+    assert linker.committer.needs_full_write and not linker.adoptable
     linker.allocate_decl(d(0), "start")
     linker.update_decl(
         d(0), "start", GeneratedSymbol(b"\xb8\x3c\x00\x00\x00\xbf\x07\x00\x00\x00\x0f\x05", 1, SymbolType.FUNC)
@@ -183,4 +183,4 @@ def test_mismatching_output_is_rebuilt_only_at_commit(tmp_path: Path) -> None:
     # an object file is not continued as an executable
     build(str(tmp_path / "obj"), {1: 1}, exit_with=1, mode=OutputMode.OBJ)
     relinked = ElfLinker(str(tmp_path / "obj"))
-    assert relinked.needs_full_write and not relinked.adoptable
+    assert relinked.committer.needs_full_write and not relinked.adoptable
