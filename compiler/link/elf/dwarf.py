@@ -6,11 +6,11 @@ it; an update rewrites only the pieces of the decls it touched, and a moved func
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import struct
 from typing import assert_never
 
+from compiler import __version__
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
 from compiler.link.elf.format import SectionHeader
 from compiler.link.elf.layout import (
@@ -26,15 +26,7 @@ from compiler.link.elf.layout import (
 from compiler.link.elf.pieces import PieceList
 from compiler.link.elf.text_blocks import ideal
 
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("zir-live")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
-PRODUCER = f"ZIR Live {_version()}".encode()
+PRODUCER = f"ZIR Live {__version__}".encode()
 """``DW_AT_producer``; reopening an output requires the same producer (§13.2)."""
 
 CU_HEADER_SIZE = 74
