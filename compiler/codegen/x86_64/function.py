@@ -29,10 +29,10 @@ from compiler.air import (
     Operand,
     UnOp,
 )
+from compiler.codegen.x86_64 import consts, memory, spill
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
-from compiler.codegen.x86_64 import memory, spill
 from compiler.codegen.x86_64.abi import (
     AddressView,
     CallingConvention,
@@ -40,6 +40,7 @@ from compiler.codegen.x86_64.abi import (
     ReturnKind,
     debug_type,
     resolve_calling_convention,
+    runtime_type_error,
 )
 from compiler.codegen.x86_64.arith import gen_arith, gen_intcast
 from compiler.codegen.x86_64.calls import asm_callee_saved, gen_asm, gen_call, gen_return_value
@@ -53,9 +54,8 @@ from compiler.codegen.x86_64.regalloc import RegisterFile
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 from compiler.codegen.x86_64.safety import PanicId, call_panic
 from compiler.errors import CodegenFailure, ErrorMsg
-from compiler.link import DebugInfo, DebugParam, DeclIndex, LineRow, RowKind
+from compiler.link import DebugInfo, DebugParam, LineRow, RowKind
 from compiler.sema.types import Type, TypeClass, TypeTag
-from compiler.sema.values import BoolValue, DeclRef, IntValue, NullValue, Undef
 
 __all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_convention"]
 
@@ -86,6 +86,8 @@ _PURE_TAGS = ARITH_TAGS | frozenset(
     }
     | CMP_TAGS
 )
+# Result type classes that may be out of scope at runtime (floats, integers wider than 64 bits).
+_CHECKED_CLASSES = frozenset({TypeClass.INT, TypeClass.FLOAT, TypeClass.OPTIONAL, TypeClass.ARRAY})
 # Instructions that may keep a compare-flags operand in the flags (§8.3).
 _FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
 
@@ -271,39 +273,16 @@ class FunctionGen:
             return found
         assert isinstance(operand, Constant), "operand used before it was generated"
         value = self.const_mcv(operand.ty, operand)
-        self.values[operand] = value
+        if value.kind in consts.CACHEABLE:
+            self.values[operand] = value
         return value
 
     def const_mcv(self, ty: Type, c: Constant) -> MCValue:
-        """§11: a constant's MCValue."""
-        val = c.val
-        if not ty.has_code_gen_bits():
-            return mc.NONE
-        if isinstance(val, Undef):
-            return mc.UNDEF
-        cls = ty.zig_type_tag()
-        if cls is TypeClass.POINTER:
-            if isinstance(val, DeclRef):
-                return mc.memory(self.addresses.got_address(DeclIndex(val.decl.index)))
-            self.fail("TODO codegen more kinds of const pointers", c.src)
-        if cls is TypeClass.INT:
-            _, bits = ty.int_info()
-            if bits > 64 or not isinstance(val, IntValue):
-                self.fail("TODO const int bigger than ptr and signed int", c.src)
-            # the two's-complement pattern of the whole container (§2: extended above the b bits)
-            return mc.immediate(val.value % (1 << (8 * min(ty.abi_size(), 8))))
-        if cls is TypeClass.BOOL and isinstance(val, BoolValue):
-            return mc.immediate(1 if val.value else 0)
-        if cls is TypeClass.OPTIONAL:
-            child = ty.optional_child()
-            if child.is_single_pointer():
-                if isinstance(val, NullValue):
-                    return mc.immediate(0)
-                return self.const_mcv(child, Constant(child, val, c.src))
-            if ty.abi_size() == 1:
-                return mc.immediate(1 if isinstance(val, NullValue) else 0)
-            self.fail("TODO non pointer optionals", c.src)
-        self.fail(f"TODO implement const of type '{ty}'", c.src)
+        """§11: a constant's MCValue (see consts.py)."""
+        try:
+            return consts.const_mcv(self, ty, c)
+        except Fail as e:
+            self.fail(e.msg, c.src)
 
     def alloc_reg(self, owner: object, exclude: tuple[Register, ...] = ()) -> Register:
         """``alloc_reg``: the lowest free allocatable register, or the spilling message."""
@@ -479,6 +458,10 @@ class FunctionGen:
     def gen_inst(self, inst: AirInst) -> MCValue:
         """Generate one instruction and return its MCValue."""
         tag = inst.tag
+        if inst.ty.zig_type_tag() in _CHECKED_CLASSES:
+            msg = runtime_type_error(inst.ty)  # language-complete §12
+            if msg is not None:
+                raise Fail(msg)
         if inst.is_unused and tag in _PURE_TAGS and not (inst.safety and self.safety):
             return mc.DEAD
         match tag:

@@ -16,7 +16,8 @@ from compiler.air import AirInst, nested_bodies
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.fail import Fail
-from compiler.codegen.x86_64.mcvalue import MCKind
+from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
+from compiler.codegen.x86_64.regalloc import plan_parallel_move
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 
 if TYPE_CHECKING:
@@ -129,31 +130,50 @@ def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> 
 
 
 def restore_values(fg: FunctionGen, snap: Snapshot) -> None:
-    """After ``regs.restore(snap)``: the values owning a register in ``snap`` live there again."""
+    """After ``regs.restore(snap)``: the values owning a register in ``snap`` live there again (a sibling
+    path may have spilled them or moved them to another register)."""
     for reg, owners in snap.items():
         for o in owners:
             if isinstance(o, AirInst) and o in fg.values:
                 v = fg.values[o]
-                if v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots:
+                if (v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots) or (v.kind is MCKind.REGISTER and v.register.id != reg.id):
                     fg.values[o] = mc.register(reg)
 
 
 def reconcile(fg: FunctionGen, snap: Snapshot) -> None:
-    """On an edge into a merge point: reload every value still live that was in a register of ``snap`` and
-    has been spilled since."""
+    """On an edge into a merge point: every value still live that was in a register of ``snap`` and has been
+    spilled or moved since goes back there (one parallel move)."""
+    moves: list[tuple[Register, MCValue]] = []
+    moved: list[tuple[Register, AirInst]] = []
     for reg, owners in snap.items():
-        moved = [
-            o
-            for o in owners
-            if isinstance(o, AirInst)
-            and id(o) not in fg.regs.dead
-            and id(o) in fg.spill_slots
-            and fg.values.get(o, mc.NONE).kind is MCKind.STACK_OFFSET
-        ]
-        if not moved:
-            continue
-        slot = fg.spill_slots[id(moved[0])]
-        fg.buf.emit(enc.mov_reg_rbp(reg, slot + 8, 8))
-        for o in moved:
-            fg.values[o] = mc.register(reg)
-            fg.regs.add_owner(reg, o)
+        for o in owners:
+            if not isinstance(o, AirInst) or id(o) in fg.regs.dead or o not in fg.values:
+                continue
+            v = fg.values[o]
+            if v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots:
+                src = mc.stack_offset(fg.spill_slots[id(o)])
+            elif v.kind is MCKind.REGISTER and v.register.id != reg.id:
+                src = mc.register(v.register)
+            else:
+                continue
+            if not any(d.id == reg.id for d, _ in moves):
+                moves.append((reg, src))
+            moved.append((reg, o))
+    if not moves:
+        return
+
+    def find_temp(used: set[int]) -> Register | None:
+        return fg.regs.find_free(tuple(r for r in ALLOCATABLE if r.id in used))
+
+    try:
+        ordered = plan_parallel_move(moves, find_temp)
+    except LookupError:
+        raise Fail(NO_REGISTER_MSG) from None
+    for dst, src in ordered:
+        fg.set_reg(dst.to64(), src)
+    for reg, o in moved:
+        old = fg.values[o]
+        if old.kind is MCKind.REGISTER:
+            fg.regs.remove_owner(old.register, o)
+        fg.values[o] = mc.register(reg)
+        fg.regs.add_owner(reg, o)

@@ -8,7 +8,7 @@ from compiler.air import AirInst, AirTag, Arg, Constant
 from compiler.codegen.x86_64.spill import NAKED_STACK_MSG
 from compiler.errors import CodegenFailure
 from compiler.sema.types import Type, TypeTag
-from compiler.sema.values import IntValue, NullValue
+from compiler.sema.values import IntValue
 from tests.compiler.link.elfcheck import assemble
 
 from .support import (
@@ -21,7 +21,6 @@ from .support import (
     binop,
     call,
     const_int,
-    fn_const,
     gen,
     noop,
     syscall_asm,
@@ -168,20 +167,15 @@ def test_alloc_too_big() -> None:
     assert fails(FN_VOID, [alloc, ret_void()]) == (9, "type '[4294967296]u8' too big to fit into stack frame")
 
 
-def test_constant_messages() -> None:
+def test_wide_runtime_integers_are_a_permanent_error() -> None:
+    # language-complete §12 (formerly "TODO const int bigger than ptr and signed int")
     wide = Constant(Type.int_type(True, 128), IntValue(5), 11)
     add = binop(AirTag.ADD, Type.int_type(True, 128), wide, wide, 12)
     fty = Type.function((), VOID)
-    assert fails(fty, [add, unop(AirTag.RET, NORETURN, add, 13)])[1] == "TODO const int bigger than ptr and signed int"
-
-    f = fn_const(Decl(2, "g"), FN_VOID, 21)
-    p = unop(AirTag.PTRTOINT, USIZE, f, 22)
-    use = syscall_asm(23, ["{rdi}"], [p], output=None)
-    assert fails(fty, [p, use, ret_void()]) == (21, "TODO implement const of type 'fn() void'")
-
-    opt = Constant(Type.optional(USIZE), NullValue(), 31)
-    use2 = syscall_asm(32, ["{rdi}"], [opt], output=None)
-    assert fails(fty, [use2, ret_void()]) == (31, "TODO non pointer optionals")
+    assert fails(fty, [add, unop(AirTag.RET, NORETURN, add, 13)]) == (
+        12,
+        "integer type 'i128' wider than 64 bits is not supported at runtime",
+    )
 
 
 def test_signed_constants_are_immediates() -> None:
