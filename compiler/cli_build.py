@@ -8,6 +8,7 @@ import enum
 import json
 import os
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from compiler import cli_progress
+from compiler import cli_progress, output_guard
 from compiler.cli_render import ColorChoice, Diagnostic, Style, choose_style, render
 from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
@@ -147,11 +148,31 @@ def summary_line(n: int, report: UpdateReport, link: dict[str, int]) -> str:
     return f"[{clock}] update {n}: {state}: {', '.join(parts)} ({report.ms:.1f} ms)"
 
 
-def write_emit_zir(comp: Compilation, path: str, liveness: bool) -> None:
+def write_emit_zir(comp: Compilation, path: str, liveness: bool) -> str | None:
+    """Write the emitted ZIR to ``path``; the error message when ``path`` may not be written."""
     if comp.module.failed_files:
-        return
-    with open(path, "wb") as f:
-        f.write(comp.emit_zir(liveness=liveness))
+        return None
+    return _write_plain(path, comp.source.path, comp.emit_zir(liveness=liveness))
+
+
+def _write_plain(path: str, source: str, data: bytes) -> str | None:
+    """Write a non-ELF output (emitted ZIR), refusing the input itself and non-regular files."""
+    refusal = output_guard.check_plain_output(path, [source])
+    if refusal is not None:
+        return refusal
+    try:
+        output_guard.write_plain_output(path, data)
+    except OSError as exc:
+        return output_guard.unable(path, exc.strerror or str(exc))
+    return None
+
+
+def report_refusal(message: str | None) -> bool:
+    """Print ``message`` (an output that was not written) on stderr; True if there was one."""
+    if message is None:
+        return False
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return True
 
 
 # ---------------------------------------------------------------------- build / run / emit-zir
@@ -202,7 +223,7 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
     )
 
 
-def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int]]:
+def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode)
     before = comp.linker.totals.snapshot()
@@ -215,21 +236,22 @@ def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int]]:
     else:
         report = comp.update()
     link = comp.linker.totals.snapshot().since(before)
+    refused = None
     if a.emit_zir is not None:
-        write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)
-    return comp, report, link
+        refused = write_emit_zir(comp, a.emit_zir, a.emit_zir_liveness)
+    return comp, report, link, refused
 
 
 def cmd_build(argv: list[str]) -> int:
     a = _parse_build("zir build", argv)
-    comp, report, link = _build(a)
+    comp, report, link, refused = _build(a)
     try:
         render_errors(comp, sys.stderr, choose_style(a.color, sys.stderr))
         if a.json:
             print(json_line(comp, 1, report, link), flush=True)
         if a.verbose:
             print(f"update completed in {report.ms:.3f} ms", file=sys.stderr)
-        return 0 if report.ok else 1
+        return 0 if report.ok and not report_refusal(refused) else 1
     finally:
         comp.close()
 
@@ -242,15 +264,19 @@ def cmd_run(argv: list[str]) -> int:
     a = _parse_build("zir run", argv)
     if a.no_emit_bin or a.obj:
         raise UsageError("run needs an executable output")
-    comp, report, _link = _build(a)
+    comp, report, _link, refused = _build(a)
     try:
         render_errors(comp, sys.stderr, choose_style(a.color, sys.stderr))
-        if not report.ok or report.binary is None:
+        if report_refusal(refused) or not report.ok or report.binary is None:
             return 1
         binary = os.path.abspath(report.binary)
     finally:
         comp.close()
-    return subprocess.call([binary, *program_args])
+    try:
+        return subprocess.call([binary, *program_args])
+    except OSError as exc:
+        print(f"zir run: unable to run '{report.binary}': {exc.strerror}", file=sys.stderr)
+        return 1
 
 
 def cmd_emit_zir(argv: list[str]) -> int:
@@ -267,8 +293,8 @@ def cmd_emit_zir(argv: list[str]) -> int:
     if not comp.module.failed_files:
         text = comp.emit_zir(liveness=ns.liveness)
         if ns.output:
-            with open(ns.output, "wb") as f:
-                f.write(text)
+            if report_refusal(_write_plain(ns.output, ns.file, text)):
+                return 1
         else:
             sys.stdout.buffer.write(text)
             sys.stdout.flush()
@@ -352,7 +378,7 @@ class Watcher:
         if report.binary is not None:
             self.last_binary = report.binary  # after a failed update the last good program stays runnable
         if self.emit_zir is not None:
-            write_emit_zir(self.comp, self.emit_zir, False)
+            report_refusal(write_emit_zir(self.comp, self.emit_zir, False))
         if self.json_mode:
             print(json_line(self.comp, self.updates, report, link), flush=True)
         elif self.style.snippets:
@@ -371,6 +397,14 @@ class Watcher:
                 print(json.dumps({"event": "run", "exitCode": None}), flush=True)
             return
         path = os.path.abspath(binary)
+        try:
+            self._run_binary(path)
+        except OSError as exc:
+            print(f"unable to run '{binary}': {exc.strerror}", file=sys.stderr, flush=True)
+            if self.json_mode:
+                print(json.dumps({"event": "run", "exitCode": None}), flush=True)
+
+    def _run_binary(self, path: str) -> None:
         if self.json_mode:
             proc = subprocess.run([path], capture_output=True)
             obj = {
@@ -500,6 +534,13 @@ def _guarded(name: str, command: Callable[[list[str]], int]) -> Callable[[list[s
         except UsageError as exc:
             print(f"zir {name}: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, like other Unix tools, and keep Python's
+            # final flush from failing again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return 128 + signal.SIGPIPE
 
     return run
 

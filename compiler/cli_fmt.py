@@ -40,9 +40,21 @@ def write_line(stream: TextIO, text: str) -> None:
 
 
 def _write_file(path: str, data: bytes) -> None:
-    """Replaces the file's bytes atomically (temporary file + rename), keeping its permission bits."""
+    """Replaces the file's bytes, keeping its permission bits, its links and its inode's other names.
+
+    A symlink is followed: its target is formatted and the link stays. A file with one name is replaced
+    atomically (temporary file + rename beside the target); a file with several hard links is rewritten in
+    place so that every name keeps seeing the same inode.
+    """
+    path = os.path.realpath(path)
     directory = os.path.dirname(path) or "."
-    mode = os.stat(path).st_mode & 0o7777
+    st = os.stat(path)
+    mode = st.st_mode & 0o7777
+    if st.st_nlink > 1:
+        with open(path, "r+b") as f:
+            f.write(data)
+            f.truncate()
+        return
     fd, tmp = tempfile.mkstemp(prefix=".zir-fmt-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from compiler import output_guard
 from compiler.errors import ErrorKind, ErrorMsg, Note
 from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
@@ -98,6 +99,7 @@ class Compilation:
         self.linker: Linker = linker if linker is not None else _default_linker(options)
         self.module = Module(self.source, self.linker, options.output_mode, options.optimize_mode)
         self.update_count = 0
+        self._swept = False
 
     # ------------------------------------------------------------------ updates
 
@@ -111,7 +113,12 @@ class Compilation:
         writes: tuple[WrittenRange, ...] = ()
         binary: str | None = None
         parsed_ok = m.file.status is FileStatus.LOADED_SUCCESS and not m.failed_files
+        refused = None
         if parsed_ok and not m.has_compile_errors():
+            refused = self._output_refusal()
+        if refused is not None:
+            m.commit_failure = ErrorMsg(0, refused)
+        elif parsed_ok and not m.has_compile_errors():
             report = self.linker.commit()
             bytes_written = report.bytes_written
             writes = report.writes
@@ -124,6 +131,8 @@ class Compilation:
                 binary = report.binary if report.binary is not None else self.options.output_path
                 if self.options.output_path is None:
                     binary = None
+                elif self.options.output_mode is OutputMode.EXE:
+                    output_guard.ensure_executable(self.options.output_path)
         self.update_count += 1
         errors = self.all_errors()
         ms = (time.perf_counter() - start) * 1000.0
@@ -137,6 +146,17 @@ class Compilation:
             binary=binary,
             counters=m.counters.as_dict(),
         )
+
+    def _output_refusal(self) -> str | None:
+        """Why the output must not be written now (docs/reliability.md), or None; the first update also
+        removes temporary files a crashed writer of the same output left behind."""
+        path = self.options.output_path
+        if path is None:
+            return None
+        if not self._swept:
+            self._swept = True
+            output_guard.sweep_stale_temps(path)
+        return output_guard.refusal(path, [self.options.root_path])
 
     def all_errors(self) -> list[SourceError]:
         path = self.source.path

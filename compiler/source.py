@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,10 +13,16 @@ from typing import Protocol
 class SourceLoadError(Exception):
     """The source could not be read; ``error_name`` is Zig's spelling (FileNotFound, AccessDenied, ...)."""
 
-    def __init__(self, path: str, error_name: str) -> None:
-        super().__init__(f"unable to load source file '{path}': {error_name}")
+    def __init__(self, path: str, error_name: str, message: str | None = None) -> None:
+        self.message = f"unable to load source file '{path}': {error_name}" if message is None else message
+        """The whole error text, as reported."""
+        super().__init__(self.message)
         self.path = path
         self.error_name = error_name
+
+
+MAX_SOURCE_BYTES = 64 << 20
+"""A source file larger than 64 MiB is refused (``FileTooBig``) before it is read (docs/reliability.md)."""
 
 
 def error_name_of(exc: OSError) -> str:
@@ -50,11 +58,36 @@ class FileSource:
     path: str
 
     def read(self) -> bytes:
+        """The file's bytes. A directory is ``IsDir``; a device node, FIFO or socket is refused without
+        reading (``not a regular file``: opened with ``O_NONBLOCK``, so a FIFO cannot hang us); a file over
+        ``MAX_SOURCE_BYTES`` is ``FileTooBig``."""
         try:
-            with open(self.path, "rb") as f:
-                return f.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
         except OSError as exc:
             raise SourceLoadError(self.path, error_name_of(exc)) from exc
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise SourceLoadError(self.path, "IsDir")
+            if not stat.S_ISREG(st.st_mode):
+                raise SourceLoadError(self.path, "NotRegular", f"unable to read '{self.path}': not a regular file")
+            if st.st_size > MAX_SOURCE_BYTES:
+                raise SourceLoadError(self.path, "FileTooBig")
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > MAX_SOURCE_BYTES:  # grew while read
+                    raise SourceLoadError(self.path, "FileTooBig")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError as exc:
+            raise SourceLoadError(self.path, error_name_of(exc)) from exc
+        finally:
+            os.close(fd)
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ Each instance is used by exactly one executor thread (documents.py). Nothing her
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from typing import Any
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from compiler import __version__
+from compiler import __version__, output_guard
 from compiler.compilation import Compilation, Options
+from compiler.errors import ErrorKind
 from compiler.inspect import binary as inspect_binary
 from compiler.inspect import changes as inspect_changes
 from compiler.inspect import disasm as inspect_disasm
@@ -24,7 +26,7 @@ from compiler.module.module import OptimizeMode
 from compiler.progress import Phase, ProgressSink, percentage
 from compiler.runtime import tune_gc
 from compiler.sema.values import FunctionValue
-from compiler.source import BufferSource
+from compiler.source import BufferSource, FileSource, SourceLoadError
 from server.config import BuildSettings
 from server.diagnostics import CompileError
 
@@ -169,6 +171,13 @@ class EditorCompilation:
         self.compilation.close()
 
 
+def _nonempty_file(path: str) -> bool:
+    try:
+        return os.stat(path).st_size > 0
+    except OSError:
+        return False
+
+
 class BuildCompilation:
     """The saved file compiled to the ELF output, kept across saves so each build is incremental."""
 
@@ -182,15 +191,23 @@ class BuildCompilation:
             output_mode=OutputMode(settings.output_mode.value),
             optimize_mode=OptimizeMode(settings.optimize_mode.value),
         )
+        # An ELF file the linker does not adopt (other files are refused by the Compilation itself)
+        existed = _nonempty_file(output_path) and output_guard.refusal(output_path, [path]) is None
         self.compilation = Compilation(options)
+        self.refusal: str | None = None
+        """Set when the output existed but the linker did not adopt it: the server never replaces such a
+        file (docs/reliability.md); it is retried once the file is gone."""
+        if existed and getattr(self.compilation.linker, "identity", True) is None:
+            self.refusal = output_guard.unable(output_path, output_guard.NOT_ADOPTED)
 
     def update(self, progress: ProgressReport | None = None) -> BuildOutcome:
         """One update of the build Compilation (reads the file on disk; commits when error-free)."""
-        try:
-            with open(self.path, "rb") as f:
-                _check_fault(f.read())
-        except OSError:
-            pass  # the compiler reports the unreadable file itself
+        with contextlib.suppress(SourceLoadError):  # the compiler reports the unreadable file itself
+            _check_fault(FileSource(self.path).read())
+        if self.refusal is not None and _nonempty_file(self.output_path):
+            error = CompileError(0, self.refusal, b"", ErrorKind.OUTPUT)
+            return BuildOutcome(False, False, None, 0.0, 0, [error])
+        self.refusal = None
         self.compilation.module.progress = _progress_sink(progress)
         try:
             report = self.compilation.update()

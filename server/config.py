@@ -58,6 +58,8 @@ class BuildSettings:
     output_path: str = DEFAULT_OUTPUT_PATH
     output_mode: OutputMode = OutputMode.EXE
     optimize_mode: OptimizeMode = OptimizeMode.Debug
+    allow_outside_workspace: bool = False
+    """`zir.build.allowOutsideWorkspace` (machine scope): an output outside the workspace may be written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,7 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
             output_path=output_path,
             output_mode=get_enum("build.outputMode", OutputMode, OutputMode.EXE),
             optimize_mode=get_enum("build.optimizeMode", OptimizeMode, OptimizeMode.Debug),
+            allow_outside_workspace=get_bool("build.allowOutsideWorkspace", False),
         ),
         diagnostics=DiagnosticSettings(on_type=get_bool("diagnostics.onType", True), debounce_ms=debounce_ms),
         trace=get_enum("trace.server", Trace, Trace.OFF),
@@ -185,3 +188,23 @@ def resolve_output_path(settings: BuildSettings, file_path: str, folders: list[s
     if settings.output_path == DEFAULT_OUTPUT_PATH and settings.output_mode is OutputMode.OBJ:
         path += ".o"
     return os.path.normpath(path)
+
+
+def output_outside_workspace(settings: BuildSettings, output_path: str, file_path: str, folders: list[str]) -> str | None:
+    """The refusal message when ``output_path`` lies outside the folder the server may write in, else None.
+
+    That folder is the innermost workspace folder containing ``file_path`` or, for a file in none, the file's
+    own directory (docs/reliability.md). Symlinks are resolved, so a link inside pointing outside is outside.
+    ``zir.build.allowOutsideWorkspace`` lifts the rule.
+    """
+    if settings.allow_outside_workspace:
+        return None
+    file_path = os.path.abspath(file_path)
+    folder = os.path.realpath(workspace_folder_of(file_path, folders) or os.path.dirname(file_path))
+    real = os.path.realpath(output_path)
+    if real.startswith(folder.rstrip(os.sep) + os.sep):
+        return None
+    return (
+        f"unable to write output '{output_path}': outside the workspace folder '{folder}' "
+        "(zir.build.outputPath; set zir.build.allowOutsideWorkspace to allow it)"
+    )

@@ -18,15 +18,19 @@ from typing import Protocol, TypeVar
 
 from lsprotocol import types
 
+from compiler.errors import ErrorKind
 from server import backend, jobs
-from server.config import Settings, resolve_output_path
-from server.diagnostics import DiagnosticStore, to_diagnostics
+from server.config import Settings, output_outside_workspace, resolve_output_path
+from server.diagnostics import CompileError, DiagnosticStore, to_diagnostics
 from server.positions import Encoding, line_index
 from server.progress import LARGE_FILE_BYTES, LoopReporter
 from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
 from server.session import Session
 
 T = TypeVar("T")
+
+
+UNTRUSTED_BUILD = "builds are disabled in an untrusted workspace (trust the workspace to build and run)"
 
 
 class Client(Protocol):
@@ -64,6 +68,10 @@ class Client(Protocol):
         """File-system paths of the workspace folders."""
         ...
 
+    def show_warning(self, message: str) -> None:
+        """Send ``window/showMessage`` (Warning)."""
+        ...
+
 
 def apply_change(text: bytes, change: types.TextDocumentContentChangeEvent, encoding: Encoding) -> bytes:
     """Apply one LSP content change to UTF-8 bytes, converting the range with the LSP line rules."""
@@ -86,6 +94,10 @@ class Documents:
         self._editor_executor: ThreadPoolExecutor | None = None
         self._build_executor: ThreadPoolExecutor | None = None
         self._build_ids = 0
+        self.workspace_trusted = True
+        """False when the client says the workspace is untrusted: no build writes anything (lsp.md §8.11)."""
+        self._refusal_shown: str | None = None
+        """The last refused-output warning shown (each distinct refusal is shown once)."""
         self.shut_down = False
         """Set by ``shutdown``: no new compilations start afterwards (the executors refuse work)."""
 
@@ -189,7 +201,7 @@ class Documents:
         session.disk_text = jobs.read_file(session.path)
         if not self.settings.diagnostics.on_type:
             self.request_editor(session)
-        if self.settings.build.on_save and session.path is not None:
+        if self.settings.build.on_save and self.workspace_trusted and session.path is not None:
             self.request_build(session)
 
     def close(self, uri: str) -> None:
@@ -209,7 +221,7 @@ class Documents:
             return
         clean = session.disk_text == session.text or on_disk == session.text
         session.disk_text = on_disk
-        if clean and self.settings.build.on_save:
+        if clean and self.settings.build.on_save and self.workspace_trusted:
             self.request_build(session)
 
     def update_settings(self, settings: Settings) -> None:
@@ -325,8 +337,14 @@ class Documents:
         build_id = self._build_ids
         session.builds += 1
         settings = self.settings
-        output_path = resolve_output_path(settings.build, session.path, self.client.workspace_folders())
+        folders = self.client.workspace_folders()
+        output_path = resolve_output_path(settings.build, session.path, folders)
         name = os.path.basename(session.path)
+        if not self.workspace_trusted:
+            return self._refuse_build(session, build_id, UNTRUSTED_BUILD)
+        outside = output_outside_workspace(settings.build, output_path, session.path, folders)
+        if outside is not None:
+            return self._refuse_build(session, build_id, outside)
         token = await self.client.progress_begin(f"Building {name}")
         text, version = session.text, session.version
         loop = asyncio.get_running_loop()
@@ -360,6 +378,21 @@ class Documents:
         session.last_build = payload
         if payload.committed and payload.binary is not None:
             session.binary_path = payload.binary
+        self.client.build_finished(payload)
+        return payload
+
+    def _refuse_build(self, session: Session, build_id: int, message: str) -> BuildFinished:
+        """Skip a build whose output the server may not write: one build diagnostic, one warning."""
+        payload = BuildFinished(session.uri, False, None, 0.0, 0, 1, build_id, False, None)
+        if not session.closed:
+            error = CompileError(0, message, session.disk_text or b"", ErrorKind.OUTPUT)
+            self.store.set(SOURCE_BUILD, session.uri, to_diagnostics([error], self.client.encoding(), SOURCE_BUILD))
+            self.store.publish(session.uri)
+        if message != self._refusal_shown:
+            self._refusal_shown = message
+            self.client.log(types.MessageType.Warning, message)
+            self.client.show_warning(f"ZIR Live: {message}")
+        session.last_build = payload
         self.client.build_finished(payload)
         return payload
 

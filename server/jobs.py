@@ -16,6 +16,7 @@ import traceback
 from dataclasses import dataclass
 
 from compiler.errors import ErrorKind
+from compiler.source import FileSource, SourceLoadError
 from server import backend
 from server.config import Settings
 from server.diagnostics import CompileError
@@ -52,9 +53,8 @@ def read_file(path: str | None) -> bytes | None:
     if path is None:
         return None
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
+        return FileSource(path).read()  # never blocks on a FIFO, never reads a device (docs/reliability.md)
+    except SourceLoadError:
         return None
 
 

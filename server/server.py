@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -58,6 +59,19 @@ class ZirProtocol(LanguageServerProtocol):
         if user_handler is not None:
             yield user_handler, (params,), None
 
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls's parsing, but a request whose params do not validate (a position with a negative line or
+        one of 2³² or more, lsp.md §8) is answered with ``InvalidParams`` instead of being dropped, which left
+        the client waiting forever."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            msg_id = data.get("id")
+            if "method" in data and isinstance(msg_id, int | str) and not isinstance(msg_id, bool):
+                error = types.ResponseError(code=exc.code, message=f"{data['method']}: invalid params")
+                self._send_response(msg_id, error=error)
+            raise
+
 
 class ZirLanguageServer(LanguageServer):
     """The ZIR Live server: a LanguageServer holding the documents and the settings."""
@@ -72,6 +86,8 @@ class ZirLanguageServer(LanguageServer):
         self.documents = Documents(_Client(self))
         self.views = views.BinaryViews()
         self.init_options: object = None
+        self.settings_warning: str | None = None
+        """The invalid-settings warning last shown: the same problems are shown once, not once per source."""
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log server errors; never pop up messages (lsp.md §8.9)."""
@@ -92,8 +108,9 @@ class ZirLanguageServer(LanguageServer):
     def apply_settings(self, raw: object) -> None:
         """Validate and apply ``zir`` settings; invalid values fall back with one warning message."""
         settings, problems = parse_settings(raw)
-        if problems:
-            text = "ZIR Live: invalid settings: " + "; ".join(problems)
+        text = "ZIR Live: invalid settings: " + "; ".join(problems) if problems else None
+        repeated, self.settings_warning = text == self.settings_warning, text
+        if text is not None and not repeated:  # initialize, initialized and didChangeConfiguration all apply
             log.warning(text)
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=text))
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
@@ -127,6 +144,9 @@ class _Client:
     def log(self, level: types.MessageType, message: str) -> None:
         log.log(logging.ERROR if level == types.MessageType.Error else logging.INFO, "%s", message)
         self.ls.window_log_message(types.LogMessageParams(type=level, message=message))
+
+    def show_warning(self, message: str) -> None:
+        self.ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
     def build_finished(self, payload: BuildFinished) -> None:
         self.ls.views.record(payload)
@@ -180,6 +200,9 @@ def create_server() -> ZirLanguageServer:
     @server.feature(types.INITIALIZE)
     async def initialize(params: types.InitializeParams) -> None:
         server.init_options = params.initialization_options
+        options = params.initialization_options
+        if isinstance(options, dict) and options.get("workspaceTrusted") is False:
+            server.documents.workspace_trusted = False
         if params.initialization_options is not None:
             server.apply_settings(params.initialization_options)
 

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 
 from compiler.errors import OutputError
@@ -48,8 +49,24 @@ class IoCounters:
         )
 
 
+class NotRegularFile(OSError):
+    """The output's name leads to a device node, a FIFO, a socket or a directory (docs/reliability.md)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EINVAL, "not a regular file", path)
+
+
+def _require_regular(fd: int) -> None:
+    """Close ``fd`` and raise ``NotRegularFile`` unless it is a regular file."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile("")
+
+
 def error_name(error: OSError) -> str:
     """Zig's name for an I/O error (module.md §4): ``AccessDenied``, ``FileNotFound``, ``IsDir``…"""
+    if isinstance(error, NotRegularFile):
+        return "not a regular file"
     match error.errno:
         case errno.EACCES | errno.EPERM | errno.EROFS:
             return "AccessDenied"
@@ -78,10 +95,11 @@ class FileIO:
         """Everything this object did since it was created."""
 
     def open_rw(self, path: str) -> int:
-        """Open an existing file for reading and writing (never truncating). Raises ``OSError``
-        (``ETXTBSY`` when the file is being executed)."""
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        """Open an existing regular file for reading and writing (never truncating, never blocking on a FIFO
+        swapped in under the name). Raises ``OSError`` (``ETXTBSY`` when the file is being executed)."""
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
         self.counters.open_calls += 1
+        _require_regular(fd)
         return fd
 
     def create_temp(self, path: str, mode: int) -> tuple[int, str]:
@@ -141,8 +159,21 @@ class FileIO:
 
     def read_all(self, path: str) -> bytes:
         """The whole content of ``path`` (reopening an existing output, §13.2)."""
-        with open(path, "rb") as file:
-            data = file.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            _require_regular(fd)
+            size = os.fstat(fd).st_size
+            chunks = []
+            done = 0
+            while done < size:  # a file growing while read is read up to its size at open
+                chunk = os.pread(fd, min(COPY_CHUNK * 16, size - done), done)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                done += len(chunk)
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
         self.counters.read_bytes += len(data)
         return data
 
@@ -154,6 +185,13 @@ class FileIO:
         self.counters.close_calls += 1
 
     def rename(self, src: str, dst: str) -> None:
+        """Rename ``src`` over ``dst`` unless ``dst`` is a directory or another non-regular file."""
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            st = os.stat(dst)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), dst)
+            if not stat.S_ISREG(st.st_mode):
+                raise NotRegularFile(dst)
         os.rename(src, dst)
         self.counters.rename_calls += 1
 

@@ -10,6 +10,7 @@ from compiler.air import AirInst, AirTag, Constant, Operand
 from compiler.module.decl import DeclStatus, FnStatus
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.zir.bigint import format_decimal
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl, Fn
@@ -69,6 +70,11 @@ class EDecl:
 ZArg = EDecl | ZInst | Raw | DeclVal | ZBody | LabelRef | list["ZArg"]
 
 
+def _bytes(text: str) -> bytes:
+    """A name or message as the source's bytes (non-UTF-8 bytes are held as surrogate escapes)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def _str_lit(data: bytes) -> Raw:
     return Raw(v.render_string(data))
 
@@ -110,7 +116,7 @@ class Emitter:
         return self.unnamed(ZInst("str", [_str_lit(data)]))
 
     def comptime_int(self, value: int) -> EDecl:
-        return self.unnamed(ZInst("int", [Raw(str(value))]))
+        return self.unnamed(ZInst("int", [Raw(format_decimal(value))]))
 
     # ------------------------------------------------------------------ module level
 
@@ -127,7 +133,7 @@ class Emitter:
             ):
                 err = m.failed_decls.get(d)
                 if err is not None:
-                    self.decls.append(EDecl(d.name, ZInst("compileerror", [_str_lit(err.msg.encode())])))
+                    self.decls.append(EDecl(d.name, ZInst("compileerror", [_str_lit(_bytes(err.msg))])))
                     continue
                 if d.typed_value is None:
                     continue
@@ -137,7 +143,7 @@ class Emitter:
             if exports is not None:
                 for exp in exports:
                     s = self.string(exp.name)
-                    self.unnamed(ZInst("export", [s, _str_lit(exp.exported.name.encode())]))
+                    self.unnamed(ZInst("export", [s, _str_lit(_bytes(exp.exported.name))]))
                 continue
             tv = d.typed_value
             if tv is None:
@@ -149,7 +155,7 @@ class Emitter:
 
     def typed_value(self, ty: Type, val: v.Value, owner: Decl | None = None) -> EDecl:
         if isinstance(val, v.DeclRef):
-            return self.unnamed(ZInst("declref", [_str_lit(val.decl.name.encode())]))
+            return self.unnamed(ZInst("declref", [_str_lit(_bytes(val.decl.name))]))
         if isinstance(val, v.Undef):
             lhs = self.type(ty)
             rhs = self.primitive("undefined")
@@ -180,7 +186,7 @@ class Emitter:
             payload = self.typed_value(ty.optional_child(), val)
             return self.unnamed(ZInst("as", [self.type(ty), payload]))
         # A value without a spelling (Zig panicked in emitTypedValue): a compile error keeps the file parseable.
-        return self.unnamed(ZInst("compileerror", [_str_lit(f"unable to emit value of type '{ty}'".encode())]))
+        return self.unnamed(ZInst("compileerror", [_str_lit(_bytes(f"unable to emit value of type '{ty}'"))]))
 
     def bytes_of(self, val: v.Value) -> bytes | None:
         if isinstance(val, v.Bytes):
@@ -214,7 +220,7 @@ class Emitter:
         if cls is TypeClass.OPTIONAL:
             child = self.type(ty.optional_child())
             return self.unnamed(ZInst("optional_type", [child]))
-        return self.unnamed(ZInst("compileerror", [_str_lit(f"unable to emit type '{ty}'".encode())]))
+        return self.unnamed(ZInst("compileerror", [_str_lit(_bytes(f"unable to emit type '{ty}'"))]))
 
     def ptr_type(self, ty: Type) -> EDecl:
         """``ptr_type(T, …)`` with only the keywords that differ from their defaults (language-complete.md §13)."""
@@ -240,7 +246,7 @@ class Emitter:
             case FnStatus.SEMA_FAILURE:
                 err = m.failed_decls.get(fn.owner)
                 msg = err.msg if err is not None else ""
-                body.insts.append(ZInst("compileerror", [_str_lit(msg.encode())]))
+                body.insts.append(ZInst("compileerror", [_str_lit(_bytes(msg))]))
             case FnStatus.DEPENDENCY_FAILURE:
                 body.insts.append(ZInst("compileerror", [_str_lit(b"depends on another failed Decl")]))
             case FnStatus.QUEUED | FnStatus.IN_PROGRESS:
@@ -286,7 +292,7 @@ class BodyEmitter:
             if isinstance(op.val, v.FunctionValue):
                 new = DeclVal(op.val.fn.owner.name)
             elif isinstance(op.val, v.DeclRef):
-                zi = ZInst("declref", [_str_lit(op.val.decl.name.encode())])
+                zi = ZInst("declref", [_str_lit(_bytes(op.val.decl.name))])
                 body.insts.append(zi)
                 new = zi
             elif op.ty.tag is TypeTag.ARRAY_U8_SENTINEL_0 and isinstance(op.val, v.Bytes):
@@ -328,7 +334,7 @@ class BodyEmitter:
                 return ZInst("alloc", [e.type(inst.ty.elem_type())])
             case AirTag.ARG:
                 assert isinstance(inst, air.Arg)
-                return ZInst("arg", [_str_lit(inst.name.encode("utf-8", "surrogateescape"))])
+                return ZInst("arg", [_str_lit(_bytes(inst.name))])
             case AirTag.NOT | AirTag.RET | AirTag.PTRTOINT | AirTag.ISNULL | AirTag.ISNONNULL:
                 assert isinstance(inst, air.UnOp)
                 return self._un(_UN_NAMES[inst.tag], inst, body)

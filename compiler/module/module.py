@@ -161,7 +161,7 @@ class Module:
         try:
             data = self.source_provider.read()
         except SourceLoadError as exc:
-            self.failed_files = [ErrorMsg(0, f"unable to load source file '{exc.path}': {exc.error_name}")]
+            self.failed_files = [ErrorMsg(0, exc.message)]
             return
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)

@@ -18,6 +18,7 @@ from compiler.air import AirInst, AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.zir.bigint import format_decimal
 
 CMP_OPS = ("lt", "lte", "eq", "gte", "gt", "neq")
 MAX_INT_BITS = 65535
@@ -180,7 +181,7 @@ def coerce_num(ctx: SemaContext, dest: Type, x: Operand) -> Operand | None:
     if src_class in int_classes and dest_class in int_classes:
         assert isinstance(value, v.IntValue)
         if not int_fits(value.value, dest):
-            ctx.fail(x.src, f"type {x.ty} cannot represent integer value {value.value}")
+            ctx.fail(x.src, f"type {x.ty} cannot represent integer value {format_decimal(value.value)}")
         return Constant(dest, value, x.src)
     if src_class in float_classes and dest_class in int_classes:
         assert isinstance(value, v.FloatValue)

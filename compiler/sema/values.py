@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from compiler.sema.types import Type, TypeTag
+from compiler.zir.bigint import format_decimal
 
 
 class DeclHandle(Protocol):
@@ -105,7 +106,7 @@ class IntValue(Value):
     value: int
 
     def render(self) -> str:
-        return str(self.value)
+        return format_decimal(self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,7 @@ class _Writer:
         elif kind is FieldKind.LABEL:
             assert isinstance(value, Label)
             label = self.labels.get(value.block)
-            out.append(render_string(label.encode() if label is not None else value.text))
+            out.append(render_string(label.encode("utf-8", "surrogateescape") if label is not None else value.text))
         elif kind is FieldKind.BOOL:
             out.append("1" if value else "0")
         elif kind is FieldKind.ENUM:

@@ -15,7 +15,7 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 import { BUILD_FINISHED, type BuildFinished, formatBuildStatus, parseBuildFinished } from "./buildStatus";
-import { readSettings, settingsSnapshot } from "./config";
+import { initializationOptions, readSettings } from "./config";
 import { resolveServer, type ServerLaunch } from "./probe";
 
 /** Anything that can be disposed (VS Code's and the client library's disposables). */
@@ -157,7 +157,7 @@ export class ServerManager implements vscode.Disposable {
         { scheme: "untitled", language: "zir" },
       ],
       synchronize: { fileEvents: watcher },
-      initializationOptions: settingsSnapshot(configuration),
+      initializationOptions: initializationOptions(configuration, vscode.workspace.isTrusted),
       outputChannel: this.log,
       traceOutputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,

@@ -19,7 +19,18 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   return editor !== undefined && editor.document.languageId === "zir" ? editor.document.uri : undefined;
 }
 
+/** Builds and runs need a trusted workspace (`capabilities.untrustedWorkspaces: limited`). */
+function trusted(what: string): boolean {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(`ZIR Live: ${what} is disabled in an untrusted workspace.`);
+  }
+  return vscode.workspace.isTrusted;
+}
+
 async function rebuild(manager: ServerManager, arg: unknown): Promise<BuildFinished | undefined> {
+  if (!trusted("Rebuild")) {
+    return undefined;
+  }
   const uri = targetUri(arg);
   const result = await manager.executeServerCommand("zir.rebuild", uri === undefined ? [] : [uri.toString()]);
   return parseBuildFinished(result);
@@ -28,6 +39,9 @@ async function rebuild(manager: ServerManager, arg: unknown): Promise<BuildFinis
 let runTerminal: vscode.Terminal | undefined;
 
 async function run(manager: ServerManager, arg: unknown): Promise<void> {
+  if (!trusted("Run Output")) {
+    return;
+  }
   const uri = targetUri(arg);
   if (uri === undefined) {
     void vscode.window.showWarningMessage("ZIR Live: open a .zir file to run its output.");

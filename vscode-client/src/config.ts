@@ -24,6 +24,7 @@ export interface ZirSettings {
     readonly outputPath: string;
     readonly outputMode: OutputMode;
     readonly optimizeMode: OptimizeMode;
+    readonly allowOutsideWorkspace: boolean;
   };
   readonly diagnostics: {
     readonly onType: boolean;
@@ -42,6 +43,7 @@ export const DEFAULT_SETTINGS: ZirSettings = {
     outputPath: "${workspaceFolder}/zig-out/bin/${fileBasenameNoExtension}",
     outputMode: "exe",
     optimizeMode: "Debug",
+    allowOutsideWorkspace: false,
   },
   diagnostics: { onType: true, debounceMs: 200 },
   trace: { server: "off" },
@@ -131,6 +133,7 @@ export function readSettings(get: (key: string) => unknown): { settings: ZirSett
         ["Debug", "ReleaseSafe", "ReleaseFast", "ReleaseSmall"],
         d.build.optimizeMode,
       ),
+      allowOutsideWorkspace: bool("build.allowOutsideWorkspace", d.build.allowOutsideWorkspace),
     },
     diagnostics: {
       onType: bool("diagnostics.onType", d.diagnostics.onType),
@@ -148,4 +151,12 @@ export function readSettings(get: (key: string) => unknown): { settings: ZirSett
 export function settingsSnapshot(section: unknown): Record<string, unknown> {
   const json: unknown = JSON.parse(JSON.stringify(section ?? {}));
   return typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+}
+
+/**
+ * The `initializationOptions`: the settings snapshot plus `workspaceTrusted`. In an untrusted workspace the
+ * server builds nothing (docs/reliability.md), so no workspace-provided output path is ever written.
+ */
+export function initializationOptions(section: unknown, trusted: boolean): Record<string, unknown> {
+  return { ...settingsSnapshot(section), workspaceTrusted: trusted };
 }

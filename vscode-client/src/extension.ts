@@ -40,6 +40,10 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
         void serverManager.restart();
       }
     }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      serverManager.log.info("the workspace is now trusted: restarting the server with builds enabled");
+      void serverManager.restart();
+    }),
   );
   const started = serverManager.restart();
   // Follow the Python extension's interpreter when it is the one in use (no zir.server.pythonPath).

@@ -108,7 +108,9 @@ export async function resolveServer(
   extensionPath: string,
   log: vscode.LogOutputChannel,
 ): Promise<Resolution> {
-  const folders = (vscode.workspace.workspaceFolders ?? [])
+  // An untrusted workspace's .venv is code from the workspace: not a candidate.
+  const trustedFolders = vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []) : [];
+  const folders = trustedFolders
     .filter((f) => f.uri.scheme === "file")
     .map((f) => f.uri.fsPath);
   const candidates = candidateCommands({

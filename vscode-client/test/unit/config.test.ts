@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULT_SETTINGS, readSettings, requiresRestart, settingsSnapshot } from "../../src/config";
+import {
+  DEFAULT_SETTINGS,
+  initializationOptions,
+  readSettings,
+  requiresRestart,
+  settingsSnapshot,
+} from "../../src/config";
 
 interface Property {
   default: unknown;
@@ -23,6 +29,7 @@ function getPath(object: unknown, dotted: string): unknown {
 describe("package.json settings", () => {
   it("declare exactly the settings of lsp.md §8.11, with the defaults of DEFAULT_SETTINGS", () => {
     assert.deepEqual(Object.keys(properties).sort(), [
+      "zir.build.allowOutsideWorkspace",
       "zir.build.onSave",
       "zir.build.optimizeMode",
       "zir.build.outputMode",
@@ -37,6 +44,22 @@ describe("package.json settings", () => {
     for (const [key, property] of Object.entries(properties)) {
       assert.deepEqual(property.default, getPath(DEFAULT_SETTINGS, key.slice("zir.".length)), key);
     }
+  });
+
+  it("scope allowOutsideWorkspace machine, so that no workspace can turn it on", () => {
+    assert.equal(properties["zir.build.allowOutsideWorkspace"]?.scope, "machine");
+  });
+
+  it("declare limited support for untrusted workspaces, restricting the output path and the server command", () => {
+    const untrusted = (manifest as unknown as { capabilities: { untrustedWorkspaces: Record<string, unknown> } })
+      .capabilities.untrustedWorkspaces;
+    assert.equal(untrusted["supported"], "limited");
+    assert.deepEqual(untrusted["restrictedConfigurations"], [
+      "zir.build.outputPath",
+      "zir.server.pythonPath",
+      "zir.server.args",
+      "zir.server.importStrategy",
+    ]);
   });
 
   it("scope pythonPath machine-overridable and trace window", () => {
@@ -107,5 +130,15 @@ describe("settingsSnapshot", () => {
     assert.deepEqual(settingsSnapshot(section), { build: { onSave: true } });
     assert.deepEqual(settingsSnapshot(undefined), {});
     assert.deepEqual(settingsSnapshot([1]), {});
+  });
+});
+
+describe("initializationOptions", () => {
+  it("tell the server whether the workspace is trusted", () => {
+    assert.deepEqual(initializationOptions({ build: { onSave: true } }, false), {
+      build: { onSave: true },
+      workspaceTrusted: false,
+    });
+    assert.equal(initializationOptions(undefined, true)["workspaceTrusted"], true);
   });
 });
