@@ -111,16 +111,18 @@ def diff_root(m: Module) -> None:
             m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
     if suffix:
         _shift_suffix_lines(m, new_decls, new_end, stats.shift, prefix)
-    for d in exports_to_resolve:
-        try:
-            m.ensure_decl_analyzed(d)
-        except AnalysisFail:
-            continue
+    # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
+    # (a fresh build would not), nor analyse it at a source index past the end of the new parse.
     for d in deleted:
         if d.is_anonymous:
             anon.retire(m, d)
         else:
             deletion.delete_decl(m, d, in_source=False)
+    for d in exports_to_resolve:
+        try:
+            m.ensure_decl_analyzed(d)
+        except AnalysisFail:
+            continue
 
 
 def _recreate(m: Module, vacated: list[Decl], exports_to_resolve: list[Decl]) -> None:

@@ -328,6 +328,9 @@ def analyze_fn(s: Sema, inst: Inst) -> Operand:
     fn_type = s.resolve_type(inst.operand("fn_type"))
     if not fn_type.is_fn():
         s.fail(s.op_src(inst.operand("fn_type")), f"expected function type, found '{fn_type}'")
+    ret = fn_type.fn_return_type()
+    if ret.is_fn():  # a function body type has no runtime representation to return (issue 11 item 15)
+        s.fail(s.op_src(inst.operand("fn_type")), f"return type '{ret}' not allowed")
     fn = Fn(s.owner, inst.body("body"), fn_type)
     return s.const(fn_type, v.FunctionValue(fn))
 

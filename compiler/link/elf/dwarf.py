@@ -135,8 +135,8 @@ class DwarfState:
         self.addr = "Q" if dwarf64 else "I"
         """``struct`` code of an address and of a section offset."""
         self.addr_size = 8 if dwarf64 else 4
-        self.root_src_path = root_src_path.encode()
-        self.comp_dir = (comp_dir or os.getcwd()).encode()
+        self.root_src_path = os.fsencode(root_src_path)
+        self.comp_dir = os.fsencode(comp_dir or os.getcwd())
         self.strings = bytearray()
         """``.debug_str``: three strings, written once (§14.1)."""
         self.name_strp = self._add_string(self.root_src_path)
@@ -235,12 +235,12 @@ class DwarfState:
         if info.return_type is not None:
             fixups.append((len(head), info.return_type))
             head += bytes(4)
-        head += name.encode() + b"\0"
+        head += name.encode("utf-8", "surrogateescape") + b"\0"
         for param in info.params:
             head += bytes([6, 1, 0x50 + param.dwarf_reg])
             fixups.append((len(head), param.type))
             head += bytes(4)
-            head += param.name.encode() + b"\0"
+            head += param.name.encode("utf-8", "surrogateescape") + b"\0"
         head.append(0)
         type_offsets: dict[DebugType, int] = {}
         for debug_type in types:
@@ -249,7 +249,7 @@ class DwarfState:
                 head.append(INFO_PADDING)
             else:
                 encoding = BaseTypeEncoding(debug_type.encoding)
-                head += bytes([4, encoding, debug_type.byte_size]) + debug_type.name.encode() + b"\0"
+                head += bytes([4, encoding, debug_type.byte_size]) + debug_type.name.encode("utf-8", "surrogateescape") + b"\0"
         return head, [(at, type_offsets[debug_type]) for at, debug_type in fixups]
 
     @staticmethod

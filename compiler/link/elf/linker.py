@@ -325,7 +325,7 @@ class ElfLinker:
             self._write_got_entry(state.got_index)
         old = self.symtab.locals[state.local_sym_index]
         new = Symbol(
-            st_name=self.shstrtab.update_string(old.st_name, name.encode()),
+            st_name=self.shstrtab.update_string(old.st_name, name.encode("utf-8", "surrogateescape")),
             st_info=(SymbolBinding.STB_LOCAL << 4) | symbol.symbol_type,
             st_other=0,
             st_shndx=TEXT,

@@ -167,7 +167,7 @@ def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
         slot = slot_of.get(symbol.st_value)
         _check(slot is not None, "live symbol without a GOT slot")
         assert slot is not None
-        sym_name = strings.get(symbol.st_name).decode()
+        sym_name = strings.get(symbol.st_name).decode("utf-8", "surrogateescape")
         _check(sym_name not in adoptable, "duplicate symbol name")
         used_slots.add(slot)
         block = TextBlock(vaddr=symbol.st_value, size=symbol.st_size, is_placed=True)

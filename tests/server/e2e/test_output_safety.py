@@ -31,6 +31,14 @@ def build_messages(client: LanguageClient, uri: str) -> list[str]:
     return [d.message for d in found[-1].diagnostics if d.source == "zir-build"] if found else []
 
 
+async def rebuild(client: LanguageClient, uri: str) -> dict[str, Any]:
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
+    )
+    assert isinstance(result, dict)
+    return result
+
+
 async def saved_build(client: LanguageClient, ws: Workspace, name: str) -> tuple[str, dict[str, Any]]:
     uri = ws.open(name, V1)
     await wait_diagnostics(client, uri, lambda p: p.version == 1)
@@ -56,9 +64,7 @@ async def test_fifo_output_path_does_not_hang_the_build_thread(client: LanguageC
     assert await refused(client, uri, payload) == f"unable to write output '{ws.root / 'fifo'}': not a regular file"
     assert stat.S_ISFIFO(os.lstat(ws.root / "fifo").st_mode)
     # a second build is answered too (and the fixture's shutdown must be answered at the end)
-    again = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
-    )
+    again = await rebuild(client, uri)
     assert again["ok"] is False
 
 
@@ -154,9 +160,7 @@ async def test_an_untrusted_workspace_gets_diagnostics_but_no_build(client: Lang
     uri = ws.open("u.zir", V1.replace("@zero = int(0)", "@zero = int(0"))
     await wait_diagnostics(client, uri, lambda p: len(p.diagnostics) == 1)  # diagnostics still work
     ws.save(uri, V1)
-    result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="zir.rebuild", arguments=[uri])
-    )
+    result = await rebuild(client, uri)
     assert result["ok"] is False and result["committed"] is False
     assert build_messages(client, uri) == [
         "builds are disabled in an untrusted workspace (trust the workspace to build and run)"

@@ -1,0 +1,73 @@
+"""The differential fuzzer in CI: a bounded slice of random edit sequences, each update compared with a fresh
+build (errors, and the ELF executable's behaviour when good). ``ZIR_FUZZ_SEEDS=N`` runs N sequences per
+test instead; ``python -m tests.fuzz --inputs 100000`` is the deep campaign (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+
+import pytest
+
+from tests.fuzz.differential import Tally, check_steps, run_campaign
+from tests.fuzz.programs import bytes_sequence, chaos_sequence, types_sequence
+
+SEEDS = int(os.environ.get("ZIR_FUZZ_SEEDS", "0"))
+
+
+def _assert_clean(tally: Tally) -> None:
+    findings = tally.crashes + tally.mismatches
+    assert not findings, "\n\n".join(f.describe() for f in findings[:3])
+
+
+def test_incremental_elf_builds_equal_fresh_builds_and_run_the_same() -> None:
+    tally = run_campaign(1000, SEEDS or 4, 12, build=True)
+    _assert_clean(tally)
+    assert tally.runs > 0  # some texts were good and their binaries were compared
+
+
+def test_incremental_analysis_equals_fresh_analysis() -> None:
+    tally = run_campaign(5000, SEEDS or 15, 15, build=False)
+    _assert_clean(tally)
+    assert tally.inputs == (SEEDS or 15) * 15
+
+
+def test_chaos_types_and_bytes_sequences() -> None:
+    tally = Tally()
+    with tempfile.TemporaryDirectory() as workdir:
+        for seed in range(SEEDS or 6):
+            tally.add(check_steps(seed, chaos_sequence(random.Random(seed), 6), build=False, workdir=workdir))
+            tally.add(check_steps(seed, types_sequence(random.Random(seed), 3), build=True, workdir=workdir))
+            tally.add(check_steps(seed, bytes_sequence(random.Random(seed), 4), build=False, workdir=workdir))
+    _assert_clean(tally)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        # issue 11 item 7: an update that removes every decl but two, one an export of a removed decl
+        (
+            b"@a = int(1)\n@b = int(2)\n@c = int(3)\n@f = int(4)\n",
+            b'@0 = str("_start")\n@1 = export(@0, "f")\n',
+            ":2:13: error: decl 'f' not found",
+        ),
+        # issue 11 item 15: a function returning a function type (was an internal compiler error)
+        (
+            b"@noreturn = primitive(noreturn)\n",
+            b"@usize = primitive(usize)\n@main_fnty = fntype([], @usize)\n@f_fnty = fntype([@usize], @main_fnty)\n"
+            b'@f = fn(@f_fnty, {\n  %0 = unreachable()\n})\n@s = str("f")\n@e = export(@s, "f")\n',
+            ":3:18: error: return type 'fn() usize' not allowed",
+        ),
+    ],
+)
+def test_known_sequences(first: bytes, second: bytes, message: str) -> None:
+    from tests.fuzz.differential import _compilation, _errors
+
+    inc = _compilation(first, None)
+    inc.update()
+    inc.source.text = second  # type: ignore[attr-defined]
+    inc.update()
+    fresh = _compilation(second, None)
+    fresh.update()
+    assert _errors(inc) == _errors(fresh) == [message]
