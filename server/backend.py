@@ -197,7 +197,8 @@ class BuildCompilation:
         self.refusal: str | None = None
         """Set when the output existed but the linker did not adopt it: the server never replaces such a
         file (docs/reliability.md); it is retried once the file is gone."""
-        if existed and getattr(self.compilation.linker, "identity", True) is None:
+        committer = getattr(self.compilation.linker, "committer", None)
+        if existed and committer is not None and committer.identity is None:
             self.refusal = output_guard.unable(output_path, output_guard.NOT_ADOPTED)
 
     def update(self, progress: ProgressReport | None = None) -> BuildOutcome:

@@ -33,6 +33,8 @@ class IoCounters:
     read_bytes: int = 0
     writes: list[tuple[int, int]] = field(default_factory=list)
     """``(file_offset, length)`` of every pwrite, in order (for tests that check *where* bytes went)."""
+    fsync_calls: int = 0
+    """``fdatasync`` of a file and ``fsync`` of a directory (docs/reliability.md: the durability contract)."""
 
     def snapshot(self) -> IoCounters:
         """A copy of the counters (``writes`` copied too)."""
@@ -46,6 +48,7 @@ class IoCounters:
             self.rename_calls,
             self.read_bytes,
             list(self.writes),
+            self.fsync_calls,
         )
 
 
@@ -174,6 +177,26 @@ class FileIO:
         finally:
             os.close(fd)
         data = b"".join(chunks)
+        self.counters.read_bytes += len(data)
+        return data
+
+    def sync(self, fd: int) -> None:
+        """Wait until the file's data written so far is on the disk (``fdatasync``): what was written before
+        reaches the disk before anything written after (docs/reliability.md)."""
+        os.fdatasync(fd)
+        self.counters.fsync_calls += 1
+
+    def sync_directory(self, path: str) -> None:
+        """``fsync`` the directory holding ``path``, so that a rename into it survives a power loss."""
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.counters.fsync_calls += 1
+
+    def pread(self, fd: int, length: int, offset: int) -> bytes:
+        data = os.pread(fd, length, offset)
         self.counters.read_bytes += len(data)
         return data
 

@@ -4,10 +4,21 @@
 ``commit``. A fresh, foreign or interrupted file is written whole to a temporary file and renamed over the
 output; a running output (ETXTBSY) is first replaced by a copy. I/O failures are reported, never raised, and
 the operations stay queued.
+
+Identity: every commit, even one with nothing queued, checks that the file at the path is still the one we
+wrote (device, inode, size, mtime); an in-place commit opens the file first and compares ``fstat`` of the open
+descriptor and its ELF header, so a file renamed over the output by another writer is never patched. Anything
+else is rewritten whole.
+
+Durability (docs/reliability.md): the ``ET_NONE`` mark is synced before the body is written and the body
+before the header that makes the file valid again, so after a power loss the output is the old program, the
+new one, or marked interrupted (and rewritten whole by the next update), never a mix that looks valid. A whole
+file is synced before it is renamed over the output, and the directory after.
 """
 
 from __future__ import annotations
 
+import enum
 import errno
 import logging
 import os
@@ -19,6 +30,18 @@ from compiler.link.fileio import FileIO, IoCounters, output_error
 from compiler.link.ops import CopyOp, FileImage, WriteOp
 
 log = logging.getLogger(__name__)
+
+CHANGED_OUTSIDE = "output changed outside ZIR Live; rewrote it"
+
+
+class InPlace(enum.Enum):
+    """How an in-place commit went."""
+
+    APPLIED = "applied"
+    REPLACED_RUNNING = "replaced_running"
+    """The output was running: a copy replaced it and received the operations."""
+    FOREIGN = "foreign"
+    """The file at the path is not the one we wrote: nothing was written; the caller writes it whole."""
 
 Identity = tuple[int, int, int, int]
 """``(st_dev, st_ino, st_size, st_mtime_ns)`` of the output after our last commit (§13.3)."""
@@ -43,13 +66,17 @@ class OutputCommitter:
         """The next commit writes the whole image to a temporary file and renames it (fresh or unknown file)."""
         self.identity: Identity | None = None
         """The output's identity after our last commit (or after reopening it)."""
+        self.header = b""
+        """The output's ELF header after our last commit (or as reopened)."""
 
-    def adopt_existing(self) -> bool:
-        """The output was reopened: record its identity and continue it in place. False if it vanished."""
+    def adopt_existing(self, data: bytes = b"") -> bool:
+        """The output was reopened (its bytes were ``data``): record its identity and header and continue it
+        in place. False if it vanished."""
         stat = self.fileio.stat(self.path)
         if stat is None:
             return False
         self.identity = identity_of(stat)
+        self.header = bytes(data[: self.ehdr_size])
         self.needs_full_write = False
         return True
 
@@ -59,21 +86,24 @@ class OutputCommitter:
         before = self.fileio.counters.snapshot()
         full = self.needs_full_write
         replaced = False
-        if not full and not image.has_pending():
-            return CommitReport(bytes_written=0, write_calls=0, binary=self.path)
         messages: list[str] = []
+        if not full and not image.has_pending():
+            current = self.fileio.stat(self.path)
+            if current is not None and identity_of(current) == self.identity:
+                return CommitReport(bytes_written=0, write_calls=0, binary=self.path)
+            full = True  # deleted or changed since our last commit: the report must not claim it
+            messages.append(CHANGED_OUTSIDE)
         try:
             if not full:
-                current = self.fileio.stat(self.path)
-                if current is None or identity_of(current) != self.identity:
+                outcome = self._apply_in_place(image)
+                if outcome is InPlace.FOREIGN:
                     full = True
-                    messages.append("output changed outside ZIR Live; rewrote it")
+                    messages.append(CHANGED_OUTSIDE)
+                elif outcome is InPlace.REPLACED_RUNNING:
+                    replaced = True
+                    messages.append("output is running; replaced it with a copy")
             if full:
                 self._write_full(image)
-            else:
-                replaced = self._apply_in_place(image)
-                if replaced:
-                    messages.append("output is running; replaced it with a copy")
         except OSError as error:
             failure = output_error(self.path, error)
             flags.output_error = failure
@@ -86,6 +116,7 @@ class OutputCommitter:
         flags.output_error = None
         stat = self.fileio.stat(self.path)
         self.identity = identity_of(stat) if stat is not None else None
+        self.header = bytes(image.data[: self.ehdr_size])
         return self._report(before, totals, self.path, full, replaced, None, messages)
 
     def _report(
@@ -121,53 +152,73 @@ class OutputCommitter:
         )
 
     def _write_full(self, image: FileImage) -> None:
-        """Write the whole image to a temporary file next to the output and rename it over the output."""
+        """Write the whole image to a temporary file next to the output, sync it, rename it over the output
+        and sync the directory."""
         fd, temp = self.fileio.create_temp(self.path, self.file_mode)
         try:
             try:
                 self.fileio.pwrite(fd, image.data, 0)
+                self.fileio.sync(fd)
             finally:
                 self.fileio.close(fd)
             self.fileio.rename(temp, self.path)
         except OSError:
             self.fileio.unlink(temp)
             raise
+        self.fileio.sync_directory(self.path)
 
-    def _apply_in_place(self, image: FileImage) -> bool:
-        """Apply the queued operations to the existing output; True if it was running and was replaced."""
-        ops = image.take_ops()
-        replaced = False
+    def _is_ours(self, fd: int) -> bool:
+        """The open file is the one our last commit left: same identity, same ELF header."""
+        if identity_of(self.fileio.fstat(fd)) != self.identity:
+            return False
+        return self.fileio.pread(fd, self.ehdr_size, 0) == self.header
+
+    def _apply_in_place(self, image: FileImage) -> InPlace:
+        """Apply the queued operations to the existing output, which is opened first and then compared with
+        our last commit (another writer may have renamed a file over it: ``InPlace.FOREIGN``, nothing
+        written). The operations stay queued until they were applied."""
         try:
             fd = self.fileio.open_rw(self.path)
         except OSError as error:
             if error.errno != errno.ETXTBSY:
                 raise
-            fd = self._replace_running()
-            replaced = True
+            return self._replace_running(image)
         try:
-            self.needs_full_write = True  # until the header is restored, the file is not what we describe
-            self.fileio.pwrite(fd, bytes([ElfType.ET_NONE, 0]), E_TYPE_OFFSET)
-            for op in ops:
-                match op:
-                    case WriteOp(offset=offset, data=data):
-                        self.fileio.pwrite(fd, data, offset)
-                    case CopyOp(src=src, dst=dst, length=length):
-                        self.fileio.copy_range(fd, src, dst, length)
-            self.fileio.pwrite(fd, image.data[: self.ehdr_size], 0)
+            if not self._is_ours(fd):
+                return InPlace.FOREIGN
+            self._write_ops(fd, image)
         finally:
             self.fileio.close(fd)
-        return replaced
+        return InPlace.APPLIED
 
-    def _replace_running(self) -> int:
+    def _write_ops(self, fd: int, image: FileImage) -> None:
+        """``ET_NONE``, sync, the operations, sync, the header (the order a power loss must respect)."""
+        ops = image.take_ops()
+        self.needs_full_write = True  # until the header is restored, the file is not what we describe
+        self.fileio.pwrite(fd, bytes([ElfType.ET_NONE, 0]), E_TYPE_OFFSET)
+        self.fileio.sync(fd)
+        for op in ops:
+            match op:
+                case WriteOp(offset=offset, data=data):
+                    self.fileio.pwrite(fd, data, offset)
+                case CopyOp(src=src, dst=dst, length=length):
+                    self.fileio.copy_range(fd, src, dst, length)
+        self.fileio.sync(fd)
+        self.fileio.pwrite(fd, image.data[: self.ehdr_size], 0)
+
+    def _replace_running(self, image: FileImage) -> InPlace:
         """The output is being executed (ETXTBSY): copy it to a temporary file, rename that over the output
-        (the running process keeps the old inode) and return the new file, open for writing."""
+        (the running process keeps the old inode), then apply the operations to the copy."""
         src = self.fileio.open_read(self.path)
         try:
+            if not self._is_ours(src):
+                return InPlace.FOREIGN
             mode = self.fileio.fstat(src).st_mode & 0o7777
             fd, temp = self.fileio.create_temp(self.path, mode)
             try:
                 self.fileio.copy_file(src, fd)
                 self.fileio.fchmod(fd, mode)
+                self.fileio.sync(fd)
                 self.fileio.rename(temp, self.path)
             except OSError:
                 self.fileio.close(fd)
@@ -175,4 +226,10 @@ class OutputCommitter:
                 raise
         finally:
             self.fileio.close(src)
-        return fd
+        try:
+            self.fileio.sync_directory(self.path)
+            self._write_ops(fd, image)
+        finally:
+            self.fileio.close(fd)
+        return InPlace.REPLACED_RUNNING
+

@@ -167,7 +167,7 @@ class ElfLinker:
             reopened = read_output(data, self.layout, self.mode)
         except NotOurOutput:
             return False
-        if not self.committer.adopt_existing():
+        if not self.committer.adopt_existing(data):
             return False
         self._adopt(reopened, data)
         return True

@@ -65,7 +65,6 @@ def test_a_reopened_output_with_byte_names_is_adopted(tmp_path: Path) -> None:
     out = tmp_path / "names"
     build(out, PROGRAM).close()
     again = build(out, PROGRAM.replace(b"@seven = int(7)", b"@seven = int(8)"))
-    linker = again.linker
-    assert getattr(linker, "identity", None) is not None
+    assert again.linker.totals.bytes_written < len((out).read_bytes()) / 2  # adopted: patched in place
     assert subprocess.run([str(out)], timeout=10).returncode == 16
     again.close()

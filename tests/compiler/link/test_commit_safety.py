@@ -1,0 +1,179 @@
+"""The commit protocol against a changing world (issue 11 items 9-11): the output deleted or damaged between
+updates, another writer renaming a file over it between our check and our open, and the order in which a
+commit's bytes are forced to the disk (the durability contract of docs/reliability.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from compiler.compilation import Compilation, Options
+from compiler.link.elf.format import E_TYPE_OFFSET
+from compiler.link.elf.linker import ElfLinker
+from compiler.link.fileio import FileIO
+from compiler.source import BufferSource
+
+PROGRAM = b"""@noreturn = primitive(noreturn)
+@usize = primitive(usize)
+@syscall = str("syscall")
+@rax = str("{rax}")
+@rdi = str("{rdi}")
+@rsi = str("{rsi}")
+@rdx = str("{rdx}")
+@rcx = str("rcx")
+@r11 = str("r11")
+@len = str("len")
+@one = int(1)
+@code = int(CODE)
+@exit_group = int(231)
+@greeting = str("MESSAGE\\n")
+@start_fnty = fntype([], @noreturn, cc=Naked)
+@start = fn(@start_fnty, {
+  %addr = ptrtoint(@greeting)
+  %len_ptr = fieldptr(@greeting, @len)
+  %n = deref(%len_ptr)
+  %w = asm(@syscall, @usize, volatile=1, inputs=[@rax, @rdi, @rsi, @rdx], clobbers=[@rcx, @r11],
+    args=[@one, @one, %addr, %n])
+  %x = asm(@syscall, @usize, volatile=1, inputs=[@rax, @rdi], clobbers=[@rcx, @r11],
+    args=[@exit_group, @code])
+  %u = unreachable()
+})
+@start_sym = str("_start")
+@start_export = export(@start_sym, "start")
+"""
+
+
+def program(message: str, code: int) -> bytes:
+    return PROGRAM.replace(b"MESSAGE", message.encode()).replace(b"CODE", str(code).encode())
+
+
+def run(path: Path) -> tuple[int, bytes]:
+    proc = subprocess.run([str(path)], capture_output=True, timeout=10, check=False)
+    return proc.returncode, proc.stdout
+
+
+def compilation(out: Path, text: bytes, io: FileIO | None = None) -> Compilation:
+    linker = ElfLinker(str(out), fileio=io or FileIO(), root_src_path="p.zir")
+    return Compilation(Options("p.zir", str(out)), BufferSource("p.zir", text), linker)
+
+
+# ---------------------------------------------------------------------- 9: the output deleted or damaged
+
+
+def test_a_deleted_output_is_rewritten_by_an_update_with_unchanged_source(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    comp = compilation(out, program("hello", 3))
+    assert comp.update().committed
+    out.unlink()
+    report = comp.update()  # nothing changed in the source; today: committed, 0 bytes, a missing file
+    assert report.committed and report.binary == str(out)
+    assert report.bytes_written == out.stat().st_size
+    assert run(out) == (3, b"hello\n")
+
+
+def test_a_damaged_output_is_rewritten_by_an_update_with_unchanged_source(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    comp = compilation(out, program("hello", 3))
+    assert comp.update().committed
+    with open(out, "r+b") as f:
+        f.truncate(100)
+    report = comp.update()
+    assert report.committed and report.bytes_written == out.stat().st_size
+    assert run(out) == (3, b"hello\n")
+
+
+def test_an_unchanged_output_costs_no_write(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    comp = compilation(out, program("hello", 3))
+    comp.update()
+    report = comp.update()
+    assert report.committed and report.bytes_written == 0
+
+
+# ---------------------------------------------------------------------- 10: two writers
+
+
+class SwappingIO(FileIO):
+    """Another writer renames its own file over the output just before our commit opens it."""
+
+    def __init__(self, other: Path) -> None:
+        super().__init__()
+        self.other: Path | None = other
+
+    def open_rw(self, path: str) -> int:
+        if self.other is not None:
+            os.rename(self.other, path)
+            self.other = None
+        return super().open_rw(path)
+
+
+def test_a_file_renamed_over_the_output_before_the_open_is_not_patched(tmp_path: Path) -> None:
+    out, other = tmp_path / "out", tmp_path / "other"
+    theirs = compilation(other, program("theirs", 3))  # the same layout, another message
+    assert theirs.update().committed
+    io = SwappingIO(other)
+    ours = compilation(out, program("ours!!", 3), io)
+    assert ours.update().committed
+    io_other = io.other
+    assert io_other is not None
+    ours.source.text = program("ours!!", 5)  # type: ignore[attr-defined]
+    report = ours.update()  # today: patches their program in place (exit 5, but their message)
+    assert report.committed
+    assert io.other is None  # the swap happened
+    assert run(out) == (5, b"ours!!\n")
+
+
+# ---------------------------------------------------------------------- 11: durability order
+
+
+class RecordingIO(FileIO):
+    """Records pwrites, syncs and renames in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple[str, int]] = []
+
+    def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+        self.log.append(("write", offset))
+        super().pwrite(fd, data, offset)
+
+    def copy_range(self, fd: int, src: int, dst: int, length: int) -> None:
+        self.log.append(("write", dst))
+        super().copy_range(fd, src, dst, length)
+
+    def sync(self, fd: int) -> None:
+        self.log.append(("sync", 0))
+        super().sync(fd)
+
+    def sync_directory(self, path: str) -> None:
+        self.log.append(("sync_dir", 0))
+        super().sync_directory(path)
+
+    def rename(self, src: str, dst: str) -> None:
+        self.log.append(("rename", 0))
+        super().rename(src, dst)
+
+
+def test_a_whole_file_is_synced_before_its_rename_and_the_directory_after(tmp_path: Path) -> None:
+    io = RecordingIO()
+    comp = compilation(tmp_path / "out", program("hello", 3), io)
+    assert comp.update().committed
+    kinds = [kind for kind, _ in io.log]
+    assert kinds[-3:] == ["sync", "rename", "sync_dir"]
+    assert "write" not in kinds[kinds.index("sync") :]
+
+
+def test_an_in_place_commit_syncs_the_mark_then_the_body_before_the_header(tmp_path: Path) -> None:
+    io = RecordingIO()
+    comp = compilation(tmp_path / "out", program("hello", 3), io)
+    comp.update()
+    io.log.clear()
+    comp.source.text = program("hello", 4)  # type: ignore[attr-defined]
+    assert comp.update().committed
+    log = io.log
+    assert log[0] == ("write", E_TYPE_OFFSET) and log[1] == ("sync", 0)  # the ET_NONE mark is on disk first
+    body = log[2:-2]
+    assert body and all(kind == "write" and offset != 0 for kind, offset in body)
+    assert log[-2:] == [("sync", 0), ("write", 0)]  # the body is on disk before the header that validates it
+    assert run(tmp_path / "out") == (4, b"hello\n")
