@@ -171,6 +171,14 @@ class EditorCompilation:
         self.compilation.close()
 
 
+def read_source(path: str) -> bytes | None:
+    """A source file's bytes as the compiler reads it (regular files only, at most 64 MiB), or None."""
+    try:
+        return FileSource(path).read()
+    except SourceLoadError:
+        return None
+
+
 def _nonempty_file(path: str) -> bool:
     try:
         return os.stat(path).st_size > 0

@@ -16,7 +16,6 @@ import traceback
 from dataclasses import dataclass
 
 from compiler.errors import ErrorKind
-from compiler.source import FileSource, SourceLoadError
 from server import backend
 from server.config import Settings
 from server.diagnostics import CompileError
@@ -52,10 +51,7 @@ def read_file(path: str | None) -> bytes | None:
     """The file's bytes, or None when there is no file or it cannot be read."""
     if path is None:
         return None
-    try:
-        return FileSource(path).read()  # never blocks on a FIFO, never reads a device (docs/reliability.md)
-    except SourceLoadError:
-        return None
+    return backend.read_source(path)  # never blocks on a FIFO, never reads a device (docs/reliability.md)
 
 
 def internal_error_message(exc: BaseException) -> str:
