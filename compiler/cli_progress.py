@@ -13,6 +13,8 @@ from typing import TextIO
 
 from compiler.progress import Phase
 
+REFRESH_PER_SECOND = 2
+"""Redraws per second by rich's thread (one redraw costs about a millisecond: bench/progress_cost.py)."""
 DEFAULT_DELAY_S = 0.5
 DELAY_ENV = "ZIR_PROGRESS_DELAY"
 """Seconds before the bar appears (0: from the start of the update; used by the tests)."""
@@ -56,7 +58,7 @@ class ProgressBar:
             TimeElapsedColumn(),
             console=console,
             transient=True,
-            refresh_per_second=4,
+            refresh_per_second=REFRESH_PER_SECOND,
         )
         self.task = self.progress.add_task(Phase.PARSE.value, total=None)
         self.delay = delay

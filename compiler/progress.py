@@ -56,7 +56,7 @@ def percentage(phase: Phase, done: int, total: int) -> int:
 class QueueProgress:
     """Counts the work queue's items per phase and reports to ``sink`` every ``REPORT_EVERY`` of them."""
 
-    __slots__ = ("codegen_kind", "done", "estimate", "phase", "queue", "sink", "total")
+    __slots__ = ("codegen_kind", "countdown", "done", "estimate", "generating", "phase", "queue", "sink", "total")
 
     def __init__(
         self, sink: ProgressSink, queue: deque[tuple[Any, Any]], codegen_kind: object, estimate: Callable[[], int]
@@ -69,22 +69,32 @@ class QueueProgress:
         """Decls not analysed yet: code generation reaches many of them only through the bodies it analyses
         (a callee is queued when its caller's body is), so they count in the generate phase's total."""
         self.phase = Phase.ANALYSE
+        self.generating = False
         self.done = 0
+        self.countdown = REPORT_EVERY
         self.total = len(queue)
         sink(Phase.ANALYSE, 0, self.total)
 
     def step(self, kind: object) -> None:
-        """One work item of ``kind`` was taken from the queue. The first code-generation item starts the
-        generate phase for good (its total counted once from the queue); later analysis items count there."""
-        if kind is self.codegen_kind and self.phase is Phase.ANALYSE:
-            self.phase = Phase.GENERATE
-            self.done = 0
-            self.total = sum(1 for k, _ in self.queue if k is kind) + 1 + self.estimate()
-            self.sink(Phase.GENERATE, 0, self.total)
+        """One work item of ``kind`` was taken from the queue (kept to a few attribute operations)."""
+        if kind is self.codegen_kind and not self.generating:
+            self._start_generate()
         self.done += 1
-        if self.done % REPORT_EVERY == 0:
+        self.countdown -= 1
+        if not self.countdown:
+            self.countdown = REPORT_EVERY
             self.total = max(self.total, self.done)
             self.sink(self.phase, self.done, self.total)
+
+    def _start_generate(self) -> None:
+        """The first code-generation item starts the generate phase for good (its total counted once from the
+        queue); later analysis items count there."""
+        self.generating = True
+        self.phase = Phase.GENERATE
+        self.done = 0
+        self.countdown = REPORT_EVERY
+        self.total = sum(1 for k, _ in self.queue if k is self.codegen_kind) + 1 + self.estimate()
+        self.sink(Phase.GENERATE, 0, self.total)
 
     def finish(self) -> None:
         """The queue is empty: report the phase as complete."""
