@@ -7,6 +7,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -105,3 +106,55 @@ def test_queue_progress_reports_every_n_items_and_phase_changes() -> None:
     assert percentage(Phase.PARSE, 0, 0) == 0
     assert percentage(Phase.GENERATE, 5, 10) == 62
     assert percentage(Phase.WRITE, 0, 0) == 95
+
+
+def test_watch_on_a_terminal_prints_one_summary_line_per_update_then_errors(tmp_path: Path) -> None:
+    program = ChainProgram(5)
+    src = tmp_path / "w.zir"
+    src.write_bytes(program.source())
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    proc = subprocess.Popen(
+        [*ZIR, "watch", "w.zir", "--manual"],
+        cwd=tmp_path,
+        env=env_with(NO_COLOR="1"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    out = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal out
+        while marker not in out:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no {marker!r} from zir watch: {out!r}"
+            data = os.read(master, 65536)
+            assert data, out
+            out += data
+
+    try:
+        read_until(b"zir> ")
+        os.write(master, b"update\n")
+        read_until(b"update 1: ")
+        read_until(b"zir> ")
+        src.write_bytes(program.source().replace(b"call(@f1, [])", b"call(@f9, [])", 1))
+        os.write(master, b"update\n")
+        read_until(b"1 error\r\n")  # the count after the errors (the summary says "1 error:")
+        os.write(master, b"exit\n")
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    text = ANSI.sub(b"", out).decode().replace("\r\n", "\n")
+    first = re.search(
+        r"\[\d\d:\d\d:\d\d\] update 1: ok: (\d+) decls re-analysed, (\d+) generated, (\d+) bytes written", text
+    )
+    assert first is not None, text
+    assert int(first[2]) >= 5 and int(first[3]) == (tmp_path / "w").stat().st_size
+    second = re.search(r"update 2: 1 error: \d+ decls re-analysed, \d+ generated \(", text)
+    assert second is not None, text
+    after = text[second.end() :]
+    assert "error: decl 'f9' not found" in after and "^~~" in after
