@@ -32,6 +32,8 @@ def hello(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 def inspect_all(data: bytes) -> None:
     try:
+        one = parse("fuzzed", data)  # the server's path: one decl, without reading every symbol
+        objdump_json(one, "start")
         binary = parse("fuzzed", data)
         objdump_json(binary)
         render(layout_json(binary))
