@@ -166,6 +166,11 @@ def test_views_update_after_edit_and_save(views_run: tuple[dict[str, Any], str, 
     assert {f"f{i}" for i in range(10)} <= set(result["layout"]["blocks"]), context
     assert layout["changed"] == ["f5"], context
     assert "@f5" in layout["written"] and ".text" in layout["written"], context
+    # the map follows the colour theme (this run uses Default Dark Modern) and may load nothing
+    assert result["layout"]["theme"] == "vscode-dark", context
+    policy = dict(part.strip().split(" ", 1) for part in result["csp"].split(";"))
+    assert policy["default-src"] == "'none'" and policy["connect-src"] == "'none'", context
+    assert policy["script-src"].startswith("'nonce-") and "http" not in result["csp"].replace("https://*.vscode-cdn.net", ""), context
 
 
 def test_layout_hover_names_the_decl_and_click_goes_to_it(views_run: tuple[dict[str, Any], str, Path]) -> None:

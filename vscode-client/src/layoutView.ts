@@ -16,6 +16,8 @@ export interface LayoutRendered {
   readonly changed: readonly string[];
   readonly written: readonly string[];
   readonly regions: readonly string[];
+  /** The theme class VS Code put on the webview's body (`vscode-light`, `vscode-dark`, …). */
+  readonly theme: string;
 }
 
 interface Panel {
@@ -88,6 +90,12 @@ export class LayoutViews implements vscode.Disposable {
   async simulate(source: vscode.Uri, action: "hover" | "click", decl: string): Promise<boolean> {
     const entry = this.panels.get(source.toString());
     return entry === undefined ? false : entry.panel.webview.postMessage({ type: "simulate", action, decl });
+  }
+
+  /** The Content-Security-Policy of the webview of `source` (tests). */
+  contentSecurityPolicy(source: vscode.Uri): string | undefined {
+    const html = this.panels.get(source.toString())?.panel.webview.html;
+    return html === undefined ? undefined : /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1];
   }
 
   rendered(source: vscode.Uri): LayoutRendered | undefined {
@@ -290,7 +298,8 @@ const SCRIPT = `
       if (overlaps({ offset: layout.got.offset + 8 * s.index, size: 8 }, writes)) c.classList.add("written");
       got.appendChild(c);
     }
-    vscode.postMessage({ type: "rendered", rendered: { update: layout.update, blocks: names, changed, written, regions: spans.map((s) => s.label) } });
+    vscode.postMessage({ type: "rendered", rendered: { update: layout.update, blocks: names, changed, written, regions: spans.map((s) => s.label),
+      theme: [...document.body.classList].find((c) => c.startsWith("vscode-")) || "" } });
   }
   function hover(name, title) {
     for (const b of byDecl.values()) b.classList.remove("hovered");

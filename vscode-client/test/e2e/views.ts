@@ -36,6 +36,7 @@ interface ViewsResult {
   machineCode?: { headers: string[]; update: number; visible: boolean; languageReadOnly: boolean };
   cursor?: { sourceLine: number; viewLines: string[]; backToSource: number[] };
   layout?: LayoutRendered;
+  csp?: string | undefined;
   after?: { machineUpdate: number; changedLines: string[]; headersChanged: string[]; layout: LayoutRendered; save: number };
   hover?: string;
   click?: { decl: string; line: number; expectedLine: number };
@@ -161,6 +162,7 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     const firstRender = next(views.layout.onDidRender, (e) => (e.source === uri.toString() ? e.rendered : undefined), "the layout map");
     await vscode.commands.executeCommand("zir.showLayout", uri);
     result.layout = await firstRender;
+    result.csp = views.layout.contentSecurityPolicy(uri);
     reach("layout");
 
     // Edit one function's constant and save: both views refresh and mark exactly that decl.
