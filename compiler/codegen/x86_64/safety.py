@@ -75,25 +75,6 @@ _AFTER_LEA = bytes.fromhex(
     "b827000000 0f05 89c7 be06000000 b83e000000 0f05"
     "bf86000000 b8e7000000 0f05"
 )
-PANIC_ASM = """mov eax, edi
-lea rcx, [rip + table]
-mov edx, [rcx + rax*8 + 4]
-mov esi, [rcx + rax*8]
-add rsi, rcx
-mov edi, 2
-mov eax, 1
-syscall
-mov eax, 39
-syscall
-mov edi, eax
-mov esi, 6
-mov eax, 62
-syscall
-mov edi, 134
-mov eax, 231
-syscall
-table:"""
-"""The same code as GNU ``as`` text (the test assembles it and compares the bytes)."""
 
 
 def panic_code_length() -> int:
