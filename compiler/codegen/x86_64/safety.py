@@ -82,6 +82,27 @@ def panic_code_length() -> int:
     return len(_HEAD) + 4 + len(_AFTER_LEA)
 
 
+PANIC_ASM = """mov eax, edi
+lea rcx, [rip + table]
+mov edx, [rcx + rax*8 + 4]
+mov esi, [rcx + rax*8]
+add rsi, rcx
+mov edi, 2
+mov eax, 1
+syscall
+mov eax, 39
+syscall
+mov edi, eax
+mov esi, 6
+mov eax, 62
+syscall
+mov edi, 134
+mov eax, 231
+syscall
+table:"""
+"""The routine's code as GNU ``as`` text (tests assemble it and compare; inspectors know where data starts)."""
+
+
 def panic_routine_code() -> bytes:
     """The routine's bytes: code, then a table of (offset from the table, length) per id, then the texts."""
     code_len = panic_code_length()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compiler.air import AirInst, AirTag, Constant, NoOp, Operand
-from compiler.codegen.x86_64.safety import MESSAGES, PanicId, panic_routine_code
+from compiler.codegen.x86_64.safety import MESSAGES, PANIC_ASM, PanicId, panic_routine_code
 from compiler.sema.types import Type, TypeTag
 from compiler.sema.values import NullValue
 from tests.compiler.link.elfcheck import assemble
@@ -165,25 +165,8 @@ def test_passing_checks_cost_no_panic(tmp_path: Path) -> None:
 
 def test_panic_routine_bytes_match_gnu_as() -> None:
     code = panic_routine_code()
-    text = """mov eax, edi
-lea rcx, [rip + table]
-mov edx, [rcx + rax*8 + 4]
-mov esi, [rcx + rax*8]
-add rsi, rcx
-mov edi, 2
-mov eax, 1
-syscall
-mov eax, 39
-syscall
-mov edi, eax
-mov esi, 6
-mov eax, 62
-syscall
-mov edi, 134
-mov eax, 231
-syscall
-table:"""
-    head = assemble(text)
+
+    head = assemble(PANIC_ASM)
     assert code[: len(head)] == head
     # then the table: (offset from the table, length) per message id, then the texts in id order
     table = code[len(head) :]
