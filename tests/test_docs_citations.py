@@ -18,13 +18,8 @@ THIS_FILE = Path(__file__).resolve()
 ROOT = THIS_FILE.parents[1]
 SCANNED = ("compiler", "server", "bench", "tests", "scripts", "vscode-client/src", "docs", "README.md")
 """Code, tests and scripts, and the documents themselves (a design document citing another must resolve too)."""
-SKIPPED = (
-    ROOT / "compiler" / "templates",
-    ROOT / "tests" / "cases" / "examples",
-    ROOT / "tests" / "cases" / "complete",
-)
-"""Not this repository's text: the files ``zir init`` copies into a user's new project (their paths are relative
-to that project), and the example cases vendored byte for byte from the shared examples
+SKIPPED = (ROOT / "tests" / "cases" / "examples", ROOT / "tests" / "cases" / "complete")
+"""Not this repository's text: the example cases vendored byte for byte from the shared examples
 (``tests/test_vendored_examples.py`` keeps them identical, so their own references stay as written)."""
 SKIPPED_DIRS = {"node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "out", ".venv"}
 
