@@ -189,6 +189,7 @@ function html(cspSource: string): string {
 </head>
 <body>
 <header id="summary">Waiting for the layout…</header>
+<div id="writes"></div>
 <div id="info" aria-live="polite">Hover a block to see its decl; click it to go to the source.</div>
 <h2>File</h2><div id="file" class="strip"></div>
 <h2>.text blocks</h2><div id="text" class="strip wrap"></div>
@@ -225,6 +226,8 @@ h2 { font-size: 1em; margin: 14px 0 4px; color: var(--vscode-descriptionForegrou
 .changed .used, .box.changed-sample { box-shadow: inset 0 -4px 0 var(--vscode-charts-yellow); }
 .hovered { outline: 2px solid var(--vscode-focusBorder); }
 .box { display: inline-block; width: 12px; height: 12px; vertical-align: middle; margin: 0 2px 0 10px; }
+.box.room { height: 12px; }
+#writes { color: var(--vscode-descriptionForeground); }
 footer { margin-top: 14px; color: var(--vscode-descriptionForeground); }
 `;
 
@@ -247,6 +250,10 @@ const SCRIPT = `
     document.getElementById("summary").textContent =
       layout.binary + " (build " + layout.update + "): " + layout.fileSize + " bytes; .text " + t.textSize + " bytes, " +
       t.used + " used, " + t.slack + " slack, fragmentation " + t.fragmentation.toFixed(2) + "; GOT " + t.gotUsed + "/" + t.gotSlots;
+    const total = writes.reduce((sum, w) => sum + w.size, 0);
+    const where = [...new Set(writes.map((w) => w.region))].join(", ");
+    document.getElementById("writes").textContent = writes.length === 0 ? "The last build wrote nothing." :
+      "The last build wrote " + total + " bytes in " + writes.length + " writes (" + where + "), outlined below.";
     const file = document.getElementById("file");
     file.replaceChildren();
     const spans = layout.regions.map((r) => ({ ...r, cls: r.kind, label: r.name }))
