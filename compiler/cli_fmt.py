@@ -8,6 +8,7 @@ import sys
 import tempfile
 from typing import NoReturn, TextIO
 
+from compiler.cli_render import ColorChoice, Diagnostic, choose_style, render
 from compiler.source import FileSource, SourceLoadError, render_error
 from compiler.zir.formatter import format_result
 
@@ -86,7 +87,12 @@ def _fmt(argv: list[str]) -> int:
     parser = _ArgumentParser(prog="zir fmt", add_help=True)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--color", default="auto", metavar="WHEN", help="auto (default), always or never")
     args = parser.parse_args(argv)
+    choice = next((c for c in ColorChoice if c.value == args.color), None)
+    if choice is None:
+        raise UsageError(f"invalid --color '{args.color}' (auto, always, never)")
+    style = choose_style(choice, sys.stderr)
     status = EXIT_OK
     for path in args.files:
         try:
@@ -97,8 +103,15 @@ def _fmt(argv: list[str]) -> int:
             continue
         result = format_result(data)
         if isinstance(result, list):
-            for error in result:
-                write_line(sys.stderr, render_error(path, data, error.byte_offset, error.msg))
+            if style.snippets:  # a terminal: source lines, carets, notes and the count (compiler/cli_render.py)
+                diagnostics = [
+                    Diagnostic(path, data, e.byte_offset, e.msg, [(n.byte_offset, n.msg) for n in e.notes])
+                    for e in result
+                ]
+                write_line(sys.stderr, render(diagnostics, style).rstrip("\n"))
+            else:
+                for error in result:
+                    write_line(sys.stderr, render_error(path, data, error.byte_offset, error.msg))
             status = EXIT_ERRORS
             continue
         if result == data:

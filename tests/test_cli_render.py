@@ -3,6 +3,7 @@ the count, colour choice; and the CLI drawing them only for people (piped output
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,22 @@ def test_cli_piped_is_bare_and_color_always_draws_snippet_note_and_count(tmp_pat
     ]
     bad = subprocess.run([*args, "--color", "sometimes"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid --color 'sometimes'" in bad.stderr
+
+
+def test_fmt_errors_drawn_for_people_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "r.zir").write_bytes(b"@a = int(1)\n@a = int(2)\n")
+    piped = subprocess.run([*ZIR, "fmt", "--check", "r.zir"], cwd=tmp_path, capture_output=True, text=True)
+    assert (piped.returncode, piped.stderr) == (1, "r.zir:2:12: error: redefinition of identifier 'a'\n")
+    full = subprocess.run(
+        [*ZIR, "fmt", "--check", "r.zir", "--color", "always"], cwd=tmp_path, capture_output=True, text=True
+    )
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", full.stderr)
+    assert plain.splitlines() == [
+        "r.zir:2:12: error: redefinition of identifier 'a'",
+        "@a = int(2)",
+        " " * 11 + "^",
+        "r.zir:1:1: note: previous definition here",
+        "@a = int(1)",
+        "^~",
+        "1 error",
+    ]
