@@ -129,31 +129,42 @@ def display_line(line: bytes) -> tuple[str, list[int]]:
     return "".join(out), cols
 
 
-def _is_name_byte(b: int) -> bool:
-    return b == 0x5F or 0x30 <= b <= 0x39 or 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b >= 0x80
+_NAME_END = frozenset(b" \t\r\n,)]")
+_IDENT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789")
+_DIGITS = frozenset(b"0123456789")
 
 
 def span_end(line: bytes, start: int) -> int:
-    """End (exclusive) of the token starting at ``start`` in ``line``: a ``@``/``%`` name (quoted or not),
-    a string literal, a word or number, else one character; ``start`` itself at the end of the line."""
+    """End (exclusive) of the token at ``start`` in ``line``, the span the editor underlines too
+    (docs/design/lsp.md §8.6): a ``@``/``%`` reference, an identifier, a string literal, an integer, else one
+    character; ``start`` itself at the end of the line."""
     n = len(line)
-    if start >= n or line[start] in (0x0D,):
+    if start >= n or line[start] in (0x0A, 0x0D):
         return start
-    i = start
-    b = line[i]
-    if b in (0x40, 0x25) and i + 1 < n:  # '@' or '%'
-        i += 1
-        b = line[i]
-    if b == 0x22:  # '"': up to the closing quote, escapes skipped
-        i += 1
-        while i < n and line[i] != 0x22:
-            i += 2 if line[i] == 0x5C else 1
-        return min(n, i + 1)
-    if _is_name_byte(b):
-        while i < n and _is_name_byte(line[i]):
+    b = line[start]
+    i = start + 1
+    if b in (0x40, 0x25):  # '@' '%'
+        while i < n and line[i] not in _NAME_END:
             i += 1
         return i
-    return min(n, start + max(1, _utf8_length(line[start])))
+    if b == 0x22:  # '"': up to the closing quote, a backslash skipping the next byte
+        while i < n and line[i] not in (0x0A, 0x0D):
+            if line[i] == 0x5C:
+                i += 2
+                continue
+            if line[i] == 0x22:
+                return i + 1
+            i += 1
+        return min(i, n)
+    if b in _DIGITS or (b == 0x2D and i < n and line[i] in _DIGITS):
+        while i < n and line[i] in _DIGITS:
+            i += 1
+        return i
+    if b in _IDENT:
+        while i < n and line[i] in _IDENT:
+            i += 1
+        return i
+    return min(n, start + max(1, _utf8_length(b)))
 
 
 # ---------------------------------------------------------------------- drawing
