@@ -9,9 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
-"""The one version number: ``zir --version``, the language server's ``serverInfo`` and the package
-metadata (``pyproject.toml`` reads it from here)."""
+from compiler.version import __version__
+
+# ``__version__`` (compiler/version.py) is the one version number: ``zir --version``, the language server's
+# ``serverInfo``, DWARF's producer and the package metadata (``pyproject.toml`` reads it from here). It
+# lives in a leaf module so that parts of the pipeline (the linker's DWARF) can use it without importing
+# this package's re-exports.
 
 if TYPE_CHECKING:
     from compiler.compilation import Compilation, Options, SourceError, UpdateReport

@@ -10,7 +10,6 @@ import os
 import struct
 from typing import assert_never
 
-from compiler import __version__
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
 from compiler.link.elf.format import SectionHeader
 from compiler.link.elf.layout import (
@@ -25,6 +24,7 @@ from compiler.link.elf.layout import (
 )
 from compiler.link.elf.pieces import PieceList
 from compiler.link.elf.text_blocks import ideal
+from compiler.version import __version__
 
 PRODUCER = f"ZIR Live {__version__}".encode()
 """``DW_AT_producer``; reopening an output requires the same producer (§13.2)."""
