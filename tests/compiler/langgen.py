@@ -133,6 +133,8 @@ class Features:
     arrays: bool = False
     ops: tuple[int, int] = (3, 30)
     checked: bool = True
+    fold: int = 12
+    """At most this many of the last values are folded into the result (kept alive to the end)."""
     """Whether overflowing checked operations may occur (they panic with safety)."""
 
 
@@ -196,7 +198,7 @@ class Generator:
         # Keep many values alive to the end: fold a few of the latest into the result (forces spills).
         ret = self.int_type()
         result = self.coerce(ops, vals[-1], ret)
-        for name_ty in vals[-min(len(vals), r.randint(1, 12)) :]:
+        for name_ty in vals[-min(len(vals), r.randint(1, self.f.fold)) :]:
             other = self.coerce(ops, name_ty, ret)
             dst = self.fresh("v")
             ops.append(Op("addwrap" if "addwrap" in self.f.binops else "add", dst, ret, [result, other]))
