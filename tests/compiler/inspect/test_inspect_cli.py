@@ -215,3 +215,32 @@ def test_one_decl_lookup_agrees_with_reading_every_symbol(binary: Path) -> None:
     start = full.decl("_start")
     assert start is not None and start.name == "start"
     assert parse(str(binary), data).decl("no_such_decl") is None
+
+
+def test_line_rows_agree_with_pyelftools(binary: Path) -> None:
+    """compiler/inspect/lines.py decodes .debug_line as pyelftools does: the same (address, line) rows per
+    sequence, for the whole program and for each function's own sequence."""
+    from compiler.inspect.lines import decode, read_header, rows_of
+
+    expected: dict[int, list[tuple[int, int]]] = {}
+    with open(binary, "rb") as f:
+        dwarf = ELFFile(f).get_dwarf_info()
+        for cu in dwarf.iter_CUs():
+            program = dwarf.line_program_for_CU(cu)
+            assert program is not None
+            rows: list[tuple[int, int]] = []
+            for entry in program.get_entries():
+                state = entry.state
+                if state is None:
+                    continue
+                rows.append((int(state.address), int(state.line)))
+                if state.end_sequence:
+                    expected.setdefault(rows[0][0], rows)
+                    rows = []
+    ours = parse(str(binary), binary.read_bytes())
+    header = read_header(ours)
+    assert header is not None
+    assert decode(ours, header) == expected
+    for decl in ours.decls:
+        if decl.kind == "function" and decl.address in expected:
+            assert rows_of(ours, header, decl.address) == expected[decl.address]
