@@ -223,18 +223,24 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
     )
 
 
+def _update_with_progress(comp: Compilation, bar_wanted: bool) -> UpdateReport:
+    """One update; with ``bar_wanted`` (a terminal), the progress bar shows if it runs long."""
+    if not bar_wanted:
+        return comp.update()
+    bar = cli_progress.ProgressBar(sys.stderr, cli_progress.delay_from_env())
+    comp.module.progress = bar
+    try:
+        with bar:
+            return comp.update()
+    finally:
+        comp.module.progress = None
+
+
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode)
     before = comp.linker.totals.snapshot()
-    if not a.json and cli_progress.wanted(sys.stderr):
-        bar = cli_progress.ProgressBar(sys.stderr, cli_progress.delay_from_env())
-        comp.module.progress = bar
-        with bar:
-            report = comp.update()
-        comp.module.progress = None
-    else:
-        report = comp.update()
+    report = _update_with_progress(comp, not a.json and cli_progress.wanted(sys.stderr))
     link = comp.linker.totals.snapshot().since(before)
     refused = None
     if a.emit_zir is not None:
@@ -372,7 +378,7 @@ class Watcher:
 
     def do_update(self) -> None:
         before = self.comp.linker.totals.snapshot()
-        report = self.comp.update()
+        report = _update_with_progress(self.comp, not self.json_mode and self.style.snippets)
         link = self.comp.linker.totals.snapshot().since(before)
         self.updates += 1
         if report.binary is not None:

@@ -117,7 +117,7 @@ def test_watch_on_a_terminal_prints_one_summary_line_per_update_then_errors(tmp_
     proc = subprocess.Popen(
         [*ZIR, "watch", "w.zir", "--manual"],
         cwd=tmp_path,
-        env=env_with(NO_COLOR="1"),
+        env=env_with(NO_COLOR="1", ZIR_PROGRESS_DELAY="0"),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -158,3 +158,4 @@ def test_watch_on_a_terminal_prints_one_summary_line_per_update_then_errors(tmp_
     assert second is not None, text
     after = text[second.end() :]
     assert "error: decl 'f9' not found" in after and "^~~" in after
+    assert "generate" in text[: first.start()]  # the first update's progress bar, before its summary line
