@@ -189,15 +189,16 @@ def _nonempty_file(path: str) -> bool:
 class BuildCompilation:
     """The saved file compiled to the ELF output, kept across saves so each build is incremental."""
 
-    def __init__(self, path: str, output_path: str, settings: BuildSettings) -> None:
+    def __init__(self, path: str, output_path: str, settings: BuildSettings, hot: bool = False) -> None:
         self.path = path
         self.output_path = output_path
-        self.key = (output_path, settings.output_mode, settings.optimize_mode)
+        self.key = (output_path, settings.output_mode, settings.optimize_mode, hot)
         options = Options(
             root_path=path,
             output_path=output_path,
             output_mode=OutputMode(settings.output_mode.value),
             optimize_mode=OptimizeMode(settings.optimize_mode.value),
+            hot=hot,
         )
         # An ELF file the linker does not adopt (other files are refused by the Compilation itself)
         existed = _nonempty_file(output_path) and output_guard.refusal(output_path, [path]) is None

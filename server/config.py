@@ -71,11 +71,22 @@ class DiagnosticSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSettings:
+    """`zir.run.*` (the live run, docs/hot-swap.md)."""
+
+    hot: bool = True
+    """Swap each build into the running program; false: restart it on every committed build."""
+    restart_when_swap_impossible: bool = True
+    """Restart the program when a swap is impossible; false: it keeps running the old code."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All `zir.*` settings the server acts on."""
 
     build: BuildSettings = field(default_factory=BuildSettings)
     diagnostics: DiagnosticSettings = field(default_factory=DiagnosticSettings)
+    run: RunSettings = field(default_factory=RunSettings)
     trace: Trace = Trace.OFF
 
     def build_key(self) -> tuple[str, OutputMode, OptimizeMode]:
@@ -151,6 +162,10 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
         ),
         diagnostics=DiagnosticSettings(on_type=get_bool("diagnostics.onType", True), debounce_ms=debounce_ms),
         trace=get_enum("trace.server", Trace, Trace.OFF),
+        run=RunSettings(
+            hot=get_bool("run.hot", True),
+            restart_when_swap_impossible=get_bool("run.restartWhenSwapImpossible", True),
+        ),
     )
     return settings, problems
 

@@ -11,7 +11,7 @@ from compiler.zir.formatter import format_result
 from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
 from server.backend import DeclInfo
 from server.positions import LspLineIndex
-from server.protocol import CMD_RUN
+from server.protocol import CMD_RUN, CMD_RUN_LIVE
 from server.syntax import LABEL_TAGS, Outline, OutlineDecl, Token, TokenKind
 
 _DECL_KINDS = (TokenKind.DECL_DEF, TokenKind.DECL_REF)
@@ -308,7 +308,8 @@ def _classify(outline: Outline, tok: Token, fn_decls: set[str]) -> tuple[int, in
 
 
 def code_lenses(outline: Outline, index: LspLineIndex, uri: str) -> list[types.CodeLens]:
-    """ "Run" above the decl exported as ``_start`` (the entry point), invoking the client command ``zir.run``."""
+    """ "Run" above the decl exported as ``_start`` (the entry point), invoking the client command ``zir.run``,
+    and "Run live" beside it (the server command ``zir.runLive``, docs/hot-swap.md)."""
     strings: dict[str, bytes] = {}
     for decl in outline.decls:
         if decl.tag == "str":
@@ -329,12 +330,11 @@ def code_lenses(outline: Outline, index: LspLineIndex, uri: str) -> list[types.C
         if entry is None:
             continue
         name_end = entry.def_start + 1 + len(entry.name.encode("utf-8", "surrogateescape"))
-        lenses.append(
-            types.CodeLens(
-                range=to_range(index, entry.def_start, name_end),
-                command=types.Command(title="▶ Run", command=CMD_RUN, arguments=[uri]),
-            )
-        )
+        lens_range = to_range(index, entry.def_start, name_end)
+        run = types.Command(title="▶ Run", command=CMD_RUN, arguments=[uri])
+        lenses.append(types.CodeLens(range=lens_range, command=run))
+        live = types.Command(title="⚡ Run live", command=CMD_RUN_LIVE, arguments=[uri])
+        lenses.append(types.CodeLens(range=lens_range, command=live))
     return lenses
 
 

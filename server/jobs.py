@@ -91,15 +91,20 @@ def build_job(
     started = time.perf_counter()
     on_disk = read_file(session.path)
     matched = version if on_disk is not None and on_disk == text else None
-    key = (output_path, settings.build.output_mode, settings.build.optimize_mode)
+    live = session.live
+    hot = live is not None and live.hot
+    key = (output_path, settings.build.output_mode, settings.build.optimize_mode, hot)
     try:
         if session.build is not None and session.build.key != key:
             close_build(session)
         with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
             os.makedirs(os.path.dirname(output_path), exist_ok=True)
         if session.build is None:
-            session.build = backend.BuildCompilation(session.path, output_path, settings.build)
+            session.build = backend.BuildCompilation(session.path, output_path, settings.build, hot)
         outcome = session.build.update(progress)
+        hot_run = None
+        if live is not None:
+            hot_run = live.after_build(session.build.compilation, outcome.committed, outcome.binary)
     except Exception as exc:
         trace = traceback.format_exc()
         close_build(session)
@@ -118,6 +123,7 @@ def build_job(
         committed=outcome.committed,
         version=matched,
         writes=outcome.writes,
+        hot=hot_run,
     )
     output_errors = [e for e in outcome.errors if e.kind is ErrorKind.OUTPUT]
     first = output_errors[0].message if output_errors else None

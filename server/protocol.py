@@ -19,6 +19,14 @@ LAYOUT = "zir/layout"
 """Client → server request: the file layout of the document's last good binary (docs/inspect.md)."""
 CMD_RUN = "zir.run"
 """Client-side command the "Run" code lens invokes (runs the last committed output)."""
+CMD_RUN_LIVE = "zir.runLive"
+"""Start the document's program and swap every later build into it (docs/hot-swap.md); argument ``uri``."""
+CMD_STOP = "zir.stop"
+"""Stop the document's live program; argument ``uri``."""
+PROGRAM_OUTPUT = "zir/programOutput"
+"""Server → client: ``{uri, pid, stream, text}``, what the live program wrote."""
+PROGRAM_EXITED = "zir/programExited"
+"""Server → client: ``{uri, pid, exitCode}`` (minus the signal number) when the live program ended by itself."""
 
 SOURCE_EDITOR = "zir"
 """``Diagnostic.source`` of the editor tier: every compile error of the unsaved text."""
@@ -45,6 +53,8 @@ class BuildFinished:
     """The editor version whose text matched the saved file, when known."""
     writes: tuple[tuple[int, int, str], ...] = ()
     """``(offset, size, region)`` of every write the build's commit made to the output (docs/inspect.md)."""
+    hot: dict[str, object] | None = None
+    """The live run's ``{pid, swapped, restarted, reason, ms}`` for this build; None without a live run."""
 
     def to_json(self) -> dict[str, object]:
         """The camelCase JSON object sent on the wire."""
@@ -59,4 +69,5 @@ class BuildFinished:
             "committed": self.committed,
             "version": self.version,
             "writes": [{"offset": o, "size": n, "region": r} for o, n, r in self.writes],
+            "hot": self.hot,
         }

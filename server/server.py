@@ -22,7 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import features, views
+from server import features, live, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents
@@ -233,6 +233,8 @@ def create_server() -> ZirLanguageServer:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(params: None) -> None:
+        for uri in list(server.documents.sessions):
+            live.stop_document(server, uri)
         await server.documents.shutdown()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -251,6 +253,7 @@ def create_server() -> ZirLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        live.stop_document(server, params.text_document.uri)
         server.documents.close(params.text_document.uri)
         server.views.forget(params.text_document.uri)
 
@@ -271,6 +274,7 @@ def create_server() -> ZirLanguageServer:
     _register_features(server)
     _register_views(server)
     _register_commands(server)
+    live.register(server)
     return server
 
 

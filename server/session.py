@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from server import backend
+from server.live import LiveRun
 from server.positions import Encoding, LspLineIndex, line_index
 from server.protocol import BuildFinished
 from server.syntax import Outline, scan
@@ -49,6 +50,8 @@ class Session:
     """Build-tier updates started for this document."""
     binary_path: str | None = None
     """The output of the last committed build (its symbols are read only when hover asks)."""
+    live: LiveRun | None = None
+    """The live run (``zir.runLive``) while one is attached; its process work runs on the build thread."""
     binary_symbols: tuple[tuple[str, int, int], dict[str, tuple[int, int]]] | None = None
     """Hover's cache: ``((path, st_mtime_ns, st_size), name → (address, size))`` of the binary read last."""
 

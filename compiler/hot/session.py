@@ -52,19 +52,24 @@ class HotSession:
         stdout: int | None = None,
         stderr: int | None = None,
         on_exit: Callable[[int, int], None] | None = None,
+        on_output: Callable[[int, str, bytes], None] | None = None,
     ) -> None:
         linker = comp.linker
-        if not isinstance(linker, ElfLinker) or linker.hot is None:
-            raise ValueError("a hot session needs a Compilation built with Options(hot=True)")
+        if not isinstance(linker, ElfLinker):
+            raise ValueError("a hot session needs a Compilation that writes an ELF output")
         self.comp = comp
         self.linker: ElfLinker = linker
-        self.state: HotState = linker.hot
+        self.state: HotState | None = linker.hot
+        """None for a normal build: every committed update restarts the program (no swapping)."""
         self.args = args
         self.restart = restart
         self.stdout = stdout
         self.stderr = stderr
         self.on_exit = on_exit
         """Called as ``on_exit(exit_code, pid)`` from a watcher thread when the program ends by itself."""
+        self.on_output = on_output
+        """When set, each program gets pipes for stdout and stderr, and every chunk it writes is passed as
+        ``on_output(pid, "stdout" | "stderr", data)`` from a reader thread (``stdout``/``stderr`` are ignored)."""
         self.program: Program | None = None
         self.pending: list[HotPatch] = []
         """Committed updates the running process has not received (only without ``restart``)."""
@@ -78,13 +83,21 @@ class HotSession:
 
     def after_update(self, report: UpdateReport) -> HotOutcome:
         """Bring the running program up to date with a committed update (see the module docstring)."""
+        return self.after_commit(report.committed, report.binary)
+
+    def after_commit(self, committed: bool, binary: str | None) -> HotOutcome:
+        """``after_update`` from the two facts it needs: the update committed, and the output's path."""
         with self.lock:
             program = self.program
-            if not report.committed or report.binary is None:
+            if not committed or binary is None:
                 return HotOutcome(self._pid())
             if program is None or program.poll() is not None:
                 reason = None if self.started == 0 else "the program was not running"
-                return self._start(report.binary, reason)
+                return self._start(binary, reason)
+            state = self.state
+            if state is None:
+                self._kill(program)
+                return self._start(binary, "hot swapping is off: the program was restarted")
             self.pending.append(self.linker.hot_patch())
             if not any(p.code or p.got for p in self.pending):
                 self.pending = []
@@ -94,14 +107,14 @@ class HotSession:
             if result.swapped:
                 self.pending = []
                 self._remember_types()
-                self.state.release(result.free_ghosts)
+                state.release(result.free_ghosts)
                 return HotOutcome(program.pid, swapped=True, ms=result.ms)
             if result.exited:
-                return self._start(report.binary, result.reason)
+                return self._start(binary, result.reason)
             if not self.restart:
                 return HotOutcome(program.pid, reason=result.reason, ms=result.ms)
             self._kill(program)
-            return self._start(report.binary, result.reason, ms=result.ms)
+            return self._start(binary, result.reason, ms=result.ms)
 
     def _pid(self) -> int | None:
         program = self.program
@@ -126,22 +139,36 @@ class HotSession:
 
     def _start(self, binary: str, reason: str | None, ms: float = 0.0) -> HotOutcome:
         linker = self.linker
-        self.state.program_started()
+        if self.state is not None:
+            self.state.program_started()
         self.pending = []
         self.types = {}
         for decl in self.comp.decls():
             if decl.fn is not None and decl.typed_value is not None:
                 self.types[decl.name] = str(decl.typed_value.ty)
         text, got = linker.phdrs[0], linker.phdrs[1]
-        program = spawn(
-            os.path.abspath(binary),
-            self.args,
-            Segment(text.p_vaddr, text.p_memsz),
-            Segment(got.p_vaddr, got.p_memsz),
-            linker.entry,
-            stdout=self.stdout,
-            stderr=self.stderr,
-        )
+        stdout, stderr = self.stdout, self.stderr
+        pipes: list[tuple[str, int, int]] = []
+        if self.on_output is not None:
+            for stream in ("stdout", "stderr"):
+                read_end, write_end = os.pipe()
+                pipes.append((stream, read_end, write_end))
+            stdout, stderr = pipes[0][2], pipes[1][2]
+        try:
+            program = spawn(
+                os.path.abspath(binary),
+                self.args,
+                Segment(text.p_vaddr, text.p_memsz),
+                Segment(got.p_vaddr, got.p_memsz),
+                linker.entry,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        finally:
+            for _, _, write_end in pipes:
+                os.close(write_end)
+        for stream, read_end, _ in pipes:
+            self._forward(program.pid, stream, read_end)
         restarted = self.started > 0
         self.started += 1
         self.program = program
@@ -150,12 +177,26 @@ class HotSession:
 
     # ------------------------------------------------------------------ the process
 
+    def _forward(self, pid: int, stream: str, fd: int) -> None:
+        """Pass what the program writes on ``fd`` to ``on_output`` until it closes its end."""
+        sink = self.on_output
+        assert sink is not None
+
+        def run() -> None:
+            try:
+                while chunk := os.read(fd, 65536):
+                    sink(pid, stream, chunk)
+            finally:
+                os.close(fd)
+
+        threading.Thread(target=run, name=f"zir-hot-{stream}-{pid}", daemon=True).start()
+
     def _exited(self, program: Program) -> None:
         if program.killed:
             return
         code = program.wait()
         with self.lock:
-            if self.program is program:
+            if self.program is program and self.state is not None:
                 self.state.program_stopped()
         if self.on_exit is not None:
             self.on_exit(code, program.pid)
@@ -163,7 +204,8 @@ class HotSession:
     def _kill(self, program: Program) -> None:
         program.killed = True
         program.kill()
-        self.state.program_stopped()
+        if self.state is not None:
+            self.state.program_stopped()
 
     def stop(self) -> int | None:
         """Stop the program (SIGKILL); its exit code, or None if none ran."""

@@ -158,9 +158,10 @@ def test_folding_ranges_and_code_lens() -> None:
     folds = features.folding_ranges(outline, index)
     start_line = index.position(HELLO.index(b"@start ="))[0]
     assert any(f.start_line == start_line for f in folds)
-    (lens,) = features.code_lenses(outline, index, URI)
-    assert _text(HELLO, index, lens.range) == b"@start"
+    lens, live = features.code_lenses(outline, index, URI)
+    assert _text(HELLO, index, lens.range) == b"@start" and live.range == lens.range
     assert lens.command is not None and lens.command.command == "zir.run" and lens.command.arguments == [URI]
+    assert live.command is not None and live.command.command == "zir.runLive" and live.command.arguments == [URI]
 
 
 def test_scanner_recovers_at_the_next_decl() -> None:

@@ -179,9 +179,9 @@ async def test_symbols_folding_and_code_lens(client: LanguageClient, ws: Workspa
     assert folds is not None
     assert any(f.start_line == _pos(PROGRAM, "@start =", delta=0).line for f in folds)
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=_doc(uri)))
-    assert lenses is not None and len(lenses) == 1
-    assert lenses[0].command is not None and lenses[0].command.command == "zir.run"
-    assert lenses[0].range.start == _pos(PROGRAM, "@start =", delta=0)
+    assert lenses is not None and len(lenses) == 2  # "Run" and "Run live" (docs/hot-swap.md)
+    assert [lens.command.command for lens in lenses if lens.command is not None] == ["zir.run", "zir.runLive"]
+    assert all(lens.range.start == _pos(PROGRAM, "@start =", delta=0) for lens in lenses)
 
 
 async def test_emit_zir_and_memory_usage_commands(client: LanguageClient, ws: Workspace) -> None:
