@@ -46,6 +46,7 @@ async def test_run_live_swaps_each_save_into_the_same_process(client: LanguageCl
     lenses = await client.text_document_code_lens_async(
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
+    assert lenses is not None
     titles = [lens.command.title for lens in lenses if lens.command is not None]
     assert "⚡ Run live" in titles and "▶ Run" in titles
     started = await _run_live(client, uri)
