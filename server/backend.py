@@ -232,6 +232,32 @@ class BuildCompilation:
         self.compilation.close()
 
 
+class LiveProgram:
+    """The live run's program (``compiler.hot``): started from a build Compilation's output and brought up to
+    date after each of its commits (on the build thread)."""
+
+    def __init__(
+        self,
+        build: BuildCompilation,
+        *,
+        restart: bool,
+        on_exit: Callable[[int, int], None],
+        on_output: Callable[[int, str, bytes], None],
+    ) -> None:
+        from compiler.hot.session import HotSession
+
+        self.build = build
+        self.session = HotSession(build.compilation, [], restart=restart, on_exit=on_exit, on_output=on_output)
+
+    def after_commit(self, committed: bool, binary: str | None) -> dict[str, object]:
+        """Apply the build to the program (or start it); the ``hot`` object of ``zir/buildFinished``."""
+        return self.session.after_commit(committed, binary).as_dict()
+
+    def stop(self) -> int | None:
+        """Stop the program; its exit code (None if none ran)."""
+        return self.session.stop()
+
+
 # ---------------------------------------------------------------------- binary views (zir/disassembly, zir/layout)
 
 InspectError = inspect_binary.InspectError

@@ -104,7 +104,7 @@ def build_job(
         outcome = session.build.update(progress)
         hot_run = None
         if live is not None:
-            hot_run = live.after_build(session.build.compilation, outcome.committed, outcome.binary)
+            hot_run = live.after_build(session.build, outcome.committed, outcome.binary)
     except Exception as exc:
         trace = traceback.format_exc()
         close_build(session)

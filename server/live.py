@@ -15,11 +15,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from server import backend
 from server.protocol import CMD_RUN_LIVE, CMD_STOP, PROGRAM_EXITED, PROGRAM_OUTPUT
 
 if TYPE_CHECKING:
-    from compiler.compilation import Compilation
-    from compiler.hot.session import HotSession
     from server.server import ZirLanguageServer
 
 log = logging.getLogger("zir-live")
@@ -38,19 +37,19 @@ class LiveRun:
         """``zir.run.hot``: swap updates in (else every committed build restarts the program)."""
         self.restart = restart
         """``zir.run.restartWhenSwapImpossible``."""
-        self.session: HotSession | None = None
+        self.program: backend.LiveProgram | None = None
         self.decoders: dict[tuple[int, str], codecs.IncrementalDecoder] = {}
 
-    def after_build(self, comp: Compilation, committed: bool, binary: str | None) -> dict[str, object]:
+    def after_build(self, build: backend.BuildCompilation, committed: bool, binary: str | None) -> dict[str, object]:
         """Build thread: apply the build to the program (starting it if none runs); the ``hot`` object."""
-        from compiler.hot.session import HotSession
-
         try:
-            if self.session is None or self.session.comp is not comp:
-                if self.session is not None:
-                    self.session.stop()
-                self.session = HotSession(comp, [], restart=self.restart, on_exit=self._exited, on_output=self._output)
-            return self.session.after_commit(committed, binary).as_dict()
+            if self.program is None or self.program.build is not build:
+                if self.program is not None:
+                    self.program.stop()
+                self.program = backend.LiveProgram(
+                    build, restart=self.restart, on_exit=self._exited, on_output=self._output
+                )
+            return self.program.after_commit(committed, binary)
         except Exception as exc:  # the build stays good; the run reports why it could not follow
             log.exception("live run of %s failed", self.uri)
             reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -58,8 +57,8 @@ class LiveRun:
 
     def stop(self) -> int | None:
         """Stop the program; its exit code (None if none ran)."""
-        session, self.session = self.session, None
-        return None if session is None else session.stop()
+        program, self.program = self.program, None
+        return None if program is None else program.stop()
 
     def _output(self, pid: int, stream: str, data: bytes) -> None:
         decoder = self.decoders.setdefault((pid, stream), codecs.getincrementaldecoder("utf-8")("replace"))
