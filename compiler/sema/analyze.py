@@ -398,6 +398,9 @@ def analyze_arg(s: Sema, inst: Inst) -> Operand:
         name = inst.string("name").decode("utf-8", "surrogateescape")
     if index >= len(params):
         s.fail(s.own(inst), f"parameter index {index} outside list of length {len(params)}")
+    msg = memory.param_type_error(params[index])
+    if msg is not None:
+        s.fail(s.own(inst), msg)
     return s.add_inst(air.Arg(AirTag.ARG, params[index], s.own(inst), name=name, index=index))
 
 
@@ -463,13 +466,15 @@ def analyze_call(s: Sema, inst: Inst) -> Operand:
         return comptime_call.call(s, inst, func, args)
     # Every other modifier behaves as ``auto`` (language-complete.md §7).
     ret_ty = fty.fn_return_type()
-    if ret_ty.tag in _COMPTIME_ONLY:
+    for param in params:
+        msg = memory.param_type_error(param)
+        if msg is not None:
+            s.fail(func_src, msg)
+    if ret_ty.tag in memory.COMPTIME_ONLY:
         s.fail(s.own(inst), f"function with comptime-only return type '{ret_ty}' must be called at compile time")
     s.require_block()
     return s.add_inst(air.Call(AirTag.CALL, ret_ty, s.own(inst), func=func, args=args))
 
-
-_COMPTIME_ONLY = frozenset({TypeTag.TYPE, TypeTag.COMPTIME_INT, TypeTag.COMPTIME_FLOAT, TypeTag.NULL, TypeTag.UNDEFINED})
 
 
 def analyze_asm(s: Sema, inst: Inst) -> Operand:

@@ -120,3 +120,16 @@ def runtime_type_error(ty: Type) -> str | None:
     if inner.is_int() and inner.int_info()[1] > 64:
         return f"integer type '{ty}' wider than 64 bits is not supported at runtime"
     return None
+
+
+COMPTIME_ONLY = frozenset({TypeTag.TYPE, TypeTag.COMPTIME_INT, TypeTag.COMPTIME_FLOAT, TypeTag.NULL, TypeTag.UNDEFINED})
+"""Types whose values exist only during analysis (language-complete.md §9)."""
+
+
+def param_type_error(ty: Type) -> str | None:
+    """The §9 message for a runtime parameter of ``ty`` (opaque or compile-time-only), or None."""
+    if ty.tag is TypeTag.C_VOID:
+        return f"parameter of opaque type '{ty}' not allowed"
+    if ty.tag in COMPTIME_ONLY:
+        return f"parameter of type '{ty}' must be declared comptime"
+    return None

@@ -20,6 +20,10 @@ EXTRA = """@i8 = primitive(i8)
 @fnty_bool = fntype([@bool], @void)
 @false = primitive(false)
 @one_u = as(@usize, @one)
+@typ = primitive(type)
+@cvoid = primitive(c_void)
+@fnty_ty = fntype([@typ], @void)
+@fnty_cv = fntype([@cvoid], @void)
 """
 
 
@@ -174,6 +178,9 @@ CASES: list[tuple[str, str, str, str, bool]] = [
     # §9 comparison
     ("@fnty", "%y = cmp_lt(@true, @true)", "operator lt not allowed for type 'bool'", "%y = cmp_lt(", True),
     ("@fnty", "%y = cmp_eq(@true, @usize)", "incompatible types: 'bool' and 'type'", "%y = cmp_eq(", True),
+    # §9 parameter types
+    ("@fnty_ty", '%a = arg("a")', "parameter of type 'type' must be declared comptime", "%a = arg(", True),
+    ("@fnty_cv", '%a = arg("a")', "parameter of opaque type 'c_void' not allowed", "%a = arg(", True),
     # §12 permanent errors
     ("@fnty_f32", '%a = arg("a")', "floating-point type 'f32' is not supported at runtime", "%a = arg(", True),
     (
@@ -336,3 +343,26 @@ def test_inttype_names_the_named_widths() -> None:
     assert Type.pointer(U8, "Many", const=True, sentinel=v.IntValue(0)).abi_size() == 8
     assert str(Type.pointer(U8, "Many", const=True, sentinel=v.IntValue(0))) == "[*:0]const u8"
     assert Type.pointer(U8, "Slice", const=False).abi_size() == 16
+
+
+def test_a_runtime_call_of_a_function_with_a_comptime_parameter() -> None:
+    decls = """@tf_ty = fntype([@ci], @void)
+@tf = fn(@tf_ty, {
+  %r = returnvoid()
+})
+"""
+    text = program("%c = call(@tf, [@one])", decls=decls)
+    want = f"{pos(text, '@tf = fn(')}: error: parameter of type 'comptime_int' must be declared comptime"
+    assert compile_errors(text) == [want]
+
+
+def test_a_compile_time_call_takes_comptime_parameters() -> None:
+    decls = """@tf_ty = fntype([@ci], @ci)
+@tf = fn(@tf_ty, {
+  %x = arg("x")
+  %y = add(%x, %x)
+  %r = return(%y)
+})
+"""
+    text = program("%c = call(@tf, [@big], modifier=compile_time)\n%k = as(@usize, %c)", decls=decls)
+    assert compile_errors(text) == []
