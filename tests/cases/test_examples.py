@@ -28,8 +28,6 @@ ZIR = [sys.executable, "-m", "compiler"]
 
 # Cases of complete/ that need work not landed yet: strict, so each flips to a failure (remove it) once it passes.
 PENDING: dict[str, str] = {
-    "ours/392-wrapped-u8-through-spill": "codegen: a wrapped u8 read back wrong (found by the differential generator)",
-    "ours/393-loop-value-after-many-loops": "codegen: a loop's accumulator after earlier loops (found by the differential generator)",
     "ours/394-nine-runtime-args": "codegen: 'unable to allocate a register' for a call with nine runtime arguments",
 }
 

@@ -69,7 +69,14 @@ def result_register(fg: FunctionGen, inst: AirInst, reg: Register, to_save: list
     if inst.is_unused and any(r.id == reg.id for r in to_save):
         return mc.DEAD
     if any(r.id == reg.id for r in to_save):
-        new = fg.alloc_reg(inst, tuple(to_save))
+        new = fg.regs.allocate(inst, tuple(to_save))
+        if new is None:
+            # every register holds a value being restored: the result's home is a new stack slot (§11)
+            if fg.naked:
+                raise Fail(spill.NAKED_STACK_MSG)
+            offset = fg.frame.alloc_mem(8, 8)
+            fg.buf.emit(enc.mov_rbp_reg(offset + 8, reg.to64(), 8))
+            return mc.stack_offset(offset + 8 - inst.ty.abi_size())
         fg.buf.emit(enc.mov_reg_reg(new, reg.to64(), inst.ty.abi_size()))
         return mc.register(new)
     fg.regs.add_owner(reg, inst)

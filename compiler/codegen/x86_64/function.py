@@ -98,8 +98,15 @@ def _pointee_size(ty: Type) -> int:
 
 
 def _noreturn(body: list[AirInst]) -> bool:
-    """The body ends in an instruction that never falls through."""
-    return bool(body) and body[-1].ty.tag is TypeTag.NORETURN
+    """Control never reaches the end of ``body`` (a ``condbr`` only when neither branch falls through)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, CondBr):
+        return _noreturn(last.then_body) and _noreturn(last.else_body)
+    if isinstance(last, Block):
+        return False
+    return last.ty.tag is TypeTag.NORETURN
 
 
 def _undef_pattern(size: int) -> int:
@@ -155,6 +162,8 @@ class FunctionGen:
     uses: dict[int, list[int]] = field(default_factory=dict)
     pos: int = 0
     merge_snaps: list[dict[Register, list[object]]] = field(default_factory=list)
+    moved: dict[int, AirInst] = field(default_factory=dict)
+    """Values whose location changed at least once (spilled, evicted, reloaded), by id."""
 
     # ---- driver ---------------------------------------------------------------------------------------
 
@@ -810,6 +819,7 @@ class FunctionGen:
             self.regs.free(inst.condition)
         snapshot = self.regs.snapshot()
         dead_before = set(self.regs.dead)
+        locations = spill.moved_locations(self)
         self.merge_snaps.append(snapshot)
         for dying in inst.then_entry_deaths:
             self.regs.free(dying)
@@ -823,6 +833,7 @@ class FunctionGen:
         dead_then = self.regs.dead
         self.regs.dead = set(dead_before)
         self.regs.restore(snapshot)
+        spill.restore_locations(self, locations)
         spill.restore_values(self, snapshot)
         self._reserve_open_blocks()
         for dying in inst.else_entry_deaths:

@@ -83,6 +83,7 @@ def spill_register(fg: FunctionGen, reg: Register) -> None:
     for o in owners:
         assert isinstance(o, AirInst)
         fg.spill_slots[id(o)] = slot
+        fg.moved[id(o)] = o
         fg.values[o] = mc.stack_offset(slot + 8 - o.ty.abi_size())
     fg.regs.owners.pop(reg, None)
 
@@ -121,12 +122,25 @@ def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> 
     fg.buf.emit(enc.mov_reg_reg(new, reg, 8))
     for o in list(owners):
         assert isinstance(o, AirInst)
+        fg.moved[id(o)] = o
         fg.values[o] = mc.register(new)
         fg.regs.add_owner(new, o)
     fg.regs.owners.pop(reg, None)
     if reg.id in fg.locked:
         fg.locked.discard(reg.id)
         fg.locked.add(new.id)
+
+
+def moved_locations(fg: FunctionGen) -> dict[int, MCValue]:
+    """Where every value that ever changed location (spill, eviction, reload) is now: saved at a branch
+    entry and put back for the other branch (:func:`restore_locations`)."""
+    return {k: fg.values[o] for k, o in fg.moved.items() if o in fg.values}
+
+
+def restore_locations(fg: FunctionGen, saved: dict[int, MCValue]) -> None:
+    """Undo the location changes a sibling path made (the register table is restored separately)."""
+    for k, v in saved.items():
+        fg.values[fg.moved[k]] = v
 
 
 def restore_values(fg: FunctionGen, snap: Snapshot) -> None:
@@ -177,3 +191,4 @@ def reconcile(fg: FunctionGen, snap: Snapshot) -> None:
             fg.regs.remove_owner(old.register, o)
         fg.values[o] = mc.register(reg)
         fg.regs.add_owner(reg, o)
+        fg.moved[id(o)] = o
