@@ -28,7 +28,6 @@ ZIR = [sys.executable, "-m", "compiler"]
 
 # Cases of complete/ that need work not landed yet: strict, so each flips to a failure (remove it) once it passes.
 PENDING: dict[str, str] = {
-    "ours/394-nine-runtime-args": "codegen: 'unable to allocate a register' for a call with nine runtime arguments",
 }
 
 

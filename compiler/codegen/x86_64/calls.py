@@ -46,14 +46,25 @@ def restore(fg: FunctionGen, to_save: list[Register]) -> None:
         fg.buf.emit(enc.mov_reg_rbp(reg, fg.frame.save_slot(reg.id) + 8, 8))
 
 
-def parallel_move(fg: FunctionGen, moves: list[tuple[Register, MCValue, Type]]) -> None:
-    """§7.4: emit the moves so that no source is overwritten before it is read."""
+def parallel_move(
+    fg: FunctionGen, moves: list[tuple[Register, MCValue, Type]], inst: AirInst, to_save: list[Register]
+) -> None:
+    """§7.4: emit the moves so that no source is overwritten before it is read. A cycle is broken through a
+    free register, else one that only holds values dying here or saved around ``inst``, else a spill."""
     types = {dst.id: ty for dst, _, ty in moves}
+    dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
+    saved = {r.id for r in to_save}
+
+    def expendable(reg: Register) -> bool:
+        return reg.id in saved or all(id(o) in dying for o in fg.regs.owners_of(reg))
 
     def find_temp(used: set[int]) -> Register | None:
         exclude = tuple(BY_ID[i] for i in used)
         free = fg.regs.find_free(exclude)
-        return free if free is not None else spill.spill_one(fg, exclude)
+        if free is not None:
+            return free
+        spare = next((r for r in ALLOCATABLE if r.id not in used and expendable(r)), None)
+        return spare if spare is not None else spill.spill_one(fg, exclude)
 
     ordered = plan_parallel_move([(dst, src) for dst, src, _ in moves], find_temp)
     for dst, src in ordered:
@@ -144,7 +155,7 @@ def gen_call(fg: FunctionGen, inst: Call) -> MCValue:
     if not direct:
         # the function value travels in r11 (never an argument register), read before the moves overwrite
         moves.append((Register.R11, fg.mcv(func), USIZE))
-    parallel_move(fg, moves)
+    parallel_move(fg, moves, inst, to_save)
     if direct:
         assert isinstance(func, Constant) and isinstance(func.val, FunctionValue)
         fg.buf.emit(enc.call_abs32(fg.addresses.got_address(DeclIndex(func.val.fn.owner.index))))
@@ -214,7 +225,7 @@ def gen_asm(fg: FunctionGen, inst: Assembly) -> MCValue:
         raise Fail(e.msg) from None
     moves = [(reg, fg.mcv(arg), arg.ty) for reg, arg in zip(plan.inputs, inst.args, strict=False)]
     to_save = save(fg, inst, plan.clobbered)
-    parallel_move(fg, moves)
+    parallel_move(fg, moves, inst, to_save)
     fg.buf.emit(enc.syscall())
     result = mc.NONE
     if plan.output is not None:
