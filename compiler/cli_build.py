@@ -99,7 +99,7 @@ def render_errors(comp: Compilation, stream: TextIO, style: Style = PLAIN) -> No
     """Every error as ``PATH:LINE:COL: error: MSG`` (bytes of the source kept as they are); with
     ``style.snippets`` also its source line, caret, notes, and the count (``compiler/cli_render.py``)."""
     diagnostics = [
-        Diagnostic(e.path, e.text, e.byte_offset, e.message, [(n.byte_offset, n.msg) for n in e.notes])
+        Diagnostic(e.path, e.text, e.byte_offset, e.message, [(n.byte_offset, n.msg) for n in e.notes], e.kind)
         for e in comp.all_errors()
     ]
     data = render(diagnostics, style).encode("utf-8", "surrogateescape")

@@ -16,16 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from compiler.errors import ErrorKind
+
 TAB_WIDTH = 4
-
-FILE_LEVEL_PREFIXES = (
-    "no entry point found",
-    "unable to load source file",
-    "unable to write output",
-    "GOT overflows its address range",
-)
-"""Messages about the file or the output rather than a place in the text: no snippet (module.md §12.1)."""
-
 
 class ColorChoice(enum.Enum):
     """``--color auto|always|never``."""
@@ -71,6 +64,9 @@ class Located:
     severity: str
     """``error`` or ``note``."""
     message: str
+    has_location: bool = True
+    """False for an error about the file or the output as a whole (``ErrorKind`` other than ``SOURCE``):
+    no source line is shown for it."""
 
 
 # ---------------------------------------------------------------------- display cells
@@ -183,11 +179,6 @@ def _position(text: bytes, offset: int) -> tuple[int, int, int]:
     return text.count(b"\n", 0, offset), offset - line_start, line_start
 
 
-def has_location(message: str) -> bool:
-    """False for messages about the file or the output (no source line is shown for them)."""
-    return not message.startswith(FILE_LEVEL_PREFIXES)
-
-
 def render_located(item: Located, style: Style) -> list[str]:
     """The ``PATH:LINE:COL: SEVERITY: MSG`` line, then (with snippets) the source line and the caret line."""
     line, col, line_start = _position(item.text, item.byte_offset)
@@ -196,7 +187,7 @@ def render_located(item: Located, style: Style) -> list[str]:
         first = f"{_BOLD}{head} {_SEVERITY[item.severity]}{item.severity}:{_RESET}{_BOLD} {item.message}{_RESET}"
     else:
         first = f"{head} {item.severity}: {item.message}"
-    if not style.snippets or not item.text or not has_location(item.message):
+    if not style.snippets or not item.text or not item.has_location:
         return [first]
     line_end = item.text.find(b"\n", line_start)
     raw = item.text[line_start : len(item.text) if line_end < 0 else line_end]
@@ -225,13 +216,16 @@ class Diagnostic:
     byte_offset: int
     message: str
     notes: Sequence[tuple[int, str]] = ()
+    kind: ErrorKind = ErrorKind.SOURCE
+    """Only ``SOURCE`` errors are at a place in the text (and get a snippet)."""
 
 
 def render(diagnostics: Sequence[Diagnostic], style: Style) -> str:
     """Every diagnostic; with snippets, each one's notes and a final count (nothing for no errors)."""
     lines: list[str] = []
     for d in diagnostics:
-        lines += render_located(Located(d.path, d.text, d.byte_offset, "error", d.message), style)
+        located = d.kind is ErrorKind.SOURCE
+        lines += render_located(Located(d.path, d.text, d.byte_offset, "error", d.message, located), style)
         if style.snippets:
             for offset, msg in d.notes:
                 lines += render_located(Located(d.path, d.text, offset, "note", msg), style)

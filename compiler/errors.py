@@ -10,8 +10,10 @@ class ErrorKind(enum.Enum):
     """What a reported error is about, so that the edges can tell them apart without matching message text."""
 
     SOURCE = "source"
-    """The program: a load or parse error, a decl's or an export's error, a link error of the program
-    (``no entry point found``, ``GOT overflows its address range``)."""
+    """The program at a place in its text: a parse error, a decl's or an export's error."""
+    FILE = "file"
+    """The program as a whole, at no place in its text: the source file could not be loaded, ``no entry
+    point found``, ``GOT overflows its address range``."""
     OUTPUT = "output"
     """The output file could not be written (``unable to write output '{path}': {error}``); the program
     itself is fine."""

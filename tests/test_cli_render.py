@@ -18,6 +18,7 @@ from compiler.cli_render import (
     render,
     render_located,
 )
+from compiler.errors import ErrorKind
 
 FULL = Style(snippets=True, color=False)
 
@@ -101,10 +102,16 @@ def test_string_literal_span_and_single_byte_span() -> None:
 
 
 def test_file_level_messages_have_no_snippet() -> None:
+    """Whether a message gets a snippet follows its ErrorKind, not its text."""
     text = b"@a = int(1)\n"
-    assert render_located(Located("f.zir", text, 0, "error", "no entry point found"), FULL) == [
+    assert render_located(Located("f.zir", text, 0, "error", "no entry point found", has_location=False), FULL) == [
         "f.zir:1:1: error: no entry point found"
     ]
+    for kind in (ErrorKind.FILE, ErrorKind.OUTPUT):
+        lines = render([Diagnostic("f.zir", text, 0, "no entry point found", kind=kind)], FULL).splitlines()
+        assert lines[0] == "f.zir:1:1: error: no entry point found" and "@a = int(1)" not in lines
+    located = render([Diagnostic("f.zir", text, 0, "no entry point found", kind=ErrorKind.SOURCE)], FULL)
+    assert "@a = int(1)" in located.splitlines()
 
 
 def test_notes_and_count_only_with_snippets() -> None:

@@ -96,6 +96,8 @@ class Module:
         self.collision_losers: dict[bytes, list[Export]] = {}
         """Exports that failed with a symbol collision, by name (module.md §10.3)."""
         self.failed_files: list[ErrorMsg] = []
+        self.load_failed = False
+        """The last update could not read the source file (``failed_files`` holds that error, not parse errors)."""
         """Parse errors of the newest text (absolute offsets), or the load error."""
         self.failed_decls: dict[Decl, AnchoredMsg] = {}
         """At most one message per decl (a function's may belong to its body)."""
@@ -162,7 +164,9 @@ class Module:
             data = self.source_provider.read()
         except SourceLoadError as exc:
             self.failed_files = [ErrorMsg(0, exc.message)]
+            self.load_failed = True
             return
+        self.load_failed = False
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)
         parsed = self.parser.parse(data)
@@ -429,9 +433,10 @@ class Module:
         """The ordered error list of module.md §12.1 (with §12.2 while the file does not parse)."""
         out: list[ReportedError] = []
         good = self.file.source or b""
+        files_kind = ErrorKind.FILE if self.load_failed else ErrorKind.SOURCE
         if self.file.status is FileStatus.PARSE_FAILURE and self.file.pending_parse is not None:
             newest, partial = self.file.pending_parse
-            out += [ReportedError(e.byte_offset, e.msg, newest, e.notes) for e in self.failed_files]
+            out += [ReportedError(e.byte_offset, e.msg, newest, e.notes, files_kind) for e in self.failed_files]
             by_name = {sd.name: sd for sd in partial.decls}
 
             def reposition(items: list[AnchoredMsg]) -> list[ReportedError]:
@@ -451,15 +456,15 @@ class Module:
             text = good
             if self.failed_files and self.file.pending_parse is None and self.file.source is None:
                 text = b""
-            out += [ReportedError(e.byte_offset, e.msg, text, e.notes) for e in self.failed_files]
+            out += [ReportedError(e.byte_offset, e.msg, text, e.notes, files_kind) for e in self.failed_files]
             for table in (self.failed_decls, self.failed_exports):
                 msgs = sorted((ErrorMsg(m.resolve(), m.msg, m.resolve_notes()) for m in table.values()), key=sort_key)
                 out += [ReportedError(e.byte_offset, e.msg, good, e.notes) for e in msgs]
             flags = self.link_error_flags
             if not out and flags is not None and flags.no_entry_point_found and self._is_exe():
-                out.append(ReportedError(0, "no entry point found", good))
+                out.append(ReportedError(0, "no entry point found", good, kind=ErrorKind.FILE))
         if self.got_overflow:
-            out.append(ReportedError(0, GOT_OVERFLOW, good))
+            out.append(ReportedError(0, GOT_OVERFLOW, good, kind=ErrorKind.FILE))
         if self.commit_failure is not None:
             out.append(ReportedError(0, self.commit_failure.msg, good, kind=ErrorKind.OUTPUT))
         return out
