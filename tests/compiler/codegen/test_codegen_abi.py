@@ -209,3 +209,29 @@ def test_elemptr_walks_an_array_at_runtime(tmp_path: Path) -> None:
     assert ints(run(tmp_path, s, main, [(Decl(10, "f"), fty, f.insts)]), [(4, False)]) == [
         sum(i * i for i in range(10))
     ]
+
+
+def test_callee_saved_asm_registers_are_preserved_for_the_caller(tmp_path: Path) -> None:
+    # main puts 1234 in rbx (asm input), calls g whose asm puts 999 in rbx and r12, then reads rbx back
+    # through a syscall that preserves it (getpid with output {rbx}): 1234 only if g pushed and popped rbx
+    from .support import syscall_asm
+
+    s = Src()
+    gty = Type.function((), USIZE)
+    g = Body(s)
+    g.add(
+        syscall_asm(
+            s(),
+            ["{rax}", "{rbx}", "{r12}"],
+            [c(USIZE, 39), c(USIZE, 999), c(USIZE, 999)],
+            output="={rax}",
+        )
+    )
+    g.ret(c(USIZE, 0))
+    main = Body(s)
+    main.add(syscall_asm(s(), ["{rax}", "{rbx}"], [c(USIZE, 39), c(USIZE, 1234)], output="={rax}"))
+    main.call(Decl(10, "g"), gty, [])
+    back = main.add(syscall_asm(s(), ["{rax}"], [c(USIZE, 39)], output="={rbx}"))
+    main.out(USIZE, back)
+    main.ret()
+    assert ints(run(tmp_path, s, main, [(Decl(10, "g"), gty, g.insts)]), [(8, False)]) == [1234]
