@@ -75,7 +75,7 @@ def spill_register(fg: FunctionGen, reg: Register) -> None:
     if fg.naked:
         raise Fail(NAKED_STACK_MSG)
     reg = reg.to64()
-    owners = list(fg.regs.owners_of(reg))
+    owners = [o for o in fg.regs.owners_of(reg) if isinstance(o, AirInst)]
     slot = next((fg.spill_slots[id(o)] for o in owners if id(o) in fg.spill_slots), None)
     if slot is None:
         slot = fg.frame.alloc_mem(8, 8)
@@ -85,7 +85,8 @@ def spill_register(fg: FunctionGen, reg: Register) -> None:
         fg.spill_slots[id(o)] = slot
         fg.moved[id(o)] = o
         fg.values[o] = mc.stack_offset(slot + 8 - o.ty.abi_size())
-    fg.regs.owners.pop(reg, None)
+    for o in owners:
+        fg.regs.remove_owner(reg, o)
 
 
 def spill_one(fg: FunctionGen, exclude: Iterable[Register] = ()) -> Register:
@@ -109,10 +110,13 @@ def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> 
     """Make ``reg`` free for a fixed use (rax/rdx of mul/div, rcx of shifts): its owners move to another free
     register (not in ``keep_out``), or to their spill slot."""
     reg = reg.to64()
-    owners = fg.regs.owners_of(reg)
+    if any(o is fg.temp_owner for o in fg.regs.owners_of(reg)):
+        raise Fail(NO_REGISTER_MSG)
+    # a block's result reservation holds no value on this path (it is written by the ``br``): it stays
+    owners = [o for o in fg.regs.owners_of(reg) if isinstance(o, AirInst)]
     if not owners:
         return
-    if not all(isinstance(o, AirInst) and fg.values.get(o) is not None for o in owners):
+    if not all(fg.values.get(o) is not None for o in owners):
         raise Fail(NO_REGISTER_MSG)
     avoid = [reg, *keep_out]
     new = fg.regs.find_free(avoid)
@@ -125,7 +129,7 @@ def evict(fg: FunctionGen, reg: Register, keep_out: Iterable[Register] = ()) -> 
         fg.moved[id(o)] = o
         fg.values[o] = mc.register(new)
         fg.regs.add_owner(new, o)
-    fg.regs.owners.pop(reg, None)
+        fg.regs.remove_owner(reg, o)
     if reg.id in fg.locked:
         fg.locked.discard(reg.id)
         fg.locked.add(new.id)

@@ -235,3 +235,30 @@ def test_callee_saved_asm_registers_are_preserved_for_the_caller(tmp_path: Path)
     main.out(USIZE, back)
     main.ret()
     assert ints(run(tmp_path, s, main, [(Decl(10, "g"), gty, g.insts)]), [(8, False)]) == [1234]
+
+
+def test_div_in_a_branch_whose_sibling_chose_rax_for_the_block_result(tmp_path: Path) -> None:
+    # r = if (a < b) a + 1 else a / b: the then-branch's result lands in rax (the block's location), the
+    # else-branch's div needs rax and rdx for itself
+    s = Src()
+    fty = Type.function((USIZE, USIZE), USIZE)
+    f = Body(s)
+    a, b = f.arg(USIZE, 0), f.arg(USIZE, 1)
+    blk = Block(AirTag.BLOCK, USIZE, s(), body=[])
+    f.add(blk)
+    cond = Body(s)
+    cnd = cond.bin(AirTag.CMP_LT, BOOL, a, b)
+    then = Body(s)
+    t = then.bin(AirTag.ADD, USIZE, a, c(USIZE, 1), safety=True)
+    then.add(Br(AirTag.BR, NORETURN, s(), block=blk, operand=t))
+    els = Body(s)
+    q = els.bin(AirTag.DIV, USIZE, a, b, safety=True)
+    els.add(Br(AirTag.BR, NORETURN, s(), block=blk, operand=q))
+    blk.body = [cnd, CondBr(AirTag.CONDBR, NORETURN, s(), condition=cnd, then_body=then.insts, else_body=els.insts)]
+    f.ret(f.bin(AirTag.ADD, USIZE, blk, b, safety=True))
+    main = Body(s)
+    for x, y in ((3, 10), (100, 7)):
+        main.out(USIZE, main.call(Decl(10, "f"), fty, [c(USIZE, x), c(USIZE, y)]))
+    main.ret()
+    got = ints(run(tmp_path, s, main, [(Decl(10, "f"), fty, f.insts)]), [(8, False), (8, False)])
+    assert got == [3 + 1 + 10, 100 // 7 + 7]
