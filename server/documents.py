@@ -22,7 +22,7 @@ from compiler.errors import ErrorKind
 from server import backend, jobs
 from server.config import Settings, output_outside_workspace, resolve_output_path
 from server.diagnostics import CompileError, DiagnosticStore, to_diagnostics
-from server.positions import Encoding, line_index
+from server.positions import Encoding, line_index, remember
 from server.progress import LARGE_FILE_BYTES, LoopReporter
 from server.protocol import SOURCE_BUILD, SOURCE_EDITOR, BuildFinished
 from server.session import Session
@@ -75,12 +75,24 @@ class Client(Protocol):
 
 def apply_change(text: bytes, change: types.TextDocumentContentChangeEvent, encoding: Encoding) -> bytes:
     """Apply one LSP content change to UTF-8 bytes, converting the range with the LSP line rules."""
+    return splice_of(text, change, encoding)[2]
+
+
+def splice_of(
+    text: bytes, change: types.TextDocumentContentChangeEvent, encoding: Encoding
+) -> tuple[int, int, bytes, int]:
+    """One change as a splice: ``(start, old_end, new text, new length)`` — the old bytes ``[start, old_end)``
+    were replaced by ``new length`` bytes (the outline and line index follow the same splice)."""
     if isinstance(change, types.TextDocumentContentChangePartial):
         index = line_index(text, encoding)
         start = index.offset(change.range.start.line, change.range.start.character)
-        end = index.offset(change.range.end.line, change.range.end.character)
-        return text[:start] + change.text.encode("utf-8", "surrogatepass") + text[max(start, end) :]
-    return change.text.encode("utf-8", "surrogatepass")
+        end = max(start, index.offset(change.range.end.line, change.range.end.character))
+        inserted = change.text.encode("utf-8", "surrogatepass")
+        new_text = text[:start] + inserted + text[end:]
+        remember(index.spliced(start, end, new_text))
+        return start, end, new_text, len(inserted)
+    whole = change.text.encode("utf-8", "surrogatepass")
+    return 0, len(text), whole, len(whole)
 
 
 class Documents:
@@ -187,7 +199,8 @@ class Documents:
         encoding = self.client.encoding()
         text = session.text
         for change in changes:
-            text = apply_change(text, change, encoding)
+            start, old_end, text, new_len = splice_of(text, change, encoding)
+            session.outlines.edit(start, old_end, new_len, text)
         session.text = text
         session.version = version
         if self.settings.diagnostics.on_type:

@@ -10,9 +10,10 @@ from lsprotocol import types
 from compiler.zir.formatter import format_result
 from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
 from server.backend import DeclInfo
+from server.outline import DocOutline as Outline
 from server.positions import LspLineIndex
 from server.protocol import CMD_RUN, CMD_RUN_LIVE
-from server.syntax import LABEL_TAGS, Outline, OutlineDecl, Token, TokenKind
+from server.syntax import LABEL_TAGS, OutlineDecl, Token, TokenKind
 
 _DECL_KINDS = (TokenKind.DECL_DEF, TokenKind.DECL_REF)
 _LOCAL_KINDS = (TokenKind.LOCAL_DEF, TokenKind.LOCAL_REF)
@@ -88,15 +89,13 @@ def occurrences(outline: Outline, sigil: str, name: str, scope: OutlineDecl | No
     Block labels naming the local ``%name`` count as occurrences (the text between the quotes)."""
     out: list[Occurrence] = []
     kinds = _DECL_KINDS if sigil == "@" else _LOCAL_KINDS
-    lo, hi = (0, len(outline.data)) if scope is None else (scope.def_start, scope.end)
-    for tok in outline.tokens:
-        if tok.start < lo or tok.start >= hi:
-            continue
+    lo, hi = (0, len(outline.data) + 1) if scope is None else (scope.def_start, scope.end)
+    for tok in outline.tokens_in(lo, hi):
         if tok.kind in kinds and outline.name_of(tok) == name:
             out.append(Occurrence(tok.start + 1, tok.end, tok.kind in (TokenKind.DECL_DEF, TokenKind.LOCAL_DEF)))
         elif sigil == "%" and tok.kind is TokenKind.STRING:
             label = _label_target(outline, tok)
-            if label is not None and label[0] == name and label[1] is scope:
+            if label is not None and label[0] == name and scope is not None and label[1].def_start == scope.def_start:
                 out.append(Occurrence(label[2], tok.end - 1, False))
     return out
 
@@ -107,6 +106,12 @@ def definition(outline: Outline, index: LspLineIndex, uri: str, offset: int) -> 
     if found is None:
         return []
     sigil, name, scope = found
+    if sigil == "@":  # the name index, not a walk over the file
+        decl = outline.decl_named(name)
+        if decl is None:
+            return []
+        end = decl.def_start + 1 + len(name.encode("utf-8", "surrogateescape"))
+        return [types.Location(uri=uri, range=to_range(index, decl.def_start, end))]
     for occ in occurrences(outline, sigil, name, scope):
         if occ.is_def:
             return [types.Location(uri=uri, range=to_range(index, occ.start - 1, occ.end))]
@@ -124,6 +129,18 @@ def references(
         types.Location(uri=uri, range=to_range(index, occ.start, occ.end))
         for occ in occurrences(outline, *found)
         if include_declaration or not occ.is_def
+    ]
+
+
+def document_highlights(outline: Outline, index: LspLineIndex, offset: int) -> list[types.DocumentHighlight]:
+    """Every occurrence of the name under the cursor: its definition as Write, its uses as Read."""
+    found = symbol_at(outline, offset)
+    if found is None:
+        return []
+    write, read = types.DocumentHighlightKind.Write, types.DocumentHighlightKind.Read
+    return [
+        types.DocumentHighlight(range=to_range(index, occ.start, occ.end), kind=write if occ.is_def else read)
+        for occ in occurrences(outline, *found)
     ]
 
 
@@ -310,21 +327,17 @@ def _classify(outline: Outline, tok: Token, fn_decls: set[str]) -> tuple[int, in
 def code_lenses(outline: Outline, index: LspLineIndex, uri: str) -> list[types.CodeLens]:
     """ "Run" above the decl exported as ``_start`` (the entry point), invoking the client command ``zir.run``,
     and "Run live" beside it (the server command ``zir.runLive``, docs/hot-swap.md)."""
-    strings: dict[str, bytes] = {}
-    for decl in outline.decls:
-        if decl.tag == "str":
-            for tok in outline.tokens:
-                if tok.kind is TokenKind.STRING and decl.def_start <= tok.start < decl.end:
-                    strings[decl.name] = outline.data[tok.start + 1 : tok.end - 1]
-                    break
     lenses: list[types.CodeLens] = []
-    for decl in outline.decls:
-        if decl.tag != "export":
+    for name, tag in list(outline.decl_names()):
+        if tag != "export":
             continue
-        inside = [t for t in outline.tokens if decl.def_start < t.start < decl.end and t.tag == "export"]
+        decl = outline.decl_named(name)
+        if decl is None:
+            continue
+        inside = [t for t in outline.tokens_in(decl.def_start + 1, decl.end) if t.tag == "export"]
         symbol = next((t for t in inside if t.kind is TokenKind.DECL_REF and t.arg_index == 0), None)
         target = next((t for t in inside if t.kind is TokenKind.STRING and t.arg_index == 1), None)
-        if symbol is None or target is None or strings.get(outline.name_of(symbol)) != b"_start":
+        if symbol is None or target is None or _string_of(outline, outline.name_of(symbol)) != b"_start":
             continue
         entry = outline.decl_named(outline.data[target.start + 1 : target.end - 1].decode("utf-8", "surrogateescape"))
         if entry is None:
@@ -336,6 +349,17 @@ def code_lenses(outline: Outline, index: LspLineIndex, uri: str) -> list[types.C
         live = types.Command(title="⚡ Run live", command=CMD_RUN_LIVE, arguments=[uri])
         lenses.append(types.CodeLens(range=lens_range, command=live))
     return lenses
+
+
+def _string_of(outline: Outline, name: str) -> bytes | None:
+    """The bytes of ``@name = str("…")`` (escapes left as written), or None."""
+    decl = outline.decl_named(name)
+    if decl is None or decl.tag != "str":
+        return None
+    for tok in outline.tokens_in(decl.def_start, decl.end):
+        if tok.kind is TokenKind.STRING:
+            return outline.data[tok.start + 1 : tok.end - 1]
+    return None
 
 
 # ---------------------------------------------------------------------- completion and signature help

@@ -131,6 +131,25 @@ class LspLineIndex:
         """The position of the end of the text."""
         return self.position(len(self.data))
 
+    def spliced(self, start: int, old_end: int, data: bytes) -> LspLineIndex:
+        """The index of ``data``: this text with the bytes ``[start, old_end)`` replaced (the length follows from
+        ``data``). A line start depends only on the byte before it and its own byte, so the starts before the
+        edit are kept, the ones after it shifted, and only the edited bytes are searched."""
+        new_end = old_end + len(data) - len(self.data)
+        old = self._starts
+        keep = bisect.bisect_left(old, start)
+        after = bisect.bisect_left(old, old_end + 1)
+        mid = [
+            m.end()
+            for m in _LINE_BREAK.finditer(data, max(0, start - 1), min(len(data), new_end + 1))
+            if start <= m.end() <= new_end
+        ]
+        delta = new_end - old_end
+        index = LspLineIndex.__new__(LspLineIndex)
+        index.data, index.encoding = data, self.encoding
+        index._starts = (old[:keep] if start > 0 else [0]) + mid + [s + delta for s in old[after:]]
+        return index
+
 
 _CACHE: list[LspLineIndex] = []
 _CACHE_SIZE = 4
@@ -149,3 +168,9 @@ def line_index(data: bytes, encoding: Encoding) -> LspLineIndex:
     _CACHE.insert(0, index)
     del _CACHE[_CACHE_SIZE:]
     return index
+
+
+def remember(index: LspLineIndex) -> None:
+    """Share ``index`` (built by ``spliced``) with everyone asking ``line_index`` about its bytes."""
+    _CACHE.insert(0, index)
+    del _CACHE[_CACHE_SIZE:]

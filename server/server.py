@@ -22,11 +22,11 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import features, live, views
+from server import handlers, live, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents
-from server.positions import Encoding, LspLineIndex
+from server.positions import Encoding
 from server.protocol import (
     BUILD_FINISHED,
     CMD_EMIT_ZIR,
@@ -271,122 +271,11 @@ def create_server() -> ZirLanguageServer:
             if change.type != types.FileChangeType.Deleted:
                 server.documents.file_changed(change.uri)
 
-    _register_features(server)
+    handlers.register(server)
     _register_views(server)
     _register_commands(server)
     live.register(server)
     return server
-
-
-def _register_features(server: ZirLanguageServer) -> None:
-    """Language features (lsp.md §9); each answers from the current text's outline."""
-
-    def context(uri: str) -> tuple[Session, LspLineIndex] | None:
-        session = server.session(uri)
-        if session is None:
-            return None
-        return session, session.index(server.encoding())
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(params: types.HoverParams) -> types.Hover | None:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return None
-        session, index = ctx
-        offset = features.offset_of(index, params.position)
-        outline = session.outline()
-        found = features.symbol_at(outline, offset)
-        info = None
-        if found is not None and found[0] == "@":
-            info = await server.documents.decl_info(session, found[1])
-        return features.hover(outline, index, offset, info)
-
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-        ctx = context(params.text_document.uri)
-        return [] if ctx is None else features.document_symbols(ctx[0].outline(), ctx[1])
-
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(params: types.DefinitionParams) -> list[types.Location]:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return []
-        session, index = ctx
-        offset = features.offset_of(index, params.position)
-        return features.definition(session.outline(), index, session.uri, offset)
-
-    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    async def references(params: types.ReferenceParams) -> list[types.Location]:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return []
-        session, index = ctx
-        offset = features.offset_of(index, params.position)
-        include = params.context.include_declaration
-        return features.references(session.outline(), index, session.uri, offset, include)
-
-    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
-    async def prepare_rename(params: types.PrepareRenameParams) -> types.Range | None:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return None
-        return features.prepare_rename(ctx[0].outline(), ctx[1], features.offset_of(ctx[1], params.position))
-
-    @server.feature(types.TEXT_DOCUMENT_RENAME)
-    async def rename(params: types.RenameParams) -> types.WorkspaceEdit | None:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return None
-        session, index = ctx
-        offset = features.offset_of(index, params.position)
-        return features.rename(session.outline(), index, session.uri, offset, params.new_name)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "%", "=", ",", "("])
-    )
-    async def completion(params: types.CompletionParams) -> types.CompletionList:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return types.CompletionList(is_incomplete=False, items=[])
-        session, index = ctx
-        doc_caps = server.client_capabilities.text_document
-        item_caps = doc_caps.completion.completion_item if doc_caps and doc_caps.completion else None
-        snippets = bool(item_caps and item_caps.snippet_support)
-        return features.completion(session.outline(), index, features.offset_of(index, params.position), snippets)
-
-    @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))
-    async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return None
-        return features.signature_help(ctx[0].outline(), features.offset_of(ctx[1], params.position))
-
-    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND)
-    async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
-        ctx = context(params.text_document.uri)
-        return types.SemanticTokens(data=[]) if ctx is None else features.semantic_tokens(ctx[0].outline(), ctx[1])
-
-    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
-    async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
-        ctx = context(params.text_document.uri)
-        return [] if ctx is None else features.folding_ranges(ctx[0].outline(), ctx[1])
-
-    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
-    async def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-        ctx = context(params.text_document.uri)
-        if ctx is None:
-            return []
-        session, index = ctx
-        loop = asyncio.get_running_loop()
-        # The formatter is a pure function of the bytes: run it off the loop, on the default executor.
-        return await loop.run_in_executor(None, features.formatting, session.text, index)
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
-        ctx = context(params.text_document.uri)
-        if ctx is None or ctx[0].path is None:
-            return []
-        return features.code_lenses(ctx[0].outline(), ctx[1], ctx[0].uri)
 
 
 def _register_views(server: ZirLanguageServer) -> None:

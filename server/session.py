@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from server import backend
 from server.live import LiveRun
+from server.outline import DocOutline, OutlineTracker
 from server.positions import Encoding, LspLineIndex, line_index
 from server.protocol import BuildFinished
-from server.syntax import Outline, scan
 
 
 @dataclass(eq=False, slots=True)
@@ -42,7 +42,8 @@ class Session:
     build_task: asyncio.Task[None] | None = None
     build_waiters: list[asyncio.Future[BuildFinished]] = field(default_factory=list)
     """Requests waiting for the next build (one waiting build per URI; newer requests join it)."""
-    outline_cache: tuple[bytes, Outline] | None = None
+    outlines: OutlineTracker = field(default_factory=OutlineTracker)
+    """The outline, spliced on every change (built off the loop at first use)."""
     last_build: BuildFinished | None = None
     editor_runs: int = 0
     """Editor-tier compilations started for this document (a machine-independent cost measure)."""
@@ -59,11 +60,9 @@ class Session:
         """False once the document was closed (results for it are dropped)."""
         return not self.closed
 
-    def outline(self) -> Outline:
-        """The lexical outline of the current text (cached per text)."""
-        if self.outline_cache is None or self.outline_cache[0] is not self.text:
-            self.outline_cache = (self.text, scan(self.text))
-        return self.outline_cache[1]
+    async def outline(self) -> DocOutline:
+        """The outline of the current text (spliced per edit; the first one is built off the loop)."""
+        return await self.outlines.get(self.text)
 
     def index(self, encoding: Encoding) -> LspLineIndex:
         """A line index over the current text."""

@@ -179,7 +179,7 @@ def scan(data: bytes) -> Outline:
         if b == 0x22:  # '"'
             j = i + 1
             while j < n and data[j] not in (0x0A, 0x0D):
-                if data[j] == 0x5C:
+                if data[j] == 0x5C and j + 1 < n and data[j + 1] not in (0x0A, 0x0D):  # an escape never eats a line break
                     j += 2
                     continue
                 if data[j] == 0x22:
@@ -198,6 +198,7 @@ def scan(data: bytes) -> Outline:
                 if frame.opener == 0x7B and current is not None and frame.body_start >= 0:
                     current.bodies.append((frame.body_start, i))
             stack.clear()
+            tag, arg = None, 0  # the new decl is at top level
         if b in (0x40, 0x25):  # '@' '%'
             is_def = statement_position()
             stop = _WS if is_def else _USE_END

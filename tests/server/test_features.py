@@ -8,8 +8,11 @@ from pathlib import Path
 from lsprotocol import types
 
 from server import features
+from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
-from server.syntax import TokenKind, scan
+from server.syntax import TokenKind
+
+scan = DocOutline.build
 
 HELLO = (Path(__file__).parents[2] / "examples" / "hello.zir").read_bytes()
 URI = "file:///w/hello.zir"

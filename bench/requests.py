@@ -1,0 +1,102 @@
+"""Editor requests right after an edit (issue 15): each request type's latency just after a didChange at N functions.
+
+For every request type: ``edits`` times, change f{N/2}'s constant (one keystroke-sized didChange, no debounce)
+and send the request at once; the time from sending it to its response is one sample. Reports p50/p95 per type.
+
+    .venv/bin/python -m bench.requests --sizes 1000,10000 --edits 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.gen import ChainProgram
+from bench.lspclient import LspClient, is_diagnostics_for, server_command
+from bench.measure import stats
+from bench.watch import REPO
+
+
+def _requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each measured request at a fixed spot of f{N/2} (``first`` is the line of its ``@f… = fn``)."""
+    doc = {"uri": uri}
+
+    def at(line: int, character: int) -> dict[str, Any]:
+        return {"textDocument": doc, "position": {"line": first + line, "character": character}}
+
+    return {
+        "hover": ("textDocument/hover", at(1, 13)),  # @f{N/2-1} in "%p = call(@f…"
+        "definition": ("textDocument/definition", at(1, 13)),
+        "documentHighlight": ("textDocument/documentHighlight", at(4, 12)),  # %p in "add(%p, %k)"
+        "completion_local": ("textDocument/completion", at(4, 13)),  # after "%p"
+        "completion_decl": ("textDocument/completion", at(3, 12)),  # after "@u"
+        "signatureHelp": ("textDocument/signatureHelp", at(4, 15)),  # after "add(%p, "
+        "documentSymbol": ("textDocument/documentSymbol", {"textDocument": doc}),
+        "semanticTokens_full": ("textDocument/semanticTokens/full", {"textDocument": doc}),
+        "foldingRange": ("textDocument/foldingRange", {"textDocument": doc}),
+        "codeLens": ("textDocument/codeLens", {"textDocument": doc}),
+    }
+
+
+def requests_after_edit(n: int, workdir: Path, edits: int) -> dict[str, Any]:
+    """p50/p95 (ms) of each request type sent right after an edit of the N-function chain program."""
+    src = workdir / f"req{n}.zir"
+    prog = ChainProgram(n)
+    text = prog.source().decode()
+    src.write_text(text)
+    uri = src.resolve().as_uri()
+    client = LspClient(server_command(), REPO)
+    first = prog.constant_line() - 2
+    result: dict[str, Any] = {"n": n, "bytes": len(text)}
+    version = 1
+    try:
+        t0 = client.open_session(workdir, uri, text)
+        got = client.wait(is_diagnostics_for(uri, 1), timeout=1800)
+        result["open_to_diagnostics_ms"] = round((got.at - t0) * 1000, 3)
+        client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}}, timeout=600)  # warm outline
+        for name, (method, params) in _requests(uri, first).items():
+            samples: list[float] = []
+            for _ in range(edits):
+                old_start, old_end = prog.constant_span()
+                line_start = text.rfind("\n", 0, old_start) + 1
+                prog.bump += 1
+                text = prog.source().decode()
+                new_start, new_end = prog.constant_span()
+                version += 1
+                change = {
+                    "range": {
+                        "start": {"line": prog.constant_line(), "character": old_start - line_start},
+                        "end": {"line": prog.constant_line(), "character": old_end - line_start},
+                    },
+                    "text": text[new_start:new_end],
+                }
+                client.notify(
+                    "textDocument/didChange",
+                    {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+                )
+                t0 = time.perf_counter()
+                client.request(method, params, timeout=600)
+                samples.append((time.perf_counter() - t0) * 1000)
+            s = stats(samples, skip_first=False).as_json()
+            result[name] = {"p50": s.get("p50"), "p95": s.get("p95")}
+    finally:
+        client.close()
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--sizes", default="1000,10000")
+    p.add_argument("--edits", type=int, default=20)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (int(x) for x in args.sizes.split(",")):
+            print(json.dumps(requests_after_edit(n, Path(tmp), args.edits)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Language-feature handlers (lsp.md §9): translate params, ask ``features`` over the session's outline, translate back.
+
+Every answer comes from the incrementally maintained outline (``server.outline``) and a line index spliced per
+edit, so a request right after a keystroke costs work proportional to what it looks at, not to the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from server import features
+from server.outline import DocOutline
+from server.positions import LspLineIndex, line_index
+from server.session import Session
+
+if TYPE_CHECKING:
+    from server.server import ZirLanguageServer
+
+
+def register(server: ZirLanguageServer) -> None:
+    """Register hover, definition, references, rename, completion, signature help, symbols, folding, semantic
+    tokens, formatting, code lens, document highlight and declaration."""
+
+    async def context(uri: str) -> tuple[Session, DocOutline, LspLineIndex] | None:
+        """The session, its outline and a line index over the outline's text (the newest text)."""
+        session = server.session(uri)
+        if session is None:
+            return None
+        outline = await session.outline()
+        return session, outline, line_index(outline.data, server.encoding())
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(params: types.HoverParams) -> types.Hover | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        session, outline, index = ctx
+        offset = features.offset_of(index, params.position)
+        found = features.symbol_at(outline, offset)
+        info = None
+        if found is not None and found[0] == "@":
+            info = await server.documents.decl_info(session, found[1])
+            outline = await session.outline()  # an edit may have arrived meanwhile: answer for the newest text
+            index = line_index(outline.data, server.encoding())
+            offset = features.offset_of(index, params.position)
+        return features.hover(outline, index, offset, info)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        ctx = await context(params.text_document.uri)
+        return [] if ctx is None else features.document_symbols(ctx[1], ctx[2])
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(params: types.DefinitionParams) -> list[types.Location]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        return features.definition(outline, index, session.uri, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_DECLARATION)
+    async def declaration(params: types.DeclarationParams) -> list[types.Location]:
+        """ZIR has no separate declarations: a name's declaration is its definition."""
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        return features.definition(outline, index, session.uri, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(params: types.ReferenceParams) -> list[types.Location]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        offset = features.offset_of(index, params.position)
+        include = params.context.include_declaration
+        return features.references(outline, index, session.uri, offset, include)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    async def document_highlight(params: types.DocumentHighlightParams) -> list[types.DocumentHighlight]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        _, outline, index = ctx
+        return features.document_highlights(outline, index, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(params: types.PrepareRenameParams) -> types.Range | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        _, outline, index = ctx
+        return features.prepare_rename(outline, index, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(params: types.RenameParams) -> types.WorkspaceEdit | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        session, outline, index = ctx
+        offset = features.offset_of(index, params.position)
+        return features.rename(outline, index, session.uri, offset, params.new_name)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "%", "=", ",", "("])
+    )
+    async def completion(params: types.CompletionParams) -> types.CompletionList:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return types.CompletionList(is_incomplete=False, items=[])
+        _, outline, index = ctx
+        doc_caps = server.client_capabilities.text_document
+        item_caps = doc_caps.completion.completion_item if doc_caps and doc_caps.completion else None
+        snippets = bool(item_caps and item_caps.snippet_support)
+        return features.completion(outline, index, features.offset_of(index, params.position), snippets)
+
+    @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))
+    async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        _, outline, index = ctx
+        return features.signature_help(outline, features.offset_of(index, params.position))
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND)
+    async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
+        ctx = await context(params.text_document.uri)
+        return types.SemanticTokens(data=[]) if ctx is None else features.semantic_tokens(ctx[1], ctx[2])
+
+    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+        ctx = await context(params.text_document.uri)
+        return [] if ctx is None else features.folding_ranges(ctx[1], ctx[2])
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    async def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        _, outline, index = ctx
+        loop = asyncio.get_running_loop()
+        # The formatter is a pure function of the bytes: run it off the loop, on the default executor.
+        return await loop.run_in_executor(None, features.formatting, outline.data, index)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None or ctx[0].path is None:
+            return []
+        return features.code_lenses(ctx[1], ctx[2], ctx[0].uri)

@@ -1,0 +1,259 @@
+"""The outline of one document kept up to date from each edit's splice: per-decl chunks scanned by ``syntax.scan``.
+
+A top-level decl starts at a line beginning ``@name … =`` (the parser's recovery point, docs/design/zir-language.md
+§3.8), and the scanner's state is fresh there, so the text splits into chunks — chunk 0 from offset 0, every
+other chunk at such a line — each scanned on its own with offsets relative to its start. An edit rescans only
+the chunks it touches (and a neighbour whose header it changed) and shifts the starts after it: work
+proportional to the edit plus one integer per decl, never a re-read of the file. ``OutlineTracker`` builds the
+first outline off the event loop and applies the edits that arrived meanwhile (lsp.md §3).
+
+The queries answer in absolute byte offsets, like ``syntax.Outline``, so features accept either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from server.syntax import Outline, OutlineDecl, OutlineLocal, Token, TokenKind, scan
+
+_HEADER = re.compile(rb"^@[^ \t\r\n]*[ \t\r\n]+=", re.MULTILINE)
+"""A line starting a decl: ``@``, a name (every byte up to a blank, ``=`` included), blanks, ``=`` — the same
+test as ``syntax._looks_like_decl``."""
+_NAME_KINDS = frozenset({TokenKind.DECL_DEF, TokenKind.DECL_REF, TokenKind.LOCAL_DEF, TokenKind.LOCAL_REF})
+_BACKGROUND_BYTES = 64 * 1024
+"""A change replacing more than this is rescanned off the event loop (a whole-document change, a paste)."""
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """One chunk's scan, offsets relative to the chunk's start."""
+
+    outline: Outline
+    starts: list[int]
+    """Token starts (for bisecting)."""
+
+
+def _chunk(data: bytes) -> _Chunk:
+    outline = scan(data)
+    return _Chunk(outline, [t.start for t in outline.tokens])
+
+
+def _shift_token(tok: Token, base: int) -> Token:
+    return Token(tok.kind, tok.start + base, tok.end + base, tok.tag, tok.arg_index) if base else tok
+
+
+def _shift_decl(decl: OutlineDecl, base: int) -> OutlineDecl:
+    if not base:
+        return decl
+    return OutlineDecl(
+        decl.name,
+        decl.def_start + base,
+        decl.tag,
+        decl.end + base if decl.end >= 0 else -1,
+        [OutlineLocal(x.name, x.def_start + base, x.tag, x.end + base if x.end >= 0 else -1) for x in decl.locals],
+        [(a + base, b + base) for a, b in decl.bodies],
+    )
+
+
+@dataclass(slots=True)
+class DocOutline:
+    """The chunked outline of one text; ``splice`` moves it to the next text."""
+
+    data: bytes
+    starts: list[int] = field(default_factory=list)
+    """``starts[i]``: absolute offset of chunk ``i`` (``starts[0] == 0``)."""
+    chunks: list[_Chunk] = field(default_factory=list)
+    limit: int = 0
+    """Where scanning stops: the first NUL byte, or the end of the text (like the parser)."""
+    rescanned_bytes: int = 0
+    """Bytes scanned by the last build or splice (a machine-independent cost measure for tests)."""
+    _names: dict[str, int] | None = None
+    _decl_cache: list[OutlineDecl] | None = None
+
+    @classmethod
+    def build(cls, data: bytes) -> DocOutline:
+        """Scan the whole of ``data`` (off the event loop for a large text)."""
+        nul = data.find(b"\x00")
+        limit = len(data) if nul == -1 else nul
+        starts = [0, *(m.start() for m in _HEADER.finditer(data, 1, limit) if m.start() > 0)]
+        bounds = [*starts, limit]
+        chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
+        return cls(data, starts, chunks, limit, limit)
+
+    # ------------------------------------------------------------------ updates
+
+    def splice(self, start: int, old_end: int, data: bytes) -> None:
+        """The text became ``data`` by replacing the old bytes ``[start, old_end)`` (new length from ``data``)."""
+        delta = len(data) - len(self.data)
+        nul = data.find(b"\x00")
+        if nul != -1 or self.limit != len(self.data):
+            fresh = DocOutline.build(data)  # a NUL moves where scanning stops: rare, rescan
+            self.data, self.starts, self.chunks, self.limit = fresh.data, fresh.starts, fresh.chunks, fresh.limit
+            self.rescanned_bytes = fresh.rescanned_bytes
+            self._names = self._decl_cache = None
+            return
+        starts = self.starts
+        k0 = max(0, bisect.bisect_right(starts, start - 1) - 1)
+        k1 = bisect.bisect_right(starts, old_end)  # first chunk starting after the edit: its text is unchanged
+        # A chunk start before the edit stays a boundary only if its header does not run into the edit.
+        while k0 > 0 and not _HEADER.match(data, starts[k0]):
+            k0 -= 1
+        lo = starts[k0]
+        hi = starts[k1] + delta if k1 < len(starts) else len(data)
+        new_starts = [lo]
+        for m in _HEADER.finditer(data, lo + 1, hi):
+            new_starts.append(m.start())
+        bounds = [*new_starts, hi]
+        new_chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
+        old_names = [d.name for c in self.chunks[k0:k1] for d in c.outline.decls]
+        tail = [s + delta for s in starts[k1:]] if delta else starts[k1:]
+        self.starts = starts[:k0] + new_starts + tail
+        self.chunks[k0:k1] = new_chunks
+        self.data = data
+        self.limit = len(data)
+        self.rescanned_bytes = hi - lo
+        self._decl_cache = None
+        if len(new_chunks) != k1 - k0 or old_names != [d.name for c in new_chunks for d in c.outline.decls]:
+            self._names = None
+
+    # ------------------------------------------------------------------ queries (absolute offsets)
+
+    def chunk_index(self, offset: int) -> int:
+        """The chunk containing ``offset``."""
+        return max(0, bisect.bisect_right(self.starts, offset) - 1)
+
+    def name_of(self, tok: Token) -> str:
+        """The name of a ``@``/``%`` token without its sigil, or the text of any other token."""
+        raw = self.data[tok.start + 1 : tok.end] if tok.kind in _NAME_KINDS else self.data[tok.start : tok.end]
+        return raw.decode("utf-8", "surrogateescape")
+
+    def token_at(self, offset: int) -> Token | None:
+        """The token containing ``offset`` (a cursor just after a token also selects it)."""
+        k = self.chunk_index(offset)
+        base = self.starts[k]
+        chunk = self.chunks[k]
+        i = bisect.bisect_right(chunk.starts, offset - base) - 1
+        if i < 0:
+            return None
+        tok = chunk.outline.tokens[i]
+        if tok.end + base > offset or (tok.end + base == offset and tok.kind is not TokenKind.COMMENT):
+            return _shift_token(tok, base)
+        return None
+
+    def decl_containing(self, offset: int) -> OutlineDecl | None:
+        """The decl whose text (from ``@`` to its closing ``)``) contains ``offset``."""
+        k = self.chunk_index(offset)
+        base = self.starts[k]
+        for d in self.chunks[k].outline.decls:
+            if d.def_start <= offset - base <= (d.end if d.end >= 0 else len(self.data)):
+                return _shift_decl(d, base)
+        return None
+
+    def decl_named(self, name: str) -> OutlineDecl | None:
+        """The first decl defined with ``name``."""
+        if self._names is None:
+            names: dict[str, int] = {}
+            for i, c in enumerate(self.chunks):
+                for d in c.outline.decls:
+                    names.setdefault(d.name, i)
+            self._names = names
+        found = self._names.get(name)
+        if found is None:
+            return None
+        decl = next(d for d in self.chunks[found].outline.decls if d.name == name)
+        return _shift_decl(decl, self.starts[found])
+
+    def decl_names(self) -> Iterator[tuple[str, str]]:
+        """``(name, tag)`` of every decl, in file order (no offsets: nothing is shifted)."""
+        for c in self.chunks:
+            for d in c.outline.decls:
+                yield d.name, d.tag
+
+    def tokens_in(self, lo: int, hi: int) -> Iterator[Token]:
+        """Tokens starting in ``[lo, hi)``, absolute."""
+        k = self.chunk_index(lo)
+        while k < len(self.chunks) and self.starts[k] < hi:
+            base = self.starts[k]
+            chunk = self.chunks[k]
+            for tok in chunk.outline.tokens[bisect.bisect_left(chunk.starts, lo - base) :]:
+                if tok.start + base >= hi:
+                    break
+                yield _shift_token(tok, base)
+            k += 1
+
+    @property
+    def tokens(self) -> Iterator[Token]:
+        """Every token, absolute (O(file): whole-document features only)."""
+        return self.tokens_in(0, len(self.data) + 1)
+
+    @property
+    def decls(self) -> list[OutlineDecl]:
+        """Every decl, absolute (O(decls); cached per text)."""
+        if self._decl_cache is None:
+            self._decl_cache = [
+                _shift_decl(d, base) for base, c in zip(self.starts, self.chunks, strict=True) for d in c.outline.decls
+            ]
+        return self._decl_cache
+
+
+@dataclass(slots=True)
+class OutlineTracker:
+    """A session's outline: built off the loop at open (and after a large change), spliced on every edit."""
+
+    outline: DocOutline | None = None
+    pending: list[tuple[int, int, bytes]] = field(default_factory=list)
+    """Edits made while the outline was being built: ``(start, old_end, resulting text)``."""
+    task: asyncio.Future[DocOutline] | None = None
+
+    def start(self, data: bytes) -> None:
+        """Build the outline of ``data`` on the default executor (the previous one is abandoned)."""
+        self.outline = None
+        self.pending = []
+        task = asyncio.get_running_loop().run_in_executor(None, DocOutline.build, data)
+        self.task = task
+        task.add_done_callback(self._built)
+
+    def _built(self, task: asyncio.Future[DocOutline]) -> None:
+        if task is not self.task or task.cancelled() or task.exception() is not None:
+            return
+        outline = task.result()
+        for start, old_end, data in self.pending:
+            outline.splice(start, old_end, data)
+        self.pending = []
+        self.outline = outline
+
+    def edit(self, start: int, old_end: int, new_len: int, data: bytes) -> None:
+        """One change: the old bytes ``[start, old_end)`` became ``new_len`` bytes, giving ``data``."""
+        if self.outline is None and self.task is None:
+            return  # nothing built yet: the first request builds from the text it finds
+        if max(old_end - start, new_len) > _BACKGROUND_BYTES:
+            self.start(data)
+        elif self.outline is None:
+            self.pending.append((start, old_end, data))
+        else:
+            self.outline.splice(start, old_end, data)
+
+    async def get(self, data: bytes) -> DocOutline:
+        """The outline of the current text (``data`` when nothing was built yet), waiting for a running build.
+
+        Edits are spliced as they arrive, so the result is the outline of the newest text."""
+        if self.outline is None and self.task is None:
+            self.start(data)
+        while self.outline is None:
+            task = self.task
+            assert task is not None
+            try:
+                await asyncio.shield(task)
+            except Exception:  # the build failed (a bug): scan here rather than answer nothing
+                self.task = None
+                self.outline = DocOutline.build(self.pending[-1][2] if self.pending else data)
+                self.pending = []
+                break
+            if self.outline is None and task is self.task:
+                self._built(task)
+        return self.outline

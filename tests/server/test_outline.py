@@ -1,0 +1,59 @@
+"""The incremental outline and line index: after any sequence of splices they equal a fresh scan of the text,
+and an edit inside one function rescans only that function's chunk."""
+
+from __future__ import annotations
+
+import random
+
+from bench.gen import ChainProgram
+from server.outline import DocOutline
+from server.positions import LspLineIndex, line_starts
+from server.syntax import Outline, scan
+
+PIECES = [
+    b"\n", b"\r", b"\r\n", b"a", b"@x = fn(", b"%y = int(3)", b")", b"{", b"}", b'"s"', b"; c\n",
+    b"\n@f = fn(@t, {\n", b"=", b" ", b"\x00", b"@", b"\\", b'"', b"@= ",
+]  # fmt: skip
+
+
+def _shape(outline: Outline | DocOutline) -> object:
+    tokens = [(t.kind, t.start, t.end, t.tag, t.arg_index) for t in outline.tokens]
+    decls = [
+        (d.name, d.def_start, d.end, d.tag, [(x.name, x.def_start, x.end, x.tag) for x in d.locals], d.bodies)
+        for d in outline.decls
+    ]
+    return tokens, decls
+
+
+def test_random_splices_agree_with_a_fresh_scan() -> None:
+    rng = random.Random(15)
+    for _ in range(120):
+        data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 50)))
+        outline, index = DocOutline.build(data), LspLineIndex(data)
+        for _ in range(12):
+            start = rng.randint(0, len(data))
+            end = rng.randint(start, min(len(data), start + 8))
+            data = data[:start] + b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 3))) + data[end:]
+            outline.splice(start, end, data)
+            index = index.spliced(start, end, data)
+            assert _shape(outline) == _shape(scan(data)), data
+            assert index._starts == line_starts(data), data
+            fresh = scan(data)
+            for offset in range(0, len(data) + 1, 3):
+                got, want = outline.token_at(offset), fresh.token_at(offset)
+                assert (got and (got.start, got.end)) == (want and (want.start, want.end))
+
+
+def test_an_edit_rescans_one_function() -> None:
+    prog = ChainProgram(1000)
+    data = prog.source()
+    outline = DocOutline.build(data)
+    assert outline.rescanned_bytes == len(data)
+    start, end = prog.constant_span()
+    prog.bump += 7
+    new = prog.source()
+    outline.splice(start, end, new)
+    assert outline.rescanned_bytes < 200  # one chain function, not the 120 kB file
+    assert _shape(outline) == _shape(scan(new))
+    decl = outline.decl_named(f"f{prog.edited_index}")
+    assert decl is not None and decl.def_start == new.index(f"@f{prog.edited_index} =".encode())
