@@ -13,12 +13,19 @@ import struct
 
 from compiler.hot import ptrace
 
-MAX_FRAMES = 4096
+MAX_FRAMES = 65536
 """A chain longer than this is cut (a corrupted or cyclic chain must not hang the swap)."""
+STACK_WINDOW = 1 << 20
+"""Bytes read from RSP upwards in one pread (a short read ends at the top of the stack mapping): deep chains
+are walked in memory, not with one system call per frame."""
 _TWO = struct.Struct("<QQ")
 
 
-def _read_pair(mem_fd: int, address: int) -> tuple[int, int] | None:
+def _read_pair(mem_fd: int, address: int, base: int, window: bytes) -> tuple[int, int] | None:
+    offset = address - base
+    if 0 <= offset and offset + 16 <= len(window):
+        a, b = _TWO.unpack_from(window, offset)
+        return a, b
     try:
         data = os.pread(mem_fd, 16, address)
     except OSError:
@@ -33,7 +40,12 @@ def thread_addresses(mem_fd: int, tid: int) -> list[int]:
     """RIP, the two words at RSP, and every return address on ``tid``'s frame-pointer chain."""
     regs = ptrace.get_regs(tid)
     found = [regs.rip]
-    top = _read_pair(mem_fd, regs.rsp)
+    try:
+        window = os.pread(mem_fd, STACK_WINDOW, regs.rsp)
+    except OSError:
+        window = b""
+    base = regs.rsp
+    top = _read_pair(mem_fd, regs.rsp, base, window)
     if top is not None:
         found.extend(top)
     rbp = regs.rbp
@@ -41,7 +53,7 @@ def thread_addresses(mem_fd: int, tid: int) -> list[int]:
     for _ in range(MAX_FRAMES):
         if rbp == 0 or rbp < previous or rbp % 8:
             break
-        pair = _read_pair(mem_fd, rbp)
+        pair = _read_pair(mem_fd, rbp, base, window)
         if pair is None:
             break
         saved_rbp, return_address = pair

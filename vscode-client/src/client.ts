@@ -16,6 +16,7 @@ import {
 } from "vscode-languageclient/node";
 import { BUILD_FINISHED, type BuildFinished, formatBuildStatus, parseBuildFinished } from "./buildStatus";
 import { initializationOptions, readSettings } from "./config";
+import { PROGRAM_EXITED, PROGRAM_OUTPUT } from "./live";
 import { resolveServer, type ServerLaunch } from "./probe";
 
 /** Anything that can be disposed (VS Code's and the client library's disposables). */
@@ -51,6 +52,9 @@ export class ServerManager implements vscode.Disposable {
   private readonly buildFinishedEmitter = new vscode.EventEmitter<BuildFinished>();
   /** Fires for every `zir/buildFinished`. */
   readonly onBuildFinished = this.buildFinishedEmitter.event;
+  private readonly liveEmitter = new vscode.EventEmitter<[string, unknown]>();
+  /** `[method, params]` of `zir/programOutput`, `zir/programExited` and (raw) `zir/buildFinished` (live.ts). */
+  readonly onLiveNotification = this.liveEmitter.event;
   private readonly status: vscode.StatusBarItem;
   private client: LanguageClient | undefined;
   private clientDisposables: Disposable[] = [];
@@ -109,6 +113,7 @@ export class ServerManager implements vscode.Disposable {
     void this.stop();
     this.status.dispose();
     this.buildFinishedEmitter.dispose();
+    this.liveEmitter.dispose();
     this.log.dispose();
   }
 
@@ -167,7 +172,13 @@ export class ServerManager implements vscode.Disposable {
       watcher,
       client.onNotification(BUILD_FINISHED, (params: unknown) => {
         this.handleBuildFinished(params);
+        this.liveEmitter.fire([BUILD_FINISHED, params]);
       }),
+      ...[PROGRAM_OUTPUT, PROGRAM_EXITED].map((method) =>
+        client.onNotification(method, (params: unknown) => {
+          this.liveEmitter.fire([method, params]);
+        }),
+      ),
       client.onDidChangeState((event) => {
         if (event.newState === State.Stopped && this.client === client) {
           this.setStatus("$(debug-disconnect) ZIR", "ZIR Live: the language server stopped (run “ZIR Live: Restart Server”)", true);

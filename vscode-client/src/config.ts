@@ -33,6 +33,11 @@ export interface ZirSettings {
   readonly trace: {
     readonly server: TraceLevel;
   };
+  /** The live run (docs/hot-swap.md). */
+  readonly run: {
+    readonly hot: boolean;
+    readonly restartWhenSwapImpossible: boolean;
+  };
 }
 
 /** The defaults; equal to `contributes.configuration` in package.json (a unit test checks). */
@@ -47,6 +52,7 @@ export const DEFAULT_SETTINGS: ZirSettings = {
   },
   diagnostics: { onType: true, debounceMs: 200 },
   trace: { server: "off" },
+  run: { hot: true, restartWhenSwapImpossible: true },
 };
 
 /** Settings whose change needs a new server process (the client-side ones). */
@@ -140,6 +146,10 @@ export function readSettings(get: (key: string) => unknown): { settings: ZirSett
       debounceMs: milliseconds("diagnostics.debounceMs", d.diagnostics.debounceMs),
     },
     trace: { server: oneOf("trace.server", ["off", "messages", "verbose"], d.trace.server) },
+    run: {
+      hot: bool("run.hot", d.run.hot),
+      restartWhenSwapImpossible: bool("run.restartWhenSwapImpossible", d.run.restartWhenSwapImpossible),
+    },
   };
   return { settings, problems };
 }

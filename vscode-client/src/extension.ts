@@ -8,6 +8,7 @@ import { ServerManager } from "./client";
 import { registerCommands } from "./commands";
 import { requiresRestart } from "./config";
 import { onDidChangePythonInterpreter } from "./probe";
+import { type LiveRuns, registerLive } from "./live";
 import { type BinaryViews, registerViews } from "./views";
 
 /** What `activate` returns: used by the end-to-end scenario (and by other extensions). */
@@ -19,6 +20,8 @@ export interface ZirLiveApi {
   readonly started: Promise<void>;
   /** The machine-code and layout views. */
   readonly views: BinaryViews;
+  /** The live runs (Run Live's terminals and status item). */
+  readonly live: LiveRuns;
 }
 
 /** The environment variable naming a test scenario module to run after activation (tests only, lsp.md §13). */
@@ -30,10 +33,12 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
   const serverManager = new ServerManager(context);
   manager = serverManager;
   const views = registerViews(serverManager);
+  const live = registerLive(serverManager);
   context.subscriptions.push(
     serverManager,
     ...registerCommands(serverManager),
     ...views.disposables,
+    ...live.disposables,
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (requiresRestart((section) => event.affectsConfiguration(section))) {
         serverManager.log.info("a zir.server setting changed: restarting the server");
@@ -62,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
     onBuildFinished: serverManager.onBuildFinished,
     started,
     views: views.views,
+    live: live.live,
   };
   const scenario = process.env[E2E_SCENARIO_ENV];
   if (scenario !== undefined && scenario !== "") {

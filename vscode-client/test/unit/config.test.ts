@@ -36,6 +36,8 @@ describe("package.json settings", () => {
       "zir.build.outputPath",
       "zir.diagnostics.debounceMs",
       "zir.diagnostics.onType",
+      "zir.run.hot",
+      "zir.run.restartWhenSwapImpossible",
       "zir.server.args",
       "zir.server.importStrategy",
       "zir.server.pythonPath",
