@@ -399,9 +399,11 @@ def test_rebuild_emitted_zir_and_run_lens(code_server_run: tuple[dict[str, Any],
     emitted = result["emittedZir"]
     assert emitted["languageId"] == "zir" and emitted["isUntitled"] is True, context
     assert "\n@start = fn(" in emitted["text"], context
-    # The "Run" lens above the entry point invokes the client's zir.run with the document's URI.
+    # The "Run" lens above the entry point invokes the client's zir.run with the document's URI; "Run live"
+    # beside it the client's zir.runLive (docs/hot-swap.md).
     assert result["codeLenses"] == [
-        {"title": "▶ Run", "command": "zir.run", "arguments": [workspace.fixture.as_uri()]}
+        {"title": "▶ Run", "command": "zir.run", "arguments": [workspace.fixture.as_uri()]},
+        {"title": "⚡ Run live", "command": "zir.runLive", "arguments": [workspace.fixture.as_uri()]},
     ], context
 
 
