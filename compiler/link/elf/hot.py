@@ -45,6 +45,9 @@ class Ghost:
     is_function: bool
     update: int
     """The linker's hot update counter when the ghost was made."""
+    deleted: bool = False
+    """The decl was deleted: its held GOT slot still points here, so old code may still call it; kept until
+    the program restarts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,9 @@ class HotState:
             return old != code
         return len(old) != len(code)
 
-    def quarantine(self, decl: DeclIndex, name: str, block: TextBlock, is_function: bool) -> None:
+    def quarantine(
+        self, decl: DeclIndex, name: str, block: TextBlock, is_function: bool, *, deleted: bool = False
+    ) -> None:
         """Put a ghost where ``block`` is; ``block`` becomes unplaced (the caller allocates it anew)."""
         text = self.text
         ghost = TextBlock(vaddr=block.vaddr, size=block.size, prev=block.prev, next=block.next, is_placed=True)
@@ -142,7 +147,7 @@ class HotState:
             text.free_list.remove(block)
         block.prev = block.next = None
         block.is_placed = False
-        self.ghosts.append(Ghost(ghost, decl, name, is_function, self.updates))
+        self.ghosts.append(Ghost(ghost, decl, name, is_function, self.updates, deleted))
         if is_function:
             self.replaced.append(name)
 
@@ -189,7 +194,7 @@ class HotState:
         """Free the function ghosts at ``vaddrs``: no frame was in them at a swap that unpublished them."""
         kept: list[Ghost] = []
         for ghost in self.ghosts:
-            if ghost.is_function and ghost.block.vaddr in vaddrs:
+            if ghost.is_function and not ghost.deleted and ghost.block.vaddr in vaddrs:
                 self.text.free(ghost.block)
             else:
                 kept.append(ghost)

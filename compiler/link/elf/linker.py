@@ -479,7 +479,7 @@ class ElfLinker:
         if state.block.is_placed:
             if hot is not None and hot.running:
                 is_function = self.symtab.locals[state.local_sym_index].st_info & 0xF == SymbolType.FUNC
-                hot.quarantine(decl, self._state_name(state), state.block, is_function)
+                hot.quarantine(decl, self._state_name(state), state.block, is_function, deleted=True)
             else:
                 self.text.free(state.block)
         if hot is not None and hot.hold_slot(state.got_index):
