@@ -23,7 +23,7 @@ _TWO = struct.Struct("<QQ")
 
 def _read_pair(mem_fd: int, address: int, base: int, window: bytes) -> tuple[int, int] | None:
     offset = address - base
-    if 0 <= offset and offset + 16 <= len(window):
+    if offset >= 0 and offset + 16 <= len(window):
         a, b = _TWO.unpack_from(window, offset)
         return a, b
     try:
