@@ -7,6 +7,7 @@ one shift-log entry, applied when a decl's position is next read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail
@@ -29,25 +30,24 @@ def diff_root(m: Module) -> None:
     parsed = m.file.parsed
     assert parsed is not None
     new_decls = parsed.decls
-    old = m.previous_parsed
     stats = m.parser.stats
-    if old is None:
-        prefix, suffix, old_decls = 0, 0, None
-    else:
-        old_decls = old.decls
+    if m.diff_against_previous:
         prefix, suffix = stats.same_prefix_decls, stats.same_suffix_decls
+    else:
+        prefix, suffix = 0, 0
     table = m.decl_table
     vacated_before: list[Decl] = []
     vacated_after: list[Decl] = []
-    if old_decls is None:
+    if not m.diff_against_previous:
         deleted: dict[Decl, None] = dict.fromkeys(table.values())
         old_end = 0
         m.vacated.clear()
     else:
-        old_end = len(old_decls) - suffix
+        old_count = stats.old_decl_count
+        old_end = old_count - suffix
         candidates: list[Decl] = list(m.live_anon)
-        for sd in old_decls[prefix:old_end]:
-            c = table.get(sd.name)
+        for name in stats.old_names:  # the previous parse's decls in the changed region
+            c = table.get(name)
             if c is not None and not c.is_anonymous:
                 candidates.append(c)
         candidates.sort(key=_table_order)
@@ -58,7 +58,7 @@ def diff_root(m: Module) -> None:
             elif v.src_index >= old_end:
                 vacated_after.append(v)
         m.vacated.clear()
-        index_shift = len(new_decls) - len(old_decls)
+        index_shift = len(new_decls) - old_count
         if index_shift or stats.shift:
             m.shift_log.append(old_end, index_shift, stats.shift)
     new_end = len(new_decls) - suffix
@@ -144,7 +144,7 @@ def _recreate(m: Module, vacated: list[Decl], exports_to_resolve: list[Decl]) ->
                 m.mark_outdated(u)
 
 
-def _shift_suffix_lines(m: Module, new_decls: list[SourceDecl], first: int, shift: int, prefix: int) -> None:
+def _shift_suffix_lines(m: Module, new_decls: Sequence[SourceDecl], first: int, shift: int, prefix: int) -> None:
     """The decls after the edit moved by ``shift`` bytes: rewrite their functions' debug line numbers when
     the edit changed the number of lines before them (one newline count over the changed region)."""
     new_text = m.file.source or b""

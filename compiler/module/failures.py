@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,7 @@ class ReportedError:
     """A program error, or the output file's."""
 
 
-def span_index(decls: list[SourceDecl], offset: int) -> int | None:
+def span_index(decls: Sequence[SourceDecl], offset: int) -> int | None:
     """Index of the source decl whose span (its '@' up to the next decl's '@' or EOF) holds ``offset``."""
     if not decls:
         return None

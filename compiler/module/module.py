@@ -133,8 +133,8 @@ class Module:
         """Decls that got no GOT slot (the link error ``GOT overflows its address range``); retried each update."""
         self.vacated: list[Decl] = []
         """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""
-        self.previous_parsed: ParsedFile | None = None
-        """Per update: the last good parse before this update, when the parser's diff is against it."""
+        self.diff_against_previous = False
+        """Per update: the parser's previous parse is the last good one, so its diff (stats) is ours."""
         self._parser_in_sync = False
         """The parser's previous parse is ``file.parsed`` (its prefix/suffix counts describe our diff)."""
         self.dependency_failed: list[Decl] = []
@@ -180,7 +180,7 @@ class Module:
             return
         self.failed_files = []
         self.previous_source = self.file.source or b""
-        self.previous_parsed = self.file.parsed if in_sync else None
+        self.diff_against_previous = in_sync and self.file.parsed is not None
         self.file.source = data
         self.file.parsed = parsed
         self.file.status = FileStatus.LOADED_SUCCESS

@@ -25,6 +25,7 @@ Compatibility forms (zir-language.md §3.5) are normalised by the parser:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -158,7 +159,7 @@ class SourceDecl:
 class ParsedFile:
     """The parse of one file: the decls that parsed and every parse error (absolute), both in file order."""
 
-    decls: list[SourceDecl]
+    decls: Sequence[SourceDecl]
     errors: list[ErrorMsg]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import Body, Inst, Label, SourceDecl, decode_name, encode_name
@@ -59,7 +60,7 @@ class _Formatter:
         self.comments = trivia.comments
         self.comment_starts = [start for start, _ in trivia.comments]
 
-    def file(self, decls: list[SourceDecl]) -> bytes:
+    def file(self, decls: Sequence[SourceDecl]) -> bytes:
         elements: list[_Element] = [
             (decl.name_offset, decl.contents_end, decl.inst, f"@{decl.name} = ", False) for decl in decls
         ]

@@ -10,20 +10,25 @@ the region. Cached results hold offsets relative to the region start, so a decl 
 very same ``Inst`` tree; the result is identical to ``parser.parse`` of the whole file.
 
 Between two versions of the file, the common prefix and suffix are found with slice comparisons; the
-spans lying inside them are taken over without looking at their regions (those after the edit are shifted
-by the length difference), so an edit costs the changed regions plus C-speed list work for the rest.
+spans lying inside them are taken over without looking at their regions. Those after the edit move by the
+length difference through ``SplitList``'s lazy tail shift, and their ``SourceDecl`` objects are made only
+when read (``DeclView``), so successive edits at one place cost the changed regions, not the file's size.
+A ``DeclView`` reads the parser's current version: it is valid until the parser's next parse (a parse that
+has errors works on a copy, so the last good result stays readable while the file does not parse).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.parser import SpanDecl, absolute_items, assemble, content_of, parse_span
+from compiler.zir.shifted import SplitList
 
 _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
 _CHUNK = 1 << 16
@@ -93,17 +98,23 @@ class ParseStats:
     """Length of this version minus length of the previous one."""
     prefix_bytes: int = 0
     """Length of the common prefix of this version and the previous one."""
+    old_decl_count: int = 0
+    """How many decls the previous result had."""
+    old_names: list[str] = field(default_factory=list)
+    """The names of the previous result's decls between its ``same_prefix_decls`` and ``same_suffix_decls``."""
+    decl_writes: int = 0
+    """Decl records written into the version's lists (the changed region's decls)."""
+    positions_moved: int = 0
+    """Stored positions converted by moving the split of a ``SplitList`` (0 while edits stay in one place)."""
 
 
 @dataclass(slots=True)
-class _Version:
-    """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
+class _Middle:
+    """The spans and items parsed for the changed middle of a new version (absolute positions)."""
 
-    data: bytes = b""
     span_start: list[int] = field(default_factory=list)
     span_end: list[int] = field(default_factory=list)
     span_examined: list[int] = field(default_factory=list)
-    """Running maximum over spans of "one past the last byte the span's parse depended on"."""
     span_entry: list[_Entry | None] = field(default_factory=list)
     span_first_decl: list[int] = field(default_factory=list)
     span_first_error: list[int] = field(default_factory=list)
@@ -114,10 +125,117 @@ class _Version:
     errors: list[ErrorMsg] = field(default_factory=list)
     rel_errors: list[ErrorMsg] = field(default_factory=list)
     error_base: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Version:
+    """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
+
+    data: bytes = b""
+    span_start: SplitList = field(default_factory=SplitList)
+    span_end: SplitList = field(default_factory=SplitList)
+    span_examined: SplitList = field(default_factory=SplitList)
+    """Running maximum over spans of "one past the last byte the span's parse depended on"."""
+    span_entry: list[_Entry | None] = field(default_factory=list)
+    span_first_decl: SplitList = field(default_factory=SplitList)
+    span_first_error: list[int] = field(default_factory=list)
+    decls: list[SourceDecl] = field(default_factory=list)
+    """The last ``SourceDecl`` made for each decl; stale once its decl moved (``DeclView`` remakes it)."""
+    rel_decls: list[SpanDecl] = field(default_factory=list)
+    decl_base: SplitList = field(default_factory=SplitList)
+    names: list[str] = field(default_factory=list)
+    errors: list[ErrorMsg] = field(default_factory=list)
+    rel_errors: list[ErrorMsg] = field(default_factory=list)
+    error_base: list[int] = field(default_factory=list)
     name_counts: dict[str, int] = field(default_factory=dict)
     """How many decls have each name."""
     duplicates: int = 0
     """Decls whose name an earlier decl already has (0: no top-level redefinition)."""
+    generation: int = 0
+    """Bumped at every change: a ``DeclView`` of another generation is stale."""
+    remade: int = 0
+    """``SourceDecl`` objects a ``DeclView`` made because their decl had moved (for counting tests)."""
+
+    def copy(self) -> _Version:
+        return _Version(
+            self.data,
+            self.span_start.copy(),
+            self.span_end.copy(),
+            self.span_examined.copy(),
+            list(self.span_entry),
+            self.span_first_decl.copy(),
+            list(self.span_first_error),
+            list(self.decls),
+            list(self.rel_decls),
+            self.decl_base.copy(),
+            list(self.names),
+            list(self.errors),
+            list(self.rel_errors),
+            list(self.error_base),
+            dict(self.name_counts),
+            self.duplicates,
+            self.generation,
+        )
+
+    def moved(self) -> int:
+        return sum(x.moved for x in (self.span_start, self.span_end, self.span_examined, self.span_first_decl, self.decl_base))
+
+
+class DeclView(Sequence[SourceDecl]):
+    """The decls of one parse, made from the version's relative records when read (O(1) per decl).
+
+    Valid until the parser's next parse; reading it later raises ``RuntimeError`` (never stale positions).
+    """
+
+    __slots__ = ("_generation", "_len", "_version")
+
+    def __init__(self, version: _Version) -> None:
+        self._version = version
+        self._generation = version.generation
+        self._len = len(version.rel_decls)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def _get(self, i: int) -> SourceDecl:
+        v = self._version
+        rel = v.rel_decls[i]
+        base = v.decl_base[i]
+        made = v.decls[i]
+        if made.contents_start == base + rel.contents_start:
+            return made
+        made = rel.at(base)
+        v.decls[i] = made
+        v.remade += 1
+        return made
+
+    def _check(self) -> None:
+        if self._version.generation != self._generation:
+            raise RuntimeError("a parse result was read after its parser parsed again")
+
+    @overload
+    def __getitem__(self, i: int) -> SourceDecl: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[SourceDecl]: ...
+    def __getitem__(self, i: int | slice) -> SourceDecl | list[SourceDecl]:
+        self._check()
+        if isinstance(i, slice):
+            return [self._get(k) for k in range(*i.indices(self._len))]
+        if i < 0:
+            i += self._len
+        if not 0 <= i < self._len:
+            raise IndexError(i)
+        return self._get(i)
+
+    def __iter__(self) -> Iterator[SourceDecl]:
+        self._check()
+        for k in range(self._len):
+            yield self._get(k)
+
+    def __eq__(self, other: object) -> bool:  # compares like the list it stands for
+        return isinstance(other, Sequence) and len(other) == self._len and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -133,35 +251,59 @@ class IncrementalParser:
     _last: _Version | None = None
     _last_was_spans: bool = False
     """The previous result was the plain concatenation of ``_last``'s spans (no duplicate names)."""
+    _assembled_names: list[str] = field(default_factory=list)
+    """The decl names of the previous result when it was assembled (a top-level redefinition)."""
     stats: ParseStats = field(default_factory=ParseStats)
 
     def parse(self, source: bytes) -> ParsedFile:
         self._generation += 1
         self.stats = ParseStats()
         data = content_of(source)
-        version = self._version(data)
+        moved_before = self._last.moved() if self._last is not None else 0
+        version, replaced, nd_keep, mid_count = self._version(data)
+        stats = self.stats
+        stats.positions_moved = version.moved() - (moved_before if version is self._last else 0)
         self._last = version
         unique = version.duplicates == 0
-        if unique:  # copies (C speed): the version's lists are edited in place by the next parse
-            result = ParsedFile(list(version.decls), list(version.errors))
+        result: ParsedFile
+        if unique:  # the decls are read through the version (valid until the next parse); errors are few
+            result = ParsedFile(DeclView(version), list(version.errors))
         else:  # a top-level redefinition: the exact (restarting) assembly, regions from the cache
             result = assemble(source, self._span)
-        if not (unique and self._last_was_spans):
-            self.stats.same_prefix_decls = self.stats.same_suffix_decls = 0
+        if unique and self._last_was_spans:
+            stats.old_names = replaced
+        else:  # the diff against the previous result is not local: all its names
+            stats.same_prefix_decls = stats.same_suffix_decls = 0
+            if self._last_was_spans:
+                names = version.names
+                stats.old_names = names[:nd_keep] + replaced + names[nd_keep + mid_count :]
+            else:
+                stats.old_names = self._assembled_names
+            stats.old_decl_count = len(stats.old_names)
+        self._assembled_names = [] if unique else [d.name for d in result.decls]
         self._last_was_spans = unique
         if len(self._cache) > 2 * max(len(version.span_start), 64):
             self._evict()
         return result
+
+    def decls_remade(self) -> int:
+        """How many moved decls' ``SourceDecl`` objects were made when read, since the version was made."""
+        return self._last.remade if self._last is not None else 0
 
     def clear(self) -> None:
         """Forgets every cached region and the previous version."""
         self._cache.clear()
         self._last = None
         self._last_was_spans = False
+        self._assembled_names = []
 
-    def _version(self, data: bytes) -> _Version:
+    def _version(self, data: bytes) -> tuple[_Version, list[str], int, int]:
         """The spans of ``data``: the previous version's lists, with the spans between the common prefix and
-        suffix replaced in place (slice assignment) and the suffix's positions shifted only when it moved."""
+        suffix replaced in place and the suffix's positions shifted lazily (``SplitList``) when it moved.
+
+        Also returns the replaced decls' names, the index of the first of them, and how many decls replaced
+        them. A version that has parse errors is made on a copy, so the last good result stays readable.
+        """
         n = len(data)
         buf = data + b"\0"
         old = self._last if self._last is not None else _Version()
@@ -170,16 +312,16 @@ class IncrementalParser:
         s = common_suffix(prev, data, min(len(prev), n) - p)
         delta = n - len(prev)
         count = len(old.span_start)
-        keep = bisect_right(old.span_examined, p)
-        first_suffix = max(keep, bisect_right(old.span_start, len(prev) - s))
+        keep = old.span_examined.bisect_right(p)
+        first_suffix = max(keep, old.span_start.bisect_right(len(prev) - s))
         self.stats.prefix_bytes = p
         self.stats.shift = delta
         # the changed middle: parsed span by span through the region cache
-        mid = _Version(data)
+        mid = _Middle()
         pos = old.span_end[keep - 1] if keep else 0
         j = count
         while pos < n:
-            k = bisect_left(old.span_start, pos - delta, first_suffix)
+            k = old.span_start.bisect_left(pos - delta, first_suffix)
             if k < count and old.span_start[k] == pos - delta:
                 j = k
                 break
@@ -190,43 +332,46 @@ class IncrementalParser:
         ne_keep = old.span_first_error[keep] if keep < count else len(old.errors)
         nd_j = old.span_first_decl[j] if j < count else len(old.decls)
         ne_j = old.span_first_error[j] if j < count else len(old.errors)
-        self.stats.spans_reused = keep + count - j
-        self.stats.same_prefix_decls = nd_keep
-        self.stats.same_suffix_decls = len(old.decls) - nd_j
+        if ne_keep + len(mid.errors) + len(old.errors) - ne_j and self._last is not None:
+            old = old.copy()
+        old.generation += 1
+        stats = self.stats
+        stats.spans_reused = keep + count - j
+        stats.same_prefix_decls = nd_keep
+        stats.same_suffix_decls = len(old.decls) - nd_j
+        stats.old_decl_count = len(old.decls)
+        stats.decl_writes = len(mid.decls)
         decl_shift = nd_keep + len(mid.decls) - nd_j
         error_shift = ne_keep + len(mid.errors) - ne_j
         bound = old.span_examined[keep - 1] if keep else 0
-        # the suffix, shifted in place when it moved
+        # the suffix: positions shifted lazily (one offset when the split is already there)
         if delta:
             for lst in (old.span_start, old.span_end, old.span_examined):
-                lst[j:] = [x + delta for x in lst[j:]]
-            bases = [b + delta for b in old.decl_base[nd_j:]]
-            old.decls[nd_j:] = [
-                SourceDecl(d.name, d.inst, b + d.name_offset, b + d.contents_start, b + d.contents_end, d.contents_hash)
-                for d, b in zip(old.rel_decls[nd_j:], bases, strict=True)
-            ]
-            old.decl_base[nd_j:] = bases
+                lst.shift_from(j, delta)
+            old.decl_base.shift_from(nd_j, delta)
             error_bases = [b + delta for b in old.error_base[ne_j:]]
             old.errors[ne_j:] = [ErrorMsg(b + e.byte_offset, e.msg) for e, b in zip(old.rel_errors[ne_j:], error_bases, strict=True)]
             old.error_base[ne_j:] = error_bases
         if decl_shift:
-            old.span_first_decl[j:] = [x + decl_shift for x in old.span_first_decl[j:]]
+            old.span_first_decl.shift_from(j, decl_shift)
         if error_shift:
             old.span_first_error[j:] = [x + error_shift for x in old.span_first_error[j:]]
         mid_bound = max(bound, mid.span_examined[-1]) if mid.span_examined else bound
-        if j < count and old.span_examined[j] < mid_bound:
-            old.span_examined[j:] = list(itertools.accumulate(old.span_examined[j:], max, initial=mid_bound))[1:]
+        if j < count and old.span_examined[j] < mid_bound:  # rare: a span's parse looked past its end
+            tail = list(itertools.accumulate(old.span_examined.values(j), max, initial=mid_bound))[1:]
+            old.span_examined.splice(j, count, tail)
         # the middle, spliced in
         if mid.span_examined and mid.span_examined[0] < bound:
             mid.span_examined = list(itertools.accumulate(mid.span_examined, max, initial=bound))[1:]
-        old.span_start[keep:j] = mid.span_start
-        old.span_end[keep:j] = mid.span_end
-        old.span_examined[keep:j] = mid.span_examined
+        old.span_start.splice(keep, j, mid.span_start)
+        old.span_end.splice(keep, j, mid.span_end)
+        old.span_examined.splice(keep, j, mid.span_examined)
         old.span_entry[keep:j] = mid.span_entry
-        old.span_first_decl[keep:j] = [x + nd_keep for x in mid.span_first_decl]
+        old.span_first_decl.splice(keep, j, [x + nd_keep for x in mid.span_first_decl])
         old.span_first_error[keep:j] = [x + ne_keep for x in mid.span_first_error]
         counts = old.name_counts
-        for name in old.names[nd_keep:nd_j]:
+        replaced = old.names[nd_keep:nd_j]
+        for name in replaced:
             c = counts[name] - 1
             if c:
                 counts[name] = c
@@ -240,17 +385,17 @@ class IncrementalParser:
                 old.duplicates += 1
         old.decls[nd_keep:nd_j] = mid.decls
         old.rel_decls[nd_keep:nd_j] = mid.rel_decls
-        old.decl_base[nd_keep:nd_j] = mid.decl_base
+        old.decl_base.splice(nd_keep, nd_j, mid.decl_base)
         old.names[nd_keep:nd_j] = mid.names
         old.errors[ne_keep:ne_j] = mid.errors
         old.rel_errors[ne_keep:ne_j] = mid.rel_errors
         old.error_base[ne_keep:ne_j] = mid.error_base
         old.data = data
-        return old
+        return old, replaced, nd_keep, len(mid.decls)
 
     @staticmethod
     def _append(
-        new: _Version,
+        new: _Middle,
         start: int,
         end: int,
         examined_end: int,

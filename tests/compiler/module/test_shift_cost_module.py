@@ -1,0 +1,45 @@
+"""A length-changing one-function edit costs the Module the same work at N = 10 and N = 10 000 (issue 13)."""
+
+from __future__ import annotations
+
+from tests.compiler.module.util import Session
+from tests.compiler.zir.test_shift_cost import program
+
+
+def exported(n: int, constant: int) -> str:
+    """The star program with ``@all`` exported (an object: analysis starts at the export)."""
+    return program(n, constant).decode() + '@n = str("all")\n@e = export(@n, "all")\n'
+
+
+def update_costs(n: int) -> list[tuple[int, ...]]:
+    s = Session(exported(n, 7))
+    assert s.update().ok
+    assert s.update(exported(n, 70)).ok  # the first edit at a new place moves the parser's split there
+    module = s.comp.module
+    costs = []
+    for constant in (7000, 7, 700000):
+        log_before = len(module.shift_log.boundary)
+        remade_before = module.parser.decls_remade()
+        report = s.update(exported(n, constant))
+        assert report.ok and module.parser.stats.shift != 0
+        counters = report.counters
+        costs.append(
+            (
+                counters["decls_diffed"],
+                counters["decls_analyzed"],
+                counters["fn_bodies_analyzed"],
+                counters["decls_generated"],
+                len(module.shift_log.boundary) - log_before,
+                module.parser.stats.decl_writes,
+                module.parser.stats.positions_moved,
+                module.parser.decls_remade() - remade_before,
+            )
+        )
+    return costs
+
+
+def test_a_length_changing_edit_costs_the_module_the_same_at_10_and_10000_functions() -> None:
+    small, large = update_costs(10), update_costs(10_000)
+    assert small == large
+    assert large[0][:2] == (1, 1)  # one decl diffed and analysed
+    assert all(c[4:7] == (1, 1, 0) for c in large)  # one shift-log entry, one decl record, no position moved
