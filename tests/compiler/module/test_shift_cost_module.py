@@ -16,7 +16,7 @@ def update_costs(n: int) -> list[tuple[int, ...]]:
     assert s.update().ok
     assert s.update(exported(n, 70)).ok  # the first edit at a new place moves the parser's split there
     module = s.comp.module
-    costs = []
+    costs: list[tuple[int, ...]] = []
     for constant in (7000, 7, 700000):
         log_before = len(module.shift_log.boundary)
         remade_before = module.parser.decls_remade()

@@ -28,7 +28,7 @@ def edit_costs(n: int) -> list[tuple[int, ...]]:
     parser = IncrementalParser()
     parser.parse(program(n, 7))
     parser.parse(program(n, 70))  # the first edit at a new place moves the split there (O(distance))
-    costs = []
+    costs: list[tuple[int, ...]] = []
     for constant in (7000, 7, 700000):
         remade_before = parser.decls_remade()
         result = parser.parse(program(n, constant))
