@@ -52,6 +52,15 @@ def test_chaos_types_and_bytes_sequences() -> None:
             b'@0 = str("_start")\n@1 = export(@0, "f")\n',
             ":2:13: error: decl 'f' not found",
         ),
+        # issue 11 item 8 as described (it does not reproduce on this code: kept as a guard)
+        (
+            b"@noreturn = primitive(noreturn)\n",
+            b"@noreturn = primitive(noreturn)\n@u32 = primitive(u32)\n@main_fnty = fntype([], @u32)\n"
+            b"@main = fn(@main_fnty, {})\n@start_fnty = fntype([], @noreturn)\n"
+            b"@start = fn(@start_fnty, {\n  %0 = call(@main, [])\n  %1 = unreachable()\n})\n"
+            b'@s = str("_start")\n@e = export(@s, "start")\n',
+            None,
+        ),
         # issue 11 item 15: a function returning a function type (was an internal compiler error)
         (
             b"@noreturn = primitive(noreturn)\n",
@@ -61,7 +70,7 @@ def test_chaos_types_and_bytes_sequences() -> None:
         ),
     ],
 )
-def test_known_sequences(first: bytes, second: bytes, message: str) -> None:
+def test_known_sequences(first: bytes, second: bytes, message: str | None) -> None:
     from tests.fuzz.differential import _compilation, _errors
 
     inc = _compilation(first, None)
@@ -70,4 +79,6 @@ def test_known_sequences(first: bytes, second: bytes, message: str) -> None:
     inc.update()
     fresh = _compilation(second, None)
     fresh.update()
-    assert _errors(inc) == _errors(fresh) == [message]
+    assert _errors(inc) == _errors(fresh)
+    if message is not None:
+        assert _errors(fresh) == [message]
