@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.compiler.langgen import Generator, Undefined, evaluate, render  # noqa: E402
+from tests.compiler.langgen import Generator, Undefined, evaluate  # noqa: E402
+from tests.compiler.langzir import render  # noqa: E402
 from tests.compiler.test_language_differential import GROUPS, build_and_run  # noqa: E402
 
 
