@@ -242,6 +242,9 @@ class EditKind(enum.Enum):
     """Delete a function (never the one `_start` calls), removing the calls to it."""
     RENAME = "rename"
     """Rename a function and every reference to it."""
+    WIDEN = "widen"
+    """Give one constant of a function a value with a different number of digits: a body-only edit that
+    changes the file's length, so every later decl moves (issue 13)."""
 
 
 EDIT_WEIGHTS: dict[EditKind, int] = {
@@ -250,6 +253,7 @@ EDIT_WEIGHTS: dict[EditKind, int] = {
     EditKind.ADD: 20,
     EditKind.DELETE: 15,
     EditKind.RENAME: 15,
+    EditKind.WIDEN: 20,
 }
 
 
@@ -400,6 +404,16 @@ class EditSequence:
                     fn.terms = [t for t in fn.terms if t.callee != victim.name]
                     if not fn.terms:
                         fn.terms.append(Term(self._new_constant(), None))
+            case EditKind.WIDEN:
+                constants = [t for t in self._pick().terms if t.constant is not None]
+                if constants:
+                    term = self.rng.choice(constants)
+                    digits = len(str(term.constant))
+                    width = self.rng.choice([w for w in range(1, 6) if w != digits])
+                    term.constant = self.rng.randrange(10 ** (width - 1) if width > 1 else 0, 10**width)
+                else:
+                    kind = EditKind.GROW
+                    self._pick().terms.append(Term(self._new_constant(), None))
             case EditKind.RENAME:
                 self.counter += 1
                 fn = self._pick()

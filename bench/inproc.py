@@ -272,7 +272,7 @@ def run_isolated(scenario: str, n: int, workdir: Path, edits: int, *, output: bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.inproc {session|profile} N WORKDIR EDITS [--no-output]`: one JSON line on stdout."""
+    """`python -m bench.inproc {session|profile|shapes} N WORKDIR EDITS [--no-output]`: one JSON line on stdout."""
     args = sys.argv[1:] if argv is None else argv
     output = "--no-output" not in args
     scenario, n, workdir, edits = args[0], int(args[1]), Path(args[2]), int(args[3])
@@ -280,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         result = inproc_session(n, workdir, edits, output=output)
     elif scenario == "profile":
         result = profile_edit(n, workdir, edits, output=output)
+    elif scenario == "shapes":
+        from bench.shapes import SHAPES, session
+
+        result = {shape: session(shape, n, workdir / shape, edits) for shape in SHAPES}
     else:
         print(f"unknown scenario {scenario!r}", file=sys.stderr)
         return 2

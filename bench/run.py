@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             if avail["api"] is None:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
                 if n in (1_000, 10_000):
+                    attempt(n, "zir_shapes", partial(inproc.run_isolated, "shapes", n, nd / "shapes", edits))
                     attempt(n, "progress_cost", partial(progress_cost.progress_cost, n, nd / "progress", repeats))
             if avail["server"] is None:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))

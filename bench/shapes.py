@@ -1,0 +1,106 @@
+"""Length-changing one-function edits in three program shapes: a chain, a star and a call tree (issue 13).
+
+Each shape has N functions ``f0 … f{N-1}``; ``f{i}`` returns its constant plus what its callees return:
+
+- *chain*: ``f{i}`` calls ``f{i-1}``; ``_start`` calls ``f{N-1}`` (performance.md §3.1's shape);
+- *star*: no function calls another; ``@all`` calls every one and sums, and ``_start`` calls ``@all``;
+- *tree*: ``f{i}`` calls ``f{2i+1}`` and ``f{2i+2}`` (when they exist); ``_start`` calls ``f0``.
+
+The edit changes the constant of ``f{N/2}`` between 7 and 70 000: four more or fewer bytes, so every decl
+after it moves (the body-only edit of §3.1 keeps the file's length). ``session`` times such edits in process
+(the output file written and committed as by ``zir watch``) and checks the executable's exit code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.gen import HEADER, start_decls
+from bench.measure import stats
+
+SHAPES: tuple[str, ...] = ("chain", "star", "tree")
+WIDTHS: tuple[int, int] = (7, 70_000)
+"""The edited constant alternates between these (1 and 5 digits)."""
+MASK = (1 << 64) - 1
+
+
+def callees(shape: str, n: int, i: int) -> list[int]:
+    match shape:
+        case "chain":
+            return [i - 1] if i > 0 else []
+        case "star":
+            return []
+        case "tree":
+            return [c for c in (2 * i + 1, 2 * i + 2) if c < n]
+    raise ValueError(f"unknown shape {shape!r}")
+
+
+@dataclass(slots=True)
+class ShapeProgram:
+    """One program of a shape, ``f{N/2}``'s constant set by ``edited_constant``."""
+
+    shape: str
+    n: int
+    edited_constant: int = 1000
+
+    def constant(self, i: int) -> int:
+        return self.edited_constant if i == self.n // 2 else 1000 + i
+
+    def _fn(self, i: int) -> str:
+        out = [f"@f{i} = fn(@fty, {{\n  %c = int({self.constant(i)})\n  %a = as(@usize, %c)\n"]
+        acc = "%a"
+        for k, c in enumerate(callees(self.shape, self.n, i)):
+            out.append(f"  %v{k} = call(@f{c}, [])\n  %s{k} = add({acc}, %v{k})\n")
+            acc = f"%s{k}"
+        out.append(f"  %r = return({acc})\n}})\n")
+        return "".join(out)
+
+    def source(self) -> bytes:
+        parts = [HEADER, *(self._fn(i) for i in range(self.n))]
+        if self.shape == "star":
+            parts.append("@all = fn(@fty, {\n  %a0 = call(@f0, [])\n")
+            parts += [f"  %b{i} = call(@f{i}, [])\n  %a{i} = add(%a{i - 1}, %b{i})\n" for i in range(1, self.n)]
+            parts.append(f"  %r = return(%a{self.n - 1})\n}})\n")
+        root = {"chain": f"f{self.n - 1}", "star": "all", "tree": "f0"}[self.shape]
+        parts.append(start_decls(root))
+        return "".join(parts).encode()
+
+    def exit_code(self) -> int:
+        value = [0] * self.n
+        order = range(self.n) if self.shape == "chain" else range(self.n - 1, -1, -1)
+        for i in order:
+            value[i] = (self.constant(i) + sum(value[c] for c in callees(self.shape, self.n, i))) & MASK
+        total = sum(value) & MASK if self.shape == "star" else value[self.n - 1 if self.shape == "chain" else 0]
+        return total % 256
+
+
+def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
+    """A full build, then ``edits`` length-changing edits of ``f{N/2}`` timed in process (p50 of ``update``)."""
+    from bench.inproc import make_compilation
+    from bench.watch import run_binary
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    src, out = workdir / f"{shape}{n}.zir", workdir / f"{shape}{n}"
+    out.unlink(missing_ok=True)
+    prog = ShapeProgram(shape, n)
+    src.write_bytes(prog.source())
+    comp, _linker = make_compilation(src, out)
+    comp.update()
+    if comp.total_error_count() or run_binary(out) != prog.exit_code():
+        raise RuntimeError(f"{shape} N={n}: the full build is wrong")
+    updates: list[float] = []
+    counters: Any = None
+    for k in range(edits):
+        prog.edited_constant = WIDTHS[k % 2]
+        src.write_bytes(prog.source())
+        t0 = time.perf_counter()
+        report = comp.update()
+        updates.append((time.perf_counter() - t0) * 1000)
+        counters = report.counters
+    if run_binary(out) != prog.exit_code():
+        raise RuntimeError(f"{shape} N={n}: wrong exit code after the edits")
+    comp.close()
+    return {"update": stats(updates, skip_first=True).as_json(), "counters_last": counters}

@@ -1,0 +1,28 @@
+"""The three program shapes of the length-changing edit benchmark build, run and keep their exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.shapes import SHAPES, WIDTHS, ShapeProgram, session
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_length_changing_edits_of_each_shape_run_with_the_expected_exit_code(shape: str, tmp_path: Path) -> None:
+    narrow, wide = (ShapeProgram(shape, 21, w).source() for w in WIDTHS)
+    assert len(wide) - len(narrow) == 4  # the edit changes the file's length
+    result = session(shape, 21, tmp_path, 3)  # raises when an executable exits with the wrong code
+    assert result["counters_last"]["decls_diffed"] == 1
+    assert result["update"]["count"] == 2
+
+
+def test_shapes_compute_their_exit_codes_independently() -> None:
+    # chain of 3: f0 = 1000, f1 = 1001 + f0 (the edited f1 holds 7), f2 = 1002 + f1
+    assert ShapeProgram("chain", 3, 7).exit_code() == (1000 + 7 + 1002) % 256
+    # star of 3: 1000 + 7 + 1002
+    assert ShapeProgram("star", 3, 7).exit_code() == (1000 + 7 + 1002) % 256
+    # tree of 3: f0 = 1000 + f1 + f2 with f1 = 7 (edited) and f2 = 1002
+    assert ShapeProgram("tree", 3, 7).exit_code() == (1000 + 7 + 1002) % 256
+    assert ShapeProgram("tree", 5, 7).exit_code() == (1000 + (1001 + 1003 + 1004) + 7) % 256
