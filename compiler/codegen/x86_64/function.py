@@ -44,18 +44,26 @@ from compiler.codegen.x86_64.abi import (
 )
 from compiler.codegen.x86_64.arith import gen_arith, gen_intcast
 from compiler.codegen.x86_64.calls import asm_callee_saved, gen_asm, gen_call, gen_return_value
-from compiler.codegen.x86_64.encoder import AluOp, Cond
+from compiler.codegen.x86_64.control import (
+    BlockState,
+    gen_block,
+    gen_br,
+    gen_brvoid,
+    gen_condbr,
+    gen_loop,
+)
+from compiler.codegen.x86_64.encoder import AluOp
 from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
 from compiler.codegen.x86_64.optionals import gen_elemptr, gen_is_null, gen_unwrap_optional, gen_wrap_optional
 from compiler.codegen.x86_64.regalloc import RegisterFile
-from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+from compiler.codegen.x86_64.registers import Register
 from compiler.codegen.x86_64.safety import PanicId, call_panic
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DebugInfo, DebugParam, LineRow, RowKind
-from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.sema.types import Type, TypeClass
 
 __all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_convention"]
 
@@ -97,34 +105,8 @@ def _pointee_size(ty: Type) -> int:
     return ty.pointee().abi_size() if ty.is_single_pointer() else 8
 
 
-def _noreturn(body: list[AirInst]) -> bool:
-    """Control never reaches the end of ``body`` (a ``condbr`` only when neither branch falls through)."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, CondBr):
-        return _noreturn(last.then_body) and _noreturn(last.else_body)
-    if isinstance(last, Block):
-        return False
-    return last.ty.tag is TypeTag.NORETURN
-
-
 def _undef_pattern(size: int) -> int:
     return int.from_bytes(b"\xaa" * size, "little")
-
-
-@dataclass(slots=True)
-class _BlockState:
-    """Code generation state of one ``block``: its end label and its result location once chosen.
-
-    While the block is open, the state object itself owns the result register (a reservation, §9.2): it keeps
-    the register from other allocations in sibling branches but is not a live value to save around calls.
-    """
-
-    end: Label
-    mcv: MCValue | None = None
-    entry: dict[Register, list[object]] = field(default_factory=dict)
-    """The register state at the block's entry: every ``br`` to the block reconciles to it (§11)."""
 
 
 @dataclass(slots=True)
@@ -145,7 +127,7 @@ class FunctionGen:
     frame: StackFrame = field(default_factory=StackFrame)
     regs: RegisterFile = field(default_factory=RegisterFile)
     values: dict[Operand, MCValue] = field(default_factory=dict)
-    blocks: dict[Block, _BlockState] = field(default_factory=dict)
+    blocks: dict[Block, BlockState] = field(default_factory=dict)
     open_blocks: list[Block] = field(default_factory=list)
     epilogue: Label = field(default_factory=lambda: Label("EPILOGUE"))
     cc: CallingConvention = field(default_factory=lambda: CallingConvention((), ReturnKind.NONE))
@@ -315,7 +297,7 @@ class FunctionGen:
                 return mc.register(reg)
         return mc.stack_offset(self.alloc_mem(ty))
 
-    def _temp(self, ty: Type, value: MCValue) -> Register:
+    def temp_value(self, ty: Type, value: MCValue) -> Register:
         """Copy ``value`` into a temporary register (sized alias); release it with :meth:`_release`."""
         reg = self.alloc_reg(_TEMP)
         self.gen_set_reg(ty, reg, value)
@@ -427,7 +409,7 @@ class FunctionGen:
                 if value.payload != offset:
                     memory.store(self, ty, memory.slot_mem(offset, size), value)
             case MCKind.PTR_STACK_OFFSET:
-                temp = self._temp(ty, value)
+                temp = self.temp_value(ty, value)
                 self._check_disp(d)
                 self.buf.emit(enc.mov_rbp_reg(d, temp, 8))
                 self._release(temp)
@@ -526,19 +508,19 @@ class FunctionGen:
                 return self.gen_cmp(inst, _CMP_OPS[tag])
             case AirTag.CONDBR:
                 assert isinstance(inst, CondBr)
-                return self.gen_condbr(inst)
+                return gen_condbr(self, inst)
             case AirTag.BLOCK:
                 assert isinstance(inst, Block)
-                return self.gen_block(inst)
+                return gen_block(self, inst)
             case AirTag.BR:
                 assert isinstance(inst, Br)
-                return self.gen_br(inst)
+                return gen_br(self, inst)
             case AirTag.BRVOID:
                 assert isinstance(inst, BrVoid)
-                return self.gen_brvoid(inst)
+                return gen_brvoid(self, inst)
             case AirTag.LOOP:
                 assert isinstance(inst, Loop)
-                return self.gen_loop(inst)
+                return gen_loop(self, inst)
             case AirTag.CALL:
                 assert isinstance(inst, Call)
                 return gen_call(self, inst)
@@ -677,9 +659,9 @@ class FunctionGen:
         ty = inst.ty
         lhs_dies = lhs_op is not None and inst.operand_dies(0)
         rhs_dies = rhs_op is not None and inst.operand_dies(1)
-        if lhs_dies and lhs.kind is MCKind.REGISTER and self._owns_alone(lhs, lhs_op):
+        if lhs_dies and lhs.kind is MCKind.REGISTER and self.owns_alone(lhs, lhs_op):
             dst, src = lhs, rhs
-        elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and self._owns_alone(rhs, rhs_op):
+        elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and self.owns_alone(rhs, rhs_op):
             dst, src = rhs, lhs
         else:
             reg = self.alloc_reg(inst)
@@ -690,7 +672,7 @@ class FunctionGen:
         self.alu(op, ty, dst, src)
         return dst
 
-    def _owns_alone(self, value: MCValue, owner: Operand | None) -> bool:
+    def owns_alone(self, value: MCValue, owner: Operand | None) -> bool:
         """A mutable value that no other live value shares (registers may be shared by aliases)."""
         if value.kind is not MCKind.REGISTER:
             return True
@@ -706,7 +688,7 @@ class FunctionGen:
                 self.buf.emit(enc.alu_reg_reg(op, d, src.register.to_size(size), size))
             case MCKind.IMMEDIATE:
                 if src.payload > 0x7FFF_FFFF:
-                    temp = self._temp(ty, src)
+                    temp = self.temp_value(ty, src)
                     self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
                     self._release(temp)
                 else:
@@ -722,7 +704,7 @@ class FunctionGen:
                 | MCKind.COMPARE_FLAGS_SIGNED
                 | MCKind.PTR_STACK_OFFSET
             ):
-                temp = self._temp(ty, src)
+                temp = self.temp_value(ty, src)
                 self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
                 self._release(temp)
             case _:
@@ -743,7 +725,7 @@ class FunctionGen:
         rhs = self.mcv(inst.rhs)
         temps: list[Register] = []
         if lhs.kind is not MCKind.REGISTER:
-            temps.append(self._temp(ty, lhs))
+            temps.append(self.temp_value(ty, lhs))
             lhs = mc.register(temps[-1])
         self.alu(AluOp.CMP, ty, lhs, rhs)
         for t in temps:
@@ -790,172 +772,13 @@ class FunctionGen:
         self.buf.jmp(self.epilogue)
         return mc.UNREACH
 
-    def _reserve_open_blocks(self) -> None:
-        """Block locations chosen in a sibling branch stay reserved (§9.2)."""
-        for block in self.open_blocks:
-            state = self.blocks[block]
-            if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
-                self.regs.add_owner(state.mcv.register, state)
-
-    def gen_condbr(self, inst: CondBr) -> MCValue:
-        """§9.1: test, branch to ELSE, then-branch, jump over, else-branch; snapshots, entry deaths and the
-        reconciliation of both edges into the end (docs/design/language-complete.md §11)."""
-        cond = self.mcv(inst.condition)
-        else_label = Label("ELSE")
-        if cond.is_flags():
-            self.buf.jcc(cond.cmp_op.inverted().cond(cond.kind is MCKind.COMPARE_FLAGS_SIGNED), else_label)
-        elif cond.kind is MCKind.REGISTER:
-            self.buf.emit(enc.test_r8_1(cond.register))
-            self.buf.jcc(Cond.E, else_label)
-        elif cond.kind is MCKind.STACK_OFFSET:
-            self.buf.emit(ex.alu_rm_imm8(AluOp.CMP, Mem(Register.RBP, -(cond.payload + 1)), 0, 1))
-            self.buf.jcc(Cond.E, else_label)
-        else:
-            temp = self._temp(inst.condition.ty, cond)
-            self.buf.emit(enc.test_r8_1(temp))
-            self._release(temp)
-            self.buf.jcc(Cond.E, else_label)
-        if inst.operand_dies(0):
-            self.regs.free(inst.condition)
-        snapshot = self.regs.snapshot()
-        dead_before = set(self.regs.dead)
-        locations = spill.moved_locations(self)
-        self.merge_snaps.append(snapshot)
-        for dying in inst.then_entry_deaths:
-            self.regs.free(dying)
-        self.gen_body(inst.then_body)
-        end_label: Label | None = None
-        if not _noreturn(inst.then_body):
-            spill.reconcile(self, snapshot)
-            end_label = Label("END")
-            self.buf.jmp(end_label)
-        self.buf.bind(else_label)
-        dead_then = self.regs.dead
-        self.regs.dead = set(dead_before)
-        self.regs.restore(snapshot)
-        spill.restore_locations(self, locations)
-        spill.restore_values(self, snapshot)
-        self._reserve_open_blocks()
-        for dying in inst.else_entry_deaths:
-            self.regs.free(dying)
-        self.gen_body(inst.else_body)
-        if not _noreturn(inst.else_body):
-            spill.reconcile(self, snapshot)
-        self.regs.dead |= dead_then
-        self.merge_snaps.pop()
-        if end_label is not None:
-            self.buf.bind(end_label)
-        return mc.UNREACH
-
-    def gen_block(self, inst: Block) -> MCValue:
-        """§9.2: generate the body; at its end, ownership is the entry state minus what died, plus the result."""
-        before = self.regs.snapshot()
-        state = _BlockState(Label("BLOCK_END"), entry=before)
-        self.blocks[inst] = state
-        self.open_blocks.append(inst)
-        self.merge_snaps.append(before)
-        log_start = len(self.regs.freed_log)
-        self.gen_body(inst.body)
-        if not _noreturn(inst.body):
-            spill.reconcile(self, before)
-        self.buf.bind(state.end)
-        self.open_blocks.pop()
-        self.merge_snaps.pop()
-        # Entry state minus what died inside; values of the body's straight-line part that are still owned
-        # at the end (defined in the block, used after it) keep their registers too.
-        freed = {id(o) for o in self.regs.freed_log[log_start:]}
-        after: dict[Register, list[object]] = {}
-        for table in (before, self.regs.owners):
-            for reg, lst in table.items():
-                for o in lst:
-                    if id(o) not in freed and not any(o is k for k in after.get(reg, [])):
-                        after.setdefault(reg, []).append(o)
-        self.regs.restore(after)
-        spill.restore_values(self, {r: [o for o in lst if id(o) not in freed] for r, lst in before.items()})
-        if state.mcv is not None and state.mcv.kind is MCKind.REGISTER:
-            # the reservation ends; the block's result is now a value owned by the block instruction
-            self.regs.remove_owner(state.mcv.register, state)
-            self.regs.add_owner(state.mcv.register, inst)
-        if not inst.ty.has_code_gen_bits():
-            return mc.NONE
-        return state.mcv if state.mcv is not None else mc.UNREACH
-
-    def _merge_regs(self, allowed: Operand | None = None) -> set[int]:
-        """Registers that a value live at an enclosing merge point may be reloaded into (§11): a block's
-        result location must avoid them."""
-        out: set[int] = set()
-        for snap in self.merge_snaps:
-            for reg, owners in snap.items():
-                if any(isinstance(o, AirInst) and o is not allowed and id(o) not in self.regs.dead for o in owners):
-                    out.add(reg.id)
-        return out
-
-    def gen_br(self, inst: Br) -> MCValue:
-        """§9.2: the first ``br`` adopts or allocates the block's location; later ones store into it. Then the
-        edge is reconciled with the block's entry state (§11)."""
-        block = inst.block
-        state = self.blocks[block]
-        ty = block.ty
-        if ty.has_code_gen_bits():
-            value = self.mcv(inst.operand)
-            if state.mcv is None:
-                avoid = self._merge_regs(inst.operand)
-                if (
-                    value.is_mutable()
-                    and inst.operand_dies(0)
-                    and self._owns_alone(value, inst.operand)
-                    and not (value.kind is MCKind.REGISTER and value.register.id in avoid)
-                ):
-                    state.mcv = value
-                    if value.kind is MCKind.REGISTER:
-                        self.regs.add_owner(value.register, state)
-                else:
-                    state.mcv = self._block_location(state, ty, avoid | self._merge_regs())
-                    self.set_reg_or_mem(ty, state.mcv, value)
-            else:
-                self.set_reg_or_mem(ty, state.mcv, value)
-        spill.reconcile(self, state.entry)
-        self.buf.jmp(state.end)
-        return mc.NONE
-
-    def gen_brvoid(self, inst: BrVoid) -> MCValue:
-        """Leave a block without a value, reconciling with its entry state (§11)."""
-        state = self.blocks[inst.block]
-        spill.reconcile(self, state.entry)
-        self.buf.jmp(state.end)
-        return mc.NONE
-
-    def _block_location(self, state: _BlockState, ty: Type, avoid: set[int]) -> MCValue:
-        """A register not reloaded by any merge edge, else a stack slot."""
-        if ty.abi_size() <= 8:
-            reg = self.regs.allocate(state, tuple(r for r in ALLOCATABLE if r.id in avoid))
-            if reg is not None:
-                return mc.register(reg)
-        return mc.stack_offset(self.alloc_mem(ty))
-
-    def gen_loop(self, inst: Loop) -> MCValue:
-        """§9.3: the body, then a jump back to its start; outer values read inside die on exit. The back-edge
-        reconciles with the state at the loop's start (§11)."""
-        start = self.buf.offset
-        self.buf.mark()
-        snapshot = self.regs.snapshot()
-        self.merge_snaps.append(snapshot)
-        self.gen_body(inst.body)
-        if not _noreturn(inst.body):
-            spill.reconcile(self, snapshot)
-        self.buf.jmp_back(start)
-        self.merge_snaps.pop()
-        for dying in inst.exit_deaths:
-            self.regs.free(dying)
-        return mc.UNREACH
-
     # ---- calls and asm (§9.4, §10, §7.5): see calls.py ---------------------------------------------
 
     def live_after(self, reg: Register, dying: set[int]) -> bool:
         """``reg`` holds a value still live after the current instruction (block reservations and scratch
         registers do not count)."""
         return any(
-            not isinstance(o, _BlockState) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg)
+            not isinstance(o, BlockState) and o is not _TEMP and id(o) not in dying for o in self.regs.owners_of(reg)
         )
 
 

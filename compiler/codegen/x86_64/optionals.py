@@ -18,6 +18,7 @@ from compiler.codegen.x86_64 import memory
 from compiler.codegen.x86_64.encoder import AluOp, Cond
 from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
+from compiler.codegen.x86_64.registers import Register
 from compiler.codegen.x86_64.safety import PanicId, panic_unless
 from compiler.sema.types import Type, TypeClass, TypeTag
 
@@ -154,7 +155,7 @@ def gen_elemptr(fg: FunctionGen, inst: BinOp) -> MCValue:
         arr = base_ty.pointee()
         if arr.zig_type_tag() is TypeClass.ARRAY and index.payload < arr.array_len():
             return mc.ptr_stack_offset(base.payload + arr.abi_size() - index.payload * es - es)
-    held: list[object] = []
+    held: list[Register] = []
     base_addr, bound, addr_ty = _bound(fg, base_ty, base)
     for v in (base_addr, bound):
         if v is not None and v.kind is MCKind.REGISTER:
@@ -186,5 +187,5 @@ def gen_elemptr(fg: FunctionGen, inst: BinOp) -> MCValue:
     fg.buf.emit(enc.alu_reg_reg(AluOp.ADD, r, t, 8))
     fg.release(t)
     for reg in held:
-        fg.release(reg)  # type: ignore[arg-type]
+        fg.release(reg)
     return mc.register(r)
