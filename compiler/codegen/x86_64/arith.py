@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.air import SAFETY_TAGS, AirTag, BinOp, UnOp
+from compiler.air import SAFETY_TAGS, AirInst, AirTag, BinOp, Operand, UnOp
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
@@ -18,7 +18,7 @@ from compiler.codegen.x86_64 import spill
 from compiler.codegen.x86_64.encoder import AluOp, Cond
 from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.frame import Label
-from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
+from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
 from compiler.codegen.x86_64.registers import Register
 from compiler.codegen.x86_64.safety import PanicId, panic_unless
 from compiler.sema.types import Type
@@ -101,8 +101,8 @@ def gen_arith(fg: FunctionGen, inst: BinOp) -> MCValue:
     if alu is not None and (tag in (AirTag.BITAND, AirTag.BITOR, AirTag.XOR) or (not checked and bits == 8 * size)):
         # bitwise results of extended operands are extended; full-width wrapping add/sub: one ALU op (§8.4)
         lhs, rhs = _operands(fg, inst)
-        return fg.gen_binop(
-            inst, alu, lhs, rhs, inst.lhs, inst.rhs, tag is not AirTag.SUB and tag is not AirTag.SUBWRAP
+        return gen_binop(
+            fg, inst, alu, lhs, rhs, inst.lhs, inst.rhs, tag is not AirTag.SUB and tag is not AirTag.SUBWRAP
         )
     if tag in (AirTag.DIV, AirTag.MOD_REM):
         return _gen_div(fg, inst, signed, bits, checked)
@@ -268,3 +268,89 @@ def gen_intcast(fg: FunctionGen, inst: UnOp) -> MCValue:
     else:
         reextend(fg, r, d_signed, d_bits)
     return mc.register(r)
+
+
+def gen_binop(
+    fg: FunctionGen,
+    inst: AirInst,
+    op: AluOp,
+    lhs: MCValue,
+    rhs: MCValue,
+    lhs_op: Operand | None,
+    rhs_op: Operand | None,
+    commutative: bool,
+) -> MCValue:
+    """``add``/``sub``/``xor`` (§8.4): choose the destination, then one ALU instruction at the type's width."""
+    ty = inst.ty
+    lhs_dies = lhs_op is not None and inst.operand_dies(0)
+    rhs_dies = rhs_op is not None and inst.operand_dies(1)
+    if lhs_dies and lhs.kind is MCKind.REGISTER and fg.owns_alone(lhs, lhs_op):
+        dst, src = lhs, rhs
+    elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and fg.owns_alone(rhs, rhs_op):
+        dst, src = rhs, lhs
+    else:
+        reg = fg.alloc_reg(inst)
+        fg.gen_set_reg(ty, reg, lhs)
+        dst, src = mc.register(reg), rhs
+    if dst.kind is MCKind.REGISTER:
+        fg.regs.add_owner(dst.register, inst)
+    alu(fg, op, ty, dst, src)
+    return dst
+
+
+def alu(fg: FunctionGen, op: AluOp, ty: Type, dst: MCValue, src: MCValue) -> None:
+    """``op dst, src`` at the width of ``ty`` (A1–A4), or the message for unsupported operands."""
+    assert dst.kind is MCKind.REGISTER, f"ALU destination {dst.kind.value}"
+    size = ty.abi_size()
+    d = dst.register.to_size(size)
+    match src.kind:
+        case MCKind.REGISTER:
+            fg.buf.emit(enc.alu_reg_reg(op, d, src.register.to_size(size), size))
+        case MCKind.IMMEDIATE:
+            if src.payload > 0x7FFF_FFFF:
+                temp = fg.temp_value(ty, src)
+                fg.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
+                fg._release(temp)
+            else:
+                fg.buf.emit(enc.alu_reg_imm(op, d, src.payload, size))
+        case MCKind.UNDEF:
+            fg.gen_set_reg(ty, dst.register, src)
+        case MCKind.STACK_OFFSET:
+            fg.buf.emit(ex.alu_r_rm(op, d, Mem(Register.RBP, -(src.payload + size)), size))
+        case (
+            MCKind.MEMORY
+            | MCKind.EMBEDDED_IN_CODE
+            | MCKind.COMPARE_FLAGS_UNSIGNED
+            | MCKind.COMPARE_FLAGS_SIGNED
+            | MCKind.PTR_STACK_OFFSET
+        ):
+            temp = fg.temp_value(ty, src)
+            fg.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
+            fg._release(temp)
+        case _:
+            raise AssertionError(f"ALU source {src.kind.value}")
+
+
+def gen_not(fg: FunctionGen, inst: UnOp) -> MCValue:
+    """``not``: invert a flags value for free, otherwise ``xor`` with 1 (§8.2, §8.4)."""
+    value = fg.mcv(inst.operand)
+    if value.is_flags():
+        flipped = MCValue(value.kind, op=value.cmp_op.inverted())
+        return fg._flags_result(inst, flipped)
+    return gen_binop(fg, inst, AluOp.XOR, value, mc.immediate(1), inst.operand, None, True)
+
+
+def gen_cmp(fg: FunctionGen, inst: BinOp, op: CmpOp) -> MCValue:
+    """``cmp_*`` (§8.3): one ``cmp``, then the compare-flags rule."""
+    ty = inst.lhs.ty
+    lhs = fg.mcv(inst.lhs)
+    rhs = fg.mcv(inst.rhs)
+    temps: list[Register] = []
+    if lhs.kind is not MCKind.REGISTER:
+        temps.append(fg.temp_value(ty, lhs))
+        lhs = mc.register(temps[-1])
+    alu(fg, AluOp.CMP, ty, lhs, rhs)
+    for t in temps:
+        fg._release(t)
+    signed = ty.is_int() and ty.int_info()[0]
+    return fg._flags_result(inst, mc.compare_flags(op, signed))

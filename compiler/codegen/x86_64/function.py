@@ -42,7 +42,7 @@ from compiler.codegen.x86_64.abi import (
     resolve_calling_convention,
     runtime_type_error,
 )
-from compiler.codegen.x86_64.arith import gen_arith, gen_intcast
+from compiler.codegen.x86_64.arith import gen_arith, gen_cmp, gen_intcast, gen_not
 from compiler.codegen.x86_64.calls import asm_callee_saved, gen_asm, gen_call, gen_return_value
 from compiler.codegen.x86_64.control import (
     BlockState,
@@ -52,11 +52,10 @@ from compiler.codegen.x86_64.control import (
     gen_condbr,
     gen_loop,
 )
-from compiler.codegen.x86_64.encoder import AluOp
-from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
+from compiler.codegen.x86_64.memory import gen_alloc, gen_load, gen_ref, gen_store
 from compiler.codegen.x86_64.optionals import gen_elemptr, gen_is_null, gen_unwrap_optional, gen_wrap_optional
 from compiler.codegen.x86_64.regalloc import RegisterFile
 from compiler.codegen.x86_64.registers import Register
@@ -473,16 +472,16 @@ class FunctionGen:
                 assert isinstance(inst, UnOp)
                 return self.alias_pointer(inst, self.mcv(inst.operand))
             case AirTag.ALLOC:
-                return self.gen_alloc(inst)
+                return gen_alloc(self, inst)
             case AirTag.REF:
                 assert isinstance(inst, UnOp)
-                return self.gen_ref(inst)
+                return gen_ref(self, inst)
             case AirTag.LOAD:
                 assert isinstance(inst, UnOp)
-                return self.gen_load(inst)
+                return gen_load(self, inst)
             case AirTag.STORE:
                 assert isinstance(inst, BinOp)
-                return self.gen_store(inst)
+                return gen_store(self, inst)
             case (
                 AirTag.ADD
                 | AirTag.SUB
@@ -502,10 +501,10 @@ class FunctionGen:
                 return gen_arith(self, inst)
             case AirTag.NOT:
                 assert isinstance(inst, UnOp)
-                return self.gen_not(inst)
+                return gen_not(self, inst)
             case AirTag.CMP_LT | AirTag.CMP_LTE | AirTag.CMP_EQ | AirTag.CMP_GTE | AirTag.CMP_GT | AirTag.CMP_NEQ:
                 assert isinstance(inst, BinOp)
-                return self.gen_cmp(inst, _CMP_OPS[tag])
+                return gen_cmp(self, inst, _CMP_OPS[tag])
             case AirTag.CONDBR:
                 assert isinstance(inst, CondBr)
                 return gen_condbr(self, inst)
@@ -575,163 +574,11 @@ class FunctionGen:
             self.regs.remove_owner(reg, inst)
         return mc.stack_offset(slot + n - size)
 
-    def gen_alloc(self, inst: AirInst) -> MCValue:
-        """``alloc``: a new stack slot of the element type (§8.2, §5.3)."""
-        elem = inst.ty.pointee()
-        if not elem.has_code_gen_bits():
-            return mc.NONE
-        if self.naked:
-            raise Fail(spill.NAKED_STACK_MSG)
-        size = elem.abi_size()
-        if size > 0xFFFF_FFFF:
-            raise Fail(f"type '{elem}' too big to fit into stack frame")
-        return mc.ptr_stack_offset(self.frame.alloc_mem(size, elem.abi_alignment()))
-
-    def gen_ref(self, inst: UnOp) -> MCValue:
-        """``ref``: a pointer to the operand (§8.2)."""
-        value = self.mcv(inst.operand)
-        ty = inst.operand.ty
-        match value.kind:
-            case MCKind.REGISTER | MCKind.IMMEDIATE | MCKind.COMPARE_FLAGS_UNSIGNED | MCKind.COMPARE_FLAGS_SIGNED:
-                offset = self.alloc_mem(ty)
-                self.gen_set_stack(ty, offset, value)
-                return mc.ptr_stack_offset(offset)
-            case MCKind.STACK_OFFSET:
-                return mc.ptr_stack_offset(value.payload)
-            case MCKind.MEMORY:
-                return mc.immediate(value.payload)
-            case MCKind.NONE:
-                return mc.NONE
-            case _:
-                offset = self.alloc_mem(ty)
-                self.gen_set_stack(ty, offset, value)
-                return mc.ptr_stack_offset(offset)
-
-    def gen_load(self, inst: UnOp) -> MCValue:
-        """``load`` through a pointer (§8.2)."""
-        elem = inst.ty
-        if not elem.has_code_gen_bits():
-            return mc.NONE
-        ptr = self.mcv(inst.operand)
-        match ptr.kind:
-            case MCKind.IMMEDIATE:
-                src = mc.memory(ptr.payload)
-            case MCKind.PTR_STACK_OFFSET:
-                src = mc.stack_offset(ptr.payload)
-            case _:
-                mem, temp = memory.pointee_mem(self, inst.operand.ty, ptr, elem.abi_size())
-                dst = self.alloc_reg_or_mem(inst, elem)
-                memory.load(self, elem, dst, mem)
-                if temp is not None:
-                    self.release(temp)
-                return dst
-        dst = self.alloc_reg_or_mem(inst, elem)
-        self.set_reg_or_mem(elem, dst, src)
-        return dst
-
-    def gen_store(self, inst: BinOp) -> MCValue:
-        """``store(pointer, value)`` (§8.2)."""
-        ptr = self.mcv(inst.lhs)
-        value = self.mcv(inst.rhs)
-        match ptr.kind:
-            case MCKind.PTR_STACK_OFFSET:
-                self.gen_set_stack(inst.rhs.ty, ptr.payload, value)
-            case MCKind.IMMEDIATE:
-                self.set_reg_or_mem(inst.rhs.ty, mc.memory(ptr.payload), value)
-            case _:
-                mem, temp = memory.pointee_mem(self, inst.lhs.ty, ptr, inst.rhs.ty.abi_size())
-                memory.store(self, inst.rhs.ty, mem, value)
-                if temp is not None:
-                    self.release(temp)
-        return mc.NONE
-
-    def gen_binop(
-        self,
-        inst: AirInst,
-        op: AluOp,
-        lhs: MCValue,
-        rhs: MCValue,
-        lhs_op: Operand | None,
-        rhs_op: Operand | None,
-        commutative: bool,
-    ) -> MCValue:
-        """``add``/``sub``/``xor`` (§8.4): choose the destination, then one ALU instruction at the type's width."""
-        ty = inst.ty
-        lhs_dies = lhs_op is not None and inst.operand_dies(0)
-        rhs_dies = rhs_op is not None and inst.operand_dies(1)
-        if lhs_dies and lhs.kind is MCKind.REGISTER and self.owns_alone(lhs, lhs_op):
-            dst, src = lhs, rhs
-        elif commutative and rhs_dies and rhs.kind is MCKind.REGISTER and self.owns_alone(rhs, rhs_op):
-            dst, src = rhs, lhs
-        else:
-            reg = self.alloc_reg(inst)
-            self.gen_set_reg(ty, reg, lhs)
-            dst, src = mc.register(reg), rhs
-        if dst.kind is MCKind.REGISTER:
-            self.regs.add_owner(dst.register, inst)
-        self.alu(op, ty, dst, src)
-        return dst
-
     def owns_alone(self, value: MCValue, owner: Operand | None) -> bool:
         """A mutable value that no other live value shares (registers may be shared by aliases)."""
         if value.kind is not MCKind.REGISTER:
             return True
         return owner is not None and self.regs.is_exclusive(value.register, owner)
-
-    def alu(self, op: AluOp, ty: Type, dst: MCValue, src: MCValue) -> None:
-        """``op dst, src`` at the width of ``ty`` (A1–A4), or the message for unsupported operands."""
-        assert dst.kind is MCKind.REGISTER, f"ALU destination {dst.kind.value}"
-        size = ty.abi_size()
-        d = dst.register.to_size(size)
-        match src.kind:
-            case MCKind.REGISTER:
-                self.buf.emit(enc.alu_reg_reg(op, d, src.register.to_size(size), size))
-            case MCKind.IMMEDIATE:
-                if src.payload > 0x7FFF_FFFF:
-                    temp = self.temp_value(ty, src)
-                    self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
-                    self._release(temp)
-                else:
-                    self.buf.emit(enc.alu_reg_imm(op, d, src.payload, size))
-            case MCKind.UNDEF:
-                self.gen_set_reg(ty, dst.register, src)
-            case MCKind.STACK_OFFSET:
-                self.buf.emit(ex.alu_r_rm(op, d, Mem(Register.RBP, -(src.payload + size)), size))
-            case (
-                MCKind.MEMORY
-                | MCKind.EMBEDDED_IN_CODE
-                | MCKind.COMPARE_FLAGS_UNSIGNED
-                | MCKind.COMPARE_FLAGS_SIGNED
-                | MCKind.PTR_STACK_OFFSET
-            ):
-                temp = self.temp_value(ty, src)
-                self.buf.emit(enc.alu_reg_reg(op, d, temp.to_size(size), size))
-                self._release(temp)
-            case _:
-                raise AssertionError(f"ALU source {src.kind.value}")
-
-    def gen_not(self, inst: UnOp) -> MCValue:
-        """``not``: invert a flags value for free, otherwise ``xor`` with 1 (§8.2, §8.4)."""
-        value = self.mcv(inst.operand)
-        if value.is_flags():
-            flipped = MCValue(value.kind, op=value.cmp_op.inverted())
-            return self._flags_result(inst, flipped)
-        return self.gen_binop(inst, AluOp.XOR, value, mc.immediate(1), inst.operand, None, True)
-
-    def gen_cmp(self, inst: BinOp, op: CmpOp) -> MCValue:
-        """``cmp_*`` (§8.3): one ``cmp``, then the compare-flags rule."""
-        ty = inst.lhs.ty
-        lhs = self.mcv(inst.lhs)
-        rhs = self.mcv(inst.rhs)
-        temps: list[Register] = []
-        if lhs.kind is not MCKind.REGISTER:
-            temps.append(self.temp_value(ty, lhs))
-            lhs = mc.register(temps[-1])
-        self.alu(AluOp.CMP, ty, lhs, rhs)
-        for t in temps:
-            self._release(t)
-        signed = ty.is_int() and ty.int_info()[0]
-        return self._flags_result(inst, mc.compare_flags(op, signed))
 
     def alias_pointer(self, inst: AirInst, value: MCValue) -> MCValue:
         """``inst``'s value is ``value`` under another type (ptrtoint, bitcast, a payload pointer): the same

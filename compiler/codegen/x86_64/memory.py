@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compiler.air import AirInst, BinOp, UnOp
 from compiler.codegen.x86_64 import encoder_ext as ex
+from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64 import spill
 from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
@@ -135,3 +138,77 @@ def load(fg: FunctionGen, ty: Type, loc: MCValue, src: Mem) -> None:
     else:
         assert loc.kind is MCKind.STACK_OFFSET
         copy(fg, slot_mem(loc.payload, size), src, size)
+
+
+def gen_alloc(fg: FunctionGen, inst: AirInst) -> MCValue:
+    """``alloc``: a new stack slot of the element type (§8.2, §5.3)."""
+    elem = inst.ty.pointee()
+    if not elem.has_code_gen_bits():
+        return mc.NONE
+    if fg.naked:
+        raise Fail(spill.NAKED_STACK_MSG)
+    size = elem.abi_size()
+    if size > 0xFFFF_FFFF:
+        raise Fail(f"type '{elem}' too big to fit into stack frame")
+    return mc.ptr_stack_offset(fg.frame.alloc_mem(size, elem.abi_alignment()))
+
+
+def gen_ref(fg: FunctionGen, inst: UnOp) -> MCValue:
+    """``ref``: a pointer to the operand (§8.2)."""
+    value = fg.mcv(inst.operand)
+    ty = inst.operand.ty
+    match value.kind:
+        case MCKind.REGISTER | MCKind.IMMEDIATE | MCKind.COMPARE_FLAGS_UNSIGNED | MCKind.COMPARE_FLAGS_SIGNED:
+            offset = fg.alloc_mem(ty)
+            fg.gen_set_stack(ty, offset, value)
+            return mc.ptr_stack_offset(offset)
+        case MCKind.STACK_OFFSET:
+            return mc.ptr_stack_offset(value.payload)
+        case MCKind.MEMORY:
+            return mc.immediate(value.payload)
+        case MCKind.NONE:
+            return mc.NONE
+        case _:
+            offset = fg.alloc_mem(ty)
+            fg.gen_set_stack(ty, offset, value)
+            return mc.ptr_stack_offset(offset)
+
+
+def gen_load(fg: FunctionGen, inst: UnOp) -> MCValue:
+    """``load`` through a pointer (§8.2)."""
+    elem = inst.ty
+    if not elem.has_code_gen_bits():
+        return mc.NONE
+    ptr = fg.mcv(inst.operand)
+    match ptr.kind:
+        case MCKind.IMMEDIATE:
+            src = mc.memory(ptr.payload)
+        case MCKind.PTR_STACK_OFFSET:
+            src = mc.stack_offset(ptr.payload)
+        case _:
+            mem, temp = pointee_mem(fg, inst.operand.ty, ptr, elem.abi_size())
+            dst = fg.alloc_reg_or_mem(inst, elem)
+            load(fg, elem, dst, mem)
+            if temp is not None:
+                fg.release(temp)
+            return dst
+    dst = fg.alloc_reg_or_mem(inst, elem)
+    fg.set_reg_or_mem(elem, dst, src)
+    return dst
+
+
+def gen_store(fg: FunctionGen, inst: BinOp) -> MCValue:
+    """``store(pointer, value)`` (§8.2)."""
+    ptr = fg.mcv(inst.lhs)
+    value = fg.mcv(inst.rhs)
+    match ptr.kind:
+        case MCKind.PTR_STACK_OFFSET:
+            fg.gen_set_stack(inst.rhs.ty, ptr.payload, value)
+        case MCKind.IMMEDIATE:
+            fg.set_reg_or_mem(inst.rhs.ty, mc.memory(ptr.payload), value)
+        case _:
+            mem, temp = pointee_mem(fg, inst.lhs.ty, ptr, inst.rhs.ty.abi_size())
+            store(fg, inst.rhs.ty, mem, value)
+            if temp is not None:
+                fg.release(temp)
+    return mc.NONE
