@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from compiler.zir.formatter import format_result
-from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
 from server.backend import DeclInfo
 from server.outline import DocOutline as Outline
 from server.positions import LspLineIndex
@@ -144,11 +143,52 @@ def document_highlights(outline: Outline, index: LspLineIndex, offset: int) -> l
     ]
 
 
+class RenameRefused(ValueError):
+    """A rename that would break the program; the message says why (answered as ``RequestFailed``)."""
+
+
+_NAME_BREAKERS = frozenset(' \t\r\n\f\v,()[]{};"\\\x00')
+"""Bytes a new name may not contain: whitespace, ``,`` ``)`` ``]`` end a name at a use (docs/design/zir-language.md
+§2.4); brackets, ``;`` and quotes would read as syntax, and a block label is the name inside a string."""
+
+
+def check_new_name(outline: Outline, sigil: str, old: str, scope: OutlineDecl | None, new_name: str) -> str:
+    """The bare new name (a leading ``sigil`` dropped), or ``RenameRefused`` saying why it would break."""
+    bare = new_name[1:] if new_name[:1] == sigil else new_name
+    if not bare:
+        raise RenameRefused("the new name is empty")
+    bad = sorted({c for c in bare if c in _NAME_BREAKERS})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise RenameRefused(f"{sigil}{bare!r} is not a valid name: it contains {shown} (ZIR names cannot be quoted)")
+    other = "%" if sigil == "@" else "@"
+    if bare.startswith(other):
+        raise RenameRefused(f"'{sigil}{bare}' would read as a {other} name: leave the sigil out")
+    if bare.isdigit():
+        raise RenameRefused(f"'{sigil}{bare}': numeric names are the compiler's anonymous decls")
+    if bare == old:
+        return bare
+    if sigil == "@" and outline.decl_named(bare) is not None:
+        raise RenameRefused(f"@{bare} already exists in this file")
+    if sigil == "%" and scope is not None and any(x.name == bare for x in scope.locals):
+        raise RenameRefused(f"%{bare} already exists in @{scope.name}")
+    return bare
+
+
 def prepare_rename(outline: Outline, index: LspLineIndex, offset: int) -> types.Range | None:
-    """The range of the name (without sigil) under the cursor, if it can be renamed."""
+    """The range of the name (without sigil) under the cursor, if it can be renamed (``RenameRefused`` when
+    the name under the cursor has no definition in this file)."""
     tok = outline.token_at(offset)
-    if tok is None or symbol_at(outline, offset) is None:
+    found = symbol_at(outline, offset)
+    if tok is None or found is None:
         return None
+    sigil, name, scope = found
+    if sigil == "@":
+        defined = outline.decl_named(name) is not None
+    else:
+        defined = any(o.is_def for o in occurrences(outline, sigil, name, scope))
+    if not defined:
+        raise RenameRefused(f"{sigil}{name} is not defined in this file")
     label = _label_target(outline, tok)
     if label is not None:
         return to_range(index, label[2], tok.end - 1)
@@ -156,14 +196,13 @@ def prepare_rename(outline: Outline, index: LspLineIndex, offset: int) -> types.
 
 
 def rename(outline: Outline, index: LspLineIndex, uri: str, offset: int, new_name: str) -> types.WorkspaceEdit | None:
-    """Rename a ``@``/``%`` name and every use (a leading sigil in ``new_name`` is ignored)."""
+    """Rename a ``@``/``%`` name and every use (a leading sigil in ``new_name`` is ignored); a name that would
+    break the program is refused with ``RenameRefused``."""
     found = symbol_at(outline, offset)
     if found is None:
         return None
-    sigil, _, _ = found
-    bare = new_name[1:] if new_name[:1] == sigil else new_name
-    if not bare or any(c in bare for c in ' \t\r\n,)]"') or "\x00" in bare:
-        raise ValueError(f"invalid name: {new_name!r}")
+    sigil, name, scope = found
+    bare = check_new_name(outline, sigil, name, scope, new_name)
     edits = [types.TextEdit(range=to_range(index, o.start, o.end), new_text=bare) for o in occurrences(outline, *found)]
     return types.WorkspaceEdit(changes={uri: edits})
 
@@ -360,172 +399,3 @@ def _string_of(outline: Outline, name: str) -> bytes | None:
         if tok.kind is TokenKind.STRING:
             return outline.data[tok.start + 1 : tok.end - 1]
     return None
-
-
-# ---------------------------------------------------------------------- completion and signature help
-
-_TAGS_BY_NAME = {t.value: t for t in Tag if SCHEMAS[t].writable}
-
-
-def _field_label(spec: FieldSpec) -> str:
-    kind = {
-        FieldKind.INST: "operand",
-        FieldKind.INST_LIST: "[operand, …]",
-        FieldKind.BODY: "{ … }",
-        FieldKind.STR: '"string"',
-        FieldKind.LABEL: '"block label"',
-        FieldKind.ENUM: "|".join(spec.members or ()),
-        FieldKind.BOOL: "0|1",
-        FieldKind.USIZE: "usize",
-        FieldKind.BIGINT: "integer",
-        FieldKind.TYPED_VALUE: "typed value",
-        FieldKind.DECL: "decl",
-    }[spec.kind]
-    return f"{spec.name}: {kind}"
-
-
-def signature_of(tag: Tag) -> types.SignatureInformation:
-    """``tag(positional, …, keyword=default, …)`` with one parameter per field."""
-    schema = SCHEMAS[tag]
-    params = [_field_label(p) for p in schema.positionals]
-    params += [f"{_field_label(k)}={_default_text(k)}" for k in schema.keywords]
-    return types.SignatureInformation(
-        label=f"{tag.value}({', '.join(params)})",
-        parameters=[types.ParameterInformation(label=p) for p in params],
-    )
-
-
-def _default_text(spec: FieldSpec) -> str:
-    if spec.kind is FieldKind.BOOL:
-        return "1" if spec.default else "0"
-    if spec.kind is FieldKind.INST_LIST:
-        return "[]"
-    return "null" if spec.default is None else str(spec.default)
-
-
-def _enclosing_call(outline: Outline, offset: int) -> tuple[str, int] | None:
-    """The innermost instruction whose argument list contains ``offset``, and the argument index there."""
-    data = outline.data
-    depth = 0
-    arg = 0
-    i = min(offset, len(data)) - 1
-    while i >= 0:
-        b = data[i]
-        if b in (0x29, 0x5D, 0x7D):
-            depth += 1
-        elif b in (0x5B, 0x7B):
-            if depth == 0:
-                return None if b == 0x7B else _enclosing_call(outline, i)
-            depth -= 1
-        elif b == 0x28:
-            if depth == 0:
-                j = i
-                while j > 0 and (chr(data[j - 1]).isalnum() or data[j - 1] == 0x5F):
-                    j -= 1
-                return data[j:i].decode("utf-8", "replace"), arg
-            depth -= 1
-        elif b == 0x2C and depth == 0:
-            arg += 1
-        elif b == 0x0A and depth == 0 and i + 1 < len(data) and data[i + 1] in (0x40,):
-            return None
-        i -= 1
-    return None
-
-
-def signature_help(outline: Outline, offset: int) -> types.SignatureHelp | None:
-    """The signature of the instruction whose argument list holds the cursor."""
-    call = _enclosing_call(outline, offset)
-    if call is None:
-        return None
-    name, arg = call
-    tag = _TAGS_BY_NAME.get(name)
-    if tag is None and name == "cmp":
-        return types.SignatureHelp(
-            signatures=[
-                types.SignatureInformation(
-                    label="cmp(lhs: operand, op: lt|lte|eq|gte|gt|neq, rhs: operand)",
-                    parameters=[
-                        types.ParameterInformation(label=p)
-                        for p in ("lhs: operand", "op: lt|lte|eq|gte|gt|neq", "rhs: operand")
-                    ],
-                )
-            ],
-            active_signature=0,
-            active_parameter=min(arg, 2),
-        )
-    if tag is None:
-        return None
-    sig = signature_of(tag)
-    count = len(sig.parameters or [])
-    return types.SignatureHelp(signatures=[sig], active_signature=0, active_parameter=min(arg, max(count - 1, 0)))
-
-
-def snippet_of(tag: Tag) -> str:
-    """``tag(${1:first}, ${2:second})``: the instruction with a placeholder per positional field."""
-    fields = []
-    for n, spec in enumerate(SCHEMAS[tag].positionals, start=1):
-        match spec.kind:
-            case FieldKind.INST_LIST:
-                fields.append(f"[${{{n}:{spec.name}}}]")
-            case FieldKind.BODY:
-                fields.append(f"{{\n\t${{{n}}}\n}}")
-            case FieldKind.STR | FieldKind.LABEL:
-                fields.append(f'"${{{n}:{spec.name}}}"')
-            case _:
-                fields.append(f"${{{n}:{spec.name}}}")
-    return f"{tag.value}({', '.join(fields)})$0"
-
-
-def completion(outline: Outline, index: LspLineIndex, offset: int, snippets: bool = False) -> types.CompletionList:
-    """After ``@``: decl names; after ``%``: earlier locals of the same decl; at an instruction position:
-    instruction tags (with their arguments); inside an argument list: that instruction's keyword names."""
-    data = outline.data
-    start = offset
-    while start > 0 and data[start - 1] not in b' \t\r\n,()[]{}="':
-        start -= 1
-    prefix = data[start:offset]
-    replace = to_range(index, start, offset)
-
-    def item(label: str, kind: types.CompletionItemKind, detail: str) -> types.CompletionItem:
-        return types.CompletionItem(
-            label=label, kind=kind, detail=detail, filter_text=label, text_edit=types.TextEdit(replace, label)
-        )
-
-    items: list[types.CompletionItem] = []
-    if prefix.startswith(b"@"):
-        seen: set[str] = set()
-        for decl in outline.decls:
-            if decl.name not in seen and decl.def_start != start:
-                seen.add(decl.name)
-                items.append(item(f"@{decl.name}", types.CompletionItemKind.Constant, decl.tag))
-        return types.CompletionList(is_incomplete=False, items=items)
-    if prefix.startswith(b"%"):
-        scope = outline.decl_containing(offset)
-        if scope is not None:
-            items += [
-                item(f"%{local.name}", types.CompletionItemKind.Variable, local.tag)
-                for local in scope.locals
-                if local.def_start < start and 0 <= local.end <= start  # not the instruction being written
-            ]
-        return types.CompletionList(is_incomplete=False, items=items)
-    # An instruction position: right after "=" (outside any argument list).
-    j = start
-    while j > 0 and data[j - 1] in b" \t":
-        j -= 1
-    if j > 0 and data[j - 1] == 0x3D and _enclosing_call(outline, j - 1) is None:
-        for name, tag in sorted(_TAGS_BY_NAME.items()):
-            entry = item(name, types.CompletionItemKind.Function, signature_of(tag).label)
-            if snippets:  # the instruction with its arguments as placeholders
-                entry.text_edit = types.TextEdit(replace, snippet_of(tag))
-                entry.insert_text_format = types.InsertTextFormat.Snippet
-            items.append(entry)
-        return types.CompletionList(is_incomplete=False, items=items)
-    call = _enclosing_call(outline, offset)
-    if call is not None:
-        enclosing = _TAGS_BY_NAME.get(call[0])
-        if enclosing is not None:
-            for kw in SCHEMAS[enclosing].keywords:
-                items.append(item(f"{kw.name}=", types.CompletionItemKind.Property, _field_label(kw)))
-                if kw.kind is FieldKind.ENUM:
-                    items += [item(m, types.CompletionItemKind.EnumMember, kw.name) for m in kw.members or ()]
-    return types.CompletionList(is_incomplete=False, items=items)

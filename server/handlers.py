@@ -10,11 +10,16 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
+from server import completion as complete
 from server import features
 from server.outline import DocOutline
 from server.positions import LspLineIndex, line_index
 from server.session import Session
+
+REQUEST_FAILED = -32803
+"""LSP ``RequestFailed``: the request was valid but cannot be carried out (the message says why)."""
 
 if TYPE_CHECKING:
     from server.server import ZirLanguageServer
@@ -94,7 +99,10 @@ def register(server: ZirLanguageServer) -> None:
         if ctx is None:
             return None
         _, outline, index = ctx
-        return features.prepare_rename(outline, index, features.offset_of(index, params.position))
+        try:
+            return features.prepare_rename(outline, index, features.offset_of(index, params.position))
+        except features.RenameRefused as exc:
+            raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     async def rename(params: types.RenameParams) -> types.WorkspaceEdit | None:
@@ -103,7 +111,10 @@ def register(server: ZirLanguageServer) -> None:
             return None
         session, outline, index = ctx
         offset = features.offset_of(index, params.position)
-        return features.rename(outline, index, session.uri, offset, params.new_name)
+        try:
+            return features.rename(outline, index, session.uri, offset, params.new_name)
+        except features.RenameRefused as exc:
+            raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["@", "%", "=", ",", "("])
@@ -116,7 +127,7 @@ def register(server: ZirLanguageServer) -> None:
         doc_caps = server.client_capabilities.text_document
         item_caps = doc_caps.completion.completion_item if doc_caps and doc_caps.completion else None
         snippets = bool(item_caps and item_caps.snippet_support)
-        return features.completion(outline, index, features.offset_of(index, params.position), snippets)
+        return complete.completion(outline, index, features.offset_of(index, params.position), snippets)
 
     @server.feature(types.TEXT_DOCUMENT_SIGNATURE_HELP, types.SignatureHelpOptions(trigger_characters=["(", ","]))
     async def signature_help(params: types.SignatureHelpParams) -> types.SignatureHelp | None:
@@ -124,7 +135,7 @@ def register(server: ZirLanguageServer) -> None:
         if ctx is None:
             return None
         _, outline, index = ctx
-        return features.signature_help(outline, features.offset_of(index, params.position))
+        return complete.signature_help(outline, features.offset_of(index, params.position))
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND)
     async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:

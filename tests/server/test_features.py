@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from server import features
+from server import completion, features
 from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
 from server.syntax import TokenKind
@@ -119,13 +119,13 @@ def test_completion_contexts() -> None:
     outline = scan(data)
     index = LspLineIndex(data)
     at_local = data.index(b"%,") + 1
-    labels = [i.label for i in features.completion(outline, index, at_local).items]
+    labels = [i.label for i in completion.completion(outline, index, at_local).items]
     assert labels == ["%p"]
     at_decl = data.index(b"@)") + 1
-    labels = [i.label for i in features.completion(outline, index, at_decl).items]
-    assert labels == ["@a", "@b"]
+    labels = [i.label for i in completion.completion(outline, index, at_decl).items]
+    assert labels == ["@b", "@a"]  # functions first
     at_tag = data.index(b"%r = ") + len(b"%r = ")
-    tags = {i.label: i for i in features.completion(outline, index, at_tag).items}
+    tags = {i.label: i for i in completion.completion(outline, index, at_tag).items}
     assert "fn" in tags and "call" in tags and "const" not in tags
     assert tags["call"].detail == "call(func: operand, args: [operand, …], modifier: " + (
         "auto|async_kw|never_tail|never_inline|no_async|always_tail|always_inline|compile_time=auto)"
@@ -136,10 +136,10 @@ def test_keyword_completion_and_signature_help() -> None:
     data = b"@x = asm(@src, @usize, volatile=1, "
     outline = scan(data)
     index = LspLineIndex(data)
-    labels = {i.label for i in features.completion(outline, index, len(data)).items}
+    labels = {i.label for i in completion.completion(outline, index, len(data)).items}
     assert {"volatile=", "output=", "inputs=", "clobbers=", "args="} <= labels
-    help_ = features.signature_help(outline, len(data))
-    assert help_ is not None
+    help_ = completion.signature_help(outline, len(data))
+    assert help_ is not None and help_.active_parameter == 3  # after "volatile=1, ": the next field, output
     assert help_.signatures[0].label.startswith("asm(asm_source: operand, return_type: operand, volatile: 0|1=0")
     assert help_.active_parameter == 3
 
@@ -178,11 +178,49 @@ def test_scanner_recovers_at_the_next_decl() -> None:
 def test_tag_completion_inserts_arguments_as_a_snippet() -> None:
     data = b"@a = "
     outline = scan(data)
-    items = {i.label: i for i in features.completion(outline, LspLineIndex(data), len(data), snippets=True).items}
+    items = {i.label: i for i in completion.completion(outline, LspLineIndex(data), len(data), snippets=True).items}
     call = items["call"]
     assert call.insert_text_format == types.InsertTextFormat.Snippet
     assert isinstance(call.text_edit, types.TextEdit)
     assert call.text_edit.new_text == "call(${1:func}, [${2:args}])$0"
     assert items["fn"].text_edit is not None and items["fn"].text_edit.new_text == "fn(${1:fn_type}, {\n\t${2}\n})$0"
-    plain = {i.label: i for i in features.completion(outline, LspLineIndex(data), len(data)).items}
+    plain = {i.label: i for i in completion.completion(outline, LspLineIndex(data), len(data)).items}
     assert plain["call"].text_edit is not None and plain["call"].text_edit.new_text == "call"
+
+
+def test_signature_help_reads_the_keyword() -> None:
+    """Issue 15 defect 1: the active parameter is the keyword being written, whatever the commas say."""
+    data = b"@x = asm(@src, @usize, volatile=1, inputs=[@a, @b], clobbers=[@c], args=[%y, %z])\n"
+    outline = scan(data)
+    params = {"inputs": b"inputs=[@a", "clobbers": b"clobbers=[", "args": b"args=[%y, "}
+    for name, needle in params.items():
+        help_ = completion.signature_help(outline, data.index(needle) + len(needle))
+        assert help_ is not None and help_.active_parameter is not None
+        labels = [p.label for p in help_.signatures[0].parameters or []]
+        assert str(labels[help_.active_parameter]).startswith(f"{name}:"), (name, labels[help_.active_parameter])
+
+
+def test_local_completion_follows_availability() -> None:
+    """Issue 15 defect 2: after a block, its inner locals are not offered; the block itself and outer ones are."""
+    data = (
+        b'@f = fn(@fnty, {\n  %a = int(1)\n  %blk = block({\n    %c = int(2)\n    %d = breakvoid("blk")\n  })\n'
+        b"  %e = add(%, %a)\n})\n"
+    )
+    outline = scan(data)
+    index = LspLineIndex(data)
+    labels = [i.label for i in completion.completion(outline, index, data.index(b"%,") + 1).items]
+    assert labels == ["%a", "%blk"]
+    inside = data.index(b"breakvoid")
+    assert {name for _, name, _ in completion.available_locals(outline, inside, inside)} == {"a", "c"}
+
+
+def test_decl_completion_is_filtered_and_capped() -> None:
+    data = b"".join(b"@n%d = int(%d)\n" % (i, i) for i in range(300)) + b"@use = int(@n1"
+    outline = scan(data)
+    index = LspLineIndex(data)
+    result = completion.completion(outline, index, len(data))
+    assert result.is_incomplete and len(result.items) == completion.MAX_ITEMS
+    assert result.items[0].label == "@n1"  # prefix matches first
+    assert all("1" in i.label for i in result.items)
+    narrow = completion.completion(outline, index, len(data) - 1)  # "@n": still 300 matches
+    assert narrow.is_incomplete

@@ -1,0 +1,141 @@
+"""Issue 15 through the real server (VS Code and Neovim profiles): signature help by keyword, completion by
+the availability rule and capped, rename validation, document highlight, declaration, and the outline
+following incremental edits."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from tests.server.e2e.conftest import Workspace, wait_diagnostics
+
+BLOCKS = """@void = primitive(void)
+@usize = primitive(usize)
+@fnty = fntype([], @void)
+@f = fn(@fnty, {
+  %a = int(1)
+  %blk = block({
+    %c = int(2)
+    %d = breakvoid("blk")
+  })
+  %e = add(%a, %a)
+  %r = returnvoid()
+})
+"""
+
+
+def _doc(uri: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=uri)
+
+
+def _pos(text: str, needle: str, delta: int = 0) -> types.Position:
+    index = text.index(needle) + delta
+    return types.Position(line=text.count("\n", 0, index), character=index - (text.rfind("\n", 0, index) + 1))
+
+
+async def _open(client: LanguageClient, ws: Workspace, name: str, text: str) -> str:
+    uri = ws.open(name, text)
+    await wait_diagnostics(client, uri, lambda p: p.version == 1)
+    return uri
+
+
+async def test_signature_help_follows_the_keyword(client: LanguageClient, ws: Workspace) -> None:
+    text = "@x = asm(@src, @usize, volatile=1, inputs=[@a, @b], clobbers=[@c], args=[@y, @z])\n"
+    uri = ws.open("asm.zir", text)
+    for keyword, needle in (("inputs", "inputs=[@a"), ("clobbers", "clobbers=["), ("args", "args=[@y, ")):
+        help_ = await client.text_document_signature_help_async(
+            types.SignatureHelpParams(text_document=_doc(uri), position=_pos(text, needle, len(needle)))
+        )
+        assert help_ is not None and help_.active_parameter is not None
+        params = help_.signatures[0].parameters or []
+        assert str(params[help_.active_parameter].label).startswith(f"{keyword}:")
+
+
+async def test_local_completion_offers_only_available_locals(client: LanguageClient, ws: Workspace) -> None:
+    uri = await _open(client, ws, "blocks.zir", BLOCKS)
+    # type "%" as the first operand of the add, after the block: %c (inside the block) is not available there
+    start = _pos(BLOCKS, "%a, %a", 0)
+    end = types.Position(line=start.line, character=start.character + 2)
+    ws.edit(uri, (start.line, start.character), (end.line, end.character), "%")
+    text = BLOCKS.replace("add(%a, %a)", "add(%, %a)")
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=_doc(uri), position=_pos(text, "%, %a", 1))
+    )
+    assert isinstance(result, types.CompletionList)
+    assert [i.label for i in result.items] == ["%a", "%blk"]
+
+
+async def test_decl_completion_is_capped_and_incomplete(client: LanguageClient, ws: Workspace) -> None:
+    decls = "".join(f"@n{i} = int({i})\n" for i in range(250))
+    text = decls + "@use = int(@n"
+    uri = ws.open("many.zir", text)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=_doc(uri), position=_end(text))
+    )
+    assert isinstance(result, types.CompletionList)
+    assert result.is_incomplete and 0 < len(result.items) <= 100
+    assert all(i.label.startswith("@n") for i in result.items)
+
+
+def _end(text: str) -> types.Position:
+    return types.Position(line=text.count("\n"), character=len(text) - (text.rfind("\n") + 1))
+
+
+@pytest.mark.parametrize(
+    ("new_name", "reason"),
+    [
+        ("usize", "already exists"),
+        ("9", "numeric names"),
+        ("%x", "would read as a % name"),
+        ("x;y", "';'"),
+        ("a b", "' '"),
+        ("", "empty"),
+    ],
+)
+async def test_rename_refuses_names_that_break_the_program(
+    client: LanguageClient, ws: Workspace, new_name: str, reason: str
+) -> None:
+    uri = await _open(client, ws, "rename.zir", BLOCKS)
+    position = _pos(BLOCKS, "@void =", 1)
+    with pytest.raises(JsonRpcException) as caught:
+        await client.text_document_rename_async(
+            types.RenameParams(text_document=_doc(uri), position=position, new_name=new_name)
+        )
+    assert caught.value.code == -32803  # RequestFailed, not an internal error with a traceback
+    assert reason in caught.value.message and "Traceback" not in caught.value.message
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=_doc(uri), position=position, new_name="nothing")
+    )
+    assert edit is not None and edit.changes is not None and len(edit.changes[uri]) == 2
+
+
+async def test_prepare_rename_refuses_an_undefined_name(client: LanguageClient, ws: Workspace) -> None:
+    text = BLOCKS.replace("%e = add(%a, %a)", "%e = add(@missing, %a)")
+    uri = await _open(client, ws, "undefined.zir", text)
+    with pytest.raises(JsonRpcException) as caught:
+        await client.text_document_prepare_rename_async(
+            types.PrepareRenameParams(text_document=_doc(uri), position=_pos(text, "@missing", 2))
+        )
+    assert caught.value.code == -32803 and "@missing is not defined" in caught.value.message
+
+
+async def test_highlight_and_declaration_follow_edits(client: LanguageClient, ws: Workspace) -> None:
+    uri = await _open(client, ws, "highlight.zir", BLOCKS)
+    # an incremental edit above @f shifts every offset: the answers must follow it
+    ws.edit(uri, (3, 0), (3, 0), "; moved down\n")
+    text = BLOCKS.replace("@f = fn", "; moved down\n@f = fn")
+    highlights = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(text_document=_doc(uri), position=_pos(text, "%a = int", 1))
+    )
+    assert highlights is not None
+    lines = sorted((h.range.start.line, h.kind) for h in highlights)
+    write, read = types.DocumentHighlightKind.Write, types.DocumentHighlightKind.Read
+    assert lines == [(5, write), (10, read), (10, read)]
+    found = await client.text_document_declaration_async(
+        types.DeclarationParams(text_document=_doc(uri), position=_pos(text, "@fnty,", 1))
+    )
+    assert isinstance(found, list) and len(found) == 1
+    loc = found[0]
+    assert isinstance(loc, types.Location) and loc.range.start == types.Position(line=2, character=0)
