@@ -220,6 +220,10 @@ class Emitter:
         if cls is TypeClass.OPTIONAL:
             child = self.type(ty.optional_child())
             return self.unnamed(ZInst("optional_type", [child]))
+        if ty.tag is TypeTag.ARRAY_U8_SENTINEL_0:
+            # ZIR has no array type constructor: the type of a string value of that length.
+            value = self.unnamed(ZInst("deref", [self.string(b" " * ty.array_len())]))
+            return self.unnamed(ZInst("typeof", [value]))
         return self.unnamed(ZInst("compileerror", [_str_lit(_bytes(f"unable to emit type '{ty}'"))]))
 
     def ptr_type(self, ty: Type) -> EDecl:
