@@ -172,11 +172,13 @@ def _gen_div(fg: FunctionGen, inst: BinOp, signed: bool, bits: int, checked: boo
         # minInt / -1 faults in idiv: a checked div panics, mod_rem is 0 (and -1 never changes a quotient
         # but for minInt, so every x / -1 is handled here as 0 - x)
         do = Label("IDIV")
+        # every register this instruction needs is taken before its first jump: a spill made on one
+        # path only would leave the other path with the value's old home
+        m = fg.temp_reg() if is_div and checked else None
         fg.buf.emit(ex.alu_rm_imm8(AluOp.CMP, t, -1, 8))
         fg.buf.jcc(Cond.NE, do)
         if is_div:
-            if checked:
-                m = fg.temp_reg()
+            if m is not None:
                 fg.set_reg(m, mc.immediate(1 << 63))
                 fg.buf.emit(enc.alu_reg_reg(AluOp.CMP, RAX, m, 8))
                 fg.release(m)
