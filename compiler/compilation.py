@@ -11,7 +11,6 @@ from compiler.errors import ErrorKind, ErrorMsg, Note
 from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
-from compiler.module.emit_zir import emit_module
 from compiler.module.module import Module, OptimizeMode
 from compiler.source import FileSource, SourceProvider
 
@@ -167,6 +166,8 @@ class Compilation:
 
     def emit_zir(self, *, liveness: bool = False) -> bytes:
         """The emitted ZIR of the analysed state (zir-language.md §10.3)."""
+        from compiler.module.emit_zir import emit_module  # only `zir emit` and tests: not on the build path
+
         return emit_module(self.module, liveness=liveness)
 
     def close(self) -> None:
