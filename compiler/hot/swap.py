@@ -103,8 +103,16 @@ def _stop_all(program: Program, stopped: dict[int, int]) -> SwapResult | None:
                     return SwapResult(False, "the program exited", exited=True)
                 return SwapResult(False, reasons.ptrace_denied(program.pid, exc.errno or 0))
             stopped[tid] = 0
-            ptrace.interrupt(tid)
-            stop = ptrace.wait_stop(tid)
+            try:
+                ptrace.interrupt(tid)
+                stop = ptrace.wait_stop(tid)
+            except ptrace.PtraceError as exc:  # gone meanwhile (or reaped by the exit watcher)
+                del stopped[tid]
+                if tid != program.pid and exc.errno == errno.ESRCH:
+                    continue
+                if program.poll() is not None or exc.errno in (errno.ESRCH, errno.ECHILD):
+                    return SwapResult(False, "the program exited", exited=True)
+                return SwapResult(False, f"ptrace failed: {exc}")
             if stop.exited:
                 del stopped[tid]
                 if tid == program.pid:

@@ -22,8 +22,9 @@ WAIT = 60.0
 class HotCli:
     """One ``zir run --hot`` process on ``source`` (its stdin, its stderr JSON lines, the program's stdout)."""
 
-    def __init__(self, source: Path, output: Path, *extra: str) -> None:
+    def __init__(self, source: Path, output: Path, *extra: str, manual: bool = True) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
+        mode = ["--manual"] if manual else []
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -34,7 +35,7 @@ class HotCli:
                 str(source),
                 "-o",
                 str(output),
-                "--manual",
+                *mode,
                 "--json",
                 *extra,
             ],

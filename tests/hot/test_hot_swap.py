@@ -209,3 +209,24 @@ def test_errors_leave_the_program_running(tmp: Path) -> None:
         _swap(cli, src, program(step, '@msg = str("three")\n'), pid, " three")
     finally:
         cli.close()
+
+
+def test_a_save_is_picked_up_without_a_command(tmp: Path) -> None:
+    """Without --manual, zir watches FILE (inotify): the first build starts the program, a save swaps."""
+    step = print_decl("m", "msg") + print_text("n", "\n")
+    src = tmp / "watched.zir"
+    src.write_text(program(step, '@msg = str("one")\n'))
+    cli = HotCli(src, tmp / "watched", manual=False)
+    try:
+        first = cli.event()
+        pid = first["hot"]["pid"]
+        assert first["update"] == 1 and first["committed"] and isinstance(pid, int), first
+        cli.wait_line(" one")
+        tmp_file = tmp / "watched.zir.tmp"
+        tmp_file.write_text(program(step, '@msg = str("two")\n'))
+        tmp_file.replace(src)  # an editor's atomic save
+        event = cli.event()
+        assert event["update"] == 2 and event["hot"]["swapped"] is True and event["hot"]["pid"] == pid, event
+        cli.wait_line(" two")
+    finally:
+        cli.close()

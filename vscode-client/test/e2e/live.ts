@@ -35,6 +35,8 @@ interface LiveResult {
   swapped?: LiveSnapshot;
   stopped?: LiveSnapshot;
   terminals?: string[];
+  /** The `hot` object of every `zir/buildFinished` (for the failure context). */
+  hots: unknown[];
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
@@ -43,7 +45,12 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
   }
   const config = JSON.parse(readFileSync(configPath, "utf8")) as LiveConfig;
-  const result: LiveResult = { stage: "activated", ok: false };
+  const result: LiveResult = { stage: "activated", ok: false, hots: [] };
+  api.manager.onLiveNotification(([method, params]) => {
+    if (method === "zir/buildFinished") {
+      result.hots.push((params as { hot?: unknown }).hot ?? null);
+    }
+  });
   const save = (): void => {
     writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
     renameSync(`${config.result}.tmp`, config.result);
@@ -52,6 +59,24 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     result.stage = stage;
     save();
   };
+
+  /** Resolves with the first value `event` fires that `accept` maps to something defined. */
+  function next<E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const subscription = event((e) => {
+        const value = accept(e);
+        if (value !== undefined) {
+          subscription.dispose();
+          clearTimeout(timer);
+          resolve(value);
+        }
+      });
+      const timer = setTimeout(() => {
+        subscription.dispose();
+        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
+      }, config.timeoutMs);
+    });
+  }
 
   /** Resolves with the first snapshot of `uri` that `accept` takes (checking the current one first). */
   function until(uri: string, accept: (s: LiveSnapshot) => boolean, what: string): Promise<LiveSnapshot> {
@@ -94,14 +119,16 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     result.terminals = vscode.window.terminals.map((t) => t.name);
     reach("running");
 
+    // The terminal was shown beside the editor: bring the editor back before editing and saving it.
+    const focused = await vscode.window.showTextDocument(document, { viewColumn: editor.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false });
     const whole = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
-    if (!(await editor.edit((edit) => { edit.replace(whole, config.editedText); }))) {
+    if (!(await focused.edit((edit) => { edit.replace(whole, config.editedText); }))) {
       throw new Error("the edit was not applied");
     }
     const mark = api.live.snapshot(key)?.transcript.length ?? 0;
-    if (!(await document.save())) {
-      throw new Error("the document was not saved");
-    }
+    const saved = next(vscode.workspace.onDidSaveTextDocument, (d) => (d.uri.toString() === key ? true : undefined), "the save");
+    await vscode.commands.executeCommand("workbench.action.files.save");
+    await saved;
     result.swapped = await until(key, (s) => s.swaps >= 1 && s.transcript.slice(mark).includes(config.after), "the swapped program's lines");
     reach("swapped");
 
