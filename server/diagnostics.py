@@ -74,6 +74,24 @@ def to_range(index: LspLineIndex, byte_offset: int) -> types.Range:
     return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
 
 
+_REDEFINITION = "redefinition of identifier '"
+
+
+def _duplicate_range(index: LspLineIndex, err: CompileError) -> types.Range | None:
+    """For ``redefinition of identifier 'x'`` (reported just after the duplicate's ``)``, an empty range at a
+    line end): the duplicate's ``@x``, so the editor underlines something."""
+    if not err.message.startswith(_REDEFINITION):
+        return None
+    name = err.message[len(_REDEFINITION) :].rstrip("\r\n").removesuffix("'").encode("utf-8", "surrogateescape")
+    data = index.data
+    at = data.rfind(b"\n@" + name, 0, err.byte_offset) + 1
+    if at == 0 and not data.startswith(b"@" + name):
+        return None
+    sl, sc = index.position(at)
+    el, ec = index.position(at + 1 + len(name))
+    return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
+
+
 def to_diagnostics(errors: Iterable[CompileError], encoding: Encoding, source: str) -> list[types.Diagnostic]:
     """One Diagnostic per error; messages exact with trailing newlines removed; one line index per text."""
     out: list[types.Diagnostic] = []
@@ -85,8 +103,8 @@ def to_diagnostics(errors: Iterable[CompileError], encoding: Encoding, source: s
             indexes[id(err.text)] = index
         out.append(
             types.Diagnostic(
-                range=to_range(index, err.byte_offset),
-                message=err.message.rstrip("\r\n"),
+                range=_duplicate_range(index, err) or to_range(index, err.byte_offset),
+                message=err.message.rstrip("\r\n").replace("\r", "\\r").replace("\n", "\\n"),
                 severity=types.DiagnosticSeverity.Error,
                 source=source,
             )

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from compiler.zir.formatter import format_result
-from server.backend import DeclInfo
 from server.outline import DocOutline as Outline
 from server.positions import LspLineIndex
 from server.protocol import CMD_RUN, CMD_RUN_LIVE
@@ -205,47 +204,6 @@ def rename(outline: Outline, index: LspLineIndex, uri: str, offset: int, new_nam
     bare = check_new_name(outline, sigil, name, scope, new_name)
     edits = [types.TextEdit(range=to_range(index, o.start, o.end), new_text=bare) for o in occurrences(outline, *found)]
     return types.WorkspaceEdit(changes={uri: edits})
-
-
-def hover(outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | None) -> types.Hover | None:
-    """Markdown for the name under the cursor: a decl's type, compile-time value and address; a local's
-    defining instruction. ``info`` comes from the editor Compilation (None when the decl is not analysed)."""
-    tok = outline.token_at(offset)
-    found = symbol_at(outline, offset)
-    if tok is None or found is None:
-        return None
-    sigil, name, scope = found
-    lines: list[str] = []
-    if sigil == "@":
-        decl = outline.decl_named(name)
-        lines.append(f"**@{name}**" + (f" = `{decl.tag}(…)`" if decl is not None else ""))
-        if info is None:
-            lines.append("not analysed" if decl is not None else "no such decl")
-        else:
-            if info.type_text is not None:
-                lines.append(f"type: `{info.type_text}`")
-            if info.value_text is not None:
-                lines.append(f"value: `{info.value_text}`")
-            if info.address is not None:
-                lines.append(f"address: `0x{info.address:x}`")
-            if info.got_address is not None:
-                lines.append(f"GOT slot: `0x{info.got_address:x}`")
-            if info.binary_symbol is not None:
-                path, address, size = info.binary_symbol
-                lines.append(f"in `{path}`: `0x{address:x}`, {size} bytes")
-            if info.status is not None and info.status != "complete":
-                lines.append(f"status: {info.status}")
-    elif scope is not None:
-        local = next((loc for loc in scope.locals if loc.name == name), None)
-        if local is not None:
-            end = local.end if local.end >= 0 else local.def_start
-            text = outline.data[local.def_start : end].decode("utf-8", "replace").splitlines()[0]
-            lines.append(f"`{text}`" if len(text) < 200 else f"`%{name} = {local.tag}(…)`")
-            lines.append(f"in `@{scope.name}`")
-    return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(lines)),
-        range=to_range(index, tok.start, tok.end),
-    )
 
 
 def formatting(data: bytes, index: LspLineIndex) -> list[types.TextEdit]:

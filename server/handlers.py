@@ -14,6 +14,8 @@ from pygls.exceptions import JsonRpcException
 
 from server import completion as complete
 from server import features
+from server import hover as hovering
+from server.backend import DeclInfo
 from server.outline import DocOutline
 from server.positions import LspLineIndex, line_index
 from server.session import Session
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 def register(server: ZirLanguageServer) -> None:
     """Register hover, definition, references, rename, completion, signature help, symbols, folding, semantic
     tokens, formatting, code lens, document highlight and declaration."""
+
+    last_info: dict[tuple[str, str], DeclInfo | None] = {}
+    """Hover facts last read per (uri, decl), answered while the editor thread is busy with a newer text."""
 
     async def context(uri: str) -> tuple[Session, DocOutline, LspLineIndex] | None:
         """The session, its outline and a line index over the outline's text (the newest text)."""
@@ -46,12 +51,21 @@ def register(server: ZirLanguageServer) -> None:
         offset = features.offset_of(index, params.position)
         found = features.symbol_at(outline, offset)
         info = None
+        stale = False
         if found is not None and found[0] == "@":
-            info = await server.documents.decl_info(session, found[1])
-            outline = await session.outline()  # an edit may have arrived meanwhile: answer for the newest text
-            index = line_index(outline.data, server.encoding())
-            offset = features.offset_of(index, params.position)
-        return features.hover(outline, index, offset, info)
+            key = (session.uri, found[1])
+            busy = session.editor_task is not None and not session.editor_task.done()
+            if busy and key in last_info:  # the editor thread is analysing the edit: do not queue behind it
+                info, stale = last_info[key], True
+            else:
+                info = last_info[key] = await server.documents.decl_info(session, found[1])
+                outline = await session.outline()  # an edit may have arrived meanwhile: answer for the newest text
+                index = line_index(outline.data, server.encoding())
+                offset = features.offset_of(index, params.position)
+        result = hovering.hover(outline, index, offset, info)
+        if stale and result is not None and isinstance(result.contents, types.MarkupContent):
+            result.contents.value += "\n\n*(from the analysis before the last edit)*"
+        return result
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:

@@ -55,7 +55,7 @@ def test_end_of_file_is_zero_width() -> None:
 
 def test_message_trailing_newline_removed_and_fields() -> None:
     (d,) = to_diagnostics([CompileError(0, "invalid string literal character: '\n'\n", b"x")], Encoding.UTF16, "zir")
-    assert d.message == "invalid string literal character: '\n'"
+    assert d.message == "invalid string literal character: '\\n'"  # no raw newline inside (issue 15)
     assert d.severity == types.DiagnosticSeverity.Error
     assert d.source == "zir"
 
@@ -80,3 +80,11 @@ def test_store_merges_tiers_and_publishes_empty_lists() -> None:
     store.clear(uri)
     assert sent[-1].diagnostics == []
     assert sent[-1].uri == uri
+
+
+def test_duplicate_name_gets_a_non_empty_range() -> None:
+    text = b"@a = int(1)\n@b = int(2)\n@a = int(3)\n"
+    offset = text.rindex(b")") + 1  # the spec's position: just after the duplicate's ")"
+    (d,) = to_diagnostics([CompileError(offset, "redefinition of identifier 'a'", text)], Encoding.UTF16, "zir")
+    assert d.range.start == types.Position(line=2, character=0)
+    assert d.range.end == types.Position(line=2, character=2)

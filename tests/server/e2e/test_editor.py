@@ -139,3 +139,30 @@ async def test_highlight_and_declaration_follow_edits(client: LanguageClient, ws
     assert isinstance(found, list) and len(found) == 1
     loc = found[0]
     assert isinstance(loc, types.Location) and loc.range.start == types.Position(line=2, character=0)
+
+
+async def test_hover_renders_strings_and_describes_instructions(client: LanguageClient, ws: Workspace) -> None:
+    text = '@msg = str("Hi\\n")\n' + BLOCKS
+    uri = await _open(client, ws, "hover.zir", text)
+    on_msg = await client.text_document_hover_async(
+        types.HoverParams(text_document=_doc(uri), position=_pos(text, "@msg", 2))
+    )
+    assert on_msg is not None and isinstance(on_msg.contents, types.MarkupContent)
+    assert 'string: `"Hi\\n"`' in on_msg.contents.value and "(decl ref)" not in on_msg.contents.value
+    on_tag = await client.text_document_hover_async(
+        types.HoverParams(text_document=_doc(uri), position=_pos(text, "block({", 2))
+    )
+    assert on_tag is not None and isinstance(on_tag.contents, types.MarkupContent)
+    assert on_tag.contents.value.startswith("`block(body: { … })`")
+
+
+async def test_diagnostic_messages_and_ranges(client: LanguageClient, ws: Workspace) -> None:
+    text = '@a = str("oops\n@a = int(1)\n'
+    uri = ws.open("diag.zir", text)
+    params = await wait_diagnostics(client, uri, lambda p: p.version == 1)
+    assert params.diagnostics and all("\n" not in d.message for d in params.diagnostics)
+    dup = "@b = int(1)\n@b = int(2)\n"
+    uri = ws.open("dup.zir", dup)
+    params = await wait_diagnostics(client, uri, lambda p: p.version == 1)
+    (d,) = params.diagnostics
+    assert d.message == "redefinition of identifier 'b'" and d.range.start != d.range.end
