@@ -135,8 +135,6 @@ class Module:
         """Source decls deleted because nothing used them; the next diff gives each a fresh decl."""
         self.diff_against_previous = False
         """Per update: the parser's previous parse is the last good one, so its diff (stats) is ours."""
-        self._parser_in_sync = False
-        """The parser's previous parse is ``file.parsed`` (its prefix/suffix counts describe our diff)."""
         self.dependency_failed: list[Decl] = []
         """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
@@ -170,7 +168,7 @@ class Module:
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)
         parsed = self.parser.parse(data)
-        in_sync, self._parser_in_sync = self._parser_in_sync, not parsed.errors
+        in_sync = self.file.parsed is not None  # the parser diffs against its last result without errors
         unchanged = self.parser.stats.prefix_bytes if in_sync else 0  # the text before it did not change
         self.lines.text_changed_after(unchanged)
         if parsed.errors:
@@ -180,7 +178,7 @@ class Module:
             return
         self.failed_files = []
         self.previous_source = self.file.source or b""
-        self.diff_against_previous = in_sync and self.file.parsed is not None
+        self.diff_against_previous = in_sync
         self.file.source = data
         self.file.parsed = parsed
         self.file.status = FileStatus.LOADED_SUCCESS

@@ -249,20 +249,25 @@ class IncrementalParser:
     _cache: dict[tuple[bytes, bool], _Entry] = field(default_factory=dict)
     _generation: int = 0
     _last: _Version | None = None
-    _last_was_spans: bool = False
-    """The previous result was the plain concatenation of ``_last``'s spans (no duplicate names)."""
-    _assembled_names: list[str] = field(default_factory=list)
-    """The decl names of the previous result when it was assembled (a top-level redefinition)."""
+    """The version of the latest result."""
+    _good: _Version | None = None
+    """The version of the latest result without errors: the next parse is diffed against it."""
+    _good_was_spans: bool = False
+    """That result was the plain concatenation of ``_good``'s spans (no duplicate names)."""
+    _good_assembled_names: list[str] = field(default_factory=list)
+    """The decl names of that result when it was assembled (a top-level redefinition)."""
     stats: ParseStats = field(default_factory=ParseStats)
 
     def parse(self, source: bytes) -> ParsedFile:
+        """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
         self._generation += 1
         self.stats = ParseStats()
         data = content_of(source)
-        moved_before = self._last.moved() if self._last is not None else 0
+        base = self._good
+        moved_before = base.moved() if base is not None else 0
         version, replaced, nd_keep, mid_count = self._version(data)
         stats = self.stats
-        stats.positions_moved = version.moved() - (moved_before if version is self._last else 0)
+        stats.positions_moved = version.moved() - (moved_before if version is base else 0)
         self._last = version
         unique = version.duplicates == 0
         result: ParsedFile
@@ -270,18 +275,21 @@ class IncrementalParser:
             result = ParsedFile(DeclView(version), list(version.errors))
         else:  # a top-level redefinition: the exact (restarting) assembly, regions from the cache
             result = assemble(source, self._span)
-        if unique and self._last_was_spans:
+        if unique and self._good_was_spans:
             stats.old_names = replaced
         else:  # the diff against the previous result is not local: all its names
             stats.same_prefix_decls = stats.same_suffix_decls = 0
-            if self._last_was_spans:
+            if self._good_was_spans:
                 names = version.names
                 stats.old_names = names[:nd_keep] + replaced + names[nd_keep + mid_count :]
             else:
-                stats.old_names = self._assembled_names
+                stats.old_names = self._good_assembled_names
             stats.old_decl_count = len(stats.old_names)
-        self._assembled_names = [] if unique else [d.name for d in result.decls]
-        self._last_was_spans = unique
+        if not result.errors:
+            assert version.errors == [] and (base is None or version is base)
+            self._good = version
+            self._good_was_spans = unique
+            self._good_assembled_names = [] if unique else [d.name for d in result.decls]
         if len(self._cache) > 2 * max(len(version.span_start), 64):
             self._evict()
         return result
@@ -293,20 +301,22 @@ class IncrementalParser:
     def clear(self) -> None:
         """Forgets every cached region and the previous version."""
         self._cache.clear()
-        self._last = None
-        self._last_was_spans = False
-        self._assembled_names = []
+        self._last = self._good = None
+        self._good_was_spans = False
+        self._good_assembled_names = []
 
     def _version(self, data: bytes) -> tuple[_Version, list[str], int, int]:
         """The spans of ``data``: the previous version's lists, with the spans between the common prefix and
         suffix replaced in place and the suffix's positions shifted lazily (``SplitList``) when it moved.
 
-        Also returns the replaced decls' names, the index of the first of them, and how many decls replaced
-        them. A version that has parse errors is made on a copy, so the last good result stays readable.
+        The previous version is the latest one without errors. Also returns the replaced decls' names, the
+        index of the first of them, and how many decls replaced them. A version that has errors (parse errors
+        or a redefinition) is made on a copy, so the last good result stays readable and the next parse is
+        diffed against it.
         """
         n = len(data)
         buf = data + b"\0"
-        old = self._last if self._last is not None else _Version()
+        old = self._good if self._good is not None else _Version()
         prev = old.data
         p = common_prefix(prev, data)
         s = common_suffix(prev, data, min(len(prev), n) - p)
@@ -332,7 +342,9 @@ class IncrementalParser:
         ne_keep = old.span_first_error[keep] if keep < count else len(old.errors)
         nd_j = old.span_first_decl[j] if j < count else len(old.decls)
         ne_j = old.span_first_error[j] if j < count else len(old.errors)
-        if ne_keep + len(mid.errors) + len(old.errors) - ne_j and self._last is not None:
+        if self._good is not None and (
+            ne_keep + len(mid.errors) + len(old.errors) - ne_j or self._duplicates_after(old, nd_keep, nd_j, mid.names)
+        ):
             old = old.copy()
         old.generation += 1
         stats = self.stats
@@ -392,6 +404,21 @@ class IncrementalParser:
         old.error_base[ne_keep:ne_j] = mid.error_base
         old.data = data
         return old, replaced, nd_keep, len(mid.decls)
+
+    @staticmethod
+    def _duplicates_after(old: _Version, start: int, stop: int, names: list[str]) -> bool:
+        """Whether replacing the decls ``[start:stop]`` of ``old`` by decls named ``names`` leaves a name twice."""
+        change: dict[str, int] = {}
+        for name in old.names[start:stop]:
+            change[name] = change.get(name, 0) - 1
+        for name in names:
+            change[name] = change.get(name, 0) + 1
+        counts = old.name_counts
+        duplicates = old.duplicates
+        for name, d in change.items():
+            c = counts.get(name, 0)
+            duplicates += max(c + d - 1, 0) - max(c - 1, 0)
+        return duplicates > 0
 
     @staticmethod
     def _append(
@@ -457,8 +484,8 @@ class IncrementalParser:
     def _evict(self) -> None:
         """Drops the regions not in the latest version (bounds memory across many edits)."""
         current = self._generation
-        if self._last is not None:
-            for entry in self._last.span_entry:
+        for version in (self._good, self._last):
+            for entry in version.span_entry if version is not None else ():
                 if entry is not None:
                     entry.generation = current
         self._cache = {k: e for k, e in self._cache.items() if e.generation == current}

@@ -43,3 +43,31 @@ def test_a_length_changing_edit_costs_the_module_the_same_at_10_and_10000_functi
     assert small == large
     assert large[0][:2] == (1, 1)  # one decl diffed and analysed
     assert all(c[4:7] == (1, 1, 0) for c in large)  # one shift-log entry, one decl record, no position moved
+
+
+def typo_costs(n: int) -> tuple[int, ...]:
+    """A parse error typed into ``f{n/2}`` and then fixed (with a new length): what the fixing update costs."""
+    s = Session(exported(n, 7))
+    assert s.update().ok
+    broken = exported(n, 7).replace("%c = int(7)", "%c = int(7x")
+    assert s.update(broken).error_count == 1
+    module = s.comp.module
+    good = module.file.parsed
+    assert good is not None and len(good.decls) == n + 5  # the last good parse stays readable
+    report = s.update(exported(n, 70))
+    assert report.ok
+    stats = module.parser.stats
+    return (
+        report.counters["decls_diffed"],
+        report.counters["decls_analyzed"],
+        stats.spans_parsed,
+        stats.decl_writes,
+        len(stats.old_names),
+        stats.positions_moved,
+    )
+
+
+def test_fixing_a_parse_error_is_diffed_against_the_last_good_parse_at_any_size() -> None:
+    small, large = typo_costs(10), typo_costs(10_000)
+    assert small == large
+    assert large[0] == 1 and large[3:5] == (1, 1)  # one decl diffed, written and replaced
