@@ -15,9 +15,10 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 import { BUILD_FINISHED, type BuildFinished, formatBuildStatus, parseBuildFinished } from "./buildStatus";
-import { initializationOptions, readSettings } from "./config";
+import { initializationOptions, readSettings, serverSettingsKey } from "./config";
 import { PROGRAM_EXITED, PROGRAM_OUTPUT } from "./live";
 import { resolveServer, type ServerLaunch } from "./probe";
+import { formatProgressStatus, ProgressTracker, type ProgressValue } from "./progressStatus";
 
 /** Anything that can be disposed (VS Code's and the client library's disposables). */
 interface Disposable {
@@ -60,8 +61,16 @@ export class ServerManager implements vscode.Disposable {
   private clientDisposables: Disposable[] = [];
   /** The launch the current client was started with (for the log and the e2e result). */
   launch: ServerLaunch | undefined;
+  /** How many clients were started (the e2e test counts restarts). */
+  starts = 0;
+  /** `serverSettingsKey` of the last launch's settings. */
+  private launchedWith: string | undefined;
   /** Serialises start/restart/stop. */
   private queue: Promise<void> = Promise.resolve();
+  /** The server's running `$/progress` reports: while one runs, the status item shows it. */
+  private readonly progress = new ProgressTracker();
+  /** What the status item shows when no progress runs (the server's state or the last build). */
+  private baseStatus: { text: string; tooltip: string; isError: boolean } = { text: "", tooltip: "", isError: false };
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
@@ -74,6 +83,17 @@ export class ServerManager implements vscode.Disposable {
   /** The status-bar item's current text (shown to the user; read by the end-to-end test). */
   get statusText(): string {
     return this.status.text;
+  }
+
+  /** Whether the `zir.server.*` settings differ from those the running server was launched with. */
+  serverSettingsChanged(): boolean {
+    const configuration = vscode.workspace.getConfiguration("zir");
+    return serverSettingsKey(readSettings((key) => configuration.get(key)).settings) !== this.launchedWith;
+  }
+
+  /** Resolves once every queued start, restart and stop has finished. */
+  settled(): Promise<void> {
+    return this.queue;
   }
 
   /** The running client, if any. */
@@ -118,15 +138,31 @@ export class ServerManager implements vscode.Disposable {
   }
 
   private setStatus(text: string, tooltip: string, isError: boolean): void {
-    this.status.text = text;
-    this.status.tooltip = tooltip;
-    this.status.backgroundColor = isError ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+    this.baseStatus = { text, tooltip, isError };
+    this.render();
+  }
+
+  /** Shows the newest running progress (`ZIR: <phase> N%`), else the base status. */
+  private render(): void {
+    const running = this.progress.current;
+    const view = running === undefined ? this.baseStatus : { ...formatProgressStatus(running), isError: false };
+    this.status.text = view.text;
+    this.status.tooltip = view.tooltip;
+    this.status.backgroundColor = view.isError ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     this.status.show();
+  }
+
+  /** A `$/progress` value of the current client (the client library still shows its window progress). */
+  private handleProgress(client: LanguageClient, token: string | number, value: ProgressValue): void {
+    if (this.client === client && this.progress.apply(String(token), value)) {
+      this.render();
+    }
   }
 
   private async replaceClient(): Promise<void> {
     const configuration = vscode.workspace.getConfiguration("zir");
     const { settings, problems } = readSettings((key) => configuration.get(key));
+    this.launchedWith = serverSettingsKey(settings);
     for (const problem of problems) {
       this.log.warn(problem.message);
     }
@@ -166,6 +202,12 @@ export class ServerManager implements vscode.Disposable {
       outputChannel: this.log,
       traceOutputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      middleware: {
+        handleWorkDoneProgress: (token, value, next) => {
+          this.handleProgress(client, token, value);
+          next(token, value);
+        },
+      },
     };
     const client = new ZirLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
     const disposables: Disposable[] = [
@@ -190,6 +232,8 @@ export class ServerManager implements vscode.Disposable {
     this.client = client;
     this.clientDisposables = disposables;
     this.launch = launch;
+    this.starts += 1;
+    this.progress.clear();  // the old server's progress ends with it
     try {
       await client.start();
       this.setStatus("$(check) ZIR", `ZIR Live: server running (${launch.candidate.command} ${launch.candidate.args.join(" ")})`, false);

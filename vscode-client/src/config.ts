@@ -63,6 +63,15 @@ export function requiresRestart(affects: (section: string) => boolean): boolean 
   return RESTART_SECTIONS.some((section) => affects(section));
 }
 
+/**
+ * What a server launch depends on among the settings (`zir.server.*`), as a comparable string: a
+ * configuration event that names `zir.server` restarts the server only when this changed (granting
+ * workspace trust fires such an event for every restricted setting, changed or not).
+ */
+export function serverSettingsKey(settings: ZirSettings): string {
+  return JSON.stringify(settings.server);
+}
+
 /** A problem found while reading settings: the value is replaced by its default. */
 export interface SettingProblem {
   readonly key: string;

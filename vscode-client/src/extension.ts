@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): ZirLiveApi {
     ...views.disposables,
     ...live.disposables,
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (requiresRestart((section) => event.affectsConfiguration(section))) {
+      if (requiresRestart((section) => event.affectsConfiguration(section)) && serverManager.serverSettingsChanged()) {
         serverManager.log.info("a zir.server setting changed: restarting the server");
         void serverManager.restart();
       }

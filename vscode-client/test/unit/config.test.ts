@@ -8,6 +8,7 @@ import {
   initializationOptions,
   readSettings,
   requiresRestart,
+  serverSettingsKey,
   settingsSnapshot,
 } from "../../src/config";
 
@@ -123,6 +124,17 @@ describe("requiresRestart", () => {
     assert.equal(requiresRestart((s) => s === "zir.server" || s === "zir"), true);
     assert.equal(requiresRestart((s) => s === "zir.build" || s === "zir"), false);
     assert.equal(requiresRestart((s) => s === "zir.trace" || s === "zir"), false);
+  });
+});
+
+describe("serverSettingsKey", () => {
+  it("changes with a zir.server.* value and with nothing else", () => {
+    const read = (values: Record<string, unknown>) => serverSettingsKey(readSettings((key) => values[key]).settings);
+    const base = read({});
+    assert.equal(read({ "build.outputPath": "/elsewhere/x", "build.onSave": false }), base);
+    assert.notEqual(read({ "server.pythonPath": "/usr/bin/python3" }), base);
+    assert.notEqual(read({ "server.args": ["-v"] }), base);
+    assert.notEqual(read({ "server.importStrategy": "fromEnvironment" }), base);
   });
 });
 

@@ -1,0 +1,207 @@
+/**
+ * Restricted Mode and build progress end to end (docs/reliability.md, docs/guide.md), in a real VS Code.
+ *
+ * Loaded like scenario.ts (`ZIR_LIVE_E2E_SCENARIO`), configured by `ZIR_LIVE_E2E_CONFIG`; code-server runs
+ * with workspace trust enabled and the folder untrusted, whose `.vscode/settings.json` sets an outputPath.
+ * Untrusted: the error diagnostic appears, the workspace's outputPath is ignored, a save builds nothing (the
+ * server's own refusal of a rebuild is the point after which any build the save started has finished), and
+ * Rebuild, Run Output and Run Live refuse. Then it trusts the folder through the Workspace Trust editor (a
+ * click through the browser's DevTools protocol), waits for the server to restart, and checks that a save
+ * builds into the workspace's outputPath; finally it opens and saves a large file and waits, in the status
+ * bar's DOM, for the ZIR item to show `ZIR: generate N%` beside VS Code's window progress of the first
+ * analysis and of the build. Every wait is on an event, bounded by a timeout.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import type * as vscodeApi from "vscode";
+import type { BuildFinished } from "../../src/buildStatus";
+import type { ZirLiveApi } from "../../src/extension";
+import { clickButton, type StatusBarSeen, watchStatusBar } from "./cdp";
+
+interface TrustConfig {
+  /** A program with one error, and its fixed text. */
+  readonly fixture: string;
+  readonly fixedText: string;
+  /** A large program (thousands of functions) for the progress checks. */
+  readonly big: string;
+  /** Where the default and the workspace's outputPath put the fixture's output. */
+  readonly defaultOutput: string;
+  readonly workspaceOutput: string;
+  readonly result: string;
+  readonly reportPort: number;
+  readonly timeoutMs: number;
+  readonly cdpPort: number;
+}
+
+type Stage = "activated" | "diagnostics" | "untrustedSave" | "refused" | "trusted" | "built" | "analysing" | "building" | "done";
+
+interface TrustResult {
+  stage: Stage;
+  ok: boolean;
+  error?: string;
+  untrusted?: {
+    isTrusted: boolean;
+    outputPath: string | undefined;
+    diagnostics: string[];
+    rebuildByServer: BuildFinished | undefined;
+    buildsSeen: BuildFinished[];
+    outputs: { default: boolean; workspace: boolean };
+  };
+  refused?: { rebuild: unknown; terminals: string[]; live: boolean };
+  trusted?: { isTrusted: boolean; outputPath: string | undefined; clicked: boolean };
+  /** Server starts from the trust to the end (one: the trust's restart, no other). */
+  restartsAfterTrust?: number;
+  build?: BuildFinished;
+  analysing?: StatusBarSeen;
+  building?: StatusBarSeen;
+  bigBuild?: BuildFinished;
+  statusAfter?: string;
+}
+
+export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
+  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
+  if (configPath === undefined) {
+    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
+  }
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as TrustConfig;
+  const result: TrustResult = { stage: "activated", ok: false };
+  const save = (): void => {
+    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
+    renameSync(`${config.result}.tmp`, config.result);
+  };
+  const reach = (stage: Stage): void => {
+    result.stage = stage;
+    save();
+  };
+
+  /** Resolves with the first value `event` fires that `accept` maps to something defined. */
+  function next<E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const subscription = event((e) => {
+        const value = accept(e);
+        if (value !== undefined) {
+          subscription.dispose();
+          clearTimeout(timer);
+          resolve(value);
+        }
+      });
+      const timer = setTimeout(() => {
+        subscription.dispose();
+        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
+      }, config.timeoutMs);
+    });
+  }
+
+  const builds: BuildFinished[] = [];
+  api.onBuildFinished((b) => builds.push(b));
+  const outputPath = (): string | undefined => vscode.workspace.getConfiguration("zir").get<string>("build.outputPath");
+
+  try {
+    await api.started;
+    reach("activated");
+    const uri = vscode.Uri.file(config.fixture);
+    const errorsOf = (u: vscodeApi.Uri): vscodeApi.Diagnostic[] => vscode.languages.getDiagnostics(u);
+    const shown = next(vscode.languages.onDidChangeDiagnostics, (e) =>
+      e.uris.some((u) => u.toString() === uri.toString()) && errorsOf(uri).length > 0 ? true : undefined, "the error diagnostic");
+    const document = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    if (errorsOf(uri).length === 0) {
+      await shown;
+    }
+    const diagnostics = errorsOf(uri).map((d) => `${d.range.start.line}:${d.range.start.character} ${d.message}`);
+    reach("diagnostics");
+
+    // Fix and save while untrusted: the diagnostics clear, nothing is built.
+    const cleared = next(vscode.languages.onDidChangeDiagnostics, (e) =>
+      e.uris.some((u) => u.toString() === uri.toString()) && errorsOf(uri).length === 0 ? true : undefined, "the diagnostics to clear");
+    const whole = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+    if (!(await editor.edit((edit) => { edit.replace(whole, config.fixedText); }))) {
+      throw new Error("the edit was not applied");
+    }
+    if (!(await document.save())) {
+      throw new Error("the document was not saved");
+    }
+    await cleared;
+    // The server builds one document's builds in order: its answer to a rebuild comes after any build
+    // the save started. (This asks the server directly; the client's Rebuild command refuses earlier.)
+    const rebuildByServer = await api.manager.executeServerCommand("zir.rebuild", [uri.toString()]);
+    result.untrusted = {
+      isTrusted: vscode.workspace.isTrusted,
+      outputPath: outputPath(),
+      diagnostics,
+      rebuildByServer: rebuildByServer as BuildFinished | undefined,
+      buildsSeen: [...builds],
+      outputs: { default: existsSync(config.defaultOutput), workspace: existsSync(config.workspaceOutput) },
+    };
+    reach("untrustedSave");
+
+    // The client's build and run commands refuse.
+    const rebuild: unknown = await vscode.commands.executeCommand("zir.rebuild", uri);
+    await vscode.commands.executeCommand("zir.run", uri);
+    await vscode.commands.executeCommand("zir.runLive", uri);
+    result.refused = {
+      rebuild: rebuild ?? null,
+      terminals: vscode.window.terminals.map((t) => t.name),
+      live: api.live.snapshot(uri.toString()) !== undefined,
+    };
+    reach("refused");
+
+    // Trust the folder in the Workspace Trust editor; the extension restarts the server with builds on.
+    const startsBefore = api.manager.starts;
+    const granted = next(vscode.workspace.onDidGrantWorkspaceTrust, () => true, "the workspace trust");
+    await vscode.commands.executeCommand("workbench.trust.manage");
+    const clicked = await clickButton(config.cdpPort, ".workspace-trust-editor", "Trust", config.timeoutMs);
+    await granted;
+    await api.manager.settled();
+    result.trusted = { isTrusted: vscode.workspace.isTrusted, outputPath: outputPath(), clicked };
+    reach("trusted");
+
+    // A save now builds, into the workspace's outputPath.
+    await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    const built = next(api.onBuildFinished, (b) => (b.uri === uri.toString() && b.ok ? b : undefined), "the build after trust");
+    const end = document.positionAt(document.getText().length);
+    if (!(await editor.edit((edit) => { edit.insert(end, "\n"); }))) {
+      throw new Error("the edit after trust was not applied");
+    }
+    if (!(await document.save())) {
+      throw new Error("the document was not saved after trust");
+    }
+    result.build = await built;
+    reach("built");
+
+    // The first analysis of a large file: the status bar shows its progress.
+    const phase = "^ZIR: generate \\d+%$";
+    const bigUri = vscode.Uri.file(config.big);
+    const analysing = watchStatusBar(config.cdpPort, phase, `Analysing ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs);
+    const bigDocument = await vscode.workspace.openTextDocument(bigUri);
+    const bigEditor = await vscode.window.showTextDocument(bigDocument, vscode.ViewColumn.One);
+    result.analysing = await analysing;
+    reach("analysing");
+
+    // Its first build: the same, titled "Building".
+    const bigBuilt = next(api.onBuildFinished, (b) => (b.uri === bigUri.toString() ? b : undefined), "the large file's build");
+    const building = watchStatusBar(config.cdpPort, phase, `Building ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs);
+    const bigEnd = bigDocument.positionAt(bigDocument.getText().length);
+    if (!(await bigEditor.edit((edit) => { edit.insert(bigEnd, "\n"); }))) {
+      throw new Error("the edit of the large file was not applied");
+    }
+    if (!(await bigDocument.save())) {
+      throw new Error("the large file was not saved");
+    }
+    result.building = await building;
+    result.bigBuild = await bigBuilt;
+    result.statusAfter = api.manager.statusText;
+    result.restartsAfterTrust = api.manager.starts - startsBefore;
+    reach("building");
+    result.ok = true;
+    reach("done");
+  } catch (error) {
+    result.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    save();
+  }
+  const socket = createConnection({ host: "127.0.0.1", port: config.reportPort });
+  socket.on("error", () => {
+    // The test reads the result file when nothing arrives.
+  });
+  socket.end(JSON.stringify(result));
+}
