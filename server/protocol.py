@@ -18,7 +18,11 @@ DISASSEMBLY = "zir/disassembly"
 LAYOUT = "zir/layout"
 """Client → server request: the file layout of the document's last good binary (docs/inspect.md)."""
 CMD_RUN = "zir.run"
-"""Client-side command the "Run" code lens invokes (runs the last committed output)."""
+"""The "Run" code lens's command, argument ``uri``: VS Code runs the last committed output in a terminal (the
+extension's own command); any other client gets the server command (``server.run``), answered like
+``zir/runFinished``."""
+RUN_FINISHED = "zir/runFinished"
+"""Server → client after ``zir.run``: ``{uri, binary, exitCode, signal, stdout, stderr, truncated}``."""
 CMD_RUN_LIVE = "zir.runLive"
 """Start the document's program and swap every later build into it (docs/hot-swap.md); argument ``uri``."""
 CMD_STOP = "zir.stop"

@@ -22,7 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import handlers, live, views
+from server import handlers, live, run, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents
@@ -275,6 +275,7 @@ def create_server() -> ZirLanguageServer:
     _register_views(server)
     _register_commands(server)
     live.register(server)
+    run.register(server)
     return server
 
 

@@ -4,12 +4,14 @@ following incremental edits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.server.e2e.conftest import Workspace, wait_diagnostics
+from tests.server.e2e.conftest import Workspace, example, recorder, wait_diagnostics, wait_until
 
 BLOCKS = """@void = primitive(void)
 @usize = primitive(usize)
@@ -166,3 +168,24 @@ async def test_diagnostic_messages_and_ranges(client: LanguageClient, ws: Worksp
     params = await wait_diagnostics(client, uri, lambda p: p.version == 1)
     (d,) = params.diagnostics
     assert d.message == "redefinition of identifier 'b'" and d.range.start != d.range.end
+
+
+async def test_server_side_run_reports_exit_status_and_output(client: LanguageClient, ws: Workspace) -> None:
+    uri = await _open(client, ws, "run.zir", example("101-print-and-exit-code"))
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=_doc(uri)))
+    run = next(lens.command for lens in lenses or [] if lens.command and lens.command.title.endswith("Run"))
+    assert run.command == "zir.run"
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=run.command, arguments=run.arguments)
+    )
+    assert isinstance(result, dict)
+    assert result["exitCode"] == 3 and result["stdout"] == "bye for now\n" and result["signal"] is None
+
+    def finished() -> list[dict[str, Any]]:
+        notes = [p for m, p in recorder(client).notifications if m == "zir/runFinished"]
+        return [p if isinstance(p, dict) else dict(p._asdict()) for p in notes]
+
+    notes = await wait_until(client, finished)
+    assert notes[0]["exitCode"] == 3 and notes[0]["uri"] == uri
+    shown = await wait_until(client, lambda: [m for m in client.messages if "exited with 3" in m.message])
+    assert shown[0].type == types.MessageType.Warning
