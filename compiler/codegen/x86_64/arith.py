@@ -98,12 +98,16 @@ def gen_arith(fg: FunctionGen, inst: BinOp) -> MCValue:
     size = ty.abi_size()
     checked = fg.safety and inst.safety and tag in SAFETY_TAGS
     alu = _ALU.get(tag)
-    if alu is not None and (tag in (AirTag.BITAND, AirTag.BITOR, AirTag.XOR) or (not checked and bits == 8 * size)):
-        # bitwise results of extended operands are extended; full-width wrapping add/sub: one ALU op (§8.4)
+    if alu is not None and (tag in (AirTag.BITAND, AirTag.BITOR, AirTag.XOR) or bits == 8 * size):
+        # bitwise results of extended operands are extended; full-width add/sub: one ALU op at the type's
+        # width (§8.4), whose carry/overflow flag is exactly the check
         lhs, rhs = _operands(fg, inst)
-        return gen_binop(
+        result = gen_binop(
             fg, inst, alu, lhs, rhs, inst.lhs, inst.rhs, tag is not AirTag.SUB and tag is not AirTag.SUBWRAP
         )
+        if checked:
+            panic_unless(fg, Cond.NO if signed else Cond.AE, PanicId.INTEGER_OVERFLOW)
+        return result
     if tag in (AirTag.DIV, AirTag.MOD_REM):
         return _gen_div(fg, inst, signed, bits, checked)
     if tag in (AirTag.SHL, AirTag.SHR):

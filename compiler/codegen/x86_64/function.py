@@ -137,11 +137,12 @@ class FunctionGen:
     next_inst: AirInst | None = None
     src: int = 0
     # spilling (docs/design/language-complete.md §11)
-    locked: set[int] = field(default_factory=set)
+    locked_ids: set[int] = field(default_factory=set)
+    lock_inst: AirInst | None = None
+    locked_ready: bool = False
     spill_slots: dict[int, int] = field(default_factory=dict)
     positions: dict[int, int] = field(default_factory=dict)
     uses: dict[int, list[int]] = field(default_factory=dict)
-    pos: int = 0
     merge_snaps: list[dict[Register, list[object]]] = field(default_factory=list)
     moved: dict[int, AirInst] = field(default_factory=dict)
     """Values whose location changed at least once (spilled, evicted, reloaded), by id."""
@@ -162,7 +163,6 @@ class FunctionGen:
         if self.naked and cc.params:
             self.fail("unable to use parameters with naked calling convention", self.fn_src)
         pushed = [] if self.naked else asm_callee_saved(self.body)
-        self.positions, self.uses = spill.number_uses(self.body)
         fn_line = self.line_of(self.fn_src)
         self.last_row_line = fn_line
         if not self.naked:
@@ -229,8 +229,8 @@ class FunctionGen:
         for i, inst in enumerate(body):
             self.next_inst = body[i + 1] if i + 1 < len(body) else None
             self.src = inst.src
-            self.pos = self.positions.get(id(inst), self.pos)
-            self.locked = self._operand_regs(inst)
+            self.lock_inst = inst
+            self.locked_ready = False
             line = self.line_of(inst.src)
             if inst.tag is AirTag.DBG_STMT or line != self.last_row_line:
                 self._row(line)
@@ -244,6 +244,15 @@ class FunctionGen:
             for j, operand in enumerate(inst.operands()):
                 if inst.operand_dies(j):
                     self.regs.free(operand)
+
+    @property
+    def locked(self) -> set[int]:
+        """Ids of the registers the current instruction's operands hold: never spilled while it is generated
+        (computed on the first need: most instructions never spill)."""
+        if not self.locked_ready:
+            self.locked_ids = self._operand_regs(self.lock_inst) if self.lock_inst is not None else set()
+            self.locked_ready = True
+        return self.locked_ids
 
     def _operand_regs(self, inst: AirInst) -> set[int]:
         """Ids of the registers holding ``inst``'s operands: locked while it is generated (§11)."""

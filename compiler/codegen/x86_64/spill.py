@@ -47,9 +47,9 @@ def number_uses(body: list[AirInst]) -> tuple[dict[int, int], dict[int, list[int
     return positions, uses
 
 
-def _next_use(fg: FunctionGen, owner: object) -> int:
+def _next_use(fg: FunctionGen, owner: object, pos: int) -> int:
     lst = fg.uses.get(id(owner), [])
-    i = bisect_right(lst, fg.pos)
+    i = bisect_right(lst, pos)
     return lst[i] if i < len(lst) else 1 << 30
 
 
@@ -92,12 +92,15 @@ def spill_register(fg: FunctionGen, reg: Register) -> None:
 def spill_one(fg: FunctionGen, exclude: Iterable[Register] = ()) -> Register:
     """Free a register by spilling the one whose owners are used farthest ahead (ties: lowest register)."""
     excluded = {r.id for r in exclude}
+    if not fg.positions:  # numbered on the first spill: most functions never spill
+        fg.positions, fg.uses = number_uses(fg.body)
+    pos = fg.positions.get(id(fg.lock_inst), 0)
     best: Register | None = None
     best_use = -1
     for reg in ALLOCATABLE:
         if reg.id in excluded or not spillable(fg, reg):
             continue
-        use = min(_next_use(fg, o) for o in fg.regs.owners_of(reg))
+        use = min(_next_use(fg, o, pos) for o in fg.regs.owners_of(reg))
         if use > best_use:
             best, best_use = reg, use
     if best is None:
