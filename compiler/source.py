@@ -75,15 +75,17 @@ class FileSource:
                 raise SourceLoadError(self.path, "FileTooBig")
             chunks: list[bytes] = []
             total = 0
+            size = st.st_size + 1  # the whole file in one read (no join copy) unless it grows meanwhile
             while True:
-                chunk = os.read(fd, 1 << 20)
+                chunk = os.read(fd, size)
+                size = 1 << 20
                 if not chunk:
                     break
                 total += len(chunk)
                 if total > MAX_SOURCE_BYTES:  # grew while read
                     raise SourceLoadError(self.path, "FileTooBig")
                 chunks.append(chunk)
-            return b"".join(chunks)
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         except OSError as exc:
             raise SourceLoadError(self.path, error_name_of(exc)) from exc
         finally:
