@@ -189,6 +189,7 @@ def program(
     period: int = 1,
     iterations: int = 9999,
     traceme: bool = False,
+    prelude: str = "",
 ) -> str:
     """The whole program: header, ``extra`` decls, ``@step`` and the main loop."""
     return (
@@ -198,5 +199,7 @@ def program(
         + "\n"
         + function("step", step_body, step_params)
         + "\n"
-        + MAIN.format(period=period, iterations=iterations, step_args=step_args, prelude=TRACEME if traceme else "")
+        + MAIN.format(
+            period=period, iterations=iterations, step_args=step_args, prelude=(TRACEME if traceme else "") + prelude
+        )
     )

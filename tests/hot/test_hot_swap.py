@@ -230,3 +230,24 @@ def test_a_save_is_picked_up_without_a_command(tmp: Path) -> None:
         cli.wait_line(" two")
     finally:
         cli.close()
+
+
+def test_data_size_change_under_the_running_loop_keeps_the_old_data(tmp: Path) -> None:
+    """@main (always on the stack) holds @buf's bytes' address; @buf grows: the bytes move, @main gets a new
+    block (its old frame keeps running the old code with the old, untouched bytes), and the swap goes through."""
+    step = print_decl("m", "msg") + print_text("n", "\n")
+    hold = (
+        "  %bp = ptrtoint(@buf)\n"
+        "  %bw = asm(@syscall, @usize, volatile=1, output=@ret, inputs=[@rax, @rdi, @rsi, @rdx],"
+        " clobbers=[@rcx, @r11, @memory], args=[@sys_write, @1, %bp, @1])\n"
+    )
+    cli, src, first = _start(tmp, program(step, '@msg = str("one")\n@buf = str("xx")\n', prelude=hold))
+    pid = first["hot"]["pid"]  # type: ignore[index]
+    try:
+        cli.wait_line(" one")
+        lines = _swap(
+            cli, src, program(step, '@msg = str("two")\n@buf = str("xxxxxxxxxxxx")\n', prelude=hold), pid, " two"
+        )
+        assert_counts_on(lines)
+    finally:
+        cli.close()
