@@ -281,13 +281,13 @@ def folding_ranges(outline: Outline, index: LspLineIndex) -> list[types.FoldingR
     return out
 
 
-def semantic_tokens(outline: Outline, index: LspLineIndex) -> types.SemanticTokens:
-    """Decl names, locals, tags, keyword names, enum words, strings, numbers, comments (single-line tokens)."""
-    fn_decls = {d.name for d in outline.decls if d.tag == "fn"}
+def semantic_tokens(outline: Outline, index: LspLineIndex, lo: int = 0, hi: int | None = None) -> types.SemanticTokens:
+    """Decl names, locals, tags, keyword names, enum words, strings, numbers, comments (single-line tokens)
+    starting in ``[lo, hi)`` (the whole text by default; a range request looks only at its tokens)."""
     data: list[int] = []
     prev_line = prev_col = 0
-    for tok in outline.tokens:
-        token_type, modifiers = _classify(outline, tok, fn_decls)
+    for tok in outline.tokens_in(lo, len(outline.data) + 1 if hi is None else hi):
+        token_type, modifiers = _classify(outline, tok)
         line, col = index.position(tok.start)
         end_line, end_col = index.position(tok.end)
         if end_line != line or end_col <= col:
@@ -297,12 +297,26 @@ def semantic_tokens(outline: Outline, index: LspLineIndex) -> types.SemanticToke
     return types.SemanticTokens(data=data)
 
 
-def _classify(outline: Outline, tok: Token, fn_decls: set[str]) -> tuple[int, int]:
+def semantic_tokens_delta(old: list[int], new: list[int]) -> list[types.SemanticTokensEdit]:
+    """One edit turning ``old`` into ``new`` (common prefix and suffix kept), or none when equal."""
+    if old == new:
+        return []
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    return [types.SemanticTokensEdit(start=head, delete_count=len(old) - head - tail, data=new[head : len(new) - tail])]
+
+
+def _classify(outline: Outline, tok: Token) -> tuple[int, int]:
     declaration = 1 << TOKEN_MODIFIERS.index("declaration")
     readonly = 1 << TOKEN_MODIFIERS.index("readonly")
     match tok.kind:
         case TokenKind.DECL_DEF | TokenKind.DECL_REF:
-            is_fn = outline.name_of(tok) in fn_decls
+            is_fn = outline.decl_tag(outline.name_of(tok)) == "fn"
             kind = TOKEN_TYPES.index("function" if is_fn else "variable")
             return kind, readonly | (declaration if tok.kind is TokenKind.DECL_DEF else 0)
         case TokenKind.LOCAL_DEF | TokenKind.LOCAL_REF:

@@ -7,6 +7,7 @@ edit, so a request right after a keystroke costs work proportional to what it lo
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -151,10 +152,48 @@ def register(server: ZirLanguageServer) -> None:
         _, outline, index = ctx
         return complete.signature_help(outline, features.offset_of(index, params.position))
 
-    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, features.LEGEND)
+    tokens_sent: dict[str, tuple[str, list[int]]] = {}
+    """The last full semantic tokens per URI and their result id (the base of the next delta)."""
+
+    def full_tokens(uri: str, outline: DocOutline, index: LspLineIndex) -> types.SemanticTokens:
+        result = features.semantic_tokens(outline, index)
+        result.result_id = str(uuid.uuid4())
+        tokens_sent[uri] = (result.result_id, list(result.data))
+        return result
+
+    tokens_options = types.SemanticTokensRegistrationOptions(
+        legend=features.LEGEND, full=types.SemanticTokensFullDelta(delta=True), range=True
+    )
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens_options)
     async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
         ctx = await context(params.text_document.uri)
-        return types.SemanticTokens(data=[]) if ctx is None else features.semantic_tokens(ctx[1], ctx[2])
+        return types.SemanticTokens(data=[]) if ctx is None else full_tokens(ctx[0].uri, ctx[1], ctx[2])
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA)
+    async def semantic_tokens_delta(
+        params: types.SemanticTokensDeltaParams,
+    ) -> types.SemanticTokens | types.SemanticTokensDelta:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return types.SemanticTokens(data=[])
+        session, outline, index = ctx
+        previous = tokens_sent.get(session.uri)
+        result = full_tokens(session.uri, outline, index)
+        if previous is None or previous[0] != params.previous_result_id:
+            return result
+        edits = features.semantic_tokens_delta(previous[1], list(result.data))
+        return types.SemanticTokensDelta(edits=edits, result_id=result.result_id)
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE)
+    async def semantic_tokens_range(params: types.SemanticTokensRangeParams) -> types.SemanticTokens:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return types.SemanticTokens(data=[])
+        _, outline, index = ctx
+        lo = features.offset_of(index, params.range.start)
+        hi = features.offset_of(index, params.range.end)
+        return features.semantic_tokens(outline, index, lo, hi)
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:

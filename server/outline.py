@@ -154,19 +154,30 @@ class DocOutline:
                 return _shift_decl(d, base)
         return None
 
-    def decl_named(self, name: str) -> OutlineDecl | None:
-        """The first decl defined with ``name``."""
+    def _name_index(self) -> dict[str, int]:
+        """Decl name → index of the chunk defining it first (rebuilt only when names changed)."""
         if self._names is None:
             names: dict[str, int] = {}
             for i, c in enumerate(self.chunks):
                 for d in c.outline.decls:
                     names.setdefault(d.name, i)
             self._names = names
-        found = self._names.get(name)
+        return self._names
+
+    def decl_named(self, name: str) -> OutlineDecl | None:
+        """The first decl defined with ``name``."""
+        found = self._name_index().get(name)
         if found is None:
             return None
         decl = next(d for d in self.chunks[found].outline.decls if d.name == name)
         return _shift_decl(decl, self.starts[found])
+
+    def decl_tag(self, name: str) -> str | None:
+        """The tag of the first decl defined with ``name`` (no offsets shifted)."""
+        found = self._name_index().get(name)
+        if found is None:
+            return None
+        return next(d.tag for d in self.chunks[found].outline.decls if d.name == name)
 
     def decl_names(self) -> Iterator[tuple[str, str]]:
         """``(name, tag)`` of every decl, in file order (no offsets: nothing is shifted)."""

@@ -189,3 +189,34 @@ async def test_server_side_run_reports_exit_status_and_output(client: LanguageCl
     assert notes[0]["exitCode"] == 3 and notes[0]["uri"] == uri
     shown = await wait_until(client, lambda: [m for m in client.messages if "exited with 3" in m.message])
     assert shown[0].type == types.MessageType.Warning
+
+
+async def test_semantic_tokens_range_and_delta(client: LanguageClient, ws: Workspace) -> None:
+    uri = await _open(client, ws, "tokens.zir", BLOCKS)
+    full = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(uri)))
+    assert full is not None and full.result_id is not None and full.data
+    # the range of @f's body: the same tokens as the full result there (the first one relative to the origin)
+    span = types.Range(start=types.Position(line=4, character=0), end=types.Position(line=6, character=0))
+    ranged = await client.text_document_semantic_tokens_range_async(
+        types.SemanticTokensRangeParams(text_document=_doc(uri), range=span)
+    )
+    assert ranged is not None
+    quint = [full.data[i : i + 5] for i in range(0, len(full.data), 5)]
+    lines, line = [], 0
+    for q in quint:
+        line += q[0]
+        lines.append(line)
+    inside = [q for q, ln in zip(quint, lines, strict=True) if 4 <= ln < 6]
+    assert list(ranged.data[5:]) == [x for q in inside[1:] for x in q]
+    assert ranged.data[0] == 4 and list(ranged.data[2:5]) == list(inside[0][2:5])
+    # an edit, then a delta against the full result: applying it gives the new full tokens
+    ws.edit(uri, (4, 2), (4, 4), "%alpha")
+    delta = await client.text_document_semantic_tokens_full_delta_async(
+        types.SemanticTokensDeltaParams(text_document=_doc(uri), previous_result_id=full.result_id)
+    )
+    assert isinstance(delta, types.SemanticTokensDelta) and len(delta.edits) == 1
+    (edit,) = delta.edits
+    patched = list(full.data)
+    patched[edit.start : edit.start + edit.delete_count] = edit.data or []
+    again = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(uri)))
+    assert again is not None and patched == list(again.data) and patched != list(full.data)
