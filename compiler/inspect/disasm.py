@@ -6,13 +6,14 @@ GNU ``objdump -M intel`` prints it. Bytes capstone cannot decode become one-byte
 
 from __future__ import annotations
 
-from typing import Any
-
-import capstone
+from typing import TYPE_CHECKING, Any
 
 from compiler.codegen.x86_64.safety import PANIC_NAME, panic_code_length, panic_routine_code
 from compiler.inspect.binary import Binary, DeclSymbol, InspectError
 from compiler.inspect.lines import LineHeader, decode, read_header, rows_of
+
+if TYPE_CHECKING:
+    import capstone
 
 FORMAT = "zir-objdump"
 VERSION = 1
@@ -23,6 +24,10 @@ _engine: capstone.Cs | None = None
 def _capstone() -> capstone.Cs:
     global _engine
     if _engine is None:
+        try:
+            import capstone  # imported on first use: the server starts without it (a client may never ask)
+        except ImportError as err:
+            raise InspectError(f"disassembly needs the capstone package ({err})") from err
         _engine = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
         _engine.syntax = capstone.CS_OPT_SYNTAX_INTEL
     return _engine

@@ -43,8 +43,20 @@ function findNode22() {
   );
 }
 
-// The pure-Python packages the server imports (pyproject.toml's dependencies, transitively).
-const PYTHON_MODULES = ["pygls", "lsprotocol", "cattrs", "cattr", "attrs", "attr", "elftools", "typing_extensions"];
+// The Python packages the server imports (pyproject.toml's dependencies, transitively). capstone is
+// loaded through ctypes (its libcapstone.so is inside the package), so it works from any CPython 3 on
+// Linux x86-64 — the platform the compiler targets anyway.
+const PYTHON_MODULES = [
+  "pygls",
+  "lsprotocol",
+  "cattrs",
+  "cattr",
+  "attrs",
+  "attr",
+  "elftools",
+  "typing_extensions",
+  "capstone",
+];
 
 function bundlePython() {
   const python = process.env.ZIR_PYTHON ?? [join(repo, ".venv", "bin", "python")].find(existsSync) ?? "python3";
