@@ -37,6 +37,13 @@ def _requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, Any]]]:
         "signatureHelp": ("textDocument/signatureHelp", at(4, 15)),  # after "add(%p, "
         "documentSymbol": ("textDocument/documentSymbol", {"textDocument": doc}),
         "semanticTokens_full": ("textDocument/semanticTokens/full", {"textDocument": doc}),
+        "semanticTokens_range": (
+            "textDocument/semanticTokens/range",
+            {
+                "textDocument": doc,
+                "range": {"start": {"line": first, "character": 0}, "end": {"line": first + 60, "character": 0}},
+            },
+        ),
         "foldingRange": ("textDocument/foldingRange", {"textDocument": doc}),
         "codeLens": ("textDocument/codeLens", {"textDocument": doc}),
     }

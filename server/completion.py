@@ -142,7 +142,7 @@ def snippet_of(tag: Tag) -> str:
     return f"{tag.value}({', '.join(fields)})$0"
 
 
-def _match_rank(name: str, typed: str) -> int | None:
+def match_rank(name: str, typed: str) -> int | None:
     """0 for a prefix match, 1 for a substring (any case), 2 for a subsequence, None for no match."""
     if name.startswith(typed):
         return 0
@@ -204,7 +204,7 @@ def completion(outline: Outline, index: LspLineIndex, offset: int, snippets: boo
             defining = here is not None and here.start == start and here.kind.value == "decl_def"
             seen: set[str] = set()
             for name, tag in outline.decl_names():
-                rank = _match_rank(name, typed)
+                rank = match_rank(name, typed)
                 if rank is None or name in seen or (defining and name == typed):
                     continue
                 seen.add(name)
@@ -212,7 +212,7 @@ def completion(outline: Outline, index: LspLineIndex, offset: int, snippets: boo
                 ranked.append((rank, 0 if tag == "fn" else 1, f"@{name}", tag, kind))
         else:
             for depth, (_, name, tag) in enumerate(available_locals(outline, offset, start)):
-                rank = _match_rank(name, typed)
+                rank = match_rank(name, typed)
                 if rank is not None:
                     ranked.append((rank, depth, f"%{name}", tag, types.CompletionItemKind.Variable))
         ranked.sort(key=lambda r: (r[0], r[1]))

@@ -14,7 +14,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from server import completion as complete
-from server import features
+from server import features, navigation
 from server import hover as hovering
 from server.backend import DeclInfo
 from server.outline import DocOutline
@@ -216,3 +216,54 @@ def register(server: ZirLanguageServer) -> None:
         if ctx is None or ctx[0].path is None:
             return []
         return features.code_lenses(ctx[1], ctx[2], ctx[0].uri)
+
+    @server.feature(types.TEXT_DOCUMENT_SELECTION_RANGE)
+    async def selection_range(params: types.SelectionRangeParams) -> list[types.SelectionRange]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        _, outline, index = ctx
+        return [navigation.selection_ranges(outline, index, features.offset_of(index, p)) for p in params.positions]
+
+    @server.feature(types.TEXT_DOCUMENT_LINKED_EDITING_RANGE)
+    async def linked_editing_range(params: types.LinkedEditingRangeParams) -> types.LinkedEditingRanges | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        _, outline, index = ctx
+        return navigation.linked_editing(outline, index, features.offset_of(index, params.position))
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def workspace_symbol(params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+        docs = []
+        for uri in list(server.documents.sessions):
+            ctx = await context(uri)
+            if ctx is not None:
+                docs.append((uri, ctx[1], ctx[2]))
+        return navigation.workspace_symbols(docs, params.query)
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_CALL_HIERARCHY)
+    async def prepare_call_hierarchy(params: types.CallHierarchyPrepareParams) -> list[types.CallHierarchyItem] | None:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return None
+        session, outline, index = ctx
+        return navigation.prepare_call_hierarchy(
+            outline, index, session.uri, features.offset_of(index, params.position)
+        )
+
+    @server.feature(types.CALL_HIERARCHY_INCOMING_CALLS)
+    async def incoming_calls(params: types.CallHierarchyIncomingCallsParams) -> list[types.CallHierarchyIncomingCall]:
+        ctx = await context(params.item.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        return navigation.incoming_calls(outline, index, session.uri, params.item.name.removeprefix("@"))
+
+    @server.feature(types.CALL_HIERARCHY_OUTGOING_CALLS)
+    async def outgoing_calls(params: types.CallHierarchyOutgoingCallsParams) -> list[types.CallHierarchyOutgoingCall]:
+        ctx = await context(params.item.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        return navigation.outgoing_calls(outline, index, session.uri, params.item.name.removeprefix("@"))

@@ -220,3 +220,54 @@ async def test_semantic_tokens_range_and_delta(client: LanguageClient, ws: Works
     patched[edit.start : edit.start + edit.delete_count] = edit.data or []
     again = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(uri)))
     assert again is not None and patched == list(again.data) and patched != list(full.data)
+
+
+CALLS = (
+    BLOCKS
+    + """@g = fn(@fnty, {
+  %x = call(@f, [])
+  %y = call(@f, [])
+  %r = returnvoid()
+})
+"""
+)
+
+
+async def test_call_hierarchy_selection_linked_editing_and_workspace_symbols(
+    client: LanguageClient, ws: Workspace
+) -> None:
+    uri = await _open(client, ws, "calls.zir", CALLS)
+    items = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(text_document=_doc(uri), position=_pos(CALLS, "@f = fn", 1))
+    )
+    assert items is not None and [i.name for i in items] == ["@f"]
+    incoming = await client.call_hierarchy_incoming_calls_async(types.CallHierarchyIncomingCallsParams(item=items[0]))
+    assert incoming is not None and [(c.from_.name, len(c.from_ranges)) for c in incoming] == [("@g", 2)]
+    gs = await client.text_document_prepare_call_hierarchy_async(
+        types.CallHierarchyPrepareParams(text_document=_doc(uri), position=_pos(CALLS, "@g = fn", 1))
+    )
+    assert gs is not None and len(gs) == 1
+    g = gs[0]
+    outgoing = await client.call_hierarchy_outgoing_calls_async(types.CallHierarchyOutgoingCallsParams(item=g))
+    assert outgoing is not None and [c.to.name for c in outgoing] == ["@f"]
+
+    chains = await client.text_document_selection_range_async(
+        types.SelectionRangeParams(text_document=_doc(uri), positions=[_pos(CALLS, "%c = int(2)", 10)])
+    )
+    assert chains is not None and len(chains) == 1
+    chain = chains[0]
+    spans = []
+    node: types.SelectionRange | None = chain
+    while node is not None:
+        spans.append((node.range.start.line, node.range.end.line))
+        node = node.parent
+    assert spans[0] == (6, 6) and spans[-1] == (3, 11)  # the operand 2 … the whole @f
+    assert len(spans) >= 4  # operand, instruction, block body, %blk, fn body, decl
+
+    linked = await client.text_document_linked_editing_range_async(
+        types.LinkedEditingRangeParams(text_document=_doc(uri), position=_pos(CALLS, "%blk", 1))
+    )
+    assert linked is not None and len(linked.ranges) == 2  # %blk and its "blk" label
+
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="fty"))
+    assert symbols is not None and [s.name for s in symbols][:1] == ["@fnty"]
