@@ -181,7 +181,11 @@ def gen_return_value(fg: FunctionGen, operand: Operand) -> None:
     """The returned value into ``rax`` / ``rax:rdx``, or through the hidden result pointer (§11)."""
     cc = fg.cc
     ty = operand.ty
-    value = fg.mcv(operand)
+    if not ty.has_code_gen_bits():
+        # `return` does not coerce its operand (Zig 2020): a comptime-only constant (e.g. a bare
+        # `int(5)`) is materialised as the function's return type, else nothing reached rax.
+        ty = fg.fn_type.fn_return_type()
+    value = fg.const_mcv(ty, operand) if isinstance(operand, Constant) else fg.mcv(operand)
     if cc.ret is ReturnKind.REGS and len(cc.ret_regs) == 1:
         fg.set_reg_or_mem(ty, mc.register(Register.RAX), value)
     elif cc.ret is ReturnKind.REGS:
