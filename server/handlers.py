@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -20,6 +21,8 @@ from server.backend import DeclInfo
 from server.outline import DocOutline
 from server.positions import LspLineIndex, line_index
 from server.session import Session
+
+T = TypeVar("T")
 
 REQUEST_FAILED = -32803
 """LSP ``RequestFailed``: the request was valid but cannot be carried out (the message says why)."""
@@ -34,6 +37,10 @@ def register(server: ZirLanguageServer) -> None:
 
     last_info: dict[tuple[str, str], DeclInfo | None] = {}
     """Hover facts last read per (uri, decl), answered while the editor thread is busy with a newer text."""
+
+    async def off_loop(job: Callable[[DocOutline, LspLineIndex], T], outline: DocOutline, index: LspLineIndex) -> T:
+        """Run a whole-document feature on the default executor over a snapshot, so the loop keeps serving."""
+        return await asyncio.get_running_loop().run_in_executor(None, job, outline, index)
 
     async def context(uri: str) -> tuple[Session, DocOutline, LspLineIndex] | None:
         """The session, its outline and a line index over the outline's text (the newest text)."""
@@ -71,7 +78,7 @@ def register(server: ZirLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
         ctx = await context(params.text_document.uri)
-        return [] if ctx is None else features.document_symbols(ctx[1], ctx[2])
+        return [] if ctx is None else await off_loop(features.document_symbols, ctx[1].snapshot(), ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(params: types.DefinitionParams) -> list[types.Location]:
@@ -155,8 +162,8 @@ def register(server: ZirLanguageServer) -> None:
     tokens_sent: dict[str, tuple[str, list[int]]] = {}
     """The last full semantic tokens per URI and their result id (the base of the next delta)."""
 
-    def full_tokens(uri: str, outline: DocOutline, index: LspLineIndex) -> types.SemanticTokens:
-        result = features.semantic_tokens(outline, index)
+    async def full_tokens(uri: str, outline: DocOutline, index: LspLineIndex) -> types.SemanticTokens:
+        result = await off_loop(features.semantic_tokens, outline.snapshot(), index)
         result.result_id = str(uuid.uuid4())
         tokens_sent[uri] = (result.result_id, list(result.data))
         return result
@@ -168,7 +175,7 @@ def register(server: ZirLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens_options)
     async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
         ctx = await context(params.text_document.uri)
-        return types.SemanticTokens(data=[]) if ctx is None else full_tokens(ctx[0].uri, ctx[1], ctx[2])
+        return types.SemanticTokens(data=[]) if ctx is None else await full_tokens(ctx[0].uri, ctx[1], ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA)
     async def semantic_tokens_delta(
@@ -179,7 +186,7 @@ def register(server: ZirLanguageServer) -> None:
             return types.SemanticTokens(data=[])
         session, outline, index = ctx
         previous = tokens_sent.get(session.uri)
-        result = full_tokens(session.uri, outline, index)
+        result = await full_tokens(session.uri, outline, index)
         if previous is None or previous[0] != params.previous_result_id:
             return result
         edits = features.semantic_tokens_delta(previous[1], list(result.data))
@@ -198,7 +205,7 @@ def register(server: ZirLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
         ctx = await context(params.text_document.uri)
-        return [] if ctx is None else features.folding_ranges(ctx[1], ctx[2])
+        return [] if ctx is None else await off_loop(features.folding_ranges, ctx[1].snapshot(), ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     async def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:

@@ -121,6 +121,11 @@ class DocOutline:
         if len(new_chunks) != k1 - k0 or old_names != [d.name for c in new_chunks for d in c.outline.decls]:
             self._names = None
 
+    def snapshot(self) -> DocOutline:
+        """A copy that later splices leave alone (chunks are shared: a splice replaces chunks, never changes
+        one), for whole-document features computed off the event loop. O(decls) list copies."""
+        return DocOutline(self.data, list(self.starts), list(self.chunks), self.limit, 0, self._names, self._decl_cache)
+
     # ------------------------------------------------------------------ queries (absolute offsets)
 
     def chunk_index(self, offset: int) -> int:
