@@ -98,6 +98,17 @@ def eightbytes(ty: Type) -> int | None:
     return (size + 7) // 8
 
 
+def unsupported_calling_convention(cc: str) -> str:
+    """The message for a calling convention x86_64 has no code for (docs/design/language-complete.md §9)."""
+    if cc in ("Stdcall", "Fastcall", "Thiscall"):
+        return f"callconv '{cc}' is only available on x86, not x86_64"
+    if cc in ("APCS", "AAPCS", "AAPCSVFP"):
+        return f"callconv '{cc}' is only available on ARM, not x86_64"
+    if cc == "Vectorcall":
+        return "callconv 'Vectorcall' is only available on x86 and AArch64, not x86_64"
+    return f"callconv '{cc}' is not supported"
+
+
 @lru_cache(maxsize=1024)
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     """The calling convention of ``fn_type`` (System V for Unspecified, C and Cold), or the message
@@ -112,7 +123,7 @@ def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
             return "unable to use parameters with naked calling convention"
         return CallingConvention((), ReturnKind.UNREACH)
     if cc not in ("Unspecified", "C", "Cold"):
-        return f"callconv '{cc}' is not supported"
+        return unsupported_calling_convention(cc)
     for ty in (*params, ret_ty):
         msg = runtime_type_error(ty)
         if msg is not None:

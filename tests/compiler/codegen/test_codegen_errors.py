@@ -185,3 +185,28 @@ def test_signed_constants_are_immediates() -> None:
     add = binop(AirTag.ADD, i8, a, Constant(i8, IntValue(-1), 2), 3)
     sym = gen(Type.function((i8,), i8), [a, add, unop(AirTag.RET, NORETURN, add, 4)])
     assert bytes.fromhex("40 80 c7 ff") in sym.code  # add dil, 0xff
+
+
+@pytest.mark.parametrize(
+    ("cc", "msg"),
+    [
+        ("Stdcall", "callconv 'Stdcall' is only available on x86, not x86_64"),
+        ("Fastcall", "callconv 'Fastcall' is only available on x86, not x86_64"),
+        ("Thiscall", "callconv 'Thiscall' is only available on x86, not x86_64"),
+        ("APCS", "callconv 'APCS' is only available on ARM, not x86_64"),
+        ("AAPCS", "callconv 'AAPCS' is only available on ARM, not x86_64"),
+        ("AAPCSVFP", "callconv 'AAPCSVFP' is only available on ARM, not x86_64"),
+        ("Vectorcall", "callconv 'Vectorcall' is only available on x86 and AArch64, not x86_64"),
+        ("Interrupt", "callconv 'Interrupt' is not supported"),
+        ("Signal", "callconv 'Signal' is not supported"),
+        ("Async", "callconv 'Async' is not supported"),
+    ],
+)
+def test_calling_conventions_of_other_architectures(cc: str, msg: str) -> None:
+    # docs/design/language-complete.md §9, at the function
+    assert fails(Type.function((), VOID, cc), [ret_void()], fn_src=7) == (7, msg)
+
+
+def test_cold_is_unspecified() -> None:
+    cold = gen(Type.function((), VOID, "Cold"), [ret_void()])
+    assert cold.code == gen(Type.function((), VOID), [ret_void()]).code
