@@ -81,6 +81,9 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     """A full build, then ``edits`` length-changing edits of ``f{N/2}`` timed in process (p50 of ``update``)."""
     from bench.inproc import make_compilation
     from bench.watch import run_binary
+    from compiler.runtime import tune_gc
+
+    tune_gc()  # the collector thresholds `zir watch` and the server run with (a fresh interpreter per scenario)
 
     workdir.mkdir(parents=True, exist_ok=True)
     src, out = workdir / f"{shape}{n}.zir", workdir / f"{shape}{n}"
