@@ -27,9 +27,7 @@ GROUPS = ("examples", "ours", "complete")
 ZIR = [sys.executable, "-m", "compiler"]
 
 # Cases of complete/ that need work not landed yet: strict, so each flips to a failure (remove it) once it passes.
-PENDING: dict[str, str] = {
-    "ours/400-slice-index-bounds": "codegen: a runtime *[N]T -> []T coercion (AIR bitcast to the slice type)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _param(case: str) -> Any:

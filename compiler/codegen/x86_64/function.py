@@ -60,6 +60,7 @@ from compiler.codegen.x86_64.optionals import gen_elemptr, gen_is_null, gen_unwr
 from compiler.codegen.x86_64.regalloc import RegisterFile
 from compiler.codegen.x86_64.registers import Register
 from compiler.codegen.x86_64.safety import PanicId, call_panic
+from compiler.codegen.x86_64.slices import gen_array_to_slice, is_array_to_slice
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DebugInfo, DebugParam, LineRow, RowKind
 from compiler.sema.types import Type, TypeClass
@@ -479,6 +480,8 @@ class FunctionGen:
                 return mc.NONE
             case AirTag.PTRTOINT | AirTag.BITCAST:
                 assert isinstance(inst, UnOp)
+                if is_array_to_slice(inst):
+                    return gen_array_to_slice(self, inst)
                 return self.alias_pointer(inst, self.mcv(inst.operand))
             case AirTag.ALLOC:
                 return gen_alloc(self, inst)

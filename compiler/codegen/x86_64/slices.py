@@ -1,0 +1,37 @@
+"""Slices built at run time: a ``*[N]T → []T`` coercion and a compile-time slice constant become a 16-byte
+stack slot holding the element address then the length (docs/design/language-complete.md §6, §9)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.air import UnOp
+from compiler.codegen.x86_64 import mcvalue as mc
+from compiler.codegen.x86_64.mcvalue import MCValue
+from compiler.sema.types import Type, TypeClass, TypeTag
+
+if TYPE_CHECKING:
+    from compiler.codegen.x86_64.function import FunctionGen
+
+USIZE = Type.named(TypeTag.USIZE)
+
+
+def is_array_to_slice(inst: UnOp) -> bool:
+    """A ``bitcast`` from a single pointer to an array into a slice (sema's runtime coercion)."""
+    src = inst.operand.ty
+    return inst.ty.is_slice() and src.is_single_pointer() and src.pointee().zig_type_tag() is TypeClass.ARRAY
+
+
+def store_slice(fg: FunctionGen, slice_ty: Type, ptr_ty: Type, ptr: MCValue, length: int) -> MCValue:
+    """A new slot of ``slice_ty`` holding ``ptr`` (of type ``ptr_ty``) at offset 0 and ``length`` at 8."""
+    offset = fg.alloc_mem(slice_ty)
+    # the slot is [rbp - (offset + 16)]: its first eightbyte is the 8-byte slot at offset + 8
+    fg.gen_set_stack(ptr_ty, offset + 8, ptr)
+    fg.gen_set_stack(USIZE, offset, mc.immediate(length))
+    return mc.stack_offset(offset)
+
+
+def gen_array_to_slice(fg: FunctionGen, inst: UnOp) -> MCValue:
+    """``*[N]T → []T``: ptr = the array's address, len = N (the sentinel is not an element)."""
+    arr_ptr = inst.operand.ty
+    return store_slice(fg, inst.ty, arr_ptr, fg.mcv(inst.operand), arr_ptr.pointee().array_len())
