@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, TypeVar
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from server import actions, features, navigation
 from server import completion as complete
-from server import features, navigation
 from server import hover as hovering
 from server.backend import DeclInfo
 from server.outline import DocOutline
@@ -274,3 +274,13 @@ def register(server: ZirLanguageServer) -> None:
             return []
         session, outline, index = ctx
         return navigation.outgoing_calls(outline, index, session.uri, params.item.name.removeprefix("@"))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+    )
+    async def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        return actions.quick_fixes(outline, index, session.uri, list(params.context.diagnostics))

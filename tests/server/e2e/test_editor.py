@@ -271,3 +271,43 @@ async def test_call_hierarchy_selection_linked_editing_and_workspace_symbols(
 
     symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="fty"))
     assert symbols is not None and [s.name for s in symbols][:1] == ["@fnty"]
+
+
+async def test_did_you_mean_quick_fixes_compile(client: LanguageClient, ws: Workspace) -> None:
+    program = example("101-print-and-exit-code")
+    text = program.replace("@one = int(1)", "@one = intt(1)")
+    uri = ws.open("typo.zir", text)
+    params = await wait_diagnostics(client, uri, lambda p: p.version == 1 and bool(p.diagnostics))
+    (diag,) = params.diagnostics
+    assert diag.message == "unknown instruction 'intt'"
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(uri), range=diag.range, context=types.CodeActionContext(diagnostics=[diag])
+        )
+    )
+    assert found is not None and isinstance(found[0], types.CodeAction)
+    fix = found[0]
+    assert fix.title == "Did you mean `int`?" and fix.edit is not None and fix.edit.changes is not None
+    (edit,) = fix.edit.changes[uri]
+    ws.edit(
+        uri,
+        (edit.range.start.line, edit.range.start.character),
+        (edit.range.end.line, edit.range.end.character),
+        edit.new_text,
+    )
+    version = ws.versions[uri]
+    fixed = await wait_diagnostics(client, uri, lambda p: p.version == version)
+    assert list(fixed.diagnostics) == []  # the fixed program compiles
+
+    text = program.replace("fntype([], @noreturn", "fntype([], @noretrn")
+    uri = ws.open("typo2.zir", text)
+    params = await wait_diagnostics(client, uri, lambda p: p.version == 1 and bool(p.diagnostics))
+    (diag,) = params.diagnostics
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(uri), range=diag.range, context=types.CodeActionContext(diagnostics=[diag])
+        )
+    )
+    assert found is not None
+    titles = [a.title for a in found if isinstance(a, types.CodeAction)]
+    assert titles[0] == "Did you mean `@noreturn`?"

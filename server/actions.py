@@ -1,0 +1,106 @@
+"""Code actions (lsp.md §9): "did you mean …?" quick fixes for the diagnostics the client sends back.
+
+For an unknown decl, local, instruction or keyword, the names that exist there within a small edit distance
+are offered, closest first, each as a ``WorkspaceEdit`` replacing the misspelt name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types
+
+from compiler.zir.tags import SCHEMAS, Tag
+from server.completion import available_locals
+from server.features import offset_of, to_range
+from server.outline import DocOutline as Outline
+from server.positions import LspLineIndex
+from server.syntax import Token, TokenKind
+
+MAX_FIXES = 3
+"""Suggestions per diagnostic."""
+_PATTERNS = (
+    (re.compile(r"use of undeclared identifier '(.*)'$"), {TokenKind.DECL_REF}),
+    (re.compile(r"decl '(.*)' not found$"), {TokenKind.DECL_REF, TokenKind.STRING}),  # @x, or declref("x")
+    (re.compile(r"unrecognized identifier: %(.*)$"), {TokenKind.LOCAL_REF}),
+    (re.compile(r"unknown instruction '(.*)'$"), {TokenKind.TAG}),
+    (re.compile(r"unrecognized keyword parameter: '(.*)'$"), {TokenKind.KEYWORD}),
+)
+_TAGS = sorted(t.value for t in Tag if SCHEMAS[t].writable)
+
+
+def distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def closest(wrong: str, names: list[str]) -> list[str]:
+    """The names within ``max(2, len // 3)`` edits of ``wrong``, closest first, at most ``MAX_FIXES``."""
+    limit = max(2, len(wrong) // 3)
+    scored = sorted((distance(wrong, n), n) for n in set(names) if n != wrong and abs(len(n) - len(wrong)) <= limit)
+    return [n for d, n in scored if d <= limit][:MAX_FIXES]
+
+
+def _candidates(outline: Outline, tok: Token, kind: TokenKind) -> list[str]:
+    match kind:
+        case TokenKind.DECL_REF | TokenKind.STRING:
+            return [name for name, _ in outline.decl_names()]
+        case TokenKind.LOCAL_REF:
+            return [name for _, name, _ in available_locals(outline, tok.start, tok.start)]
+        case TokenKind.TAG:
+            return [*_TAGS, "cmp"]
+        case TokenKind.KEYWORD:
+            tag = next((t for t in Tag if t.value == tok.tag), None)
+            return [] if tag is None else [k.name for k in SCHEMAS[tag].keywords]
+        case _:
+            return []
+
+
+def _name_span(outline: Outline, tok: Token) -> tuple[int, int]:
+    """The bytes of the name inside the token (without sigil or quotes)."""
+    if tok.kind in (TokenKind.DECL_REF, TokenKind.LOCAL_REF):
+        return tok.start + 1, tok.end
+    if tok.kind is TokenKind.STRING:
+        return tok.start + 1, tok.end - 1
+    return tok.start, tok.end
+
+
+def quick_fixes(
+    outline: Outline, index: LspLineIndex, uri: str, diagnostics: list[types.Diagnostic]
+) -> list[types.CodeAction]:
+    """A "did you mean" action per close name, for each diagnostic naming an unknown name."""
+    actions: list[types.CodeAction] = []
+    for diag in diagnostics:
+        for pattern, kinds in _PATTERNS:
+            m = pattern.match(diag.message)
+            if m is None:
+                continue
+            wrong = m.group(1)
+            line = diag.range.start.line
+            lo = offset_of(index, types.Position(line=max(0, line - 1), character=0))
+            hi = offset_of(index, types.Position(line=diag.range.end.line + 2, character=0))
+            for tok in outline.tokens_in(lo, hi):
+                start, end = _name_span(outline, tok)
+                if tok.kind not in kinds or outline.data[start:end].decode("utf-8", "surrogateescape") != wrong:
+                    continue
+                sigil = {TokenKind.DECL_REF: "@", TokenKind.LOCAL_REF: "%"}.get(tok.kind, "")
+                for name in closest(wrong, _candidates(outline, tok, tok.kind)):
+                    edit = types.TextEdit(range=to_range(index, start, end), new_text=name)
+                    actions.append(
+                        types.CodeAction(
+                            title=f"Did you mean `{sigil}{name}`?",
+                            kind=types.CodeActionKind.QuickFix,
+                            diagnostics=[diag],
+                            is_preferred=not actions,
+                            edit=types.WorkspaceEdit(changes={uri: [edit]}),
+                        )
+                    )
+                break
+            break
+    return actions
