@@ -13,8 +13,9 @@ from compiler.codegen.x86_64 import memory
 from compiler.codegen.x86_64.encoder import AluOp
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
+from compiler.codegen.x86_64.slices import store_slice
 from compiler.link import DeclIndex
-from compiler.sema.types import Type, TypeClass
+from compiler.sema.types import Type, TypeClass, TypeTag
 from compiler.sema.values import (
     Aggregate,
     BoolValue,
@@ -27,9 +28,12 @@ from compiler.sema.values import (
     NullValue,
     RefVal,
     Repeated,
+    TypedValue,
     Undef,
     Value,
 )
+
+U8 = Type.named(TypeTag.U8)
 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
@@ -125,6 +129,34 @@ def pointer_value(fg: FunctionGen, ty: Type, val: Value, src: int) -> MCValue:
     raise Fail(f"unable to materialise a constant of type '{ty}' at runtime")
 
 
+def _slice_array_len(val: Value) -> int | None:
+    """The element count of the array a compile-time slice points at (sema keeps the array pointer as the
+    slice's value; language-complete §6), or None when it is not known here."""
+    if isinstance(val, DeclRef):
+        tv = getattr(val.decl, "typed_value", None)
+        if isinstance(tv, TypedValue) and tv.ty.zig_type_tag() is TypeClass.ARRAY:
+            return tv.ty.array_len()
+    if isinstance(val, RefVal):
+        if isinstance(val.value, Bytes):
+            return len(val.value.data)
+        if isinstance(val.value, Aggregate):
+            return len(val.value.elems)
+        if isinstance(val.value, EmptyArray):
+            return 0
+    return None
+
+
+def _slice_value(fg: FunctionGen, ty: Type, val: Value, src: int) -> MCValue:
+    """A compile-time slice (language-complete §9): ptr + len in a stack slot."""
+    n = _slice_array_len(val)
+    if n is None:
+        raise Fail(f"unable to materialise a constant of type '{ty}' at runtime")
+    elem = ty.elem_type()
+    sentinel_0 = elem == U8 and isinstance(ty.sentinel, IntValue) and ty.sentinel.value == 0
+    arr_ptr = Type.single_const_pointer(Type.array_u8_sentinel_0(n) if sentinel_0 else Type.array(elem, n))
+    return store_slice(fg, ty, arr_ptr, pointer_value(fg, arr_ptr, val, src), n)
+
+
 def const_mcv(fg: FunctionGen, ty: Type, c: Constant) -> MCValue:
     """§11: a constant's MCValue (code is emitted at the use for values that need it)."""
     val = c.val
@@ -133,7 +165,9 @@ def const_mcv(fg: FunctionGen, ty: Type, c: Constant) -> MCValue:
     if isinstance(val, Undef):
         return mc.UNDEF
     cls = ty.zig_type_tag()
-    if cls in (TypeClass.POINTER, TypeClass.FN) and not ty.is_slice():
+    if ty.is_slice():
+        return _slice_value(fg, ty, val, c.src)
+    if cls in (TypeClass.POINTER, TypeClass.FN):
         return pointer_value(fg, ty, val, c.src)
     if cls is TypeClass.OPTIONAL and ty.optional_child().is_pointer_like():
         return pointer_value(fg, ty.optional_child(), val, c.src)
