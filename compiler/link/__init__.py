@@ -72,12 +72,19 @@ class Relocation:
     """An absolute address inside a decl's bytes (elf-linker.md §7.4).
 
     ``size`` bytes (8 on x86-64, 4 on ELF32) at ``offset`` in the holder's block hold the address of
-    ``target``'s block, little-endian. The linker rewrites them whenever ``target`` moves.
+    ``target``'s block plus ``addend`` (a pointer into the target: an element offset, docs/design/
+    language-complete.md §9), little-endian. The linker rewrites them whenever ``target`` moves.
     """
 
     offset: int
     target: DeclIndex
     size: int
+    addend: int = 0
+
+    def image(self, address: int | None) -> bytes:
+        """The bytes written at ``offset`` while ``target`` is at ``address`` (zero while it is unplaced)."""
+        value = 0 if address is None else (address + self.addend) % (1 << (8 * self.size))
+        return value.to_bytes(self.size, "little")
 
 
 class RowKind(enum.Enum):

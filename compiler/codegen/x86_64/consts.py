@@ -13,7 +13,7 @@ from compiler.codegen.x86_64 import memory
 from compiler.codegen.x86_64.encoder import AluOp
 from compiler.codegen.x86_64.fail import Fail
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
-from compiler.codegen.x86_64.slices import store_slice
+from compiler.codegen.x86_64.slices import slice_array_len, store_slice
 from compiler.link import DeclIndex
 from compiler.sema.types import Type, TypeClass, TypeTag
 from compiler.sema.values import (
@@ -28,7 +28,6 @@ from compiler.sema.values import (
     NullValue,
     RefVal,
     Repeated,
-    TypedValue,
     Undef,
     Value,
 )
@@ -129,26 +128,9 @@ def pointer_value(fg: FunctionGen, ty: Type, val: Value, src: int) -> MCValue:
     raise Fail(f"unable to materialise a constant of type '{ty}' at runtime")
 
 
-def _slice_array_len(val: Value) -> int | None:
-    """The element count of the array a compile-time slice points at (sema keeps the array pointer as the
-    slice's value; language-complete §6), or None when it is not known here."""
-    if isinstance(val, DeclRef):
-        tv = getattr(val.decl, "typed_value", None)
-        if isinstance(tv, TypedValue) and tv.ty.zig_type_tag() is TypeClass.ARRAY:
-            return tv.ty.array_len()
-    if isinstance(val, RefVal):
-        if isinstance(val.value, Bytes):
-            return len(val.value.data)
-        if isinstance(val.value, Aggregate):
-            return len(val.value.elems)
-        if isinstance(val.value, EmptyArray):
-            return 0
-    return None
-
-
 def _slice_value(fg: FunctionGen, ty: Type, val: Value, src: int) -> MCValue:
     """A compile-time slice (language-complete §9): ptr + len in a stack slot."""
-    n = _slice_array_len(val)
+    n = slice_array_len(val)
     if n is None:
         raise Fail(f"unable to materialise a constant of type '{ty}' at runtime")
     elem = ty.elem_type()

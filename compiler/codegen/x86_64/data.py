@@ -7,6 +7,7 @@ import struct
 from typing import NoReturn
 
 from compiler.codegen.x86_64.abi import AddressView
+from compiler.codegen.x86_64.slices import slice_array_len
 from compiler.errors import CodegenFailure, ErrorMsg
 from compiler.link import DeclIndex, GeneratedSymbol, Relocation, SymbolType
 from compiler.sema.types import Type, TypeClass
@@ -86,12 +87,17 @@ def _serialize(
         out = b"\x01" if val.value else b"\x00"
     elif cls is TypeClass.FLOAT and isinstance(val, FloatValue | IntValue):
         out = _float_bytes(ty.float_bits(), float(val.value))
-    elif cls in (TypeClass.POINTER, TypeClass.FN) and not ty.is_slice():
-        out = _pointer(val, addresses, at, relocs, src)
+    elif cls is TypeClass.POINTER and ty.is_slice():
+        n = slice_array_len(val)
+        if n is None:
+            _fail(src, f"unable to lay out the value {val.render()} of type '{ty}' in data")
+        out = _pointer(ty, val, addresses, at, relocs, src) + n.to_bytes(POINTER_SIZE, "little")
+    elif cls in (TypeClass.POINTER, TypeClass.FN):
+        out = _pointer(ty, val, addresses, at, relocs, src)
     elif cls is TypeClass.OPTIONAL:
         child = ty.optional_child()
         if child.is_pointer_like():
-            out = bytes(8) if isinstance(val, NullValue) else _pointer(val, addresses, at, relocs, src)
+            out = bytes(8) if isinstance(val, NullValue) else _pointer(child, val, addresses, at, relocs, src)
         elif not child.has_code_gen_bits():
             out = b"\x00" if isinstance(val, NullValue) else b"\x01"
         elif isinstance(val, NullValue):
@@ -121,22 +127,29 @@ def _serialize(
     return out[: max(size, len(out) if cls is TypeClass.ARRAY else size)].ljust(size, b"\x00")
 
 
-def _pointer(val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int) -> bytes:
-    """A pointer or function value in data: a decl's address (relocated), or a plain address."""
+def _pointer(
+    ty: Type, val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int
+) -> bytes:
+    """A pointer (or slice's ptr) or function value ``val`` of type ``ty`` in data: a decl's address plus an
+    element offset (relocated with that addend), or a plain address."""
     target: int | None = None
+    addend = 0
     if isinstance(val, DeclRef):
         target = val.decl.index
     elif isinstance(val, FunctionValue):
         target = val.fn.owner.index
-    elif isinstance(val, ElemPtr) and isinstance(val.array_ptr, DeclRef) and val.index == 0:
+    elif isinstance(val, ElemPtr) and isinstance(val.array_ptr, DeclRef):
         target = val.array_ptr.decl.index
+        elem = ty.elem_type()
+        stride = max(elem.abi_size(), elem.abi_alignment()) if elem.has_code_gen_bits() else 0
+        addend = val.index * stride
     elif isinstance(val, IntValue):
         return (val.value % (1 << 64)).to_bytes(POINTER_SIZE, "little")
     if target is None:
         _fail(src, f"unable to lay out the pointer {val.render()} in data: only decl addresses are relocated")
-    address = addresses.decl_address(DeclIndex(target))
-    relocs.append(Relocation(at, DeclIndex(target), POINTER_SIZE))
-    return (address or 0).to_bytes(POINTER_SIZE, "little")
+    reloc = Relocation(at, DeclIndex(target), POINTER_SIZE, addend)
+    relocs.append(reloc)
+    return reloc.image(addresses.decl_address(DeclIndex(target)))
 
 
 def generate_data(decl_index: int, tv: TypedValue, addresses: AddressView, *, src: int = 0) -> GeneratedSymbol:

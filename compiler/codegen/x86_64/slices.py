@@ -9,6 +9,7 @@ from compiler.air import UnOp
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
 from compiler.sema.types import Type, TypeClass, TypeTag
+from compiler.sema.values import Aggregate, Bytes, DeclRef, EmptyArray, RefVal, TypedValue, Value
 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
@@ -35,3 +36,20 @@ def gen_array_to_slice(fg: FunctionGen, inst: UnOp) -> MCValue:
     """``*[N]T → []T``: ptr = the array's address, len = N (the sentinel is not an element)."""
     arr_ptr = inst.operand.ty
     return store_slice(fg, inst.ty, arr_ptr, fg.mcv(inst.operand), arr_ptr.pointee().array_len())
+
+
+def slice_array_len(val: Value) -> int | None:
+    """The element count of the array a compile-time slice points at (sema keeps the array pointer as the
+    slice's value; language-complete §6), or None when it is not known here."""
+    if isinstance(val, DeclRef):
+        tv = getattr(val.decl, "typed_value", None)
+        if isinstance(tv, TypedValue) and tv.ty.zig_type_tag() is TypeClass.ARRAY:
+            return tv.ty.array_len()
+    if isinstance(val, RefVal):
+        if isinstance(val.value, Bytes):
+            return len(val.value.data)
+        if isinstance(val.value, Aggregate):
+            return len(val.value.elems)
+        if isinstance(val.value, EmptyArray):
+            return 0
+    return None

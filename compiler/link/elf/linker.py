@@ -338,8 +338,7 @@ class ElfLinker:
         code = bytearray(symbol.code)
         self._set_relocations(decl, state, symbol.relocations)
         for reloc in state.relocations:
-            address = self.decl_address(reloc.target) or 0
-            code[reloc.offset : reloc.offset + reloc.size] = address.to_bytes(reloc.size, "little")
+            code[reloc.offset : reloc.offset + reloc.size] = reloc.image(self.decl_address(reloc.target))
         self.sections.image.write(self._text_file_offset(block.vaddr), bytes(code))
         if hot is not None:
             hot.record_text(block.vaddr, len(code))
@@ -356,8 +355,7 @@ class ElfLinker:
         """``symbol``'s bytes with its relocations applied at the current addresses."""
         code = bytearray(symbol.code)
         for reloc in symbol.relocations:
-            address = self.decl_address(reloc.target) or 0
-            code[reloc.offset : reloc.offset + reloc.size] = address.to_bytes(reloc.size, "little")
+            code[reloc.offset : reloc.offset + reloc.size] = reloc.image(self.decl_address(reloc.target))
         return bytes(code)
 
     def _set_relocations(self, decl: DeclIndex, state: DeclState, relocations: tuple[Relocation, ...]) -> None:
@@ -371,7 +369,7 @@ class ElfLinker:
 
     def _apply_relocations_to(self, target: DeclIndex) -> None:
         """Rewrite every holder's copy of ``target``'s address (it moved)."""
-        address = self.decl_address(target) or 0
+        address = self.decl_address(target)
         for holder in sorted(self.reloc_holders.get(target, ())):
             state = self.decls.get(holder)
             if state is None or not state.block.is_placed:
@@ -379,7 +377,7 @@ class ElfLinker:
             for reloc in state.relocations:
                 if reloc.target == target:
                     offset = self._text_file_offset(state.block.vaddr) + reloc.offset
-                    self.sections.image.write(offset, address.to_bytes(reloc.size, "little"))
+                    self.sections.image.write(offset, reloc.image(address))
                     if self.hot is not None:
                         vaddr = state.block.vaddr + reloc.offset
                         self.hot.record_text(vaddr, reloc.size)

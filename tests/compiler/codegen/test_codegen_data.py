@@ -12,6 +12,7 @@ from compiler.sema.values import (
     BoolValue,
     Bytes,
     DeclRef,
+    ElemPtr,
     FloatValue,
     IntValue,
     NullValue,
@@ -53,6 +54,23 @@ def test_pointer_to_placed_decl_has_address_and_relocation() -> None:
 def test_pointer_to_unplaced_decl_is_zero_until_the_linker_places_it() -> None:
     code, _, relocs = data(Type.single_const_pointer(U8), DeclRef(Decl(2, "later")))
     assert code == bytes(8) and relocs == (Relocation(0, DeclIndex(2), 8),)
+
+
+def test_element_pointer_is_relocated_with_its_offset_as_addend() -> None:
+    # language-complete §9: &array[3] of a u32 array = the array's address + 12, rewritten when it moves
+    target = Decl(1, "arr")
+    u32 = Type.named(TypeTag.U32)
+    code, _, relocs = data(
+        Type.single_const_pointer(u32), ElemPtr(DeclRef(target), 3), Addresses(placed={1: 0x8000000})
+    )
+    assert code == (0x800000C).to_bytes(8, "little")
+    assert relocs == (Relocation(0, DeclIndex(1), 8, 12),)
+
+
+def test_relocation_image_adds_the_addend_and_is_zero_while_unplaced() -> None:
+    reloc = Relocation(0, DeclIndex(1), 8, 5)
+    assert reloc.image(0x1000) == (0x1005).to_bytes(8, "little")
+    assert reloc.image(None) == bytes(8)
 
 
 @pytest.mark.parametrize(
