@@ -22,7 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import handlers, live, run, views
+from server import handlers, live, pull, run, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.documents import Documents
@@ -139,6 +139,9 @@ class _Client:
         self.ls = ls
 
     def publish(self, params: types.PublishDiagnosticsParams) -> None:
+        if pull.uses_pull(self.ls):  # never both push and pull for one client
+            pull.announce(self.ls)
+            return
         self.ls.text_document_publish_diagnostics(params)
 
     def log(self, level: types.MessageType, message: str) -> None:
@@ -276,6 +279,7 @@ def create_server() -> ZirLanguageServer:
     _register_commands(server)
     live.register(server)
     run.register(server)
+    pull.register(server)
     return server
 
 
