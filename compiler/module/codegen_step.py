@@ -8,6 +8,7 @@ from compiler import liveness
 from compiler.codegen import generate_data, generate_function
 from compiler.errors import AnalysisFail
 from compiler.link import GeneratedSymbol
+from compiler.module.data_refs import with_anon_refs
 from compiler.module.decl import Decl, DeclStatus, FnStatus, LifeStage
 from compiler.module.panic import got_address_for
 from compiler.sema.values import DeclRef
@@ -32,7 +33,8 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
             d, fn.fn_type, fn.air, m.linker, line_of=m.line_of, fn_src=fn_src, safety=safety, panic=panic
         )
     _check_data_targets(d)
-    return generate_data(d, tv, m.linker, src=_decl_src(m, d))
+    src = _decl_src(m, d)
+    return generate_data(d, with_anon_refs(m, d, tv, src), m.linker, src=src)
 
 
 def _decl_src(m: Module, d: Decl) -> int:
