@@ -104,3 +104,37 @@ def quick_fixes(
                 break
             break
     return actions
+
+
+_NAMING_TAGS = frozenset({"declref", "declval", "export"})
+"""Instructions naming a decl in a string (``declref("x")``, ``export(@sym, "x")``)."""
+
+
+def remove_unused(outline: Outline, index: LspLineIndex, uri: str, offset: int) -> list[types.CodeAction]:
+    """ "Remove unused `@x`" when the cursor is on the definition of a decl nothing in the file names.
+
+    Only a definition under the cursor starts the (whole-file) search for uses; an ``export`` is never unused."""
+    tok = outline.token_at(offset)
+    if tok is None or tok.kind is not TokenKind.DECL_DEF:
+        return []
+    name = outline.name_of(tok)
+    decl = outline.decl_named(name)
+    if decl is None or decl.def_start != tok.start or decl.tag == "export":
+        return []
+    quoted = f'"{name}"'.encode("utf-8", "surrogateescape")
+    for use in outline.tokens:
+        if use.kind is TokenKind.DECL_REF and outline.name_of(use) == name:
+            return []
+        if use.kind is TokenKind.STRING and use.tag in _NAMING_TAGS and outline.data[use.start : use.end] == quoted:
+            return []
+    end = decl.end if decl.end >= 0 else len(outline.data)
+    line_end = outline.data.find(b"\n", end)
+    end = len(outline.data) if line_end == -1 else line_end + 1
+    edit = types.TextEdit(range=to_range(index, decl.def_start, end), new_text="")
+    return [
+        types.CodeAction(
+            title=f"Remove unused `@{name}`",
+            kind=types.CodeActionKind.QuickFix,
+            edit=types.WorkspaceEdit(changes={uri: [edit]}),
+        )
+    ]

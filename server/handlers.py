@@ -283,4 +283,6 @@ def register(server: ZirLanguageServer) -> None:
         if ctx is None:
             return []
         session, outline, index = ctx
-        return actions.quick_fixes(outline, index, session.uri, list(params.context.diagnostics))
+        found = actions.quick_fixes(outline, index, session.uri, list(params.context.diagnostics))
+        offset = features.offset_of(index, params.range.start)
+        return found + actions.remove_unused(outline, index, session.uri, offset)

@@ -311,3 +311,34 @@ async def test_did_you_mean_quick_fixes_compile(client: LanguageClient, ws: Work
     assert found is not None
     titles = [a.title for a in found if isinstance(a, types.CodeAction)]
     assert titles[0] == "Did you mean `@noreturn`?"
+
+
+async def test_remove_unused_decl(client: LanguageClient, ws: Workspace) -> None:
+    program = example("101-print-and-exit-code")
+    text = program.replace("@one = int(1)\n", "@one = int(1)\n@spare = int(7)\n")
+    uri = await _open(client, ws, "unused.zir", text)
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(uri),
+            range=types.Range(start=_pos(text, "@spare", 2), end=_pos(text, "@spare", 2)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert found is not None
+    (fix,) = [a for a in found if isinstance(a, types.CodeAction)]
+    assert fix.title == "Remove unused `@spare`" and fix.edit is not None and fix.edit.changes is not None
+    (edit,) = fix.edit.changes[uri]
+    start, end = edit.range.start, edit.range.end
+    ws.edit(uri, (start.line, start.character), (end.line, end.character), edit.new_text)
+    version = ws.versions[uri]
+    fixed = await wait_diagnostics(client, uri, lambda p: p.version == version)
+    assert list(fixed.diagnostics) == []
+    # a used decl offers nothing
+    used = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(uri),
+            range=types.Range(start=_pos(program, "@code =", 2), end=_pos(program, "@code =", 2)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not used
