@@ -138,3 +138,37 @@ def remove_unused(outline: Outline, index: LspLineIndex, uri: str, offset: int) 
             edit=types.WorkspaceEdit(changes={uri: [edit]}),
         )
     ]
+
+
+_CMP_OPS = frozenset({"lt", "lte", "eq", "gte", "gt", "neq"})
+
+
+def canonical_spelling(outline: Outline, index: LspLineIndex, uri: str, offset: int) -> list[types.CodeAction]:
+    """ "Use the canonical spelling" for the compatibility forms under the cursor (docs/design/zir-language.md
+    §3.5): ``cmp(lhs, op, rhs)`` → ``cmp_<op>(lhs, rhs)`` and ``return()`` → ``returnvoid()``."""
+    tok = outline.token_at(offset)
+    if tok is None or tok.kind is not TokenKind.TAG:
+        return []
+    data = outline.data
+    word = data[tok.start : tok.end]
+    close = data.find(b")", tok.end)
+    if close == -1 or b"\n" in data[tok.end : close]:
+        return []
+    inside = data[tok.end + 1 : close].decode("utf-8", "surrogateescape")
+    if word == b"cmp":
+        parts = [p.strip() for p in inside.split(",")]
+        if len(parts) != 3 or parts[1] not in _CMP_OPS:
+            return []
+        new = f"cmp_{parts[1]}({parts[0]}, {parts[2]})"
+    elif word == b"return" and inside == "":
+        new = "returnvoid()"
+    else:
+        return []
+    edit = types.TextEdit(range=to_range(index, tok.start, close + 1), new_text=new)
+    return [
+        types.CodeAction(
+            title=f"Use the canonical spelling `{new}`",
+            kind=types.CodeActionKind.QuickFix,
+            edit=types.WorkspaceEdit(changes={uri: [edit]}),
+        )
+    ]

@@ -285,4 +285,5 @@ def register(server: ZirLanguageServer) -> None:
         session, outline, index = ctx
         found = actions.quick_fixes(outline, index, session.uri, list(params.context.diagnostics))
         offset = features.offset_of(index, params.range.start)
+        found += actions.canonical_spelling(outline, index, session.uri, offset)
         return found + actions.remove_unused(outline, index, session.uri, offset)
