@@ -84,9 +84,17 @@ def _duplicate_range(index: LspLineIndex, err: CompileError) -> types.Range | No
         return None
     name = err.message[len(_REDEFINITION) :].rstrip("\r\n").removesuffix("'").encode("utf-8", "surrogateescape")
     data = index.data
-    at = data.rfind(b"\n@" + name, 0, err.byte_offset) + 1
-    if at == 0 and not data.startswith(b"@" + name):
-        return None
+    head = b"@" + name
+    at = err.byte_offset
+    while True:  # the last line before the error defining exactly @name (not a longer name)
+        at = data.rfind(b"\n" + head, 0, at) + 1
+        if at == 0:
+            if not (data.startswith(head) and data[len(head) : len(head) + 1].isspace()):
+                return None
+            break
+        if data[at + len(head) : at + len(head) + 1].isspace():
+            break
+        at -= 1
     sl, sc = index.position(at)
     el, ec = index.position(at + 1 + len(name))
     return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))

@@ -83,8 +83,8 @@ def test_store_merges_tiers_and_publishes_empty_lists() -> None:
 
 
 def test_duplicate_name_gets_a_non_empty_range() -> None:
-    text = b"@a = int(1)\n@b = int(2)\n@a = int(3)\n"
-    offset = text.rindex(b")") + 1  # the spec's position: just after the duplicate's ")"
+    text = b"@a = int(1)\n@b = int(2)\n@a = int(3)\n@ab = int(4)\n"
+    offset = text.index(b"(3)") + 3  # the spec's position: just after the duplicate's ")"
     (d,) = to_diagnostics([CompileError(offset, "redefinition of identifier 'a'", text)], Encoding.UTF16, "zir")
     assert d.range.start == types.Position(line=2, character=0)
     assert d.range.end == types.Position(line=2, character=2)

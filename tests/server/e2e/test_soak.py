@@ -54,7 +54,14 @@ def _expected(text: str, workdir: Path) -> list[tuple[int, int, str]]:
         assert "internal compiler error" not in e["message"], (e, text)
         line = e["line"] - 1
         prefix = lines[line][: e["column"] - 1].decode("utf-8", "replace") if line < len(lines) else ""
-        out.append((line, len(prefix.encode("utf-16-le")) // 2, e["message"].rstrip("\r\n")))
+        column = len(prefix.encode("utf-16-le")) // 2
+        message = e["message"].rstrip("\r\n")
+        if message.startswith("redefinition of identifier '"):  # the editor underlines the duplicate's @name
+            name = message[len("redefinition of identifier '") : -1].encode()
+            line = next(i for i in range(line, -1, -1) if lines[i].split(maxsplit=1)[:1] == [b"@" + name])
+            column = 0
+        # a line break inside a message is shown as \n (docs/editor.md, Diagnostics)
+        out.append((line, column, message.replace("\r", "\\r").replace("\n", "\\n")))
     return out
 
 
