@@ -88,8 +88,18 @@ def compare_errors(comp: Compilation, incremental: list[str], fresh: list[str]) 
     return None
 
 
+HUNG = -(1 << 16)
+"""The exit status ``_run`` reports for a program still running after its timeout (an edit can make a
+program hang for real, e.g. a mutated syscall number that blocks: both builds must then hang alike)."""
+
+
 def _run(path: str) -> tuple[int, bytes]:
-    proc = subprocess.run([path], capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
+    """The program's exit status and stdout; ``HUNG`` and what it printed when it outlives ``RUN_TIMEOUT_S``."""
+    try:
+        proc = subprocess.run([path], capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout if isinstance(exc.stdout, bytes) else b""
+        return HUNG, out
     return proc.returncode, proc.stdout
 
 
@@ -158,7 +168,7 @@ def _check_step(inc: Compilation, step: Step, fresh_out: str | None, tally: Tall
         return Finding("mismatch", 0, 0, step.text, f"good update reported binary {inc_report.binary!r}, not there")
     try:
         got, want = _run(inc_report.binary), _run(fresh_out)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         return Finding("mismatch", 0, 0, step.text, f"running the outputs failed: {exc!r}")
     tally.runs += 2
     if got != want:

@@ -10,8 +10,9 @@ import tempfile
 
 import pytest
 
+from tests.fuzz import differential
 from tests.fuzz.differential import Tally, check_steps, run_campaign
-from tests.fuzz.programs import bytes_sequence, chaos_sequence, types_sequence
+from tests.fuzz.programs import Step, bytes_sequence, chaos_sequence, types_sequence
 
 SEEDS = int(os.environ.get("ZIR_FUZZ_SEEDS", "0"))
 
@@ -82,3 +83,32 @@ def test_known_sequences(first: bytes, second: bytes, message: str | None) -> No
     assert _errors(inc) == _errors(fresh)
     if message is not None:
         assert _errors(fresh) == [message]
+
+
+# A text the deep campaign produced (seed 4740): a mutation turned exit_group's number 231 into 23, so the
+# program calls select(90, NULL, NULL, NULL, NULL) and blocks for ever, in the incremental and the fresh
+# build alike. Two hangs are the same behaviour; the campaign reported a mismatch until _run said so.
+_HANGS = b"""@usize = primitive(usize)
+@noreturn = primitive(noreturn)
+@rax = str("{rax}")
+@rdi = str("{rdi}")
+@syscall = str("syscall")
+@start_sym = str("_start")
+@start_fnty = fntype([], @noreturn, cc=Naked)
+@seed = int(90)
+@select = int(23)
+@start = fn(@start_fnty, {
+  %v0 = as(@usize, @seed)
+  %x = asm(@syscall, @usize, volatile=1, inputs=[@rdi, @rax], args=[%v0, @select])
+  %u = unreachable()
+})
+@start_export = export(@start_sym, "start")
+"""
+
+
+def test_a_program_that_hangs_in_both_builds_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(differential, "RUN_TIMEOUT_S", 0.5)
+    with tempfile.TemporaryDirectory() as workdir:
+        tally = check_steps(4740, [Step(_HANGS, None, "hangs")], build=True, workdir=workdir)
+    _assert_clean(tally)
+    assert tally.runs == 2  # both binaries ran (and hung): compared, not skipped
