@@ -199,7 +199,17 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
         ran = _get(r, "zir_lsp_save", "save_to_binary_ran", "p50")
         if v is not None:
             then = f"; until the new binary has run: {_ms(ran)}" if ran is not None else ""
-            rows.append(["P1 through the language server: didSave → `zir/buildFinished` p50", n, _ms(v) + then, "—", "—", "—", "—"])
+            rows.append(
+                [
+                    "P1 through the language server: didSave → `zir/buildFinished` p50",
+                    n,
+                    _ms(v) + then,
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                ]
+            )
     for n, r in per_n.items():
         v = _get(r, "zir_lsp", "keystroke_to_diagnostics", "p50")
         if v is not None:

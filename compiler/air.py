@@ -82,9 +82,7 @@ UN_OP_TAGS = frozenset(
         AirTag.WRAP_OPTIONAL,
     }
 )
-CMP_TAGS = frozenset(
-    {AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ}
-)
+CMP_TAGS = frozenset({AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ})
 # Integer arithmetic on two values of the result type (shifts: ``rhs`` is the Log2Int amount).
 ARITH_TAGS = frozenset(
     {

@@ -82,9 +82,7 @@ def default_output(path: str, obj: bool) -> str:
     return os.path.join(".", stem + (".o" if obj else ""))
 
 
-def make_compilation(
-    path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG
-) -> Compilation:
+def make_compilation(path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG) -> Compilation:
     """A Compilation for the CLI; ``output`` None = analysis only (null linker)."""
     out_mode = OutputMode.OBJ if obj else OutputMode.EXE
     options = Options(path, output, out_mode, mode)

@@ -20,6 +20,7 @@ from compiler.errors import ErrorKind
 
 TAB_WIDTH = 4
 
+
 class ColorChoice(enum.Enum):
     """``--color auto|always|never``."""
 

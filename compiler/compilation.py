@@ -84,9 +84,7 @@ def _default_linker(options: Options) -> Linker:
         return NullLinker(options.output_mode)
     from compiler.link.elf.linker import ElfLinker
 
-    return ElfLinker(
-        options.output_path, mode=options.output_mode, root_src_path=options.root_path, hot=options.hot
-    )
+    return ElfLinker(options.output_path, mode=options.output_mode, root_src_path=options.root_path, hot=options.hot)
 
 
 class Compilation:

@@ -205,7 +205,9 @@ def resolve_output_path(settings: BuildSettings, file_path: str, folders: list[s
     return os.path.normpath(path)
 
 
-def output_outside_workspace(settings: BuildSettings, output_path: str, file_path: str, folders: list[str]) -> str | None:
+def output_outside_workspace(
+    settings: BuildSettings, output_path: str, file_path: str, folders: list[str]
+) -> str | None:
     """The refusal message when ``output_path`` lies outside the folder the server may write in, else None.
 
     That folder is the innermost workspace folder containing ``file_path`` or, for a file in none, the file's

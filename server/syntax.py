@@ -179,7 +179,9 @@ def scan(data: bytes) -> Outline:
         if b == 0x22:  # '"'
             j = i + 1
             while j < n and data[j] not in (0x0A, 0x0D):
-                if data[j] == 0x5C and j + 1 < n and data[j + 1] not in (0x0A, 0x0D):  # an escape never eats a line break
+                if (
+                    data[j] == 0x5C and j + 1 < n and data[j + 1] not in (0x0A, 0x0D)
+                ):  # an escape never eats a line break
                     j += 2
                     continue
                 if data[j] == 0x22:

@@ -51,9 +51,7 @@ def test_build_errors_exit_1_and_render_path_line_col(tmp_path: Path) -> None:
     assert p.stderr == f"bad.zir:{line}:{col}: error: decl 'nothere' not found\n"
     obj = json.loads(p.stdout)
     assert obj["ok"] is False and obj["binary"] is None and obj["bytes_written"] == 0
-    assert obj["errors"] == [
-        {"path": "bad.zir", "line": line, "column": col, "message": "decl 'nothere' not found"}
-    ]
+    assert obj["errors"] == [{"path": "bad.zir", "line": line, "column": col, "message": "decl 'nothere' not found"}]
     assert not (tmp_path / "bad").exists()
 
 

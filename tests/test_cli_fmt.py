@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 ZIR = [sys.executable, "-m", "compiler"]
 
-UGLY = b"@a   =  int(1)\n\n\n@b = str(\"\\x41\")"
+UGLY = b'@a   =  int(1)\n\n\n@b = str("\\x41")'
 PRETTY = b'@a = int(1)\n\n@b = str("A")\n'
 BROKEN = b"@a = int(1)\n@b = int(x)\n@c = foo(1)\n"
 

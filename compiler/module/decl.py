@@ -58,9 +58,7 @@ FAILED_STATUSES = frozenset(
 )
 
 
-USABLE_STATUSES = frozenset(
-    {DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE}
-)
+USABLE_STATUSES = frozenset({DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE})
 """[ZIR Live] Statuses whose value users may analyse against. A decl whose code generation failed still
 has a correct value; users analysed after its code generation (an incremental update) must see what users
 analysed before it (a fresh build) saw. The failed code itself blocks the commit."""

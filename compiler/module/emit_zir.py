@@ -203,9 +203,7 @@ class Emitter:
         if cls is TypeClass.FN:
             params = [self.type(p) for p in ty.fn_param_types()]
             ret = self.type(ty.fn_return_type())
-            return self.unnamed(
-                ZInst("fntype", [list[ZArg](params), ret], [("cc", Raw(ty.fn_calling_convention()))])
-            )
+            return self.unnamed(ZInst("fntype", [list[ZArg](params), ret], [("cc", Raw(ty.fn_calling_convention()))]))
         if cls is TypeClass.INT:
             signed, bits = ty.int_info()
             s = self.primitive("true" if signed else "false")

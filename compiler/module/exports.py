@@ -53,9 +53,7 @@ def _request(exp: Export) -> ExportRequest:
 def update_linker_exports(m: Module, exported: Decl) -> None:
     """Give the linker the non-failed exports of ``exported`` (module.md §10.2)."""
     exps = [
-        e
-        for e in m.decl_exports.get(exported, [])
-        if e.status in (ExportStatus.IN_PROGRESS, ExportStatus.COMPLETE)
+        e for e in m.decl_exports.get(exported, []) if e.status in (ExportStatus.IN_PROGRESS, ExportStatus.COMPLETE)
     ]
     if not exps:
         return

@@ -256,7 +256,9 @@ class Module:
 
     def create_decl(self, name: str, src_index: int, contents_hash: bytes | None, contents_start: int) -> Decl:
         log = self.shift_log
-        d = Decl(self.next_decl_index, name, src_index, contents_start, contents_hash, shift_log=log, epoch=len(log.boundary))
+        d = Decl(
+            self.next_decl_index, name, src_index, contents_start, contents_hash, shift_log=log, epoch=len(log.boundary)
+        )
         self.next_decl_index += 1
         self.table_seq += 1
         d.table_seq = self.table_seq
@@ -586,6 +588,8 @@ SILENT_FAILURE_ROUNDS = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
 SHALLOW_DECL_COUNT = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
+
+
 def _decl_index(d: Decl) -> DeclIndex:
     return DeclIndex(d.index)
 

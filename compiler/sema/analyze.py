@@ -476,7 +476,6 @@ def analyze_call(s: Sema, inst: Inst) -> Operand:
     return s.add_inst(air.Call(AirTag.CALL, ret_ty, s.own(inst), func=func, args=args))
 
 
-
 def analyze_asm(s: Sema, inst: Inst) -> Operand:
     ret_ty = s.resolve_type(inst.operand("return_type"))
     source = s.resolve_const_string(inst.operand("asm_source"))

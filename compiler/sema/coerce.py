@@ -186,7 +186,9 @@ def coerce_num(ctx: SemaContext, dest: Type, x: Operand) -> Operand | None:
     if src_class in float_classes and dest_class in int_classes:
         assert isinstance(value, v.FloatValue)
         if value.value != math.floor(value.value):
-            ctx.fail(x.src, f"fractional component prevents float value {value.render()} from being casted to type '{dest}'")
+            ctx.fail(
+                x.src, f"fractional component prevents float value {value.render()} from being casted to type '{dest}'"
+            )
         if math.isinf(value.value) or not int_fits(int(value.value), dest):
             ctx.fail(x.src, f"float value {value.render()} cannot be stored in integer type '{dest}'")
         return Constant(dest, v.IntValue(int(value.value)), x.src)
@@ -310,7 +312,11 @@ def _cmp_other(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) 
     same_class = cls is rty.zig_type_tag()
     comparable = same_class and (
         cls in _EQUALITY_CLASSES
-        or (cls is TypeClass.OPTIONAL and lty.optional_child().is_pointer_like() and rty.optional_child().is_pointer_like())
+        or (
+            cls is TypeClass.OPTIONAL
+            and lty.optional_child().is_pointer_like()
+            and rty.optional_child().is_pointer_like()
+        )
     )
     if comparable and cls is TypeClass.POINTER and lty != rty:
         if lty.with_const() != rty.with_const():

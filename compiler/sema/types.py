@@ -119,9 +119,7 @@ _INT_INFO: dict[TypeTag, tuple[bool, int]] = {
     T.C_ULONGLONG: (False, 64),
 }
 _FLOAT_BITS: dict[TypeTag, int] = {T.F16: 16, T.F32: 32, T.F64: 64, T.F128: 128, T.C_LONGDOUBLE: 128}
-_SPECIAL_FNS = frozenset(
-    {T.FN_NORETURN_NO_ARGS, T.FN_VOID_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS, T.FN_CCC_VOID_NO_ARGS}
-)
+_SPECIAL_FNS = frozenset({T.FN_NORETURN_NO_ARGS, T.FN_VOID_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS, T.FN_CCC_VOID_NO_ARGS})
 _POINTERS = frozenset(
     {
         T.SINGLE_CONST_POINTER,
@@ -487,7 +485,6 @@ class Type:
         if tag is T.OPTIONAL_SINGLE_MUT_POINTER:
             return f"?*{self.child}"
         return str(tag.value)
-
 
     def _pointer_name(self) -> str:
         size = self.ptr_size()

@@ -565,8 +565,7 @@ def direct_span(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], in
 
 def absolute_items(items: list[SpanDecl | ErrorMsg], base: int) -> list[SourceDecl | ErrorMsg]:
     return [
-        item.at(base) if isinstance(item, SpanDecl) else ErrorMsg(item.byte_offset + base, item.msg)
-        for item in items
+        item.at(base) if isinstance(item, SpanDecl) else ErrorMsg(item.byte_offset + base, item.msg) for item in items
     ]
 
 

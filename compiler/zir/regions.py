@@ -183,7 +183,9 @@ class _Version:
         )
 
     def moved(self) -> int:
-        return sum(x.moved for x in (self.span_start, self.span_end, self.span_examined, self.span_first_decl, self.decl_base))
+        return sum(
+            x.moved for x in (self.span_start, self.span_end, self.span_examined, self.span_first_decl, self.decl_base)
+        )
 
 
 class DeclView(Sequence[SourceDecl]):
@@ -367,7 +369,9 @@ class IncrementalParser:
                 lst.shift_from(j, delta)
             old.decl_base.shift_from(nd_j, delta)
             error_bases = [b + delta for b in old.error_base[ne_j:]]
-            old.errors[ne_j:] = [ErrorMsg(b + e.byte_offset, e.msg) for e, b in zip(old.rel_errors[ne_j:], error_bases, strict=True)]
+            old.errors[ne_j:] = [
+                ErrorMsg(b + e.byte_offset, e.msg) for e, b in zip(old.rel_errors[ne_j:], error_bases, strict=True)
+            ]
             old.error_base[ne_j:] = error_bases
         if decl_shift:
             old.span_first_decl.shift_from(j, decl_shift)

@@ -118,7 +118,11 @@ def views_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[s
         browser_output = OutputCollector(browser.stdout)
         result = receive_result(listener) or read_result(result_path)
         logs = "\n".join(
-            [collect_logs(user_data), "--- code-server\n" + server_output.text(), "--- browser\n" + browser_output.text()]
+            [
+                collect_logs(user_data),
+                "--- code-server\n" + server_output.text(),
+                "--- browser\n" + browser_output.text(),
+            ]
         )
         if result is None:
             pytest.fail(f"the extension never ran the views scenario (no {result_path}):\n{logs}")
@@ -170,7 +174,9 @@ def test_views_update_after_edit_and_save(views_run: tuple[dict[str, Any], str, 
     assert result["layout"]["theme"] == "vscode-dark", context
     policy = dict(part.strip().split(" ", 1) for part in result["csp"].split(";"))
     assert policy["default-src"] == "'none'" and policy["connect-src"] == "'none'", context
-    assert policy["script-src"].startswith("'nonce-") and "http" not in result["csp"].replace("https://*.vscode-cdn.net", ""), context
+    assert policy["script-src"].startswith("'nonce-") and "http" not in result["csp"].replace(
+        "https://*.vscode-cdn.net", ""
+    ), context
 
 
 def test_layout_hover_names_the_decl_and_click_goes_to_it(views_run: tuple[dict[str, Any], str, Path]) -> None:

@@ -72,9 +72,7 @@ def _float_bytes(bits: int, x: float) -> bytes:
     return (mant | (((sign << 15) | e) << 64)).to_bytes(16, "little")
 
 
-def _serialize(
-    ty: Type, val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int
-) -> bytes:
+def _serialize(ty: Type, val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int) -> bytes:
     """The memory image of ``val`` (language-complete §9), appending relocations for decl addresses."""
     size = ty.abi_size() if ty.has_code_gen_bits() else 0
     if isinstance(val, Undef):
@@ -127,9 +125,7 @@ def _serialize(
     return out[: max(size, len(out) if cls is TypeClass.ARRAY else size)].ljust(size, b"\x00")
 
 
-def _pointer(
-    ty: Type, val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int
-) -> bytes:
+def _pointer(ty: Type, val: Value, addresses: AddressView, at: int, relocs: list[Relocation], src: int) -> bytes:
     """A pointer (or slice's ptr) or function value ``val`` of type ``ty`` in data: a decl's address plus an
     element offset (relocated with that addend), or a plain address."""
     target: int | None = None

@@ -157,7 +157,9 @@ def restore_values(fg: FunctionGen, snap: Snapshot) -> None:
         for o in owners:
             if isinstance(o, AirInst) and o in fg.values:
                 v = fg.values[o]
-                if (v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots) or (v.kind is MCKind.REGISTER and v.register.id != reg.id):
+                if (v.kind is MCKind.STACK_OFFSET and id(o) in fg.spill_slots) or (
+                    v.kind is MCKind.REGISTER and v.register.id != reg.id
+                ):
                     fg.values[o] = mc.register(reg)
 
 

@@ -43,6 +43,7 @@ class InPlace(enum.Enum):
     FOREIGN = "foreign"
     """The file at the path is not the one we wrote: nothing was written; the caller writes it whole."""
 
+
 Identity = tuple[int, int, int, int]
 """``(st_dev, st_ino, st_size, st_mtime_ns)`` of the output after our last commit (§13.3)."""
 
@@ -232,4 +233,3 @@ class OutputCommitter:
         finally:
             self.fileio.close(fd)
         return InPlace.REPLACED_RUNNING
-

@@ -249,7 +249,11 @@ class DwarfState:
                 head.append(INFO_PADDING)
             else:
                 encoding = BaseTypeEncoding(debug_type.encoding)
-                head += bytes([4, encoding, debug_type.byte_size]) + debug_type.name.encode("utf-8", "surrogateescape") + b"\0"
+                head += (
+                    bytes([4, encoding, debug_type.byte_size])
+                    + debug_type.name.encode("utf-8", "surrogateescape")
+                    + b"\0"
+                )
         return head, [(at, type_offsets[debug_type]) for at, debug_type in fixups]
 
     @staticmethod

@@ -349,7 +349,9 @@ class ElfLinker:
     def hot_patch(self) -> HotPatch:
         """What a running program needs from the updates committed since the last call (hot builds only)."""
         assert self.hot is not None
-        return self.hot.take_patch(self.sections.image.data, self.shdrs[TEXT].sh_offset, self.entry, self.layout.pack_address)
+        return self.hot.take_patch(
+            self.sections.image.data, self.shdrs[TEXT].sh_offset, self.entry, self.layout.pack_address
+        )
 
     def _resolved(self, symbol: GeneratedSymbol) -> bytes:
         """``symbol``'s bytes with its relocations applied at the current addresses."""
@@ -535,7 +537,11 @@ class ElfLinker:
         if not self.flags.no_entry_point_found:
             self.sections.image.write(0, self._ehdr())
         # 11. invariants
-        assert not (self.sections.dirty.globals_dirty or self.sections.dirty.phdr_table_dirty or self.sections.dirty.shdr_table_dirty)
+        assert not (
+            self.sections.dirty.globals_dirty
+            or self.sections.dirty.phdr_table_dirty
+            or self.sections.dirty.shdr_table_dirty
+        )
         assert not self.sections.dirty.shstrtab_dirty
         assert self.shdrs[SYMTAB].sh_info == len(self.symtab.locals)
 
@@ -621,4 +627,3 @@ class ElfLinker:
 
     def close(self) -> None:
         """Nothing is held open between commits; pending operations are dropped."""
-

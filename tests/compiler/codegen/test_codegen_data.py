@@ -113,5 +113,3 @@ def test_bool() -> None:
 def test_values_of_every_runtime_type(ty: Type, val: Value, expected: str) -> None:
     code, _, _ = data(ty, val)
     assert code == bytes.fromhex(expected)
-
-

@@ -29,7 +29,7 @@ def test_retained_errors_are_repositioned_while_the_file_does_not_parse() -> Non
 
 
 def test_source_error_positions_match_the_line_index() -> None:
-    text = "@a = int(1)\r\n\t@b = compileerror(\"x\")\n@e = export(@b, \"a\")\n"
+    text = '@a = int(1)\r\n\t@b = compileerror("x")\n@e = export(@b, "a")\n'
     s = Session(text)
     s.update()
     (err,) = s.comp.all_errors()

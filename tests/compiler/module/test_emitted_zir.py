@@ -36,7 +36,7 @@ def test_failed_body_prints_as_compileerror_in_the_function() -> None:
 
 
 def test_failed_decl_prints_as_compileerror() -> None:
-    text = '@one = int(1)\n@k = as(@one, @one)\n@void = primitive(void)\n@t = fntype([], @void)\n'
+    text = "@one = int(1)\n@k = as(@one, @one)\n@void = primitive(void)\n@t = fntype([], @void)\n"
     text += '@f = fn(@t, {\n  %0 = as(@void, @k)\n})\n@n = str("f")\n@e = export(@n, "f")\n'
     s = Session(text)
     s.update()

@@ -169,7 +169,11 @@ def check_decl_positions(session: Session) -> None:
     for lack of users in this update) whose lazily shifted position is that of the current parse."""
     m = session.comp.module
     parsed = m.file.parsed
-    if parsed is None or m.file.status is FileStatus.PARSE_FAILURE or len({sd.name for sd in parsed.decls}) < len(parsed.decls):
+    if (
+        parsed is None
+        or m.file.status is FileStatus.PARSE_FAILURE
+        or len({sd.name for sd in parsed.decls}) < len(parsed.decls)
+    ):
         return
     named = {d.name for d in m.decl_table.values() if not d.is_anonymous}
     assert named | {v.name for v in m.vacated} == {sd.name for sd in parsed.decls}

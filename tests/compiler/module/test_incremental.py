@@ -113,7 +113,9 @@ def test_15_4_parse_error_keeps_previous_state() -> None:
     broken = text.replace('@msg = str("Hello, world!\\n")', '@msg = str("Hello')
     r = s.update(broken)
     newline = broken.index('@msg = str("Hello') + len('@msg = str("Hello')
-    assert s.errors() == [f"{pos(broken, broken[:newline], after=True)}: error: invalid string literal character: '\n'\n"]
+    assert s.errors() == [
+        f"{pos(broken, broken[:newline], after=True)}: error: invalid string literal character: '\n'\n"
+    ]
     assert r.counters["decls_analyzed"] == 0 and not r.ok
     assert {n: s.comp.decl(n) for n in s.names()} == before
     r = s.update(text)
@@ -160,7 +162,11 @@ def test_body_edit_does_not_reanalyse_callers() -> None:
     s.update()
     entry = s.comp.decl("entry")
     a_fn_before = s.comp.function("a")
-    r = s.update(FNS.replace("@b = fn(@fnty, {\n  %0 = returnvoid()", "@b = fn(@fnty, {\n  %x = breakpoint()\n  %0 = returnvoid()"))
+    r = s.update(
+        FNS.replace(
+            "@b = fn(@fnty, {\n  %0 = returnvoid()", "@b = fn(@fnty, {\n  %x = breakpoint()\n  %0 = returnvoid()"
+        )
+    )
     assert s.errors() == []
     assert r.counters["fn_bodies_analyzed"] == 1
     assert r.counters["decls_analyzed"] == 1  # b only (@n, owner of a string, is replayed)
@@ -201,7 +207,7 @@ def test_error_appears_then_clears() -> None:
 
 
 def test_string_length_change_creates_a_new_anonymous_decl() -> None:
-    text = FNS.replace("@n = str(\"entry\")", "@n = str(\"entry\")\n@m = str(\"abc\")").replace(
+    text = FNS.replace('@n = str("entry")', '@n = str("entry")\n@m = str("abc")').replace(
         "%1 = returnvoid()\n})\n@a", "%p = ptrtoint(@m)\n  %1 = returnvoid()\n})\n@a"
     )
     s = Session(text)
@@ -310,7 +316,9 @@ def test_long_chain_of_decl_references_does_not_overflow() -> None:
     r = s.update()
     assert r.ok and r.counters["decls_analyzed"] == n + 6
     r = s.update(text.replace(f"@a{n} = int(7)", f"@a{n} = int(-7)"))
-    assert s.errors() == [f"{pos(text, f'@a{n - 1} = as(@usize, ')}: error: type comptime_int cannot represent integer value -7"]
+    assert s.errors() == [
+        f"{pos(text, f'@a{n - 1} = as(@usize, ')}: error: type comptime_int cannot represent integer value -7"
+    ]
 
 
 def test_function_owning_strings_is_replayed_not_reanalysed() -> None:

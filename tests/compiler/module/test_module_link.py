@@ -54,7 +54,7 @@ def test_safety_follows_the_optimize_mode(tmp_path: Path, mode: OptimizeMode, sa
 
 def chain(n: int) -> str:
     fns = "".join(
-        f"@f{i} = fn(@fty, {{\n  %c = int({i})\n  %k = as(@usize, %c)\n  %r = return(%k)\n}})\n@n{i} = str(\"f{i}\")\n"
+        f'@f{i} = fn(@fty, {{\n  %c = int({i})\n  %k = as(@usize, %c)\n  %r = return(%k)\n}})\n@n{i} = str("f{i}")\n'
         f'@e{i} = export(@n{i}, "f{i}")\n'
         for i in range(n)
     )

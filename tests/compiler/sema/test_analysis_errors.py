@@ -51,13 +51,13 @@ def program(body: str, fnty: str = "@fnty") -> str:
 
 # (fn type, body, message, needle, after-needle?)
 BODY_CASES: list[tuple[str, str, str, str, bool]] = [
-    ("@fnty", '%e = compileerror("boom")', "boom", '%e = compileerror(', True),
+    ("@fnty", '%e = compileerror("boom")', "boom", "%e = compileerror(", True),
     ("@fnty", "%c = call(@usize, [])", "type 'type' not a function", "@usize = primitive(", True),
     ("@fnty", "%c = call(@nk, [])", "unable to call function with naked calling convention", "@nk = fn(", True),
     ("@fnty", "%c = call(@g, [])", "expected 1 arguments, found 0", "@g = fn(", True),
     ("@fnty", "%c = call(@g, [@big])", "type comptime_int cannot represent integer value 300", "@big = int(", True),
     ("@fnty_nr", "%r = returnvoid()", "expected noreturn, found void", "%r = returnvoid(", True),
-    ("@fnty", '%a = arg("x")', "parameter index 0 outside list of length 0", '%a = arg(', True),
+    ("@fnty", '%a = arg("x")', "parameter index 0 outside list of length 0", "%a = arg(", True),
     ("@fnty", "%a = arg(3)", "parameter index 3 outside list of length 0", "%a = arg(", True),
     (
         "@fnty",
@@ -99,7 +99,7 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         "@fnty_f32",
         '%a = arg("a")\n%i = floatcast(@cf, %a)',
         "floating-point type 'f32' is not supported at runtime",
-        '%a = arg(',
+        "%a = arg(",
         True,
     ),
     ("@fnty", "%u = unwrap_optional_safe(@one)", "expected pointer, found 'comptime_int'", "@one = int(", True),
@@ -111,7 +111,13 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         True,
     ),
     ("@fnty", "%u = ensure_result_used(@one)", "expression value is ignored", "@one = int(", True),
-    ("@fnty", "%u = add(@usize, @usize)", "invalid operands to binary expression: 'Type' and 'Type'", "%u = add(", True),
+    (
+        "@fnty",
+        "%u = add(@usize, @usize)",
+        "invalid operands to binary expression: 'Type' and 'Type'",
+        "%u = add(",
+        True,
+    ),
     (
         "@fnty",
         "%a = as(@u8, @big)",
@@ -171,8 +177,8 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         True,
     ),
     ("@fnty", "%f = fn(@fnty, {})", "fn instruction must be a top-level declaration", "%f = fn(", True),
-    ("@fnty", '%d = declval("nope")', "use of undeclared identifier 'nope'", '%d = declval(', True),
-    ("@fnty", '%d = declref("nope")', "decl 'nope' not found", '%d = declref(', True),
+    ("@fnty", '%d = declval("nope")', "use of undeclared identifier 'nope'", "%d = declval(", True),
+    ("@fnty", '%d = declref("nope")', "decl 'nope' not found", "%d = declref(", True),
     ("@fnty", "%d = call(@nope, [])", "decl 'nope' not found", "@nope", False),
     ("@fnty", "%d = param_type(@usize, 0)", "expected function, found 'type'", "@usize = primitive(", True),
     (
@@ -182,7 +188,13 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         "%d = param_type(",
         True,
     ),
-    ("@fnty", "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = ensure_result_non_error(%x)", "error is discarded", "%x = as(", True),
+    (
+        "@fnty",
+        "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = ensure_result_non_error(%x)",
+        "error is discarded",
+        "%x = as(",
+        True,
+    ),
     (
         "@fnty",
         "%un = primitive(undefined)\n%x = as(@anyerror, %un)\n%y = cmp_lt(%x, %x)",
@@ -197,7 +209,13 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
         "%u = unwrap_optional_safe(",
         True,
     ),
-    ("@fnty", "%c = call(@nk, [])\n%d = dbg_stmt()", "unable to call function with naked calling convention", "@nk = fn(", True),
+    (
+        "@fnty",
+        "%c = call(@nk, [])\n%d = dbg_stmt()",
+        "unable to call function with naked calling convention",
+        "@nk = fn(",
+        True,
+    ),
     (
         "@fnty",
         "%un = primitive(undefined)\n%x = boolnot(%un)",
@@ -214,9 +232,15 @@ BODY_CASES: list[tuple[str, str, str, str, bool]] = [
     ),
     ("@fnty", "%x = boolnot(@one)", "expected bool, found comptime_int", "@one = int(", True),
     ("@fnty", "%x = as(@u8, @msg)", "expected u8, found *const [5:0]u8", "@msg = str(", True),
-    ("@fnty", '%x = declref_str(@one)', "expected []const u8, found comptime_int", "@one = int(", True),
+    ("@fnty", "%x = declref_str(@one)", "expected []const u8, found comptime_int", "@one = int(", True),
     ("@fnty", '%n = str("zz")\n%x = declref_str(%n)', "decl 'zz' not found", "%x = declref_str(", True),
-    ("@fnty", "%x = typeof(@one)\n%y = as(%x, @msg)", "expected comptime_int, found *const [5:0]u8", "@msg = str(", True),
+    (
+        "@fnty",
+        "%x = typeof(@one)\n%y = as(%x, @msg)",
+        "expected comptime_int, found *const [5:0]u8",
+        "@msg = str(",
+        True,
+    ),
 ]
 
 
@@ -233,11 +257,21 @@ DECL_CASES: list[tuple[str, str, str, bool]] = [
         "@x = int(",
         True,
     ),
-    ('@a = arg("x")\n@n = str("a")\n@e = export(@n, "a")\n', ILLEGAL := "instruction illegal outside function body", "@a = arg(", True),
-    ("@r = ret_type()\n@n = str(\"r\")\n@e = export(@n, \"r\")\n", ILLEGAL, "@r = ret_type(", True),
+    (
+        '@a = arg("x")\n@n = str("a")\n@e = export(@n, "a")\n',
+        ILLEGAL := "instruction illegal outside function body",
+        "@a = arg(",
+        True,
+    ),
+    ('@r = ret_type()\n@n = str("r")\n@e = export(@n, "r")\n', ILLEGAL, "@r = ret_type(", True),
     ('@b = block({\n  %0 = unreachable()\n})\n@n = str("b")\n@e = export(@n, "b")\n', ILLEGAL, "@b = block(", True),
     ('@n = str("x")\n@e = export(@n, "nope")\n', "decl 'nope' not found", "@e = export(", True),
-    ('@usize = primitive(usize)\n@n = str("x")\n@e = export(@n, "usize")\n', "unable to export type 'type'", "@e = export(", True),
+    (
+        '@usize = primitive(usize)\n@n = str("x")\n@e = export(@n, "usize")\n',
+        "unable to export type 'type'",
+        "@e = export(",
+        True,
+    ),
     ('@n = str("x")\n@e = export(@n, "n")\n', "unable to export type '*const [1:0]u8'", "@e = export(", True),
     (
         '@usize = primitive(usize)\n@f = fn(@usize, {})\n@n = str("f")\n@e = export(@n, "f")\n',
@@ -260,7 +294,7 @@ DECL_CASES: list[tuple[str, str, str, bool]] = [
     ('@one = int(1)\n@e = export(@one, "e")\n', "expected []const u8, found comptime_int", "@one = int(", True),
     ('@c = compileerror("top")\n@e = export(@c, "e")\n', "top", "@c = compileerror(", True),
     (
-        '@void = primitive(void)\n@t = fntype([], @void)\n@f = fn(@t, {\n  %0 = as(@void, @a)\n})\n'
+        "@void = primitive(void)\n@t = fntype([], @void)\n@f = fn(@t, {\n  %0 = as(@void, @a)\n})\n"
         '@a = as(@void, @b)\n@b = as(@void, @a)\n@n = str("f")\n@e = export(@n, "f")\n',
         "dependency loop detected",
         "@a = as(",

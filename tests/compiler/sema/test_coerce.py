@@ -113,7 +113,9 @@ def test_peer_types() -> None:
 def test_comptime_add_folds_and_checks_overflow() -> None:
     out = arith.analyze_arithmetic(Block(), "add", const(t.U8, v.IntValue(58)), const(t.U8, v.IntValue(11)), 20)
     assert isinstance(out, Constant) and out.val == v.IntValue(69)
-    err = failure(arith.analyze_arithmetic, Block(), "add", const(t.U8, v.IntValue(250)), const(t.U8, v.IntValue(6)), 20)
+    err = failure(
+        arith.analyze_arithmetic, Block(), "add", const(t.U8, v.IntValue(250)), const(t.U8, v.IntValue(6)), 20
+    )
     assert (err.src, err.msg) == (20, "overflow of integer type 'u8' with value '256'")
     big = arith.analyze_arithmetic(
         Block(), "sub", const(t.COMPTIME_INT, v.IntValue(0)), const(t.COMPTIME_INT, v.IntValue(2**80)), 1

@@ -137,13 +137,17 @@ def instruction(draw: st.DrawFn, ctx: _Body | None, depth: int, own_name: str) -
         tail = "".join(c + p for p in parts)
         return f"asm({draw(operand(ctx))}{c}{draw(operand(ctx))}{tail})"
     if kind == "ptr":
-        kws = draw(st.lists(st.sampled_from(["allowzero=1", "const=0", "volatile=1", "align=@a", "sentinel=@b"]), max_size=3))
+        kws = draw(
+            st.lists(st.sampled_from(["allowzero=1", "const=0", "volatile=1", "align=@a", "sentinel=@b"]), max_size=3)
+        )
         return "ptr_type(" + draw(operand(ctx)) + "".join(c + k for k in kws) + ")"
     if kind == "fn":
         return f"fn({draw(operand(None))}{c}{draw(body(_Body(), depth + 1, True))})"
     assert ctx is not None
     if kind == "cond":
-        return f"condbr({draw(operand(ctx))}{c}{draw(body(ctx, depth + 1, False))}{c}{draw(body(ctx, depth + 1, False))})"
+        return (
+            f"condbr({draw(operand(ctx))}{c}{draw(body(ctx, depth + 1, False))}{c}{draw(body(ctx, depth + 1, False))})"
+        )
     if kind == "block":
         ctx.blocks.append(own_name)
         text = f"block({draw(body(ctx, depth + 1, False))})"
@@ -177,8 +181,33 @@ def module(draw: st.DrawFn) -> str:
     return "".join(out)
 
 
-SNIPPETS = ["@", "%", "(", ")", "{", "}", "[", "]", ",", "=", '"', "\\", ";", "\n", "\n@", " ", "\t", "\0",
-            "int(1)", "@z = int(2)\n", "fn(@t, {", "})", "%q", "é", "\xff"]
+SNIPPETS = [
+    "@",
+    "%",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "=",
+    '"',
+    "\\",
+    ";",
+    "\n",
+    "\n@",
+    " ",
+    "\t",
+    "\0",
+    "int(1)",
+    "@z = int(2)\n",
+    "fn(@t, {",
+    "})",
+    "%q",
+    "é",
+    "\xff",
+]
 
 
 @st.composite

@@ -20,15 +20,8 @@ def test_layout_of_decls_and_bodies() -> None:
 
 
 def test_nested_bodies_indent_by_two() -> None:
-    assert fmt("@f = fn(@t, {\n%c = condbr(@x, {\n%b = block({\n%r = breakvoid(\"b\")\n})\n}, {})\n})") == (
-        "@f = fn(@t, {\n"
-        "  %c = condbr(@x, {\n"
-        "    %b = block({\n"
-        '      %r = breakvoid("b")\n'
-        "    })\n"
-        "  }, {\n"
-        "  })\n"
-        "})\n"
+    assert fmt('@f = fn(@t, {\n%c = condbr(@x, {\n%b = block({\n%r = breakvoid("b")\n})\n}, {})\n})') == (
+        '@f = fn(@t, {\n  %c = condbr(@x, {\n    %b = block({\n      %r = breakvoid("b")\n    })\n  }, {\n  })\n})\n'
     )
 
 
@@ -108,7 +101,7 @@ def test_arg_n_becomes_a_name_only_in_the_leading_run() -> None:
     source = (
         "@f = fn(@t, {\n  %a = arg(0)\n  %b = arg(1)\n  %c = arg(0)\n  %d = int(1)\n  %e = arg(4)\n})\n"
         "@g = fn(@t, {\n  %a = arg(1)\n})\n"
-        "@h = fn(@t, {\n  %x = arg(\"x\")\n  %y = arg(1)\n})"
+        '@h = fn(@t, {\n  %x = arg("x")\n  %y = arg(1)\n})'
     )
     assert fmt(source) == (
         '@f = fn(@t, {\n  %a = arg("a")\n  %b = arg("b")\n  %c = arg(0)\n  %d = int(1)\n  %e = arg(4)\n})\n'

@@ -24,9 +24,43 @@ from tests.compiler.zir.test_properties import assert_identical
 
 ROOT = Path(__file__).parents[3]
 CORPUS = [p.read_bytes() for p in sorted((ROOT / "tests" / "cases" / "examples").glob("*/*.zir"))]
-TOKENS = [b"@", b"%", b"(", b")", b"{", b"}", b"[", b"]", b",", b"=", b'"', b"\\", b";", b"\n", b"\n@", b"\0",
-          b"\t", b"\r", b"-", b"0", b"1", b"99999999999999999999999", b"\\x", b"\\u{", b"fn(", b"block({",
-          b'break("', b"arg(", b"cmp(", b"return()", b"const(", b"declval_in_module(", b"cc=", b"\xff", b"label_"]
+TOKENS = [
+    b"@",
+    b"%",
+    b"(",
+    b")",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b"=",
+    b'"',
+    b"\\",
+    b";",
+    b"\n",
+    b"\n@",
+    b"\0",
+    b"\t",
+    b"\r",
+    b"-",
+    b"0",
+    b"1",
+    b"99999999999999999999999",
+    b"\\x",
+    b"\\u{",
+    b"fn(",
+    b"block({",
+    b'break("',
+    b"arg(",
+    b"cmp(",
+    b"return()",
+    b"const(",
+    b"declval_in_module(",
+    b"cc=",
+    b"\xff",
+    b"label_",
+]
 HANG_GUARD_S = 20
 
 
@@ -121,6 +155,6 @@ def test_deep_nesting_and_long_inputs_are_bounded() -> None:
     check(b"@f = fn(@t, {" + b"%b = block({" * 5000)
     check(b"@f = fn(@t, {" + b"%b = loop({ " * 99 + b"})" * 99 + b"})")
     check(b"@i = int(" + b"9" * 20000 + b")")
-    check(b"@s = str(\"" + b"\\x41" * 20000 + b"\")")
+    check(b'@s = str("' + b"\\x41" * 20000 + b'")')
     check(b"(" * 100000)
     check(b"@a = fntype([" + b"@x, " * 20000 + b"], @v)")

@@ -83,12 +83,19 @@ CASES: list[tuple[str, bytes, str]] = [
         FN + b"  %c = call(@g, [], modifier=tail)\n})",
         ":2:34: error: tag 'tail' not a member of enum 'std.builtin.CallOptions.Modifier'",
     ),
-    ("compare op", b"@a = cmp(@x, less, @y)", ":1:18: error: tag 'less' not a member of enum 'std.math.CompareOperator'"),
+    (
+        "compare op",
+        b"@a = cmp(@x, less, @y)",
+        ":1:18: error: tag 'less' not a member of enum 'std.math.CompareOperator'",
+    ),
     # identifiers
     ("unknown %", FN + b"  %a = add(%b, %b)\n})", ":2:12: error: unrecognized identifier: %b"),
     ("% used by itself", FN + b"  %a = add(%a, %a)\n})", ":2:12: error: unrecognized identifier: %a"),
-    ("% of another decl", FN + b"  %a = int(1)\n})\n@g = fn(@t, {\n  %b = add(%a, %a)\n})",
-     ":5:12: error: unrecognized identifier: %a"),
+    (
+        "% of another decl",
+        FN + b"  %a = int(1)\n})\n@g = fn(@t, {\n  %b = add(%a, %a)\n})",
+        ":5:12: error: unrecognized identifier: %a",
+    ),
     ("% in global scope", b"@x = as(%t, @y)", ":1:9: error: referencing a % instruction in global scope"),
     ("% as fn type", b"@f = fn(%t, {})", ":1:9: error: referencing a % instruction in global scope"),
     # redefinition: just after the duplicate's ')'
@@ -113,7 +120,11 @@ CASES: list[tuple[str, bytes, str]] = [
         b'@g = fn(@t, {\n  %b = block({\n    %x = breakvoid("b")\n  })\n})\n' + FN + b'  %y = breakvoid("b")\n})',
         ":7:18: error: unrecognized block label: 'b'",
     ),
-    ("label_N of a non-block", FN + b'  %0 = int(1)\n  %1 = breakvoid("label_0")\n})', ":3:18: error: unrecognized block label: 'label_0'"),
+    (
+        "label_N of a non-block",
+        FN + b'  %0 = int(1)\n  %1 = breakvoid("label_0")\n})',
+        ":3:18: error: unrecognized block label: 'label_0'",
+    ),
 ]
 
 
@@ -139,7 +150,7 @@ def test_every_error_reported_in_file_order_one_per_decl() -> None:
         b"  %x = int(y)\n"  # first error of @d ...
         b"  %z = bogus(1)\n"  # ... and not this one
         b"})\n"
-        b"@e = str(\"ok\")\n"
+        b'@e = str("ok")\n'
         b"@b = int(3)\n"  # duplicate of an earlier good decl
         b"@f = int(4) @g = int(5)\n"
     )

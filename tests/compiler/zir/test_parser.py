@@ -29,7 +29,7 @@ def test_every_tag_has_a_schema_and_only_const_and_declval_in_module_are_not_wri
 
 
 def test_decl_offsets_and_contents_hash() -> None:
-    source = b"; lead\n@msg  =  str(\"hi\") ; trailing\n"
+    source = b'; lead\n@msg  =  str("hi") ; trailing\n'
     parsed = parse(source)
     (d,) = parsed.decls
     assert d.name == "msg"
@@ -82,7 +82,7 @@ def test_percent_names_are_shared_by_nested_bodies() -> None:
 
 def test_keyword_defaults_and_repeats() -> None:
     body = fn_body(
-        b"@f = fn(@t, {\n  %s = str(\"x\")\n"
+        b'@f = fn(@t, {\n  %s = str("x")\n'
         b"  %r = asm(%s, @usize, volatile=1, volatile=0, inputs=[%s], args=[%s, %s])\n"
         b"  %c = call(@g, [])\n})"
     )
@@ -115,7 +115,7 @@ def test_values_strings_integers_bools() -> None:
 
 def test_compatibility_forms() -> None:
     body = fn_body(
-        b"@f = fn(@t, {\n  %p = arg(0)\n  %q = arg(\"q\")\n  %c = cmp(%p, gte, %q)\n  %r = return()\n"
+        b'@f = fn(@t, {\n  %p = arg(0)\n  %q = arg("q")\n  %c = cmp(%p, gte, %q)\n  %r = return()\n'
         b"  %s = return(%c)\n})"
     )
     p, q, c, r, s = body

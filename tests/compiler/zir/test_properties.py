@@ -74,7 +74,9 @@ def test_region_cache_equals_whole_file_parse_under_random_edits(data: st.DataOb
         k, m = stats.same_prefix_decls, stats.same_suffix_decls
         assert k + m <= len(result.decls)
         assert all(a is b for a, b in zip(result.decls[:k], previous.decls[:k], strict=True))
-        for new, old in zip(result.decls[len(result.decls) - m :], previous.decls[len(previous.decls) - m :], strict=True):
+        for new, old in zip(
+            result.decls[len(result.decls) - m :], previous.decls[len(previous.decls) - m :], strict=True
+        ):
             assert new.inst is old.inst and new.name == old.name and new.contents_hash == old.contents_hash
             assert new.contents_start == old.contents_start + stats.shift
         if result.errors:

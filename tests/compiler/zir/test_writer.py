@@ -16,7 +16,7 @@ def inst(kind: Tag, **args: object) -> Inst:
 
 def test_render_string_rule() -> None:
     assert render_string(bytes([0x32, 0x08, 0x01, 0x0A])) == '"2\\x08\\x01\\n"'
-    assert render_string(b'\r\t\\"\' !#[]~\x7f\xff') == '"\\r\\t\\\\\\"\' !#[]~\\x7f\\xff"'
+    assert render_string(b"\r\t\\\"' !#[]~\x7f\xff") == '"\\r\\t\\\\\\"\' !#[]~\\x7f\\xff"'
 
 
 def test_top_level_operands_print_as_decl_names_and_keywords_always_print() -> None:
@@ -63,9 +63,7 @@ def test_body_numbering_continues_through_nested_bodies_and_labels() -> None:
 def test_optional_keywords_only_when_set_and_asm_shape() -> None:
     s = inst(Tag.STR, bytes=b"syscall")
     t = inst(Tag.PRIMITIVE, tag="usize")
-    a = inst(
-        Tag.ASM, asm_source=s, return_type=t, volatile=True, output=None, inputs=[s], clobbers=[], args=[t]
-    )
+    a = inst(Tag.ASM, asm_source=s, return_type=t, volatile=True, output=None, inputs=[s], clobbers=[], args=[t])
     b = inst(Tag.ASM, asm_source=s, return_type=t, volatile=False, output=s, inputs=[], clobbers=[s], args=[])
     assert write_module([("s", s), ("t", t), ("a", a), ("b", b)]).splitlines()[2:] == [
         "@a = asm(@s, @t, volatile=1, inputs=[@s], clobbers=[], args=[@t])",

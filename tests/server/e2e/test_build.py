@@ -78,27 +78,15 @@ async def test_progress_and_log_per_build(client: LanguageClient, ws: Workspace)
     uri = ws.open("prog.zir", V1)
     ws.save(uri)
     await wait_build(client, uri, 1)
-    ends = [
-        r.message
-        for r in _progress(client)
-        if isinstance(r, types.WorkDoneProgressEnd)
-    ]
-    begins = [
-        r.title
-        for r in _progress(client)
-        if isinstance(r, types.WorkDoneProgressBegin)
-    ]
+    ends = [r.message for r in _progress(client) if isinstance(r, types.WorkDoneProgressEnd)]
+    begins = [r.title for r in _progress(client) if isinstance(r, types.WorkDoneProgressBegin)]
     assert begins == ["Building prog.zir"]
     assert ends == [f"built → {ws.root / 'zig-out' / 'bin' / 'prog'}"]
     assert any(m.type == types.MessageType.Info and m.message.startswith("built ") for m in client.log_messages)
 
     ws.save(uri, V2_ERROR)
     await wait_build(client, uri, 2)
-    ends = [
-        r.message
-        for r in _progress(client)
-        if isinstance(r, types.WorkDoneProgressEnd)
-    ]
+    ends = [r.message for r in _progress(client) if isinstance(r, types.WorkDoneProgressEnd)]
     assert ends[-1] == f"1 errors; {ws.root / 'zig-out' / 'bin' / 'prog'} not updated"
 
 
@@ -128,11 +116,7 @@ async def test_unwritable_output_is_a_build_diagnostic(client: LanguageClient, w
     (d,) = published.diagnostics
     assert d.source == "zir-build"
     assert d.message.startswith(f"unable to write output '{ws.root / 'blocked' / 'out'}': ")
-    ends = [
-        r.message
-        for r in _progress(client)
-        if isinstance(r, types.WorkDoneProgressEnd)
-    ]
+    ends = [r.message for r in _progress(client) if isinstance(r, types.WorkDoneProgressEnd)]
     assert ends == [f"output not written: {d.message}"]
     # Fixing the setting's cause and saving again clears the build diagnostic.
     os.remove(ws.root / "blocked")
