@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs every check CI runs: ruff, mypy --strict, the pytest suite
+# Sets everything up, then runs every check CI runs: ruff (lint and format), mypy --strict, the pytest suite
 # (with a bounded fuzz run), the VS Code extension's type check, lint and tests, and the extension
 # end to end in code-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff" && ruff check compiler server tests bench
+echo "== ruff" && ruff check compiler server tests bench scripts && ruff format --check compiler server tests bench scripts
 echo "== mypy --strict" && mypy
 if [ -f vscode-client/package.json ]; then
   echo "== vscode-client" && (cd vscode-client && npm run --silent check)
