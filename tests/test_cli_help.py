@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -46,3 +47,10 @@ def test_help_lists_every_command_and_help_command_shows_its_options() -> None:
     assert fmt.returncode == 0 and "--check" in fmt.stdout
     unknown = zir("help", "frobnicate")
     assert unknown.returncode == 2 and "unknown command 'frobnicate'" in unknown.stderr
+
+
+def test_the_extension_carries_the_same_version() -> None:
+    root = Path(__file__).resolve().parent.parent
+    manifest = json.loads((root / "vscode-client" / "package.json").read_text())
+    lock = json.loads((root / "vscode-client" / "package-lock.json").read_text())
+    assert manifest["version"] == lock["version"] == lock["packages"][""]["version"] == compiler.__version__

@@ -4,7 +4,7 @@
 // used when it is new enough, otherwise $ZIR_NODE22, otherwise the Node 24 that
 // scripts/install-e2e.sh caches.
 //
-//   npm run package                      # → zir-live-0.1.0.vsix
+//   npm run package                      # → zir-live-0.2.0.vsix
 //   ZIR_PYTHON=/path/python npm run package   # take the pure-Python dependencies from that interpreter
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
