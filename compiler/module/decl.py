@@ -171,6 +171,9 @@ class Decl:
     """Per update: the anonymous decls a replayed function body revives, in creation order."""
     value_changed_generation: int = 0
     """The generation in which the decl's value (or failure) last changed for its users."""
+    redone_generation: int = 0
+    """[ZIR Live] The generation in which a changed dependency last sent this decl, already analysed in that
+    generation, back to be analysed again (at most once per update: Module.cascade)."""
     last_analysis_failed: bool = False
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int = -1

@@ -397,11 +397,20 @@ class Module:
         return True
 
     def cascade(self, d: Decl) -> None:
+        """``d``'s value (or failure) just changed: its users are analysed again.
+
+        [ZIR Live] Zig skipped every user already analysed in this update, assuming it saw the new value. A
+        user analysed *before* this change saw the old one — e.g. ``@main`` calls ``@f`` whose type goes
+        through ``typeof(@world)``: ``@main`` is redone first (it names ``@world``), ``@f`` changes only
+        later, and the update failed where a fresh build passes. Such a user is sent back at most once per
+        update (so a cycle of users converges), and never by its own anonymous decls (it made them)."""
         for dep in list(d.dependants):
             if dep.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS, DeclStatus.UNREFERENCED):
                 continue
             if dep.generation == self.generation:
-                continue
+                if (d.is_anonymous and d.owner is dep) or dep.redone_generation == self.generation:
+                    continue
+                dep.redone_generation = self.generation
             self.mark_outdated(dep)
 
     # ------------------------------------------------------------------ errors
