@@ -36,8 +36,12 @@ class IoCounters:
     fsync_calls: int = 0
     """``fdatasync`` of a file and ``fsync`` of a directory (docs/reliability.md: the durability contract)."""
 
+    writes_mark: int = 0
+    """In a ``snapshot``: how many ``writes`` had been made when it was taken (the list is not copied)."""
+
     def snapshot(self) -> IoCounters:
-        """A copy of the counters (``writes`` copied too)."""
+        """The counters as they are now, for a later difference. ``writes`` is not copied (a commit costs
+        its own writes, not the session's): ``writes_mark`` says where the later ones start."""
         return IoCounters(
             self.pwrite_calls,
             self.pwrite_bytes,
@@ -47,8 +51,9 @@ class IoCounters:
             self.close_calls,
             self.rename_calls,
             self.read_bytes,
-            list(self.writes),
+            [],
             self.fsync_calls,
+            len(self.writes),
         )
 
 

@@ -148,7 +148,7 @@ class OutputCommitter:
             messages=tuple(messages),
             writes=tuple(
                 WrittenRange(offset, size, "file" if full else "")
-                for offset, size in after.writes[len(before.writes) :]
+                for offset, size in after.writes[before.writes_mark :]
             ),
         )
 

@@ -301,3 +301,17 @@ def test_output_changed_by_someone_else_is_rewritten_whole(tmp_path: Path) -> No
     assert report.full_rewrite
     assert run(path) == 33
     check_elf(path)
+
+
+def test_each_commit_reports_exactly_its_own_writes_and_copies_none_of_the_history(tmp_path: Path) -> None:
+    path = str(tmp_path / "out")
+    linker = build_chain(path, 10)
+    for value in (3, 4, 5):
+        before = len(linker.fileio.counters.writes)
+        linker.update_decl(d(5), "f5", func(ret_const(value)))
+        linker.flush()
+        report = linker.commit()
+        mine = linker.fileio.counters.writes[before:]
+        assert [(w.offset, w.size) for w in report.writes] == mine and len(mine) == report.write_calls
+    snap = linker.fileio.counters.snapshot()  # what every commit takes: the mark, not a copy of the list
+    assert snap.writes == [] and snap.writes_mark == len(linker.fileio.counters.writes) > 3
