@@ -13,12 +13,8 @@ message (issue 11 item 4, issue 17).
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,22 +22,10 @@ from typing import Any
 import pytest
 
 from bench.gen import ChainProgram
+from tests.vscode import harness
+from tests.vscode.harness import scenario_run
 from tests.vscode.test_code_server import (
-    CLIENT,
-    READY_TIMEOUT_S,
     REPO,
-    RESULT_TIMEOUT_S,
-    SCENARIO_WAIT_MS,
-    E2ETools,
-    OutputCollector,
-    build_extension,
-    collect_logs,
-    find_tools,
-    free_port,
-    install_extension,
-    kill_group,
-    read_result,
-    receive_result,
 )
 
 pytestmark = pytest.mark.vscode
@@ -56,7 +40,6 @@ ZIR_PROGRESS = re.compile(r"^ZIR: generate (\d+)%$")
 @pytest.fixture(scope="module")
 def trust_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], str, Path]]:
     """Runs the trust scenario once; yields (result JSON, logs, workspace)."""
-    tools: E2ETools = find_tools()
     tmp_path = tmp_path_factory.mktemp("code-server-trust")
     root = tmp_path / "ws"
     (root / ".vscode").mkdir(parents=True)
@@ -66,91 +49,31 @@ def trust_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[s
     fixture.write_text(fixed.replace("ptrtoint(@msg)", "ptrtoint(@mgs)"))
     big = root / "big.zir"
     big.write_bytes(ChainProgram(4000).source())
-    build_extension()
-    extensions, user_data = tmp_path / "extensions", tmp_path / "user-data"
-    for scope, settings in (
-        ("Machine", {"zir.server.pythonPath": sys.executable, "zir.server.importStrategy": "fromEnvironment"}),
-        ("User", {"zir.diagnostics.debounceMs": 0, "workbench.startupEditor": "none",
-                  "security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "never",
-                  "extensions.autoCheckUpdates": False, "extensions.autoUpdate": False,
-                  "telemetry.telemetryLevel": "off"}),
-    ):  # fmt: skip
-        (user_data / scope).mkdir(parents=True)
-        (user_data / scope / "settings.json").write_text(json.dumps(settings))
-    install_extension(extensions)
-    result_path, config_path = tmp_path / "result.json", tmp_path / "trust.json"
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(RESULT_TIMEOUT_S)
-    cdp_port = free_port()
-    config_path.write_text(
-        json.dumps(
-            {
-                "fixture": str(fixture),
-                "fixedText": fixed,
-                "big": str(big),
-                "defaultOutput": str(root / "zig-out" / "bin" / "hello"),
-                "workspaceOutput": str(root / "trusted-out" / "hello"),
-                "result": str(result_path),
-                "reportPort": listener.getsockname()[1],
-                "timeoutMs": SCENARIO_WAIT_MS,
-                "cdpPort": cdp_port,
-            }
-        )
-    )
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{tools.node.parent}{os.pathsep}{env.get('PATH', '')}",
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        ZIR_LIVE_E2E_SCENARIO=str(CLIENT / "out" / "test" / "e2e" / "trust.js"),
-        ZIR_LIVE_E2E_CONFIG=str(config_path),
-        PYTHONPATH=str(CLIENT.parent),
-    )
-    # No --disable-workspace-trust: the folder opens in Restricted Mode.
-    server = subprocess.Popen(
-        [str(tools.node), str(tools.code_server), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-         "--disable-telemetry", "--disable-update-check",
-         "--user-data-dir", str(user_data), "--extensions-dir", str(extensions), str(root)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
-    server_output = OutputCollector(server.stdout)
-    browser: subprocess.Popen[str] | None = None
-    try:
-        if not server_output.wait_for("HTTP server listening", READY_TIMEOUT_S):
-            pytest.fail(f"code-server did not start:\n{server_output.text()}")
-        authority = f"127.0.0.1:{port}"
-        payload = json.dumps([["openFile", f"vscode-remote://{authority}{fixture}"]])  # activates the extension
-        query = urllib.parse.urlencode({"folder": str(root), "payload": payload})
-        browser = subprocess.Popen(
-            [*tools.browser, "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
-             f"--remote-debugging-port={cdp_port}", f"--user-data-dir={tmp_path / 'chromium'}",
-             f"http://{authority}/?{query}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
-        browser_output = OutputCollector(browser.stdout)
-        result = receive_result(listener) or read_result(result_path)
-        logs = "\n".join(
-            [
-                collect_logs(user_data),
-                "--- code-server\n" + server_output.text(),
-                "--- browser\n" + browser_output.text(),
-            ]
-        )
-        if result is None:
-            pytest.fail(f"the extension never ran the trust scenario (no {result_path}):\n{logs}")
+    with scenario_run(
+        tmp_path,
+        root,
+        fixture,
+        "trust",
+        {
+            "fixture": str(fixture),
+            "fixedText": fixed,
+            "big": str(big),
+            "defaultOutput": str(root / "zig-out" / "bin" / "hello"),
+            "workspaceOutput": str(root / "trusted-out" / "hello"),
+        },
+        user_settings={
+            "security.workspace.trust.enabled": True,
+            "security.workspace.trust.startupPrompt": "never",
+            "workbench.colorTheme": None,
+        },
+        restricted=True,  # no --disable-workspace-trust: the folder opens in Restricted Mode
+        cdp=True,
+    ) as (result, logs):
         yield result, logs, root
-    finally:
-        listener.close()
-        if browser is not None:
-            kill_group(browser)
-        kill_group(server)
 
 
 def check(result: dict[str, Any], logs: str, stage: str) -> str:
-    context = f"result: {json.dumps(result, indent=2)}\n{logs}"
-    reached = STAGES.index(result["stage"]) if result["stage"] in STAGES else -1
-    assert reached >= STAGES.index(stage), f"the scenario stopped before {stage}:\n{context}"
-    return context
+    return harness.check(result, logs, stage, STAGES)
 
 
 def test_untrusted_workspace_shows_diagnostics_and_builds_nothing(

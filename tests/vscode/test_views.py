@@ -9,12 +9,7 @@ directory, else in the test's temporary directory.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,22 +17,8 @@ from typing import Any
 import pytest
 
 from bench.gen import ChainProgram
-from tests.vscode.test_code_server import (
-    CLIENT,
-    READY_TIMEOUT_S,
-    RESULT_TIMEOUT_S,
-    SCENARIO_WAIT_MS,
-    E2ETools,
-    OutputCollector,
-    build_extension,
-    collect_logs,
-    find_tools,
-    free_port,
-    install_extension,
-    kill_group,
-    read_result,
-    receive_result,
-)
+from tests.vscode import harness
+from tests.vscode.harness import scenario_run
 
 pytestmark = pytest.mark.vscode
 
@@ -48,7 +29,6 @@ STAGES = ["activated", "machineCode", "cursorSync", "layout", "edited", "hoverCl
 @pytest.fixture(scope="module")
 def views_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], str, Path]]:
     """Runs the views scenario once; yields (result JSON, logs, workspace)."""
-    tools: E2ETools = find_tools()
     tmp_path = tmp_path_factory.mktemp("code-server-views")
     root = tmp_path / "ws"
     root.mkdir()
@@ -56,89 +36,24 @@ def views_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[s
     fixture.write_bytes(ChainProgram(10).source())
     shots = Path(os.environ.get("ZIR_E2E_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    build_extension()
-    extensions, user_data = tmp_path / "extensions", tmp_path / "user-data"
-    for scope, settings in (
-        ("Machine", {"zir.server.pythonPath": sys.executable, "zir.server.importStrategy": "fromEnvironment"}),
-        ("User", {"zir.diagnostics.debounceMs": 0, "workbench.startupEditor": "none",
-                  "security.workspace.trust.enabled": False, "extensions.autoCheckUpdates": False,
-                  "extensions.autoUpdate": False, "telemetry.telemetryLevel": "off",
-                  "workbench.colorTheme": "Default Dark Modern"}),
-    ):  # fmt: skip
-        (user_data / scope).mkdir(parents=True)
-        (user_data / scope / "settings.json").write_text(json.dumps(settings))
-    install_extension(extensions)
-    result_path, config_path = tmp_path / "result.json", tmp_path / "views.json"
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(RESULT_TIMEOUT_S)
-    cdp_port = free_port()
-    config_path.write_text(
-        json.dumps(
-            {
-                "fixture": str(fixture),
-                "editedText": ChainProgram(10, bump=1).source().decode(),
-                "editedDecl": "f5",
-                "result": str(result_path),
-                "reportPort": listener.getsockname()[1],
-                "timeoutMs": SCENARIO_WAIT_MS,
-                "cdpPort": cdp_port,
-                "screenshotDir": str(shots),
-            }
-        )
-    )
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{tools.node.parent}{os.pathsep}{env.get('PATH', '')}",
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        ZIR_LIVE_E2E_SCENARIO=str(CLIENT / "out" / "test" / "e2e" / "views.js"),
-        ZIR_LIVE_E2E_CONFIG=str(config_path),
-        PYTHONPATH=str(CLIENT.parent),
-    )
-    server = subprocess.Popen(
-        [str(tools.node), str(tools.code_server), "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
-         "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-         "--user-data-dir", str(user_data), "--extensions-dir", str(extensions), str(root)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
-    server_output = OutputCollector(server.stdout)
-    browser: subprocess.Popen[str] | None = None
-    try:
-        if not server_output.wait_for("HTTP server listening", READY_TIMEOUT_S):
-            pytest.fail(f"code-server did not start:\n{server_output.text()}")
-        authority = f"127.0.0.1:{port}"
-        payload = json.dumps([["openFile", f"vscode-remote://{authority}{fixture}"]])
-        query = urllib.parse.urlencode({"folder": str(root), "payload": payload})
-        browser = subprocess.Popen(
-            [*tools.browser, "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
-             f"--remote-debugging-port={cdp_port}", f"--user-data-dir={tmp_path / 'chromium'}",
-             f"http://{authority}/?{query}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
-        browser_output = OutputCollector(browser.stdout)
-        result = receive_result(listener) or read_result(result_path)
-        logs = "\n".join(
-            [
-                collect_logs(user_data),
-                "--- code-server\n" + server_output.text(),
-                "--- browser\n" + browser_output.text(),
-            ]
-        )
-        if result is None:
-            pytest.fail(f"the extension never ran the views scenario (no {result_path}):\n{logs}")
+    with scenario_run(
+        tmp_path,
+        root,
+        fixture,
+        "views",
+        {
+            "fixture": str(fixture),
+            "editedText": ChainProgram(10, bump=1).source().decode(),
+            "editedDecl": "f5",
+            "screenshotDir": str(shots),
+        },
+        cdp=True,
+    ) as (result, logs):
         yield result, logs, root
-    finally:
-        listener.close()
-        if browser is not None:
-            kill_group(browser)
-        kill_group(server)
 
 
 def check(result: dict[str, Any], logs: str, stage: str) -> str:
-    context = f"result: {json.dumps(result, indent=2)}\n{logs}"
-    reached = STAGES.index(result["stage"]) if result["stage"] in STAGES else -1
-    assert reached >= STAGES.index(stage), f"the scenario stopped before {stage}:\n{context}"
-    return context
+    return harness.check(result, logs, stage, STAGES)
 
 
 def test_machine_code_view_shows_every_decl_and_syncs_the_cursor(
