@@ -63,8 +63,18 @@ export interface StatusBarSeen {
  * Waits, with a MutationObserver on the status bar, until the ZIR item's text matches `zirPattern` while VS
  * Code's window progress (`status.progress`) starts with `progressPrefix`; bounded by `timeoutMs`.
  */
-export async function watchStatusBar(port: number, zirPattern: string, progressPrefix: string, timeoutMs: number): Promise<StatusBarSeen> {
-  const expression = `new Promise((resolve) => {
+let watchCount = 0;
+
+/** Installs the watch in the page and resolves once it is installed (so nothing the caller does next can
+ * pass unseen); `seen` resolves when the status bar matched, or with `matched: false` after `timeoutMs`. */
+export async function watchStatusBar(
+  port: number,
+  zirPattern: string,
+  progressPrefix: string,
+  timeoutMs: number,
+): Promise<{ seen: Promise<StatusBarSeen> }> {
+  const key = `__zirStatusWatch${String(watchCount++)}`;
+  const expression = `(() => { window[${JSON.stringify(key)}] = new Promise((resolve) => {
     const zirPattern = new RegExp(${JSON.stringify(zirPattern)});
     const prefix = ${JSON.stringify(progressPrefix)};
     const states = [];
@@ -85,8 +95,9 @@ export async function watchStatusBar(port: number, zirPattern: string, progressP
       resolve({ matched: false, zir: text("zir-live.zir-live.zir.status"), progress: text("status.progress"), states });
     }, ${timeoutMs});
     check();
-  })`;
-  return (await evaluate(port, expression)) as StatusBarSeen;
+  }); return true; })()`;
+  await evaluate(port, expression);
+  return { seen: evaluate(port, `window[${JSON.stringify(key)}]`) as Promise<StatusBarSeen> };
 }
 
 /** Waits for a button labelled `label` inside the element matching `container` and clicks it. */

@@ -172,7 +172,7 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     // The first analysis of a large file: the status bar shows its progress.
     const phase = "^ZIR: generate \\d+%$";
     const bigUri = vscode.Uri.file(config.big);
-    const analysing = watchStatusBar(config.cdpPort, phase, `Analysing ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs);
+    const analysing = (await watchStatusBar(config.cdpPort, phase, `Analysing ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs)).seen;
     const bigDocument = await vscode.workspace.openTextDocument(bigUri);
     const bigEditor = await vscode.window.showTextDocument(bigDocument, vscode.ViewColumn.One);
     result.analysing = await analysing;
@@ -180,7 +180,7 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
 
     // Its first build: the same, titled "Building".
     const bigBuilt = next(api.onBuildFinished, (b) => (b.uri === bigUri.toString() ? b : undefined), "the large file's build");
-    const building = watchStatusBar(config.cdpPort, phase, `Building ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs);
+    const building = (await watchStatusBar(config.cdpPort, phase, `Building ${bigUri.path.split("/").pop() ?? ""}: generate: `, config.timeoutMs)).seen;
     const bigEnd = bigDocument.positionAt(bigDocument.getText().length);
     if (!(await bigEditor.edit((edit) => { edit.insert(bigEnd, "\n"); }))) {
       throw new Error("the edit of the large file was not applied");
