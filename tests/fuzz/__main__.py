@@ -1,9 +1,10 @@
 """The deep fuzz campaign: ``python -m tests.fuzz --inputs 100000`` (docs/reliability.md).
 
-Runs random edit sequences of four families until ``--inputs`` texts were compiled, each incrementally and
+Runs random edit sequences of six families until ``--inputs`` texts were compiled, each incrementally and
 fresh: runnable programs built to ELF executables and run (``elf``), the same programs analysed only
 (``analysis``), random decls of every instruction kind (``chaos``), random bytes (``bytes``) and functions
-of arbitrary parameter and return types built to ELF (``types``). Prints the
+of arbitrary parameter and return types built to ELF (``types``), and type-valued decls (``primitive``,
+``typeof``, ``fntype``) feeding function types, edited far from their users, built to ELF (``typed``). Prints the
 inputs tried, crashes and mismatches, writes every finding to ``--findings``, and exits 1 if there was any.
 """
 
@@ -17,6 +18,7 @@ import time
 
 from tests.fuzz.differential import Tally, check_steps
 from tests.fuzz.programs import bytes_sequence, chaos_sequence, sequence, types_sequence
+from tests.fuzz.typed import typed_sequence
 
 FAMILIES = [
     ("elf", 12, True),
@@ -25,6 +27,7 @@ FAMILIES = [
     ("chaos", 6, False),
     ("bytes", 8, False),
     ("types", 4, True),
+    ("typed", 10, True),
 ]
 """One round: (family, texts per sequence, build an ELF file)."""
 
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                         texts = chaos_sequence(rng, steps)
                     case "types":
                         texts = types_sequence(rng, steps)
+                    case "typed":
+                        texts = typed_sequence(rng, steps)
                     case _:
                         texts = bytes_sequence(rng, steps)
                 tally = check_steps(seed, texts, build=build, workdir=workdir)
@@ -76,7 +81,7 @@ def _summary(totals: dict[str, Tally], inputs: int, elapsed: float) -> str:
     runs = sum(t.runs for t in totals.values())
     families = ", ".join(f"{name} {t.inputs}" for name, t in totals.items())
     return (
-        f"inputs {inputs} ({families}); ELF builds {totals['elf'].builds + totals['types'].builds}, binaries run {runs}; "
+        f"inputs {inputs} ({families}); ELF builds {sum(t.builds for t in totals.values())}, binaries run {runs}; "
         f"crashes {crashes}; mismatches {mismatches}; {elapsed:.0f} s"
     )
 

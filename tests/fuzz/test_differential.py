@@ -13,6 +13,7 @@ import pytest
 from tests.fuzz import differential
 from tests.fuzz.differential import Tally, check_steps, run_campaign
 from tests.fuzz.programs import Step, bytes_sequence, chaos_sequence, types_sequence
+from tests.fuzz.typed import typed_sequence
 
 SEEDS = int(os.environ.get("ZIR_FUZZ_SEEDS", "0"))
 
@@ -112,3 +113,15 @@ def test_a_program_that_hangs_in_both_builds_agrees(monkeypatch: pytest.MonkeyPa
         tally = check_steps(4740, [Step(_HANGS, None, "hangs")], build=True, workdir=workdir)
     _assert_clean(tally)
     assert tally.runs == 2  # both binaries ran (and hung): compared, not skipped
+
+
+def test_type_decls_feeding_function_types() -> None:
+    """Strings growing under ``typeof`` chains, primitives changing, type decls deleted, re-added, renamed and
+    used before their definition: every update equals a fresh build, and good builds run alike. With the
+    cascade's send-back removed (docs/design/module.md §6.4) seed 0 already fails, at its ninth text."""
+    tally = Tally()
+    with tempfile.TemporaryDirectory() as workdir:
+        for seed in range(SEEDS or 8):
+            tally.add(check_steps(seed, typed_sequence(random.Random(seed), 10), build=True, workdir=workdir))
+    _assert_clean(tally)
+    assert tally.runs > 0
