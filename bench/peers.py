@@ -194,3 +194,21 @@ def zig_peer(zig: Path, n: int, workdir: Path, edits: int, timeout_s: float = 60
             watch.wait()
         log.close()
     return result
+
+
+def zig_cold_build(zig: Path, n: int, workdir: Path, repeats: int = 1) -> dict[str, Any]:
+    """Zig 0.17.1's cold `zig build` of chain N (fresh project, no local cache; median of ``repeats``).
+
+    The global cache (Zig's own compiler_rt and std build artifacts) is kept, as on a developer's machine, the
+    same as `zig_peer`'s cold build. The installed binary must exit with the chain's exit code.
+    """
+    proj = ZigProject(zig, n, workdir / f"zig{n}")
+    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(ZIG_CACHE / "zig-global-cache"))
+    walls: list[float] = []
+    for _ in range(repeats):
+        proj.setup()
+        t0 = time.perf_counter()
+        subprocess.run([str(zig), "build"], cwd=proj.root, env=env, check=True, capture_output=True)
+        walls.append((time.perf_counter() - t0) * 1000)
+    rc = subprocess.run([str(proj.binary)], check=False).returncode
+    return {"cold_build": stats(walls).as_json(), "exit_code_ok": rc == ChainProgram(n).exit_code()}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import verdict_report
 from bench.watch import REPO
 
 DOC = REPO / "docs" / "benchmarks.md"
@@ -405,14 +406,14 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         "comparable only within one run on one machine (§4.8). Re-run with:",
         "",
         "```",
-        ".venv/bin/python -m bench.run --quick --report        # N ≤ 10 000, ~minutes",
-        ".venv/bin/python -m bench.run --zig --report          # all N, with Zig 0.17.1 (downloads ~100 MB once)",
+        ".venv/bin/python -m bench.run --quick --report        # N ≤ 10 000, fewer repetitions (a trial run)",
+        ".venv/bin/python -m bench.run --zig --report          # the full run, all N, with Zig 0.17.1",
         "```",
         "",
         f"- run: `{run['command']}` on {run['date']}, JSON `{json_path.name}` (under `bench/results/`, not committed)",
         f"- machine: {m.get('cpu')}, {m.get('cores')} cores, Linux {m.get('kernel')}, Python {m.get('python')}; "
-        f"load average {_load(m.get('loadavg_at_start'))} at start, {_load(m.get('loadavg_at_end'))} at end "
-        "(the machine is shared with other engineers' test runs: expect noise, above all in p95)",
+        f"**{verdict_report.conditions(m)}** (loaded: other engineers' processes shared the cores; expect noise, "
+        "above all in p95)",
         f"- sizes N = {', '.join(str(n) for n in run['sizes'])}; {run['edits_per_n']} edits per N "
         "(p50/p95 exclude the first edit, which is reported separately in the JSON)",
         "",
@@ -422,6 +423,7 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         "|---|---|---|---|---|---|---|",
     ]
     out += ["| " + " | ".join(row) + " |" for row in goal_rows(run)]
+    out += ["", *verdict_report.goal_sections(run)]
     seq = run.get("sequence")
     if seq:
         out += [
@@ -467,6 +469,8 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
             prof["by_tottime"].strip()[:6000],
             "```",
         ]
+    out += verdict_report.profile_sections(run)
+    out += verdict_report.duration_section(run)
     out += ["", NOTES_MARKER, "", notes.strip("\n"), ""]
     return "\n".join(out)
 

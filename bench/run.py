@@ -21,18 +21,21 @@ import platform
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import inproc, live, peers, progress_cost, sequence, views
+from bench import inproc, live, peers, plugins, progress_cost, sequence, views
 from bench.gen import CHAIN_SIZES
 from bench.measure import strace_permitted
 from bench.watch import REPO, cli_available
 
 RESULTS = REPO / "bench" / "results"
+OPTIONAL_MODULES: tuple[str, ...] = ("hot", "cold", "cache", "accel")
+"""Bench modules other helpers own; each is run if present (with ``measure``), else recorded as not measured."""
 
 
 def machine() -> dict[str, Any]:
@@ -66,8 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", help="comma-separated N values (default: 10,100,1000,10000,100000)")
     p.add_argument("--edits", type=int, help="edits per N (default 30, quick 10)")
     p.add_argument("--seq-edits", type=int, help="random edit sequence length (default 1000, quick 30; 0: skip)")
-    p.add_argument("--no-lsp", action="store_true", help="skip the language-server scenario")
+    p.add_argument("--no-lsp", action="store_true", help="skip the language-server scenarios")
     p.add_argument("--profile", action="store_true", help="cProfile one edit at N = 10 000 (in-process)")
+    p.add_argument("--no-profiles", action="store_true", help="skip the profiles of missed goals (bench.profiles)")
+    p.add_argument(
+        "--only", help="comma-separated scenario names to run (trial runs), e.g. zir_shapes,hot,requests,cold"
+    )
     p.add_argument("--out", type=Path, help="JSON output path (default bench/results/run-<time>.json)")
     p.add_argument("--report", action="store_true", help="regenerate docs/benchmarks.md and the plot")
     return p.parse_args(argv)
@@ -83,16 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     edits = args.edits or (10 if args.quick else 30)
     repeats = 3 if args.quick else 5
     seq_edits = args.seq_edits if args.seq_edits is not None else (30 if args.quick else 1000)
+    only = set(args.only.split(",")) if args.only else None
     now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
     run: dict[str, Any] = {
         "date": now.isoformat(timespec="seconds"),
         "machine": machine(),
         "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
         "sizes": sizes,
         "edits_per_n": edits,
+        "quick": args.quick,
         "availability": {},
         "per_n": {str(n): {} for n in sizes},
         "errors": [],
+        "durations": [],
     }
     avail = run["availability"]
     avail["cli"] = cli_available()
@@ -101,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     avail["api_null"] = inproc.api_available(need_elf=False)
     avail["gnu"] = None if peers.gnu_available() else "as/ld not found"
     avail["strace"] = None if strace_permitted() else "strace missing or not permitted"
+    for module in OPTIONAL_MODULES:
+        avail[f"bench.{module}"] = plugins.availability(module)
     zig = None
     if args.zig:
         try:
@@ -115,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="zir-bench-"))
 
     def attempt(n: int | None, name: str, fn: Callable[[], Any]) -> None:
-        print(f"-- {name}" + (f" N={n}" if n is not None else ""), file=sys.stderr, flush=True)
+        if only is not None and name not in only:
+            return
+        elapsed = time.perf_counter() - started
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"[{elapsed / 60:5.1f} min, load {load}] -- {name}" + (f" N={n}" if n is not None else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+        t0 = time.perf_counter()
         try:
             value = fn()
         except Exception as exc:
@@ -129,41 +151,85 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"   failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
             return
+        finally:
+            run["durations"].append({"scenario": name, "n": n, "seconds": round(time.perf_counter() - t0, 2)})
         if n is None:
             run[name] = value
         else:
             run["per_n"][str(n)][name] = value
 
+    def optional(n: int | None, name: str, module: str, offered: dict[str, Any]) -> None:
+        """A helper's bench module, or the reason it was not measured (recorded under availability)."""
+        if avail[f"bench.{module}"] is None:
+            attempt(n, name, partial(plugins.call_isolated, module, "measure", offered))
+
     try:
         for n in sizes:
             nd = work / f"n{n}"
             nd.mkdir()
+            big = n >= 100_000  # only the full build, the memory rows and what needs N = 100 000 run here
+            n_edits = 5 if big else edits
             if avail["gnu"] is None:
                 attempt(n, "gnu", partial(peers.gnu_full_build, n, nd / "gnu", repeats))
+            if zig is not None:
+                attempt(n, "zig_cold_build", partial(peers.zig_cold_build, zig, n, nd / "zigcold", 1 if big else 3))
             if avail["cli"] is None:
-                cold_repeats = 1 if n >= 100_000 else repeats
+                cold_repeats = 1 if big else (3 if n >= 10_000 else repeats)
                 attempt(n, "zir_cold_build", partial(live.cold_build, n, nd, cold_repeats))
-                attempt(n, "zir_watch", partial(live.watch_session, n, nd, edits))
-                if avail["strace"] is None:
+                attempt(n, "zir_watch", partial(live.watch_session, n, nd, n_edits))
+                if avail["strace"] is None and not big:
                     attempt(n, "zir_strace", partial(live.strace_edit, n, nd))
                 if n == 1_000:
                     attempt(n, "zir_running", partial(live.running_update, n, nd))
-            if avail["api_null"] is None:
+            if avail["api_null"] is None and not big:
                 attempt(
                     n, "zir_inproc_null", partial(inproc.run_isolated, "session", n, nd / "null", edits, output=False)
                 )
-            if avail["api"] is None:
+            if avail["api"] is None and not big:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
                 if n in (1_000, 10_000):
                     attempt(n, "zir_shapes", partial(inproc.run_isolated, "shapes", n, nd / "shapes", edits))
                     attempt(n, "progress_cost", partial(progress_cost.progress_cost, n, nd / "progress", repeats))
             if avail["server"] is None:
-                attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, edits))
-                attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
+                attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, n_edits))
+                if not big:
+                    attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
                 if n in (1_000, 10_000):
                     attempt(n, "zir_lsp_disassembly", partial(views.lsp_disassembly, n, nd, edits))
+                    req_edits = min(edits, 10 if n >= 10_000 else 20)
+                    attempt(
+                        n,
+                        "requests",
+                        partial(
+                            plugins.call_isolated,
+                            "requests",
+                            "requests_after_edit",
+                            {"n": n, "workdir": str(nd / "requests"), "edits": req_edits},
+                        ),
+                    )
             if zig is not None and n in (1_000, 10_000):
                 attempt(n, "zig", partial(peers.zig_peer, zig, n, nd, min(edits, 10)))
+        hot_sizes = [n for n in sizes if n in (1_000, 10_000)]
+        if hot_sizes:
+            offered = {"sizes": hot_sizes, "edits": edits, "workdir": str(work / "hot"), "quick": args.quick}
+            if zig is not None:
+                offered["zig"] = str(zig)
+            if avail["bench.hot"] is None:
+                optional(None, "hot", "hot", offered)
+            else:
+                attempt(None, "hot", partial(plugins.call_isolated, "fallbacks", "hot_sizes", offered))
+        if avail["cli"] is None:
+            if avail["bench.cold"] is None:
+                optional(None, "cold", "cold", {"workdir": str(work / "cold"), "quick": args.quick})
+            else:
+                attempt(None, "cold", partial(plugins.call_isolated, "fallbacks", "coldstart", {"repeats": repeats}))
+        n10k = 10_000 if 10_000 in sizes else max(n for n in sizes if n <= 10_000)
+        optional(
+            None, "cache", "cache", {"n": n10k, "sizes": [n10k], "workdir": str(work / "cache"), "quick": args.quick}
+        )
+        optional(
+            None, "accel", "accel", {"n": n10k, "sizes": [n10k], "workdir": str(work / "accel"), "quick": args.quick}
+        )
         if avail["cli"] is None and seq_edits:
             seq_n = 100 if args.quick else 1_000
             check_every = 1 if args.quick else 10
@@ -181,14 +247,20 @@ def main(argv: list[str] | None = None) -> int:
                 "profile",
                 partial(inproc.run_isolated, "profile", 10_000, work / "profile", 5, output=avail["api"] is None),
             )
+        if not args.no_profiles:
+            from bench import profiles
+
+            for key, why in profiles.wanted(run):
+                attempt(None, f"profile:{key}", partial(profiles.run_profile, key, why, work / "profiles"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     run["machine"]["loadavg_at_end"] = os.getloadavg()
+    run["total_seconds"] = round(time.perf_counter() - started, 1)
     out = args.out or RESULTS / f"run-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(run, indent=1) + "\n")
-    print(f"wrote {out}", file=sys.stderr)
+    print(f"wrote {out} after {run['total_seconds'] / 60:.1f} min", file=sys.stderr)
     if args.report:
         from bench import report
 

@@ -1,0 +1,357 @@
+"""The open issues' goals (13, 14, 15) judged against one benchmark run: one verdict per goal, with what to profile.
+
+Pure functions of the run dictionary ``bench.run`` writes, so the verdict logic is tested on synthetic runs
+(tests/bench/test_goals.py). A goal whose numbers are absent is NOT_MEASURED with the reason (the scenario's
+error, its module's availability, or "not run"), never silently dropped. A missed goal names the profile
+(``bench.profiles``) of its largest remaining cost.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+SHAPES = ("chain", "star", "tree")
+BIG = "10000"
+SMALL = "1000"
+HUGE = "100000"
+
+REQUEST_TARGETS: dict[str, float] = {
+    "hover": 50.0,
+    "definition": 50.0,
+    "completion": 50.0,
+    "signatureHelp": 50.0,
+    "documentHighlight": 50.0,
+    "inlayHint": 50.0,
+    "semanticTokens_range": 50.0,
+    "semanticTokens_delta": 50.0,
+    "codeAction": 50.0,
+    "foldingRange": 50.0,
+    "documentSymbol": 200.0,
+}
+"""Issue 15: p95 right after an edit at N = 10 000 (ms), by request-row prefix (``completion_local`` → ``completion``)."""
+REQUESTS_REPORTED = ("semanticTokens_full", "formatting")
+"""Request rows issue 15 asks to see without a latency target."""
+
+
+class Status(enum.Enum):
+    MET = "met"
+    MISSED = "missed"
+    NOT_MEASURED = "not measured"
+    INFO = "info"
+
+
+def status_text(status: Status) -> str:
+    match status:
+        case Status.MET:
+            return "met"
+        case Status.MISSED:
+            return "**missed**"
+        case Status.NOT_MEASURED:
+            return "not measured"
+        case Status.INFO:
+            return "—"
+    assert_never(status)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One goal (or one reported row) of one issue."""
+
+    issue: int
+    goal: str
+    ours: str
+    target: str
+    status: Status
+    detail: str = ""
+    """Peers, the other N, or why it was not measured."""
+    profile: str | None = None
+    """The ``bench.profiles`` key of this goal's largest remaining cost, when it is missed."""
+
+
+def n_text(n: str) -> str:
+    """``10000`` → ``10 000`` (the docs' thousands separator)."""
+    return f"{int(n):,}".replace(",", " ")
+
+
+def get(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def ms(v: Any) -> str:
+    if not isinstance(v, int | float):
+        return "—"
+    return f"{v:.2f} ms" if v < 100 else (f"{v:.0f} ms" if v < 10_000 else f"{v / 1000:.1f} s")
+
+
+def mib(kib: Any) -> str:
+    return "—" if not isinstance(kib, int | float) else f"{kib / 1024:.0f} MB"
+
+
+def judge(ok: bool) -> Status:
+    return Status.MET if ok else Status.MISSED
+
+
+def why_missing(run: dict[str, Any], scenario: str, n: str | None = None, module: str | None = None) -> str:
+    """Why a scenario's numbers are absent: its error, its module's availability, or that it did not run."""
+    for err in run.get("errors", []):
+        if err.get("scenario") == scenario and (n is None or str(err.get("n")) == n):
+            return f"failed: {str(err.get('error'))[:160]}"
+    avail = run.get("availability", {})
+    if module and avail.get(f"bench.{module}"):
+        return str(avail[f"bench.{module}"])
+    needs = "server" if scenario.startswith("zir_lsp") or scenario == "requests" else None
+    needs = needs or ("cli" if scenario.startswith("zir_") else None)
+    if needs and avail.get(needs):
+        return f"not measured: {needs} unavailable ({avail[needs]})"
+    where = f" at N = {n_text(n)}" if n else ""
+    return f"not measured: `{scenario}` did not run{where} in this run"
+
+
+def _missing(run: dict[str, Any], issue: int, goal: str, target: str, scenario: str, n: str | None = None,
+             module: str | None = None) -> Verdict:  # fmt: skip
+    return Verdict(issue, goal, "—", target, Status.NOT_MEASURED, why_missing(run, scenario, n, module))
+
+
+def issue13(run: dict[str, Any]) -> Iterator[Verdict]:
+    per_n: dict[str, Any] = run.get("per_n", {})
+    target = "p50 ≤ 2 ms at 10 000, ratio 10 000/1 000 ≤ 1.3"
+    for shape in SHAPES:
+        goal = f"length-changing edit, {shape}: update p50"
+        big = get(per_n.get(BIG), "zir_shapes", shape, "update", "p50")
+        small = get(per_n.get(SMALL), "zir_shapes", shape, "update", "p50")
+        if big is None or small is None:
+            yield _missing(run, 13, goal, target, "zir_shapes", BIG if big is None else SMALL)
+            continue
+        ratio = big / small if small else float("inf")
+        ok = big <= 2.0 and ratio <= 1.3
+        yield Verdict(13, goal, f"{ms(big)} (1 000: {ms(small)}, ratio {ratio:.2f})", target, judge(ok),
+                      profile=None if ok else f"shape:{shape}")  # fmt: skip
+    kinds = get(run, "sequence", "edit_kinds")
+    goal = "the random sequence uses length-changing edits"
+    if isinstance(kinds, dict):
+        widen = int(kinds.get("widen", 0))
+        text = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        yield Verdict(13, goal, text, "widen edits > 0", judge(widen > 0))
+    else:
+        yield _missing(run, 13, goal, "widen edits > 0", "sequence")
+    yield from _full_builds(run, per_n)
+    yield from _cache(run)
+    first = get(per_n.get(BIG), "zir_lsp_save", "first_build_ms")
+    goal, target = "server first build on save (didOpen + didSave → zir/buildFinished)", "≤ 1.5 s at 10 000"
+    if first is None:
+        yield _missing(run, 13, goal, target, "zir_lsp_save", BIG)
+    else:
+        small = get(per_n.get(SMALL), "zir_lsp_save", "first_build_ms")
+        yield Verdict(13, goal, ms(first), target, judge(first <= 1500.0), f"1 000: {ms(small)}",
+                      profile=None if first <= 1500.0 else "server_first_build")  # fmt: skip
+    yield from _cold(run)
+    yield from _rss(run, per_n)
+    yield from _accel(run)
+
+
+def _full_builds(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
+    for n, r in sorted(per_n.items(), key=lambda kv: int(kv[0])):
+        ours = get(r, "zir_cold_build", "wall", "p50")
+        zig = get(r, "zig_cold_build", "cold_build", "p50")
+        if zig is None:
+            zig = get(r, "zig", "cold_build_ms")
+        gnu = get(r, "gnu", "full_build", "p50")
+        goal = f"full build, fresh process, N = {n_text(n)}"
+        if ours is None:
+            if n == BIG:
+                yield _missing(run, 13, goal, "≤ 0.5× Zig and ≤ 25× as+ld", "zir_cold_build", n)
+            continue
+        peers = [f"Zig 0.17.1 {ms(zig)} ({ours / zig:.2f}×)" if zig else "Zig: not run",
+                 f"as+ld {ms(gnu)} ({ours / gnu:.0f}×)" if gnu else "as+ld: not run"]  # fmt: skip
+        if n != BIG:
+            yield Verdict(13, goal, ms(ours), "—", Status.INFO, "; ".join(peers))
+            continue
+        for name, peer, bound in (("Zig 0.17.1 cold", zig, 0.5), ("GNU as+ld", gnu, 25.0)):
+            g, t = f"{goal} vs {name}", f"≤ {bound:g}× {name}"
+            if not peer:
+                scenario = "gnu" if name.startswith("GNU") else "zig_cold_build"
+                yield _missing(run, 13, g, t, scenario, n)
+                continue
+            ok = ours / peer <= bound
+            yield Verdict(13, g, f"{ms(ours)} = {ours / peer:.2f}× ({ms(peer)})", t, judge(ok),
+                          profile=None if ok else "full_build")  # fmt: skip
+
+
+def _first_number(d: Any, *needles: str) -> float | None:
+    """The first number under a key containing one of ``needles`` (depth first, ``p50`` of a stats dict)."""
+    if not isinstance(d, dict):
+        return None
+    for key, value in d.items():
+        if any(needle in key for needle in needles):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            p50 = get(value, "p50")
+            if isinstance(p50, int | float):
+                return float(p50)
+    for value in d.values():
+        found = _first_number(value, *needles)
+        if found is not None:
+            return found
+    return None
+
+
+def _cache(run: dict[str, Any]) -> Iterator[Verdict]:
+    goal, target = "restart with the persistent cache (one-function change since)", "≤ 10% of a full build at 10 000"
+    cache = run.get("cache")
+    if not isinstance(cache, dict):
+        yield _missing(run, 13, goal, target, "cache", module="cache")
+        return
+    ratio = _first_number(cache, "ratio", "fraction")
+    restart = _first_number(cache, "restart")
+    full = _first_number(cache, "full")
+    if ratio is None and restart is not None and full:
+        ratio = restart / full
+    if ratio is None:
+        yield Verdict(13, goal, "—", target, Status.NOT_MEASURED, "bench/cache.py's result has no restart/full ratio")
+        return
+    ours = f"{ratio * 100:.1f}%" + (f" ({ms(restart)} of {ms(full)})" if restart is not None and full else "")
+    yield Verdict(13, goal, ours, target, judge(ratio <= 0.10), profile=None if ratio <= 0.10 else "cache_restart")
+
+
+def _cold(run: dict[str, Any]) -> Iterator[Verdict]:
+    cold = run.get("cold")
+    source = cold.get("source", "bench/cold.py") if isinstance(cold, dict) else "bench/cold.py"
+    for key, goal, bound in (("hello", "cold `zir build examples/hello.zir`", 80.0),
+                             ("version", "cold `zir --version`", 40.0)):  # fmt: skip
+        target = f"≤ {bound:g} ms"
+        value = _first_number(cold, key) if isinstance(cold, dict) else None
+        if value is None:
+            yield _missing(run, 13, goal, target, "cold", module="cold")
+            continue
+        py = _first_number(cold, "python")
+        detail = (f"python -c pass {ms(py)}; " if py is not None else "") + f"from {source}"
+        yield Verdict(13, goal, ms(value), target, judge(value <= bound), detail,
+                      profile=None if value <= bound else f"cold_{key}")  # fmt: skip
+
+
+def _rss(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
+    for scenario, who, bound in (("zir_watch", "`zir watch`", 400), ("zir_lsp", "the server", 500)):
+        goal, target = f"peak RSS of {who} at N = 100 000", f"≤ {bound} MB"
+        kib = get(per_n.get(HUGE), scenario, "peak_rss_kib")
+        if kib is None:
+            yield _missing(run, 13, goal, target, scenario, HUGE)
+            continue
+        at10k = get(per_n.get(BIG), scenario, "peak_rss_kib")
+        ok = kib <= bound * 1024
+        yield Verdict(13, goal, mib(kib), target, judge(ok), f"10 000: {mib(at10k)}",
+                      profile=None if ok else f"rss:{scenario}")  # fmt: skip
+
+
+def _accel(run: dict[str, Any]) -> Iterator[Verdict]:
+    accel = run.get("accel")
+    goal = "mypyc accelerated build vs pure Python"
+    if not isinstance(accel, dict):
+        yield _missing(run, 13, goal, "report both", "accel", module="accel")
+        return
+    pure, fast = _first_number(accel, "pure"), _first_number(accel, "accel", "mypyc")
+    text = f"pure {ms(pure)}, accelerated {ms(fast)}" if pure is not None and fast is not None else "see JSON"
+    yield Verdict(13, goal, text, "report both", Status.INFO)
+
+
+def issue14(run: dict[str, Any]) -> Iterator[Verdict]:
+    sizes = get(run, "hot", "sizes")
+    for n in (SMALL, BIG):
+        label = f"N = {n_text(n)}"
+        row = get(sizes, n)
+        goal = f"save → running program executes new code, {label}"
+        if row is None:
+            yield _missing(run, 14, goal, "p50 ≤ 5 ms", "hot", module="hot")
+            continue
+        hot = get(row, "hot", "save_to_new_code_ms")
+        restart = get(row, "restart", "save_to_new_code_ms", "p50")
+        zig = get(row, "zig", "save_to_new_code_ms", "p50") or get(row, "zig_watch", "save_to_new_code_ms", "p50")
+        if zig is None:
+            zig = get(run, "per_n", n, "zig", "save_to_runnable", "p50")
+        detail = f"kill and restart p50 {ms(restart)}; Zig 0.17.1 --watch rebuild p50 {ms(zig)}"
+        p50 = get(hot, "p50")
+        if p50 is None:
+            yield _missing(run, 14, goal, "p50 ≤ 5 ms", "hot", module="hot")
+        else:
+            yield Verdict(14, goal, f"p50 {ms(p50)}, p95 {ms(get(hot, 'p95'))}", "p50 ≤ 5 ms", judge(p50 <= 5.0),
+                          detail, profile=None if p50 <= 5.0 else "hot_swap")  # fmt: skip
+        stopped = get(row, "hot", "stopped_ms")
+        goal = f"hot.ms (process stopped), {label}"
+        if get(stopped, "p50") is None:
+            yield _missing(run, 14, goal, "p50 ≤ 1 ms", "hot", module="hot")
+        else:
+            s50 = float(get(stopped, "p50"))
+            yield Verdict(14, goal, f"p50 {ms(s50)}, p95 {ms(get(stopped, 'p95'))}", "p50 ≤ 1 ms", judge(s50 <= 1.0),
+                          profile=None if s50 <= 1.0 else "hot_swap")  # fmt: skip
+
+
+def _request_target(name: str) -> float | None:
+    for prefix, bound in REQUEST_TARGETS.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return bound
+    return None
+
+
+def issue15(run: dict[str, Any]) -> Iterator[Verdict]:
+    per_n: dict[str, Any] = run.get("per_n", {})
+    big, small = get(per_n.get(BIG), "requests"), get(per_n.get(SMALL), "requests")
+    names = [k for k, v in (big or small or {}).items() if isinstance(v, dict) and "p95" in v]
+    for want in [*REQUEST_TARGETS, *REQUESTS_REPORTED]:
+        if not any(name == want or name.startswith(want + "_") for name in names):
+            bound = REQUEST_TARGETS.get(want)
+            target = f"p95 ≤ {bound:g} ms at 10 000" if bound else "report"
+            if big is None:
+                yield _missing(run, 15, f"{want} right after an edit", target, "requests", BIG)
+            else:
+                yield Verdict(15, f"{want} right after an edit", "—", target, Status.NOT_MEASURED,
+                              "not measured: bench/requests.py has no row for it yet")  # fmt: skip
+    for name in names:
+        bound = _request_target(name)
+        b50, b95 = get(big, name, "p50"), get(big, name, "p95")
+        detail = f"1 000: {ms(get(small, name, 'p50'))} / {ms(get(small, name, 'p95'))}"
+        target = f"p95 ≤ {bound:g} ms at 10 000" if bound else "report"
+        goal = f"{name} right after an edit (p50 / p95)"
+        if b95 is None:
+            yield Verdict(15, goal, "—", target, Status.NOT_MEASURED, why_missing(run, "requests", BIG) + "; " + detail)
+        elif bound is None:
+            yield Verdict(15, goal, f"{ms(b50)} / {ms(b95)}", target, Status.INFO, detail)
+        else:
+            ok = b95 <= bound
+            yield Verdict(15, goal, f"{ms(b50)} / {ms(b95)}", target, judge(ok), detail,
+                          profile=None if ok else f"request:{name}")  # fmt: skip
+    key = get(per_n.get(BIG), "zir_lsp", "keystroke_to_diagnostics", "p50")
+    goal, target = "keystroke → diagnostics p50", "≤ 20 ms at 10 000"
+    if key is None:
+        yield _missing(run, 15, goal, target, "zir_lsp", BIG)
+    else:
+        small_key = get(per_n.get(SMALL), "zir_lsp", "keystroke_to_diagnostics", "p50")
+        yield Verdict(15, goal, ms(key), target, judge(key <= 20.0), f"1 000: {ms(small_key)}",
+                      profile=None if key <= 20.0 else "keystroke")  # fmt: skip
+    opened = get(per_n.get(BIG), "zir_lsp", "open_ms") or get(big, "open_to_diagnostics_ms")
+    goal, target = "open → first diagnostics", "≤ 1 s at 10 000"
+    if opened is None:
+        yield _missing(run, 15, goal, target, "zir_lsp", BIG)
+    else:
+        yield Verdict(15, goal, ms(opened), target, judge(opened <= 1000.0),
+                      f"1 000: {ms(get(per_n.get(SMALL), 'zir_lsp', 'open_ms'))}",
+                      profile=None if opened <= 1000.0 else "open")  # fmt: skip
+
+
+def verdicts(run: dict[str, Any]) -> list[Verdict]:
+    """Every goal of issues 13, 14 and 15, in that order."""
+    return [*issue13(run), *issue14(run), *issue15(run)]
+
+
+def missed_profiles(run: dict[str, Any]) -> list[tuple[str, str]]:
+    """(profile key, the missed goals it explains), one per key, in goal order."""
+    seen: dict[str, list[str]] = {}
+    for v in verdicts(run):
+        if v.status is Status.MISSED and v.profile:
+            seen.setdefault(v.profile, []).append(f"issue {v.issue}: {v.goal} — {v.ours} (target {v.target})")
+    return [(key, "; ".join(goals)) for key, goals in seen.items()]
