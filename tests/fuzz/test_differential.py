@@ -54,7 +54,7 @@ def test_chaos_types_and_bytes_sequences() -> None:
             b'@0 = str("_start")\n@1 = export(@0, "f")\n',
             ":2:13: error: decl 'f' not found",
         ),
-        # issue 11 item 8 as described (it does not reproduce on this code: kept as a guard)
+        # issue 11 item 8 as described (every decl order: tests/fuzz/test_item8_orders.py)
         (
             b"@noreturn = primitive(noreturn)\n",
             b"@noreturn = primitive(noreturn)\n@u32 = primitive(u32)\n@main_fnty = fntype([], @u32)\n"
