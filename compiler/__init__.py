@@ -7,9 +7,11 @@ submodule such as ``compiler.errors`` does not import the whole pipeline.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from compiler.version import __version__
+
+TYPE_CHECKING = False
+"""``typing.TYPE_CHECKING`` without importing ``typing`` (this package is on ``zir --version``'s path)."""
 
 # ``__version__`` (compiler/version.py) is the one version number: ``zir --version``, the language server's
 # ``serverInfo``, DWARF's producer and the package metadata (``pyproject.toml`` reads it from here). It
@@ -17,6 +19,8 @@ from compiler.version import __version__
 # this package's re-exports.
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from compiler.compilation import Compilation, Options, SourceError, UpdateReport
     from compiler.link import OutputMode
     from compiler.module.module import OptimizeMode

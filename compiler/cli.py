@@ -12,23 +12,27 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import cast
 
-from compiler import __version__
+from compiler.version import __version__
+
+# This module is on every command's path, so it imports no ``dataclasses`` or ``typing`` (a cold
+# ``zir --version`` pays only for Python itself).
 
 
-@dataclass(frozen=True, slots=True)
 class Command:
     """One subcommand: where it lives, its synopsis and a one-line summary (shown by ``zir help``)."""
 
-    module: str
-    function: str
-    synopsis: str
-    summary: str
+    __slots__ = ("function", "module", "summary", "synopsis")
+
+    def __init__(self, module: str, function: str, synopsis: str, summary: str) -> None:
+        self.module = module
+        self.function = function
+        self.synopsis = synopsis
+        self.summary = summary
 
     def load(self) -> Callable[[list[str]], int]:
-        return cast(Callable[[list[str]], int], getattr(importlib.import_module(self.module), self.function))
+        command: Callable[[list[str]], int] = getattr(importlib.import_module(self.module), self.function)
+        return command
 
 
 COMMANDS: dict[str, Command] = {

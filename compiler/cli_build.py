@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import enum
-import json
 import os
-import queue
-import signal
 import struct
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from compiler import cli_progress, output_guard
+from compiler.cli_args import Parser as _Parser
+from compiler.cli_args import UsageError
 from compiler.cli_render import ColorChoice, Diagnostic, Style, choose_style, render
 from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
@@ -26,6 +22,12 @@ from compiler.link.null import NullLinker
 from compiler.module.module import OptimizeMode
 from compiler.runtime import tune_gc
 from compiler.source import FileSource
+
+if TYPE_CHECKING:
+    import queue
+
+# ``zir build`` imports only what a build needs: the watch loop's and ``run``'s modules (ctypes, queue,
+# threading, subprocess, json, signal) are imported by the functions that use them.
 
 WATCH_HELP = """Commands:
   update   Detect changes to source files and update output files.
@@ -41,15 +43,6 @@ POLL_INTERVAL_S = 0.05
 """How often `watch` checks the file when inotify is unavailable (architecture.md §6)."""
 SETTLE_S = 0.01
 """A change is processed this long after the last change seen."""
-
-
-class UsageError(Exception):
-    """Bad command-line usage (exit status 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
 
 
 def _color(text: str) -> ColorChoice:
@@ -112,6 +105,8 @@ def render_errors(comp: Compilation, stream: TextIO, style: Style = PLAIN) -> No
 
 def json_line(comp: Compilation, n: int, report: UpdateReport, link: dict[str, int] | None = None) -> str:
     """The ``--json`` line of one update; ``link`` are the linker's counters for it (``LinkTotals.since``)."""
+    import json
+
     errors = []
     for e in comp.all_errors():
         line, col = e.position()
@@ -191,7 +186,7 @@ class BuildArgs:
 
 
 def _build_parser(prog: str) -> _Parser:
-    p = _Parser(prog=prog, add_help=True)
+    p = _Parser(prog=prog)
     p.add_argument("file", metavar="FILE", help="the root .zir file")
     p.add_argument("-o", dest="output", metavar="OUT", help="output path (default ./STEM, or ./STEM.o with --obj)")
     p.add_argument("--obj", action="store_true", help="write a relocatable object instead of an executable")
@@ -261,6 +256,8 @@ def cmd_build(argv: list[str]) -> int:
 
 
 def cmd_run(argv: list[str]) -> int:
+    import subprocess
+
     program_args: list[str] = []
     if "--" in argv:
         i = argv.index("--")
@@ -327,6 +324,8 @@ _INOTIFY_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (then len bytes 
 
 def _inotify_fd(directory: str) -> int | None:
     """An inotify descriptor watching ``directory`` for writes and renames, or None if unavailable."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         fd = int(libc.inotify_init1(IN_CLOEXEC))
@@ -360,6 +359,8 @@ class Watcher:
     def __init__(
         self, comp: Compilation, *, json_mode: bool, manual: bool, emit_zir: str | None, style: Style = PLAIN
     ) -> None:
+        import queue
+
         self.comp = comp
         self.style = style
         """With snippets (a terminal): one summary line per update, then the errors drawn for people."""
@@ -394,6 +395,8 @@ class Watcher:
             print(f"update {self.updates}: {state} ({report.ms:.3f} ms)", file=sys.stderr, flush=True)
 
     def do_run(self) -> None:
+        import json
+
         binary = self.last_binary
         if binary is None:
             print("no executable to run", file=sys.stderr, flush=True)
@@ -409,6 +412,9 @@ class Watcher:
                 print(json.dumps({"event": "run", "exitCode": None}), flush=True)
 
     def _run_binary(self, path: str) -> None:
+        import json
+        import subprocess
+
         if self.json_mode:
             proc = subprocess.run([path], capture_output=True)
             obj = {
@@ -454,6 +460,8 @@ class Watcher:
     def start_file_watch(self) -> None:
         """inotify on the file's directory (saves by rename included); polling if unavailable or if
         ``ZIR_WATCH_POLLING=1``."""
+        import threading
+
         path = self.comp.source.path
         forced_polling = os.environ.get("ZIR_WATCH_POLLING") == "1"
         fd = None if forced_polling else _inotify_fd(os.path.dirname(os.path.abspath(path)))
@@ -464,6 +472,9 @@ class Watcher:
             threading.Thread(target=self._watch_polling, args=(path,), daemon=True).start()
 
     def loop(self) -> int:
+        import queue
+        import threading
+
         threading.Thread(target=self._read_stdin, daemon=True).start()
         if not self.manual:
             self.start_file_watch()
@@ -539,6 +550,8 @@ def _guarded(name: str, command: Callable[[list[str]], int]) -> Callable[[list[s
             print(f"zir {name}: {exc}", file=sys.stderr)
             return 2
         except BrokenPipeError:
+            import signal
+
             # The reader went away (``| head``): stop quietly, like other Unix tools, and keep Python's
             # final flush from failing again.
             devnull = os.open(os.devnull, os.O_WRONLY)

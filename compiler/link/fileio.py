@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from dataclasses import dataclass, field
 
@@ -113,7 +112,7 @@ class FileIO:
     def create_temp(self, path: str, mode: int) -> tuple[int, str]:
         """Create ``.{name}.zirlive-{pid}-{random}`` next to ``path`` (mode minus umask)."""
         directory, name = os.path.split(os.path.abspath(path))
-        temp = os.path.join(directory, f".{name}.zirlive-{os.getpid()}-{secrets.token_hex(4)}")
+        temp = os.path.join(directory, f".{name}.zirlive-{os.getpid()}-{os.urandom(4).hex()}")
         fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         self.counters.open_calls += 1
         return fd, temp

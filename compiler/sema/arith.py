@@ -7,8 +7,6 @@ and a runtime AIR instruction whose ``safety`` flag says it carries a §10 check
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from compiler.air import AirTag, BinOp, Constant, Operand
 from compiler.sema import types as t
 from compiler.sema import values as v
@@ -104,6 +102,8 @@ def _comptime_arith(ctx: SemaContext, tag: str, ty: Type, lhs: v.Value, rhs: v.V
     if tag in ("add", "sub") and ((isinstance(rhs, v.IntValue | v.FloatValue)) and rhs.value == 0):
         return lhs
     if isinstance(lhs, v.FloatValue) and isinstance(rhs, v.FloatValue):
+        from fractions import Fraction  # only float arithmetic at compile time needs it (cold-start cost)
+
         exact = Fraction(lhs.value) + Fraction(rhs.value) if tag == "add" else Fraction(lhs.value) - Fraction(rhs.value)
         bits = 128 if ty.tag is TypeTag.COMPTIME_FLOAT else ty.float_bits()
         return v.FloatValue(round_float(exact, bits), bits)

@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
-from fractions import Fraction
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from compiler.air import AirInst, AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeClass, TypeTag
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 from compiler.zir.bigint import format_decimal
 
 CMP_OPS = ("lt", "lte", "eq", "gte", "gt", "neq")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from compiler.link import (
     TEXT_VADDR,
@@ -39,7 +39,6 @@ from compiler.link.elf.format import (
     layout_for_target,
 )
 from compiler.link.elf.got import GotTable
-from compiler.link.elf.hot import GOT_ROOM_MIN, TEXT_ROOM_MIN, HotPatch, HotState, reserved_memsz
 from compiler.link.elf.layout import (
     GOT,
     GOT_PHDR,
@@ -57,6 +56,24 @@ from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 from compiler.link.fileio import FileIO
 from compiler.link.placement import Placed, export_refusal, place_block
+
+if TYPE_CHECKING:
+    from compiler.link.elf.hot import HotPatch, HotState
+
+
+def _hot_state(text: TextBlockList, got: GotTable) -> HotState:
+    """A hot build's state; the hot-swap module is imported only by hot builds (cold-start cost)."""
+    from compiler.link.elf.hot import HotState
+
+    return HotState(text, got)
+
+
+def _reserved_memsz(needed: int, *, got: bool) -> int:
+    """A hot build's ``p_memsz`` for the text (or GOT) segment: ``needed`` plus the reserved room."""
+    from compiler.link.elf.hot import GOT_ROOM_MIN, TEXT_ROOM_MIN, reserved_memsz
+
+    return reserved_memsz(needed, GOT_ROOM_MIN if got else TEXT_ROOM_MIN)
+
 
 PROGRAM_CODE_SIZE_HINT = 256 * 1024
 """Initial ``.text`` reservation (elf-linker.md §2)."""
@@ -129,7 +146,7 @@ class ElfLinker:
         self.dwarf = dwarf.DwarfState(root_src_path=root_src_path, comp_dir=comp_dir, dwarf64=self.layout.is_64)
         self.text_used_size_set = False
         """False while ``.text``'s size is still the reservation hint (before the first block)."""
-        self.hot: HotState | None = HotState(self.text, self.got) if hot else None
+        self.hot: HotState | None = _hot_state(self.text, self.got) if hot else None
         """Hot-swap state (docs/design/elf-linker.md §17): reserved room in ``p_memsz``, quarantine, held
         GOT slots and the record of writes for the running program; None in normal builds."""
         if not self._reopen():
@@ -218,7 +235,7 @@ class ElfLinker:
             live = section.sh_size if self.text_used_size_set else 0
             self.sections.move_section(TEXT, needed, live, SEGMENT_ALIGN)
         section.sh_size = phdr.p_filesz = needed
-        phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, TEXT_ROOM_MIN)
+        phdr.p_memsz = needed if self.hot is None else _reserved_memsz(needed, got=False)
         self.text_used_size_set = True
         self.sections.dirty.shdr_table_dirty = True
         self.sections.dirty.phdr_table_dirty = True
@@ -235,7 +252,7 @@ class ElfLinker:
                 self.sections.move_section(GOT, needed, section.sh_size, SEGMENT_ALIGN)
             phdr = self.phdrs[GOT_PHDR]
             section.sh_size = phdr.p_filesz = needed
-            phdr.p_memsz = needed if self.hot is None else reserved_memsz(needed, GOT_ROOM_MIN)
+            phdr.p_memsz = needed if self.hot is None else _reserved_memsz(needed, got=True)
             self.sections.dirty.shdr_table_dirty = True
             self.sections.dirty.phdr_table_dirty = True
             got.count_dirty = False
