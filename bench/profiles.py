@@ -101,9 +101,49 @@ class _Frozen:
         pass
 
 
+IDLE_BUILTINS = (
+    "method 'get' of '_queue.SimpleQueue'",
+    "method 'readline' of '_io.BufferedReader'",
+    "method 'read' of '_io.BufferedReader'",
+    "method 'poll' of 'select.epoll'",
+    "method 'acquire' of '_thread.lock'",
+    "method 'acquire' of '_thread.RLock'",
+    "built-in method time.sleep",
+    "built-in method posix.read",
+    "built-in method posix.waitpid",
+    "method 'run' of '_contextvars.Context'",
+)
+"""Waiting, not working: a blocked thread's wall time would otherwise top every list."""
+IDLE_FRAMES = {
+    ("threading.py", ("run", "_bootstrap", "_bootstrap_inner", "wait", "join", "_wait_for_tstate_lock")),
+    ("thread.py", ("_worker", "run")),
+    ("queue.py", ("get",)),
+    ("selectors.py", ("select",)),
+    ("base_events.py", ("run_forever", "run_until_complete", "_run_once")),
+    ("runners.py", ("run",)),
+    ("events.py", ("_run",)),
+    ("server.py", ("start_io", "_start_io_async", "aread", "_read_stdin")),
+    ("__main__.py", ("main",)),
+    ("profiles.py", ("run", "serve", "main")),
+}
+"""Thread and event-loop frames whose cumulative time is mostly the waiting below them."""
+
+
+def working(stats: StatDict) -> StatDict:
+    """``stats`` without the waiting entries (IDLE_BUILTINS, IDLE_FRAMES)."""
+    idle = {(f, fn) for f, fns in IDLE_FRAMES for fn in fns}
+    out: StatDict = {}
+    for func, value in stats.items():
+        filename, _line, name = func
+        if any(b in name for b in IDLE_BUILTINS) or (os.path.basename(filename), name) in idle:
+            continue
+        out[func] = value
+    return out
+
+
 def top(stats: StatDict, key: str, count: int = TOP) -> str:
     buf = io.StringIO()
-    ps = pstats.Stats(_Frozen(stats), stream=buf)  # type: ignore[arg-type]
+    ps = pstats.Stats(_Frozen(working(stats)), stream=buf)  # type: ignore[arg-type]
     ps.strip_dirs().sort_stats(key).print_stats(count)
     text = buf.getvalue()
     start = text.find("   ncalls")

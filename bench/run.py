@@ -220,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                 attempt(None, "hot", partial(plugins.call_isolated, "fallbacks", "hot_sizes", offered))
         if avail["cli"] is None:
             if avail["bench.cold"] is None:
-                optional(None, "cold", "cold", {"workdir": str(work / "cold"), "quick": args.quick})
+                # the full builds and the memory rows are this run's own (zir_cold_build, zir_watch, zir_lsp)
+                cold_offered = {"workdir": str(work / "cold"), "quick": args.quick, "sizes": [], "rss_n": None}
+                optional(None, "cold", "cold", {**cold_offered, "runs": 5 if args.quick else 11})
             else:
                 attempt(None, "cold", partial(plugins.call_isolated, "fallbacks", "coldstart", {"repeats": repeats}))
         n10k = 10_000 if 10_000 in sizes else max(n for n in sizes if n <= 10_000)
