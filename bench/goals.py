@@ -143,17 +143,30 @@ def issue13(run: dict[str, Any]) -> Iterator[Verdict]:
         yield _missing(run, 13, goal, "widen edits > 0", "sequence")
     yield from _full_builds(run, per_n)
     yield from _cache(run)
-    first = get(per_n.get(BIG), "zir_lsp_save", "first_build_ms")
-    goal, target = "server first build on save (didOpen + didSave → zir/buildFinished)", "≤ 1.5 s at 10 000"
-    if first is None:
-        yield _missing(run, 13, goal, target, "zir_lsp_save", BIG)
-    else:
-        small = get(per_n.get(SMALL), "zir_lsp_save", "first_build_ms")
-        yield Verdict(13, goal, ms(first), target, judge(first <= 1500.0), f"1 000: {ms(small)}",
-                      profile=None if first <= 1500.0 else "server_first_build")  # fmt: skip
+    yield from _server_first_build(run, per_n)
     yield from _cold(run)
     yield from _rss(run, per_n)
     yield from _accel(run)
+
+
+def _first_build(r: Any) -> tuple[Any, str]:
+    """The server's first build on save at one N: bench/requests.py's (after the editor tier's analysis), else
+    zir_lsp_save's (didSave right after didOpen)."""
+    value = get(r, "server_first_build", "first_build_on_save_ms")
+    if value is not None:
+        return value, "didSave after the editor tier's analysis → zir/buildFinished"
+    return get(r, "zir_lsp_save", "first_build_ms"), "didSave right after didOpen → zir/buildFinished"
+
+
+def _server_first_build(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
+    goal, target = "server first build on save", "≤ 1.5 s at 10 000"
+    first, how = _first_build(per_n.get(BIG))
+    if first is None:
+        yield _missing(run, 13, goal, target, "zir_lsp_save", BIG)
+        return
+    small, _ = _first_build(per_n.get(SMALL))
+    yield Verdict(13, f"{goal} ({how})", ms(first), target, judge(first <= 1500.0), f"1 000: {ms(small)}",
+                  profile=None if first <= 1500.0 else "server_first_build")  # fmt: skip
 
 
 def _full_builds(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:

@@ -1,14 +1,27 @@
-"""The benchmark command: every scenario of performance.md §4 and the peers, in one run, into one JSON file.
+"""The benchmark command: every scenario of performance.md §4, the open issues' rows and the peers, in one run.
 
 Usage (from the repository root)::
 
     .venv/bin/python -m bench.run [--quick] [--zig] [--sizes 10,100,1000] [--edits 30] [--no-lsp]
-                                  [--seq-edits 1000] [--out bench/results/NAME.json] [--report]
+                                  [--seq-edits 1000] [--only a,b] [--no-profiles] [--out FILE.json] [--report]
 
-`--quick` uses fewer sizes and repetitions (N ≤ 10 000); `--zig` adds Zig 0.17.1 (downloads ≈100 MB once into
-~/.cache/zir-live-bench); `--report` rewrites docs/benchmarks.md and its plot from this run. Scenarios whose
-part of the pipeline does not exist yet are recorded as unavailable with the reason; a scenario that fails is
-recorded with its error and the run continues.
+The full run (``--zig --report``, about 25 minutes on a quiet 2-core machine) measures at N = 10 … 100 000:
+
+- every N: GNU as + ld, Zig 0.17.1 cold build, fresh-process ``zir build``, ``zir watch`` (edits, bytes, RSS),
+  keystroke → diagnostics (RSS of the server); N = 100 000 runs only these (5 edits), for the full build and
+  the memory goals (issue 13);
+- N ≤ 10 000: in-process updates, strace, the server's saves; N = 1 000 and 10 000: length-changing edits in
+  three shapes (issue 13), request latencies right after an edit and the server's first build on save
+  (issues 13, 15), ``zir/disassembly``, Zig's ``--watch``, hot swap beside kill-and-restart (issue 14);
+- once: cold ``--version`` / ``hello.zir``, restart with the persistent cache, mypyc pure vs accelerated (issue
+  13), the random edit sequence and the free list;
+- then, for each goal ``bench.goals`` finds missed, the profile of its largest remaining cost (``bench.profiles``).
+
+Other helpers' modules (``bench/hot.py``'s ``measure``, ``bench/cold.py``, ``bench/cache.py``, ``bench/accel.py``)
+run in a fresh interpreter through ``bench.plugins`` when present; when absent, ``bench.fallbacks`` measures
+the row itself or the report says "not measured" with the reason. A scenario that fails is recorded with its
+error and the run continues. ``--only`` runs the named scenarios only (trial runs); ``--report`` rewrites
+docs/benchmarks.md and its plot from this run.
 """
 
 from __future__ import annotations
@@ -114,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     avail["strace"] = None if strace_permitted() else "strace missing or not permitted"
     for module in OPTIONAL_MODULES:
         avail[f"bench.{module}"] = plugins.availability(module)
+    avail["bench.requests.first_build_on_save"] = plugins.availability("requests", "first_build_on_save")
     zig = None
     if args.zig:
         try:
@@ -196,6 +210,13 @@ def main(argv: list[str] | None = None) -> int:
                     attempt(n, "zir_lsp_save", partial(live.lsp_saves, n, nd, edits))
                 if n in (1_000, 10_000):
                     attempt(n, "zir_lsp_disassembly", partial(views.lsp_disassembly, n, nd, edits))
+                    if avail["bench.requests.first_build_on_save"] is None:  # else zir_lsp_save's first build
+                        first_build = {"n": n, "workdir": str(nd / "firstbuild")}
+                        attempt(
+                            n,
+                            "server_first_build",
+                            partial(plugins.call_isolated, "requests", "first_build_on_save", first_build),
+                        )
                     req_edits = min(edits, 10 if n >= 10_000 else 20)
                     attempt(
                         n,
@@ -226,9 +247,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 attempt(None, "cold", partial(plugins.call_isolated, "fallbacks", "coldstart", {"repeats": repeats}))
         n10k = 10_000 if 10_000 in sizes else max(n for n in sizes if n <= 10_000)
-        optional(
-            None, "cache", "cache", {"n": n10k, "sizes": [n10k], "workdir": str(work / "cache"), "quick": args.quick}
-        )
+        cache_offered = {"n": n10k, "sizes": [n10k], "workdir": str(work / "cache"), "quick": args.quick}
+        if avail["bench.cache"] is None:
+            optional(None, "cache", "cache", cache_offered)
+        elif avail["cli"] is None:
+            attempt(None, "cache", partial(plugins.call_isolated, "fallbacks", "cache_restart", cache_offered))
         optional(
             None, "accel", "accel", {"n": n10k, "sizes": [n10k], "workdir": str(work / "accel"), "quick": args.quick}
         )

@@ -150,3 +150,21 @@ def test_the_goal_section_has_a_row_per_verdict_and_the_profile_section_its_entr
     assert len(table_rows) == len(goals.verdicts(run))
     assert "| save → running program executes new code, N = 1 000 | p50 9.00 ms" in text
     assert "### `hot_swap`" in text and "swap.py:1(swap)" in text
+
+
+def test_server_first_build_prefers_the_measurement_after_the_editor_tier_analysed() -> None:
+    run = _run()
+    run["per_n"]["10000"]["zir_lsp_save"] = {"first_build_ms": 900.0}
+    v = _find(run, "server first build on save")
+    assert v.status is Status.MET and "right after didOpen" in v.goal
+    run["per_n"]["10000"]["server_first_build"] = {"first_build_on_save_ms": 2400.0}
+    v = _find(run, "server first build on save")
+    assert v.status is Status.MISSED and v.profile == "server_first_build" and "after the editor tier" in v.goal
+
+
+def test_cold_rows_read_bench_cold_medians() -> None:
+    cold = {"python_ms": {"wall": 20.0, "cpu": 18.0}, "version_ms": {"wall": 35.0}, "hello_ms": {"wall": 95.0}}
+    run = _run(cold=cold)
+    assert _find(run, "cold `zir --version`").status is Status.MET
+    hello = _find(run, "cold `zir build examples/hello.zir`")
+    assert hello.status is Status.MISSED and hello.profile == "cold_hello" and "python -c pass 20.00 ms" in hello.detail
