@@ -43,6 +43,8 @@ POLL_INTERVAL_S = 0.05
 """How often `watch` checks the file when inotify is unavailable (architecture.md §6)."""
 SETTLE_S = 0.01
 """A change is processed this long after the last change seen."""
+CACHE_IDLE_S = 0.5
+"""`zir watch` saves the compile cache after this long without events following a commit."""
 
 
 def _color(text: str) -> ColorChoice:
@@ -75,10 +77,13 @@ def default_output(path: str, obj: bool) -> str:
     return os.path.join(".", stem + (".o" if obj else ""))
 
 
-def make_compilation(path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG) -> Compilation:
-    """A Compilation for the CLI; ``output`` None = analysis only (null linker)."""
+def make_compilation(
+    path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG, *, cache: bool = False
+) -> Compilation:
+    """A Compilation for the CLI; ``output`` None = analysis only (null linker); ``cache``: the persistent
+    compile cache (docs/design/performance.md §7)."""
     out_mode = OutputMode.OBJ if obj else OutputMode.EXE
-    options = Options(path, output, out_mode, mode)
+    options = Options(path, output, out_mode, mode, cache=cache)
     linker = NullLinker(out_mode) if output is None else None
     return Compilation(options, FileSource(path), linker)
 
@@ -183,6 +188,7 @@ class BuildArgs:
     json: bool
     verbose: bool
     color: ColorChoice
+    cache: bool = True
 
 
 def _build_parser(prog: str) -> _Parser:
@@ -196,6 +202,7 @@ def _build_parser(prog: str) -> _Parser:
     p.add_argument("--no-emit-bin", action="store_true", help="analyse and generate code, write no output")
     p.add_argument("--json", action="store_true", help="print one JSON line describing the update on stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="print the update's time on stderr")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the persistent compile cache")
     add_color_option(p)
     return p
 
@@ -213,6 +220,7 @@ def _parse_build(prog: str, argv: list[str]) -> BuildArgs:
         ns.json,
         ns.verbose,
         _color(ns.color),
+        cache=not ns.no_cache and ns.emit_zir is None,  # emitting ZIR needs every body's AIR
     )
 
 
@@ -231,7 +239,7 @@ def _update_with_progress(comp: Compilation, bar_wanted: bool) -> UpdateReport:
 
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
-    comp = make_compilation(a.file, output, a.obj, a.mode)
+    comp = make_compilation(a.file, output, a.obj, a.mode, cache=a.cache)
     before = comp.linker.totals.snapshot()
     report = _update_with_progress(comp, not a.json and cli_progress.wanted(sys.stderr))
     link = comp.linker.totals.snapshot().since(before)
@@ -484,9 +492,14 @@ class Watcher:
         """When a file change is processed: SETTLE_S after the last change event."""
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if deadline is None and self.comp.cache_pending:
+                timeout = CACHE_IDLE_S
             try:
                 kind, line = self.events.get(timeout=timeout)
             except queue.Empty:
+                if deadline is None:  # idle since the last commit: record it for the next restart
+                    self.comp.save_cache()
+                    continue
                 deadline = None
                 self.do_update()
                 self.prompt()
@@ -527,15 +540,18 @@ def cmd_watch(argv: list[str]) -> int:
     p.add_argument("--manual", action="store_true")
     p.add_argument("--no-emit-bin", action="store_true")
     p.add_argument("--mode", default="Debug")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the persistent compile cache")
     add_color_option(p)
     ns = p.parse_args(argv)
     mode = _mode(ns.mode)  # fixed for the life of the Module (docs/design/language-complete.md §1)
     style = choose_style(_color(ns.color), sys.stderr)
     output = None if ns.no_emit_bin else (ns.output or default_output(ns.file, ns.obj))
-    comp = make_compilation(ns.file, output, ns.obj, mode)
+    comp = make_compilation(ns.file, output, ns.obj, mode, cache=not ns.no_cache and ns.emit_zir is None)
+    comp.cache_autosave = False  # saved when idle and at exit, never inside an edit's latency
     try:
         return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir, style=style).loop()
     finally:
+        comp.save_cache()
         comp.close()
 
 

@@ -16,6 +16,7 @@ from compiler.source import FileSource, SourceProvider
 
 if TYPE_CHECKING:
     from compiler.air import AirInst
+    from compiler.cache.session import CompileCache
     from compiler.sema.types import Type
     from compiler.sema.values import TypedValue
     from compiler.zir.ast import ParsedFile, SourceDecl
@@ -33,6 +34,9 @@ class Options:
     target: str = "x86_64-linux"
     hot: bool = False
     """The hot-swap layout (docs/design/elf-linker.md §17): room in memory for a running program's updates."""
+    cache: bool = False
+    """Continue from the persistent compile cache and save it after commits (docs/design/performance.md §7);
+    only with the default ELF linker of a normal (not hot) build."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,14 @@ class Compilation:
         self.module = Module(self.source, self.linker, options.output_mode, options.optimize_mode)
         self.update_count = 0
         self._swept = False
+        self.cache: CompileCache | None = None
+        self._kept = 0
+        """Function bodies the last update kept from the cache (not analysed, not generated)."""
+        self.cache_autosave = True
+        """Save the cache after every committed update; ``zir watch`` saves when idle instead."""
+        self._cache_dirty = False
+        if options.cache and linker is None and options.output_path is not None and not options.hot:
+            self._open_cache()
 
     # ------------------------------------------------------------------ updates
 
@@ -105,6 +117,10 @@ class Compilation:
         start = time.perf_counter()
         m = self.module
         m.update()
+        self._kept = 0
+        if m.restored is not None and m.file.status is FileStatus.LOADED_SUCCESS:
+            # only the first analysed update after a restart: later the blocks hold code written since
+            self._kept, m.restored = m.restored.kept_count, None
         committed = False
         bytes_written = 0
         writes: tuple[WrittenRange, ...] = ()
@@ -131,6 +147,10 @@ class Compilation:
                 elif self.options.output_mode is OutputMode.EXE:
                     output_guard.ensure_executable(self.options.output_path)
         self.update_count += 1
+        if committed and self.cache is not None:
+            self._cache_dirty = True
+            if self.cache_autosave:
+                self.save_cache()
         errors = self.all_errors()
         ms = (time.perf_counter() - start) * 1000.0
         return UpdateReport(
@@ -141,8 +161,37 @@ class Compilation:
             bytes_written=bytes_written,
             writes=writes,
             binary=binary,
-            counters=m.counters.as_dict(),
+            counters=self._counters(),
         )
+
+    def _open_cache(self) -> None:
+        from compiler.cache.session import CompileCache
+        from compiler.link.elf.linker import ElfLinker
+
+        o = self.options
+        assert o.output_path is not None and isinstance(self.linker, ElfLinker)
+        settings = {"optimize": o.optimize_mode.value, "output_mode": o.output_mode.name, "target": o.target}
+        self.cache = CompileCache.open(o.output_path, o.root_path, settings, self.linker, self.module)
+
+    @property
+    def cache_pending(self) -> bool:
+        """A committed update is not in the cache yet."""
+        return self.cache is not None and self._cache_dirty
+
+    def save_cache(self) -> None:
+        """Write the cache of the last committed update, if it changed since the last save."""
+        from compiler.link.elf.linker import ElfLinker
+
+        if self.cache is None or not self._cache_dirty or not isinstance(self.linker, ElfLinker):
+            return
+        self._cache_dirty = False
+        self.cache.save(self.module, self.linker)
+
+    def _counters(self) -> dict[str, int]:
+        counters = self.module.counters.as_dict()
+        if self.cache is not None:
+            counters["bodies_kept"] = self._kept
+        return counters
 
     def _output_refusal(self) -> str | None:
         """Why the output must not be written now (docs/reliability.md), or None; the first update also

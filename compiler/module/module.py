@@ -35,6 +35,7 @@ from compiler.source import SourceLoadError, SourceProvider
 from compiler.zir.ast import ParsedFile, SourceDecl
 
 if TYPE_CHECKING:
+    from compiler.cache.restore import Restorer
     from compiler.link import Linker, LinkErrorFlags
     from compiler.sema.values import TypedValue
 
@@ -150,6 +151,8 @@ class Module:
         """Per update: the last good text before this update (for line moves)."""
         self.lines = LineTracker()
         """Lines of byte offsets in the last good text (code generation's ``line_of``)."""
+        self.restored: Restorer | None = None
+        """[ZIR Live] A restart's cached functions whose bodies and code the output holds (performance.md §7)."""
 
     # ------------------------------------------------------------------ update
 
@@ -548,6 +551,8 @@ class Module:
         if d.is_retired or not d.has_bits:
             return
         fn = d.fn
+        if fn is not None and self.restored is not None and self.restored.keeps(self, d, fn):
+            return  # the output holds this body's code (compiler/cache/restore.py)
         if fn is not None:
             match fn.analysis:
                 case FnStatus.QUEUED if fn.replay_from is not None and replay_body(self, d, fn):

@@ -1,0 +1,102 @@
+"""Fingerprints of analysed results: equal strings for equal types and values, across processes
+(docs/design/performance.md §7).
+
+A function body's analysis depends on the decls it uses only through their types and values, and its machine
+code on their GOT addresses. The cache records these fingerprints for every decl a cached body used; a restart
+keeps the body's code only when each is unchanged. Decls and functions are named, never addressed by object
+identity; a value that holds compile-time memory or a function object has no fingerprint (never trusted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from compiler.sema.values import (
+    Aggregate,
+    BoolValue,
+    Bytes,
+    DeclRef,
+    ElemPtr,
+    EmptyArray,
+    FloatValue,
+    IntValue,
+    NullValue,
+    RefVal,
+    Repeated,
+    TypeValue,
+    Undef,
+    UnreachableValue,
+    Value,
+    VoidValue,
+)
+
+if TYPE_CHECKING:
+    from compiler.sema.types import Type
+    from compiler.sema.values import DeclHandle, TypedValue
+
+GotOf = Callable[["DeclHandle"], "int | None"]
+"""The GOT address of a decl a value points at (None: it has none)."""
+
+
+class NoFingerprint(Exception):
+    """The value cannot be compared across processes."""
+
+
+def type_fingerprint(t: Type, got_of: GotOf) -> str:
+    """Every field of the type (the constructors normalise, so equal types give equal strings)."""
+    parts = [t.tag.name, str(t.length), str(t.bits), t.cc, "v" if t.is_volatile else ""]
+    parts.append("" if t.child is None else type_fingerprint(t.child, got_of))
+    parts.append(",".join(type_fingerprint(p, got_of) for p in t.params))
+    parts.append("" if t.ret is None else type_fingerprint(t.ret, got_of))
+    parts.append("" if t.sentinel is None else value_fingerprint(t.sentinel, got_of))
+    return "(" + ";".join(parts) + ")"
+
+
+def value_fingerprint(v: Value, got_of: GotOf) -> str:
+    """A structural rendering of ``v``; raises NoFingerprint for values without one."""
+    match v:
+        case IntValue():
+            return f"i{v.value}"
+        case BoolValue():
+            return f"b{int(v.value)}"
+        case TypeValue():
+            return "t" + type_fingerprint(v.ty, got_of)
+        case FloatValue():
+            return f"f{v.bits}:{float(v.value).hex()}"
+        case Bytes():
+            return "s" + v.data.hex()
+        case Repeated():
+            return "r(" + value_fingerprint(v.value, got_of) + ")"
+        case Aggregate():
+            return "a(" + ",".join(value_fingerprint(e, got_of) for e in v.elems) + ")"
+        case RefVal():
+            return "&(" + value_fingerprint(v.value, got_of) + ")"
+        case ElemPtr():
+            return f"e{v.index}(" + value_fingerprint(v.array_ptr, got_of) + ")"
+        case DeclRef():
+            return f"d{v.decl.name}@{got_of(v.decl)}"
+        case Undef():
+            return "undef"
+        case VoidValue():
+            return "void"
+        case UnreachableValue():
+            return "unreachable"
+        case NullValue():
+            return "null"
+        case EmptyArray():
+            return "[]"
+    raise NoFingerprint(type(v).__name__)
+
+
+def decl_fingerprint(tv: TypedValue | None, got_of: GotOf) -> str | None:
+    """What users of a decl see of it: a function's type only (module.md's rule for re-analysing users), else
+    type and value. None when it has no analysed value or the value has no fingerprint."""
+    if tv is None:
+        return None
+    try:
+        if tv.ty.is_fn():
+            return "fn" + type_fingerprint(tv.ty, got_of)
+        return type_fingerprint(tv.ty, got_of) + "=" + value_fingerprint(tv.val, got_of)
+    except NoFingerprint:
+        return None

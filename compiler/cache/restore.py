@@ -1,0 +1,113 @@
+"""Keeping a cached function's body and code instead of analysing and generating it again
+(docs/design/performance.md §7).
+
+A restarted Module analyses decls as a fresh build does (the decl-level analysis gives each function its type
+and its linker state, adopted from the output by name). When a function's body is about to be analysed, it is
+kept instead if the cache recorded it with the same contents hash and function type, its block is the one the
+output holds, and every decl it used — analysed here in the recorded order, as the body would — has the
+recorded fingerprint and GOT address. Then its dependencies are declared as the body would have, its code and
+debug pieces stay in the output, and only a moved first line is rewritten. Anything else: the body is analysed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
+from compiler.codegen import PANIC_NAME
+from compiler.errors import AnalysisFail
+from compiler.link import DeclIndex
+from compiler.module import exports, panic
+from compiler.module.decl import DeclStatus, FnStatus
+
+if TYPE_CHECKING:
+    from compiler.cache.document import CachedFn
+    from compiler.module.decl import Decl, Fn
+    from compiler.module.module import Module
+    from compiler.sema.values import DeclHandle, TypedValue
+
+
+class Restorer:
+    """The cached functions of one restart; asked by the Module before it analyses a function body."""
+
+    def __init__(self, fns: dict[str, CachedFn], placement_of: dict[str, tuple[int, int, int, int]]) -> None:
+        self.fns = fns
+        self.placements = placement_of
+        """``(vaddr, size, GOT address, first line)`` of each cached function's block in the output."""
+        self.kept: set[int] = set()
+        """``id`` of every Fn kept (its ``air`` is None: the output holds its code)."""
+        self.kept_count = 0
+        """Function bodies kept (not analysed, not generated) so far."""
+        self._memo: dict[Decl, tuple[TypedValue | None, str | None]] = {}
+
+    def keeps(self, m: Module, d: Decl, fn: Fn) -> bool:
+        """True: ``fn``'s body and code are the output's (nothing to analyse or generate)."""
+        if id(fn) in self.kept:
+            return True
+        if fn.analysis is not FnStatus.QUEUED or d.is_anonymous or not self._keep(m, d, fn):
+            return False
+        self.kept.add(id(fn))
+        self.kept_count += 1
+        return True
+
+    def _fingerprint(self, m: Module, x: Decl) -> str | None:
+        tv = x.typed_value
+        memo = self._memo.get(x)
+        if memo is not None and memo[0] is tv:
+            return memo[1]
+        fp = decl_fingerprint(tv, lambda h: self._got(m, h))
+        self._memo[x] = (tv, fp)
+        return fp
+
+    @staticmethod
+    def _got(m: Module, h: DeclHandle) -> int | None:
+        x = m.decl_table.get(h.name)
+        if x is None or not x.has_bits:
+            return None
+        return m.linker.got_address(DeclIndex(x.index))
+
+    def _keep(self, m: Module, d: Decl, fn: Fn) -> bool:
+        cached = self.fns.get(d.name)
+        if cached is None or cached.contents_hash != d.contents_hash:
+            return False
+        index = DeclIndex(d.index)
+        placed = m.linker.decl_address(index)
+        expected = self.placements.get(d.name)
+        if expected is None or placed != expected[0] or m.linker.got_address(index) != expected[2]:
+            return False
+        if cached.fn_type != type_fingerprint(fn.fn_type, lambda h: self._got(m, h)):
+            return False
+        used: list[Decl] = []
+        for name, fp, got in cached.deps:
+            if name == PANIC_NAME:
+                try:
+                    x = panic.ensure(m)
+                except panic.PanicGotOverflow:
+                    return False
+            else:
+                found = m.decl_table.get(name)
+                if found is None or found.is_anonymous:
+                    return False
+                x = found
+                if x.analysis is DeclStatus.IN_PROGRESS and x is not d:
+                    return False  # a loop: the body's analysis reports it
+                try:
+                    m.ensure_decl_analyzed(x)
+                except AnalysisFail:
+                    return False
+                if self._fingerprint(m, x) != fp:
+                    return False
+            if (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
+                return False
+            used.append(x)
+        for x in used:
+            m.declare_dependency(d, x)
+        fn.dependencies = list(d.dependencies)
+        fn.analysis = FnStatus.SUCCESS
+        d.code_size = expected[1]
+        line = m.line_of(m.source_decl(d).src)
+        if line != expected[3]:
+            m.linker.update_decl_line_number(index, line)
+        d.line = line
+        exports.update_linker_exports(m, d)
+        return True

@@ -1,0 +1,182 @@
+"""One Compilation's cache file: loading it into a restarted Module and linker, saving it after a commit
+(docs/design/performance.md §7).
+
+A cache is used only when everything it describes is still true: same format version, same compiler (its
+version and the sizes and times of its source files), same paths and modes, and an output file whose SHA-256 is
+the one recorded when the cache was written, right after a commit. Otherwise it is ignored with one log line
+and the build proceeds as if there were none; a later save replaces it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from compiler.cache.document import CachedFn, Document, Malformed, decode, encode
+from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
+from compiler.cache.location import CacheLocation, locate, read_trusted, write_atomic
+from compiler.cache.restore import Restorer
+from compiler.codegen import PANIC_NAME
+from compiler.link import DeclIndex
+from compiler.link.elf.linker import ElfLinker
+from compiler.link.elf.trusted import Placement, placement_of, reopened, restore_debug_pieces
+from compiler.module.decl import DeclStatus, FnStatus
+from compiler.version import __version__
+
+if TYPE_CHECKING:
+    from compiler.module.decl import Decl
+    from compiler.module.module import Module
+    from compiler.sema.values import DeclHandle
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def compiler_identity() -> str:
+    """The version and a digest of the compiler package's files (name, size, modification time)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digest = hashlib.sha256()
+    for directory, dirs, files in sorted(os.walk(package)):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith((".py", ".so")):
+                st = os.stat(os.path.join(directory, name))
+                digest.update(f"{os.path.relpath(directory, package)}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return f"{__version__}:{digest.hexdigest()}"
+
+
+def _file_sha256(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+class CompileCache:
+    """The cache file of one output."""
+
+    def __init__(self, location: CacheLocation, identity: dict[str, str], output_path: str) -> None:
+        self.location = location
+        self.identity = identity
+        self.output_path = output_path
+        self.save_failed = False
+        """A save failed once (logged once; later failures are silent)."""
+
+    @staticmethod
+    def open(
+        output_path: str, root_path: str, settings: dict[str, str], linker: ElfLinker, module: Module
+    ) -> CompileCache | None:
+        """The cache of ``output_path``; when a valid one exists, ``module`` and ``linker`` continue from it."""
+        where = locate(output_path, root_path)
+        if isinstance(where, str):
+            log.warning("compile cache not used: %s", where)
+            return None
+        identity = {
+            "compiler": compiler_identity(),
+            "output": os.path.abspath(output_path),
+            "root": os.path.abspath(root_path),
+            **settings,
+        }
+        cache = CompileCache(where, identity, output_path)
+        why = cache._load(linker, module)
+        if why is not None:
+            log.warning("compile cache %s ignored: %s", where.path, why)
+        return cache
+
+    def _load(self, linker: ElfLinker, module: Module) -> str | None:
+        data = read_trusted(self.location.path)
+        if data is None:
+            return None
+        if isinstance(data, str):
+            return data
+        try:
+            doc = decode(data)
+        except Malformed as exc:
+            return f"corrupt ({exc})"
+        if doc.identity != self.identity:
+            changed = sorted(
+                k for k in set(doc.identity) | set(self.identity) if doc.identity.get(k) != self.identity.get(k)
+            )
+            return f"stale (other {', '.join(changed)})"
+        if not reopened(linker):
+            return "stale (the output is missing or not one this linker continues)"
+        if _file_sha256(self.output_path) != doc.output_sha256:
+            return "stale (the output changed since the cache was written)"
+        why = restore_debug_pieces(linker, doc.placements)
+        if why is not None:
+            return f"stale ({why})"
+        placed = {
+            name: (p.vaddr, p.size, linker.got.address(p.got_index), p.fn_line) for name, p in doc.placements.items()
+        }
+        module.restored = Restorer(doc.fns, placed)
+        return None
+
+    def save(self, module: Module, linker: ElfLinker) -> bool:
+        """Record the committed state (call right after a commit); False when nothing could be written."""
+        sha = _file_sha256(self.output_path)
+        if sha is None:
+            return False
+        doc = Document(self.identity, sha, *_describe(module, linker))
+        try:
+            write_atomic(self.location, encode(doc))
+        except OSError as exc:
+            if not self.save_failed:
+                log.warning("compile cache %s not written: %s", self.location.path, exc.strerror)
+            self.save_failed = True
+            return False
+        return True
+
+
+def _describe(m: Module, linker: ElfLinker) -> tuple[dict[str, Placement], dict[str, CachedFn]]:
+    """Every block of the output by name, and the functions a restart may keep."""
+    decls: list[Decl] = list(m.decl_table.values())
+    if m.panic_decl is not None and not m.panic_decl.destroyed:
+        decls.append(m.panic_decl)
+    placements: dict[str, Placement] = {}
+    for d in decls:
+        if d.has_bits:
+            p = placement_of(linker, DeclIndex(d.index))
+            if p is not None:
+                placements[d.name] = p
+
+    def got_of(h: DeclHandle) -> int | None:
+        x = m.decl_table.get(h.name)
+        return linker.got_address(DeclIndex(x.index)) if x is not None and x.has_bits else None
+
+    memo: dict[Decl, str | None] = {}
+    fns: dict[str, CachedFn] = {}
+    for d in m.decl_table.values():
+        fn = d.fn
+        p = placements.get(d.name)
+        if (
+            fn is None
+            or p is None
+            or p.relocations
+            or d.is_anonymous
+            or d.contents_hash is None
+            or d.analysis is not DeclStatus.COMPLETE
+            or fn.analysis is not FnStatus.SUCCESS
+            or fn.performed_exports
+            or d.anon_created
+        ):
+            continue
+        deps: list[tuple[str, str, int]] = []
+        for x in d.dependencies:
+            if x.name == PANIC_NAME and x is m.panic_decl:
+                fp: str | None = ""
+            elif x.is_anonymous or x.destroyed:
+                fp = None
+            else:
+                if x not in memo:
+                    memo[x] = decl_fingerprint(x.typed_value, got_of)
+                fp = memo[x]
+            if fp is None:
+                break
+            deps.append((x.name, fp, linker.got_address(DeclIndex(x.index)) if x.has_bits else -1))
+        else:
+            fns[d.name] = CachedFn(d.contents_hash, type_fingerprint(fn.fn_type, got_of), tuple(deps))
+    return placements, fns

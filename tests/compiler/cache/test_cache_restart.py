@@ -1,0 +1,139 @@
+"""The persistent compile cache as a user meets it: `zir build` restarted after an edit, with real processes and
+the binaries run (docs/design/performance.md §7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.shapes import ShapeProgram
+
+ZIR = [sys.executable, "-m", "compiler"]
+
+
+@dataclass
+class Workspace:
+    """A source directory and a cache directory outside it."""
+
+    root: Path
+    cache: Path
+
+    @property
+    def src(self) -> Path:
+        return self.root / "p.zir"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "p"
+
+    def build(self, *args: str, out: Path | None = None, cache_dir: Path | None = None) -> tuple[dict[str, Any], str]:
+        env = {**os.environ, "ZIR_CACHE_DIR": str(cache_dir or self.cache)}
+        target = str(out or self.out)
+        p = subprocess.run(
+            [*ZIR, "build", str(self.src), "-o", target, "--json", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert p.returncode == 0, p.stderr
+        report: dict[str, Any] = json.loads(p.stdout)
+        return report, p.stderr
+
+    def cache_files(self) -> list[Path]:
+        return sorted((self.cache / "v1").glob("*.json"))
+
+
+def run(binary: Path) -> int:
+    return subprocess.run([str(binary)], capture_output=True, timeout=60).returncode
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    (tmp_path / "ws").mkdir()
+    return Workspace(tmp_path / "ws", tmp_path / "cache")
+
+
+def edited_restart(ws: Workspace, n: int, shape: str = "chain") -> tuple[dict[str, Any], str, ShapeProgram]:
+    """Build N, change one function's constant by four digits, build again in a new process."""
+    prog = ShapeProgram(shape, n)
+    ws.src.write_bytes(prog.source())
+    first, err = ws.build()
+    assert err == "" and len(ws.cache_files()) == 1
+    prog.edited_constant = 70_000
+    ws.src.write_bytes(prog.source())
+    second, err = ws.build()
+    return second["counters"], err, prog
+
+
+def fresh_exit(ws: Workspace) -> int:
+    """The exit code of a fresh build of the current source (another output, no cache)."""
+    fresh = ws.root / "fresh"
+    ws.build("--no-cache", out=fresh)
+    return run(fresh)
+
+
+def test_restart_after_one_edit_does_work_independent_of_n(tmp_path: Path) -> None:
+    counts = []
+    for n in (10, 1000):
+        ws = Workspace(tmp_path / f"ws{n}", tmp_path / f"cache{n}")
+        ws.root.mkdir()
+        counters, err, prog = edited_restart(ws, n)
+        assert err == ""
+        assert counters["bodies_kept"] == n - 1  # every f_i except the edited one
+        assert run(ws.out) == prog.exit_code() == fresh_exit(ws)
+        counts.append({k: counters[k] for k in ("fn_bodies_analyzed", "decls_generated", "code_bytes")})
+    assert counts[0] == counts[1]
+    assert counts[0]["fn_bodies_analyzed"] == 2  # the edited f and _start (its body makes strings)
+
+
+def test_without_cache_a_restart_redoes_everything(ws: Workspace) -> None:
+    prog = ShapeProgram("chain", 50)
+    ws.src.write_bytes(prog.source())
+    ws.build("--no-cache")
+    prog.edited_constant = 70_000
+    ws.src.write_bytes(prog.source())
+    report, _err = ws.build("--no-cache")
+    assert report["counters"]["fn_bodies_analyzed"] == 51 and "bodies_kept" not in report["counters"]
+    assert ws.cache_files() == []
+
+
+@pytest.mark.parametrize("shape", ["star", "tree"])
+def test_restart_in_other_shapes_equals_a_fresh_build(ws: Workspace, shape: str) -> None:
+    counters, err, prog = edited_restart(ws, 60, shape)
+    assert err == "" and counters["bodies_kept"] >= 55
+    assert run(ws.out) == prog.exit_code() == fresh_exit(ws)
+
+
+def test_a_changed_callee_type_is_not_trusted(ws: Workspace) -> None:
+    """f2 calls f1; f1's return type changes while f2's text stays: f2 must be analysed again."""
+    head = "@noreturn = primitive(noreturn)\n@usize = primitive(usize)\n@i64t = primitive(i64)\n"
+    f1 = "@f1 = fn(@fa, {{\n  %c = int(7)\n  %k = as({t}, %c)\n  %r = return(%k)\n}})\n"
+    f2 = "@f2 = fn(@fb, {\n  %p = call(@f1, [])\n  %r = return(%p)\n})\n"
+    types = "@fa = fntype([], {t})\n@fb = fntype([], @usize)\n"
+    prog = ShapeProgram("chain", 10)
+    base = prog.source().decode()
+    start = base.index("@start_fnty")
+    call_f9 = "call(@f9, [])"
+    assert call_f9 in base[start:]
+
+    def text(t: str) -> bytes:
+        tail = base[start:].replace(call_f9, "call(@f2, [])")
+        return (head + types.format(t=t) + f1.format(t=t) + f2 + tail).encode()
+
+    ws.src.write_bytes(text("@usize"))
+    _report, err = ws.build()
+    assert err == "" and run(ws.out) == 7
+    ws.src.write_bytes(text("@i64t"))
+    report, err = ws.build()
+    assert err == "" and report["ok"]
+    # f1 was edited, f2's text is the same but what it calls returns another type, _start makes strings
+    assert report["counters"]["bodies_kept"] == 0 and report["counters"]["fn_bodies_analyzed"] == 3
+    assert run(ws.out) == fresh_exit(ws) == 7
