@@ -65,7 +65,7 @@ def edited_restart(ws: Workspace, n: int, shape: str = "chain") -> tuple[dict[st
     """Build N, change one function's constant by four digits, build again in a new process."""
     prog = ShapeProgram(shape, n)
     ws.src.write_bytes(prog.source())
-    first, err = ws.build()
+    _first, err = ws.build()
     assert err == "" and len(ws.cache_files()) == 1
     prog.edited_constant = 70_000
     ws.src.write_bytes(prog.source())
