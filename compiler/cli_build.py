@@ -43,8 +43,7 @@ POLL_INTERVAL_S = 0.05
 """How often `watch` checks the file when inotify is unavailable (architecture.md §6)."""
 SETTLE_S = 0.01
 """A change is processed this long after the last change seen."""
-CACHE_IDLE_S = 0.5
-"""`zir watch` saves the compile cache after this long without events following a commit."""
+CACHE_IDLE_S = 0.5  # `zir watch` saves the compile cache after this long without events following a commit
 
 
 def _color(text: str) -> ColorChoice:
@@ -80,8 +79,7 @@ def default_output(path: str, obj: bool) -> str:
 def make_compilation(
     path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG, *, cache: bool = False
 ) -> Compilation:
-    """A Compilation for the CLI; ``output`` None = analysis only (null linker); ``cache``: the persistent
-    compile cache (docs/design/performance.md §7)."""
+    """A Compilation for the CLI; ``output`` None = analysis only; ``cache``: docs/design/performance.md §7."""
     out_mode = OutputMode.OBJ if obj else OutputMode.EXE
     options = Options(path, output, out_mode, mode, cache=cache)
     linker = NullLinker(out_mode) if output is None else None
@@ -492,8 +490,7 @@ class Watcher:
         """When a file change is processed: SETTLE_S after the last change event."""
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if deadline is None and self.comp.cache_pending:
-                timeout = CACHE_IDLE_S
+            timeout = CACHE_IDLE_S if deadline is None and self.comp.cache_pending else timeout
             try:
                 kind, line = self.events.get(timeout=timeout)
             except queue.Empty:
@@ -551,7 +548,6 @@ def cmd_watch(argv: list[str]) -> int:
     try:
         return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir, style=style).loop()
     finally:
-        comp.save_cache()
         comp.close()
 
 

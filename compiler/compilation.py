@@ -218,7 +218,8 @@ class Compilation:
         return emit_module(self.module, liveness=liveness)
 
     def close(self) -> None:
-        """Release the linker (the output file stays as the last commit left it)."""
+        """Save a pending cache, release the linker (the output file stays as the last commit left it)."""
+        self.save_cache()
         self.linker.close()
 
     # ------------------------------------------------------------------ read-only queries (editor features)
