@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -109,6 +110,10 @@ class Compilation:
         self._cache_dirty = False
         if options.cache and linker is None and options.output_path is not None and not options.hot:
             self._open_cache()
+        self.before_commit: Callable[[], None] | None = None
+        """Called when an error-free update's image is final, just before the output file is written (a hot
+        session applies the update to the running program here, so the file's durability syncs are not in its
+        latency; compiler/hot/session.py)."""
 
     # ------------------------------------------------------------------ updates
 
@@ -132,6 +137,8 @@ class Compilation:
         if refused is not None:
             m.commit_failure = ErrorMsg(0, refused)
         elif parsed_ok and not m.has_compile_errors():
+            if self.before_commit is not None:
+                self.before_commit()
             report = self.linker.commit()
             bytes_written = report.bytes_written
             writes = report.writes

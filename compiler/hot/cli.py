@@ -28,7 +28,13 @@ from compiler.runtime import tune_gc
 from compiler.source import FileSource
 
 SETTLE_S = 0.01
-"""A change is processed this long after the last change event (as ``zir watch``)."""
+"""A deletion of FILE is processed this long after the last change event (as ``zir watch``), so an editor's
+delete-and-recreate is one update. A finished write (``IN_CLOSE_WRITE``) or a rename onto FILE
+(``IN_MOVED_TO``) is a complete save and is processed at once: a wait here would be part of every save → new
+code latency."""
+
+COMPLETE = "complete"
+"""The payload of a CHANGE event for a complete save."""
 
 
 class UsageError(Exception):
@@ -124,7 +130,7 @@ class HotRun:
         self.events.put((HotEvent.EOF, ""))
 
     def _watch(self) -> None:
-        from compiler.cli_build import _INOTIFY_EVENT, _inotify_fd
+        from compiler.cli_build import _INOTIFY_EVENT, IN_CLOSE_WRITE, IN_MOVED_TO, _inotify_fd
 
         path = self.comp.source.path
         fd = _inotify_fd(os.path.dirname(os.path.abspath(path)))
@@ -141,10 +147,11 @@ class HotRun:
             data = os.read(fd, 65536)
             offset = 0
             while offset + _INOTIFY_EVENT.size <= len(data):
-                _, _, _, length = _INOTIFY_EVENT.unpack_from(data, offset)
+                _, mask, _, length = _INOTIFY_EVENT.unpack_from(data, offset)
                 start = offset + _INOTIFY_EVENT.size
                 if data[start : start + length].rstrip(b"\0") == name:
-                    self.events.put((HotEvent.CHANGE, ""))
+                    complete = mask & (IN_CLOSE_WRITE | IN_MOVED_TO)
+                    self.events.put((HotEvent.CHANGE, COMPLETE if complete else ""))
                 offset = start + length
 
     def loop(self) -> int:
@@ -164,7 +171,7 @@ class HotRun:
                 continue
             match kind:
                 case HotEvent.CHANGE:
-                    deadline = time.monotonic() + SETTLE_S
+                    deadline = time.monotonic() + (0.0 if payload == COMPLETE else SETTLE_S)
                 case HotEvent.EXITED:
                     code, pid = json.loads(payload)
                     self.exited(code, pid)
@@ -233,7 +240,7 @@ def cmd_run_hot(argv: list[str]) -> int:
     output = ns.output or os.path.join(".", os.path.splitext(os.path.basename(ns.file))[0])
     options = Options(ns.file, output, OutputMode.EXE, mode, hot=True)
     comp = Compilation(options, FileSource(ns.file))
-    session = HotSession(comp, program_args, restart=not ns.no_restart)
+    session = HotSession(comp, program_args, restart=not ns.no_restart, swap_before_commit=True)
     run = HotRun(comp, session, json_mode=ns.json, manual=ns.manual)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

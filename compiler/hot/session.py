@@ -3,7 +3,10 @@
 After every committed update ``after_update`` applies the update to the running process (``swap.apply``), or
 restarts the program when that is impossible (unless ``restart`` is off: then the old process keeps the old
 code and the updates wait, to be retried at the next update), or starts it when none runs. Used by
-``zir run --hot`` and the language server's ``zir.runLive``; the caller serialises the calls.
+``zir run --hot`` and the language server's ``zir.runLive``; the caller serialises the calls. With
+``swap_before_commit`` (``zir run --hot``) the swap happens inside the update, once the image is final and
+before the output file is written and synced, so the file's durability syncs are not in the save → new code
+latency; ``after_update`` then reports it.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class HotSession:
         stderr: int | None = None,
         on_exit: Callable[[int, int], None] | None = None,
         on_output: Callable[[int, str, bytes], None] | None = None,
+        swap_before_commit: bool = False,
     ) -> None:
         linker = comp.linker
         if not isinstance(linker, ElfLinker):
@@ -78,6 +82,10 @@ class HotSession:
         self.lock = threading.Lock()
         self.started = 0
         """Processes started so far."""
+        self.early: swap.SwapResult | None = None
+        """The swap ``swap_before_commit`` made in the current update, for ``after_commit`` to report."""
+        if swap_before_commit:
+            comp.before_commit = self.swap_before_commit
 
     # ------------------------------------------------------------------ updates
 
@@ -85,29 +93,38 @@ class HotSession:
         """Bring the running program up to date with a committed update (see the module docstring)."""
         return self.after_commit(report.committed, report.binary)
 
+    def swap_before_commit(self) -> None:
+        """``Compilation.before_commit``: apply the update to the running program as soon as its image is
+        final, before the output file is written and synced; ``after_commit`` then reports it (or restarts the
+        program, which needs the committed file). The process gets exactly the bytes the file will hold; if the
+        file write fails, the program runs code the file does not have yet (the linker keeps the write queued
+        and retries it at the next update)."""
+        with self.lock:
+            program = self.program
+            self.early = None
+            if program is None or self.state is None or program.poll() is not None:
+                return
+            self.early = self._swap(program)
+
     def after_commit(self, committed: bool, binary: str | None) -> HotOutcome:
         """``after_update`` from the two facts it needs: the update committed, and the output's path."""
         with self.lock:
+            early, self.early = self.early, None
             program = self.program
             if not committed or binary is None:
+                if early is not None and early.swapped and program is not None:
+                    return HotOutcome(program.pid, swapped=True, ms=early.ms)
                 return HotOutcome(self._pid())
             if program is None or program.poll() is not None:
                 reason = None if self.started == 0 else "the program was not running"
                 return self._start(binary, reason)
-            state = self.state
-            if state is None:
+            if self.state is None:
                 self._kill(program)
                 return self._start(binary, "hot swapping is off: the program was restarted")
-            self.pending.append(self.linker.hot_patch())
-            if not any(p.code or p.got for p in self.pending):
-                self.pending = []
+            result = early if early is not None else self._swap(program)
+            if result is None:
                 return HotOutcome(program.pid)
-            type_changed = self._type_changes()
-            result = swap.apply(program, self.pending, type_changed)
             if result.swapped:
-                self.pending = []
-                self._remember_types()
-                state.release(result.free_ghosts)
                 return HotOutcome(program.pid, swapped=True, ms=result.ms)
             if result.exited:
                 return self._start(binary, result.reason)
@@ -115,6 +132,21 @@ class HotSession:
                 return HotOutcome(program.pid, reason=result.reason, ms=result.ms)
             self._kill(program)
             return self._start(binary, result.reason, ms=result.ms)
+
+    def _swap(self, program: Program) -> swap.SwapResult | None:
+        """Apply the pending patches and this update's to ``program``; None when there is nothing to write."""
+        state = self.state
+        assert state is not None
+        self.pending.append(self.linker.hot_patch())
+        if not any(p.code or p.got for p in self.pending):
+            self.pending = []
+            return None
+        result = swap.apply(program, self.pending, self._type_changes())
+        if result.swapped:
+            self.pending = []
+            self._remember_types()
+            state.release(result.free_ghosts)
+        return result
 
     def _pid(self) -> int | None:
         program = self.program
