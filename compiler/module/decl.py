@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from compiler.air import AirInst
+    from compiler.air import AirInst, Operand
     from compiler.sema.types import Type
     from compiler.sema.values import TypedValue
-    from compiler.zir.ast import Body
+    from compiler.zir.ast import Body, Inst
 
 
 class WorkKind(enum.Enum):
@@ -261,6 +261,9 @@ class Fn:
     """The body performed an ``export`` (such a body is never replayed)."""
     replay_from: Fn | None = None
     """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
+    local_results: dict[Inst, Operand] | None = None
+    """Each body instruction's analysed result, kept only when ``Module.record_locals`` is on (editor
+    queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
 
     def __repr__(self) -> str:
         return f"Fn({self.owner.name!r}, {self.analysis.value})"

@@ -122,6 +122,8 @@ class Module:
         """Replay (module.md §9.4) decls outdated only by the retirement of their own anonymous decls: a
         top-level ``str`` revives its decl without re-analysis; a function whose used decls are unchanged
         revives its body's strings in order and keeps its AIR and code. Names are those of a re-analysis."""
+        self.record_locals = False
+        """Keep each function body's per-instruction results for editor queries (module/local_types.py)."""
         self.shift_log = ShiftLog()
         """Position shifts of the decls after each update's edit, applied when a decl's position is read."""
         self.live_anon: dict[Decl, None] = {}

@@ -48,6 +48,7 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
             m.ensure_decl_analyzed(x)  # a string decl: replayed at the point the body would use it
         m.declare_dependency(d, x)
     fn.air = old.air
+    fn.local_results = old.local_results  # the same body and results (module/local_types.py)
     fn.dependencies = old.dependencies
     fn.analysis = FnStatus.SUCCESS
     return True

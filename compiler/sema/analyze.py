@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
-from compiler.errors import AnalysisFail, ErrorMsg
+from compiler.errors import AnalysisFail, ErrorMsg, Note
 from compiler.module.decl import DeclStatus, Fn, FnStatus
 from compiler.sema import arith, memory, optionals, pointers, resultloc
 from compiler.sema import coerce as co
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 Handler = Callable[["Sema", Inst], Operand]
 
 ILLEGAL_OUTSIDE_FN = "instruction illegal outside function body"
+USED_HERE = "used here"
+"""The note of an error whose position is an operand's definition: where that operand was used."""
 
 
 def analyze_decl_instruction(m: Module, d: Decl, sd: SourceDecl) -> v.TypedValue:
@@ -45,6 +47,8 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
     sema = Sema(m, d, fn)
     block = BlockScope(fn)
     sema.block = block
+    if m.record_locals:  # the editor's queries (module/local_types.py): keep Sema's map instead of dropping it
+        fn.local_results = sema.results
     try:
         sema.analyze_body(fn.zir_body)
     except AnalysisFail:
@@ -67,6 +71,7 @@ class Sema:
     __slots__ = (
         "base",
         "block",
+        "cur_inst",
         "cur_src",
         "fn",
         "home",
@@ -91,6 +96,8 @@ class Sema:
         """The current block; None in a decl scope."""
         self.cur_src = 0
         """*own* of the instruction being analysed."""
+        self.cur_inst: Inst | None = None
+        """The instruction being analysed (None in a decl scope before its instruction)."""
         self.results: dict[Inst, Operand] = {}
         self.result_block: dict[Inst, BlockScope] = {}
         """The block a runtime result was appended in (availability rule, §5.4)."""
@@ -107,7 +114,22 @@ class Sema:
     # ------------------------------------------------------------------ SemaContext
 
     def fail(self, src: int, msg: str) -> NoReturn:
-        raise self.m.fail_decl(self.owner, ErrorMsg(src, msg), fn=self.fn)
+        # An error placed at an operand's definition (before the instruction being analysed) notes the use that
+        # caused it, e.g. a coercion or a call's arity (editors show it as related information).
+        notes = (Note(self.use_of(src), USED_HERE),) if src < self.cur_src else ()
+        raise self.m.fail_decl(self.owner, ErrorMsg(src, msg, notes), fn=self.fn)
+
+    def use_of(self, src: int) -> int:
+        """Where the instruction being analysed uses the operand defined at ``src``: the ``@name`` operand whose
+        *op.X* is ``src``, else the instruction itself (a ``%`` operand is named by its definition only)."""
+        inst = self.cur_inst
+        if inst is None or self.base + inst.src != self.cur_src:
+            return self.cur_src
+        for arg in inst.args.values():
+            for op in arg if isinstance(arg, list) else (arg,):
+                if isinstance(op, Inst) and op.hidden and self.op_src(op) == src:
+                    return self.base + op.src
+        return self.cur_src
 
     def add_inst(self, inst: AirInst) -> AirInst:
         b = self.require_block()
@@ -214,12 +236,13 @@ class Sema:
     # ------------------------------------------------------------------ instructions and bodies
 
     def analyze_inst(self, inst: Inst) -> Operand:
-        saved = self.cur_src
+        saved, saved_inst = self.cur_src, self.cur_inst
         self.cur_src = self.base + inst.src
+        self.cur_inst = inst
         try:
             res = ANALYZERS[inst.tag](self, inst)
         finally:
-            self.cur_src = saved
+            self.cur_src, self.cur_inst = saved, saved_inst
         return res
 
     def analyze_body(self, body: Body) -> bool:
