@@ -46,6 +46,24 @@ def _requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "foldingRange": ("textDocument/foldingRange", {"textDocument": doc}),
         "codeLens": ("textDocument/codeLens", {"textDocument": doc}),
+        **_analysis_requests(uri, first),
+    }
+
+
+def _analysis_requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Requests answered from the editor Compilation's analysis (issue 15, editor2): inlay hints of the ~60
+    visible lines around f{N/2} (the edited function and its neighbours), hover of a `%` local, and the code
+    actions at the edited constant."""
+    doc = {"uri": uri}
+    visible = {"start": {"line": max(0, first - 30), "character": 0}, "end": {"line": first + 30, "character": 0}}
+    here = {"start": {"line": first + 2, "character": 16}, "end": {"line": first + 2, "character": 16}}
+    return {
+        "inlayHint": ("textDocument/inlayHint", {"textDocument": doc, "range": visible}),
+        "hover_local": ("textDocument/hover", {"textDocument": doc, "position": {"line": first + 4, "character": 12}}),
+        "codeAction": (
+            "textDocument/codeAction",
+            {"textDocument": doc, "range": here, "context": {"diagnostics": []}},
+        ),
     }
 
 

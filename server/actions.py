@@ -1,4 +1,5 @@
-"""Code actions (lsp.md §9): "did you mean …?" quick fixes for the diagnostics the client sends back.
+"""Code actions (lsp.md §9): "did you mean …?" and "create `@name`" quick fixes for the diagnostics the client
+sends back, "remove unused decl" and "use the canonical spelling" at the cursor.
 
 For an unknown decl, local, instruction or keyword, the names that exist there within a small edit distance
 are offered, closest first, each as a ``WorkspaceEdit`` replacing the misspelt name.
@@ -172,3 +173,43 @@ def canonical_spelling(outline: Outline, index: LspLineIndex, uri: str, offset: 
             edit=types.WorkspaceEdit(changes={uri: [edit]}),
         )
     ]
+
+
+_MISSING_DECL = (re.compile(r"decl '(.*)' not found$"), re.compile(r"use of undeclared identifier '(.*)'$"))
+STUB_INSTRUCTION = "int(0)"
+"""The body of a created decl: a comptime integer coerces to every integer type, so the stub compiles
+wherever the missing decl is used as an integer value (an operand of arithmetic, ``as``, a comparison, a
+call argument or return value of integer type). A callee or a type position still needs the user's decl."""
+
+
+def create_decl(
+    outline: Outline, index: LspLineIndex, uri: str, diagnostics: list[types.Diagnostic]
+) -> list[types.CodeAction]:
+    """ "Create `@name`" for each unknown-decl diagnostic: ``@name = int(0)`` on a new line just above the
+    decl that uses it (so it is defined before its first use, as a reader expects)."""
+    actions: list[types.CodeAction] = []
+    for diag in diagnostics:
+        m = next((m for p in _MISSING_DECL if (m := p.match(diag.message)) is not None), None)
+        if m is None:
+            continue
+        name = m.group(1)
+        at = offset_of(index, diag.range.start)
+        tok = outline.token_at(at)
+        if tok is None or tok.kind not in (TokenKind.DECL_REF, TokenKind.STRING):
+            continue
+        raw = outline.data[tok.start + 1 : tok.end - (tok.kind is TokenKind.STRING)]
+        if raw.decode("utf-8", "surrogateescape") != name or outline.decl_named(name) is not None:
+            continue
+        user = outline.decl_containing(tok.start)
+        where = user.def_start if user is not None else outline.data.rfind(b"\n", 0, tok.start) + 1
+        spelled = "@" + raw.decode("utf-8", "surrogateescape")
+        edit = types.TextEdit(range=to_range(index, where, where), new_text=f"{spelled} = {STUB_INSTRUCTION}\n")
+        actions.append(
+            types.CodeAction(
+                title=f"Create `{spelled}` (= {STUB_INSTRUCTION})",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diag],
+                edit=types.WorkspaceEdit(changes={uri: [edit]}),
+            )
+        )
+    return actions

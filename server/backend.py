@@ -22,6 +22,7 @@ from compiler.inspect import changes as inspect_changes
 from compiler.inspect import disasm as inspect_disasm
 from compiler.inspect import layout as inspect_layout
 from compiler.link import OutputMode
+from compiler.module import local_types
 from compiler.module.module import OptimizeMode
 from compiler.progress import Phase, ProgressSink, percentage
 from compiler.runtime import tune_gc
@@ -99,6 +100,11 @@ class DeclInfo:
     """``(output path, address, size)`` of the decl's symbol in the last committed binary, when it has one."""
 
 
+DeclLocals = local_types.DeclLocals
+"""A function decl's analysed ``%`` locals (type, compile-time value) and the text they were analysed from."""
+LocalFact = local_types.LocalFact
+
+
 FAULT_MARKER_ENV = "ZIR_LIVE_FAULT_MARKER"
 """Fault injection for resilience tests: when set, compiling a text containing its value raises an internal
 error (as a compiler bug would). Unset in normal use."""
@@ -124,6 +130,7 @@ class EditorCompilation:
         self.source = BufferSource(path)
         options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
         self.compilation = Compilation(options, source=self.source)
+        self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
 
     def update(self, text: bytes, progress: ProgressReport | None = None) -> list[CompileError]:
         """Compile ``text``; every compile error with the exact bytes its offset refers to."""
@@ -134,7 +141,7 @@ class EditorCompilation:
             self.compilation.update()
         finally:
             self.compilation.module.progress = None
-        return [CompileError(e.byte_offset, e.message, e.text, e.kind) for e in self.compilation.all_errors()]
+        return [CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes) for e in self.compilation.all_errors()]
 
     def decl_info(self, name: str) -> DeclInfo | None:
         """Hover facts of the decl ``name`` from the last analysis, if it exists."""
@@ -157,6 +164,10 @@ class EditorCompilation:
             got_address=comp.got_address(name),
             status=None if status is None else status.name.lower(),
         )
+
+    def decl_locals(self, names: list[str]) -> list[DeclLocals]:
+        """The analysed ``%`` locals of the named function decls (those analysed; the others are left out)."""
+        return local_types.decl_locals(self.compilation.module, names)
 
     def emit_zir(self, liveness: bool) -> str:
         """The emitted ZIR of the last analysis."""
@@ -223,7 +234,9 @@ class BuildCompilation:
             report = self.compilation.update()
         finally:
             self.compilation.module.progress = None
-        errors = [CompileError(e.byte_offset, e.message, e.text, e.kind) for e in self.compilation.all_errors()]
+        errors = [
+            CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes) for e in self.compilation.all_errors()
+        ]
         writes = tuple((w.offset, w.size, w.region) for w in report.writes)
         return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, writes)
 

@@ -81,6 +81,14 @@ class RunSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InlayHintSettings:
+    """`zir.inlayHints.*`."""
+
+    enabled: bool = True
+    """Show each `%` local's analysed type (and compile-time value) after its name."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All `zir.*` settings the server acts on."""
 
@@ -88,6 +96,7 @@ class Settings:
     diagnostics: DiagnosticSettings = field(default_factory=DiagnosticSettings)
     run: RunSettings = field(default_factory=RunSettings)
     trace: Trace = Trace.OFF
+    inlay_hints: InlayHintSettings = field(default_factory=InlayHintSettings)
 
     def build_key(self) -> tuple[str, OutputMode, OptimizeMode]:
         """The settings whose change discards the build Modules (the next build opens the new output)."""
@@ -166,6 +175,7 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
             hot=get_bool("run.hot", True),
             restart_when_swap_impossible=get_bool("run.restartWhenSwapImpossible", True),
         ),
+        inlay_hints=InlayHintSettings(enabled=get_bool("inlayHints.enabled", True)),
     )
     return settings, problems
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from compiler.errors import ErrorKind
+from compiler.errors import ErrorKind, Note
 from server.positions import Encoding, LspLineIndex, line_index
 
 _NAME_END = frozenset(b" \t\r\n,)]")
@@ -24,6 +24,8 @@ class CompileError:
     text: bytes
     kind: ErrorKind = ErrorKind.SOURCE
     """A program error, or the output file could not be written (published as a build diagnostic)."""
+    notes: tuple[Note, ...] = ()
+    """Related places in ``text`` (the use that caused the error, the other definition), byte offsets."""
 
 
 def token_end(data: bytes, offset: int) -> int:
@@ -100,8 +102,18 @@ def _duplicate_range(index: LspLineIndex, err: CompileError) -> types.Range | No
     return types.Range(start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec))
 
 
-def to_diagnostics(errors: Iterable[CompileError], encoding: Encoding, source: str) -> list[types.Diagnostic]:
-    """One Diagnostic per error; messages exact with trailing newlines removed; one line index per text."""
+def _message(msg: str) -> str:
+    return msg.rstrip("\r\n").replace("\r", "\\r").replace("\n", "\\n")
+
+
+def to_diagnostics(
+    errors: Iterable[CompileError], encoding: Encoding, source: str, uri: str | None = None
+) -> list[types.Diagnostic]:
+    """One Diagnostic per error; messages exact with trailing newlines removed; one line index per text.
+
+    With ``uri``, an error's notes become ``relatedInformation`` in that document (lsp.md §8): the primary
+    range stays the spec's, the related one points at the use that caused it (dropped at the protocol edge
+    for a client without ``relatedInformation`` support, ``without_related``)."""
     out: list[types.Diagnostic] = []
     indexes: dict[int, LspLineIndex] = {}
     for err in errors:
@@ -109,15 +121,35 @@ def to_diagnostics(errors: Iterable[CompileError], encoding: Encoding, source: s
         if index is None or index.data is not err.text:
             index = line_index(err.text, encoding)
             indexes[id(err.text)] = index
+        related = None
+        if uri is not None and err.notes:
+            related = [
+                types.DiagnosticRelatedInformation(
+                    location=types.Location(uri=uri, range=to_range(index, note.byte_offset)),
+                    message=_message(note.msg),
+                )
+                for note in err.notes
+            ]
         out.append(
             types.Diagnostic(
                 range=_duplicate_range(index, err) or to_range(index, err.byte_offset),
-                message=err.message.rstrip("\r\n").replace("\r", "\\r").replace("\n", "\\n"),
+                message=_message(err.message),
                 severity=types.DiagnosticSeverity.Error,
                 source=source,
+                related_information=related,
             )
         )
     return out
+
+
+def without_related(diagnostics: Sequence[types.Diagnostic]) -> list[types.Diagnostic]:
+    """The list for a client that does not support ``relatedInformation`` (copies only where needed)."""
+    return [
+        d
+        if not d.related_information
+        else types.Diagnostic(range=d.range, message=d.message, severity=d.severity, source=d.source, code=d.code)
+        for d in diagnostics
+    ]
 
 
 Publisher = Callable[[types.PublishDiagnosticsParams], None]

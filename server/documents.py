@@ -307,7 +307,7 @@ class Documents:
             if result.internal_error is not None:
                 self.client.log(types.MessageType.Error, f"{session.uri}: {result.internal_error}")
             if result.version == session.version:
-                diagnostics = to_diagnostics(result.errors, self.client.encoding(), SOURCE_EDITOR)
+                diagnostics = to_diagnostics(result.errors, self.client.encoding(), SOURCE_EDITOR, session.uri)
                 self.store.set(SOURCE_EDITOR, session.uri, diagnostics, result.version)
                 self.store.publish(session.uri)
             if not session.editor_again:
@@ -385,7 +385,7 @@ class Documents:
         )
         self.client.log(types.MessageType.Info, summary)
         if not session.closed:
-            diagnostics = to_diagnostics(result.output_errors, self.client.encoding(), SOURCE_BUILD)
+            diagnostics = to_diagnostics(result.output_errors, self.client.encoding(), SOURCE_BUILD, session.uri)
             self.store.set(SOURCE_BUILD, session.uri, diagnostics)
             self.store.publish(session.uri)
         session.last_build = payload

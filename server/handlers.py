@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from server import actions, features, navigation
+from server import actions, features, inlay, navigation
 from server import completion as complete
 from server import hover as hovering
 from server.backend import DeclInfo
@@ -37,6 +37,7 @@ def register(server: ZirLanguageServer) -> None:
 
     last_info: dict[tuple[str, str], DeclInfo | None] = {}
     """Hover facts last read per (uri, decl), answered while the editor thread is busy with a newer text."""
+    local_facts = server.local_facts
 
     async def off_loop(job: Callable[[DocOutline, LspLineIndex], T], outline: DocOutline, index: LspLineIndex) -> T:
         """Run a whole-document feature on the default executor over a snapshot, so the loop keeps serving."""
@@ -70,7 +71,11 @@ def register(server: ZirLanguageServer) -> None:
                 outline = await session.outline()  # an edit may have arrived meanwhile: answer for the newest text
                 index = line_index(outline.data, server.encoding())
                 offset = features.offset_of(index, params.position)
-        result = hovering.hover(outline, index, offset, info)
+        local = None
+        if found is not None and found[0] == "%" and found[2] is not None:
+            scope = found[2]
+            local = (await local_facts.facts(server, session, outline, [scope])).get(scope.name, {}).get(found[1])
+        result = hovering.hover(outline, index, offset, info, local)
         if stale and result is not None and isinstance(result.contents, types.MarkupContent):
             result.contents.value += "\n\n*(from the analysis before the last edit)*"
         return result
@@ -284,6 +289,22 @@ def register(server: ZirLanguageServer) -> None:
             return []
         session, outline, index = ctx
         found = actions.quick_fixes(outline, index, session.uri, list(params.context.diagnostics))
+        found += actions.create_decl(outline, index, session.uri, list(params.context.diagnostics))
         offset = features.offset_of(index, params.range.start)
         found += actions.canonical_spelling(outline, index, session.uri, offset)
         return found + actions.remove_unused(outline, index, session.uri, offset)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+    async def inlay_hint(params: types.InlayHintParams) -> list[types.InlayHint]:
+        """Types and compile-time values of the ``%`` locals in the requested (visible) range only."""
+        if not server.documents.settings.inlay_hints.enabled:
+            return []
+        ctx = await context(params.text_document.uri)
+        if ctx is None:
+            return []
+        session, outline, index = ctx
+        lo = features.offset_of(index, params.range.start)
+        hi = features.offset_of(index, params.range.end)
+        decls = list(outline.decls_in(lo, hi))
+        facts = await local_facts.facts(server, session, outline, decls)
+        return inlay.inlay_hints(outline, index, decls, facts, lo, hi)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from compiler.zir.tags import SCHEMAS, Tag
-from server.backend import DeclInfo
+from server.backend import DeclInfo, LocalFact
 from server.completion import signature_of
 from server.features import symbol_at, to_range
 from server.outline import DocOutline as Outline
@@ -44,9 +44,11 @@ def _instruction(outline: Outline, index: LspLineIndex, start: int, end: int) ->
     )
 
 
-def hover(outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | None) -> types.Hover | None:
-    """Markdown for the token under the cursor. ``info`` comes from the editor Compilation (None when the decl
-    is not analysed)."""
+def hover(
+    outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | None, fact: LocalFact | None = None
+) -> types.Hover | None:
+    """Markdown for the token under the cursor. ``info`` (a decl) and ``fact`` (a ``%`` local) come from the
+    editor Compilation (None when not analysed, or analysed from a text that has changed since)."""
     tok = outline.token_at(offset)
     if tok is not None and tok.kind is TokenKind.TAG:
         return _instruction(outline, index, tok.start, tok.end)
@@ -84,6 +86,11 @@ def hover(outline: Outline, index: LspLineIndex, offset: int, info: DeclInfo | N
             end = local.end if local.end >= 0 else local.def_start
             text = outline.data[local.def_start : end].decode("utf-8", "replace").splitlines()[0]
             lines.append(f"`{text}`" if len(text) < 200 else f"`%{name} = {local.tag}(…)`")
+            if fact is not None:
+                lines.append(f"type: `{fact.type_text}`")
+                if fact.value_text is not None:
+                    shown = fact.value_text
+                    lines.append(f"value: `{shown}`" if "`" not in shown else f"value: {shown}")
             if local.tag in DESCRIPTIONS:
                 lines.append(f"`{local.tag}`: {DESCRIPTIONS[local.tag]}")
             lines.append(f"in `@{scope.name}`")

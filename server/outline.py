@@ -202,6 +202,17 @@ class DocOutline:
                 yield _shift_token(tok, base)
             k += 1
 
+    def decls_in(self, lo: int, hi: int) -> Iterator[OutlineDecl]:
+        """Decls whose text (``@`` to the closing ``)``) meets ``[lo, hi)``, absolute, in file order."""
+        k = self.chunk_index(lo)
+        while k < len(self.chunks) and self.starts[k] < hi:
+            base = self.starts[k]
+            for d in self.chunks[k].outline.decls:
+                end = d.end + base if d.end >= 0 else len(self.data)
+                if end >= lo and d.def_start + base < hi:
+                    yield _shift_decl(d, base)
+            k += 1
+
     @property
     def tokens(self) -> Iterator[Token]:
         """Every token, absolute (O(file): whole-document features only)."""

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from server.diagnostics import without_related
+
 if TYPE_CHECKING:
     from server.server import ZirLanguageServer
     from server.session import Session
@@ -66,4 +68,8 @@ def register(server: ZirLanguageServer) -> None:
         session = server.session(params.text_document.uri)
         if session is not None:
             await settled(session)
-        return types.RelatedFullDocumentDiagnosticReport(items=server.documents.store.get(params.text_document.uri))
+        items = server.documents.store.get(params.text_document.uri)
+        pulled = server.client_capabilities.text_document
+        if pulled is None or pulled.diagnostic is None or not pulled.diagnostic.related_information:
+            items = without_related(items)
+        return types.RelatedFullDocumentDiagnosticReport(items=items)

@@ -22,9 +22,10 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import handlers, live, pull, run, views
+from server import handlers, inlay, live, pull, run, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
+from server.diagnostics import without_related
 from server.documents import Documents
 from server.positions import Encoding
 from server.protocol import (
@@ -85,6 +86,8 @@ class ZirLanguageServer(LanguageServer):
         )
         self.documents = Documents(_Client(self))
         self.views = views.BinaryViews()
+        self.local_facts = inlay.LocalFacts()
+        """The analysed ``%`` locals last read per document (inlay hints, hover)."""
         self.init_options: object = None
         self.settings_warning: str | None = None
         """The invalid-settings warning last shown: the same problems are shown once, not once per source."""
@@ -114,7 +117,10 @@ class ZirLanguageServer(LanguageServer):
             log.warning(text)
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=text))
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=text))
+        hints_were = self.documents.settings.inlay_hints.enabled
         self.documents.update_settings(settings)
+        if settings.inlay_hints.enabled != hints_were:
+            inlay.announce(self, force=True)  # the client shows, or drops, the hints it has
 
     async def pull_settings(self) -> None:
         """Pull the ``zir`` section with workspace/configuration (only if the client advertises it)."""
@@ -139,9 +145,16 @@ class _Client:
         self.ls = ls
 
     def publish(self, params: types.PublishDiagnosticsParams) -> None:
+        inlay.announce(self.ls)  # an analysis finished: hints of the edited function can be shown again
         if pull.uses_pull(self.ls):  # never both push and pull for one client
             pull.announce(self.ls)
             return
+        text_document = self.ls.client_capabilities.text_document
+        pushed = None if text_document is None else text_document.publish_diagnostics
+        if pushed is None or not pushed.related_information:
+            params = types.PublishDiagnosticsParams(
+                uri=params.uri, diagnostics=without_related(params.diagnostics), version=params.version
+            )
         self.ls.text_document_publish_diagnostics(params)
 
     def log(self, level: types.MessageType, message: str) -> None:
@@ -259,6 +272,7 @@ def create_server() -> ZirLanguageServer:
         live.stop_document(server, params.text_document.uri)
         server.documents.close(params.text_document.uri)
         server.views.forget(params.text_document.uri)
+        server.local_facts.forget(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:

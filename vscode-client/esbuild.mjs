@@ -3,7 +3,7 @@
 //   node esbuild.mjs --production    minified, for the .vsix (vscode:prepublish)
 //   node esbuild.mjs --watch         rebuild on change
 //   node esbuild.mjs --unit-tests    test/unit/*.test.ts → out/test/unit/*.test.js (for node --test)
-//   node esbuild.mjs --e2e           test/e2e/{scenario,views,live,trust}.ts → out/test/e2e/*.js (the code-server scenarios)
+//   node esbuild.mjs --e2e           test/e2e/{scenario,views,live,trust,analysis}.ts → out/test/e2e/*.js (the code-server scenarios)
 // Type checking is separate: npm run typecheck.
 import * as esbuild from "esbuild";
 import { readdirSync } from "node:fs";
@@ -28,7 +28,7 @@ if (args.has("--unit-tests")) {
     .map((name) => `test/unit/${name}`);
   await esbuild.build({ ...common, entryPoints, outdir: "out/test/unit", sourcemap: "inline" });
 } else if (args.has("--e2e")) {
-  const entryPoints = ["test/e2e/scenario.ts", "test/e2e/views.ts", "test/e2e/live.ts", "test/e2e/trust.ts"];
+  const entryPoints = ["test/e2e/scenario.ts", "test/e2e/views.ts", "test/e2e/live.ts", "test/e2e/trust.ts", "test/e2e/analysis.ts"];
   await esbuild.build({ ...common, entryPoints, outdir: "out/test/e2e", sourcemap: "inline" });
 } else {
   const options = {

@@ -38,6 +38,10 @@ export interface ZirSettings {
     readonly hot: boolean;
     readonly restartWhenSwapImpossible: boolean;
   };
+  /** Inlay hints of `%` locals (server-side; lsp.md §9). */
+  readonly inlayHints: {
+    readonly enabled: boolean;
+  };
 }
 
 /** The defaults; equal to `contributes.configuration` in package.json (a unit test checks). */
@@ -53,6 +57,7 @@ export const DEFAULT_SETTINGS: ZirSettings = {
   diagnostics: { onType: true, debounceMs: 200 },
   trace: { server: "off" },
   run: { hot: true, restartWhenSwapImpossible: true },
+  inlayHints: { enabled: true },
 };
 
 /** Settings whose change needs a new server process (the client-side ones). */
@@ -159,6 +164,7 @@ export function readSettings(get: (key: string) => unknown): { settings: ZirSett
       hot: bool("run.hot", d.run.hot),
       restartWhenSwapImpossible: bool("run.restartWhenSwapImpossible", d.run.restartWhenSwapImpossible),
     },
+    inlayHints: { enabled: bool("inlayHints.enabled", d.inlayHints.enabled) },
   };
   return { settings, problems };
 }

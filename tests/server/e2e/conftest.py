@@ -211,15 +211,22 @@ SERVER = ClientServerConfig(
 
 
 async def start_session(
-    client: LanguageClient, profile: str, root: Path, settings: dict[str, Any], encodings: list[str] | None = None
+    client: LanguageClient,
+    profile: str,
+    root: Path,
+    settings: dict[str, Any],
+    encodings: list[str] | None = None,
+    tweak: Callable[[types.ClientCapabilities], None] | None = None,
 ) -> None:
     client.set_configuration(settings, section="zir")
     capabilities = client_capabilities(PROFILES[profile])
+    if tweak is not None:
+        tweak(capabilities)
     if encodings is not None:
         capabilities.general = types.GeneralClientCapabilities(
             position_encodings=[types.PositionEncodingKind(e) for e in encodings]
         )
-    await client.initialize_session(
+    client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=capabilities,
             root_uri=root.as_uri(),
@@ -232,6 +239,7 @@ async def start_session(
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "zir_settings(obj): the `zir` settings the server starts with")
     config.addinivalue_line("markers", "position_encodings(list): the client offers these position encodings")
+    config.addinivalue_line("markers", "capabilities(fn): fn changes the profile's client capabilities in place")
 
 
 @pytest_lsp.fixture(config=SERVER, params=list(PROFILES))  # type: ignore[untyped-decorator]
@@ -240,7 +248,15 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp
     marker = request.node.get_closest_marker("zir_settings")
     settings = marker.args[0] if marker is not None else SETTINGS
     encodings = request.node.get_closest_marker("position_encodings")
-    await start_session(lsp_client, request.param, tmp_path, settings, encodings.args[0] if encodings else None)
+    tweak = request.node.get_closest_marker("capabilities")
+    await start_session(
+        lsp_client,
+        request.param,
+        tmp_path,
+        settings,
+        encodings.args[0] if encodings else None,
+        tweak.args[0] if tweak else None,
+    )
     yield
     await lsp_client.shutdown_session()
 

@@ -37,6 +37,7 @@ describe("package.json settings", () => {
       "zir.build.outputPath",
       "zir.diagnostics.debounceMs",
       "zir.diagnostics.onType",
+      "zir.inlayHints.enabled",
       "zir.run.hot",
       "zir.run.restartWhenSwapImpossible",
       "zir.server.args",
