@@ -1,5 +1,6 @@
-"""Neovim 0.7.2, headless, as a real client (issue 15): hover, definition, a "did you mean" code action applied
-to the buffer, and the server-side ``zir.run`` behind the Run code lens."""
+"""Neovim 0.7.2, headless, as a real client (issue 15): hover (of a decl, and of a `%` local's analysed type),
+definition, a "did you mean" code action applied to the buffer, and the server-side ``zir.run`` behind the Run
+code lens."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ local ok, err = pcall(function()
   results.action = actions.result[1].title
   vim.lsp.util.apply_workspace_edit(actions.result[1].edit, client.offset_encoding)
   assert(vim.wait(10000, function() return #vim.diagnostic.get(0) == 0 end, 20), "the fix left diagnostics")
+  -- a %% local's hover: its analysed type (the fixed function was analysed: its diagnostics cleared)
+  local local_at = { textDocument = doc, position = { line = ROW, character = 3 } }
+  results.local_hover = client.request_sync("textDocument/hover", local_at, 10000, 0).result.contents.value
   vim.cmd("silent write")
   local lenses = client.request_sync("textDocument/codeLens", { textDocument = doc }, 10000, 0)
   local run = nil
@@ -116,6 +120,8 @@ def test_neovim_hover_definition_quick_fix_and_run(tmp_path: Path) -> None:
     greeting_line = next(i for i, line in enumerate(lines) if line.startswith("@greeting ="))
     assert results["definition"] == {"line": greeting_line, "character": 0}
     assert results["action"] == "Did you mean `@code`?"
+    assert "`%addr = ptrtoint(@greeting)`" in results["local_hover"]
+    assert "type: `usize`" in results["local_hover"]
     assert sample.read_text() == fixed  # the quick fix, written by :write
     assert results["run"]["exitCode"] == 3 and results["run"]["stdout"] == "bye for now\n"
     assert results["run_finished"]["exitCode"] == 3
