@@ -3,7 +3,8 @@
 Opt-in like test_code_server.py (marker ``vscode``). code-server runs with workspace trust on and the folder
 untrusted (no ``--disable-workspace-trust``, no startup prompt); the folder's ``.vscode/settings.json`` sets
 ``zir.build.outputPath``. The scenario ``vscode-client/test/e2e/trust.ts`` checks that in Restricted Mode the
-extension shows diagnostics but builds and runs nothing and ignores the workspace's output path, trusts the
+extension shows diagnostics but builds and runs nothing (Rebuild, Run Output and Run Live refuse with a warning
+and the command palette does not offer them) and ignores the workspace's output path, trusts the
 folder through the Workspace Trust editor (clicked through the DevTools protocol), checks that a save then
 builds, and reads the status bar's DOM during the first analysis and the first build of a 4 000-function
 file: the ZIR item shows ``ZIR: <phase> N%`` while VS Code's window progress shows the server's title and
@@ -34,6 +35,8 @@ STAGES = ["activated", "diagnostics", "untrustedSave", "refused", "trusted", "bu
 UNTRUSTED_BUILD = "builds are disabled in an untrusted workspace (trust the workspace to build and run)"
 DEFAULT_OUTPUT = "${workspaceFolder}/zig-out/bin/${fileBasenameNoExtension}"
 WORKSPACE_OUTPUT = "${workspaceFolder}/trusted-out/${fileBasenameNoExtension}"
+REFUSED = ["Rebuild", "Run Output", "Run Live"]
+"""The commands an untrusted workspace neither offers nor runs (their titles after ``ZIR Live: ``)."""
 ZIR_PROGRESS = re.compile(r"^ZIR: generate (\d+)%$")
 
 
@@ -95,16 +98,41 @@ def test_untrusted_workspace_shows_diagnostics_and_builds_nothing(
     assert refusal["buildId"] == 1, context  # no build ran before it: the save started none
 
 
+def _offered(palette: list[str], title: str) -> bool:
+    return any(row.startswith(f"ZIR Live: {title}") for row in palette)
+
+
 def test_untrusted_workspace_refuses_build_and_run_commands(trust_run: tuple[dict[str, Any], str, Path]) -> None:
     result, logs, _root = trust_run
     context = check(result, logs, "refused")
-    assert result["refused"] == {"rebuild": None, "terminals": [], "live": False}, context
+    refused = result["refused"]
+    assert {k: refused[k] for k in ("rebuild", "terminals", "live")} == {
+        "rebuild": None,
+        "terminals": [],
+        "live": False,
+    }, context
+    # each refusal says why (a warning notification, read from the workbench's DOM)
+    assert refused["warnings"] == [f"ZIR Live: {c} is disabled in an untrusted workspace." for c in REFUSED], context
+
+
+def test_untrusted_workspace_palette_offers_no_build_or_run(trust_run: tuple[dict[str, Any], str, Path]) -> None:
+    """The command palette (its rows read from the DOM, filtered to "ZIR Live: ") hides Rebuild, Run Output
+    and Run Live in Restricted Mode, offers them once the folder is trusted, and offers the commands that
+    build nothing (Show Output, Restart Server) in both."""
+    result, logs, _root = trust_run
+    context = check(result, logs, "trusted")
+    untrusted, trusted = result["refused"]["palette"], result["trusted"]["palette"]
+    for palette in (untrusted, trusted):
+        assert _offered(palette, "Show Output") and _offered(palette, "Restart Server"), context
+    assert [c for c in REFUSED if _offered(untrusted, c)] == [], context
+    assert [c for c in REFUSED if _offered(trusted, c)] == REFUSED, context
 
 
 def test_after_trust_a_save_builds_into_the_workspace_output(trust_run: tuple[dict[str, Any], str, Path]) -> None:
     result, logs, root = trust_run
     context = check(result, logs, "done")
-    assert result["trusted"] == {"isTrusted": True, "outputPath": WORKSPACE_OUTPUT, "clicked": True}, context
+    trusted = {k: result["trusted"][k] for k in ("isTrusted", "outputPath", "clicked")}
+    assert trusted == {"isTrusted": True, "outputPath": WORKSPACE_OUTPUT, "clicked": True}, context
     # trusting restarts the server once (not once more for the restricted settings it makes readable)
     assert result["restartsAfterTrust"] == 1, context
     build = result["build"]

@@ -118,3 +118,59 @@ export async function clickButton(port: number, container: string, label: string
   })`;
   return (await evaluate(port, expression)) === true;
 }
+
+let textWatchCount = 0;
+
+/**
+ * Installs, in the page, a watch for each of `texts` appearing in an element matching `selector` (a
+ * MutationObserver; bounded by `timeoutMs`) and resolves once it is installed; `seen` resolves with the texts
+ * that appeared, in `texts`' order, as soon as all did (or with those seen so far at the timeout).
+ */
+export async function watchTexts(
+  port: number,
+  selector: string,
+  texts: readonly string[],
+  timeoutMs: number,
+): Promise<{ seen: Promise<string[]> }> {
+  const key = `__zirTextWatch${String(textWatchCount++)}`;
+  const expression = `(() => { window[${JSON.stringify(key)}] = new Promise((resolve) => {
+    const texts = ${JSON.stringify(texts)};
+    const seen = new Set();
+    let observer, timer;
+    const done = () => { observer.disconnect(); clearTimeout(timer); resolve(texts.filter((t) => seen.has(t))); };
+    const check = () => {
+      const shown = [...document.querySelectorAll(${JSON.stringify(selector)})].map((e) => e.textContent ?? "");
+      for (const t of texts) if (shown.some((s) => s.includes(t))) seen.add(t);
+      if (seen.size === texts.length) done();
+    };
+    observer = new MutationObserver(check);
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    timer = setTimeout(done, ${timeoutMs});
+    check();
+  }); return true; })()`;
+  await evaluate(port, expression);
+  return { seen: evaluate(port, `window[${JSON.stringify(key)}]`) as Promise<string[]> };
+}
+
+/**
+ * The labels of the open quick input's rows (the command palette), read once a row's label includes
+ * `marker` — the list is then filtered and rendered, so a row that is not there is not offered — or the
+ * rows at the timeout.
+ */
+export async function quickInputRows(port: number, marker: string, timeoutMs: number): Promise<string[]> {
+  const expression = `new Promise((resolve) => {
+    const rows = () => [...document.querySelectorAll(".quick-input-widget .monaco-list-row")]
+      .map((r) => (r.getAttribute("aria-label") ?? r.textContent ?? "").trim());
+    let observer, timer;
+    const check = () => {
+      const now = rows();
+      if (now.some((r) => r.includes(${JSON.stringify(marker)}))) { observer?.disconnect(); clearTimeout(timer); resolve(now); return true; }
+      return false;
+    };
+    if (check()) return;
+    observer = new MutationObserver(check);
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    timer = setTimeout(() => { observer.disconnect(); resolve(rows()); }, ${timeoutMs});
+  })`;
+  return (await evaluate(port, expression)) as string[];
+}

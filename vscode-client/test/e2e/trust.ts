@@ -4,9 +4,11 @@
  * Loaded like scenario.ts (`ZIR_LIVE_E2E_SCENARIO`), configured by `ZIR_LIVE_E2E_CONFIG`; code-server runs
  * with workspace trust enabled and the folder untrusted, whose `.vscode/settings.json` sets an outputPath.
  * Untrusted: the error diagnostic appears, the workspace's outputPath is ignored, a save builds nothing (the
- * server's own refusal of a rebuild is the point after which any build the save started has finished), and
- * Rebuild, Run Output and Run Live refuse. Then it trusts the folder through the Workspace Trust editor (a
- * click through the browser's DevTools protocol), waits for the server to restart, and checks that a save
+ * server's own refusal of a rebuild is the point after which any build the save started has finished),
+ * Rebuild, Run Output and Run Live refuse with a warning each, and the command palette (read from the DOM)
+ * offers none of them. Then it trusts the folder through the Workspace Trust editor (a
+ * click through the browser's DevTools protocol), waits for the server to restart, reads the palette again
+ * (now offering Rebuild, Run Output and Run Live), and checks that a save
  * builds into the workspace's outputPath; finally it opens and saves a large file and waits, in the status
  * bar's DOM, for the ZIR item to show `ZIR: generate N%` beside VS Code's window progress of the first
  * analysis and of the build. Every wait is on an event, bounded by a timeout.
@@ -16,7 +18,14 @@ import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { BuildFinished } from "../../src/buildStatus";
 import type { ZirLiveApi } from "../../src/extension";
-import { clickButton, type StatusBarSeen, watchStatusBar } from "./cdp";
+import { clickButton, quickInputRows, type StatusBarSeen, watchStatusBar, watchTexts } from "./cdp";
+
+/** The three refused commands and their warnings (src/commands.ts, src/live.ts). */
+const REFUSALS: readonly (readonly [string, string])[] = [
+  ["zir.rebuild", "ZIR Live: Rebuild is disabled in an untrusted workspace."],
+  ["zir.run", "ZIR Live: Run Output is disabled in an untrusted workspace."],
+  ["zir.runLive", "ZIR Live: Run Live is disabled in an untrusted workspace."],
+];
 
 interface TrustConfig {
   /** A program with one error, and its fixed text. */
@@ -47,8 +56,8 @@ interface TrustResult {
     buildsSeen: BuildFinished[];
     outputs: { default: boolean; workspace: boolean };
   };
-  refused?: { rebuild: unknown; terminals: string[]; live: boolean };
-  trusted?: { isTrusted: boolean; outputPath: string | undefined; clicked: boolean };
+  refused?: { rebuild: unknown; terminals: string[]; live: boolean; warnings: string[]; palette: string[] };
+  trusted?: { isTrusted: boolean; outputPath: string | undefined; clicked: boolean; palette: string[] };
   /** Server starts from the trust to the end (one: the trust's restart, no other). */
   restartsAfterTrust?: number;
   build?: BuildFinished;
@@ -90,6 +99,17 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
         reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
       }, config.timeoutMs);
     });
+  }
+
+  /** The command palette's rows for "ZIR Live" with the fixture's editor active (Show Output is always
+   * offered: the marker that the list is filtered and drawn). */
+  async function paletteRows(): Promise<string[]> {
+    await vscode.commands.executeCommand("workbench.action.quickOpen", ">ZIR Live: ");
+    try {
+      return await quickInputRows(config.cdpPort, "ZIR Live: Show Output", config.timeoutMs);
+    } finally {
+      await vscode.commands.executeCommand("workbench.action.closeQuickOpen");
+    }
   }
 
   const builds: BuildFinished[] = [];
@@ -135,14 +155,24 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     };
     reach("untrustedSave");
 
-    // The client's build and run commands refuse.
-    const rebuild: unknown = await vscode.commands.executeCommand("zir.rebuild", uri);
-    await vscode.commands.executeCommand("zir.run", uri);
-    await vscode.commands.executeCommand("zir.runLive", uri);
+    // The client's build and run commands refuse, each with a warning; the palette does not offer them.
+    // (One command at a time, the notifications cleared in between: VS Code shows at most three toasts.)
+    const warnings: string[] = [];
+    let rebuild: unknown = null;
+    for (const [command, refusal] of REFUSALS) {
+      await vscode.commands.executeCommand("notifications.clearAll");
+      const warned = (await watchTexts(config.cdpPort, ".notification-list-item-message", [refusal], config.timeoutMs)).seen;
+      const answer: unknown = await vscode.commands.executeCommand(command, uri);
+      rebuild = command === "zir.rebuild" ? answer : rebuild;
+      warnings.push(...(await warned));
+    }
+    await vscode.commands.executeCommand("notifications.clearAll");
     result.refused = {
       rebuild: rebuild ?? null,
       terminals: vscode.window.terminals.map((t) => t.name),
       live: api.live.snapshot(uri.toString()) !== undefined,
+      warnings,
+      palette: await paletteRows(),
     };
     reach("refused");
 
@@ -153,11 +183,11 @@ export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<vo
     const clicked = await clickButton(config.cdpPort, ".workspace-trust-editor", "Trust", config.timeoutMs);
     await granted;
     await api.manager.settled();
-    result.trusted = { isTrusted: vscode.workspace.isTrusted, outputPath: outputPath(), clicked };
+    await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
+    result.trusted = { isTrusted: vscode.workspace.isTrusted, outputPath: outputPath(), clicked, palette: await paletteRows() };
     reach("trusted");
 
     // A save now builds, into the workspace's outputPath.
-    await vscode.window.showTextDocument(document, vscode.ViewColumn.One);
     const built = next(api.onBuildFinished, (b) => (b.uri === uri.toString() && b.ok ? b : undefined), "the build after trust");
     const end = document.positionAt(document.getText().length);
     if (!(await editor.edit((edit) => { edit.insert(end, "\n"); }))) {
