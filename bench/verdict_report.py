@@ -103,6 +103,12 @@ def duration_section(run: dict[str, Any]) -> list[str]:
     if isinstance(total, int | float):
         out.append(f"Whole run: {total / 60:.1f} min.")
         out.append("")
-    out += ["| scenario | N | seconds |", "|---|---|---|"]
-    out += [f"| {d['scenario']} | {d['n'] if d.get('n') is not None else '—'} | {d['seconds']} |" for d in durations]
+    cpu = sum(float(d.get("cpu_seconds") or 0.0) for d in durations)
+    out += [f"CPU time of the run and its children: {cpu / 60:.1f} min (on a loaded machine, the better guide to a "
+            "quiet run's duration).", ""]  # fmt: skip
+    out += ["| scenario | N | wall s | CPU s |", "|---|---|---|---|"]
+    out += [
+        f"| {d['scenario']} | {d['n'] if d.get('n') is not None else '—'} | {d['seconds']} | {d.get('cpu_seconds', '—')} |"
+        for d in durations
+    ]
     return out
