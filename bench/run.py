@@ -261,8 +261,12 @@ def main(argv: list[str] | None = None) -> int:
             optional(None, "cache", "cache", cache_offered)
         elif avail["cli"] is None:
             attempt(None, "cache", partial(plugins.call_isolated, "fallbacks", "cache_restart", cache_offered))
+        accel_sizes = [n for n in sizes if n in (1_000, 10_000)] or [n10k]
         optional(
-            None, "accel", "accel", {"n": n10k, "sizes": [n10k], "workdir": str(work / "accel"), "quick": args.quick}
+            None,
+            "accel",
+            "accel",
+            {"n": n10k, "sizes": accel_sizes, "workdir": str(work / "accel"), "quick": args.quick},
         )
         if avail["cli"] is None and seq_edits:
             seq_n = 100 if args.quick else 1_000

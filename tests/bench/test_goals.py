@@ -56,16 +56,39 @@ def test_a_missing_scenario_is_not_measured_with_its_error() -> None:
 
 
 def test_an_absent_module_is_not_measured_with_its_availability_reason() -> None:
-    v = _find(_run(), "restart with the persistent cache")
+    v = _find(_run(), "`zir build` restart with the persistent cache")
     assert v.status is Status.NOT_MEASURED
     assert v.detail == "not measured: bench/cache.py is not in this checkout"
 
 
-def test_cache_ratio_from_restart_and_full_build_times() -> None:
-    met = _find(_run(cache={"restart_ms": _stats(90.0), "full_build_ms": _stats(1000.0)}), "restart with")
-    missed = _find(_run(cache={"restart_ms": _stats(300.0), "full_build_ms": _stats(1000.0)}), "restart with")
-    assert (met.status, missed.status) == (Status.MET, Status.MISSED)
-    assert missed.profile == "cache_restart" and missed.ours.startswith("30.0%")
+def test_cache_rows_of_bench_cache_judge_build_and_watch_restarts_at_ten_thousand() -> None:
+    rows = [
+        {"n": 1000, "full_build_ms": 600.0, "restart_cache_ms": 300.0, "ratio": 0.5, "watch_ratio": 0.5},
+        {"n": 10000, "full_build_ms": 4000.0, "restart_cache_ms": 360.0, "ratio": 0.09,
+         "watch_restart_first_update_wall_ms": 800.0, "watch_ratio": 0.2},
+    ]  # fmt: skip
+    run = _run(cache={"shape": "chain", "rows": rows})
+    build = _find(run, "`zir build` restart with the persistent cache")
+    watch = _find(run, "`zir watch` (its first update) restart")
+    assert build.status is Status.MET and build.ours == "9.0% (360 ms of 4000 ms at N = 10 000)"
+    assert watch.status is Status.MISSED and watch.profile == "cache_restart"
+
+
+def test_cache_fallback_without_a_watch_row() -> None:
+    fallback = {"n": 10000, "full_build_ms": _stats(4000.0), "restart_ms": _stats(6800.0), "ratio": 1.7}
+    run = _run(cache=fallback)
+    assert _find(run, "`zir build` restart").status is Status.MISSED
+    assert not [v for v in goals.verdicts(run) if v.goal.startswith("`zir watch`")]
+
+
+def test_accel_rows_report_both_variants_or_why_not() -> None:
+    pure = {"fresh_build": {"best_s": 4.0}, "update": _stats(2.0)}
+    fast = {"fresh_build": {"best_s": 2.0}, "update": _stats(1.0)}
+    run = _run(accel={"python": {"10000": pure}, "mypyc": {"10000": fast}, "speedup": {"10000": {"fresh_build": 2.0}}})
+    row = _find(run, "mypyc accelerated build vs pure Python, N = 10 000")
+    assert row.ours == "fresh build 4.0 s → 2.0 s; update p50 2.00 ms → 1.00 ms" and "×2.0" in row.detail
+    gone = _find(_run(accel={"python": {}, "mypyc": {"unavailable": "not built"}}), "mypyc")
+    assert gone.status is Status.NOT_MEASURED and gone.detail.endswith("not built")
 
 
 def test_full_build_at_ten_thousand_is_judged_against_both_peers() -> None:
