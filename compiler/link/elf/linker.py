@@ -75,6 +75,14 @@ def _reserved_memsz(needed: int, *, got: bool) -> int:
     return reserved_memsz(needed, GOT_ROOM_MIN if got else TEXT_ROOM_MIN)
 
 
+def _text_room_low(needed: int, reserved: int) -> bool:
+    """A hot build's ``.text`` of ``needed`` bytes has less than half its target room left in the ``reserved``
+    bytes of its segment (a program started now would soon outgrow it): reserve anew."""
+    from compiler.link.elf.hot import TEXT_ROOM_MIN
+
+    return needed + max(TEXT_ROOM_MIN, needed) // 2 > reserved
+
+
 PROGRAM_CODE_SIZE_HINT = 256 * 1024
 """Initial ``.text`` reservation (elf-linker.md §2)."""
 SYMBOL_COUNT_HINT = 32
@@ -173,8 +181,9 @@ class ElfLinker:
     # ------------------------------------------------------------------ reopening (§13.2)
 
     def _reopen(self) -> bool:
-        """Adopt the existing output if ``read_output`` accepts it; False: describe a fresh file."""
-        if self.fileio.stat(self.path) is None:
+        """Adopt the existing output if ``read_output`` accepts it; False: describe a fresh file. A hot build
+        never adopts: its text segment's room is laid out by ``_ensure_text_covers`` from the first block on."""
+        if self.hot is not None or self.fileio.stat(self.path) is None:
             return False
         try:
             data = self.fileio.read_all(self.path)
@@ -231,11 +240,23 @@ class ElfLinker:
         phdr = self.phdrs[TEXT_PHDR]
         if self.text_used_size_set and needed <= section.sh_size:
             return
-        if not self.sections.fits(section.sh_offset, needed):
-            live = section.sh_size if self.text_used_size_set else 0
-            self.sections.move_section(TEXT, needed, live, SEGMENT_ALIGN)
-        section.sh_size = phdr.p_filesz = needed
-        phdr.p_memsz = needed if self.hot is None else _reserved_memsz(needed, got=False)
+        live = section.sh_size if self.text_used_size_set else 0
+        if self.hot is not None:
+            # The room is in the file (p_filesz == p_memsz): the kernel maps a segment's p_memsz past
+            # p_filesz as anonymous read-write memory, plus execute for a text segment, which would break W^X.
+            # File-backed, the whole text mapping is private R-X and the swap writes it through
+            # /proc/PID/mem (docs/design/elf-linker.md §17).
+            reserved = phdr.p_filesz if self.text_used_size_set else 0
+            if _text_room_low(needed, reserved):
+                reserved = _reserved_memsz(needed, got=False)
+                if not self.sections.fits(section.sh_offset, reserved):
+                    self.sections.move_section(TEXT, reserved, live, SEGMENT_ALIGN)
+                phdr.p_filesz = phdr.p_memsz = reserved
+            section.sh_size = needed
+        else:
+            if not self.sections.fits(section.sh_offset, needed):
+                self.sections.move_section(TEXT, needed, live, SEGMENT_ALIGN)
+            section.sh_size = phdr.p_filesz = phdr.p_memsz = needed
         self.text_used_size_set = True
         self.sections.dirty.shdr_table_dirty = True
         self.sections.dirty.phdr_table_dirty = True
