@@ -1,8 +1,10 @@
 """The cache file's format: JSON data only, every field checked when read (docs/design/performance.md §7).
 
 Reading never executes anything from the file (no pickle, no marshal): ``json.loads`` of bytes whose shape is
-then validated field by field; any mismatch is ``Malformed``. Fingerprint strings are stored once in a table and
-referred to by index (a program's decls share a few types).
+then validated field by field; any mismatch is ``Malformed`` (a function's record is checked when it is used:
+a damaged record is not used, the others still are). Fingerprint strings are stored once in a table and
+referred to by index (a program's decls share a few types); a rewrite keeps the table's old entries in place,
+so the unchanged records of kept functions are written back as they were read.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class CachedFn:
     """Every decl it depended on, in order: ``(name, fingerprint, GOT address or -1)``."""
 
 
+Row = list[Any]
+"""A function's record as stored: ``[contents hash hex, type fingerprint index, [[name, index, got], ...]]``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     identity: dict[str, str]
@@ -40,33 +46,46 @@ class Document:
     """The output file's bytes as the recorded commit left them."""
     placements: dict[str, Placement]
     """Every block in the output by symbol name."""
-    fns: dict[str, CachedFn]
+    fingerprints: list[str]
+    rows: dict[str, Row]
+    """Function records by name, checked by ``fn_record`` when used (a damaged one is not used)."""
 
 
-def encode(doc: Document) -> bytes:
-    table: dict[str, int] = {}
+class Table:
+    """The fingerprint table of a document being written; starts as the table the reused rows refer to."""
 
-    def fp(text: str) -> int:
-        return table.setdefault(text, len(table))
+    def __init__(self, base: list[str]) -> None:
+        self.index = {text: i for i, text in enumerate(base)}
+        self.texts = list(base)
 
-    fns = {
-        name: [f.contents_hash.hex(), fp(f.fn_type), [[d, fp(p), got] for d, p, got in f.deps]]
-        for name, f in doc.fns.items()
-    }
+    def of(self, text: str) -> int:
+        i = self.index.get(text)
+        if i is None:
+            i = self.index[text] = len(self.texts)
+            self.texts.append(text)
+        return i
+
+    def row(self, f: CachedFn) -> Row:
+        return [f.contents_hash.hex(), self.of(f.fn_type), [[d, self.of(p), got] for d, p, got in f.deps]]
+
+
+def encode(
+    identity: dict[str, str], sha: str, placements: dict[str, Placement], table: Table, rows: dict[str, Row]
+) -> bytes:
     body = {
         "format": FORMAT,
         "version": VERSION,
-        "identity": doc.identity,
-        "output_sha256": doc.output_sha256,
-        "fingerprints": list(table),
-        "placements": {name: p.to_list() for name, p in doc.placements.items()},
-        "fns": fns,
+        "identity": identity,
+        "output_sha256": sha,
+        "fingerprints": table.texts,
+        "placements": {name: p.to_list() for name, p in placements.items()},
+        "fns": rows,
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
 
 def decode(data: bytes) -> Document:
-    """The document in ``data``; raises Malformed."""
+    """The document in ``data`` (function records unchecked); raises Malformed."""
     try:
         body = json.loads(data)
         return _decode(body)
@@ -108,18 +127,32 @@ def _decode(body: Any) -> Document:
         name: Placement.from_list(_ints(row, 9, "placement"))
         for name, row in _str_dict(body["placements"], "placements").items()
     }
-    fns: dict[str, CachedFn] = {}
-    for name, row in _str_dict(body["fns"], "fns").items():
-        _require(isinstance(row, list) and len(row) == 3, "fn record")
-        contents_hash, type_index, deps = row
-        _require(isinstance(contents_hash, str) and type(type_index) is int and isinstance(deps, list), "fn record")
-        parsed_deps: list[tuple[str, str, int]] = []
-        for dep in deps:
-            _require(isinstance(dep, list) and len(dep) == 3, "dependency")
-            dep_name, fp_index, got = dep
-            _require(isinstance(dep_name, str) and type(fp_index) is int and type(got) is int, "dependency")
-            _require(0 <= fp_index < len(table), "fingerprint index")
-            parsed_deps.append((dep_name, table[fp_index], got))
-        _require(0 <= type_index < len(table), "fingerprint index")
-        fns[name] = CachedFn(bytes.fromhex(contents_hash), table[type_index], tuple(parsed_deps))
-    return Document(identity, sha, placements, fns)
+    return Document(identity, sha, placements, table, _str_dict(body["fns"], "fns"))
+
+
+def fn_record(doc: Document, name: str) -> CachedFn | None:
+    """The checked record of function ``name``, None when there is none; raises Malformed."""
+    row = doc.rows.get(name)
+    if row is None:
+        return None
+    try:
+        return _fn_record(row, doc.fingerprints)
+    except Malformed:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise Malformed(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _fn_record(row: Any, table: list[str]) -> CachedFn:
+    _require(isinstance(row, list) and len(row) == 3, "fn record")
+    contents_hash, type_index, deps = row
+    _require(isinstance(contents_hash, str) and type(type_index) is int and isinstance(deps, list), "fn record")
+    _require(0 <= type_index < len(table), "fingerprint index")
+    parsed_deps: list[tuple[str, str, int]] = []
+    for dep in deps:
+        _require(isinstance(dep, list) and len(dep) == 3, "dependency")
+        dep_name, fp_index, got = dep
+        _require(isinstance(dep_name, str) and type(fp_index) is int and type(got) is int, "dependency")
+        _require(0 <= fp_index < len(table), "fingerprint index")
+        parsed_deps.append((dep_name, table[fp_index], got))
+    return CachedFn(bytes.fromhex(contents_hash), table[type_index], tuple(parsed_deps))

@@ -11,8 +11,10 @@ debug pieces stay in the output, and only a moved first line is rewritten. Anyth
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+from compiler.cache.document import Document, Malformed, Row, fn_record
 from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
@@ -21,17 +23,24 @@ from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, FnStatus
 
 if TYPE_CHECKING:
-    from compiler.cache.document import CachedFn
     from compiler.module.decl import Decl, Fn
     from compiler.module.module import Module
+    from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle, TypedValue
+
+log = logging.getLogger(__name__)
 
 
 class Restorer:
     """The cached functions of one restart; asked by the Module before it analyses a function body."""
 
-    def __init__(self, fns: dict[str, CachedFn], placement_of: dict[str, tuple[int, int, int, int]]) -> None:
-        self.fns = fns
+    def __init__(
+        self, doc: Document, placement_of: dict[str, tuple[int, int, int, int]], rows: dict[str, tuple[Fn, Row]]
+    ) -> None:
+        self.doc = doc
+        self.rows = rows
+        """Kept functions' records as read, by name with their Fn: written back unchanged by the next save."""
+        self.damaged = False
         self.placements = placement_of
         """``(vaddr, size, GOT address, first line)`` of each cached function's block in the output."""
         self.kept: set[int] = set()
@@ -39,6 +48,7 @@ class Restorer:
         self.kept_count = 0
         """Function bodies kept (not analysed, not generated) so far."""
         self._memo: dict[Decl, tuple[TypedValue | None, str | None]] = {}
+        self._type_memo: dict[Type, str] = {}
 
     def keeps(self, m: Module, d: Decl, fn: Fn) -> bool:
         """True: ``fn``'s body and code are the output's (nothing to analyse or generate)."""
@@ -48,6 +58,7 @@ class Restorer:
             return False
         self.kept.add(id(fn))
         self.kept_count += 1
+        self.rows[d.name] = (fn, self.doc.rows[d.name])
         return True
 
     def _fingerprint(self, m: Module, x: Decl) -> str | None:
@@ -67,7 +78,13 @@ class Restorer:
         return m.linker.got_address(DeclIndex(x.index))
 
     def _keep(self, m: Module, d: Decl, fn: Fn) -> bool:
-        cached = self.fns.get(d.name)
+        try:
+            cached = fn_record(self.doc, d.name)
+        except Malformed as exc:
+            if not self.damaged:
+                log.warning("compile cache record of %r ignored: corrupt (%s)", d.name, exc)
+            self.damaged = True
+            return False
         if cached is None or cached.contents_hash != d.contents_hash:
             return False
         index = DeclIndex(d.index)
@@ -75,7 +92,10 @@ class Restorer:
         expected = self.placements.get(d.name)
         if expected is None or placed != expected[0] or m.linker.got_address(index) != expected[2]:
             return False
-        if cached.fn_type != type_fingerprint(fn.fn_type, lambda h: self._got(m, h)):
+        fn_type = self._type_memo.get(fn.fn_type)
+        if fn_type is None:
+            fn_type = self._type_memo[fn.fn_type] = type_fingerprint(fn.fn_type, lambda h: self._got(m, h))
+        if cached.fn_type != fn_type:
             return False
         used: list[Decl] = []
         for name, fp, got in cached.deps:

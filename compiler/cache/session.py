@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from compiler.cache.document import CachedFn, Document, Malformed, decode, encode
+from compiler.cache.document import CachedFn, Malformed, Row, Table, decode, encode
 from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
 from compiler.cache.location import CacheLocation, locate, read_trusted, write_atomic
 from compiler.cache.restore import Restorer
@@ -27,8 +27,9 @@ from compiler.module.decl import DeclStatus, FnStatus
 from compiler.version import __version__
 
 if TYPE_CHECKING:
-    from compiler.module.decl import Decl
+    from compiler.module.decl import Decl, Fn
     from compiler.module.module import Module
+    from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class CompileCache:
         self.output_path = output_path
         self.save_failed = False
         """A save failed once (logged once; later failures are silent)."""
+        self.table = Table([])
+        """The fingerprint table the rows in ``rows`` refer to (only ever appended to)."""
+        self.rows: dict[str, tuple[Fn, Row]] = {}
+        """Each recorded function's row with the Fn it describes: reused while the decl keeps that Fn."""
 
     @staticmethod
     def open(
@@ -112,7 +117,8 @@ class CompileCache:
         placed = {
             name: (p.vaddr, p.size, linker.got.address(p.got_index), p.fn_line) for name, p in doc.placements.items()
         }
-        module.restored = Restorer(doc.fns, placed)
+        self.table = Table(doc.fingerprints)
+        module.restored = Restorer(doc, placed, self.rows)
         return None
 
     def save(self, module: Module, linker: ElfLinker) -> bool:
@@ -120,9 +126,10 @@ class CompileCache:
         sha = _file_sha256(self.output_path)
         if sha is None:
             return False
-        doc = Document(self.identity, sha, *_describe(module, linker))
+        placements = _placements(module, linker)
+        rows = _rows(module, linker, placements, self.table, self.rows)
         try:
-            write_atomic(self.location, encode(doc))
+            write_atomic(self.location, encode(self.identity, sha, placements, self.table, rows))
         except OSError as exc:
             if not self.save_failed:
                 log.warning("compile cache %s not written: %s", self.location.path, exc.strerror)
@@ -131,8 +138,8 @@ class CompileCache:
         return True
 
 
-def _describe(m: Module, linker: ElfLinker) -> tuple[dict[str, Placement], dict[str, CachedFn]]:
-    """Every block of the output by name, and the functions a restart may keep."""
+def _placements(m: Module, linker: ElfLinker) -> dict[str, Placement]:
+    """Every block of the output by name."""
     decls: list[Decl] = list(m.decl_table.values())
     if m.panic_decl is not None and not m.panic_decl.destroyed:
         decls.append(m.panic_decl)
@@ -142,13 +149,21 @@ def _describe(m: Module, linker: ElfLinker) -> tuple[dict[str, Placement], dict[
             p = placement_of(linker, DeclIndex(d.index))
             if p is not None:
                 placements[d.name] = p
+    return placements
+
+
+def _rows(
+    m: Module, linker: ElfLinker, placements: dict[str, Placement], table: Table, memo: dict[str, tuple[Fn, Row]]
+) -> dict[str, Row]:
+    """The records of the functions a restart may keep (``memo``'s row while a decl keeps its Fn)."""
 
     def got_of(h: DeclHandle) -> int | None:
         x = m.decl_table.get(h.name)
         return linker.got_address(DeclIndex(x.index)) if x is not None and x.has_bits else None
 
-    memo: dict[Decl, str | None] = {}
-    fns: dict[str, CachedFn] = {}
+    fps: dict[Decl, str | None] = {}
+    type_fps: dict[Type, str] = {}
+    rows: dict[str, Row] = {}
     for d in m.decl_table.values():
         fn = d.fn
         p = placements.get(d.name)
@@ -164,6 +179,10 @@ def _describe(m: Module, linker: ElfLinker) -> tuple[dict[str, Placement], dict[
             or d.anon_created
         ):
             continue
+        known = memo.get(d.name)
+        if known is not None and known[0] is fn:
+            rows[d.name] = known[1]
+            continue
         deps: list[tuple[str, str, int]] = []
         for x in d.dependencies:
             if x.name == PANIC_NAME and x is m.panic_decl:
@@ -171,12 +190,19 @@ def _describe(m: Module, linker: ElfLinker) -> tuple[dict[str, Placement], dict[
             elif x.is_anonymous or x.destroyed:
                 fp = None
             else:
-                if x not in memo:
-                    memo[x] = decl_fingerprint(x.typed_value, got_of)
-                fp = memo[x]
+                if x not in fps:
+                    fps[x] = decl_fingerprint(x.typed_value, got_of)
+                fp = fps[x]
             if fp is None:
                 break
             deps.append((x.name, fp, linker.got_address(DeclIndex(x.index)) if x.has_bits else -1))
         else:
-            fns[d.name] = CachedFn(d.contents_hash, type_fingerprint(fn.fn_type, got_of), tuple(deps))
-    return placements, fns
+            fn_type = type_fps.get(fn.fn_type)
+            if fn_type is None:
+                fn_type = type_fps[fn.fn_type] = type_fingerprint(fn.fn_type, got_of)
+            row = table.row(CachedFn(d.contents_hash, fn_type, tuple(deps)))
+            memo[d.name] = (fn, row)
+            rows[d.name] = row
+    for name in [name for name in memo if name not in rows]:
+        del memo[name]
+    return rows

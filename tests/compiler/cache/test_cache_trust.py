@@ -78,13 +78,6 @@ def _version(path: Path) -> None:
     path.write_text(json.dumps(doc))
 
 
-def _bad_index(path: Path) -> None:
-    doc = json.loads(path.read_bytes())
-    name = next(iter(doc["fns"]))
-    doc["fns"][name][1] = 10**6
-    path.write_text(json.dumps(doc))
-
-
 def _output_hash(path: Path) -> None:
     doc = json.loads(path.read_bytes())
     doc["output_sha256"] = "0" * 64
@@ -97,7 +90,6 @@ def _output_hash(path: Path) -> None:
         (_truncate, "corrupt"),
         (_garbage, "corrupt"),
         (_version, "format version 999"),
-        (_bad_index, "fingerprint index"),
         (_output_hash, "the output changed"),
     ],
 )
@@ -105,6 +97,19 @@ def test_a_damaged_cache_is_ignored(ws: Workspace, damage: Callable[[Path], None
     prog = built_then_edited(ws)
     damage(ws.cache_files()[0])
     assert_ignored(ws, prog, reason)
+
+
+def test_a_damaged_function_record_is_not_used(ws: Workspace) -> None:
+    prog = built_then_edited(ws)
+    path = ws.cache_files()[0]
+    doc = json.loads(path.read_bytes())
+    doc["fns"]["f3"][1] = 10**6  # a fingerprint index past the table
+    doc["fns"]["f4"][2] = "not a list"
+    path.write_text(json.dumps(doc))
+    report, err = ws.build()
+    lines = cache_lines(err)
+    assert len(lines) == 1 and "record of 'f4' ignored: corrupt" in lines[0], err  # analysed from f{N-1} down
+    assert report["counters"]["bodies_kept"] == N - 3 and run(ws.out) == prog.exit_code()
 
 
 def test_a_pickle_in_the_cache_is_never_executed(ws: Workspace) -> None:
