@@ -89,14 +89,21 @@ def value_fingerprint(v: Value, got_of: GotOf) -> str:
     raise NoFingerprint(type(v).__name__)
 
 
-def decl_fingerprint(tv: TypedValue | None, got_of: GotOf) -> str | None:
+def decl_fingerprint(tv: TypedValue | None, got_of: GotOf, type_memo: dict[Type, str] | None = None) -> str | None:
     """What users of a decl see of it: a function's type only (module.md's rule for re-analysing users), else
-    type and value. None when it has no analysed value or the value has no fingerprint."""
+    type and value. None when it has no analysed value or the value has no fingerprint. ``type_memo`` keeps the
+    fingerprints of types already rendered (valid while GOT addresses do not change)."""
     if tv is None:
         return None
     try:
-        if tv.ty.is_fn():
-            return "fn" + type_fingerprint(tv.ty, got_of)
-        return type_fingerprint(tv.ty, got_of) + "=" + value_fingerprint(tv.val, got_of)
+        ty = tv.ty
+        rendered = None if type_memo is None else type_memo.get(ty)
+        if rendered is None:
+            rendered = type_fingerprint(ty, got_of)
+            if type_memo is not None:
+                type_memo[ty] = rendered
+        if ty.is_fn():
+            return "fn" + rendered
+        return rendered + "=" + value_fingerprint(tv.val, got_of)
     except NoFingerprint:
         return None

@@ -66,7 +66,7 @@ class Restorer:
         memo = self._memo.get(x)
         if memo is not None and memo[0] is tv:
             return memo[1]
-        fp = decl_fingerprint(tv, lambda h: self._got(m, h))
+        fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo)
         self._memo[x] = (tv, fp)
         return fp
 

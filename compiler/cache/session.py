@@ -191,7 +191,7 @@ def _rows(
                 fp = None
             else:
                 if x not in fps:
-                    fps[x] = decl_fingerprint(x.typed_value, got_of)
+                    fps[x] = decl_fingerprint(x.typed_value, got_of, type_fps)
                 fp = fps[x]
             if fp is None:
                 break
