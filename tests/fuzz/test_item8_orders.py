@@ -1,5 +1,6 @@
 """Issue 11 item 8 in every decl order: the incremental update equals a fresh build, through the Module
-(every one of the 40 320 orders with ``ZIR_FUZZ_SEEDS`` set, an even spread of them otherwise) and through
+(every one of the 40 320 orders with ``ZIR_FUZZ_SEEDS`` set, an even spread of them otherwise; also typed one
+byte at a time) and through
 ``zir watch --manual`` (the server's path is tests/server/e2e/test_item8_orders.py)."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.fuzz.differential import _compilation, _errors, _run
+from tests.fuzz.differential import Tally, _compilation, _errors, _run, check_steps
 from tests.fuzz.item8 import ORDERS, UPDATE1, spread, update2
+from tests.fuzz.programs import Step
 
 DEEP = bool(os.environ.get("ZIR_FUZZ_SEEDS"))
 
@@ -32,6 +34,21 @@ def test_every_order_through_the_module_equals_a_fresh_build() -> None:
         finally:
             inc.close()
             fresh.close()
+
+
+def test_typing_update_two_one_byte_at_a_time_equals_fresh_builds(tmp_path: Path) -> None:
+    """As an editor produces it: after update 1, every prefix of update 2 (one more byte each time, most of
+    them broken texts) is an update, each compared with a fresh build by the differential fuzzer's rules."""
+    tally = Tally()
+    for order in spread(4 if not DEEP else 200):
+        text = update2(order)
+        steps = [Step(UPDATE1, None, "update 1")] + [
+            Step(text[:k], None, f"{k} bytes") for k in range(1, len(text) + 1)
+        ]
+        tally.add(check_steps(order, steps, build=False, workdir=str(tmp_path)))
+    findings = tally.crashes + tally.mismatches
+    assert not findings, findings[0].describe()
+    assert tally.inputs == sum(len(update2(o)) + 1 for o in spread(4 if not DEEP else 200))
 
 
 def test_orders_through_elf_builds_run_like_a_fresh_build(tmp_path: Path) -> None:
@@ -81,7 +98,7 @@ def test_orders_through_zir_watch_manual(tmp_path: Path) -> None:
 
     try:
         update1()
-        for order in spread(100):
+        for order in spread(60):
             text = update2(order)
             src.write_bytes(text)
             line = command("update")
