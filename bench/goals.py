@@ -316,10 +316,15 @@ def issue14(run: dict[str, Any]) -> Iterator[Verdict]:
             continue
         hot = get(row, "hot", "save_to_new_code_ms")
         restart = get(row, "restart", "save_to_new_code_ms", "p50")
-        zig = get(row, "zig", "save_to_new_code_ms", "p50") or get(row, "zig_watch", "save_to_new_code_ms", "p50")
+        zig = get(row, "zig", "save_to_new_output_ms", "p50") or get(row, "zig", "save_to_rebuilt_ms", "p50")
+        zig_how = "Zig 0.17.1 --watch, save → restarted program's new output"
         if zig is None:
             zig = get(run, "per_n", n, "zig", "save_to_runnable", "p50")
-        detail = f"kill and restart p50 {ms(restart)}; Zig 0.17.1 --watch rebuild p50 {ms(zig)}"
+            zig_how = "Zig 0.17.1 --watch, save → rebuilt binary ran"
+        inproc = get(row, "hot_in_process", "save_to_new_code_ms", "p50")
+        detail = f"kill and restart p50 {ms(restart)}; {zig_how} p50 {ms(zig)}"
+        if inproc is not None:
+            detail = f"in process (no file watch) p50 {ms(inproc)}; " + detail
         p50 = get(hot, "p50")
         if p50 is None:
             yield _missing(run, 14, goal, "p50 ≤ 5 ms", "hot", module="hot")

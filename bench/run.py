@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         if hot_sizes:
             offered = {"sizes": hot_sizes, "edits": edits, "workdir": str(work / "hot"), "quick": args.quick}
             if zig is not None:
-                offered["zig"] = str(zig)
+                offered["zig"] = True  # bench/hot.py's measure(…, zig: bool) adds Zig --watch's row
             if avail["bench.hot"] is None:
                 optional(None, "hot", "hot", offered)
             else:
