@@ -6,6 +6,7 @@ import bisect
 import errno
 import os
 import stat
+from array import array
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -108,10 +109,12 @@ class LineIndex:
     """Maps byte offsets to 0-based (line, byte column); only 0x0A ends a line (zir-language.md §4.2)."""
 
     data: bytes
-    _starts: list[int] = field(init=False)
+    _starts: array[int] = field(init=False)
+    """Where each line starts: 8 bytes a line in an ``array`` (a list of ints costs 36; a watch process at
+    N = 100 000 keeps 700 000 of them)."""
 
     def __post_init__(self) -> None:
-        starts = [0]
+        starts = array("q", (0,))
         find = self.data.find
         i = find(b"\n")
         while i != -1:

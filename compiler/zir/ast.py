@@ -25,6 +25,7 @@ Compatibility forms (zir-language.md §3.5) are normalised by the parser:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -124,8 +125,9 @@ def hidden_declval(name: bytes, src: int) -> Inst:
 
 
 def decode_name(raw: bytes) -> str:
-    """Names are bytes; they are stored decoded losslessly (``surrogateescape``)."""
-    return raw.decode("utf-8", "surrogateescape")
+    """Names are bytes; they are stored decoded losslessly (``surrogateescape``), interned: the same local
+    names recur in every function, and a program of N functions keeps one string per distinct name."""
+    return sys.intern(raw.decode("utf-8", "surrogateescape"))
 
 
 def encode_name(name: str) -> bytes:
