@@ -157,6 +157,18 @@ class Type:
     sentinel: Value | None = None  # many-pointers and slices: ``[*:s]T``, ``[:s]T``
     is_volatile: bool = False  # pointers: ``*volatile T``
 
+    def __eq__(self, other: object) -> bool:
+        """The field-wise equality the dataclass would generate, after an identity test: most comparisons
+        are of a type with itself (normalised constructors, shared named types), and the field tuples cost."""
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        o = other
+        return (self.tag, self.length, self.child, self.bits, self.params, self.ret, self.cc, self.sentinel,
+                self.is_volatile) == (o.tag, o.length, o.child, o.bits, o.params, o.ret, o.cc, o.sentinel,
+                o.is_volatile)  # fmt: skip
+
     # ---- constructors -------------------------------------------------------------------------------
 
     @staticmethod

@@ -139,9 +139,18 @@ def immediate(value: int) -> MCValue:
     return MCValue(MCKind.IMMEDIATE, value)
 
 
+_REGISTER_VALUES: dict[Register, MCValue] = {}
+"""One ``register(reg)`` value per register: the values are immutable, and making one per use cost a frozen
+dataclass construction on every instruction's operands."""
+
+
 def register(reg: Register) -> MCValue:
     """``register(reg)``, normalised to the 64-bit alias."""
-    return MCValue(MCKind.REGISTER, reg=reg.to64())
+    r = reg.to64()
+    value = _REGISTER_VALUES.get(r)
+    if value is None:
+        value = _REGISTER_VALUES[r] = MCValue(MCKind.REGISTER, reg=r)
+    return value
 
 
 def memory(address: int) -> MCValue:
