@@ -5,11 +5,15 @@
 
 from __future__ import annotations
 
-import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-from tests.server.e2e.conftest import Workspace, wait_diagnostics
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+from tests.server.e2e.conftest import SERVER, SETTINGS, Workspace, recorder, wait_diagnostics, wait_until
 
 PROGRAM = """@noreturn = primitive(noreturn)
 @usize = primitive(usize)
@@ -219,3 +223,53 @@ async def test_create_decl_action_makes_the_program_compile(client: LanguageClie
     assert "@three = int(0)\n@start = fn(" in fixed  # just above the decl that uses it
     ws.replace(uri, fixed)
     await wait_diagnostics(client, uri, lambda p: p.version == 2 and not p.diagnostics)
+
+
+@pytest_lsp.fixture(config=SERVER)  # type: ignore[untyped-decorator]
+async def pulling(lsp_client: LanguageClient, tmp_path: Path) -> AsyncIterator[None]:
+    """A Neovim 0.11 client (pulls diagnostics, supports inlay hint refresh) that also announces
+    ``relatedInformation`` for pulled diagnostics; it counts the server's ``workspace/inlayHint/refresh``."""
+    refreshes: list[None] = []
+
+    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)  # type: ignore[untyped-decorator]
+    def inlay_hint_refresh(params: None) -> None:
+        refreshes.append(params)
+        recorder(lsp_client).event.set()
+
+    lsp_client.refreshes = refreshes  # type: ignore[attr-defined]
+    lsp_client.set_configuration(SETTINGS, section="zir")
+    capabilities = client_capabilities("neovim@v0.11.0")
+    assert capabilities.text_document is not None and capabilities.text_document.diagnostic is not None
+    capabilities.text_document.diagnostic.related_information = True
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=tmp_path.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="ws")],
+            initialization_options=SETTINGS,
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_pulled_diagnostics_relate_the_use_and_hints_are_refreshed_after_analysis(
+    pulling: LanguageClient, tmp_path: Path
+) -> None:
+    client = pulling
+    ws = Workspace(client, tmp_path, "neovim")
+    uri = ws.open("pull.zir", ARITY)
+    report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=_doc(uri)))
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    [diag] = report.items
+    use = _pos(ARITY, "@double, [%m, %m]")
+    assert _related(diag) == [(use.line, use.character, "used here")]
+    # a pull answers once the analysis is done; the refresh request was sent before that answer
+    refreshes: list[None] = client.refreshes  # type: ignore[attr-defined]
+    await wait_until(client, lambda: len(refreshes) >= 1)
+    seen = len(refreshes)
+    ws.replace(uri, PROGRAM)
+    report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(text_document=_doc(uri)))
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport) and list(report.items) == []
+    await wait_until(client, lambda: len(refreshes) > seen)  # the analysis of the fix asked for hints again
+    assert (*_after(PROGRAM, "add(%k, %k)"), "= 4") in await _hints(client, uri, _whole(PROGRAM))
