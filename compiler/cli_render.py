@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import os
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -74,6 +73,8 @@ class Located:
 
 
 def _char_width(ch: str) -> int:
+    import unicodedata  # only drawing an error needs it, not a build that succeeds
+
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
