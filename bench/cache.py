@@ -128,9 +128,11 @@ def measure_one(n: int, workdir: Path) -> dict[str, Any]:
     }
 
 
-def measure(sizes: list[int], workdir: Path) -> dict[str, Any]:
+def measure(sizes: list[int], workdir: Path | str) -> dict[str, Any]:
     """One row per N; see the module docstring."""
-    return {"shape": "chain", "rows": [measure_one(n, workdir) for n in sizes]}
+    load = os.getloadavg()
+    rows = [measure_one(n, Path(workdir)) for n in sizes]
+    return {"shape": "chain", "source": "bench/cache.py", "loadavg_at_start": load, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elftools.elf.elffile import ELFFile
 
 from bench.shapes import ShapeProgram
 
@@ -49,6 +50,16 @@ class Workspace:
 
     def cache_files(self) -> list[Path]:
         return sorted((self.cache / "v1").glob("*.json"))
+
+
+def sections(binary: Path) -> list[tuple[str, dict[str, int], bytes]]:
+    """Every section's name, header and bytes, and the program headers (not the unused bytes between)."""
+    with binary.open("rb") as f:
+        elf = ELFFile(f)
+        out = [(s.name, dict(s.header), s.data()) for s in elf.iter_sections()]
+        out += [("phdr", dict(seg.header), b"") for seg in elf.iter_segments()]
+        out.append(("ehdr", dict(elf.header), b""))
+    return out
 
 
 def run(binary: Path) -> int:
@@ -89,6 +100,8 @@ def test_restart_after_one_edit_does_work_independent_of_n(tmp_path: Path) -> No
         assert err == ""
         assert counters["bodies_kept"] == n - 1  # every f_i except the edited one
         assert run(ws.out) == prog.exit_code() == fresh_exit(ws)
+        # the same program, layout and debug information as a build from nothing (code sizes did not change)
+        assert sections(ws.out) == sections(ws.root / "fresh")
         counts.append({k: counters[k] for k in ("fn_bodies_analyzed", "decls_generated", "code_bytes")})
     assert counts[0] == counts[1]
     assert counts[0]["fn_bodies_analyzed"] == 2  # the edited f and _start (its body makes strings)
