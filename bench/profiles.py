@@ -14,7 +14,7 @@ workers are included), reported as the top entries by cumulative and by own time
   build at N = 10 000 (the composition at 100 000 is the same, ten times larger; tracing 100 000 takes minutes).
 - ``server_first_build``, ``open``, ``keystroke``, ``request:NAME``: the real server (``python -m bench.profiles
   serve`` wraps ``python -m server``) on chain 10 000; the profile covers only the measured part (open, the
-  first didSave, ten keystrokes, or ten NAME requests right after an edit): the server takes a snapshot of its
+  first didSave, five keystrokes, or five NAME requests right after an edit): the server takes a snapshot of its
   counters on SIGUSR1 and subtracts it at exit.
 """
 
@@ -291,7 +291,7 @@ def serve() -> None:
     main([])
 
 
-def _server(key: str, workdir: Path, edits: int = 10) -> dict[str, Any]:
+def _server(key: str, workdir: Path, edits: int = 5) -> dict[str, Any]:
     from bench.gen import ChainProgram
     from bench.lspclient import LspClient, is_diagnostics_for
     from bench.requests import _requests
@@ -388,7 +388,7 @@ def wanted(run: dict[str, Any]) -> list[tuple[str, str]]:
     return missed_profiles(run)
 
 
-def run_profile(key: str, why: str, workdir: Path, timeout: float = 900) -> dict[str, Any]:
+def run_profile(key: str, why: str, workdir: Path, timeout: float = 420) -> dict[str, Any]:
     """``profile(key)`` in a fresh interpreter; the result carries ``why`` (the missed goals)."""
     workdir.mkdir(parents=True, exist_ok=True)
     sub = workdir / key.replace(":", "-")

@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 attempt(n, "zir_inproc", partial(inproc.run_isolated, "session", n, nd / "elf", edits))
                 if n in (1_000, 10_000):
                     attempt(n, "zir_shapes", partial(inproc.run_isolated, "shapes", n, nd / "shapes", edits))
-                    attempt(n, "progress_cost", partial(progress_cost.progress_cost, n, nd / "progress", repeats))
+                    attempt(n, "progress_cost", partial(progress_cost.progress_cost, n, nd / "progress", 3))
             if avail["server"] is None:
                 attempt(n, "zir_lsp", partial(live.lsp_keystrokes, n, nd, n_edits))
                 if not big:
