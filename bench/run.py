@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 optional(None, "cold", "cold", {**cold_offered, "runs": 5 if args.quick else 11})
             else:
                 attempt(None, "cold", partial(plugins.call_isolated, "fallbacks", "coldstart", {"repeats": repeats}))
-        n10k = 10_000 if 10_000 in sizes else max(n for n in sizes if n <= 10_000)
+        n10k = max((n for n in sizes if n <= 10_000), default=10_000)
         cache_offered = {"n": n10k, "sizes": [n10k], "workdir": str(work / "cache"), "quick": args.quick}
         if avail["bench.cache"] is None:
             optional(None, "cache", "cache", cache_offered)
@@ -290,14 +290,13 @@ def main(argv: list[str] | None = None) -> int:
 
             for key, why in profiles.wanted(run):
                 attempt(None, f"profile:{key}", partial(profiles.run_profile, key, why, work / "profiles"))
-    finally:
+    finally:  # what was measured is written even when the run is interrupted
         shutil.rmtree(work, ignore_errors=True)
-
-    run["machine"]["loadavg_at_end"] = os.getloadavg()
-    run["total_seconds"] = round(time.perf_counter() - started, 1)
-    out = args.out or RESULTS / f"run-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(run, indent=1) + "\n")
+        run["machine"]["loadavg_at_end"] = os.getloadavg()
+        run["total_seconds"] = round(time.perf_counter() - started, 1)
+        out = args.out or RESULTS / f"run-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(run, indent=1) + "\n")
     print(f"wrote {out} after {run['total_seconds'] / 60:.1f} min", file=sys.stderr)
     if args.report:
         from bench import report
