@@ -171,10 +171,10 @@ def inproc_session(n: int, workdir: Path, edits: int, *, output: bool = True) ->
             prog.bump += 0 if blank else 1
             prog.extra_adds = extra
             prog.blank_lines_above = blank
-            done = len(fileio.counters.writes)
+            done = fileio.counters.snapshot().writes_mark
             src.write_bytes(prog.source())
             comp.update()
-            result[name] = writes_by_region(out, fileio.counters.writes[done:])
+            result[name] = writes_by_region(out, fileio.counters.writes_since(done))
             if run_binary(out) != prog.exit_code():
                 raise RuntimeError(f"wrong exit code after the {name} edit")
     result["save_to_committed"] = stats(updates, skip_first=True).as_json()

@@ -113,14 +113,64 @@ def requests_after_edit(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     return result
 
 
+def first_build_on_save(n: int, workdir: Path) -> dict[str, Any]:
+    """Server first build on save at N functions (issue 13): open, wait for the editor tier's diagnostics, then
+    didSave → ``zir/buildFinished``; then one body edit saved → its build. The output does not exist before."""
+    src = workdir / f"save{n}.zir"
+    out = workdir / f"save{n}.out"
+    prog = ChainProgram(n)
+    text = prog.source().decode()
+    src.write_text(text)
+    uri = src.resolve().as_uri()
+    settings: dict[str, Any] = {
+        "diagnostics": {"debounceMs": 0, "onType": True},
+        "build": {"onSave": True, "outputPath": str(out)},
+    }
+    client = LspClient(server_command(), REPO, settings)
+
+    def finished(m: dict[str, Any]) -> bool:
+        return m.get("method") == "zir/buildFinished" and m.get("params", {}).get("uri") == uri
+
+    result: dict[str, Any] = {"n": n}
+    try:
+        t0 = client.open_session(workdir, uri, text)
+        got = client.wait(is_diagnostics_for(uri, 1), timeout=1800)
+        result["open_to_first_diagnostics_ms"] = round((got.at - t0) * 1000, 3)
+        # zir.memoryUsage queries the editor thread: it answers once the editor tier's analysis is done
+        client.request("workspace/executeCommand", {"command": "zir.memoryUsage", "arguments": []}, timeout=1800)
+        result["open_to_analysed_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        t0 = client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        got = client.wait(finished, timeout=1800)
+        result["first_build_on_save_ms"] = round((got.at - t0) * 1000, 3)
+        result["first_build_ok"] = bool(got.message["params"].get("ok"))
+        prog.bump += 1
+        text = prog.source().decode()
+        src.write_text(text)
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]},
+        )
+        t0 = client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        got = client.wait(finished, timeout=600)
+        result["second_build_on_save_ms"] = round((got.at - t0) * 1000, 3)
+        result["second_build_ok"] = bool(got.message["params"].get("ok"))
+    finally:
+        client.close()
+    return result
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--sizes", default="1000,10000")
     p.add_argument("--edits", type=int, default=20)
+    p.add_argument("--only", choices=("requests", "saves"), help="one part only (default: both)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
-            print(json.dumps(requests_after_edit(n, Path(tmp), args.edits)), flush=True)
+            if args.only != "saves":
+                print(json.dumps(requests_after_edit(n, Path(tmp), args.edits)), flush=True)
+            if args.only != "requests":
+                print(json.dumps(first_build_on_save(n, Path(tmp))), flush=True)
 
 
 if __name__ == "__main__":

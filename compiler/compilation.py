@@ -117,15 +117,29 @@ class Compilation:
 
     # ------------------------------------------------------------------ updates
 
-    def update(self) -> UpdateReport:
-        """One update (module.md §4); commits the output when the update has no compile errors."""
+    def update(self, *, commit: bool = True) -> UpdateReport:
+        """One update (module.md §4); commits the output when the update has no compile errors (unless
+        ``commit`` is False: the server's editor tier analyses every keystroke and commits only on a build)."""
         start = time.perf_counter()
         m = self.module
         m.update()
+        self.update_count += 1
         self._kept = 0
         if m.restored is not None and m.file.status is FileStatus.LOADED_SUCCESS:
             # only the first analysed update after a restart: later the blocks hold code written since
             self._kept, m.restored = m.restored.kept_count, None
+        if not commit:
+            errors = self.all_errors()
+            ms = (time.perf_counter() - start) * 1000.0
+            return UpdateReport(not errors, False, len(errors), ms, 0, None, self._counters())
+        return self.commit(start)
+
+    def commit(self, start: float | None = None) -> UpdateReport:
+        """Commit the last update's program to the output when it has no compile errors (the second half of
+        ``update``; the server calls it alone to build a state its editor tier already analysed)."""
+        if start is None:
+            start = time.perf_counter()
+        m = self.module
         committed = False
         bytes_written = 0
         writes: tuple[WrittenRange, ...] = ()
@@ -153,7 +167,6 @@ class Compilation:
                     binary = None
                 elif self.options.output_mode is OutputMode.EXE:
                     output_guard.ensure_executable(self.options.output_path)
-        self.update_count += 1
         if committed and self.cache is not None:
             self._cache_dirty = True
             if self.cache_autosave:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ class BuildOutcome:
     errors: list[CompileError]
     writes: tuple[tuple[int, int, str], ...] = ()
     """``(offset, size, region)`` of every pwrite of the commit."""
+    decls_analyzed: int = 0
+    """Decls and function bodies the build analysed (``UpdateCounters``)."""
 
 
 def tune_process() -> None:
@@ -120,28 +123,112 @@ def _check_fault(text: bytes) -> None:
         raise InjectedFault(f"fault injected by {FAULT_MARKER_ENV}")
 
 
-class EditorCompilation:
-    """Analysis and code generation of the editor buffer with the null linker (nothing is written)."""
+@dataclass(frozen=True, slots=True)
+class BuildTarget:
+    """The output an editor Compilation links to in memory, so that a build of the text it already analysed
+    only commits (docs/design/lsp.md §8.3: one Module serves both tiers)."""
 
-    def __init__(self, path: str, output_mode: str) -> None:
+    output_path: str
+    output_mode: str
+    optimize_mode: str
+
+
+class EditorCompilation:
+    """Analysis and code generation of the editor buffer; nothing is written on an update.
+
+    Without a ``target`` the linker is the null linker. With one it is the ELF linker of the build output,
+    whose operations queue in memory until ``build`` commits them: a build of the text this Compilation last
+    analysed is only that commit, and a build of another text (the buffer is dirty) analyses the saved text,
+    commits, and analyses the buffer again — each the cost of the difference, never a fresh analysis."""
+
+    def __init__(self, path: str, output_mode: str, target: BuildTarget | None = None) -> None:
         self.path = path
         self.output_mode = output_mode
         """``exe`` or ``obj``: decides whether a missing entry point is an error."""
+        self.target = target
         self.source = BufferSource(path)
-        options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
+        self.analysed: bytes | None = None
+        """The text of the last update (None before the first)."""
+        self.refusal: str | None = None
+        """As ``BuildCompilation.refusal``: the output exists but the linker did not adopt it."""
+        if target is None:
+            options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
+            self.compilation = Compilation(options, source=self.source)
+            self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+            return
+        options = Options(
+            root_path=path,
+            output_path=target.output_path,
+            output_mode=OutputMode(target.output_mode),
+            optimize_mode=OptimizeMode(target.optimize_mode),
+        )
+        existed = _adoptable_file(target.output_path, path)
         self.compilation = Compilation(options, source=self.source)
         self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+        self.refusal = _not_adopted(self.compilation, target.output_path, existed)
+
+    @property
+    def key(self) -> tuple[str, BuildTarget | None]:
+        """What the Compilation was made for; another key needs another Compilation."""
+        return self.output_mode, self.target
 
     def update(self, text: bytes, progress: ProgressReport | None = None) -> list[CompileError]:
-        """Compile ``text``; every compile error with the exact bytes its offset refers to."""
+        """Compile ``text``; every compile error with the exact bytes its offset refers to (output errors
+        belong to the build tier and are left out)."""
         _check_fault(text)
+        self._analyse(text, progress)
+        errors = self.compilation.all_errors()
+        return [
+            CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes)
+            for e in errors
+            if e.kind is not ErrorKind.OUTPUT
+        ]
+
+    def _analyse(self, text: bytes, progress: ProgressReport | None) -> None:
         self.source.text = text
+        self.analysed = None  # unknown while the update runs (it may raise)
         self.compilation.module.progress = _progress_sink(progress)
         try:
-            self.compilation.update()
+            self.compilation.update(commit=False)
         finally:
             self.compilation.module.progress = None
-        return [CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes) for e in self.compilation.all_errors()]
+        self.analysed = text
+
+    def build(self, saved: bytes | None, progress: ProgressReport | None = None) -> BuildOutcome:
+        """Commit the program of the saved text ``saved`` (None: unreadable) to the target output."""
+        assert self.target is not None
+        started = time.perf_counter()
+        if saved is None:
+            try:
+                FileSource(self.path).read()
+                message = "unable to read the source file"
+            except SourceLoadError as exc:
+                message = exc.message
+            return BuildOutcome(False, False, None, 0.0, 0, [CompileError(0, message, b"", ErrorKind.FILE)])
+        _check_fault(saved)
+        if self.refusal is not None and _nonempty_file(self.target.output_path):
+            error = CompileError(0, self.refusal, b"", ErrorKind.OUTPUT)
+            return BuildOutcome(False, False, None, 0.0, 0, [error])
+        self.refusal = None
+        buffer = self.analysed
+        analysed = 0
+        if buffer != saved:
+            self._analyse(saved, progress)
+            analysed = _analysed(self.compilation.module.counters.as_dict())
+        sink = _progress_sink(progress)
+        if sink is not None:
+            sink(Phase.WRITE, 0, 0)
+        report = self.compilation.commit()
+        errors = [
+            CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes) for e in self.compilation.all_errors()
+        ]
+        if buffer is not None and buffer != saved:
+            self._analyse(buffer, None)  # back to the buffer the editor tier published
+        writes = tuple((w.offset, w.size, w.region) for w in report.writes)
+        ms = (time.perf_counter() - started) * 1000.0
+        return BuildOutcome(
+            report.ok, report.committed, report.binary, ms, report.bytes_written, errors, writes, analysed
+        )
 
     def decl_info(self, name: str) -> DeclInfo | None:
         """Hover facts of the decl ``name`` from the last analysis, if it exists."""
@@ -182,6 +269,11 @@ class EditorCompilation:
         self.compilation.close()
 
 
+def _analysed(counters: dict[str, int]) -> int:
+    """Decls and function bodies an update analysed."""
+    return counters.get("decls_analyzed", 0) + counters.get("fn_bodies_analyzed", 0)
+
+
 def read_source(path: str) -> bytes | None:
     """A source file's bytes as the compiler reads it (regular files only, at most 64 MiB), or None."""
     try:
@@ -195,6 +287,20 @@ def _nonempty_file(path: str) -> bool:
         return os.stat(path).st_size > 0
     except OSError:
         return False
+
+
+def _adoptable_file(output_path: str, source_path: str) -> bool:
+    """The output is a non-empty file the Compilation itself would write (an ELF file, not the source)."""
+    return _nonempty_file(output_path) and output_guard.refusal(output_path, [source_path]) is None
+
+
+def _not_adopted(compilation: Compilation, output_path: str, existed: bool) -> str | None:
+    """The refusal when an existing ELF output was not adopted by the linker (the server never replaces a
+    file it did not write, docs/reliability.md), else None."""
+    committer = getattr(compilation.linker, "committer", None)
+    if existed and committer is not None and committer.identity is None:
+        return output_guard.unable(output_path, output_guard.NOT_ADOPTED)
+    return None
 
 
 class BuildCompilation:
@@ -211,15 +317,11 @@ class BuildCompilation:
             optimize_mode=OptimizeMode(settings.optimize_mode.value),
             hot=hot,
         )
-        # An ELF file the linker does not adopt (other files are refused by the Compilation itself)
-        existed = _nonempty_file(output_path) and output_guard.refusal(output_path, [path]) is None
+        existed = _adoptable_file(output_path, path)
         self.compilation = Compilation(options)
-        self.refusal: str | None = None
+        self.refusal: str | None = _not_adopted(self.compilation, output_path, existed)
         """Set when the output existed but the linker did not adopt it: the server never replaces such a
         file (docs/reliability.md); it is retried once the file is gone."""
-        committer = getattr(self.compilation.linker, "committer", None)
-        if existed and committer is not None and committer.identity is None:
-            self.refusal = output_guard.unable(output_path, output_guard.NOT_ADOPTED)
 
     def update(self, progress: ProgressReport | None = None) -> BuildOutcome:
         """One update of the build Compilation (reads the file on disk; commits when error-free)."""
@@ -238,7 +340,16 @@ class BuildCompilation:
             CompileError(e.byte_offset, e.message, e.text, e.kind, e.notes) for e in self.compilation.all_errors()
         ]
         writes = tuple((w.offset, w.size, w.region) for w in report.writes)
-        return BuildOutcome(report.ok, report.committed, report.binary, report.ms, report.bytes_written, errors, writes)
+        return BuildOutcome(
+            report.ok,
+            report.committed,
+            report.binary,
+            report.ms,
+            report.bytes_written,
+            errors,
+            writes,
+            _analysed(report.counters),
+        )
 
     def close(self) -> None:
         """Release the Compilation (the output stays on disk)."""

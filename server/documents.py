@@ -175,9 +175,11 @@ class Documents:
             self._cancel_debounce(session)
             session.closed = True
         self.shut_down = True
+        # Builds run on both executors (the editor one builds from the editor Compilation): a queued build still
+        # completes; queued editor runs of the closed sessions return at once (``jobs.editor_job``).
         for executor in (self._editor_executor, self._build_executor):
             if executor is not None:
-                await asyncio.to_thread(executor.shutdown, True, cancel_futures=True)
+                await asyncio.to_thread(executor.shutdown, True, cancel_futures=executor is self._build_executor)
 
     # ------------------------------------------------------------------ document lifecycle
 
@@ -297,7 +299,8 @@ class Documents:
                 token = await self.client.progress_begin(f"Analysing {_display_name(session)}")
                 if token is not None:
                     reporter = LoopReporter(asyncio.get_running_loop(), self.client.progress_report, token)
-            job = functools.partial(jobs.editor_job, session, text, version, mode, reporter)
+            target = self._build_target(session)
+            job = functools.partial(jobs.editor_job, session, text, version, mode, reporter, target)
             result = await self.run_editor(job)
             if token is not None and reporter is not None:
                 reporter.close()
@@ -314,6 +317,18 @@ class Documents:
                 return
 
     # ------------------------------------------------------------------ build tier
+
+    def _build_target(self, session: Session) -> backend.BuildTarget | None:
+        """The output the session's editor Compilation links to in memory, so that a build of the text it
+        analysed is only a commit (docs/design/lsp.md §8.3); None when no build may write (untitled document,
+        untrusted workspace, output outside the workspace)."""
+        if session.path is None or not self.workspace_trusted:
+            return None
+        folders = self.client.workspace_folders()
+        output_path = resolve_output_path(self.settings.build, session.path, folders)
+        if output_outside_workspace(self.settings.build, output_path, session.path, folders) is not None:
+            return None
+        return jobs.build_target(self.settings, output_path)
 
     def request_build(self, session: Session) -> asyncio.Future[BuildFinished]:
         """Queue a build of the saved file; joins the waiting build if there is one (newest wins)."""
@@ -362,9 +377,15 @@ class Documents:
         text, version = session.text, session.version
         loop = asyncio.get_running_loop()
         reporter = None if token is None else LoopReporter(loop, self.client.progress_report, token)
-        result = await self._run_build(
-            lambda: jobs.build_job(session, settings, output_path, build_id, text, version, reporter)
-        )
+        if session.live is None:  # the editor Compilation builds: only what it has not analysed yet is analysed
+            self._executor(True).submit(jobs.close_build, session)  # a live run's own Compilation, if any
+            result = await self.run_editor(
+                lambda: jobs.shared_build_job(session, settings, output_path, build_id, text, version, reporter)
+            )
+        else:  # the live run's process follows the build tier's own Compilation (server.live)
+            result = await self._run_build(
+                lambda: jobs.build_job(session, settings, output_path, build_id, text, version, reporter)
+            )
         payload = result.payload
         if reporter is not None:
             reporter.close()

@@ -1,9 +1,10 @@
 """The thread side of the server: the jobs the editor and build executors run, and what they hand back.
 
 Each job runs on its executor's single thread and is the only code touching that Session's Compilation of
-its tier (editor jobs the editor Compilation, build jobs the build Compilation, lsp.md §3). A job never
-touches event-loop state: it returns an ``EditorResult`` / ``BuildResult`` that ``documents`` publishes on
-the loop, or drops when stale.
+its tier (lsp.md §3): editor jobs, and the builds of a document without a live run, use the editor
+Compilation (one Module serves both tiers, lsp.md §8.3); the build executor runs only the live run's own build
+Compilation. A job never touches event-loop state: it returns an ``EditorResult`` / ``BuildResult`` that
+``documents`` publishes on the loop, or drops when stale.
 """
 
 from __future__ import annotations
@@ -59,17 +60,30 @@ def internal_error_message(exc: BaseException) -> str:
     return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
 
 
+def _editor_for(session: Session, output_mode: str, target: backend.BuildTarget | None) -> backend.EditorCompilation:
+    """Editor thread: the session's editor Compilation for this mode and build target (a new one if they
+    changed)."""
+    if session.editor is not None and session.editor.key != (output_mode, target):
+        close_editor(session)
+    if session.editor is None:
+        path = session.path if session.path is not None else session.uri
+        session.editor = backend.EditorCompilation(path, output_mode, target)
+    return session.editor
+
+
 def editor_job(
-    session: Session, text: bytes, version: int, output_mode: str, progress: backend.ProgressReport | None = None
+    session: Session,
+    text: bytes,
+    version: int,
+    output_mode: str,
+    progress: backend.ProgressReport | None = None,
+    target: backend.BuildTarget | None = None,
 ) -> EditorResult:
     """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
-    path = session.path if session.path is not None else session.uri
+    if session.closed:  # closed (or the server shuts down) while this run was queued: nothing to publish
+        return EditorResult(version, [])
     try:
-        if session.editor is not None and session.editor.output_mode != output_mode:
-            close_editor(session)
-        if session.editor is None:
-            session.editor = backend.EditorCompilation(path, output_mode)
-        errors = session.editor.update(text, progress)
+        errors = _editor_for(session, output_mode, target).update(text, progress)
         return EditorResult(version, errors)
     except Exception as exc:
         trace = traceback.format_exc()
@@ -86,7 +100,8 @@ def build_job(
     version: int,
     progress: backend.ProgressReport | None = None,
 ) -> BuildResult:
-    """Build thread: update the build Compilation from the file on disk, writing the ELF output."""
+    """Build thread: update the session's own build Compilation from the file on disk, writing the ELF output
+    (while a live run is attached: the hot-swap process follows this Compilation)."""
     assert session.path is not None
     started = time.perf_counter()
     on_disk = read_file(session.path)
@@ -106,12 +121,68 @@ def build_job(
         if live is not None:
             hot_run = live.after_build(session.build, outcome.committed, outcome.binary)
     except Exception as exc:
-        trace = traceback.format_exc()
         close_build(session)
-        ms = (time.perf_counter() - started) * 1000.0
-        payload = BuildFinished(session.uri, False, None, ms, 0, 1, build_id, False, matched)
-        error = CompileError(0, internal_error_message(exc), on_disk or b"")
-        return BuildResult(payload, [error], output_path, None, trace)
+        return _failed_build(session, exc, started, build_id, matched, on_disk, output_path)
+    return _build_result(session, outcome, build_id, matched, output_path, hot_run)
+
+
+def build_target(settings: Settings, output_path: str) -> backend.BuildTarget:
+    """The editor Compilation's build target for these settings."""
+    build = settings.build
+    return backend.BuildTarget(output_path, build.output_mode.value, build.optimize_mode.value)
+
+
+def shared_build_job(
+    session: Session,
+    settings: Settings,
+    output_path: str,
+    build_id: int,
+    text: bytes,
+    version: int,
+    progress: backend.ProgressReport | None = None,
+) -> BuildResult:
+    """Editor thread: build the saved file with the editor Compilation (docs/design/lsp.md §8.3): when the editor
+    tier already analysed the saved text, the build is only the commit of its queued linker operations."""
+    assert session.path is not None
+    started = time.perf_counter()
+    on_disk = read_file(session.path)
+    matched = version if on_disk is not None and on_disk == text else None
+    try:
+        editor = _editor_for(session, settings.build.output_mode.value, build_target(settings, output_path))
+        with contextlib.suppress(OSError):  # if this fails, the linker reports the unwritable output
+            os.makedirs(os.path.dirname(output_path), exist_ok=True)
+        outcome = editor.build(on_disk, progress)
+    except Exception as exc:
+        close_editor(session)
+        return _failed_build(session, exc, started, build_id, matched, on_disk, output_path)
+    return _build_result(session, outcome, build_id, matched, output_path, None)
+
+
+def _failed_build(
+    session: Session,
+    exc: Exception,
+    started: float,
+    build_id: int,
+    matched: int | None,
+    on_disk: bytes | None,
+    output_path: str,
+) -> BuildResult:
+    """The result of a build that raised (an internal compiler error): one build diagnostic and the trace."""
+    trace = traceback.format_exc()
+    ms = (time.perf_counter() - started) * 1000.0
+    payload = BuildFinished(session.uri, False, None, ms, 0, 1, build_id, False, matched)
+    error = CompileError(0, internal_error_message(exc), on_disk or b"")
+    return BuildResult(payload, [error], output_path, None, trace)
+
+
+def _build_result(
+    session: Session,
+    outcome: backend.BuildOutcome,
+    build_id: int,
+    matched: int | None,
+    output_path: str,
+    hot_run: dict[str, object] | None,
+) -> BuildResult:
     payload = BuildFinished(
         uri=session.uri,
         ok=outcome.ok,
@@ -124,6 +195,7 @@ def build_job(
         version=matched,
         writes=outcome.writes,
         hot=hot_run,
+        decls_analyzed=outcome.decls_analyzed,
     )
     output_errors = [e for e in outcome.errors if e.kind is ErrorKind.OUTPUT]
     first = output_errors[0].message if output_errors else None

@@ -59,6 +59,9 @@ class BuildFinished:
     """``(offset, size, region)`` of every write the build's commit made to the output (docs/inspect.md)."""
     hot: dict[str, object] | None = None
     """The live run's ``{pid, swapped, restarted, reason, ms}`` for this build; None without a live run."""
+    decls_analyzed: int = 0
+    """Decls and function bodies this build analysed: 0 when the editor tier had already analysed the saved
+    text (docs/design/lsp.md §8.3), the changed ones when the buffer differs from the saved file."""
 
     def to_json(self) -> dict[str, object]:
         """The camelCase JSON object sent on the wire."""
@@ -74,4 +77,5 @@ class BuildFinished:
             "version": self.version,
             "writes": [{"offset": o, "size": n, "region": r} for o, n, r in self.writes],
             "hot": self.hot,
+            "declsAnalyzed": self.decls_analyzed,
         }

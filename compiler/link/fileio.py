@@ -36,7 +36,19 @@ class IoCounters:
     """``fdatasync`` of a file and ``fsync`` of a directory (docs/reliability.md: the durability contract)."""
 
     writes_mark: int = 0
-    """In a ``snapshot``: how many ``writes`` had been made when it was taken (the list is not copied)."""
+    """In a ``snapshot``: how many writes had been made when it was taken (the list is not copied)."""
+    writes_dropped: int = 0
+    """Writes forgotten from the front of ``writes`` by ``trim_writes`` (a long session keeps a bounded log)."""
+
+    def writes_since(self, mark: int) -> list[tuple[int, int]]:
+        """The writes made after ``mark`` writes (a ``writes_mark``), as far as they are still kept."""
+        return self.writes[max(0, mark - self.writes_dropped) :]
+
+    def trim_writes(self, keep: int) -> None:
+        """Forget every kept write once more than ``keep`` are kept; later marks stay valid (``writes_since``)."""
+        if len(self.writes) > keep:
+            self.writes_dropped += len(self.writes)
+            self.writes = []
 
     def snapshot(self) -> IoCounters:
         """The counters as they are now, for a later difference. ``writes`` is not copied (a commit costs
@@ -52,7 +64,7 @@ class IoCounters:
             self.read_bytes,
             [],
             self.fsync_calls,
-            len(self.writes),
+            self.writes_dropped + len(self.writes),
         )
 
 

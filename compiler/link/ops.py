@@ -19,6 +19,23 @@ more than copying a few hundred bytes, and a moving edit's header fields (``.deb
 program headers) lie that close together (performance.md §6.5, §6.7)."""
 
 
+DIRTY_MERGE_MIN = 4096
+"""Dirty ranges queued before they are merged in place: updates that are never committed (the server's editor
+tier links in memory and commits only on a build) keep one range per byte span, not one per write."""
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ranges`` sorted, overlapping and touching ones joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class WriteOp:
     """Write ``data`` at ``offset``."""
@@ -59,6 +76,8 @@ class FileImage:
     """Size of the ELF header (64, or 52 for ELF32): written by ``commit`` itself, last."""
     tracking: bool = True
     """False while the whole file will be rewritten anyway (fresh file): no ranges are recorded."""
+    merge_at: int = DIRTY_MERGE_MIN
+    """``dirty`` is merged in place when it grows past this many ranges (``_mark``)."""
 
     def has_pending(self) -> bool:
         """Whether a commit has anything to write."""
@@ -114,6 +133,9 @@ class FileImage:
             start = self.header_size
         if end > start and self.tracking:
             self.dirty.append((start, end))
+            if len(self.dirty) > self.merge_at:
+                self.dirty = _merged(self.dirty)
+                self.merge_at = max(DIRTY_MERGE_MIN, 2 * len(self.dirty))
 
     def copy(self, src: int, dst: int, length: int) -> None:
         """Queue a copy of ``length`` bytes from ``src`` to ``dst`` (after the writes queued so far)."""
@@ -131,15 +153,9 @@ class FileImage:
     def _close_segment(self) -> None:
         if not self.dirty:
             return
-        ranges = sorted(self.dirty)
+        merged = _merged(self.dirty)
         self.dirty = []
-        merged: list[list[int]] = [list(ranges[0])]
-        for next_start, next_end in ranges[1:]:
-            last = merged[-1]
-            if next_start <= last[1]:
-                last[1] = max(last[1], next_end)
-            else:
-                merged.append([next_start, next_end])
+        self.merge_at = DIRTY_MERGE_MIN
         # bridge the smallest gaps first while the budget lasts
         gaps = sorted((merged[i + 1][0] - merged[i][1], i) for i in range(len(merged) - 1))
         bridged: set[int] = set()

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 CHANGED_OUTSIDE = "output changed outside ZIR Live; rewrote it"
 
+WRITES_KEPT = 1 << 16
+"""The file layer's log of pwrites (``IoCounters.writes``) is emptied at a commit that finds more than this many
+kept, so a long session holds a bounded log; each commit's own writes are always complete."""
+
 
 class InPlace(enum.Enum):
     """How an in-place commit went."""
@@ -84,6 +88,7 @@ class OutputCommitter:
     def commit(self, image: FileImage, flags: LinkErrorFlags, totals: LinkTotals) -> CommitReport:
         """Apply ``image``'s queued operations (or write it whole); set ``flags.output_error`` and add the
         work to ``totals``."""
+        self.fileio.counters.trim_writes(WRITES_KEPT)  # before the snapshot: this commit's writes are all kept
         before = self.fileio.counters.snapshot()
         full = self.needs_full_write
         replaced = False
@@ -148,7 +153,7 @@ class OutputCommitter:
             messages=tuple(messages),
             writes=tuple(
                 WrittenRange(offset, size, "file" if full else "")
-                for offset, size in after.writes[before.writes_mark :]
+                for offset, size in after.writes_since(before.writes_mark)
             ),
         )
 

@@ -315,3 +315,23 @@ def test_each_commit_reports_exactly_its_own_writes_and_copies_none_of_the_histo
         assert [(w.offset, w.size) for w in report.writes] == mine and len(mine) == report.write_calls
     snap = linker.fileio.counters.snapshot()  # what every commit takes: the mark, not a copy of the list
     assert snap.writes == [] and snap.writes_mark == len(linker.fileio.counters.writes) > 3
+
+
+def test_a_long_session_keeps_a_bounded_write_log_and_complete_commit_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compiler.link.elf import commit as commit_module
+
+    monkeypatch.setattr(commit_module, "WRITES_KEPT", 8)
+    path = str(tmp_path / "out")
+    linker = build_chain(path, 10)
+    counters = linker.fileio.counters
+    for value in range(3, 40):
+        mark = counters.snapshot().writes_mark
+        linker.update_decl(d(5), "f5", func(ret_const(value)))
+        linker.flush()
+        report = linker.commit()
+        mine = counters.writes_since(mark)
+        assert [(w.offset, w.size) for w in report.writes] == mine and len(mine) == report.write_calls > 0
+        assert len(counters.writes) <= 8 + report.write_calls  # the bound plus this commit's own writes
+    assert counters.writes_dropped > 0  # the log was emptied along the way

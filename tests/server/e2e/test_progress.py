@@ -26,7 +26,10 @@ def reports_of(client: LanguageClient, title: str) -> list[Any]:
     return found[0]
 
 
-def check_sequence(reports: list[Any]) -> None:
+PHASES = ("parse", "analyse", "generate", "write")
+
+
+def check_sequence(reports: list[Any], phases: tuple[str, ...] = PHASES) -> None:
     assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].percentage == 0
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     middle = reports[1:-1]
@@ -34,9 +37,10 @@ def check_sequence(reports: list[Any]) -> None:
     messages = [r.message for r in middle if isinstance(r, types.WorkDoneProgressReport)]
     percentages = [r.percentage or 0 for r in middle if isinstance(r, types.WorkDoneProgressReport)]
     # every phase is reported (a phase change always goes out), with decls done / total where it has them
-    for phase in ("parse", "analyse", "generate", "write"):
+    for phase in phases:
         assert any(m is not None and m.startswith(phase) for m in messages), messages
-    assert any(m is not None and m.startswith("generate: ") and m.endswith(" decls") for m in messages)
+    if "generate" in phases:
+        assert any(m is not None and m.startswith("generate: ") and m.endswith(" decls") for m in messages)
     assert all(isinstance(r.percentage, int) for r in middle)
     assert all(0 <= p <= 100 for p in percentages)
     assert percentages == sorted(percentages)  # never goes backwards
@@ -61,7 +65,9 @@ async def test_first_analysis_and_build_of_a_large_file_report_progress(client: 
     payload = await wait_build(client, uri, 1)
     assert payload["ok"] is True and len(builds(client, uri)) == 1
     building = reports_of(client, "Building big.zir")
-    check_sequence(building)
+    # the editor tier already analysed the saved text (docs/design/lsp.md §8.3): the build only writes
+    check_sequence(building, ("write",))
+    assert payload["declsAnalyzed"] == 0
 
     # a later edit of the same document is quick: no new progress for the editor tier
     ws.replace(uri, text.replace("@f1 = fn", "@f1 = fn", 1))
