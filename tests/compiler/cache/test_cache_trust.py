@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -226,3 +227,26 @@ def test_watch_saves_at_exit_and_a_new_watch_continues(ws: Workspace) -> None:
     finally:
         w.send("exit")
         w.proc.wait(timeout=60)
+
+
+def test_watch_saves_when_idle_so_a_killed_watch_still_leaves_a_cache(ws: Workspace) -> None:
+    from tests.test_cli_build_watch import Watch
+
+    prog = ShapeProgram("chain", N)
+    ws.src.write_bytes(prog.source())
+    env = {"ZIR_CACHE_DIR": str(ws.cache)}
+    w = Watch(ws.root, str(ws.src), "-o", str(ws.out), "--json", "--manual", env=env)
+    try:
+        w.send("update")
+        assert w.json()["counters"]["fn_bodies_analyzed"] == N + 1
+        deadline = time.monotonic() + 60
+        while not ws.cache_files() and time.monotonic() < deadline:  # the idle save, written by rename
+            time.sleep(0.05)
+        assert len(ws.cache_files()) == 1
+    finally:
+        w.proc.kill()  # no exit: only the idle save can have written the cache
+        w.proc.wait(timeout=60)
+    prog.edited_constant = 70_000
+    ws.src.write_bytes(prog.source())
+    report, err = ws.build()
+    assert err == "" and report["counters"]["bodies_kept"] == N - 1 and run(ws.out) == prog.exit_code()
