@@ -20,14 +20,11 @@ from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
 from compiler.link.null import NullLinker
 from compiler.module.module import OptimizeMode
-from compiler.runtime import tune_gc
+from compiler.runtime import paused_gc, tune_gc
 from compiler.source import FileSource
 
 if TYPE_CHECKING:
-    import queue
-
-# ``zir build`` imports only what a build needs: the watch loop's and ``run``'s modules (ctypes, queue,
-# threading, subprocess, json, signal) are imported by the functions that use them.
+    import queue  # watch's and run's modules (ctypes, queue, threading, subprocess, signal) load when used
 
 WATCH_HELP = """Commands:
   update   Detect changes to source files and update output files.
@@ -249,7 +246,8 @@ def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str
 
 def cmd_build(argv: list[str]) -> int:
     a = _parse_build("zir build", argv)
-    comp, report, link, refused = _build(a)
+    with paused_gc():  # one build, then the process exits
+        comp, report, link, refused = _build(a)
     try:
         render_errors(comp, sys.stderr, choose_style(a.color, sys.stderr))
         if a.json:

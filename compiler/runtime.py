@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 GC_THRESHOLDS = (100_000, 50, 100)
 """Collector thresholds for compiler processes (the CLI commands, the language server): a build allocates
@@ -17,6 +18,20 @@ keystroke path). Cycles are still collected, just in larger batches."""
 def tune_gc() -> None:
     """Apply ``GC_THRESHOLDS`` to this process."""
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cycle collection inside: for a one-shot build, whose process exits after it. The collector's passes
+    over the millions of objects a build keeps cost about 8% of its CPU time at N = 10 000; the cyclic garbage
+    left meanwhile adds about 4% to the peak memory."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 DEEP_STACK_BYTES = 512 * 1024 * 1024
