@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from bench.shapes import ShapeProgram
 
@@ -150,3 +151,33 @@ def test_a_changed_callee_type_is_not_trusted(ws: Workspace) -> None:
     # f1 was edited, f2's text is the same but what it calls returns another type, _start makes strings
     assert report["counters"]["bodies_kept"] == 0 and report["counters"]["fn_bodies_analyzed"] == 3
     assert run(ws.out) == fresh_exit(ws) == 7
+
+
+def readelf_warnings(binary: Path) -> list[str]:
+    p = subprocess.run(
+        ["readelf", "--debug-dump=info,decodedline", str(binary)], capture_output=True, text=True, timeout=60
+    )
+    return [line for line in (p.stdout + p.stderr).splitlines() if "warning" in line.lower()]
+
+
+def test_restart_where_a_function_grows_moves_and_another_is_deleted(ws: Workspace) -> None:
+    from bench.gen import ChainProgram
+
+    n = 40
+    prog = ChainProgram(n)
+    ws.src.write_bytes(prog.source())
+    ws.build()
+    prog.extra_adds = 6  # f{N/2} outgrows its block and moves
+    text = prog.source().replace(f"call(@f{n - 1}, [])".encode(), f"call(@f{n - 2}, [])".encode())
+    start = text.index(f"@f{n - 1} = fn(".encode())
+    end = text.index(b"})\n", start) + 3
+    ws.src.write_bytes(text[:start] + text[end:])  # f{N-1} is gone, _start calls f{N-2}
+    report, err = ws.build()
+    assert err == "" and report["counters"]["bodies_kept"] == n - 2  # f0 … f{N-2} but f{N/2}
+    assert report["counters"]["text_moves"] >= 1
+    assert run(ws.out) == fresh_exit(ws)
+    assert readelf_warnings(ws.out) == []
+    with ws.out.open("rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        assert isinstance(symtab, SymbolTableSection)
+        assert symtab.get_symbol_by_name(f"f{n - 1}") is None and symtab.get_symbol_by_name(f"f{n - 2}")
