@@ -51,7 +51,14 @@ def make_client() -> LanguageClient:
         client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
         recorder(client).event.set()  # wake waiters: a request from the server is an event too
 
+    @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)  # type: ignore[untyped-decorator]
+    def inlay_hint_refresh(params: None) -> None:
+        """Answered like a client that announces ``refreshSupport`` (Neovim 0.11's profile does); counted."""
+        client.inlay_hint_refreshes.append(params)  # type: ignore[attr-defined]
+        recorder(client).event.set()
+
     client.registrations = []  # type: ignore[attr-defined]
+    client.inlay_hint_refreshes = []  # type: ignore[attr-defined]
     return client
 
 

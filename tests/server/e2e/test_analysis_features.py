@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.server.e2e.conftest import SERVER, SETTINGS, Workspace, recorder, wait_diagnostics, wait_until
+from tests.server.e2e.conftest import SERVER, SETTINGS, Workspace, wait_diagnostics, wait_until
 
 PROGRAM = """@noreturn = primitive(noreturn)
 @usize = primitive(usize)
@@ -228,15 +228,7 @@ async def test_create_decl_action_makes_the_program_compile(client: LanguageClie
 @pytest_lsp.fixture(config=SERVER)  # type: ignore[untyped-decorator]
 async def pulling(lsp_client: LanguageClient, tmp_path: Path) -> AsyncIterator[None]:
     """A Neovim 0.11 client (pulls diagnostics, supports inlay hint refresh) that also announces
-    ``relatedInformation`` for pulled diagnostics; it counts the server's ``workspace/inlayHint/refresh``."""
-    refreshes: list[None] = []
-
-    @lsp_client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)  # type: ignore[untyped-decorator]
-    def inlay_hint_refresh(params: None) -> None:
-        refreshes.append(params)
-        recorder(lsp_client).event.set()
-
-    lsp_client.refreshes = refreshes  # type: ignore[attr-defined]
+    ``relatedInformation`` for pulled diagnostics (the test client counts ``workspace/inlayHint/refresh``)."""
     lsp_client.set_configuration(SETTINGS, section="zir")
     capabilities = client_capabilities("neovim@v0.11.0")
     assert capabilities.text_document is not None and capabilities.text_document.diagnostic is not None
@@ -265,7 +257,7 @@ async def test_pulled_diagnostics_relate_the_use_and_hints_are_refreshed_after_a
     use = _pos(ARITY, "@double, [%m, %m]")
     assert _related(diag) == [(use.line, use.character, "used here")]
     # a pull answers once the analysis is done; the refresh request was sent before that answer
-    refreshes: list[None] = client.refreshes  # type: ignore[attr-defined]
+    refreshes: list[None] = client.inlay_hint_refreshes  # type: ignore[attr-defined]
     await wait_until(client, lambda: len(refreshes) >= 1)
     seen = len(refreshes)
     ws.replace(uri, PROGRAM)
