@@ -307,7 +307,8 @@ def edit(rng: random.Random, p: TypedProgram) -> TypedProgram:
             params.pop(rng.randrange(len(params)))
         else:
             params.insert(
-                rng.randrange(len(params) + 1), q.new_type(rng) if rng.random() < 0.5 else rng.choice(list(q.types))
+                rng.randrange(len(params) + 1),
+                q.new_type(rng) if not q.types or rng.random() < 0.5 else rng.choice(list(q.types)),
             )
         q.fntypes[ft] = (params, ret)
         if rng.random() < 0.7:
