@@ -24,11 +24,11 @@ print(status, " ".join(modules))
 """
 
 
-def _modules_after(args: list[str]) -> set[str]:
+def _modules_after(args: list[str], cache_dir: Path) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-S", "-c", _PROBE, *args],
         cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "ZIR_CACHE_DIR": str(cache_dir)},
         capture_output=True,
         text=True,
         check=True,
@@ -39,8 +39,8 @@ def _modules_after(args: list[str]) -> set[str]:
     return set(modules)
 
 
-def test_version_imports_nothing_of_the_compiler() -> None:
-    modules = _modules_after(["--version"])
+def test_version_imports_nothing_of_the_compiler(tmp_path: Path) -> None:
+    modules = _modules_after(["--version"], tmp_path)
     ours = {m for m in modules if m == "compiler" or m.startswith("compiler.")}
     assert ours == {"compiler", "compiler.cli", "compiler.version"}
     assert not {"dataclasses", "typing", "inspect", "argparse", "re"} & modules
@@ -49,7 +49,7 @@ def test_version_imports_nothing_of_the_compiler() -> None:
 def test_build_imports_neither_watch_run_nor_hot_machinery(tmp_path: Path) -> None:
     # (``json`` is on the build's path: the compile cache's documents are JSON.)
     out = tmp_path / "hello"
-    modules = _modules_after(["build", "examples/hello.zir", "-o", str(out)])
+    modules = _modules_after(["build", "examples/hello.zir", "-o", str(out)], tmp_path / "cache")
     assert out.stat().st_size > 0
     assert "compiler.link.elf.linker" in modules  # the probe did build
     unwanted = {
