@@ -18,7 +18,8 @@ pytestmark = pytest.mark.bench
 
 def test_quick_run_produces_a_complete_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run.json"
-    assert run.main(["--sizes", "10,100,1000", "--edits", "5", "--seq-edits", "10", "--out", str(out)]) == 0
+    argv = ["--sizes", "10,100,1000", "--edits", "5", "--seq-edits", "10", "--no-profiles", "--out", str(out)]
+    assert run.main(argv) == 0
     result = json.loads(out.read_text())
     unavailable = {k: v for k, v in result["availability"].items() if v is not None and k != "zig"}
     broken = [(e["scenario"], e["n"], e["error"]) for e in result["errors"]]
