@@ -154,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             return
         elapsed = time.perf_counter() - started
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        cpu = cpu_seconds()
         print(
-            f"[{elapsed / 60:5.1f} min, load {load}] -- {name}" + (f" N={n}" if n is not None else ""),
+            f"[{elapsed / 60:5.1f} min, CPU {cpu / 60:5.1f} min, load {load}] -- {name}"
+            + (f" N={n}" if n is not None else ""),
             file=sys.stderr,
             flush=True,
         )

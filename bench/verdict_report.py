@@ -104,8 +104,9 @@ def duration_section(run: dict[str, Any]) -> list[str]:
         out.append(f"Whole run: {total / 60:.1f} min.")
         out.append("")
     cpu = sum(float(d.get("cpu_seconds") or 0.0) for d in durations)
-    out += [f"CPU time of the run and its children: {cpu / 60:.1f} min (on a loaded machine, the better guide to a "
-            "quiet run's duration).", ""]  # fmt: skip
+    if cpu:
+        out += [f"CPU time of the run and its children: {cpu / 60:.1f} min (on a loaded machine, the better guide "
+                "to a quiet run's duration).", ""]  # fmt: skip
     out += ["| scenario | N | wall s | CPU s |", "|---|---|---|---|"]
     out += [
         f"| {d['scenario']} | {d['n'] if d.get('n') is not None else '—'} | {d['seconds']} | {d.get('cpu_seconds', '—')} |"
