@@ -318,7 +318,9 @@ def _server(key: str, workdir: Path, edits: int = 5) -> dict[str, Any]:
             client.open_session(workdir, uri, text)
             client.wait(is_diagnostics_for(uri, 1), timeout=1800)
             client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}}, timeout=600)
-            time.sleep(1.0)  # let the off-loop outline and analysis jobs finish before the mark
+            with contextlib.suppress(RuntimeError):  # answered on the editor thread once its analysis is done
+                client.request("workspace/executeCommand", {"command": "zir.memoryUsage", "arguments": []}, 1800)
+            time.sleep(1.0)  # let the off-loop outline jobs finish before the mark
             client.proc.send_signal(signal.SIGUSR1)
             time.sleep(0.2)  # the handler runs when the loop wakes up
         if key == "open":
