@@ -46,6 +46,11 @@ def _requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "foldingRange": ("textDocument/foldingRange", {"textDocument": doc}),
         "codeLens": ("textDocument/codeLens", {"textDocument": doc}),
+        "semanticTokens_delta": ("textDocument/semanticTokens/full/delta", {"textDocument": doc}),
+        "formatting": (
+            "textDocument/formatting",
+            {"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": True}},
+        ),
         **_analysis_requests(uri, first),
     }
 
@@ -86,6 +91,9 @@ def requests_after_edit(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         for name, (method, params) in _requests(uri, first).items():
             samples: list[float] = []
             for _ in range(edits):
+                if method.endswith("/delta"):  # against the tokens the client holds: fetched first, not timed
+                    held = client.request("textDocument/semanticTokens/full", {"textDocument": {"uri": uri}}, 600)
+                    params = {**params, "previousResultId": (held or {}).get("resultId") or ""}
                 old_start, old_end = prog.constant_span()
                 line_start = text.rfind("\n", 0, old_start) + 1
                 prog.bump += 1
