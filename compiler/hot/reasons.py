@@ -15,6 +15,10 @@ from compiler.link.elf.hot import HotPatch
 
 PTRACE_SCOPE = "/proc/sys/kernel/yama/ptrace_scope"
 
+PointerHolder = tuple[str, str, int, int]
+"""``(data decl, function, block start, block end)``: the function's current block (not replaced by the
+update) may hold a pointer into the data decl, which changed size."""
+
 
 def room(program: Program, patches: Sequence[HotPatch]) -> str | None:
     """Every write must land inside the running image's mappings; the entry point must not move."""
@@ -37,10 +41,15 @@ def room(program: Program, patches: Sequence[HotPatch]) -> str | None:
     return None
 
 
-def frames(patches: Sequence[HotPatch], type_changed: Sequence[str], live: Sequence[int]) -> str | None:
+def frames(
+    patches: Sequence[HotPatch],
+    type_changed: Sequence[str],
+    live: Sequence[int],
+    held: Sequence[PointerHolder] = (),
+) -> str | None:
     """Refuse when a live frame would run code that no longer fits the program: an on-stack function whose
-    type changed (or an on-stack caller compiled against the old type), or a function holding the address of
-    a data decl that changed size and was patched in place."""
+    type changed (or an on-stack caller compiled against the old type), or a function that may hold a pointer
+    into a data decl that changed size (``held``, or a holder patched in place) with a frame in it."""
     addresses = sorted(live)
 
     def is_live(start: int, end: int) -> bool:
@@ -56,6 +65,11 @@ def frames(patches: Sequence[HotPatch], type_changed: Sequence[str], live: Seque
                     return f"function @{name} is on the stack and its type changed"
                 first = sorted(changed)[0]
                 return f"function @{name} is on the stack and was compiled against the old type of @{first}"
+    for target, holder, start, end in held:
+        if is_live(start, end):
+            return (
+                f"data decl @{target} changed size while @{holder}, which may hold a pointer into it, is on the stack"
+            )
     for patch in patches:
         for item in patch.in_place:
             if is_live(item.start, item.end):

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from compiler.compilation import Compilation, UpdateReport
 from compiler.hot import swap
 from compiler.hot.process import Program, Segment, spawn
+from compiler.hot.reasons import PointerHolder
 from compiler.link.elf.hot import HotPatch, HotState
 from compiler.link.elf.linker import ElfLinker
+from compiler.module.decl import Decl
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,10 @@ class HotSession:
         self.pending: list[HotPatch] = []
         """Committed updates the running process has not received (only without ``restart``)."""
         self.types: dict[str, str] = {}
-        """Function name → type, as compiled into the running process."""
+        """Decl name → type, as compiled into the running process (functions: their calling convention;
+        data decls: their size)."""
+        self.resized: dict[str, str] = {}
+        """Data decls whose type (so size) the pending updates changed → their new type."""
         self.lock = threading.Lock()
         self.started = 0
         """Processes started so far."""
@@ -141,7 +146,7 @@ class HotSession:
         if not any(p.code or p.got for p in self.pending):
             self.pending = []
             return None
-        result = swap.apply(program, self.pending, self._type_changes())
+        result = swap.apply(program, self.pending, self._type_changes(), self._pointer_holders())
         if result.swapped:
             self.pending = []
             self._remember_types()
@@ -162,7 +167,55 @@ class HotSession:
                     changed.append(name)
         return changed
 
+    def _pointer_holders(self) -> list[PointerHolder]:
+        """Blocks whose frames could hand an old pointer to new code: for each data decl that changed size
+        (it moved, leaving its old bytes as a ghost), the functions that may hold a pointer into it — users of
+        the data decl, of its owner (``@buf = str(...)`` owns the array it points at) and so on through data
+        decls — and that call a function these updates replaced (new code, compiled for the new size). Every
+        version of such a function counts (its current block and its ghosts: a main loop's old frame never
+        ends). docs/hot-swap.md explains the rule."""
+        self.resized = {}
+        replaced = {name for patch in self.pending for name in patch.replaced_functions}
+        ghosts: dict[str, list[tuple[int, int]]] = {}
+        for patch in self.pending:
+            for vaddr, size, name, is_function, _ in patch.ghosts:
+                if is_function:
+                    ghosts.setdefault(name, []).append((vaddr, vaddr + max(size, 1)))
+        held: list[PointerHolder] = []
+        for patch in self.pending:
+            for _, _, name, is_function, made_now in patch.ghosts:
+                if is_function or not made_now:
+                    continue
+                owner_name = name.rsplit("__anon_", 1)[0]  # a retired anonymous decl: '{owner}__anon_{n}'
+                decl = self.comp.decl(owner_name)
+                if decl is None or decl.fn is not None or decl.typed_value is None:
+                    continue  # a function's own literal: its old frame keeps its old bytes and lengths
+                new_type = str(decl.typed_value.ty)
+                if self.types.get(owner_name, new_type) == new_type:
+                    continue  # same type, same size: only the content changed (a new array of the same size)
+                self.resized[owner_name] = new_type
+                frontier = [decl]
+                seen: set[Decl] = set()
+                while frontier:
+                    user = frontier.pop()
+                    if user in seen:
+                        continue
+                    seen.add(user)
+                    if user.fn is None:
+                        frontier.extend(user.dependants)
+                        continue
+                    if not any(dep.fn is not None and dep.name in replaced for dep in user.dependencies):
+                        continue
+                    at, length = self.comp.decl_address(user.name), self.comp.decl_size(user.name)
+                    spans = list(ghosts.get(user.name, []))
+                    if at is not None and length:
+                        spans.append((at, at + length))
+                    held.extend((owner_name, user.name, a, b) for a, b in spans)
+        return held
+
     def _remember_types(self) -> None:
+        self.types.update(self.resized)
+        self.resized = {}
         for patch in self.pending:
             for name in patch.replaced_functions:
                 ty = self.comp.decl_type(name)
@@ -175,8 +228,9 @@ class HotSession:
             self.state.program_started()
         self.pending = []
         self.types = {}
+        self.resized = {}
         for decl in self.comp.decls():
-            if decl.fn is not None and decl.typed_value is not None:
+            if decl.typed_value is not None and not decl.is_anonymous:
                 self.types[decl.name] = str(decl.typed_value.ty)
         text, got = linker.phdrs[0], linker.phdrs[1]
         stdout, stderr = self.stdout, self.stderr

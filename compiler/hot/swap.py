@@ -38,7 +38,12 @@ class SwapResult:
     bytes_written: int = 0
 
 
-def apply(program: Program, patches: Sequence[HotPatch], type_changed: Sequence[str]) -> SwapResult:
+def apply(
+    program: Program,
+    patches: Sequence[HotPatch],
+    type_changed: Sequence[str],
+    held: Sequence[reasons.PointerHolder] = (),
+) -> SwapResult:
     """Apply ``patches`` (in order) to ``program`` or say why not; the process runs on either way."""
     reason = reasons.room(program, patches)
     if reason is not None:
@@ -57,7 +62,7 @@ def apply(program: Program, patches: Sequence[HotPatch], type_changed: Sequence[
             live: list[int] = []
             for tid in stopped:
                 live.extend(frames.thread_addresses(mem_fd, tid))
-            reason = reasons.frames(patches, type_changed, live)
+            reason = reasons.frames(patches, type_changed, live, held)
             if reason is not None:
                 return SwapResult(False, reason, ms=_ms(start))
             written = 0

@@ -135,7 +135,7 @@ def test_growth_past_reserved_room_restarts(tmp: Path) -> None:
         assert event["committed"] and hot["restarted"] is True and hot["pid"] != pid, event
         assert "reserved room" in hot["reason"], event
         _, line = cli.wait_line(" large")
-        assert line.startswith("0000 "), line
+        assert line.endswith("0000 large"), line  # a new process (after the killed one's partial line)
     finally:
         cli.close()
 
@@ -232,22 +232,77 @@ def test_a_save_is_picked_up_without_a_command(tmp: Path) -> None:
         cli.close()
 
 
-def test_data_size_change_under_the_running_loop_keeps_the_old_data(tmp: Path) -> None:
-    """@main (always on the stack) holds @buf's bytes' address; @buf grows: the bytes move, @main gets a new
-    block (its old frame keeps running the old code with the old, untouched bytes), and the swap goes through."""
+def test_data_size_change_under_a_holding_frame_restarts(tmp: Path) -> None:
+    """@main (always on the stack, never replaced: it reaches @buf through the GOT) takes @buf's address before
+    its loop and passes it to @step on every turn. @buf grows and the new @step prints as many bytes as the
+    new @buf has: swapped in, it would read past the old bytes through @main's old pointer. Restart, with the
+    reason naming both; the new process prints the new bytes."""
+    hold = "  %bp = ptrtoint(@buf)\n"
+
+    def step(n: int) -> str:
+        return '  %p = arg("p")\n' + f"  %c = call(@print, [%p, @n{n}])\n" + print_text("n", "\n")
+
+    before = program(step(2), '@buf = str("xx")\n@n2 = int(2)\n', prelude=hold, step_params="@usize", step_args="%bp")
+    cli, src, first = _start(tmp, before)
+    pid = first["hot"]["pid"]  # type: ignore[index]
+    try:
+        cli.wait_line(" xx")
+        after = program(
+            step(12),
+            '@buf = str("yyyyyyyyyyyy")\n@n12 = int(12)\n',
+            prelude=hold,
+            step_params="@usize",
+            step_args="%bp",
+        )
+        src.write_text(after)
+        event = cli.update()
+        hot = event["hot"]
+        assert event["committed"] and hot["restarted"] is True and hot["pid"] != pid, event
+        assert hot["reason"] == (
+            "data decl @buf changed size while @main, which may hold a pointer into it, is on the stack"
+        ), event
+        _, line = cli.wait_line(" yyyyyyyyyyyy")
+        assert line.endswith("0000 yyyyyyyyyyyy"), line  # a new process (after the killed one's partial line)
+    finally:
+        cli.close()
+
+
+def test_data_size_change_without_a_holding_frame_swaps(tmp: Path) -> None:
+    """@msg grows: its only user, @step, gets new code (its length constant changed), so no frame of old code
+    that is not ending its call holds the old address; the same process prints the new text."""
     step = print_decl("m", "msg") + print_text("n", "\n")
-    hold = (
-        "  %bp = ptrtoint(@buf)\n"
-        "  %bw = asm(@syscall, @usize, volatile=1, output=@ret, inputs=[@rax, @rdi, @rsi, @rdx],"
-        " clobbers=[@rcx, @r11, @memory], args=[@sys_write, @1, %bp, @1])\n"
-    )
-    cli, src, first = _start(tmp, program(step, '@msg = str("one")\n@buf = str("xx")\n', prelude=hold))
+    cli, src, first = _start(tmp, program(step, '@msg = str("one")\n'))
     pid = first["hot"]["pid"]  # type: ignore[index]
     try:
         cli.wait_line(" one")
-        lines = _swap(
-            cli, src, program(step, '@msg = str("two")\n@buf = str("xxxxxxxxxxxx")\n', prelude=hold), pid, " two"
-        )
+        lines = _swap(cli, src, program(step, '@msg = str("twotwotwo")\n'), pid, " twotwotwo")
         assert_counts_on(lines)
+    finally:
+        cli.close()
+
+
+def test_entry_point_change_restarts(tmp: Path) -> None:
+    """@start (the entry point, Naked) gets new code: it has already run in the process, so a new block for it
+    would never run there. Restart with the reason; the new process runs the new @start."""
+    step = print_decl("m", "msg") + print_text("n", "\n")
+    cli, src, first = _start(tmp, program(step, '@msg = str("one")\n'))
+    pid = first["hot"]["pid"]  # type: ignore[index]
+    try:
+        cli.wait_line(" one")
+        changed = program(step, '@msg = str("two")\n', iterations=20).replace(
+            "args=[@sys_exit, @0])", "args=[@sys_exit, @1])"
+        )
+        assert changed.count("args=[@sys_exit, @1])") == 1
+        src.write_text(changed)
+        event = cli.update()
+        hot = event["hot"]
+        assert event["committed"] and hot["restarted"] is True and hot["pid"] != pid, event
+        assert hot["reason"] == "the entry point changed (_start was replaced, and it has already run)", event
+        _, line = cli.wait_line(" two")
+        assert line.endswith("0000 two"), line  # a new process (after the killed one's partial line)
+        new_pid = hot["pid"]
+        while (obj := cli.event()).get("pid") != new_pid:
+            pass
+        assert obj == {"exited": 1, "pid": new_pid}  # the new @start's exit status
     finally:
         cli.close()
