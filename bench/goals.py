@@ -245,6 +245,9 @@ def _cache(run: dict[str, Any]) -> Iterator[Verdict]:
         at = f" at N = {n_text(str(row.get('n')))}" if isinstance(row, dict) and row.get("n") else ""
         ours = f"{ratio * 100:.1f}% ({ms(restart)} of {ms(full)}{at})"
         detail = str(cache.get("source", "bench/cache.py"))
+        cpu_ratio, plain = get(row, "cpu_ratio"), get(row, "restart_no_cache_ms")
+        if who == "`zir build`" and isinstance(cpu_ratio, int | float):
+            detail = f"CPU time {cpu_ratio * 100:.1f}% of the full build's; without the cache {ms(plain)}; {detail}"
         yield Verdict(13, f"{who} {goal}", ours, target, judge(ratio <= 0.10), detail,
                       profile=None if ratio <= 0.10 else "cache_restart")  # fmt: skip
 

@@ -64,13 +64,15 @@ def test_an_absent_module_is_not_measured_with_its_availability_reason() -> None
 def test_cache_rows_of_bench_cache_judge_build_and_watch_restarts_at_ten_thousand() -> None:
     rows = [
         {"n": 1000, "full_build_ms": 600.0, "restart_cache_ms": 300.0, "ratio": 0.5, "watch_ratio": 0.5},
-        {"n": 10000, "full_build_ms": 4000.0, "restart_cache_ms": 360.0, "ratio": 0.09,
+        {"n": 10000, "full_build_ms": 4000.0, "restart_cache_ms": 360.0, "ratio": 0.09, "cpu_ratio": 0.08,
+         "restart_no_cache_ms": 6800.0,
          "watch_restart_first_update_wall_ms": 800.0, "watch_ratio": 0.2},
     ]  # fmt: skip
     run = _run(cache={"shape": "chain", "rows": rows})
     build = _find(run, "`zir build` restart with the persistent cache")
     watch = _find(run, "`zir watch` (its first update) restart")
     assert build.status is Status.MET and build.ours == "9.0% (360 ms of 4000 ms at N = 10 000)"
+    assert build.detail.startswith("CPU time 8.0% of the full build's; without the cache 6800 ms")
     assert watch.status is Status.MISSED and watch.profile == "cache_restart"
 
 
