@@ -412,18 +412,23 @@ def render(run: dict[str, Any], json_path: Path, plotted: bool, notes: str) -> s
         "",
         f"- run: `{run['command']}` on {run['date']}, JSON `{json_path.name}` (under `bench/results/`, not committed)",
         f"- machine: {m.get('cpu')}, {m.get('cores')} cores, Linux {m.get('kernel')}, Python {m.get('python')}; "
-        f"**{verdict_report.conditions(m)}** (loaded: other engineers' processes shared the cores; expect noise, "
-        "above all in p95)",
+        f"**{verdict_report.conditions(m)}**"
+        + (
+            " (other processes shared the cores: expect noise, above all in p95)"
+            if verdict_report.conditions(m).startswith("loaded")
+            else ""
+        ),
         f"- sizes N = {', '.join(str(n) for n in run['sizes'])}; {run['edits_per_n']} edits per N "
         "(p50/p95 exclude the first edit, which is reported separately in the JSON)",
         "",
-        "## Goals, ours, peers",
+        *verdict_report.goal_sections(run),
+        "",
+        "## Goals of performance.md, ours, peers",
         "",
         "| goal | N | ZIR Live | peer | ratio ours/peer | target | verdict |",
         "|---|---|---|---|---|---|---|",
     ]
     out += ["| " + " | ".join(row) + " |" for row in goal_rows(run)]
-    out += ["", *verdict_report.goal_sections(run)]
     seq = run.get("sequence")
     if seq:
         out += [
