@@ -16,7 +16,7 @@ from typing import Any
 from compiler.link.elf.trusted import Placement
 
 FORMAT = "zir-live-cache"
-VERSION = 1
+VERSION = 2
 
 
 class Malformed(ValueError):
@@ -28,6 +28,8 @@ class CachedFn:
     """A function whose body analysis and code the output holds."""
 
     contents_hash: bytes
+    contents_length: int
+    """Length of the decl's contents (with the hash: the restart's parser defers the body of such text)."""
     fn_type: str
     """Fingerprint of its function type."""
     deps: tuple[tuple[str, str, int], ...]
@@ -35,7 +37,8 @@ class CachedFn:
 
 
 Row = list[Any]
-"""A function's record as stored: ``[contents hash hex, type fingerprint index, [[name, index, got], ...]]``."""
+"""A function's record as stored:
+``[contents hash hex, type fingerprint index, [[name, index, got], ...], contents length]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,8 @@ class Table:
         return i
 
     def row(self, f: CachedFn) -> Row:
-        return [f.contents_hash.hex(), self.of(f.fn_type), [[d, self.of(p), got] for d, p, got in f.deps]]
+        deps = [[d, self.of(p), got] for d, p, got in f.deps]
+        return [f.contents_hash.hex(), self.of(f.fn_type), deps, f.contents_length]
 
 
 def encode(
@@ -144,9 +148,10 @@ def fn_record(doc: Document, name: str) -> CachedFn | None:
 
 
 def _fn_record(row: Any, table: list[str]) -> CachedFn:
-    _require(isinstance(row, list) and len(row) == 3, "fn record")
-    contents_hash, type_index, deps = row
+    _require(isinstance(row, list) and len(row) == 4, "fn record")
+    contents_hash, type_index, deps, length = row
     _require(isinstance(contents_hash, str) and type(type_index) is int and isinstance(deps, list), "fn record")
+    _require(type(length) is int and length > 0, "fn record")
     _require(0 <= type_index < len(table), "fingerprint index")
     parsed_deps: list[tuple[str, str, int]] = []
     for dep in deps:
@@ -155,4 +160,16 @@ def _fn_record(row: Any, table: list[str]) -> CachedFn:
         _require(isinstance(dep_name, str) and type(fp_index) is int and type(got) is int, "dependency")
         _require(0 <= fp_index < len(table), "fingerprint index")
         parsed_deps.append((dep_name, table[fp_index], got))
-    return CachedFn(bytes.fromhex(contents_hash), table[type_index], tuple(parsed_deps))
+    return CachedFn(bytes.fromhex(contents_hash), length, table[type_index], tuple(parsed_deps))
+
+
+def known_good(doc: Document) -> dict[str, tuple[int, str]]:
+    """``name -> (contents length, contents hash hex)`` of the well-formed-looking records: contents that parsed
+    (``parser.KnownGood``). A record that does not check here, or later, only loses the deferral."""
+    known: dict[str, tuple[int, str]] = {}
+    for name, row in doc.rows.items():
+        if isinstance(row, list) and len(row) == 4:
+            digest, length = row[0], row[3]
+            if isinstance(digest, str) and len(digest) == 32 and type(length) is int and length > 0:
+                known[name] = (length, digest)
+    return known

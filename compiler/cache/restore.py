@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from compiler.cache.document import Document, Malformed, Row, fn_record
+from compiler.cache.document import Document, Malformed, Row, fn_record, known_good
 from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
@@ -49,6 +49,13 @@ class Restorer:
         """Function bodies kept (not analysed, not generated) so far."""
         self._memo: dict[Decl, tuple[TypedValue | None, str | None]] = {}
         self._type_memo: dict[Type, str] = {}
+        self._known: dict[str, tuple[int, str]] | None = None
+
+    def known_good(self) -> dict[str, tuple[int, str]]:
+        """The recorded functions' contents (length, hash): they parsed, so the parser may defer their bodies."""
+        if self._known is None:
+            self._known = known_good(self.doc)
+        return self._known
 
     def keeps(self, m: Module, d: Decl, fn: Fn) -> bool:
         """True: ``fn``'s body and code are the output's (nothing to analyse or generate)."""

@@ -200,7 +200,9 @@ def _rows(
             fn_type = type_fps.get(fn.fn_type)
             if fn_type is None:
                 fn_type = type_fps[fn.fn_type] = type_fingerprint(fn.fn_type, got_of)
-            row = table.row(CachedFn(d.contents_hash, fn_type, tuple(deps)))
+            sd = m.source_decl(d)
+            length = sd.contents_end - sd.contents_start
+            row = table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps)))
             memo[d.name] = (fn, row)
             rows[d.name] = row
     for name in [name for name in memo if name not in rows]:

@@ -172,7 +172,9 @@ class Module:
         self.load_failed = False
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)
+        self.parser.known = self.restored.known_good() if self.restored is not None else None  # performance.md §7.6
         parsed = self.parser.parse(data)
+        self.parser.known = None
         in_sync = self.file.parsed is not None  # the parser diffs against its last result without errors
         unchanged = self.parser.stats.prefix_bytes if in_sync else 0  # the text before it did not change
         self.lines.text_changed_after(unchanged)

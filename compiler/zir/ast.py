@@ -26,7 +26,8 @@ Compatibility forms (zir-language.md §3.5) are normalised by the parser:
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -34,11 +35,44 @@ from compiler.errors import ErrorMsg
 from compiler.zir.tags import Tag
 
 
-@dataclass(eq=False, slots=True)
 class Body:
-    """A ``{ ... }`` list of ``%``-named instructions."""
+    """A ``{ ... }`` list of ``%``-named instructions.
 
-    insts: list[Inst]
+    [ZIR Live] A body may be *deferred*: the parser recorded how to parse it and does so when ``insts`` is first
+    read, giving exactly the instructions an eager parse gives (docs/design/performance.md §7.6). Only bodies
+    whose text is known to parse are deferred. Identity semantics, like ``Inst``.
+    """
+
+    __slots__ = ("_insts", "_parse")
+
+    def __init__(self, insts: list[Inst] | None, parse: Callable[[], list[Inst]] | None = None) -> None:
+        assert (insts is None) != (parse is None)
+        self._insts = insts
+        self._parse = parse
+
+    @property
+    def insts(self) -> list[Inst]:
+        insts = self._insts
+        if insts is None:
+            with _DEFERRED_PARSE:  # one parse, so every reader sees the same Inst objects
+                insts = self._insts
+                if insts is None:
+                    parse = self._parse
+                    assert parse is not None
+                    insts = self._insts = parse()
+                    self._parse = None
+        return insts
+
+    @property
+    def deferred(self) -> bool:
+        """Not parsed yet (reading ``insts`` parses it)."""
+        return self._insts is None
+
+    def __repr__(self) -> str:
+        return f"Body({self._insts!r})" if self._insts is not None else "Body(<deferred>)"
+
+
+_DEFERRED_PARSE = threading.Lock()
 
 
 @dataclass(eq=False, slots=True)

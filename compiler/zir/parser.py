@@ -10,9 +10,10 @@ and applies the only cross-decl rule, top-level ``redefinition of identifier``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from compiler.errors import ErrorMsg, Note
@@ -122,6 +123,8 @@ class Span:
     """The span covers ``[start, start + length)``; the parser stands at a line-start ``@`` or EOF there."""
     far: int
     """One past the furthest byte the parse examined, relative (a string scan may look beyond the span)."""
+    deferred: int = 0
+    """Function bodies deferred (``KnownGood``)."""
 
 
 @dataclass(slots=True)
@@ -139,10 +142,28 @@ class Trivia:
 class _Parser:
     """Parses spans of one buffer; ``buf`` is the source up to its first NUL, followed by one NUL sentinel."""
 
-    __slots__ = ("base", "blocks", "buf", "depth", "far", "i", "n", "names", "trivia")
+    __slots__ = (
+        "base",
+        "blocks",
+        "buf",
+        "deferred",
+        "depth",
+        "far",
+        "i",
+        "known",
+        "lazy_close",
+        "n",
+        "names",
+        "trivia",
+    )
 
-    def __init__(self, buf: bytes, n: int, trivia: Trivia | None = None) -> None:
+    def __init__(self, buf: bytes, n: int, trivia: Trivia | None = None, known: KnownGood | None = None) -> None:
         self.trivia = trivia
+        self.known = known
+        self.lazy_close = -1
+        """The offset of the ``}`` closing the body to defer (of the decl being parsed), else -1."""
+        self.deferred = 0
+        """Bodies deferred so far."""
         self.buf = buf
         self.n = n
         self.i = 0
@@ -179,7 +200,7 @@ class _Parser:
             else:
                 items.append(ErrorMsg(i - start, f"unexpected byte: '{byte_text(buf[i])}'"))
                 i = next_line_start_at(buf, i, n)
-        return Span(items, i - start, max(self.far, i) - start)
+        return Span(items, i - start, max(self.far, i) - start, self.deferred)
 
     def decl(self, span_start: int) -> SpanDecl:
         """``'@' DEFNAME ws ws* '=' ws* instruction`` at ``self.i`` (which holds the ``@``)."""
@@ -194,17 +215,42 @@ class _Parser:
         self.names = {}
         self.blocks = {}
         self.depth = 0
+        self.lazy_close = -1
+        name = decode_name(raw_name)
+        digest: bytes | None = None
+        if self.known is not None:
+            digest = self.known_good(name, contents_start)
         inst = self.instruction(raw_name, in_body=False)
         contents_end = self.i
-        contents = self.buf[contents_start:contents_end]
+        if digest is None:
+            digest = hashlib.blake2b(self.buf[contents_start:contents_end], digest_size=16).digest()
         return SpanDecl(
-            decode_name(raw_name),
+            name,
             inst,
             name_offset - span_start,
             contents_start - span_start,
             contents_end - span_start,
-            hashlib.blake2b(contents, digest_size=16).digest(),
+            digest,
         )
+
+    def known_good(self, name: str, contents_start: int) -> bytes | None:
+        """When the function ``name``'s contents at ``contents_start`` are ones ``known`` says parse: their
+        hash, with its body marked to be deferred (``lazy_close``). Else None (parsed as usual)."""
+        assert self.known is not None
+        record = self.known.get(name)
+        buf = self.buf
+        if record is None or not buf.startswith(b"fn(", contents_start):
+            return None
+        length, hex_digest = record
+        end = contents_start + length
+        if end > self.n:
+            return None
+        digest = hashlib.blake2b(buf[contents_start:end], digest_size=16).digest()
+        if digest.hex() != hex_digest:
+            return None
+        # The same bytes parse the same way: ``fn(@T, {...})``, the body its last field, closed by its last '}'.
+        self.lazy_close = buf.rfind(b"}", contents_start, end)
+        return digest
 
     # ---------------------------------------------------------------- lexical helpers
 
@@ -396,6 +442,13 @@ class _Parser:
     def body(self) -> Body:
         """``{`` ws* ( ws | comment | ``%`` DEFNAME ws ws* ``=`` ws* instruction )* ``}``."""
         open_at = self.i
+        close = self.lazy_close
+        if close >= 0:  # a known-good function's body: parsed when first read
+            self.lazy_close = -1
+            self.expect(b"{")
+            self.i = close + 1
+            self.deferred += 1
+            return Body(None, functools.partial(_deferred_body, self.buf[self.base : close + 1], open_at - self.base))
         self.expect(b"{")
         if self.depth >= MAX_BODY_NESTING:
             raise _Fail(open_at, f"bodies nested deeper than {MAX_BODY_NESTING} levels")
@@ -487,6 +540,21 @@ class _Parser:
         return _decode_string(buf, start + 1, end)
 
 
+KnownGood = Mapping[str, tuple[int, str]]
+"""Function decls whose contents are known to parse (a restart's compile cache): name -> (length of the
+contents, hex blake2b-128 of them). Such a function's body is deferred (``Body.insts`` parses it)."""
+
+
+def _deferred_body(contents: bytes, open_at: int) -> list[Inst]:
+    """The body at ``open_at`` of a decl's ``contents`` (ending with the body's ``}``), as the eager parse made it."""
+    p = _Parser(contents + b"\0", len(contents))
+    p.i = open_at
+    try:
+        return p.body().insts
+    except _Fail as fail:  # only a forged cache can claim text that does not parse
+        raise RuntimeError(f"a deferred function body does not parse: {fail.msg}") from None
+
+
 def _decode_string(buf: bytes, begin: int, end: int) -> bytes:
     """Decodes the escapes of ``buf[begin:end]`` (the text between the quotes; ``buf[end]`` is ``"``)."""
     out = bytearray()
@@ -552,9 +620,10 @@ def content_of(source: bytes) -> bytes:
     return source if nul < 0 else source[:nul]
 
 
-def parse_span(buf: bytes, start: int) -> Span:
-    """Parses the span of ``buf`` (content plus one NUL sentinel) that starts at ``start``."""
-    return _Parser(buf, len(buf) - 1).span(start)
+def parse_span(buf: bytes, start: int, known: KnownGood | None = None) -> Span:
+    """Parses the span of ``buf`` (content plus one NUL sentinel) that starts at ``start``; the bodies of the
+    functions ``known`` names with their exact contents are deferred."""
+    return _Parser(buf, len(buf) - 1, None, known).span(start)
 
 
 def direct_span(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:

@@ -27,7 +27,7 @@ from typing import overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
-from compiler.zir.parser import SpanDecl, absolute_items, assemble, content_of, parse_span
+from compiler.zir.parser import KnownGood, SpanDecl, absolute_items, assemble, content_of, parse_span
 from compiler.zir.shifted import SplitList
 
 _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
@@ -111,6 +111,8 @@ class ParseStats:
     """Decl records written into the version's lists (the changed region's decls)."""
     positions_moved: int = 0
     """Stored positions converted by moving the split of a ``SplitList`` (0 while edits stay in one place)."""
+    bodies_deferred: int = 0
+    """Function bodies of parsed spans left to be parsed when read (``known``)."""
 
 
 @dataclass(slots=True)
@@ -264,6 +266,8 @@ class IncrementalParser:
     _good_assembled_names: list[str] = field(default_factory=list)
     """The decl names of that result when it was assembled (a top-level redefinition)."""
     stats: ParseStats = field(default_factory=ParseStats)
+    known: KnownGood | None = None
+    """Functions whose contents are known to parse (a restart's compile cache): their bodies are deferred."""
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
@@ -470,7 +474,8 @@ class IncrementalParser:
         stats.regions += 1
         entry = self._cache.get(key)
         if entry is None:
-            span = parse_span(buf, start)
+            span = parse_span(buf, start, self.known)
+            stats.bodies_deferred += span.deferred
             stats.spans_parsed += 1
             stats.bytes_parsed += span.length
             end = start + span.length

@@ -50,7 +50,7 @@ class Workspace:
         return report, p.stderr
 
     def cache_files(self) -> list[Path]:
-        return sorted((self.cache / "v1").glob("*.json"))
+        return sorted((self.cache / "v2").glob("*.json"))
 
 
 def sections(binary: Path) -> list[tuple[str, dict[str, int], bytes]]:
