@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from compiler.errors import ErrorMsg, Note
 from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval
 from compiler.zir.bigint import parse_decimal
+from compiler.zir.literals import BadStringByte, byte_text, decode_string
 from compiler.zir.tags import (
     CMP_TAGS,
     COMPARE_ENUM,
@@ -43,8 +44,6 @@ _ENUM_WORD = re.compile(rb"[^ \n\t\r,)]*")
 _DIGITS = re.compile(rb"[0-9]*")
 _STRING_BODY = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
 _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_SIMPLE_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("\\"): 92, ord("'"): 39, ord('"'): 34}
 _USIZE_MAX = (1 << 64) - 1
 
 _CMP_POSITIONALS = (
@@ -69,11 +68,6 @@ def _keyword_default(field: FieldSpec) -> Arg:
         return []
     assert default is None or isinstance(default, bool | str), field
     return default
-
-
-def byte_text(byte: int) -> str:
-    """A single source byte as it appears in a message (``{c}``): the byte itself, losslessly decoded."""
-    return bytes((byte,)).decode("utf-8", "surrogateescape")
 
 
 def next_line_start_at(data: bytes, pos: int, end: int) -> int:
@@ -537,7 +531,10 @@ class _Parser:
         self.i = end + 1
         if b"\\" not in raw and b"\n" not in raw:
             return raw
-        return _decode_string(buf, start + 1, end)
+        try:
+            return decode_string(buf, start + 1, end)
+        except BadStringByte as bad:
+            raise _Fail(bad.pos, bad.msg) from None
 
 
 KnownGood = Mapping[str, tuple[int, str]]
@@ -553,58 +550,6 @@ def _deferred_body(contents: bytes, open_at: int) -> list[Inst]:
         return p.body().insts
     except _Fail as fail:  # only a forged cache can claim text that does not parse
         raise RuntimeError(f"a deferred function body does not parse: {fail.msg}") from None
-
-
-def _decode_string(buf: bytes, begin: int, end: int) -> bytes:
-    """Decodes the escapes of ``buf[begin:end]`` (the text between the quotes; ``buf[end]`` is ``"``)."""
-    out = bytearray()
-    i = begin
-    while i < end:
-        c = buf[i]
-        if c == 0x0A:
-            raise _Fail(i, "invalid string literal character: '\n'\n")
-        if c != 0x5C:  # '\'
-            out.append(c)
-            i += 1
-            continue
-        letter_at = i + 1
-        letter = buf[letter_at]
-        simple = _SIMPLE_ESCAPES.get(letter)
-        if simple is not None:
-            out.append(simple)
-            i += 2
-        elif letter == 0x78:  # \xHH
-            for k in (i + 2, i + 3):
-                if k >= end or buf[k] not in _HEX:
-                    raise _bad_string_byte(buf, k)
-            out.append(int(buf[i + 2 : i + 4], 16))
-            i += 4
-        elif letter == 0x75:  # \u{H...}
-            i = _decode_unicode_escape(buf, letter_at, end, out)
-        else:
-            raise _bad_string_byte(buf, letter_at)
-    return bytes(out)
-
-
-def _decode_unicode_escape(buf: bytes, u_at: int, end: int, out: bytearray) -> int:
-    """``\\u{H…}`` (1–6 hex digits, a Unicode scalar value) appended as UTF-8; returns the offset after ``}``."""
-    brace = u_at + 1
-    if buf[brace] != 0x7B or brace >= end:  # '{'
-        raise _bad_string_byte(buf, brace)
-    k = brace + 1
-    while k < end and buf[k] in _HEX and k - brace <= 6:
-        k += 1
-    if buf[k] != 0x7D or k >= end or k == brace + 1:  # '}' after 1..6 digits
-        raise _bad_string_byte(buf, k)
-    value = int(buf[brace + 1 : k], 16)
-    if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-        raise _bad_string_byte(buf, u_at)
-    out += chr(value).encode("utf-8")
-    return k + 1
-
-
-def _bad_string_byte(buf: bytes, pos: int) -> _Fail:
-    return _Fail(pos, f"invalid string literal character: '{byte_text(buf[pos])}'\n")
 
 
 # -------------------------------------------------------------------- whole files
