@@ -29,6 +29,7 @@ from compiler.progress import Phase, ProgressSink, percentage
 from compiler.runtime import tune_gc
 from compiler.sema.values import FunctionValue
 from compiler.source import BufferSource, FileSource, SourceLoadError
+from compiler.zir.regions import IncrementalParser
 from server.config import BuildSettings
 from server.diagnostics import CompileError
 
@@ -141,7 +142,9 @@ class EditorCompilation:
     analysed is only that commit, and a build of another text (the buffer is dirty) analyses the saved text,
     commits, and analyses the buffer again — each the cost of the difference, never a fresh analysis."""
 
-    def __init__(self, path: str, output_mode: str, target: BuildTarget | None = None) -> None:
+    def __init__(
+        self, path: str, output_mode: str, target: BuildTarget | None = None, parser: Parser | None = None
+    ) -> None:
         self.path = path
         self.output_mode = output_mode
         """``exe`` or ``obj``: decides whether a missing entry point is an error."""
@@ -154,7 +157,7 @@ class EditorCompilation:
         if target is None:
             options = Options(root_path=path, output_path=None, output_mode=OutputMode(output_mode))
             self.compilation = Compilation(options, source=self.source)
-            self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+            self._start(parser)
             return
         options = Options(
             root_path=path,
@@ -164,8 +167,13 @@ class EditorCompilation:
         )
         existed = _adoptable_file(target.output_path, path)
         self.compilation = Compilation(options, source=self.source)
-        self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+        self._start(parser)
         self.refusal = _not_adopted(self.compilation, target.output_path, existed)
+
+    def _start(self, parser: Parser | None) -> None:
+        self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+        if parser is not None:  # the text was parsed already (``first_parse``): the first update reuses it
+            self.compilation.module.parser = parser
 
     @property
     def key(self) -> tuple[str, BuildTarget | None]:
@@ -267,6 +275,18 @@ class EditorCompilation:
     def close(self) -> None:
         """Release the Compilation."""
         self.compilation.close()
+
+
+Parser = IncrementalParser
+"""The compiler's incremental parser (one per Module)."""
+
+
+def first_parse(text: bytes) -> tuple[Parser, list[CompileError]]:
+    """A new parser that has parsed ``text``, and the parse errors, exactly as the editor Compilation reports
+    them (module.md §12.1: a text that does not parse reports its parse errors only)."""
+    parser = IncrementalParser()
+    parsed = parser.parse(text)
+    return parser, [CompileError(e.byte_offset, e.msg, text, ErrorKind.SOURCE, e.notes) for e in parsed.errors]
 
 
 def _analysed(counters: dict[str, int]) -> int:

@@ -299,8 +299,18 @@ class Documents:
                 token = await self.client.progress_begin(f"Analysing {_display_name(session)}")
                 if token is not None:
                     reporter = LoopReporter(asyncio.get_running_loop(), self.client.progress_report, token)
+            parser = None
+            if session.editor_runs == 1:  # a newly opened text: its parse errors at once, then its analysis
+                first = await asyncio.get_running_loop().run_in_executor(None, jobs.parse_job, text)
+                if first is not None:
+                    parser = first.parser
+                    # A text that parses is announced with an empty list only when its analysis takes a while
+                    # (a large file, whose analysis also reports progress): for a small one it would flicker.
+                    early = bool(first.errors) or len(text) >= LARGE_FILE_BYTES
+                    if early and session.is_open() and session.version == version:
+                        self._publish_editor(session, first.errors, version)
             target = self._build_target(session)
-            job = functools.partial(jobs.editor_job, session, text, version, mode, reporter, target)
+            job = functools.partial(jobs.editor_job, session, text, version, mode, reporter, target, parser)
             result = await self.run_editor(job)
             if token is not None and reporter is not None:
                 reporter.close()
@@ -310,11 +320,14 @@ class Documents:
             if result.internal_error is not None:
                 self.client.log(types.MessageType.Error, f"{session.uri}: {result.internal_error}")
             if result.version == session.version:
-                diagnostics = to_diagnostics(result.errors, self.client.encoding(), SOURCE_EDITOR, session.uri)
-                self.store.set(SOURCE_EDITOR, session.uri, diagnostics, result.version)
-                self.store.publish(session.uri)
+                self._publish_editor(session, result.errors, result.version)
             if not session.editor_again:
                 return
+
+    def _publish_editor(self, session: Session, errors: list[CompileError], version: int) -> None:
+        diagnostics = to_diagnostics(errors, self.client.encoding(), SOURCE_EDITOR, session.uri)
+        self.store.set(SOURCE_EDITOR, session.uri, diagnostics, version)
+        self.store.publish(session.uri)
 
     # ------------------------------------------------------------------ build tier
 

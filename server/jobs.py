@@ -60,14 +60,39 @@ def internal_error_message(exc: BaseException) -> str:
     return f"internal compiler error: {type(exc).__name__}: {exc} (see the server log)"
 
 
-def _editor_for(session: Session, output_mode: str, target: backend.BuildTarget | None) -> backend.EditorCompilation:
+@dataclass(slots=True)
+class FirstParse:
+    """The parse of a newly opened text, made before its analysis (off the editor thread)."""
+
+    parser: backend.Parser
+    """Handed to the new editor Compilation, whose first update then does not parse the text again."""
+    errors: list[CompileError]
+
+
+def parse_job(text: bytes) -> FirstParse | None:
+    """Default executor: parse a newly opened text, so its parse errors are published before the analysis
+    (lsp.md §8.3); None if the parser failed (the editor tier then reports it)."""
+    try:
+        parser, errors = backend.first_parse(text)
+    except Exception:
+        log.exception("the first parse failed")
+        return None
+    return FirstParse(parser, errors)
+
+
+def _editor_for(
+    session: Session,
+    output_mode: str,
+    target: backend.BuildTarget | None,
+    parser: backend.Parser | None = None,
+) -> backend.EditorCompilation:
     """Editor thread: the session's editor Compilation for this mode and build target (a new one if they
-    changed)."""
+    changed; a new one starts from ``parser`` when given)."""
     if session.editor is not None and session.editor.key != (output_mode, target):
         close_editor(session)
     if session.editor is None:
         path = session.path if session.path is not None else session.uri
-        session.editor = backend.EditorCompilation(path, output_mode, target)
+        session.editor = backend.EditorCompilation(path, output_mode, target, parser)
     return session.editor
 
 
@@ -78,12 +103,14 @@ def editor_job(
     output_mode: str,
     progress: backend.ProgressReport | None = None,
     target: backend.BuildTarget | None = None,
+    parser: backend.Parser | None = None,
 ) -> EditorResult:
-    """Editor thread: update the editor Compilation with ``text``; any exception discards it."""
+    """Editor thread: update the editor Compilation with ``text``; any exception discards it. ``parser`` (the
+    first parse of ``text``) is used when the Compilation is new."""
     if session.closed:  # closed (or the server shuts down) while this run was queued: nothing to publish
         return EditorResult(version, [])
     try:
-        errors = _editor_for(session, output_mode, target).update(text, progress)
+        errors = _editor_for(session, output_mode, target, parser).update(text, progress)
         return EditorResult(version, errors)
     except Exception as exc:
         trace = traceback.format_exc()
