@@ -110,9 +110,12 @@ def _str_dict(value: Any, what: str) -> dict[str, Any]:
     return result
 
 
+_INT = frozenset((int,))
+
+
 def _ints(value: Any, count: int, what: str) -> list[int]:
-    _require(isinstance(value, list) and len(value) == count, what)
-    _require(all(type(x) is int for x in value), what)
+    # ``bool`` is a subclass of ``int``: the exact type is checked (``map`` keeps the loop at C speed)
+    _require(type(value) is list and len(value) == count and _INT.issuperset(map(type, value)), what)
     result: list[int] = value
     return result
 
@@ -148,17 +151,27 @@ def fn_record(doc: Document, name: str) -> CachedFn | None:
 
 
 def _fn_record(row: Any, table: list[str]) -> CachedFn:
-    _require(isinstance(row, list) and len(row) == 4, "fn record")
+    # one record per kept function on a restart: type checks inline, no helper call per dependency
+    if type(row) is not list or len(row) != 4:
+        raise Malformed("fn record")
     contents_hash, type_index, deps, length = row
-    _require(isinstance(contents_hash, str) and type(type_index) is int and isinstance(deps, list), "fn record")
-    _require(type(length) is int and length > 0, "fn record")
-    _require(0 <= type_index < len(table), "fingerprint index")
+    if not (
+        type(contents_hash) is str
+        and type(type_index) is int
+        and type(deps) is list
+        and type(length) is int
+        and length > 0
+        and 0 <= type_index < len(table)
+    ):
+        raise Malformed("fn record")
+    size = len(table)
     parsed_deps: list[tuple[str, str, int]] = []
     for dep in deps:
-        _require(isinstance(dep, list) and len(dep) == 3, "dependency")
+        if type(dep) is not list or len(dep) != 3:
+            raise Malformed("dependency")
         dep_name, fp_index, got = dep
-        _require(isinstance(dep_name, str) and type(fp_index) is int and type(got) is int, "dependency")
-        _require(0 <= fp_index < len(table), "fingerprint index")
+        if type(dep_name) is not str or type(fp_index) is not int or type(got) is not int or not 0 <= fp_index < size:
+            raise Malformed("dependency")
         parsed_deps.append((dep_name, table[fp_index], got))
     return CachedFn(bytes.fromhex(contents_hash), length, table[type_index], tuple(parsed_deps))
 
