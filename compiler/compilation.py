@@ -211,6 +211,7 @@ class Compilation:
         counters = self.module.counters.as_dict()
         if self.cache is not None:
             counters["bodies_kept"] = self._kept
+            counters["bodies_deferred"] = self.module.parser.stats.bodies_deferred  # performance.md §7.4
         return counters
 
     def _output_refusal(self) -> str | None:
