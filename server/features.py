@@ -233,54 +233,6 @@ def formatting(data: bytes, index: LspLineIndex) -> list[types.TextEdit]:
 # ---------------------------------------------------------------------- outline features
 
 
-def document_symbols(outline: Outline, index: LspLineIndex) -> list[types.DocumentSymbol]:
-    """One symbol per decl (Function for ``fn``, Constant otherwise); ``%`` instructions as children."""
-    out: list[types.DocumentSymbol] = []
-    end_of_text = len(outline.data)
-    for decl in outline.decls:
-        end = decl.end if decl.end >= 0 else end_of_text
-        name_end = decl.def_start + 1 + len(decl.name.encode("utf-8", "surrogateescape"))
-        children = [
-            types.DocumentSymbol(
-                name=f"%{local.name}",
-                detail=local.tag,
-                kind=types.SymbolKind.Variable,
-                range=to_range(index, local.def_start, max(local.end, local.def_start)),
-                selection_range=to_range(
-                    index, local.def_start, local.def_start + 1 + len(local.name.encode("utf-8", "surrogateescape"))
-                ),
-            )
-            for local in decl.locals
-            if local.end >= local.def_start
-        ]
-        out.append(
-            types.DocumentSymbol(
-                name=f"@{decl.name}",
-                detail=decl.tag,
-                kind=types.SymbolKind.Function if decl.tag == "fn" else types.SymbolKind.Constant,
-                range=to_range(index, decl.def_start, max(end, name_end)),
-                selection_range=to_range(index, decl.def_start, name_end),
-                children=children or None,
-            )
-        )
-    return out
-
-
-def folding_ranges(outline: Outline, index: LspLineIndex) -> list[types.FoldingRange]:
-    """Decls and bodies spanning more than one line."""
-    seen: set[tuple[int, int]] = set()
-    out: list[types.FoldingRange] = []
-    spans = [(d.def_start, d.end if d.end >= 0 else len(outline.data)) for d in outline.decls]
-    spans += [b for d in outline.decls for b in d.bodies]
-    for start, end in spans:
-        first = index.position(start)[0]
-        last = index.position(max(start, end - 1))[0]
-        if last > first and (first, last) not in seen:
-            seen.add((first, last))
-            out.append(types.FoldingRange(start_line=first, end_line=last, kind=types.FoldingRangeKind.Region))
-    return out
-
-
 def semantic_tokens(outline: Outline, index: LspLineIndex, lo: int = 0, hi: int | None = None) -> types.SemanticTokens:
     """Decl names, locals, tags, keyword names, enum words, strings, numbers, comments (single-line tokens)
     starting in ``[lo, hi)`` (the whole text by default; a range request looks only at its tokens)."""
@@ -312,15 +264,21 @@ def semantic_tokens_delta(old: list[int], new: list[int]) -> list[types.Semantic
 
 
 def _classify(outline: Outline, tok: Token) -> tuple[int, int]:
+    is_decl = tok.kind in (TokenKind.DECL_DEF, TokenKind.DECL_REF)
+    return token_class(tok.kind, outline.decl_tag(outline.name_of(tok)) if is_decl else None)
+
+
+def token_class(kind: TokenKind, decl_tag: str | None) -> tuple[int, int]:
+    """The semantic token type and modifiers of a token of ``kind`` (``decl_tag``: the tag of the decl a ``@``
+    token names)."""
     declaration = 1 << TOKEN_MODIFIERS.index("declaration")
     readonly = 1 << TOKEN_MODIFIERS.index("readonly")
-    match tok.kind:
+    match kind:
         case TokenKind.DECL_DEF | TokenKind.DECL_REF:
-            is_fn = outline.decl_tag(outline.name_of(tok)) == "fn"
-            kind = TOKEN_TYPES.index("function" if is_fn else "variable")
-            return kind, readonly | (declaration if tok.kind is TokenKind.DECL_DEF else 0)
+            token_type = TOKEN_TYPES.index("function" if decl_tag == "fn" else "variable")
+            return token_type, readonly | (declaration if kind is TokenKind.DECL_DEF else 0)
         case TokenKind.LOCAL_DEF | TokenKind.LOCAL_REF:
-            return TOKEN_TYPES.index("parameter"), declaration if tok.kind is TokenKind.LOCAL_DEF else 0
+            return TOKEN_TYPES.index("parameter"), declaration if kind is TokenKind.LOCAL_DEF else 0
         case TokenKind.TAG:
             return TOKEN_TYPES.index("keyword"), 0
         case TokenKind.KEYWORD:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from server import actions, features, inlay, navigation
+from server import actions, features, inlay, navigation, wholedoc
 from server import completion as complete
 from server import hover as hovering
 from server.backend import DeclInfo
@@ -81,9 +81,9 @@ def register(server: ZirLanguageServer) -> None:
         return result
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    async def document_symbol(params: types.DocumentSymbolParams) -> list[dict[str, Any]]:
         ctx = await context(params.text_document.uri)
-        return [] if ctx is None else await off_loop(features.document_symbols, ctx[1].snapshot(), ctx[2])
+        return [] if ctx is None else await off_loop(wholedoc.document_symbols, ctx[1].snapshot(), ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(params: types.DefinitionParams) -> list[types.Location]:
@@ -167,25 +167,26 @@ def register(server: ZirLanguageServer) -> None:
     tokens_sent: dict[str, tuple[str, list[int]]] = {}
     """The last full semantic tokens per URI and their result id (the base of the next delta)."""
 
-    async def full_tokens(uri: str, outline: DocOutline, index: LspLineIndex) -> types.SemanticTokens:
-        result = await off_loop(features.semantic_tokens, outline.snapshot(), index)
-        result.result_id = str(uuid.uuid4())
-        tokens_sent[uri] = (result.result_id, list(result.data))
-        return result
+    async def full_tokens(uri: str, outline: DocOutline, index: LspLineIndex) -> dict[str, Any]:
+        """``SemanticTokens`` as JSON values (``data`` is sent without being walked, ``wholedoc.JsonList``)."""
+        data = await off_loop(wholedoc.semantic_tokens, outline.snapshot(), index)
+        result_id = str(uuid.uuid4())
+        tokens_sent[uri] = (result_id, data)
+        return {"resultId": result_id, "data": data}
 
     tokens_options = types.SemanticTokensRegistrationOptions(
         legend=features.LEGEND, full=types.SemanticTokensFullDelta(delta=True), range=True
     )
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens_options)
-    async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens:
+    async def semantic_tokens(params: types.SemanticTokensParams) -> types.SemanticTokens | dict[str, Any]:
         ctx = await context(params.text_document.uri)
         return types.SemanticTokens(data=[]) if ctx is None else await full_tokens(ctx[0].uri, ctx[1], ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA)
     async def semantic_tokens_delta(
         params: types.SemanticTokensDeltaParams,
-    ) -> types.SemanticTokens | types.SemanticTokensDelta:
+    ) -> types.SemanticTokens | types.SemanticTokensDelta | dict[str, Any]:
         ctx = await context(params.text_document.uri)
         if ctx is None:
             return types.SemanticTokens(data=[])
@@ -194,8 +195,9 @@ def register(server: ZirLanguageServer) -> None:
         result = await full_tokens(session.uri, outline, index)
         if previous is None or previous[0] != params.previous_result_id:
             return result
-        edits = features.semantic_tokens_delta(previous[1], list(result.data))
-        return types.SemanticTokensDelta(edits=edits, result_id=result.result_id)
+        loop = asyncio.get_running_loop()  # comparing two whole arrays is O(file): off the loop
+        edits = await loop.run_in_executor(None, features.semantic_tokens_delta, previous[1], result["data"])
+        return types.SemanticTokensDelta(edits=edits, result_id=result["resultId"])
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE)
     async def semantic_tokens_range(params: types.SemanticTokensRangeParams) -> types.SemanticTokens:
@@ -208,9 +210,9 @@ def register(server: ZirLanguageServer) -> None:
         return features.semantic_tokens(outline, index, lo, hi)
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
-    async def folding_range(params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+    async def folding_range(params: types.FoldingRangeParams) -> list[dict[str, Any]]:
         ctx = await context(params.text_document.uri)
-        return [] if ctx is None else await off_loop(features.folding_ranges, ctx[1].snapshot(), ctx[2])
+        return [] if ctx is None else await off_loop(wholedoc.folding_ranges, ctx[1].snapshot(), ctx[2])
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     async def formatting(params: types.DocumentFormattingParams) -> list[types.TextEdit]:

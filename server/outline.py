@@ -18,6 +18,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from server.syntax import Outline, OutlineDecl, OutlineLocal, Token, TokenKind, scan
 
@@ -36,6 +37,8 @@ class _Chunk:
     outline: Outline
     starts: list[int]
     """Token starts (for bisecting)."""
+    memo: dict[object, Any] = field(default_factory=dict)
+    """Parts of whole-document answers computed from this chunk (``server.wholedoc``); a chunk never changes."""
 
 
 def _chunk(data: bytes) -> _Chunk:

@@ -15,14 +15,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from cattrs import Converter
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import handlers, inlay, live, pull, run, views
+from server import handlers, inlay, live, pull, run, views, wholedoc
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.diagnostics import without_related
@@ -74,6 +75,13 @@ class ZirProtocol(LanguageServerProtocol):
             raise
 
 
+def _converter() -> Converter:
+    """pygls's converter, sending ``wholedoc.JsonList`` answers as they are (not walked value by value)."""
+    converter: Converter = default_converter()  # type: ignore[no-untyped-call]  # pygls is not annotated here
+    converter.register_unstructure_hook(wholedoc.JsonList, lambda value: value)
+    return converter
+
+
 class ZirLanguageServer(LanguageServer):
     """The ZIR Live server: a LanguageServer holding the documents and the settings."""
 
@@ -83,6 +91,7 @@ class ZirLanguageServer(LanguageServer):
             VERSION,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=ZirProtocol,
+            converter_factory=_converter,
         )
         self.documents = Documents(_Client(self))
         self.views = views.BinaryViews()

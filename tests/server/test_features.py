@@ -4,10 +4,11 @@ signature help, semantic tokens, folding, code lens — on the sample programs, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 
-from server import completion, features
+from server import completion, features, wholedoc
 from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
 from server.syntax import TokenKind
@@ -62,17 +63,44 @@ def test_outline_of_hello() -> None:
     assert len(start.bodies) == 1
 
 
-def test_document_symbols() -> None:
-    outline = scan(HELLO)
+NESTED = b"""@void = primitive(void)
+@fnty = fntype([], @void)
+@f = fn(@fnty, {
+  %a = block({
+    %b = block({
+      %x = breakvoid("b")
+    })
+    %y = breakvoid("a")
+  })
+  %c = block({
+    %z = breakvoid("c")
+  })
+  %r = returnvoid()
+})
+"""
+
+
+def _range_text(data: bytes, index: LspLineIndex, r: dict[str, Any]) -> bytes:
+    start, end = r["start"], r["end"]
+    return data[index.offset(start["line"], start["character"]) : index.offset(end["line"], end["character"])]
+
+
+def test_document_symbols_are_decls_with_their_blocks_nested() -> None:
     index = LspLineIndex(HELLO)
-    symbols = features.document_symbols(outline, index)
-    by_name = {s.name: s for s in symbols}
+    symbols = wholedoc.document_symbols(DocOutline.build(HELLO), index)
+    by_name = {s["name"]: s for s in symbols}
     start = by_name["@start"]
-    assert start.kind == types.SymbolKind.Function
-    assert by_name["@msg"].kind == types.SymbolKind.Constant
-    assert _text(HELLO, index, start.selection_range) == b"@start"
-    assert start.children is not None and start.children[0].name == "%SYS_exit_group"
-    assert _text(HELLO, index, start.children[0].range) == b"%SYS_exit_group = int(231)"
+    assert start["kind"] == types.SymbolKind.Function
+    assert by_name["@msg"]["kind"] == types.SymbolKind.Constant
+    assert _range_text(HELLO, index, start["selectionRange"]) == b"@start"
+    assert "children" not in start  # hello's _start holds no block
+    index = LspLineIndex(NESTED)
+    (*_, f) = wholedoc.document_symbols(DocOutline.build(NESTED), index)
+    assert [c["name"] for c in f["children"]] == ["%a", "%c"]
+    a = f["children"][0]
+    assert [c["name"] for c in a["children"]] == ["%b"] and "children" not in a["children"][0]
+    assert _range_text(NESTED, index, a["selectionRange"]) == b"%a"
+    assert _range_text(NESTED, index, a["range"]).startswith(b"%a = block({") and a["detail"] == "block"
 
 
 def test_definition_and_references_of_a_decl() -> None:
@@ -158,9 +186,9 @@ def test_semantic_tokens_cover_names_tags_strings_numbers_comments() -> None:
 def test_folding_ranges_and_code_lens() -> None:
     outline = scan(HELLO)
     index = LspLineIndex(HELLO)
-    folds = features.folding_ranges(outline, index)
+    folds = wholedoc.folding_ranges(DocOutline.build(HELLO), index)
     start_line = index.position(HELLO.index(b"@start ="))[0]
-    assert any(f.start_line == start_line for f in folds)
+    assert any(f["startLine"] == start_line for f in folds)
     lens, live = features.code_lenses(outline, index, URI)
     assert _text(HELLO, index, lens.range) == b"@start" and live.range == lens.range
     assert lens.command is not None and lens.command.command == "zir.run" and lens.command.arguments == [URI]
@@ -224,3 +252,29 @@ def test_decl_completion_is_filtered_and_capped() -> None:
     assert all("1" in i.label for i in result.items)
     narrow = completion.completion(outline, index, len(data) - 1)  # "@n": still 300 matches
     assert narrow.is_incomplete
+
+
+def test_full_semantic_tokens_from_chunk_parts_equal_a_whole_text_encoding_after_edits() -> None:
+    """The per-chunk parts, reused across splices, give exactly the whole-text encoding of the newest text."""
+    data = HELLO + LOOPY.replace(b"@void = primitive(void)\n", b"") + "; é😀\n@g = int(1)\n@k = call(@g, [])\n".encode()
+    outline = DocOutline.build(data)
+    edits = [  # (needle, where in it, bytes replaced, new bytes), applied to the text of the moment
+        (b"@g = int", 5, 3, b"fn"),  # @g becomes a function: the token of @k's reference changes type
+        (b"@g = fn", 0, 2, b"@h"),  # a name: the decl @k names is gone
+        (b"%outer", 0, 0, b"\n\n"),  # lines move below
+        (b"@fnty = fntype", 8, 6, b"int"),  # a tag
+        (b"", 0, 0, "; 😀\n".encode()),
+    ]
+    for needle, at, length, new in edits:
+        start = data.index(needle) + at
+        end = start + length
+        data = data[:start] + new + data[end:]
+        outline.splice(start, end, data)
+        for encoding in (Encoding.UTF16, Encoding.UTF8):
+            index = LspLineIndex(data, encoding)
+            expected = features.semantic_tokens(scan(data), index).data
+            assert wholedoc.semantic_tokens(outline, index) == expected
+            folds = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(outline, index)]
+            fresh = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(DocOutline.build(data), index)]
+            assert folds == fresh
+            assert wholedoc.document_symbols(outline, index) == wholedoc.document_symbols(DocOutline.build(data), index)
