@@ -172,7 +172,7 @@ class Module:
         self.load_failed = False
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)
-        self.parser.known = self.restored.known_good() if self.restored is not None else None  # performance.md §7.6
+        self.parser.known = self.restored.known_good() if self.restored is not None else None  # performance.md §7.4
         parsed = self.parser.parse(data)
         self.parser.known = None
         in_sync = self.file.parsed is not None  # the parser diffs against its last result without errors

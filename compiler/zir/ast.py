@@ -39,7 +39,7 @@ class Body:
     """A ``{ ... }`` list of ``%``-named instructions.
 
     [ZIR Live] A body may be *deferred*: the parser recorded how to parse it and does so when ``insts`` is first
-    read, giving exactly the instructions an eager parse gives (docs/design/performance.md §7.6). Only bodies
+    read, giving exactly the instructions an eager parse gives (docs/design/performance.md §7.4). Only bodies
     whose text is known to parse are deferred. Identity semantics, like ``Inst``.
     """
 
