@@ -153,6 +153,17 @@ def build_job(
     return _build_result(session, outcome, build_id, matched, output_path, hot_run)
 
 
+def _image(binary: str | None) -> bytes | None:
+    """The committed output's bytes, read here on the compiling thread (never on the event loop)."""
+    if binary is None:
+        return None
+    try:
+        with open(binary, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def build_target(settings: Settings, output_path: str) -> backend.BuildTarget:
     """The editor Compilation's build target for these settings."""
     build = settings.build
@@ -222,6 +233,7 @@ def _build_result(
         version=matched,
         writes=outcome.writes,
         hot=hot_run,
+        image=_image(outcome.binary) if outcome.committed else None,
         decls_analyzed=outcome.decls_analyzed,
     )
     output_errors = [e for e in outcome.errors if e.kind is ErrorKind.OUTPUT]

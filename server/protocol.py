@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 BUILD_FINISHED = "zir/buildFinished"
 """Server → client notification sent after every build (lsp.md §8.7)."""
@@ -59,6 +59,9 @@ class BuildFinished:
     """``(offset, size, region)`` of every write the build's commit made to the output (docs/inspect.md)."""
     hot: dict[str, object] | None = None
     """The live run's ``{pid, swapped, restarted, reason, ms}`` for this build; None without a live run."""
+    image: bytes | None = field(default=None, repr=False, compare=False)
+    """The committed output's bytes, read on the compiling thread right after the commit (for the views' change
+    marks, ``server.views``); not sent."""
     decls_analyzed: int = 0
     """Decls and function bodies this build analysed: 0 when the editor tier had already analysed the saved
     text (docs/design/lsp.md §8.3), the changed ones when the buffer differs from the saved file."""

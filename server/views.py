@@ -44,13 +44,9 @@ class BinaryViews:
 
     def record(self, payload: BuildFinished) -> None:
         """After a build: keep the output's bytes if the build committed it."""
-        if not payload.committed or payload.binary is None:
+        if not payload.committed or payload.binary is None or payload.image is None:
             return
-        try:
-            with open(payload.binary, "rb") as f:
-                data = f.read()
-        except OSError:
-            return
+        data = payload.image  # read by the build's thread right after its commit, not here on the loop
         history = self.snapshots.setdefault(payload.uri, [])
         history.append(Snapshot(payload.build_id, payload.binary, data))
         del history[:-KEPT_BUILDS]
