@@ -77,6 +77,8 @@ class DocOutline:
     """Bytes scanned by the last build or splice (a machine-independent cost measure for tests)."""
     _names: dict[str, int] | None = None
     _decl_cache: list[OutlineDecl] | None = None
+    tags_version: int = 0
+    """Changes whenever a splice changes the decls' names or tags (parts that depend on them revalidate)."""
 
     @classmethod
     def build(cls, data: bytes) -> DocOutline:
@@ -99,6 +101,7 @@ class DocOutline:
             self.data, self.starts, self.chunks, self.limit = fresh.data, fresh.starts, fresh.chunks, fresh.limit
             self.rescanned_bytes = fresh.rescanned_bytes
             self._names = self._decl_cache = None
+            self.tags_version += 1
             return
         starts = self.starts
         k0 = max(0, bisect.bisect_right(starts, start - 1) - 1)
@@ -113,7 +116,7 @@ class DocOutline:
             new_starts.append(m.start())
         bounds = [*new_starts, hi]
         new_chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
-        old_names = [d.name for c in self.chunks[k0:k1] for d in c.outline.decls]
+        old_names = [(d.name, d.tag) for c in self.chunks[k0:k1] for d in c.outline.decls]
         tail = [s + delta for s in starts[k1:]] if delta else starts[k1:]
         self.starts = starts[:k0] + new_starts + tail
         self.chunks[k0:k1] = new_chunks
@@ -121,13 +124,23 @@ class DocOutline:
         self.limit = len(data)
         self.rescanned_bytes = hi - lo
         self._decl_cache = None
-        if len(new_chunks) != k1 - k0 or old_names != [d.name for c in new_chunks for d in c.outline.decls]:
+        if len(new_chunks) != k1 - k0 or old_names != [(d.name, d.tag) for c in new_chunks for d in c.outline.decls]:
             self._names = None
+            self.tags_version += 1
 
     def snapshot(self) -> DocOutline:
         """A copy that later splices leave alone (chunks are shared: a splice replaces chunks, never changes
         one), for whole-document features computed off the event loop. O(decls) list copies."""
-        return DocOutline(self.data, list(self.starts), list(self.chunks), self.limit, 0, self._names, self._decl_cache)
+        return DocOutline(
+            self.data,
+            list(self.starts),
+            list(self.chunks),
+            self.limit,
+            0,
+            self._names,
+            self._decl_cache,
+            self.tags_version,
+        )
 
     # ------------------------------------------------------------------ queries (absolute offsets)
 

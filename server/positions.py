@@ -107,6 +107,11 @@ class LspLineIndex:
             end = len(self.data)
         return start, end
 
+    def lines_of(self, offsets: list[int]) -> list[int]:
+        """The 0-based line of each byte offset (no column is computed)."""
+        starts = self._starts
+        return [bisect.bisect_right(starts, offset) - 1 for offset in offsets]
+
     def position(self, byte_offset: int) -> tuple[int, int]:
         """0-based line and column (in ``encoding`` units) of a byte offset, clamped to the text.
 

@@ -45,7 +45,7 @@ def _part(outline: DocOutline, k: int, key: tuple[str, Encoding], make: Callable
 
 
 def _base_lines(outline: DocOutline, index: LspLineIndex) -> list[int]:
-    return [index.position(start)[0] for start in outline.starts]
+    return index.lines_of(outline.starts)
 
 
 # ---------------------------------------------------------------------- documentSymbol
@@ -146,9 +146,10 @@ def folding_ranges(outline: DocOutline, index: LspLineIndex) -> JsonList:
 
 # ---------------------------------------------------------------------- semanticTokens/full
 
-TokensPart = tuple[list[int], int, int, dict[str, str | None]]
+TokensPart = tuple[list[int], int, int, dict[str, str | None], list[int]]
 """A chunk's tokens encoded from (line 0, column 0) of the chunk; its first and last token's relative line; the
-tags of the decls its ``@`` tokens name (the part is valid while those tags are the same)."""
+tags of the decls its ``@`` tokens name (the part is valid while those tags are the same); the outline's
+``tags_version`` when they were last checked."""
 
 
 def _tokens_of(data: bytes, chunk: _Chunk, encoding: Encoding, outline: DocOutline) -> TokensPart:
@@ -171,7 +172,7 @@ def _tokens_of(data: bytes, chunk: _Chunk, encoding: Encoding, outline: DocOutli
             first = line
         out += [line - prev_line, col - prev_col if line == prev_line else col, end_col - col, token_type, modifiers]
         prev_line, prev_col = line, col
-    return out, first, prev_line, tags
+    return out, first, prev_line, tags, [outline.tags_version]
 
 
 def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> JsonList:
@@ -183,10 +184,12 @@ def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> JsonList:
     prev = 0
     for k, base in enumerate(_base_lines(outline, index)):
         part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
-        if any(outline.decl_tag(name) != tag for name, tag in part[3].items()):  # a named decl changed kind
-            outline.chunks[k].memo.pop(key, None)
-            part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
-        encoded, first, last, _ = part
+        if part[4][0] != outline.tags_version:  # some decl's name or tag changed since: check the ones it names
+            if any(outline.decl_tag(name) != tag for name, tag in part[3].items()):
+                outline.chunks[k].memo.pop(key, None)
+                part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
+            part[4][0] = outline.tags_version
+        encoded, first, last, _, _ = part
         if not encoded:
             continue
         at = len(out)
