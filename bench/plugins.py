@@ -1,7 +1,7 @@
 """Runs one bench module's ``measure(...)`` in a fresh interpreter, guarded: a missing module is a reason, not a crash.
 
-Helpers add measurements as their own ``bench/<name>.py`` with a ``measure(...) -> dict`` function
-(HELPERS.md). ``bench.run`` calls them through :func:`call_isolated`, which starts
+Measurements owned by other parts of the project live in their own ``bench/<name>.py`` with a ``measure(...) -> dict`` function
+(the convention every bench module follows). ``bench.run`` calls them through :func:`call_isolated`, which starts
 ``python -m bench.plugins MODULE FUNCTION KWARGS_JSON`` so every scenario gets a clean heap and its own peak RSS.
 The child passes only the keyword arguments the function declares (``n``, ``sizes``, ``workdir``, ``edits``,
 ``repeats``, ``quick``, …), so modules need not agree on one signature; a required parameter the run cannot
