@@ -125,9 +125,8 @@ def _folds_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> tuple[tuple[int
     seen: dict[tuple[int, int], None] = {}
     spans = [(d.def_start, d.end if d.end >= 0 else len(data)) for d in chunk.outline.decls]
     spans += [body for d in chunk.outline.decls for body in d.bodies]
-    for start, end in spans:
-        first = index.position(start)[0]
-        last = index.position(max(start, end - 1))[0]
+    ends = [min(len(data), max(start, end - 1)) for start, end in spans]
+    for first, last in zip(index.lines_of([start for start, _ in spans]), index.lines_of(ends), strict=True):
         if last > first:
             seen.setdefault((first, last))
     return tuple(seen)
