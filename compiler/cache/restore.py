@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import Document, Malformed, Row, fn_record, known_good
-from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
+from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
@@ -73,7 +73,7 @@ class Restorer:
         memo = self._memo.get(x)
         if memo is not None and memo[0] is tv:
             return memo[1]
-        fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo)
+        fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo, lambda h: anonymous_value(m, h))
         self._memo[x] = (tv, fp)
         return fp
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import CachedFn, Malformed, Row, Table, decode, encode
-from compiler.cache.fingerprint import decl_fingerprint, type_fingerprint
+from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.cache.location import CacheLocation, locate, read_trusted, write_atomic
 from compiler.cache.restore import Restorer
 from compiler.codegen import PANIC_NAME
@@ -191,7 +191,7 @@ def _rows(
                 fp = None
             else:
                 if x not in fps:
-                    fps[x] = decl_fingerprint(x.typed_value, got_of, type_fps)
+                    fps[x] = decl_fingerprint(x.typed_value, got_of, type_fps, lambda h: anonymous_value(m, h))
                 fp = fps[x]
             if fp is None:
                 break
