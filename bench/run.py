@@ -5,7 +5,8 @@ Usage (from the repository root)::
     .venv/bin/python -m bench.run [--quick] [--zig] [--sizes 10,100,1000] [--edits 30] [--no-lsp]
                                   [--seq-edits 1000] [--only a,b] [--no-profiles] [--out FILE.json] [--report]
 
-The full run (``--zig --report``, about 25 minutes on a quiet 2-core machine) measures at N = 10 … 100 000:
+The full run (``--zig --report``; 23 minutes measured on the 2-core machine while loaded, with 10 minutes of
+CPU time, so about 12–15 minutes quiet; the budget is 25) measures at N = 10 … 100 000:
 
 - every N: GNU as + ld, Zig 0.17.1 cold build, fresh-process ``zir build``, ``zir watch`` (edits, bytes, RSS),
   keystroke → diagnostics (RSS of the server); N = 100 000 runs only these (5 edits), for the full build and
