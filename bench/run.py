@@ -95,7 +95,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="cProfile one edit at N = 10 000 (in-process)")
     p.add_argument("--no-profiles", action="store_true", help="skip the profiles of missed goals (bench.profiles)")
     p.add_argument(
-        "--only", help="comma-separated scenario names to run (trial runs), e.g. zir_shapes,hot,requests,cold"
+        "--only",
+        help="comma-separated scenario names to run (trial runs), e.g. zir_shapes,hot,requests,cold,profiles",
     )
     p.add_argument("--out", type=Path, help="JSON output path (default bench/results/run-<time>.json)")
     p.add_argument("--report", action="store_true", help="regenerate docs/benchmarks.md and the plot")
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="zir-bench-"))
 
     def attempt(n: int | None, name: str, fn: Callable[[], Any]) -> None:
-        if only is not None and name not in only:
+        if only is not None and name not in only and not (name.startswith("profile:") and "profiles" in only):
             return
         elapsed = time.perf_counter() - started
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())
