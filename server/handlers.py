@@ -35,6 +35,8 @@ def register(server: ZirLanguageServer) -> None:
     """Register hover, definition, references, rename, completion, signature help, symbols, folding, semantic
     tokens, formatting, code lens, document highlight and declaration."""
 
+    warmed: set[str] = set()
+    """Documents whose whole-document parts were computed ahead once (``wholedoc.warm``)."""
     last_info: dict[tuple[str, str], DeclInfo | None] = {}
     """Hover facts last read per (uri, decl), answered while the editor thread is busy with a newer text."""
     local_facts = server.local_facts
@@ -83,7 +85,15 @@ def register(server: ZirLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def document_symbol(params: types.DocumentSymbolParams) -> list[dict[str, Any]]:
         ctx = await context(params.text_document.uri)
-        return [] if ctx is None else await off_loop(wholedoc.document_symbols, ctx[1].snapshot(), ctx[2])
+        if ctx is None:
+            return []
+        snapshot = ctx[1].snapshot()
+        symbols = await off_loop(wholedoc.document_symbols, snapshot, ctx[2])
+        if ctx[0].uri not in warmed:  # the first outline of a document: prepare folding meanwhile
+            warmed.add(ctx[0].uri)
+            warming = asyncio.get_running_loop().run_in_executor(None, wholedoc.warm, snapshot, ctx[2])
+            warming.add_done_callback(lambda f: f.cancelled() or f.exception())  # a failure: the request computes
+        return symbols
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(params: types.DefinitionParams) -> list[types.Location]:
