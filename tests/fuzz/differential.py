@@ -178,6 +178,62 @@ def _check_step(inc: Compilation, step: Step, fresh_out: str | None, tally: Tall
     return None
 
 
+def check_restarts(seed: int, steps: list[Step], *, workdir: str) -> Tally:
+    """Each text built by a new Compilation that continues from the persistent compile cache the previous one
+    saved — ``zir build`` restarted after every edit (docs/design/performance.md §7) — and compared with a
+    fresh build without the cache: the same errors and, when good, the same behaviour. The cache directory is
+    the caller's (``ZIR_CACHE_DIR``)."""
+    tally = Tally()
+    out, fresh_out = os.path.join(workdir, f"restart-{seed}"), os.path.join(workdir, f"fresh-{seed}")
+    try:
+        for i, step in enumerate(steps):
+            tally.inputs += 1
+            tally.builds += 1
+            finding = _check_restart(step, out, fresh_out, tally)
+            if finding is not None:
+                finding.seed, finding.step = seed, i
+                (tally.crashes if finding.kind == "crash" else tally.mismatches).append(finding)
+    finally:
+        for path in (out, fresh_out):
+            if os.path.exists(path):
+                os.unlink(path)
+    return tally
+
+
+def _check_restart(step: Step, out: str, fresh_out: str, tally: Tally) -> Finding | None:
+    options = Options("fuzz.zir", out, OutputMode.EXE, cache=True)
+    comp = Compilation(options, BufferSource("fuzz.zir", step.text), None)
+    try:
+        report = comp.update()
+        errors = _errors(comp)
+    except Exception:
+        return Finding("crash", 0, 0, step.text, f"restarted build raised:\n{traceback.format_exc()}")
+    finally:
+        comp.close()
+    if os.path.exists(fresh_out):
+        os.unlink(fresh_out)
+    fresh = _compilation(step.text, fresh_out)
+    try:
+        fresh_report = fresh.update()
+        fresh_errors = _errors(fresh)
+    except Exception:
+        return Finding("crash", 0, 0, step.text, f"fresh build raised:\n{traceback.format_exc()}")
+    finally:
+        fresh.close()
+    ice = _ice(errors) or _ice(fresh_errors)
+    if ice is not None:
+        return Finding("crash", 0, 0, step.text, ice)
+    if errors != fresh_errors:
+        return Finding("mismatch", 0, 0, step.text, f"{step.what}: restarted {errors} != fresh {fresh_errors}")
+    if not (report.ok and fresh_report.ok):
+        return None
+    got, want = _run(out), _run(fresh_out)
+    tally.runs += 2
+    if got != want:
+        return Finding("mismatch", 0, 0, step.text, f"restarted binary {got} != fresh binary {want}")
+    return None
+
+
 def run_campaign(first_seed: int, sequences: int, steps: int, *, build: bool) -> Tally:
     """``sequences`` sequences of ``steps`` texts from consecutive seeds."""
     tally = Tally()
