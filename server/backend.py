@@ -391,7 +391,9 @@ class LiveProgram:
         from compiler.hot.session import HotSession
 
         self.build = build
-        self.session = HotSession(build.compilation, [], restart=restart, on_exit=on_exit, on_output=on_output)
+        self.session = HotSession(
+            build.compilation, [], restart=restart, on_exit=on_exit, on_output=on_output, swap_before_commit=True
+        )
 
     def after_commit(self, committed: bool, binary: str | None) -> dict[str, object]:
         """Apply the build to the program (or start it); the ``hot`` object of ``zir/buildFinished``."""
