@@ -7,11 +7,17 @@ submodule such as ``compiler.errors`` does not import the whole pipeline.
 from __future__ import annotations
 
 import importlib
+import os
 
 from compiler.version import __version__
 
 TYPE_CHECKING = False
 """``typing.TYPE_CHECKING`` without importing ``typing`` (this package is on ``zir --version``'s path)."""
+
+if os.environ.get("ZIR_ACCEL") == "1":  # the optional mypyc-compiled variant (compiler/accel.py)
+    from compiler.accel import select
+
+    select(__path__)
 
 # ``__version__`` (compiler/version.py) is the one version number: ``zir --version``, the language server's
 # ``serverInfo``, DWARF's producer and the package metadata (``pyproject.toml`` reads it from here). It

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import ClassVar
 
 from compiler.sema.types import Type
@@ -142,10 +142,13 @@ class AirInst:
     tag: AirTag
     ty: Type
     src: int
-    deaths: int = field(default=0, kw_only=True)
+    # Keyword-only through the ``KW_ONLY`` marker: mypyc's dataclasses drop ``field(kw_only=True)``
+    # (docs/design/performance.md §9).
+    _: KW_ONLY
+    deaths: int = 0
     # The instruction carries its runtime check (docs/design/language-complete.md §10); code generation
     # emits it only when the build mode has safety on. Meaningful for ``SAFETY_TAGS`` only.
-    safety: bool = field(default=False, kw_only=True)
+    safety: bool = False
 
     shape: ClassVar[str] = "?"
 

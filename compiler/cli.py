@@ -128,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(usage())
         return EXIT_USAGE
     if args[0] in ("-V", "--version"):
-        sys.stdout.write(f"zir {__version__}\n")
+        suffix = ""
+        if os.environ.get("ZIR_ACCEL") == "1":  # say which variant runs (compiler/accel.py)
+            from compiler.accel import variant
+
+            suffix = f" ({variant()})"
+        sys.stdout.write(f"zir {__version__}{suffix}\n")
         return EXIT_OK
     if args[0] in ("-h", "--help"):
         sys.stdout.write(usage())

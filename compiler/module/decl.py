@@ -6,11 +6,15 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+# Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
+# when the class is created (docs/design/performance.md §9).
+from compiler.sema.types import Type
+from compiler.zir.ast import Body
+
 if TYPE_CHECKING:
     from compiler.air import AirInst, Operand
-    from compiler.sema.types import Type
     from compiler.sema.values import TypedValue
-    from compiler.zir.ast import Body, Inst
+    from compiler.zir.ast import Inst
 
 
 class WorkKind(enum.Enum):

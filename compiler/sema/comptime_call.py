@@ -20,11 +20,11 @@ from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.analyze import ANALYZERS, Handler, Sema
 from compiler.sema.scope import BlockScope
+from compiler.zir.ast import Inst
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.module.decl import Fn
-    from compiler.zir.ast import Inst
 
 QUOTA = 1000
 NOT_CONSTANT = "unable to evaluate constant expression"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+# Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
+# when the class is created (docs/design/performance.md §9).
+from compiler.air import Block as AirBlock
+from compiler.module.decl import Fn
+from compiler.zir.ast import Inst
+
 if TYPE_CHECKING:
     from compiler.air import AirInst, Operand
-    from compiler.air import Block as AirBlock
-    from compiler.module.decl import Fn
-    from compiler.zir.ast import Inst
 
 
 @dataclass(eq=False, slots=True)
