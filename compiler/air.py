@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import KW_ONLY, dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
 
 from compiler.sema.types import Type
 from compiler.sema.values import Value
@@ -142,13 +142,13 @@ class AirInst:
     tag: AirTag
     ty: Type
     src: int
-    # Keyword-only through the ``KW_ONLY`` marker: mypyc's dataclasses drop ``field(kw_only=True)``
-    # (docs/design/performance.md §9).
-    _: KW_ONLY
-    deaths: int = 0
+    # Not ``__init__`` parameters (a subclass's own fields follow them): set after construction, the mask by
+    # liveness, the flag by `with_safety`. Not keyword-only fields either: mypyc's compiled dataclasses drop
+    # ``kw_only`` (docs/design/performance.md §7).
+    deaths: int = field(default=0, init=False)
     # The instruction carries its runtime check (docs/design/language-complete.md §10); code generation
     # emits it only when the build mode has safety on. Meaningful for ``SAFETY_TAGS`` only.
-    safety: bool = False
+    safety: bool = field(default=False, init=False)
 
     shape: ClassVar[str] = "?"
 
@@ -167,6 +167,14 @@ class AirInst:
 
 
 Operand = AirInst | Constant
+
+_I = TypeVar("_I", bound=AirInst)
+
+
+def with_safety(inst: _I, safety: bool) -> _I:
+    """`inst` with its ``safety`` flag set (the flag is not an ``__init__`` parameter)."""
+    inst.safety = safety
+    return inst
 
 
 @dataclass(eq=False, slots=True)

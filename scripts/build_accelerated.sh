@@ -49,7 +49,8 @@ start=$(date +%s)
   echo "build_accelerated: mypyc failed; the pure-Python package stays in use." >&2
   exit 1
 }
-rm -rf "$stage/build" "$stage"/*.egg-info
+[ "${ZIR_ACCEL_KEEP_C:-0}" = 1 ] || rm -rf "$stage/build"
+rm -rf "$stage"/*.egg-info
 # The manifest: the sha256 of every source file the copy was built from (compiler/accel.py compares).
 "$py" - "$stage" <<'EOF'
 import sys

@@ -2,14 +2,25 @@
 # Installs everything ZIR Live needs on a fresh Debian machine (Python 3.11+, Node 20, root):
 # system packages (binutils for readelf/as/ld, neovim, strace), a virtualenv in .venv with the
 # project and its test extra, and the VS Code extension's npm packages. Idempotent and quiet.
+# `--accelerated` also builds the optional mypyc-compiled variant (scripts/build_accelerated.sh; select it
+# with ZIR_ACCEL=1), installing a C compiler first if there is none; without it nothing of mypyc is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+accelerated=0
+for arg in "$@"; do
+  case "$arg" in
+    --accelerated) accelerated=1 ;;
+    *) echo "setup: unknown option $arg (known: --accelerated)" >&2; exit 2 ;;
+  esac
+done
 
 need_apt=()
 command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v as >/dev/null 2>&1 || need_apt+=(binutils)
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+# the accelerated build only: a C compiler (Python's headers come with the interpreter, or python3-dev)
+[ "$accelerated" = 1 ] && ! command -v cc >/dev/null 2>&1 && need_apt+=(gcc python3-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2
@@ -39,4 +50,8 @@ if [ -f vscode-client/package.json ] && [ "${ZIR_SKIP_NPM:-0}" != 1 ]; then
     (cd vscode-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     touch vscode-client/node_modules
   fi
+fi
+
+if [ "$accelerated" = 1 ]; then
+  bash scripts/build_accelerated.sh
 fi

@@ -122,7 +122,7 @@ class FieldSpec:
     kind: FieldKind
     enum_name: str | None = None
     members: tuple[str, ...] | None = None
-    default: object = None
+    default: object | None = None  # not bare `object`: mypyc's dataclasses look `object` up as a global
     optional: bool = False
 
 
