@@ -1,6 +1,6 @@
 """Pure Python against the mypyc-accelerated build: full build and one-function edits (issue 13).
 
-docs/design/performance.md §9. For each variant (``ZIR_ACCEL=0`` and ``ZIR_ACCEL=1``, see compiler/accel.py)
+docs/design/performance.md §8. For each variant (``ZIR_ACCEL=0`` and ``ZIR_ACCEL=1``, see compiler/accel.py)
 and each N, on the chain program of ``bench.shapes``:
 
 - *fresh-process full build*: wall time of ``python -m compiler build SRC -o OUT`` with no output in place

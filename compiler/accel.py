@@ -1,6 +1,6 @@
 """Selects the optional mypyc-compiled variant of the compiler (``ZIR_ACCEL=1``), or says why not.
 
-docs/design/performance.md §9. ``scripts/build_accelerated.sh`` compiles the hot modules out of tree, into a
+docs/design/performance.md §8. ``scripts/build_accelerated.sh`` compiles the hot modules out of tree, into a
 copy of this package under ``build/accel/`` (or ``$ZIR_ACCEL_DIR``) with a ``MANIFEST``: the digest of the
 sources it was built from. When ``ZIR_ACCEL=1``, ``compiler/__init__.py`` calls `select`, which points this
 package's ``__path__`` at the copy, so every submodule (compiled or not) is imported from it, but only if

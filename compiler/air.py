@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
 
 from compiler.sema.types import Type
 from compiler.sema.values import Value
@@ -142,15 +141,12 @@ class AirInst:
     tag: AirTag
     ty: Type
     src: int
-    # Not ``__init__`` parameters (a subclass's own fields follow them): set after construction, the mask by
-    # liveness, the flag by `with_safety`. Not keyword-only fields either: mypyc's compiled dataclasses drop
-    # ``kw_only`` (docs/design/performance.md §7).
-    deaths: int = field(default=0, init=False)
+    deaths: int = field(default=0, kw_only=True)
     # The instruction carries its runtime check (docs/design/language-complete.md §10); code generation
     # emits it only when the build mode has safety on. Meaningful for ``SAFETY_TAGS`` only.
-    safety: bool = field(default=False, init=False)
-
-    shape: ClassVar[str] = "?"
+    safety: bool = field(default=False, kw_only=True)
+    # (No ``ClassVar`` in these dataclasses: under mypyc a base's class variable makes the compiled subclasses
+    # lose ``kw_only`` above, docs/design/performance.md §8.)
 
     def operands(self) -> list[Operand]:
         """The operands in death-bit order (x86_64.md §1)."""
@@ -168,20 +164,10 @@ class AirInst:
 
 Operand = AirInst | Constant
 
-_I = TypeVar("_I", bound=AirInst)
-
-
-def with_safety(inst: _I, safety: bool) -> _I:
-    """`inst` with its ``safety`` flag set (the flag is not an ``__init__`` parameter)."""
-    inst.safety = safety
-    return inst
-
 
 @dataclass(eq=False, slots=True)
 class NoOp(AirInst):
     """``alloc``, ``retvoid``, ``unreach``, ``breakpoint``, ``dbg_stmt``."""
-
-    shape: ClassVar[str] = "no_op"
 
 
 @dataclass(eq=False, slots=True)
@@ -189,7 +175,6 @@ class UnOp(AirInst):
     """One operand: ``ref``, ``ret``, ``bitcast``, ``not``, ``isnull`` … ``wrap_optional``."""
 
     operand: Operand
-    shape: ClassVar[str] = "un_op"
 
     def operands(self) -> list[Operand]:
         return [self.operand]
@@ -202,7 +187,6 @@ class BinOp(AirInst):
 
     lhs: Operand
     rhs: Operand
-    shape: ClassVar[str] = "bin_op"
 
     def operands(self) -> list[Operand]:
         return [self.lhs, self.rhs]
@@ -214,7 +198,6 @@ class Arg(AirInst):
 
     name: str
     index: int
-    shape: ClassVar[str] = "arg"
 
 
 @dataclass(eq=False, slots=True)
@@ -227,7 +210,6 @@ class Assembly(AirInst):
     inputs: tuple[bytes, ...]
     clobbers: tuple[bytes, ...]
     args: list[Operand]
-    shape: ClassVar[str] = "assembly"
 
     def operands(self) -> list[Operand]:
         return list(self.args)
@@ -238,7 +220,6 @@ class Block(AirInst):
     """A block that ``br``/``brvoid`` leave; its type is the peer type of the breaks' operands."""
 
     body: list[AirInst]
-    shape: ClassVar[str] = "block"
 
 
 @dataclass(eq=False, slots=True)
@@ -247,7 +228,6 @@ class Br(AirInst):
 
     block: Block
     operand: Operand
-    shape: ClassVar[str] = "br"
 
     def operands(self) -> list[Operand]:
         return [self.operand]
@@ -258,7 +238,6 @@ class BrVoid(AirInst):
     """Leave ``block`` without a value."""
 
     block: Block
-    shape: ClassVar[str] = "brvoid"
 
 
 @dataclass(eq=False, slots=True)
@@ -268,7 +247,6 @@ class Call(AirInst):
 
     func: Operand
     args: list[Operand]
-    shape: ClassVar[str] = "call"
 
     def operands(self) -> list[Operand]:
         return [self.func, *self.args]
@@ -283,7 +261,6 @@ class CondBr(AirInst):
     else_body: list[AirInst]
     then_entry_deaths: list[Operand] = field(default_factory=list)
     else_entry_deaths: list[Operand] = field(default_factory=list)
-    shape: ClassVar[str] = "condbr"
 
     def operands(self) -> list[Operand]:
         return [self.condition]
@@ -295,7 +272,6 @@ class Loop(AirInst):
 
     body: list[AirInst]
     exit_deaths: list[Operand] = field(default_factory=list)
-    shape: ClassVar[str] = "loop"
 
 
 def nested_bodies(inst: AirInst) -> list[list[AirInst]]:

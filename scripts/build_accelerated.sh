@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Builds ZIR Live's optional accelerated variant: the hot modules of `compiler/` compiled to C extensions by
-# mypyc (docs/design/performance.md §9). Out of tree, on purpose: a compiled `*.so` next to its `.py` would
+# mypyc (docs/design/performance.md §8). Out of tree, on purpose: a compiled `*.so` next to its `.py` would
 # win at import and silently run old code after the next edit, so the build works on a copy in
 # build/accel/ (or $ZIR_ACCEL_DIR) and the source tree never holds an extension (tests/test_accel.py).
 # `ZIR_ACCEL=1` selects the variant (compiler/accel.py); a copy that no longer matches the sources is
 # refused with a warning and the pure-Python package runs. Needs a C compiler and Python's headers.
-#   bash scripts/build_accelerated.sh            # build (about 5-10 min of gcc on one core)
+#   bash scripts/build_accelerated.sh [--force]  # build, unless up to date (about 3 min of gcc, one core)
 #   ZIR_ACCEL=1 zir --version                    # -> "zir 0.2.0 (mypyc)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 py=${PYTHON:-$root/.venv/bin/python}
 dest=${ZIR_ACCEL_DIR:-$root/build/accel}
+
+if [ "${1:-}" != --force ] && PYTHONPATH=$root "$py" -c '
+import sys
+from pathlib import Path
+from compiler.accel import check
+sys.exit(check(Path(sys.argv[1]), Path("compiler")) is not None)' "$dest"; then
+  echo "build_accelerated: $dest is up to date with the sources (--force rebuilds)"
+  exit 0
+fi
 
 cc_bin=${CC:-cc}
 if ! command -v "$cc_bin" >/dev/null 2>&1; then
@@ -52,12 +61,12 @@ start=$(date +%s)
 [ "${ZIR_ACCEL_KEEP_C:-0}" = 1 ] || rm -rf "$stage/build"
 rm -rf "$stage"/*.egg-info
 # The manifest: the sha256 of every source file the copy was built from (compiler/accel.py compares).
-"$py" - "$stage" <<'EOF'
+PYTHONPATH=$root "$py" - "$stage" <<'EOF'
 import sys
 from pathlib import Path
 from compiler.accel import source_digest
 stage = Path(sys.argv[1])
-(stage / "MANIFEST").write_text(source_digest(Path("compiler")) + "\n")
+(stage / "MANIFEST").write_text(source_digest(stage / "compiler") + "\n")
 EOF
 rm -rf "$dest"
 mkdir -p "$(dirname "$dest")"

@@ -1,6 +1,6 @@
 """The optional mypyc build: never inside the source tree, never used when stale, and said by ``--version``.
 
-docs/design/performance.md §9. A compiled ``*.so`` beside a ``.py`` wins at import, so one left in
+docs/design/performance.md §8. A compiled ``*.so`` beside a ``.py`` wins at import, so one left in
 ``compiler/`` or ``server/`` would run old code in every test: the guard below fails on any. The selection
 (compiler/accel.py) is checked with real ``zir`` processes against a build directory made here.
 """

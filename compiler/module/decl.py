@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 # Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
-# when the class is created (docs/design/performance.md §9).
+# when the class is created (docs/design/performance.md §8).
 from compiler.sema.types import Type
 from compiler.zir.ast import Body
 

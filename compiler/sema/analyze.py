@@ -444,7 +444,7 @@ def analyze_unreachable(s: Sema, inst: Inst) -> Operand:
     if s.m.optimize_mode.has_safety:
         # The safety flag: with safety on, code generation panics "reached unreachable code" here (outside Naked
         # functions), docs/design/language-complete.md §10.
-        s.add_inst(air.with_safety(air.NoOp(AirTag.BREAKPOINT, t.VOID, s.own(inst)), True))
+        s.add_inst(air.NoOp(AirTag.BREAKPOINT, t.VOID, s.own(inst), safety=True))
     return _noop(s, AirTag.UNREACH, t.NORETURN, s.own(inst))
 
 
@@ -628,7 +628,7 @@ def _analyze_numeric_cast(s: Sema, inst: Inst, rule: _NumericCast) -> Operand:
     s_signed, s_bits = x.ty.int_info()
     d_signed, d_bits = dest.int_info()
     widening = (s_signed == d_signed and d_bits >= s_bits) or (d_signed and not s_signed and d_bits > s_bits)
-    return s.add_inst(air.with_safety(air.UnOp(AirTag.INTCAST, dest, s.own(inst), operand=x), not widening))
+    return s.add_inst(air.UnOp(AirTag.INTCAST, dest, s.own(inst), operand=x, safety=not widening))
 
 
 def analyze_intcast(s: Sema, inst: Inst) -> Operand:

@@ -7,7 +7,7 @@ and a runtime AIR instruction whose ``safety`` flag says it carries a §10 check
 
 from __future__ import annotations
 
-from compiler.air import AirTag, BinOp, Constant, Operand, with_safety
+from compiler.air import AirTag, BinOp, Constant, Operand
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.coerce import SemaContext, coerce, comptime_value, int_fits, resolve_peer_types, round_float
@@ -95,7 +95,7 @@ def analyze_arithmetic(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, s
             return Constant(peer, v.UNDEF, src)
         return Constant(peer, _comptime_arith(ctx, tag, peer, lhs_val, rhs_val, src), src)
     safety = tag in _CHECKED and peer.is_int()
-    return ctx.add_inst(with_safety(BinOp(_AIR[tag], peer, src, lhs=casted_lhs, rhs=casted_rhs), safety))
+    return ctx.add_inst(BinOp(_AIR[tag], peer, src, lhs=casted_lhs, rhs=casted_rhs, safety=safety))
 
 
 def _comptime_arith(ctx: SemaContext, tag: str, ty: Type, lhs: v.Value, rhs: v.Value, src: int) -> v.Value:
@@ -198,4 +198,4 @@ def analyze_shift(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, src: i
         return Constant(ty, v.IntValue(result), src)
     bits = ty.int_info()[1]
     safety = bits & (bits - 1) != 0
-    return ctx.add_inst(with_safety(BinOp(_AIR[tag], ty, src, lhs=lhs, rhs=amount), safety))
+    return ctx.add_inst(BinOp(_AIR[tag], ty, src, lhs=lhs, rhs=amount, safety=safety))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.air import AirTag, Operand, UnOp, with_safety
+from compiler.air import AirTag, Operand, UnOp
 from compiler.sema import coerce as co
 from compiler.sema import memory
 from compiler.sema import types as t
@@ -55,7 +55,7 @@ def _unwrap_optional(s: Sema, inst: Inst, safe: bool) -> Operand:
             s.fail(s.own(inst), "unable to unwrap null")
         return s.const(result_ty, memory.payload_pointer(s, pval, val))
     s.require_block()
-    return s.add_inst(with_safety(UnOp(AirTag.UNWRAP_OPTIONAL, result_ty, s.own(inst), operand=ptr), safe))
+    return s.add_inst(UnOp(AirTag.UNWRAP_OPTIONAL, result_ty, s.own(inst), operand=ptr, safety=safe))
 
 
 def analyze_unwrap_optional_safe(s: Sema, inst: Inst) -> Operand:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.air import AirTag, BinOp, Constant, Operand, UnOp, with_safety
+from compiler.air import AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import coerce as co
 from compiler.sema import memory
 from compiler.sema import types as t
@@ -97,7 +97,7 @@ def analyze_elemptr(s: Sema, inst: Inst) -> Operand:
         if isinstance(pval, v.ElemPtr):
             return s.const(result_ty, v.ElemPtr(pval.array_ptr, pval.index + ival.value))
         return s.const(result_ty, v.ElemPtr(pval, ival.value))
-    return s.add_inst(with_safety(BinOp(AirTag.ELEMPTR, result_ty, s.own(inst), lhs=base, rhs=index), has_bound))
+    return s.add_inst(BinOp(AirTag.ELEMPTR, result_ty, s.own(inst), lhs=base, rhs=index, safety=has_bound))
 
 
 # ---- fieldptr ------------------------------------------------------------------------------------------
