@@ -43,6 +43,13 @@ def source_digest(package: Path) -> str:
 
 def check(build: Path, sources: Path) -> str | None:
     """None when `build` is a complete accelerated build of `sources`, else the reason it cannot be used."""
+    try:
+        return _check(build, sources)
+    except OSError as exc:  # e.g. a build another user made and this one cannot read
+        return f"the accelerated build in {build} cannot be read ({exc.strerror})"
+
+
+def _check(build: Path, sources: Path) -> str | None:
     manifest = build / "MANIFEST"
     if not manifest.is_file():
         return f"no accelerated build in {build} (run scripts/build_accelerated.sh)"

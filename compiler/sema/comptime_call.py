@@ -20,11 +20,11 @@ from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.analyze import ANALYZERS, Handler, Sema
 from compiler.sema.scope import BlockScope
-from compiler.zir.ast import Inst
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.module.decl import Fn
+    from compiler.zir.ast import Inst
 
 QUOTA = 1000
 NOT_CONSTANT = "unable to evaluate constant expression"
@@ -42,15 +42,19 @@ class Quota:
             s.fail(src, f"evaluation exceeded {QUOTA} backwards branches")
 
 
-@dataclass(slots=True)
+# Plain exception classes, not slotted dataclasses: mypyc cannot make a dataclass of an exception class
+# (docs/design/performance.md §8).
 class _Return(Exception):
-    value: Operand
+    def __init__(self, value: Operand) -> None:
+        super().__init__()
+        self.value = value
 
 
-@dataclass(slots=True)
 class _Break(Exception):
-    block: Inst
-    value: Operand
+    def __init__(self, block: Inst, value: Operand) -> None:
+        super().__init__()
+        self.block = block
+        self.value = value
 
 
 @dataclass(slots=True)
