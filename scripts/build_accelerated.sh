@@ -52,7 +52,7 @@ trap 'rm -rf "$stage"' EXIT
 cp -R compiler "$stage/compiler"
 find "$stage/compiler" -name __pycache__ -prune -exec rm -rf {} +
 start=$(date +%s)
-(cd "$stage" && MYPYC_OPT_LEVEL=${MYPYC_OPT_LEVEL:-3} "$py" -m mypyc --strict --python-version 3.11 \
+(cd "$stage" && MYPYC_OPT_LEVEL=${MYPYC_OPT_LEVEL:-3} MYPYC_DEBUG_LEVEL=${MYPYC_DEBUG_LEVEL:-0} "$py" -m mypyc --strict --python-version 3.11 \
   --ignore-missing-imports "${modules[@]}" >"$stage/mypyc.log" 2>&1) || {
   grep -E 'error|Error' "$stage/mypyc.log" | head -60 >&2
   echo "build_accelerated: mypyc failed; the pure-Python package stays in use." >&2
