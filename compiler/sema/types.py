@@ -169,6 +169,12 @@ class Type:
                 self.is_volatile) == (o.tag, o.length, o.child, o.bits, o.params, o.ret, o.cc, o.sentinel,
                 o.is_volatile)  # fmt: skip
 
+    def __hash__(self) -> int:
+        """The hash the frozen dataclass generates, written out: under mypyc a class defining ``__eq__``
+        without ``__hash__`` is unhashable (docs/design/performance.md §8)."""
+        return hash((self.tag, self.length, self.child, self.bits, self.params, self.ret, self.cc, self.sentinel,
+                     self.is_volatile))  # fmt: skip
+
     # ---- constructors -------------------------------------------------------------------------------
 
     @staticmethod
