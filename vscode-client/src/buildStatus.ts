@@ -23,6 +23,8 @@ export interface BuildFinished {
   readonly committed?: boolean;
   /** The file ranges the build's commit wrote (docs/inspect.md). */
   readonly writes?: readonly WrittenRange[];
+  /** Decls the build analysed (0 when the editor tier had already analysed the saved text). */
+  readonly declsAnalyzed?: number;
 }
 
 /** One write of a build's commit: `size` bytes at file `offset`, in `region` (`.text`, `ehdr`, `file`…). */
@@ -68,8 +70,14 @@ export function parseBuildFinished(params: unknown): BuildFinished | undefined {
   ) {
     return undefined;
   }
-  const extras: { buildId?: number; version?: number | null; committed?: boolean; writes?: WrittenRange[] } = {};
-  const { buildId, version, committed } = params;
+  const extras: {
+    buildId?: number;
+    version?: number | null;
+    committed?: boolean;
+    writes?: WrittenRange[];
+    declsAnalyzed?: number;
+  } = {};
+  const { buildId, version, committed, declsAnalyzed } = params;
   const writes = parseWrites(params["writes"]);
   if (writes !== undefined) {
     extras.writes = writes;
@@ -82,6 +90,9 @@ export function parseBuildFinished(params: unknown): BuildFinished | undefined {
   }
   if (typeof committed === "boolean") {
     extras.committed = committed;
+  }
+  if (typeof declsAnalyzed === "number") {
+    extras.declsAnalyzed = declsAnalyzed;
   }
   return { uri, ok, binary, ms, bytesWritten, errors, ...extras };
 }

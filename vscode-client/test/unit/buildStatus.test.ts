@@ -8,12 +8,11 @@ const ok = { uri: "file:///w/hello.zir", ok: true, binary: "/w/hello", ms: 12.4,
 describe("parseBuildFinished", () => {
   it("accepts the required fields and the optional ones", () => {
     assert.deepEqual(parseBuildFinished(ok), ok);
-    assert.deepEqual(parseBuildFinished({ ...ok, buildId: 3, version: null, committed: true, other: 1 }), {
-      ...ok,
-      buildId: 3,
-      version: null,
-      committed: true,
-    });
+    assert.deepEqual(
+      parseBuildFinished({ ...ok, buildId: 3, version: null, committed: true, declsAnalyzed: 0, other: 1 }),
+      { ...ok, buildId: 3, version: null, committed: true, declsAnalyzed: 0 },
+    );
+    assert.equal(parseBuildFinished({ ...ok, declsAnalyzed: "0" })?.declsAnalyzed, undefined);
   });
 
   it("rejects payloads missing or mistyping a required field", () => {
