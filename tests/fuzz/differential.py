@@ -15,7 +15,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass, field
 
-from compiler.compilation import Compilation, Options
+from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
 from compiler.link.null import NullLinker
 from compiler.module.decl import FileStatus
@@ -146,16 +146,10 @@ def _check_step(inc: Compilation, step: Step, fresh_out: str | None, tally: Tall
         inc_errors = _errors(inc)
     except Exception:
         return Finding("crash", 0, 0, step.text, f"incremental update raised:\n{traceback.format_exc()}")
-    if fresh_out is not None and os.path.exists(fresh_out):
-        os.unlink(fresh_out)
-    fresh = _compilation(step.text, fresh_out)
-    try:
-        fresh_report = fresh.update()
-        fresh_errors = _errors(fresh)
-    except Exception:
-        return Finding("crash", 0, 0, step.text, f"fresh build raised:\n{traceback.format_exc()}")
-    finally:
-        fresh.close()
+    fresh = _fresh_build(step.text, fresh_out)
+    if isinstance(fresh, Finding):
+        return fresh
+    fresh_report, fresh_errors = fresh
     ice = _ice(inc_errors) or _ice(fresh_errors)
     if ice is not None:
         return Finding("crash", 0, 0, step.text, ice)
@@ -176,6 +170,20 @@ def _check_step(inc: Compilation, step: Step, fresh_out: str | None, tally: Tall
     if step.expected_exit is not None and want[0] != step.expected_exit:
         return Finding("mismatch", 0, 0, step.text, f"exit status {want[0]}, the model says {step.expected_exit}")
     return None
+
+
+def _fresh_build(text: bytes, fresh_out: str | None) -> tuple[UpdateReport, list[str]] | Finding:
+    """The reference: ``text`` built by a new Compilation into ``fresh_out`` (removed first; None: no output),
+    its report and errors — or the crash Finding if it raised."""
+    if fresh_out is not None and os.path.exists(fresh_out):
+        os.unlink(fresh_out)
+    fresh = _compilation(text, fresh_out)
+    try:
+        return fresh.update(), _errors(fresh)
+    except Exception:
+        return Finding("crash", 0, 0, text, f"fresh build raised:\n{traceback.format_exc()}")
+    finally:
+        fresh.close()
 
 
 def check_restarts(seed: int, steps: list[Step], *, workdir: str) -> Tally:
@@ -210,16 +218,10 @@ def _check_restart(step: Step, out: str, fresh_out: str, tally: Tally) -> Findin
         return Finding("crash", 0, 0, step.text, f"restarted build raised:\n{traceback.format_exc()}")
     finally:
         comp.close()
-    if os.path.exists(fresh_out):
-        os.unlink(fresh_out)
-    fresh = _compilation(step.text, fresh_out)
-    try:
-        fresh_report = fresh.update()
-        fresh_errors = _errors(fresh)
-    except Exception:
-        return Finding("crash", 0, 0, step.text, f"fresh build raised:\n{traceback.format_exc()}")
-    finally:
-        fresh.close()
+    fresh = _fresh_build(step.text, fresh_out)
+    if isinstance(fresh, Finding):
+        return fresh
+    fresh_report, fresh_errors = fresh
     ice = _ice(errors) or _ice(fresh_errors)
     if ice is not None:
         return Finding("crash", 0, 0, step.text, ice)
