@@ -4,13 +4,17 @@
 # project and its test extra, and the VS Code extension's npm packages. Idempotent and quiet.
 # `--accelerated` also builds the optional mypyc-compiled variant (scripts/build_accelerated.sh; select it
 # with ZIR_ACCEL=1), installing a C compiler first if there is none; without it nothing of mypyc is built.
+# `--accelerated-tools` installs only what that build needs (a C compiler, Python's headers): the test script
+# uses it, then builds in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 accelerated=0
+accel_tools=0
 for arg in "$@"; do
   case "$arg" in
-    --accelerated) accelerated=1 ;;
-    *) echo "setup: unknown option $arg (known: --accelerated)" >&2; exit 2 ;;
+    --accelerated) accelerated=1 accel_tools=1 ;;
+    --accelerated-tools) accel_tools=1 ;;
+    *) echo "setup: unknown option $arg (known: --accelerated, --accelerated-tools)" >&2; exit 2 ;;
   esac
 done
 
@@ -19,8 +23,12 @@ command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v as >/dev/null 2>&1 || need_apt+=(binutils)
 command -v nvim >/dev/null 2>&1 || need_apt+=(neovim)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
-# the accelerated build only: a C compiler (Python's headers come with the interpreter, or python3-dev)
-[ "$accelerated" = 1 ] && ! command -v cc >/dev/null 2>&1 && need_apt+=(gcc python3-dev)
+# the accelerated build only: a C compiler and Python's headers (they come with the interpreter, or python3-dev)
+if [ "$accel_tools" = 1 ]; then
+  command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+  include=$("${PYTHON:-python3}" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  [ -f "$include/Python.h" ] || need_apt+=(python3-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}" >&2

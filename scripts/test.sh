@@ -4,7 +4,11 @@
 # in code-server, and a subset under the optional mypyc-compiled build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+if [ "${ZIR_SKIP_ACCEL:-0}" != 1 ]; then
+  bash scripts/setup.sh --accelerated-tools  # a C compiler and Python's headers for the mypyc build below
+else
+  bash scripts/setup.sh
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 # The optional accelerated build (docs/design/performance.md §8) compiles in the background (one gcc process
 # beside the checks below; out of tree, in build/accel) and a subset of the suite then runs under it with
