@@ -190,24 +190,30 @@ def chain_asm(n: int, bump: int = 0) -> str:
     return "\n".join(lines)
 
 
-ZIG_BUILD = """\
+def zig_build(name: str) -> str:
+    """`build.zig` for a Zig peer whose executable is `name`: Debug, the self-hosted x86-64 backend and ELF linker
+    (performance.md §1.1)."""
+    return f"""\
 const std = @import("std");
 
-pub fn build(b: *std.Build) void {
-    const exe = b.addExecutable(.{
-        .name = "chain",
-        .root_module = b.createModule(.{
+pub fn build(b: *std.Build) void {{
+    const exe = b.addExecutable(.{{
+        .name = "{name}",
+        .root_module = b.createModule(.{{
             .root_source_file = b.path("main.zig"),
             .target = b.graph.host,
             .optimize = .Debug,
-        }),
+        }}),
         .use_llvm = false,
         .use_lld = false,
-    });
+    }});
     b.installArtifact(exe);
-}
+}}
 """
-"""`build.zig` for the Zig peer: Debug, the self-hosted x86-64 backend and ELF linker (performance.md §1.1)."""
+
+
+ZIG_BUILD = zig_build("chain")
+"""`build.zig` for the chain program's Zig peer."""
 
 
 def chain_zig(n: int, bump: int = 0) -> str:

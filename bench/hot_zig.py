@@ -18,27 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.gen import zig_build
 from bench.hot import PERIOD_MS, Lines, _percentiles
-from bench.peers import ZIG_CACHE
-
-BUILD_ZIG = """\
-const std = @import("std");
-
-pub fn build(b: *std.Build) void {
-    const exe = b.addExecutable(.{
-        .name = "hot",
-        .root_module = b.createModule(.{
-            .root_source_file = b.path("main.zig"),
-            .target = b.graph.host,
-            .optimize = .Debug,
-        }),
-        .use_llvm = false,
-        .use_lld = false,
-    });
-    b.installArtifact(exe);
-}
-"""
-"""Debug, Zig's self-hosted x86-64 backend and ELF linker (performance.md §1.1), like ``bench.peers``."""
+from bench.peers import ZIG_CACHE, wait_for_binary_change
 
 
 def zig_source(n: int, word: str) -> str:
@@ -59,19 +41,6 @@ def zig_source(n: int, word: str) -> str:
     return "".join(parts)
 
 
-def _changed(binary: Path, old: int, deadline: float) -> int:
-    """Wait until ``binary``'s mtime differs from ``old`` (a polled file: Zig reports nothing on stdout)."""
-    while time.perf_counter() < deadline:
-        try:
-            mtime = binary.stat().st_mtime_ns
-        except FileNotFoundError:
-            mtime = -1
-        if mtime not in (old, -1):
-            return mtime
-        time.sleep(0.0002)
-    raise TimeoutError(f"{binary} did not change")
-
-
 def _start(binary: Path, lines: Lines) -> subprocess.Popen[bytes]:
     for _ in range(1000):
         try:
@@ -88,7 +57,7 @@ def measure_zig(zig: Path, tmp: Path, n: int, edits: int, timeout_s: float = 900
         shutil.rmtree(root)
     root.mkdir(parents=True)
     texts = [zig_source(n, f"w{k}") for k in range(edits + 1)]
-    (root / "build.zig").write_text(BUILD_ZIG)
+    (root / "build.zig").write_text(zig_build("hot"))
     main, binary = root / "main.zig", root / "zig-out" / "bin" / "hot"
     main.write_text(texts[0])
     env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(ZIG_CACHE / "zig-global-cache"))
@@ -107,7 +76,7 @@ def measure_zig(zig: Path, tmp: Path, n: int, edits: int, timeout_s: float = 900
     proc: subprocess.Popen[bytes] | None = None
     try:
         t0 = time.perf_counter()
-        mtime = _changed(binary, -1, t0 + timeout_s)
+        mtime = wait_for_binary_change(binary, -1, t0 + timeout_s)
         first_build_ms = (time.perf_counter() - t0) * 1000.0
         proc = _start(binary, lines)
         lines.wait_for(" w0", timeout=60.0)
@@ -115,7 +84,7 @@ def measure_zig(zig: Path, tmp: Path, n: int, edits: int, timeout_s: float = 900
             time.sleep(0.1)  # the watcher re-arms after a build; two saves must not coalesce
             start = time.perf_counter()
             main.write_text(texts[k])
-            mtime = _changed(binary, mtime, start + timeout_s)
+            mtime = wait_for_binary_change(binary, mtime, start + timeout_s)
             built = time.perf_counter()
             proc.kill()
             proc.wait()

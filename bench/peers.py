@@ -118,7 +118,8 @@ class ZigProject:
         self.write(0)
 
 
-def _wait_for_binary_change(binary: Path, old_mtime: int, deadline: float) -> int:
+def wait_for_binary_change(binary: Path, old_mtime: int, deadline: float) -> int:
+    """Wait until `binary`'s mtime differs from `old_mtime` (a polled file: Zig reports nothing on stdout)."""
     while time.perf_counter() < deadline:
         try:
             mtime = binary.stat().st_mtime_ns
@@ -151,7 +152,7 @@ def zig_peer(zig: Path, n: int, workdir: Path, edits: int, timeout_s: float = 60
     result: dict[str, Any] = {"cold_build_ms": round(cold_ms, 3)}
     try:
         t0 = time.perf_counter()
-        mtime = _wait_for_binary_change(proj.binary, -1, t0 + timeout_s)
+        mtime = wait_for_binary_change(proj.binary, -1, t0 + timeout_s)
         while subprocess.run([str(proj.binary)], check=False).returncode != ChainProgram(n).exit_code():
             time.sleep(0.001)
         result["first_watch_build_ms"] = round((time.perf_counter() - t0) * 1000, 3)
@@ -165,14 +166,14 @@ def zig_peer(zig: Path, n: int, workdir: Path, edits: int, timeout_s: float = 60
             expected = ChainProgram(n, bump=k).exit_code()
             t0 = time.perf_counter()
             proj.write(k)
-            mtime = _wait_for_binary_change(proj.binary, mtime, t0 + timeout_s)
+            mtime = wait_for_binary_change(proj.binary, mtime, t0 + timeout_s)
             t1 = time.perf_counter()
             while True:
                 rc = subprocess.run([str(proj.binary)], check=False).returncode
                 if rc == expected:
                     break
                 # the copy may still be in progress: wait for the next change
-                mtime = _wait_for_binary_change(proj.binary, mtime, t0 + timeout_s)
+                mtime = wait_for_binary_change(proj.binary, mtime, t0 + timeout_s)
             t2 = time.perf_counter()
             saves.append((t1 - t0) * 1000)
             runnable.append((t2 - t0) * 1000)
