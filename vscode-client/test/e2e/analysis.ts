@@ -7,10 +7,10 @@
  * "Create `@name`", waits for the diagnostics to clear, then asks for the inlay hints of the whole document
  * (`vscode.executeInlayHintProvider`) and reads them. Every wait is on an event, bounded by a timeout.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { ZirLiveApi } from "../../src/extension";
+import { readConfig, resultSaver } from "./harness";
 
 interface AnalysisConfig {
   readonly fixture: string;
@@ -38,16 +38,9 @@ interface AnalysisResult {
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
-  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
-  if (configPath === undefined) {
-    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
-  }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as AnalysisConfig;
+  const config = readConfig() as AnalysisConfig;
   const result: AnalysisResult = { stage: "activated", ok: false };
-  const save = (): void => {
-    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
-    renameSync(`${config.result}.tmp`, config.result);
-  };
+  const save = resultSaver(config.result, result);
   const reach = (stage: Stage): void => {
     result.stage = stage;
     save();

@@ -7,11 +7,11 @@
  * new message with one swap counted in the status bar, then stops the program. Every wait is on an event,
  * bounded by a timeout.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { ZirLiveApi } from "../../src/extension";
 import type { LiveSnapshot } from "../../src/live";
+import { readConfig, resultSaver, nextEvent } from "./harness";
 
 interface LiveConfig {
   readonly fixture: string;
@@ -40,43 +40,21 @@ interface LiveResult {
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
-  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
-  if (configPath === undefined) {
-    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
-  }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as LiveConfig;
+  const config = readConfig() as LiveConfig;
   const result: LiveResult = { stage: "activated", ok: false, hots: [] };
   api.manager.onLiveNotification(([method, params]) => {
     if (method === "zir/buildFinished") {
       result.hots.push((params as { hot?: unknown }).hot ?? null);
     }
   });
-  const save = (): void => {
-    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
-    renameSync(`${config.result}.tmp`, config.result);
-  };
+  const save = resultSaver(config.result, result);
   const reach = (stage: Stage): void => {
     result.stage = stage;
     save();
   };
 
-  /** Resolves with the first value `event` fires that `accept` maps to something defined. */
-  function next<E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const subscription = event((e) => {
-        const value = accept(e);
-        if (value !== undefined) {
-          subscription.dispose();
-          clearTimeout(timer);
-          resolve(value);
-        }
-      });
-      const timer = setTimeout(() => {
-        subscription.dispose();
-        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
-      }, config.timeoutMs);
-    });
-  }
+  const next = <E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> =>
+    nextEvent(event, accept, what, config.timeoutMs);
 
   /** Resolves with the first snapshot of `uri` that `accept` takes (checking the current one first). */
   function until(uri: string, accept: (s: LiveSnapshot) => boolean, what: string): Promise<LiveSnapshot> {

@@ -9,12 +9,12 @@
  * got) and sends the final result to the test over a local socket. No fixed sleeps: every wait is on an
  * event, bounded by a timeout.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { BuildFinished } from "../../src/buildStatus";
 import type { ZirLiveApi } from "../../src/extension";
+import { readConfig, resultSaver } from "./harness";
 
 /** The scenario's input (`ZIR_LIVE_E2E_CONFIG`). */
 interface ScenarioConfig {
@@ -78,17 +78,10 @@ interface ScenarioResult {
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
-  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
-  if (configPath === undefined) {
-    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
-  }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as ScenarioConfig;
+  const config = readConfig() as ScenarioConfig;
   const started = Date.now();
   const result: ScenarioResult = { stage: "activated", ok: false, vscodeVersion: vscode.version, elapsedMs: {} };
-  const save = (): void => {
-    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
-    renameSync(`${config.result}.tmp`, config.result);
-  };
+  const save = resultSaver(config.result, result);
   const reach = (stage: Stage): void => {
     result.stage = stage;
     result.elapsedMs[stage] = Date.now() - started;

@@ -14,12 +14,13 @@
  * analysis; the save's build reuses that analysis (it only commits) and the item then shows its result.
  * Every wait is on an event, bounded by a timeout.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { BuildFinished } from "../../src/buildStatus";
 import type { ZirLiveApi } from "../../src/extension";
 import { clickButton, quickInputRows, type StatusBarSeen, watchStatusBar, watchTexts } from "./cdp";
+import { readConfig, resultSaver, nextEvent } from "./harness";
 
 /** The three refused commands and their warnings (src/commands.ts, src/live.ts). */
 const REFUSALS: readonly (readonly [string, string])[] = [
@@ -68,38 +69,16 @@ interface TrustResult {
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
-  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
-  if (configPath === undefined) {
-    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
-  }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as TrustConfig;
+  const config = readConfig() as TrustConfig;
   const result: TrustResult = { stage: "activated", ok: false };
-  const save = (): void => {
-    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
-    renameSync(`${config.result}.tmp`, config.result);
-  };
+  const save = resultSaver(config.result, result);
   const reach = (stage: Stage): void => {
     result.stage = stage;
     save();
   };
 
-  /** Resolves with the first value `event` fires that `accept` maps to something defined. */
-  function next<E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const subscription = event((e) => {
-        const value = accept(e);
-        if (value !== undefined) {
-          subscription.dispose();
-          clearTimeout(timer);
-          resolve(value);
-        }
-      });
-      const timer = setTimeout(() => {
-        subscription.dispose();
-        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
-      }, config.timeoutMs);
-    });
-  }
+  const next = <E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> =>
+    nextEvent(event, accept, what, config.timeoutMs);
 
   /** The command palette's rows for "ZIR Live" with the fixture's editor active (Show Output is always
    * offered: the marker that the list is filtered and drawn). */

@@ -7,12 +7,13 @@
  * that exactly that decl is marked, hovers and clicks its block in the map, and saves a screenshot of each
  * view through the browser's DevTools protocol. Every wait is on an event, bounded by a timeout.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import type * as vscodeApi from "vscode";
 import type { ZirLiveApi } from "../../src/extension";
 import type { LayoutRendered } from "../../src/layoutView";
 import type { MachineCodeSnapshot } from "../../src/machineCode";
+import { readConfig, resultSaver, nextEvent } from "./harness";
 
 interface ViewsConfig {
   readonly fixture: string;
@@ -81,38 +82,16 @@ async function screenshot(port: number, path: string): Promise<void> {
 }
 
 export async function run(vscode: typeof vscodeApi, api: ZirLiveApi): Promise<void> {
-  const configPath = process.env["ZIR_LIVE_E2E_CONFIG"];
-  if (configPath === undefined) {
-    throw new Error("ZIR_LIVE_E2E_CONFIG is not set");
-  }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as ViewsConfig;
+  const config = readConfig() as ViewsConfig;
   const result: ViewsResult = { stage: "activated", ok: false, screenshots: [] };
-  const save = (): void => {
-    writeFileSync(`${config.result}.tmp`, JSON.stringify(result, null, 2));
-    renameSync(`${config.result}.tmp`, config.result);
-  };
+  const save = resultSaver(config.result, result);
   const reach = (stage: Stage): void => {
     result.stage = stage;
     save();
   };
 
-  /** Resolves with the first value `event` fires that `accept` maps to something defined. */
-  function next<E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const subscription = event((e) => {
-        const value = accept(e);
-        if (value !== undefined) {
-          subscription.dispose();
-          clearTimeout(timer);
-          resolve(value);
-        }
-      });
-      const timer = setTimeout(() => {
-        subscription.dispose();
-        reject(new Error(`timed out after ${config.timeoutMs} ms waiting for ${what}`));
-      }, config.timeoutMs);
-    });
-  }
+  const next = <E, T>(event: vscodeApi.Event<E>, accept: (e: E) => T | undefined, what: string): Promise<T> =>
+    nextEvent(event, accept, what, config.timeoutMs);
 
   const headersOf = (text: string): string[] => text.split("\n").filter((line) => line.startsWith("@"));
 
