@@ -4,13 +4,14 @@ and save, see it cleared and the build finish, then run the rebuilt binary."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.nvim.headless import run_lua
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "tests" / "cases" / "examples" / "101-print-and-exit-code" / "update1.zir"
@@ -75,32 +76,19 @@ def test_neovim_sees_the_error_fix_save_and_runs_the_binary(tmp_path: Path) -> N
     sample = tmp_path / "sample.zir"
     sample.write_text(source)
     result_file = tmp_path / "result.json"
-    script = tmp_path / "test.lua"
-    script.write_text(
+    results = run_lua(
+        tmp_path,
         LUA
         % {
             "python": _lua_string(sys.executable),
             "result": _lua_string(str(result_file)),
             "fixed": _lua_string(json.dumps(fixed.split("\n")[:-1])),
             "root": _lua_string(str(ROOT)),
-        }
-    )
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-u", "NONE", "-c", f"luafile {script}", str(sample)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
+        },
+        sample,
+        result_file,
         timeout=60,
-        check=False,
     )
-    results = json.loads(result_file.read_text())
-    assert proc.returncode == 0, (results, proc.stderr.decode(errors="replace"))
     assert results["diagnostics"] == [
         {
             "lnum": row,

@@ -5,13 +5,13 @@ code lens."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.nvim.headless import run_lua
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "tests" / "cases" / "examples" / "101-print-and-exit-code" / "update1.zir"
@@ -89,8 +89,8 @@ def test_neovim_hover_definition_quick_fix_and_run(tmp_path: Path) -> None:
     sample = tmp_path / "sample.zir"
     sample.write_text(source)
     result_file = tmp_path / "result.json"
-    script = tmp_path / "test.lua"
-    script.write_text(
+    results = run_lua(
+        tmp_path,
         LUA
         % {
             "python": json.dumps(sys.executable),
@@ -98,24 +98,11 @@ def test_neovim_hover_definition_quick_fix_and_run(tmp_path: Path) -> None:
             "root": json.dumps(str(ROOT)),
             "row": row,
             "col": col,
-        }
-    )
-    env = {
-        **os.environ,
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
-    proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-u", "NONE", "-c", f"luafile {script}", str(sample)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
+        },
+        sample,
+        result_file,
         timeout=90,
-        check=False,
     )
-    results = json.loads(result_file.read_text())
-    assert proc.returncode == 0, (results, proc.stderr.decode(errors="replace"))
     assert 'string: `"bye for now\\n"`' in results["hover"]
     greeting_line = next(i for i, line in enumerate(lines) if line.startswith("@greeting ="))
     assert results["definition"] == {"line": greeting_line, "character": 0}

@@ -4,16 +4,15 @@ build, call ``:ZirDisassembly f3`` and read the scratch buffer it opens."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from bench.gen import ChainProgram
+from tests.nvim.headless import run_lua
 
 ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "inspect.md"
@@ -72,27 +71,19 @@ def test_documented_lua_shows_the_disassembly_in_a_scratch_buffer(tmp_path: Path
     snippet = tmp_path / "snippet.lua"
     snippet.write_text(documented_snippet())
     result_file = tmp_path / "result.json"
-    script = tmp_path / "test.lua"
-    script.write_text(
+    results = run_lua(
+        tmp_path,
         HARNESS
         % {
             "python": json.dumps(sys.executable),
             "result": json.dumps(str(result_file)),
             "root": json.dumps(str(ROOT)),
             "snippet": json.dumps(str(snippet)),
-        }
-    )
-    env = {**os.environ, **{k: str(tmp_path / k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")}}
-    proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-u", "NONE", "-c", f"luafile {script}", str(sample)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
+        },
+        sample,
+        result_file,
         timeout=90,
-        check=False,
     )
-    results = json.loads(result_file.read_text())
-    assert proc.returncode == 0, (results, proc.stderr.decode(errors="replace"))
     lines: list[str] = results["lines"]
     assert lines[0].startswith("build 1 of ") and lines[0].endswith(str(tmp_path / "zig-out" / "bin" / "chain"))
     headers = [line for line in lines if "<" in line and ">:" in line]
