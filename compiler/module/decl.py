@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 # Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
 # when the class is created (docs/design/performance.md §8).
 from compiler.sema.types import Type
+from compiler.sema.values import FunctionValue
 from compiler.zir.ast import Body
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class WorkKind(enum.Enum):
 
 class DeclStatus(enum.Enum):
     """Decl.analysis (module.md §3.1); each member says where its message lives."""
+
+    __hash__ = object.__hash__  # members are singletons: identity hash (status sets), not Enum's name hash
 
     UNREFERENCED = "unreferenced"
     """Known from the source but never analysed. No message."""
@@ -239,8 +242,6 @@ class Decl:
     @property
     def fn(self) -> Fn | None:
         """The Fn of a function decl's current value, if any."""
-        from compiler.sema.values import FunctionValue
-
         tv = self.typed_value
         if tv is not None and isinstance(tv.val, FunctionValue):
             fn = tv.val.fn

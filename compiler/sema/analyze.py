@@ -157,8 +157,14 @@ class Sema:
         """*op.X*: for an @name naming an earlier decl, that decl's instruction src; else the operand's own."""
         if op.hidden:
             d = self.lookup_source_decl(decode_name(op.string("name")))
-            if d is not None and d.src_index < self.home.src_index:
-                return self.m.source_decl(d).src
+            if d is not None:
+                return self._decl_op_src(op, d)
+        return self.base + op.src
+
+    def _decl_op_src(self, op: Inst, d: Decl) -> int:
+        """``op_src`` of the @name operand ``op``, which names the source decl ``d``."""
+        if d.src_index < self.home.src_index:
+            return self.m.source_decl(d).src
         return self.base + op.src
 
     def use_decl(self, d: Decl, src: int) -> Constant:
@@ -180,19 +186,25 @@ class Sema:
             if d is None:
                 self.m.note_missing_name(name, self.owner)
                 self.fail(self.base + op.src, f"decl '{name}' not found")
-            return self.use_decl(d, self.op_src(op))
+            return self.use_decl(d, self._decl_op_src(op, d))
         res = self.results.get(op)
         if res is None:
             self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
-        if res in self.inferred_pending:
+        if self.inferred_pending and res in self.inferred_pending:
             self.fail(self.cur_src, "use of inferred allocation before its first store")
         if isinstance(res, Constant):
-            return Constant(res.ty, res.val, self.base + op.src) if res.src != self.base + op.src else res
+            src = self.base + op.src
+            return Constant(res.ty, res.val, src) if res.src != src else res
         defined_in = self.result_block.get(op)
-        if defined_in is not None and v.one_possible_value(res.ty) is None:
-            cur = self.block
-            if cur is None or not defined_in.encloses(cur):
-                self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
+        cur = self.block
+        # defined in the current block: available (the common case, tested first: encloses() would say so too)
+        if (
+            defined_in is not None
+            and defined_in is not cur
+            and v.one_possible_value(res.ty) is None
+            and (cur is None or not defined_in.encloses(cur))
+        ):
+            self.fail(self.cur_src, f"use of '%{op.name}' outside the body that defines it")
         return res
 
     def require_pointer(self, op: Inst) -> Operand:
@@ -469,16 +481,15 @@ def analyze_returnvoid(s: Sema, inst: Inst) -> Operand:
 def analyze_call(s: Sema, inst: Inst) -> Operand:
     func_op = inst.operand("func")
     func = s.resolve(func_op)
-    func_src = s.op_src(func_op)
     fty = func.ty
     if not fty.is_fn():
-        s.fail(func_src, f"type '{fty}' not a function")
+        s.fail(s.op_src(func_op), f"type '{fty}' not a function")
     if fty.fn_calling_convention() == "Naked":
-        s.fail(func_src, "unable to call function with naked calling convention")
+        s.fail(s.op_src(func_op), "unable to call function with naked calling convention")
     params = fty.fn_param_types()
     arg_ops = inst.operands("args")
     if len(arg_ops) != len(params):
-        s.fail(func_src, f"expected {len(params)} arguments, found {len(arg_ops)}")
+        s.fail(s.op_src(func_op), f"expected {len(params)} arguments, found {len(arg_ops)}")
     modifier = inst.word("modifier")
     if modifier == "async_kw":
         s.fail(s.own(inst), "async calls are not supported")
@@ -492,7 +503,7 @@ def analyze_call(s: Sema, inst: Inst) -> Operand:
     for param in params:
         msg = memory.param_type_error(param)
         if msg is not None:
-            s.fail(func_src, msg)
+            s.fail(s.op_src(func_op), msg)
     if ret_ty.tag in memory.COMPTIME_ONLY:
         s.fail(s.own(inst), f"function with comptime-only return type '{ret_ty}' must be called at compile time")
     s.require_block()

@@ -12,6 +12,8 @@ class Tag(enum.Enum):
     The compatibility tag ``cmp`` (zir-language.md §3.5) has no member: the parser turns it into ``CMP_*``.
     """
 
+    __hash__ = object.__hash__  # members are singletons: identity hash (dispatch tables), not Enum's name hash
+
     # §6.1 constants, declarations, references, types
     PRIMITIVE = "primitive"
     INT = "int"
