@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 def save(fg: FunctionGen, inst: AirInst, clobbered: tuple[Register, ...]) -> list[Register]:
     """§7.5: store the live registers the instruction clobbers into their save slots."""
+    if not fg.regs.owners:  # no register holds anything (owners lists are never left empty)
+        return []
     dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
     ids = {r.id for r in clobbered}
     owned = fg.regs.owners  # most registers have no owner at all: skip them before the liveness test
@@ -51,6 +53,8 @@ def parallel_move(
 ) -> None:
     """§7.4: emit the moves so that no source is overwritten before it is read. A cycle is broken through a
     free register, else one that only holds values dying here or saved around ``inst``, else a spill."""
+    if not moves:
+        return
     types = {dst.id: ty for dst, _, ty in moves}
     dying = {id(op) for i, op in enumerate(inst.operands()) if inst.operand_dies(i)}
     saved = {r.id for r in to_save}

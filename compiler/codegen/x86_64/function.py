@@ -14,6 +14,8 @@ from typing import NoReturn
 from compiler.air import (
     ARITH_TAGS,
     CMP_TAGS,
+    MAX_TRACKED_OPERAND_BITS,
+    UNUSED_BIT,
     AirInst,
     AirTag,
     Arg,
@@ -96,6 +98,8 @@ _PURE_TAGS = ARITH_TAGS | frozenset(
 )
 # Result type classes that may be out of scope at runtime (floats, integers wider than 64 bits).
 _CHECKED_CLASSES = frozenset({TypeClass.INT, TypeClass.FLOAT, TypeClass.OPTIONAL, TypeClass.ARRAY})
+# The death bits of operands 0..13 in a death mask (bit 15 is the unused-result bit).
+_OPERAND_DEATH_BITS = (1 << MAX_TRACKED_OPERAND_BITS) - 1
 # Instructions that may keep a compare-flags operand in the flags (§8.3).
 _FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
 
@@ -217,34 +221,47 @@ class FunctionGen:
     def _row(self, line: int, kind: RowKind = RowKind.STMT) -> None:
         """A line-table row at the current offset. Instructions without code would leave several rows at
         one address; they are merged into one (the latest line, the special kind if any)."""
-        offset = self.buf.offset
-        if self.rows and self.rows[-1].code_offset == offset:
-            prev = self.rows.pop()
+        buf = self.buf
+        offset = len(buf.code)
+        rows = self.rows
+        if rows and rows[-1].code_offset == offset:
+            prev = rows.pop()
             kind = prev.kind if kind is RowKind.STMT else kind
-        self.rows.append(LineRow(offset, line, kind))
-        self.buf.mark()
+        rows.append(LineRow(offset, line, kind))
+        buf.mark()
         self.last_row_line = line
 
     def gen_body(self, body: list[AirInst]) -> None:
         """Generate ``body`` in order, recording each result and freeing what dies (§4.2)."""
-        for i, inst in enumerate(body):
-            self.next_inst = body[i + 1] if i + 1 < len(body) else None
-            self.src = inst.src
+        # Hot loop of every build (one pass per instruction): attribute lookups hoisted, the death mask
+        # tested as an int before any operand list is built (most instructions kill nothing or one value).
+        line_of = self.line_of
+        regs = self.regs
+        values = self.values
+        count = len(body)
+        for i in range(count):
+            inst = body[i]
+            self.next_inst = body[i + 1] if i + 1 < count else None
+            src = inst.src
+            self.src = src
             self.lock_inst = inst
             self.locked_ready = False
-            line = self.line_of(inst.src)
-            if inst.tag is AirTag.DBG_STMT or line != self.last_row_line:
+            line = line_of(src)
+            if line != self.last_row_line or inst.tag is AirTag.DBG_STMT:
                 self._row(line)
             try:
                 mcv = self.gen_inst(inst)
             except Fail as e:
-                self.fail(e.msg, inst.src)
-            self.values[inst] = mcv
-            if inst.is_unused:
-                self.regs.free(inst)
-            for j, operand in enumerate(inst.operands()):
-                if inst.operand_dies(j):
-                    self.regs.free(operand)
+                self.fail(e.msg, src)
+            values[inst] = mcv
+            deaths = inst.deaths
+            if deaths:
+                if deaths & UNUSED_BIT:
+                    regs.free(inst)
+                if deaths & _OPERAND_DEATH_BITS:
+                    for j, operand in enumerate(inst.operands()):
+                        if j < MAX_TRACKED_OPERAND_BITS and deaths >> j & 1:
+                            regs.free(operand)
 
     @property
     def locked(self) -> set[int]:
@@ -458,13 +475,23 @@ class FunctionGen:
     def gen_inst(self, inst: AirInst) -> MCValue:
         """Generate one instruction and return its MCValue."""
         tag = inst.tag
-        if inst.ty.zig_type_tag() in _CHECKED_CLASSES:
-            msg = runtime_type_error(inst.ty)  # language-complete §12
+        ty = inst.ty
+        type_class = ty.zig_type_tag()
+        # language-complete §12; integers of at most 64 bits (nearly every value) are decided here
+        if type_class in _CHECKED_CLASSES and not (type_class is TypeClass.INT and ty.int_info()[1] <= 64):
+            msg = runtime_type_error(ty)
             if msg is not None:
                 raise Fail(msg)
-        if inst.is_unused and tag in _PURE_TAGS and not (inst.safety and self.safety):
+        if inst.deaths & UNUSED_BIT and tag in _PURE_TAGS and not (inst.safety and self.safety):
             return mc.DEAD
+        # The most frequent tags are matched first (a match tests its cases in order).
         match tag:
+            case AirTag.CALL:
+                assert isinstance(inst, Call)
+                return gen_call(self, inst)
+            case AirTag.RET:
+                assert isinstance(inst, UnOp)
+                return self.gen_ret(inst)
             case AirTag.ARG:
                 assert isinstance(inst, Arg)
                 return self.gen_arg(inst)
@@ -532,12 +559,6 @@ class FunctionGen:
             case AirTag.LOOP:
                 assert isinstance(inst, Loop)
                 return gen_loop(self, inst)
-            case AirTag.CALL:
-                assert isinstance(inst, Call)
-                return gen_call(self, inst)
-            case AirTag.RET:
-                assert isinstance(inst, UnOp)
-                return self.gen_ret(inst)
             case AirTag.RETVOID:
                 return self.gen_ret(None)
             case AirTag.ASSEMBLY:

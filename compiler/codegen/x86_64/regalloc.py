@@ -73,9 +73,14 @@ class RegisterFile:
 
     def free(self, owner: Owner) -> None:
         """``owner`` died: it owns no register any more (logged for block merges, §9.2)."""
-        for reg in list(self.owners):
-            if any(o is owner for o in self.owners[reg]):
-                self.remove_owner(reg, owner)
+        held: list[Register] = []
+        for reg, lst in self.owners.items():
+            for o in lst:
+                if o is owner:
+                    held.append(reg)
+                    break
+        for reg in held:
+            self.remove_owner(reg, owner)
         self.freed_log.append(owner)
         self.dead.add(id(owner))
 
