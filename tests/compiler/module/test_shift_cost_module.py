@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from compiler import runtime
 from tests.compiler.module.util import Session
 from tests.compiler.zir.test_shift_cost import program
 
@@ -20,6 +21,7 @@ def update_costs(n: int) -> list[tuple[int, ...]]:
     for constant in (7000, 7, 700000):
         log_before = len(module.shift_log.boundary)
         remade_before = module.parser.decls_remade()
+        threads_before = runtime.threads_started
         report = s.update(exported(n, constant))
         assert report.ok and module.parser.stats.shift != 0
         counters = report.counters
@@ -33,6 +35,7 @@ def update_costs(n: int) -> list[tuple[int, ...]]:
                 module.parser.stats.decl_writes,
                 module.parser.stats.positions_moved,
                 module.parser.decls_remade() - remade_before,
+                runtime.threads_started - threads_before,  # the deep-stack worker is reused, never restarted
             )
         )
     return costs
@@ -43,6 +46,7 @@ def test_a_length_changing_edit_costs_the_module_the_same_at_10_and_10000_functi
     assert small == large
     assert large[0][:2] == (1, 1)  # one decl diffed and analysed
     assert all(c[4:7] == (1, 1, 0) for c in large)  # one shift-log entry, one decl record, no position moved
+    assert all(c[8] == 0 for c in large)  # no thread started per update
 
 
 def typo_costs(n: int) -> tuple[int, ...]:
