@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from compiler.record import frozen_delattr, frozen_setattr
 from compiler.sema.types import Type, TypeTag
 from compiler.zir.bigint import format_decimal
 
@@ -27,7 +27,7 @@ class FnHandle(Protocol):
 
 
 class Value:
-    """Base class of every compile-time value. Subclasses are immutable dataclasses."""
+    """Base class of every compile-time value. Subclasses are immutable (their ``__setattr__`` refuses, compiler/record.py)."""
 
     __slots__ = ()
 
@@ -39,92 +39,250 @@ class Value:
         return self.render()
 
 
-@dataclass(frozen=True, slots=True)
 class TypeValue(Value):
     """A type used as a value (``u8_type`` …, ``ty{Type}``)."""
 
     ty: Type
 
+    __slots__ = ("ty",)
+    __match_args__ = ("ty",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, ty: Type) -> None:
+        object.__setattr__(self, "ty", ty)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(ty={self.ty!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is TypeValue:
+            return (self.ty,) == (other.ty,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.ty,))
+
     def render(self) -> str:
         return str(self.ty)
 
 
-@dataclass(frozen=True, slots=True)
 class Undef(Value):
     """``undefined``."""
+
+    __slots__ = ()
+    __match_args__ = ()
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}()"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Undef:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
 
     def render(self) -> str:
         return "undefined"
 
 
-@dataclass(frozen=True, slots=True)
 class VoidValue(Value):
     """The value ``{}`` of ``void``."""
+
+    __slots__ = ()
+    __match_args__ = ()
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}()"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is VoidValue:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
 
     def render(self) -> str:
         return "{}"
 
 
-@dataclass(frozen=True, slots=True)
 class UnreachableValue(Value):
     """The only value of ``noreturn``."""
+
+    __slots__ = ()
+    __match_args__ = ()
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}()"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is UnreachableValue:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
 
     def render(self) -> str:
         return "unreachable"
 
 
-@dataclass(frozen=True, slots=True)
 class NullValue(Value):
     """``null``."""
+
+    __slots__ = ()
+    __match_args__ = ()
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}()"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is NullValue:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
 
     def render(self) -> str:
         return "null"
 
 
-@dataclass(frozen=True, slots=True)
 class BoolValue(Value):
     """``true`` / ``false``."""
 
     value: bool
 
+    __slots__ = ("value",)
+    __match_args__ = ("value",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, value: bool) -> None:
+        object.__setattr__(self, "value", value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is BoolValue:
+            return (self.value,) == (other.value,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.value,))
+
     def render(self) -> str:
         return "true" if self.value else "false"
 
 
-@dataclass(frozen=True, slots=True)
 class EmptyArray(Value):
     """The value of a zero-length array."""
+
+    __slots__ = ()
+    __match_args__ = ()
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}()"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is EmptyArray:
+            return True
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(())
 
     def render(self) -> str:
         return ".{}"
 
 
-@dataclass(frozen=True, slots=True)
 class IntValue(Value):
     """An integer of any size (Zig's int_u64, int_i64, int_big_*, and ``zero``): compared by value."""
 
     value: int
 
+    __slots__ = ("value",)
+    __match_args__ = ("value",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, value: int) -> None:
+        object.__setattr__(self, "value", value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is IntValue:
+            return (self.value,) == (other.value,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.value,))
+
     def render(self) -> str:
         return format_decimal(self.value)
 
 
-@dataclass(frozen=True, slots=True)
 class FloatValue(Value):
     """A float of ``bits`` width (16, 32, 64, 128)."""
 
     value: float
     bits: int
 
+    __slots__ = ("bits", "value")
+    __match_args__ = ("value", "bits")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, value: float, bits: int) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "bits", bits)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r}, bits={self.bits!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is FloatValue:
+            return (self.value, self.bits) == (other.value, other.bits)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.bits))
+
     def render(self) -> str:
         return repr(self.value)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class FunctionValue(Value):
     """A function; equal only to a value holding the same ``Fn`` object."""
 
     fn: FnHandle
+
+    __slots__ = ("fn",)
+    __match_args__ = ("fn",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, fn: FnHandle) -> None:
+        object.__setattr__(self, "fn", fn)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(fn={self.fn!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FunctionValue) and other.fn is self.fn
@@ -136,11 +294,21 @@ class FunctionValue(Value):
         return "(function)"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class DeclRef(Value):
     """A pointer to a decl; equal only to a pointer to the same decl object."""
 
     decl: DeclHandle
+
+    __slots__ = ("decl",)
+    __match_args__ = ("decl",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, decl: DeclHandle) -> None:
+        object.__setattr__(self, "decl", decl)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(decl={self.decl!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DeclRef) and other.decl is self.decl
@@ -152,58 +320,148 @@ class DeclRef(Value):
         return "(decl ref)"
 
 
-@dataclass(frozen=True, slots=True)
 class RefVal(Value):
     """A pointer to an immutable compile-time value."""
 
     value: Value
 
+    __slots__ = ("value",)
+    __match_args__ = ("value",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, value: Value) -> None:
+        object.__setattr__(self, "value", value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is RefVal:
+            return (self.value,) == (other.value,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.value,))
+
     def render(self) -> str:
         return f"&const {self.value.render()}"
 
 
-@dataclass(frozen=True, slots=True)
 class ElemPtr(Value):
     """A pointer to element ``index`` of the array that ``array_ptr`` points at."""
 
     array_ptr: Value
     index: int
 
+    __slots__ = ("array_ptr", "index")
+    __match_args__ = ("array_ptr", "index")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, array_ptr: Value, index: int) -> None:
+        object.__setattr__(self, "array_ptr", array_ptr)
+        object.__setattr__(self, "index", index)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(array_ptr={self.array_ptr!r}, index={self.index!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ElemPtr:
+            return (self.array_ptr, self.index) == (other.array_ptr, other.index)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.array_ptr, self.index))
+
     def render(self) -> str:
         return f"&[{self.index}] {self.array_ptr.render()}"
 
 
-@dataclass(frozen=True, slots=True)
 class Bytes(Value):
     """Array contents (``[N:0]u8`` data, without the sentinel)."""
 
     data: bytes
 
+    __slots__ = ("data",)
+    __match_args__ = ("data",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, data: bytes) -> None:
+        object.__setattr__(self, "data", data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(data={self.data!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Bytes:
+            return (self.data,) == (other.data,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.data,))
+
     def render(self) -> str:
         return render_string(self.data)
 
 
-@dataclass(frozen=True, slots=True)
 class Repeated(Value):
     """An array whose every element is ``value``."""
 
     value: Value
 
+    __slots__ = ("value",)
+    __match_args__ = ("value",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, value: Value) -> None:
+        object.__setattr__(self, "value", value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Repeated:
+            return (self.value,) == (other.value,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.value,))
+
     def render(self) -> str:
         return f"{self.value.render()}**"
 
 
-@dataclass(frozen=True, slots=True)
 class Aggregate(Value):
     """Array contents element by element (arrays of any element type, docs/design/language-complete.md §6)."""
 
     elems: tuple[Value, ...]
 
+    __slots__ = ("elems",)
+    __match_args__ = ("elems",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, elems: tuple[Value, ...]) -> None:
+        object.__setattr__(self, "elems", elems)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(elems={self.elems!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Aggregate:
+            return (self.elems,) == (other.elems,)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.elems,))
+
     def render(self) -> str:
         return ".{" + ", ".join(e.render() for e in self.elems) + "}"
 
 
-@dataclass(eq=False, slots=True)
 class ComptimeCell:
     """Mutable compile-time memory: what ``alloc`` gives inside a compile-time call (language-complete.md §7)."""
 
@@ -211,12 +469,32 @@ class ComptimeCell:
     ty: Type
     """The element type of the allocation."""
 
+    __slots__ = ("ty", "value")
+    __match_args__ = ("value", "ty")
 
-@dataclass(frozen=True, slots=True, eq=False)
+    def __init__(self, value: Value, ty: Type) -> None:
+        self.value = value
+        self.ty = ty
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(value={self.value!r}, ty={self.ty!r})"
+
+
 class CellPtr(Value):
     """A pointer to compile-time memory; equal only to a pointer to the same cell."""
 
     cell: ComptimeCell
+
+    __slots__ = ("cell",)
+    __match_args__ = ("cell",)
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, cell: ComptimeCell) -> None:
+        object.__setattr__(self, "cell", cell)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(cell={self.cell!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CellPtr) and other.cell is self.cell
@@ -228,12 +506,31 @@ class CellPtr(Value):
         return f"&{self.cell.value.render()}"
 
 
-@dataclass(frozen=True, slots=True)
 class TypedValue:
     """A value together with its type."""
 
     ty: Type
     val: Value
+
+    __slots__ = ("ty", "val")
+    __match_args__ = ("ty", "val")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, ty: Type, val: Value) -> None:
+        object.__setattr__(self, "ty", ty)
+        object.__setattr__(self, "val", val)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(ty={self.ty!r}, val={self.val!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is TypedValue:
+            return (self.ty, self.val) == (other.ty, other.val)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.ty, self.val))
 
 
 UNDEF = Undef()
