@@ -28,7 +28,6 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeAlias
 
 from compiler.errors import ErrorMsg
@@ -75,12 +74,21 @@ class Body:
 _DEFERRED_PARSE = threading.Lock()
 
 
-@dataclass(eq=False, slots=True)
 class Label:
     """A block label as written (``text``, without quotes) and the ``block`` instruction it names."""
 
     text: bytes
     block: Inst
+
+    __slots__ = ("block", "text")
+    __match_args__ = ("text", "block")
+
+    def __init__(self, text: bytes, block: Inst) -> None:
+        self.text = text
+        self.block = block
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(text={self.text!r}, block={self.block!r})"
 
 
 Arg: TypeAlias = "Inst | list[Inst] | Body | Label | bytes | int | bool | str | None"
@@ -88,7 +96,6 @@ Arg: TypeAlias = "Inst | list[Inst] | Body | Label | bytes | int | bool | str | 
 (``str``), or ``None`` (an unset optional operand)."""
 
 
-@dataclass(eq=False, slots=True)
 class Inst:
     """One ZIR instruction. Identity semantics: analysis maps ``Inst`` objects to results."""
 
@@ -97,10 +104,23 @@ class Inst:
     """Offset just after the ``(`` of ``tag(``, relative to the decl's ``contents_start``
     (for a hidden declval: the offset of its ``@``)."""
     args: dict[str, Arg]
-    name: str | None = None
+    name: str | None
     """The ``%name`` (no sigil) of a body instruction; ``None`` for a decl's top-level instruction."""
-    hidden: bool = False
+    hidden: bool
     """True for a parser-made declval (an ``@name`` operand)."""
+
+    __slots__ = ("args", "hidden", "name", "src", "tag")
+    __match_args__ = ("tag", "src", "args", "name", "hidden")
+
+    def __init__(self, tag: Tag, src: int, args: dict[str, Arg], name: str | None = None, hidden: bool = False) -> None:
+        self.tag = tag
+        self.src = src
+        self.args = args
+        self.name = name
+        self.hidden = hidden
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(tag={self.tag!r}, src={self.src!r}, args={self.args!r}, name={self.name!r}, hidden={self.hidden!r})"
 
     def operand(self, field: str) -> Inst:
         value = self.args[field]
@@ -169,7 +189,6 @@ def encode_name(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
-@dataclass(eq=False, slots=True)
 class SourceDecl:
     """A successfully parsed top-level decl ``@name = instruction(...)``."""
 
@@ -185,18 +204,50 @@ class SourceDecl:
     contents_hash: bytes
     """blake2b(digest_size=16) of ``source[contents_start:contents_end]``."""
 
+    __slots__ = ("contents_end", "contents_hash", "contents_start", "inst", "name", "name_offset")
+    __match_args__ = ("name", "inst", "name_offset", "contents_start", "contents_end", "contents_hash")
+
+    def __init__(
+        self, name: str, inst: Inst, name_offset: int, contents_start: int, contents_end: int, contents_hash: bytes
+    ) -> None:
+        self.name = name
+        self.inst = inst
+        self.name_offset = name_offset
+        self.contents_start = contents_start
+        self.contents_end = contents_end
+        self.contents_hash = contents_hash
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(name={self.name!r}, inst={self.inst!r}, name_offset={self.name_offset!r}, contents_start={self.contents_start!r}, contents_end={self.contents_end!r}, contents_hash={self.contents_hash!r})"
+
     @property
     def src(self) -> int:
         """Absolute offset of the decl's instruction (just after ``tag(``)."""
         return self.contents_start + self.inst.src
 
 
-@dataclass(slots=True)
 class ParsedFile:
     """The parse of one file: the decls that parsed and every parse error (absolute), both in file order."""
 
     decls: Sequence[SourceDecl]
     errors: list[ErrorMsg]
+
+    __slots__ = ("decls", "errors")
+    __match_args__ = ("decls", "errors")
+
+    def __init__(self, decls: Sequence[SourceDecl], errors: list[ErrorMsg]) -> None:
+        self.decls = decls
+        self.errors = errors
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(decls={self.decls!r}, errors={self.errors!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ParsedFile:
+            return (self.decls, self.errors) == (other.decls, other.errors)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def structurally_equal(a: SourceDecl, b: SourceDecl) -> bool:
