@@ -9,7 +9,6 @@ computes ``no_entry_point_found`` from the exports it was given, and its ``commi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from compiler.link import (
     TEXT_VADDR,
@@ -28,21 +27,54 @@ from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 from compiler.link.placement import Placed, export_refusal, place_block
 
 
-@dataclass(slots=True)
 class _NullDecl:
     """What the null linker remembers per decl: its GOT index and its (virtual) text block."""
 
     got_index: int
-    block: TextBlock = field(default_factory=TextBlock)
+    block: TextBlock
+
+    __slots__ = ("block", "got_index")
+    __match_args__ = ("got_index", "block")
+
+    def __init__(self, got_index: int, block: TextBlock | None = None) -> None:
+        self.got_index = got_index
+        self.block = TextBlock() if block is None else block
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(got_index={self.got_index!r}, block={self.block!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is _NullDecl:
+            return (self.got_index, self.block) == (other.got_index, other.block)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(slots=True)
 class _NullExport:
     """A live export: its owner decl, name and linkage."""
 
     decl: DeclIndex
     name: bytes
     linkage: Linkage
+
+    __slots__ = ("decl", "linkage", "name")
+    __match_args__ = ("decl", "name", "linkage")
+
+    def __init__(self, decl: DeclIndex, name: bytes, linkage: Linkage) -> None:
+        self.decl = decl
+        self.name = name
+        self.linkage = linkage
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(decl={self.decl!r}, name={self.name!r}, linkage={self.linkage!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is _NullExport:
+            return (self.decl, self.name, self.linkage) == (other.decl, other.name, other.linkage)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class NullLinker:
