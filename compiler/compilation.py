@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from compiler import output_guard
@@ -13,6 +12,7 @@ from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
 from compiler.module.module import Module, OptimizeMode
+from compiler.record import frozen_delattr, frozen_setattr
 from compiler.source import FileSource, SourceProvider
 
 if TYPE_CHECKING:
@@ -23,24 +23,69 @@ if TYPE_CHECKING:
     from compiler.zir.ast import ParsedFile, SourceDecl
 
 
-@dataclass(slots=True)
 class Options:
     """What to compile and how."""
 
     root_path: str
-    output_path: str | None = None
+    output_path: str | None
     """None: analysis and code generation only (the null linker); nothing is written."""
-    output_mode: OutputMode = OutputMode.EXE
-    optimize_mode: OptimizeMode = OptimizeMode.DEBUG
-    target: str = "x86_64-linux"
-    hot: bool = False
+    output_mode: OutputMode
+    optimize_mode: OptimizeMode
+    target: str
+    hot: bool
     """The hot-swap layout (docs/design/elf-linker.md §17): room in memory for a running program's updates."""
-    cache: bool = False
+    cache: bool
     """Continue from the persistent compile cache and save it after commits (docs/design/performance.md §7);
     only with the default ELF linker of a normal (not hot) build."""
 
+    __slots__ = ("cache", "hot", "optimize_mode", "output_mode", "output_path", "root_path", "target")
+    __match_args__ = ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache")
 
-@dataclass(frozen=True, slots=True)
+    def __init__(
+        self,
+        root_path: str,
+        output_path: str | None = None,
+        output_mode: OutputMode = OutputMode.EXE,
+        optimize_mode: OptimizeMode = OptimizeMode.DEBUG,
+        target: str = "x86_64-linux",
+        hot: bool = False,
+        cache: bool = False,
+    ) -> None:
+        self.root_path = root_path
+        self.output_path = output_path
+        self.output_mode = output_mode
+        self.optimize_mode = optimize_mode
+        self.target = target
+        self.hot = hot
+        self.cache = cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(root_path={self.root_path!r}, output_path={self.output_path!r}, output_mode={self.output_mode!r}, optimize_mode={self.optimize_mode!r}, target={self.target!r}, hot={self.hot!r}, cache={self.cache!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Options:
+            return (
+                self.root_path,
+                self.output_path,
+                self.output_mode,
+                self.optimize_mode,
+                self.target,
+                self.hot,
+                self.cache,
+            ) == (
+                other.root_path,
+                other.output_path,
+                other.output_mode,
+                other.optimize_mode,
+                other.target,
+                other.hot,
+                other.cache,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class SourceError:
     """One compile error: the file, an absolute byte offset, the message, and the text the offset refers to."""
 
@@ -48,10 +93,49 @@ class SourceError:
     byte_offset: int
     message: str
     text: bytes
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Note, ...]
     """Related locations in ``text`` (``note:`` lines under the error on a terminal)."""
-    kind: ErrorKind = ErrorKind.SOURCE
+    kind: ErrorKind
     """A program error, or the output file could not be written (``ErrorKind.OUTPUT``)."""
+
+    __slots__ = ("byte_offset", "kind", "message", "notes", "path", "text")
+    __match_args__ = ("path", "byte_offset", "message", "text", "notes", "kind")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self,
+        path: str,
+        byte_offset: int,
+        message: str,
+        text: bytes,
+        notes: tuple[Note, ...] = (),
+        kind: ErrorKind = ErrorKind.SOURCE,
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "kind", kind)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(path={self.path!r}, byte_offset={self.byte_offset!r}, message={self.message!r}, text={self.text!r}, notes={self.notes!r}, kind={self.kind!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is SourceError:
+            return (self.path, self.byte_offset, self.message, self.text, self.notes, self.kind) == (
+                other.path,
+                other.byte_offset,
+                other.message,
+                other.text,
+                other.notes,
+                other.kind,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.byte_offset, self.message, self.text, self.notes, self.kind))
 
     def position(self) -> tuple[int, int]:
         """0-based line and byte column (only 0x0A ends a line); C-speed counting, no index built."""
@@ -65,7 +149,6 @@ class SourceError:
         return f"{self.path if path is None else path}:{line + 1}:{col + 1}: error: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
 class UpdateReport:
     """The result of one update. Counters are deterministic work measures (performance.md §5)."""
 
@@ -78,9 +161,74 @@ class UpdateReport:
     bytes_written: int
     binary: str | None
     """The output path when it holds this update's program, else None."""
-    counters: dict[str, int] = field(default_factory=dict)
-    writes: tuple[WrittenRange, ...] = ()
+    counters: dict[str, int]
+    writes: tuple[WrittenRange, ...]
     """The file ranges this update's commit wrote (empty when nothing was committed)."""
+
+    __slots__ = ("binary", "bytes_written", "committed", "counters", "error_count", "ms", "ok", "writes")
+    __match_args__ = ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self,
+        ok: bool,
+        committed: bool,
+        error_count: int,
+        ms: float,
+        bytes_written: int,
+        binary: str | None,
+        counters: dict[str, int] | None = None,
+        writes: tuple[WrittenRange, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "ok", ok)
+        object.__setattr__(self, "committed", committed)
+        object.__setattr__(self, "error_count", error_count)
+        object.__setattr__(self, "ms", ms)
+        object.__setattr__(self, "bytes_written", bytes_written)
+        object.__setattr__(self, "binary", binary)
+        object.__setattr__(self, "counters", {} if counters is None else counters)
+        object.__setattr__(self, "writes", writes)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(ok={self.ok!r}, committed={self.committed!r}, error_count={self.error_count!r}, ms={self.ms!r}, bytes_written={self.bytes_written!r}, binary={self.binary!r}, counters={self.counters!r}, writes={self.writes!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is UpdateReport:
+            return (
+                self.ok,
+                self.committed,
+                self.error_count,
+                self.ms,
+                self.bytes_written,
+                self.binary,
+                self.counters,
+                self.writes,
+            ) == (
+                other.ok,
+                other.committed,
+                other.error_count,
+                other.ms,
+                other.bytes_written,
+                other.binary,
+                other.counters,
+                other.writes,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.ok,
+                self.committed,
+                self.error_count,
+                self.ms,
+                self.bytes_written,
+                self.binary,
+                self.counters,
+                self.writes,
+            )
+        )
 
 
 def _default_linker(options: Options) -> Linker:
