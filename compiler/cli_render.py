@@ -12,10 +12,10 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
 from compiler.errors import ErrorKind
+from compiler.record import frozen_delattr, frozen_setattr
 
 TAB_WIDTH = 4
 
@@ -28,12 +28,31 @@ class ColorChoice(enum.Enum):
     NEVER = "never"
 
 
-@dataclass(frozen=True, slots=True)
 class Style:
     """How diagnostics are drawn: with snippets and the count (for people) and/or with colour."""
 
     snippets: bool
     color: bool
+
+    __slots__ = ("color", "snippets")
+    __match_args__ = ("snippets", "color")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, snippets: bool, color: bool) -> None:
+        object.__setattr__(self, "snippets", snippets)
+        object.__setattr__(self, "color", color)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(snippets={self.snippets!r}, color={self.color!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Style:
+            return (self.snippets, self.color) == (other.snippets, other.color)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.snippets, self.color))
 
 
 def choose_style(choice: ColorChoice, stream: TextIO, environ: dict[str, str] | None = None) -> Style:
@@ -54,7 +73,6 @@ def choose_style(choice: ColorChoice, stream: TextIO, environ: dict[str, str] | 
             return Style(snippets=tty, color=tty and not no_color and env.get("TERM") != "dumb")
 
 
-@dataclass(frozen=True, slots=True)
 class Located:
     """One message to draw: where (absolute byte offset into ``text``), the severity word, the text."""
 
@@ -64,9 +82,42 @@ class Located:
     severity: str
     """``error`` or ``note``."""
     message: str
-    has_location: bool = True
+    has_location: bool
     """False for an error about the file or the output as a whole (``ErrorKind`` other than ``SOURCE``):
     no source line is shown for it."""
+
+    __slots__ = ("byte_offset", "has_location", "message", "path", "severity", "text")
+    __match_args__ = ("path", "text", "byte_offset", "severity", "message", "has_location")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self, path: str, text: bytes, byte_offset: int, severity: str, message: str, has_location: bool = True
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "severity", severity)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "has_location", has_location)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r}, byte_offset={self.byte_offset!r}, severity={self.severity!r}, message={self.message!r}, has_location={self.has_location!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Located:
+            return (self.path, self.text, self.byte_offset, self.severity, self.message, self.has_location) == (
+                other.path,
+                other.text,
+                other.byte_offset,
+                other.severity,
+                other.message,
+                other.has_location,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.text, self.byte_offset, self.severity, self.message, self.has_location))
 
 
 # ---------------------------------------------------------------------- display cells
@@ -209,7 +260,6 @@ def count_line(errors: int, style: Style) -> str:
     return f"{_BOLD}{text}{_RESET}" if style.color else text
 
 
-@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """An error with its related notes, all in one file's text."""
 
@@ -217,9 +267,48 @@ class Diagnostic:
     text: bytes
     byte_offset: int
     message: str
-    notes: Sequence[tuple[int, str]] = ()
-    kind: ErrorKind = ErrorKind.SOURCE
+    notes: Sequence[tuple[int, str]]
+    kind: ErrorKind
     """Only ``SOURCE`` errors are at a place in the text (and get a snippet)."""
+
+    __slots__ = ("byte_offset", "kind", "message", "notes", "path", "text")
+    __match_args__ = ("path", "text", "byte_offset", "message", "notes", "kind")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self,
+        path: str,
+        text: bytes,
+        byte_offset: int,
+        message: str,
+        notes: Sequence[tuple[int, str]] = (),
+        kind: ErrorKind = ErrorKind.SOURCE,
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "kind", kind)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r}, byte_offset={self.byte_offset!r}, message={self.message!r}, notes={self.notes!r}, kind={self.kind!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Diagnostic:
+            return (self.path, self.text, self.byte_offset, self.message, self.notes, self.kind) == (
+                other.path,
+                other.text,
+                other.byte_offset,
+                other.message,
+                other.notes,
+                other.kind,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.text, self.byte_offset, self.message, self.notes, self.kind))
 
 
 def render(diagnostics: Sequence[Diagnostic], style: Style) -> str:
