@@ -8,9 +8,8 @@ range is materialised from the image when a copy (or the commit) closes the segm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link.elf.format import EHDR_SIZE
+from compiler.record import frozen_delattr, frozen_setattr
 
 MERGE_BUDGET = 768
 """Bytes of unchanged gap one segment may rewrite to save pwrite calls: the smallest gaps between dirty ranges
@@ -36,15 +35,33 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
 class WriteOp:
     """Write ``data`` at ``offset``."""
 
     offset: int
     data: bytes
 
+    __slots__ = ("data", "offset")
+    __match_args__ = ("offset", "data")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
 
-@dataclass(frozen=True, slots=True)
+    def __init__(self, offset: int, data: bytes) -> None:
+        object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "data", data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(offset={self.offset!r}, data={self.data!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is WriteOp:
+            return (self.offset, self.data) == (other.offset, other.data)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.offset, self.data))
+
+
 class CopyOp:
     """Copy ``length`` bytes from ``src`` to ``dst`` (a region moving in the file)."""
 
@@ -52,11 +69,31 @@ class CopyOp:
     dst: int
     length: int
 
+    __slots__ = ("dst", "length", "src")
+    __match_args__ = ("src", "dst", "length")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, src: int, dst: int, length: int) -> None:
+        object.__setattr__(self, "src", src)
+        object.__setattr__(self, "dst", dst)
+        object.__setattr__(self, "length", length)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(src={self.src!r}, dst={self.dst!r}, length={self.length!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is CopyOp:
+            return (self.src, self.dst, self.length) == (other.src, other.dst, other.length)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.src, self.dst, self.length))
+
 
 Op = WriteOp | CopyOp
 
 
-@dataclass(slots=True)
 class FileImage:
     """The output as it will be after the queued operations, and those operations.
 
@@ -64,20 +101,67 @@ class FileImage:
     ``e_type``), whenever there is anything to commit.
     """
 
-    data: bytearray = field(default_factory=bytearray)
+    data: bytearray
     """The bytes of the file after every queued operation."""
-    ops: list[Op] = field(default_factory=list)
+    ops: list[Op]
     """Materialised operations, in order (segments closed by a copy)."""
-    dirty: list[tuple[int, int]] = field(default_factory=list)
+    dirty: list[tuple[int, int]]
     """``[start, end)`` ranges written since the last copy, not yet materialised (may overlap)."""
-    header_dirty: bool = False
+    header_dirty: bool
     """The ELF header in ``data`` changed since the last commit."""
-    header_size: int = EHDR_SIZE
+    header_size: int
     """Size of the ELF header (64, or 52 for ELF32): written by ``commit`` itself, last."""
-    tracking: bool = True
+    tracking: bool
     """False while the whole file will be rewritten anyway (fresh file): no ranges are recorded."""
-    merge_at: int = DIRTY_MERGE_MIN
+    merge_at: int
     """``dirty`` is merged in place when it grows past this many ranges (``_mark``)."""
+
+    __slots__ = ("data", "dirty", "header_dirty", "header_size", "merge_at", "ops", "tracking")
+    __match_args__ = ("data", "ops", "dirty", "header_dirty", "header_size", "tracking", "merge_at")
+
+    def __init__(
+        self,
+        data: bytearray | None = None,
+        ops: list[Op] | None = None,
+        dirty: list[tuple[int, int]] | None = None,
+        header_dirty: bool = False,
+        header_size: int = EHDR_SIZE,
+        tracking: bool = True,
+        merge_at: int = DIRTY_MERGE_MIN,
+    ) -> None:
+        self.data = bytearray() if data is None else data
+        self.ops = [] if ops is None else ops
+        self.dirty = [] if dirty is None else dirty
+        self.header_dirty = header_dirty
+        self.header_size = header_size
+        self.tracking = tracking
+        self.merge_at = merge_at
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(data={self.data!r}, ops={self.ops!r}, dirty={self.dirty!r}, header_dirty={self.header_dirty!r}, header_size={self.header_size!r}, tracking={self.tracking!r}, merge_at={self.merge_at!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is FileImage:
+            return (
+                self.data,
+                self.ops,
+                self.dirty,
+                self.header_dirty,
+                self.header_size,
+                self.tracking,
+                self.merge_at,
+            ) == (
+                other.data,
+                other.ops,
+                other.dirty,
+                other.header_dirty,
+                other.header_size,
+                other.tracking,
+                other.merge_at,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def has_pending(self) -> bool:
         """Whether a commit has anything to write."""
