@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from compiler.record import frozen_delattr, frozen_setattr
 
 
 class ErrorKind(enum.Enum):
@@ -19,15 +20,33 @@ class ErrorKind(enum.Enum):
     itself is fine."""
 
 
-@dataclass(frozen=True, slots=True)
 class Note:
     """A related location of a compile error (the other definition, the other export), shown as ``note:``."""
 
     byte_offset: int
     msg: str
 
+    __slots__ = ("byte_offset", "msg")
+    __match_args__ = ("byte_offset", "msg")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
 
-@dataclass(frozen=True, slots=True)
+    def __init__(self, byte_offset: int, msg: str) -> None:
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "msg", msg)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Note:
+            return (self.byte_offset, self.msg) == (other.byte_offset, other.msg)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.byte_offset, self.msg))
+
+
 class ErrorMsg:
     """A compile error: an absolute byte offset into the source text and the exact message.
 
@@ -36,8 +55,29 @@ class ErrorMsg:
 
     byte_offset: int
     msg: str
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Note, ...]
     """Related locations, absolute like ``byte_offset``; most errors have none."""
+
+    __slots__ = ("byte_offset", "msg", "notes")
+    __match_args__ = ("byte_offset", "msg", "notes")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, byte_offset: int, msg: str, notes: tuple[Note, ...] = ()) -> None:
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "msg", msg)
+        object.__setattr__(self, "notes", notes)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r}, notes={self.notes!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ErrorMsg:
+            return (self.byte_offset, self.msg, self.notes) == (other.byte_offset, other.msg, other.notes)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.byte_offset, self.msg, self.notes))
 
 
 class AnalysisFail(Exception):
