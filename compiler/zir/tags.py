@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from compiler.record import frozen_delattr, frozen_setattr
 
 
 class Tag(enum.Enum):
@@ -116,25 +117,89 @@ class FieldKind(enum.Enum):
     DECL = "decl"  # declval_in_module only: never legal in text
 
 
-@dataclass(frozen=True, slots=True)
 class FieldSpec:
     """One field of an instruction: its spec name (used in error messages), kind, enum and default."""
 
     name: str
     kind: FieldKind
-    enum_name: str | None = None
-    members: tuple[str, ...] | None = None
-    default: object | None = None  # not bare `object`: mypyc's dataclasses look `object` up as a global
-    optional: bool = False
+    enum_name: str | None
+    members: tuple[str, ...] | None
+    default: object | None
+    optional: bool
+
+    __slots__ = ("default", "enum_name", "kind", "members", "name", "optional")
+    __match_args__ = ("name", "kind", "enum_name", "members", "default", "optional")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self,
+        name: str,
+        kind: FieldKind,
+        enum_name: str | None = None,
+        members: tuple[str, ...] | None = None,
+        default: object | None = None,
+        optional: bool = False,
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "enum_name", enum_name)
+        object.__setattr__(self, "members", members)
+        object.__setattr__(self, "default", default)
+        object.__setattr__(self, "optional", optional)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(name={self.name!r}, kind={self.kind!r}, enum_name={self.enum_name!r}, members={self.members!r}, default={self.default!r}, optional={self.optional!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is FieldSpec:
+            return (self.name, self.kind, self.enum_name, self.members, self.default, self.optional) == (
+                other.name,
+                other.kind,
+                other.enum_name,
+                other.members,
+                other.default,
+                other.optional,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind, self.enum_name, self.members, self.default, self.optional))
 
 
-@dataclass(frozen=True, slots=True)
 class TagSchema:
     """The positional fields (in order), keyword fields (declaration order) and writability of a tag."""
 
     positionals: tuple[FieldSpec, ...]
-    keywords: tuple[FieldSpec, ...] = ()
-    writable: bool = True
+    keywords: tuple[FieldSpec, ...]
+    writable: bool
+
+    __slots__ = ("keywords", "positionals", "writable")
+    __match_args__ = ("positionals", "keywords", "writable")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self, positionals: tuple[FieldSpec, ...], keywords: tuple[FieldSpec, ...] = (), writable: bool = True
+    ) -> None:
+        object.__setattr__(self, "positionals", positionals)
+        object.__setattr__(self, "keywords", keywords)
+        object.__setattr__(self, "writable", writable)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(positionals={self.positionals!r}, keywords={self.keywords!r}, writable={self.writable!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is TagSchema:
+            return (self.positionals, self.keywords, self.writable) == (
+                other.positionals,
+                other.keywords,
+                other.writable,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.positionals, self.keywords, self.writable))
 
 
 def _words(text: str) -> tuple[str, ...]:
