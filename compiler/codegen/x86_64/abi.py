@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -12,6 +11,7 @@ from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
 from compiler.codegen.x86_64.registers import PARAM_REGS, Register
 from compiler.link import BaseTypeEncoding, DebugType, DeclIndex
+from compiler.record import frozen_delattr, frozen_setattr
 from compiler.sema.types import Type, TypeClass, TypeTag
 
 
@@ -40,13 +40,32 @@ class ReturnKind(enum.Enum):
     """Through the hidden result pointer passed in ``rdi`` (and returned in ``rax``)."""
 
 
-@dataclass(frozen=True, slots=True)
 class ParamLoc:
     """Where one parameter travels: its eightbytes' registers, or at ``stack`` bytes into the stack-argument
     area (the callee sees it at ``[rbp + 16 + stack]``); neither for a parameter without runtime bits."""
 
-    regs: tuple[Register, ...] = ()
-    stack: int | None = None
+    regs: tuple[Register, ...]
+    stack: int | None
+
+    __slots__ = ("regs", "stack")
+    __match_args__ = ("regs", "stack")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, regs: tuple[Register, ...] = (), stack: int | None = None) -> None:
+        object.__setattr__(self, "regs", regs)
+        object.__setattr__(self, "stack", stack)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(regs={self.regs!r}, stack={self.stack!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ParamLoc:
+            return (self.regs, self.stack) == (other.regs, other.stack)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.regs, self.stack))
 
     @property
     def has_bits(self) -> bool:
@@ -54,15 +73,43 @@ class ParamLoc:
         return bool(self.regs) or self.stack is not None
 
 
-@dataclass(frozen=True, slots=True)
 class CallingConvention:
     """Where a function's parameters and return value live (System V, §11)."""
 
     params: tuple[ParamLoc, ...]
     ret: ReturnKind
-    ret_regs: tuple[Register, ...] = ()
-    stack_size: int = 0
+    ret_regs: tuple[Register, ...]
+    stack_size: int
     """Bytes of stack arguments (each rounded to 8), before the 16-byte alignment of the area."""
+
+    __slots__ = ("params", "ret", "ret_regs", "stack_size")
+    __match_args__ = ("params", "ret", "ret_regs", "stack_size")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self, params: tuple[ParamLoc, ...], ret: ReturnKind, ret_regs: tuple[Register, ...] = (), stack_size: int = 0
+    ) -> None:
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "ret", ret)
+        object.__setattr__(self, "ret_regs", ret_regs)
+        object.__setattr__(self, "stack_size", stack_size)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(params={self.params!r}, ret={self.ret!r}, ret_regs={self.ret_regs!r}, stack_size={self.stack_size!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is CallingConvention:
+            return (self.params, self.ret, self.ret_regs, self.stack_size) == (
+                other.params,
+                other.ret,
+                other.ret_regs,
+                other.stack_size,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.params, self.ret, self.ret_regs, self.stack_size))
 
     @property
     def return_value(self) -> MCValue:
