@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.errors import ErrorKind, ErrorMsg, Note
+from compiler.record import frozen_delattr, frozen_setattr
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
     from compiler.zir.ast import SourceDecl
 
 
-@dataclass(frozen=True, slots=True)
 class AnchoredMsg:
     """A stored message whose position is relative to ``anchor``'s ``contents_start`` (or absolute).
 
@@ -28,8 +27,39 @@ class AnchoredMsg:
     msg: str
     absolute_at_creation: int
     """The absolute offset when stored (used if the anchor disappeared)."""
-    notes: tuple[AnchoredMsg, ...] = ()
+    notes: tuple[AnchoredMsg, ...]
     """Related locations, each anchored to its own decl."""
+
+    __slots__ = ("absolute_at_creation", "anchor", "msg", "notes", "offset")
+    __match_args__ = ("anchor", "offset", "msg", "absolute_at_creation", "notes")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self, anchor: Decl | None, offset: int, msg: str, absolute_at_creation: int, notes: tuple[AnchoredMsg, ...] = ()
+    ) -> None:
+        object.__setattr__(self, "anchor", anchor)
+        object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "msg", msg)
+        object.__setattr__(self, "absolute_at_creation", absolute_at_creation)
+        object.__setattr__(self, "notes", notes)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(anchor={self.anchor!r}, offset={self.offset!r}, msg={self.msg!r}, absolute_at_creation={self.absolute_at_creation!r}, notes={self.notes!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is AnchoredMsg:
+            return (self.anchor, self.offset, self.msg, self.absolute_at_creation, self.notes) == (
+                other.anchor,
+                other.offset,
+                other.msg,
+                other.absolute_at_creation,
+                other.notes,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.anchor, self.offset, self.msg, self.absolute_at_creation, self.notes))
 
     def resolve(self) -> int:
         """The absolute offset in the current (last good) text."""
@@ -43,7 +73,6 @@ class AnchoredMsg:
         return tuple(Note(n.resolve(), n.msg) for n in self.notes)
 
 
-@dataclass(frozen=True, slots=True)
 class ReportedError:
     """One entry of ``all_errors()``: an absolute byte offset into ``text`` and the message."""
 
@@ -51,10 +80,41 @@ class ReportedError:
     msg: str
     text: bytes
     """The source text the offset refers to."""
-    notes: tuple[Note, ...] = ()
+    notes: tuple[Note, ...]
     """Related locations in ``text``."""
-    kind: ErrorKind = ErrorKind.SOURCE
+    kind: ErrorKind
     """A program error, or the output file's."""
+
+    __slots__ = ("byte_offset", "kind", "msg", "notes", "text")
+    __match_args__ = ("byte_offset", "msg", "text", "notes", "kind")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(
+        self, byte_offset: int, msg: str, text: bytes, notes: tuple[Note, ...] = (), kind: ErrorKind = ErrorKind.SOURCE
+    ) -> None:
+        object.__setattr__(self, "byte_offset", byte_offset)
+        object.__setattr__(self, "msg", msg)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "notes", notes)
+        object.__setattr__(self, "kind", kind)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r}, text={self.text!r}, notes={self.notes!r}, kind={self.kind!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ReportedError:
+            return (self.byte_offset, self.msg, self.text, self.notes, self.kind) == (
+                other.byte_offset,
+                other.msg,
+                other.text,
+                other.notes,
+                other.kind,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.byte_offset, self.msg, self.text, self.notes, self.kind))
 
 
 def span_index(decls: Sequence[SourceDecl], offset: int) -> int | None:
