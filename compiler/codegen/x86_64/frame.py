@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64.encoder import Cond
@@ -15,23 +14,54 @@ class JumpTooFar(Exception):
     """A resolved jump displacement does not fit in 32 bits (the caller reports it at its position)."""
 
 
-@dataclass(slots=True)
 class Label:
     """A code position that jumps target; ``offset`` is None until bound."""
 
     name: str
-    offset: int | None = None
+    offset: int | None
+
+    __slots__ = ("name", "offset")
+    __match_args__ = ("name", "offset")
+
+    def __init__(self, name: str, offset: int | None = None) -> None:
+        self.name = name
+        self.offset = offset
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(name={self.name!r}, offset={self.offset!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Label:
+            return (self.name, self.offset) == (other.name, other.offset)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(slots=True)
 class _JumpReloc:
     """A ``rel32`` at ``at`` (the first byte of the displacement) that must reach ``label``."""
 
     at: int
     label: Label
 
+    __slots__ = ("at", "label")
+    __match_args__ = ("at", "label")
 
-@dataclass(slots=True)
+    def __init__(self, at: int, label: Label) -> None:
+        self.at = at
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(at={self.at!r}, label={self.label!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is _JumpReloc:
+            return (self.at, self.label) == (other.at, other.label)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class CodeBuffer:
     """Bytes of one function plus its labels and pending jump relocations.
 
@@ -40,12 +70,42 @@ class CodeBuffer:
     another label or a line-table row is already bound at that position.
     """
 
-    code: bytearray = field(default_factory=bytearray)
-    relocs: list[_JumpReloc] = field(default_factory=list)
+    code: bytearray
+    relocs: list[_JumpReloc]
     # (start offset, label) of the last instruction when it is an unconditional jmp rel32 to a label.
-    _last_jump: tuple[int, Label] | None = None
+    _last_jump: tuple[int, Label] | None
     # Code offsets at which a label was bound or a line row recorded (the elision rule must not cross them).
-    _anchors: set[int] = field(default_factory=set)
+    _anchors: set[int]
+
+    __slots__ = ("_anchors", "_last_jump", "code", "relocs")
+    __match_args__ = ("code", "relocs", "_last_jump", "_anchors")
+
+    def __init__(
+        self,
+        code: bytearray | None = None,
+        relocs: list[_JumpReloc] | None = None,
+        _last_jump: tuple[int, Label] | None = None,
+        _anchors: set[int] | None = None,
+    ) -> None:
+        self.code = bytearray() if code is None else code
+        self.relocs = [] if relocs is None else relocs
+        self._last_jump = _last_jump
+        self._anchors = set() if _anchors is None else _anchors
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(code={self.code!r}, relocs={self.relocs!r}, _last_jump={self._last_jump!r}, _anchors={self._anchors!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is CodeBuffer:
+            return (self.code, self.relocs, self._last_jump, self._anchors) == (
+                other.code,
+                other.relocs,
+                other._last_jump,
+                other._anchors,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def offset(self) -> int:
@@ -115,13 +175,36 @@ def align_forward(value: int, align: int) -> int:
     return (value + align - 1) // align * align
 
 
-@dataclass(slots=True)
 class StackFrame:
     """Stack slots of one function (§5.3): never reused, except the per-register save slots of §7.5."""
 
-    next_stack_offset: int = 0
-    max_end_stack: int = 0
-    save_slots: dict[int, int] = field(default_factory=dict)
+    next_stack_offset: int
+    max_end_stack: int
+    save_slots: dict[int, int]
+
+    __slots__ = ("max_end_stack", "next_stack_offset", "save_slots")
+    __match_args__ = ("next_stack_offset", "max_end_stack", "save_slots")
+
+    def __init__(
+        self, next_stack_offset: int = 0, max_end_stack: int = 0, save_slots: dict[int, int] | None = None
+    ) -> None:
+        self.next_stack_offset = next_stack_offset
+        self.max_end_stack = max_end_stack
+        self.save_slots = {} if save_slots is None else save_slots
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(next_stack_offset={self.next_stack_offset!r}, max_end_stack={self.max_end_stack!r}, save_slots={self.save_slots!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is StackFrame:
+            return (self.next_stack_offset, self.max_end_stack, self.save_slots) == (
+                other.next_stack_offset,
+                other.max_end_stack,
+                other.save_slots,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def alloc_mem(self, size: int, align: int) -> int:
         """Allocate a slot of ``size`` bytes aligned to ``align``; returns its offset ``o`` (memory
