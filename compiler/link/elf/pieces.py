@@ -3,31 +3,75 @@ places them with the text-block rule (4/3 room, moved to the end when outgrown; 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link.elf.text_blocks import ideal
 
 
-@dataclass(slots=True, eq=False)
 class Piece:
     """A decl's range in a debug section; pieces form an offset-ordered list."""
 
-    offset: int = 0
-    length: int = 0
-    prev: Piece | None = field(default=None, repr=False)
-    next: Piece | None = field(default=None, repr=False)
-    is_placed: bool = False
+    offset: int
+    length: int
+    prev: Piece | None
+    next: Piece | None
+    is_placed: bool
+
+    __slots__ = ("is_placed", "length", "next", "offset", "prev")
+    __match_args__ = ("offset", "length", "prev", "next", "is_placed")
+
+    def __init__(
+        self,
+        offset: int = 0,
+        length: int = 0,
+        prev: Piece | None = None,
+        next: Piece | None = None,
+        is_placed: bool = False,
+    ) -> None:
+        self.offset = offset
+        self.length = length
+        self.prev = prev
+        self.next = next
+        self.is_placed = is_placed
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__qualname__}(offset={self.offset!r}, length={self.length!r}, is_placed={self.is_placed!r})"
+        )
 
 
-@dataclass(slots=True)
 class PieceList:
     """Offset-ordered pieces of one debug section, placed with the text-block rule (4/3 room)."""
 
     first_offset: int
     no_one_byte_gap: bool
     """``.debug_line`` cannot pad a single byte, so such a gap is never created."""
-    first: Piece | None = None
-    last: Piece | None = None
+    first: Piece | None
+    last: Piece | None
+
+    __slots__ = ("first", "first_offset", "last", "no_one_byte_gap")
+    __match_args__ = ("first_offset", "no_one_byte_gap", "first", "last")
+
+    def __init__(
+        self, first_offset: int, no_one_byte_gap: bool, first: Piece | None = None, last: Piece | None = None
+    ) -> None:
+        self.first_offset = first_offset
+        self.no_one_byte_gap = no_one_byte_gap
+        self.first = first
+        self.last = last
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(first_offset={self.first_offset!r}, no_one_byte_gap={self.no_one_byte_gap!r}, first={self.first!r}, last={self.last!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is PieceList:
+            return (self.first_offset, self.no_one_byte_gap, self.first, self.last) == (
+                other.first_offset,
+                other.no_one_byte_gap,
+                other.first,
+                other.last,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def fits(self, piece: Piece, length: int) -> bool:
         if piece.next is None:
@@ -75,10 +119,27 @@ class PieceList:
         return self.first_offset if self.last is None else self.last.offset + self.last.length
 
 
-@dataclass(slots=True)
 class DeclDebug:
     """A function's debug pieces (unplaced for data decls) and its current line."""
 
-    info: Piece = field(default_factory=Piece)
-    line: Piece = field(default_factory=Piece)
-    fn_line: int = 0
+    info: Piece
+    line: Piece
+    fn_line: int
+
+    __slots__ = ("fn_line", "info", "line")
+    __match_args__ = ("info", "line", "fn_line")
+
+    def __init__(self, info: Piece | None = None, line: Piece | None = None, fn_line: int = 0) -> None:
+        self.info = Piece() if info is None else info
+        self.line = Piece() if line is None else line
+        self.fn_line = fn_line
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(info={self.info!r}, line={self.line!r}, fn_line={self.fn_line!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is DeclDebug:
+            return (self.info, self.line, self.fn_line) == (other.info, other.line, other.fn_line)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
