@@ -8,8 +8,6 @@ blocks, debug pieces, the operation image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link import GOT_VADDR, TEXT_VADDR, DeclIndex, Linkage, Relocation
 from compiler.link.elf.format import (
     ElfLayout,
@@ -66,7 +64,6 @@ SEGMENT_ALIGN = 0x1000
 """``PT_LOAD`` alignment: ``p_offset ≡ p_vaddr (mod 0x1000)``, so ``.text`` and ``.got`` move page-aligned."""
 
 
-@dataclass(slots=True, eq=False)
 class DeclState:
     """What the linker keeps per decl (keyed by ``Decl.index``)."""
 
@@ -74,15 +71,34 @@ class DeclState:
     """Index of the decl's local symbol; its ``st_value``/``st_size`` are the block's address and size."""
     got_index: int
     """GOT slot ``got_index`` holds the current address of this decl's block (0 before placement)."""
-    block: TextBlock = field(default_factory=TextBlock)
+    block: TextBlock
     """The decl's piece of ``.text``."""
-    relocations: tuple[Relocation, ...] = ()
+    relocations: tuple[Relocation, ...]
     """Absolute addresses inside this decl's bytes (this decl is their holder)."""
-    debug: DeclDebug = field(default_factory=DeclDebug)
+    debug: DeclDebug
     """The decl's ``.debug_info`` entry and ``.debug_line`` program, if it is a function."""
 
+    __slots__ = ("block", "debug", "got_index", "local_sym_index", "relocations")
+    __match_args__ = ("local_sym_index", "got_index", "block", "relocations", "debug")
 
-@dataclass(slots=True)
+    def __init__(
+        self,
+        local_sym_index: int,
+        got_index: int,
+        block: TextBlock | None = None,
+        relocations: tuple[Relocation, ...] = (),
+        debug: DeclDebug | None = None,
+    ) -> None:
+        self.local_sym_index = local_sym_index
+        self.got_index = got_index
+        self.block = TextBlock() if block is None else block
+        self.relocations = relocations
+        self.debug = DeclDebug() if debug is None else debug
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(local_sym_index={self.local_sym_index!r}, got_index={self.got_index!r}, block={self.block!r}, relocations={self.relocations!r}, debug={self.debug!r})"
+
+
 class ExportState:
     """A live export: its owner and its symbol (a global one; a local one for ``Internal`` linkage, since
     ELF requires every local before the first global)."""
@@ -92,21 +108,78 @@ class ExportState:
     """Index into ``symtab.globals`` (or ``symtab.locals`` when ``is_local``)."""
     name: bytes
     linkage: Linkage
-    is_local: bool = False
+    is_local: bool
+
+    __slots__ = ("decl", "is_local", "linkage", "name", "symbol_index")
+    __match_args__ = ("decl", "symbol_index", "name", "linkage", "is_local")
+
+    def __init__(
+        self, decl: DeclIndex, symbol_index: int, name: bytes, linkage: Linkage, is_local: bool = False
+    ) -> None:
+        self.decl = decl
+        self.symbol_index = symbol_index
+        self.name = name
+        self.linkage = linkage
+        self.is_local = is_local
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(decl={self.decl!r}, symbol_index={self.symbol_index!r}, name={self.name!r}, linkage={self.linkage!r}, is_local={self.is_local!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ExportState:
+            return (self.decl, self.symbol_index, self.name, self.linkage, self.is_local) == (
+                other.decl,
+                other.symbol_index,
+                other.name,
+                other.linkage,
+                other.is_local,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(slots=True)
 class DirtyFlags:
     """What ``flush`` must rewrite (elf-linker.md §9.1)."""
 
-    phdr_table_dirty: bool = True
+    phdr_table_dirty: bool
     """A program header changed (offset, size)."""
-    shdr_table_dirty: bool = True
+    shdr_table_dirty: bool
     """A section header changed; sections or the table moved."""
-    shstrtab_dirty: bool = True
+    shstrtab_dirty: bool
     """A string was appended to ``.shstrtab``."""
-    globals_dirty: bool = False
+    globals_dirty: bool
     """A global symbol changed, or the local count changed (globals follow the locals)."""
+
+    __slots__ = ("globals_dirty", "phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty")
+    __match_args__ = ("phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty", "globals_dirty")
+
+    def __init__(
+        self,
+        phdr_table_dirty: bool = True,
+        shdr_table_dirty: bool = True,
+        shstrtab_dirty: bool = True,
+        globals_dirty: bool = False,
+    ) -> None:
+        self.phdr_table_dirty = phdr_table_dirty
+        self.shdr_table_dirty = shdr_table_dirty
+        self.shstrtab_dirty = shstrtab_dirty
+        self.globals_dirty = globals_dirty
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(phdr_table_dirty={self.phdr_table_dirty!r}, shdr_table_dirty={self.shdr_table_dirty!r}, shstrtab_dirty={self.shstrtab_dirty!r}, globals_dirty={self.globals_dirty!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is DirtyFlags:
+            return (self.phdr_table_dirty, self.shdr_table_dirty, self.shstrtab_dirty, self.globals_dirty) == (
+                other.phdr_table_dirty,
+                other.shdr_table_dirty,
+                other.shstrtab_dirty,
+                other.globals_dirty,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _section(name_offset: int, sh_type: int, flags: int, size: int, align: int) -> SectionHeader:
