@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 from array import array
-from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -52,11 +51,26 @@ class SourceProvider(Protocol):
         ...
 
 
-@dataclass(slots=True)
 class FileSource:
     """Reads the file from disk on every update."""
 
     path: str
+
+    __slots__ = ("path",)
+    __match_args__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(path={self.path!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is FileSource:
+            return (self.path,) == (other.path,)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def read(self) -> bytes:
         """The file's bytes. A directory is ``IsDir``; a device node, FIFO or socket is refused without
@@ -93,25 +107,57 @@ class FileSource:
             os.close(fd)
 
 
-@dataclass(slots=True)
 class BufferSource:
     """Serves an in-memory text (the editor's unsaved buffer); ``text`` is replaced by the owner."""
 
     path: str
-    text: bytes = b""
+    text: bytes
+
+    __slots__ = ("path", "text")
+    __match_args__ = ("path", "text")
+
+    def __init__(self, path: str, text: bytes = b"") -> None:
+        self.path = path
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is BufferSource:
+            return (self.path, self.text) == (other.path, other.text)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def read(self) -> bytes:
         return self.text
 
 
-@dataclass(slots=True)
 class LineIndex:
     """Maps byte offsets to 0-based (line, byte column); only 0x0A ends a line (zir-language.md §4.2)."""
 
     data: bytes
-    _starts: array[int] = field(init=False)
+    _starts: array[int]
     """Where each line starts: 8 bytes a line in an ``array`` (a list of ints costs 36; a watch process at
     N = 100 000 keeps 700 000 of them)."""
+
+    __slots__ = ("_starts", "data")
+    __match_args__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.__post_init__()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(data={self.data!r}, _starts={self._starts!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is LineIndex:
+            return (self.data, self._starts) == (other.data, other._starts)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         starts = array("q", (0,))
