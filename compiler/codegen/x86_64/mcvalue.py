@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from compiler.codegen.x86_64.encoder import Cond
 from compiler.codegen.x86_64.registers import Register
+from compiler.record import frozen_delattr, frozen_setattr
 
 
 class MCKind(enum.Enum):
@@ -89,14 +89,37 @@ class CmpOp(enum.Enum):
                 return CmpOp.EQ
 
 
-@dataclass(frozen=True, slots=True)
 class MCValue:
     """A machine value: its kind plus the payload the kind needs."""
 
     kind: MCKind
-    payload: int = 0
-    reg: Register | None = None
-    op: CmpOp | None = None
+    payload: int
+    reg: Register | None
+    op: CmpOp | None
+
+    __slots__ = ("kind", "op", "payload", "reg")
+    __match_args__ = ("kind", "payload", "reg", "op")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, kind: MCKind, payload: int = 0, reg: Register | None = None, op: CmpOp | None = None) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "payload", payload)
+        object.__setattr__(self, "reg", reg)
+        object.__setattr__(self, "op", op)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__qualname__}(kind={self.kind!r}, payload={self.payload!r}, reg={self.reg!r}, op={self.op!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is MCValue:
+            return (self.kind, self.payload, self.reg, self.op) == (other.kind, other.payload, other.reg, other.op)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.payload, self.reg, self.op))
 
     @property
     def register(self) -> Register:
