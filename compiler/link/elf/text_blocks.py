@@ -6,8 +6,6 @@ both hand out the same addresses for the same sequence of calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link.elf.format import align_backward, align_forward
 
 IDEAL_NUM = 4
@@ -30,19 +28,38 @@ MIN_TEXT_CAPACITY = ideal(MIN_TEXT_BLOCK)
 """85: the smallest surplus worth putting on the free list (a minimum block at its ideal capacity)."""
 
 
-@dataclass(slots=True, eq=False)
 class TextBlock:
     """A decl's piece of ``.text``. ``vaddr``/``size`` mirror its local symbol's ``st_value``/``st_size``.
 
     ``prev``/``next`` link the placed blocks in address order; an unplaced block has ``is_placed`` False.
     """
 
-    vaddr: int = 0
-    size: int = 0
-    prev: TextBlock | None = field(default=None, repr=False)
-    next: TextBlock | None = field(default=None, repr=False)
-    is_placed: bool = False
+    vaddr: int
+    size: int
+    prev: TextBlock | None
+    next: TextBlock | None
+    is_placed: bool
     """True once the block has been given an address (it then stays linked until freed)."""
+
+    __slots__ = ("is_placed", "next", "prev", "size", "vaddr")
+    __match_args__ = ("vaddr", "size", "prev", "next", "is_placed")
+
+    def __init__(
+        self,
+        vaddr: int = 0,
+        size: int = 0,
+        prev: TextBlock | None = None,
+        next: TextBlock | None = None,
+        is_placed: bool = False,
+    ) -> None:
+        self.vaddr = vaddr
+        self.size = size
+        self.prev = prev
+        self.next = next
+        self.is_placed = is_placed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(vaddr={self.vaddr!r}, size={self.size!r}, is_placed={self.is_placed!r})"
 
     def capacity(self) -> int:
         """Bytes from this block's start to the next block's start (unbounded for the last block)."""
@@ -59,18 +76,47 @@ class TextBlock:
         return self.next is not None and self.surplus() >= MIN_TEXT_CAPACITY
 
 
-@dataclass(slots=True)
 class TextBlockList:
     """The placed blocks of ``.text``: first/last block and the free list (elf-linker.md §5)."""
 
     base_vaddr: int
     """``p_vaddr`` of the text program header: where the first block goes."""
-    last_text_block: TextBlock | None = None
+    last_text_block: TextBlock | None
     """The placed block with the highest address; ``.text`` ends at its end."""
-    first_text_block: TextBlock | None = None
+    first_text_block: TextBlock | None
     """The placed block with the lowest address."""
-    free_list: list[TextBlock] = field(default_factory=list)
+    free_list: list[TextBlock]
     """Blocks with surplus room (a heuristic: unordered, first fit, pruned lazily)."""
+
+    __slots__ = ("base_vaddr", "first_text_block", "free_list", "last_text_block")
+    __match_args__ = ("base_vaddr", "last_text_block", "first_text_block", "free_list")
+
+    def __init__(
+        self,
+        base_vaddr: int,
+        last_text_block: TextBlock | None = None,
+        first_text_block: TextBlock | None = None,
+        free_list: list[TextBlock] | None = None,
+    ) -> None:
+        self.base_vaddr = base_vaddr
+        self.last_text_block = last_text_block
+        self.first_text_block = first_text_block
+        self.free_list = [] if free_list is None else free_list
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(base_vaddr={self.base_vaddr!r}, last_text_block={self.last_text_block!r}, first_text_block={self.first_text_block!r}, free_list={self.free_list!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is TextBlockList:
+            return (self.base_vaddr, self.last_text_block, self.first_text_block, self.free_list) == (
+                other.base_vaddr,
+                other.last_text_block,
+                other.first_text_block,
+                other.free_list,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def allocate(self, block: TextBlock, size: int, align: int) -> int:
         """Give ``block`` a new address for ``size`` bytes (elf-linker.md §5.2) and return it.
