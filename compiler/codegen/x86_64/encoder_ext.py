@@ -7,18 +7,37 @@ Operands are a register or a ``Mem`` (``[base + disp]``). As in ``encoder``, REX
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from compiler.codegen.x86_64.encoder import AluOp, Cond, imm8, imm16, imm32, modrm, needs_rex8, rex
 from compiler.codegen.x86_64.registers import Register
+from compiler.record import frozen_delattr, frozen_setattr
 
 
-@dataclass(frozen=True, slots=True)
 class Mem:
     """The memory operand ``[base + disp]`` (``disp`` a signed 32-bit displacement)."""
 
     base: Register
-    disp: int = 0
+    disp: int
+
+    __slots__ = ("base", "disp")
+    __match_args__ = ("base", "disp")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, base: Register, disp: int = 0) -> None:
+        object.__setattr__(self, "base", base)
+        object.__setattr__(self, "disp", disp)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(base={self.base!r}, disp={self.disp!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Mem:
+            return (self.base, self.disp) == (other.base, other.disp)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.base, self.disp))
 
 
 Rm = Register | Mem
