@@ -10,7 +10,6 @@ import contextlib
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 
 from compiler.errors import OutputError
 
@@ -18,27 +17,119 @@ COPY_CHUNK = 1 << 20
 """Bytes per ``copy_file_range`` / read-write round when copying."""
 
 
-@dataclass(slots=True)
 class IoCounters:
     """Cumulative counts of the operations a ``FileIO`` performed."""
 
-    pwrite_calls: int = 0
-    pwrite_bytes: int = 0
-    copy_calls: int = 0
-    copy_bytes: int = 0
-    open_calls: int = 0
-    close_calls: int = 0
-    rename_calls: int = 0
-    read_bytes: int = 0
-    writes: list[tuple[int, int]] = field(default_factory=list)
+    pwrite_calls: int
+    pwrite_bytes: int
+    copy_calls: int
+    copy_bytes: int
+    open_calls: int
+    close_calls: int
+    rename_calls: int
+    read_bytes: int
+    writes: list[tuple[int, int]]
     """``(file_offset, length)`` of every pwrite, in order (for tests that check *where* bytes went)."""
-    fsync_calls: int = 0
+    fsync_calls: int
     """``fdatasync`` of a file and ``fsync`` of a directory (docs/reliability.md: the durability contract)."""
 
-    writes_mark: int = 0
+    writes_mark: int
     """In a ``snapshot``: how many writes had been made when it was taken (the list is not copied)."""
-    writes_dropped: int = 0
+    writes_dropped: int
     """Writes forgotten from the front of ``writes`` by ``trim_writes`` (a long session keeps a bounded log)."""
+
+    __slots__ = (
+        "close_calls",
+        "copy_bytes",
+        "copy_calls",
+        "fsync_calls",
+        "open_calls",
+        "pwrite_bytes",
+        "pwrite_calls",
+        "read_bytes",
+        "rename_calls",
+        "writes",
+        "writes_dropped",
+        "writes_mark",
+    )
+    __match_args__ = (
+        "pwrite_calls",
+        "pwrite_bytes",
+        "copy_calls",
+        "copy_bytes",
+        "open_calls",
+        "close_calls",
+        "rename_calls",
+        "read_bytes",
+        "writes",
+        "fsync_calls",
+        "writes_mark",
+        "writes_dropped",
+    )
+
+    def __init__(
+        self,
+        pwrite_calls: int = 0,
+        pwrite_bytes: int = 0,
+        copy_calls: int = 0,
+        copy_bytes: int = 0,
+        open_calls: int = 0,
+        close_calls: int = 0,
+        rename_calls: int = 0,
+        read_bytes: int = 0,
+        writes: list[tuple[int, int]] | None = None,
+        fsync_calls: int = 0,
+        writes_mark: int = 0,
+        writes_dropped: int = 0,
+    ) -> None:
+        self.pwrite_calls = pwrite_calls
+        self.pwrite_bytes = pwrite_bytes
+        self.copy_calls = copy_calls
+        self.copy_bytes = copy_bytes
+        self.open_calls = open_calls
+        self.close_calls = close_calls
+        self.rename_calls = rename_calls
+        self.read_bytes = read_bytes
+        self.writes = [] if writes is None else writes
+        self.fsync_calls = fsync_calls
+        self.writes_mark = writes_mark
+        self.writes_dropped = writes_dropped
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(pwrite_calls={self.pwrite_calls!r}, pwrite_bytes={self.pwrite_bytes!r}, copy_calls={self.copy_calls!r}, copy_bytes={self.copy_bytes!r}, open_calls={self.open_calls!r}, close_calls={self.close_calls!r}, rename_calls={self.rename_calls!r}, read_bytes={self.read_bytes!r}, writes={self.writes!r}, fsync_calls={self.fsync_calls!r}, writes_mark={self.writes_mark!r}, writes_dropped={self.writes_dropped!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is IoCounters:
+            return (
+                self.pwrite_calls,
+                self.pwrite_bytes,
+                self.copy_calls,
+                self.copy_bytes,
+                self.open_calls,
+                self.close_calls,
+                self.rename_calls,
+                self.read_bytes,
+                self.writes,
+                self.fsync_calls,
+                self.writes_mark,
+                self.writes_dropped,
+            ) == (
+                other.pwrite_calls,
+                other.pwrite_bytes,
+                other.copy_calls,
+                other.copy_bytes,
+                other.open_calls,
+                other.close_calls,
+                other.rename_calls,
+                other.read_bytes,
+                other.writes,
+                other.fsync_calls,
+                other.writes_mark,
+                other.writes_dropped,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def writes_since(self, mark: int) -> list[tuple[int, int]]:
         """The writes made after ``mark`` writes (a ``writes_mark``), as far as they are still kept."""
