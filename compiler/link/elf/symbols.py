@@ -6,17 +6,30 @@ contents (elf-linker.md §7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link.elf.format import Symbol
 
 
-@dataclass(slots=True)
 class StringTable:
     """``.shstrtab``: section names and symbol names, append-only (strings are never reclaimed)."""
 
-    data: bytearray = field(default_factory=lambda: bytearray(b"\0"))
+    data: bytearray
     """Offset 0 is the empty string."""
+
+    __slots__ = ("data",)
+    __match_args__ = ("data",)
+
+    def __init__(self, data: bytearray | None = None) -> None:
+        self.data = bytearray(b"\0") if data is None else data
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(data={self.data!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is StringTable:
+            return (self.data,) == (other.data,)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def make_string(self, text: bytes) -> int:
         """Append ``text`` and a NUL; return its offset."""
@@ -38,21 +51,50 @@ class StringTable:
         return self.make_string(text)
 
 
-@dataclass(slots=True)
 class SymbolTable:
     """Local symbols (index 0 is the null symbol) and global symbols, each with a free list.
 
     In the file the locals come first, then the globals (elf-linker.md §7.1).
     """
 
-    locals: list[Symbol] = field(default_factory=lambda: [Symbol()])
+    locals: list[Symbol]
     """Local symbol ``i``; freed entries are all-zero and listed in ``local_free_list``."""
-    local_free_list: list[int] = field(default_factory=list)
+    local_free_list: list[int]
     """Freed local indices, reused last-in first-out."""
-    globals: list[Symbol] = field(default_factory=list)
+    globals: list[Symbol]
     """Global symbol ``j`` (file index ``len(locals) + j``); freed entries are all-zero."""
-    global_free_list: list[int] = field(default_factory=list)
+    global_free_list: list[int]
     """Freed global indices, reused last-in first-out."""
+
+    __slots__ = ("global_free_list", "globals", "local_free_list", "locals")
+    __match_args__ = ("locals", "local_free_list", "globals", "global_free_list")
+
+    def __init__(
+        self,
+        locals: list[Symbol] | None = None,
+        local_free_list: list[int] | None = None,
+        globals: list[Symbol] | None = None,
+        global_free_list: list[int] | None = None,
+    ) -> None:
+        self.locals = [Symbol()] if locals is None else locals
+        self.local_free_list = [] if local_free_list is None else local_free_list
+        self.globals = [] if globals is None else globals
+        self.global_free_list = [] if global_free_list is None else global_free_list
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(locals={self.locals!r}, local_free_list={self.local_free_list!r}, globals={self.globals!r}, global_free_list={self.global_free_list!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is SymbolTable:
+            return (self.locals, self.local_free_list, self.globals, self.global_free_list) == (
+                other.locals,
+                other.local_free_list,
+                other.globals,
+                other.global_free_list,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def allocate_local(self) -> int:
         """A local index: a freed one if any, otherwise appended."""
