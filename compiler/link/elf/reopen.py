@@ -10,7 +10,6 @@ first commit writes whole.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, OutputMode
 from compiler.link.elf import dwarf
@@ -35,7 +34,6 @@ class NotOurOutput(ValueError):
     """The bytes are not a file this linker can continue (the message says which check failed)."""
 
 
-@dataclass(slots=True)
 class Reopened:
     """The linker state an existing output encodes, as ``read_output`` found it."""
 
@@ -61,6 +59,105 @@ class Reopened:
     """Slots that held an address no live symbol has: zero in ``got``, still nonzero in the file."""
     cleared_locals: list[int]
     """Locals allocated but never placed: free in ``symtab``, still nonzero in the file."""
+
+    __slots__ = (
+        "adoptable",
+        "cleared_got_slots",
+        "cleared_locals",
+        "got",
+        "local_count",
+        "phdr_table_offset",
+        "phdrs",
+        "reopened_globals",
+        "shdr_table_offset",
+        "shdrs",
+        "strings",
+        "symtab",
+        "text",
+    )
+    __match_args__ = (
+        "phdrs",
+        "shdrs",
+        "shdr_table_offset",
+        "phdr_table_offset",
+        "strings",
+        "symtab",
+        "local_count",
+        "got",
+        "text",
+        "adoptable",
+        "reopened_globals",
+        "cleared_got_slots",
+        "cleared_locals",
+    )
+
+    def __init__(
+        self,
+        phdrs: list[ProgramHeader],
+        shdrs: list[SectionHeader],
+        shdr_table_offset: int,
+        phdr_table_offset: int,
+        strings: StringTable,
+        symtab: SymbolTable,
+        local_count: int,
+        got: GotTable,
+        text: TextBlockList,
+        adoptable: dict[str, DeclState],
+        reopened_globals: dict[bytes, tuple[int, int]],
+        cleared_got_slots: list[int],
+        cleared_locals: list[int],
+    ) -> None:
+        self.phdrs = phdrs
+        self.shdrs = shdrs
+        self.shdr_table_offset = shdr_table_offset
+        self.phdr_table_offset = phdr_table_offset
+        self.strings = strings
+        self.symtab = symtab
+        self.local_count = local_count
+        self.got = got
+        self.text = text
+        self.adoptable = adoptable
+        self.reopened_globals = reopened_globals
+        self.cleared_got_slots = cleared_got_slots
+        self.cleared_locals = cleared_locals
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(phdrs={self.phdrs!r}, shdrs={self.shdrs!r}, shdr_table_offset={self.shdr_table_offset!r}, phdr_table_offset={self.phdr_table_offset!r}, strings={self.strings!r}, symtab={self.symtab!r}, local_count={self.local_count!r}, got={self.got!r}, text={self.text!r}, adoptable={self.adoptable!r}, reopened_globals={self.reopened_globals!r}, cleared_got_slots={self.cleared_got_slots!r}, cleared_locals={self.cleared_locals!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Reopened:
+            return (
+                self.phdrs,
+                self.shdrs,
+                self.shdr_table_offset,
+                self.phdr_table_offset,
+                self.strings,
+                self.symtab,
+                self.local_count,
+                self.got,
+                self.text,
+                self.adoptable,
+                self.reopened_globals,
+                self.cleared_got_slots,
+                self.cleared_locals,
+            ) == (
+                other.phdrs,
+                other.shdrs,
+                other.shdr_table_offset,
+                other.phdr_table_offset,
+                other.strings,
+                other.symtab,
+                other.local_count,
+                other.got,
+                other.text,
+                other.adoptable,
+                other.reopened_globals,
+                other.cleared_got_slots,
+                other.cleared_locals,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _check(condition: bool, what: str) -> None:
