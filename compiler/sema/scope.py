@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 # Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
     from compiler.air import AirInst, Operand
 
 
-@dataclass(eq=False, slots=True)
 class BlockLabel:
     """The target of ``break``/``breakvoid``: a ZIR ``block`` instruction being analysed."""
 
@@ -23,11 +21,21 @@ class BlockLabel:
     """The ZIR ``block`` instruction (what a ``Label.block`` refers to)."""
     air_block: AirBlock
     """The AIR block the breaks leave."""
-    results: list[Operand] = field(default_factory=list)
+    results: list[Operand]
     """The operands of the breaks seen so far (for peer type resolution)."""
 
+    __slots__ = ("air_block", "results", "zir_inst")
+    __match_args__ = ("zir_inst", "air_block", "results")
 
-@dataclass(eq=False, slots=True)
+    def __init__(self, zir_inst: Inst, air_block: AirBlock, results: list[Operand] | None = None) -> None:
+        self.zir_inst = zir_inst
+        self.air_block = air_block
+        self.results = [] if results is None else results
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(zir_inst={self.zir_inst!r}, air_block={self.air_block!r}, results={self.results!r})"
+
+
 class BlockScope:
     """A runtime block inside a function body: where runtime AIR instructions are appended.
 
@@ -36,10 +44,28 @@ class BlockScope:
 
     fn: Fn
     """The function whose body is being analysed."""
-    parent: BlockScope | None = None
-    label: BlockLabel | None = None
+    parent: BlockScope | None
+    label: BlockLabel | None
     """Set for the child block of a ZIR ``block``."""
-    insts: list[AirInst] = field(default_factory=list)
+    insts: list[AirInst]
+
+    __slots__ = ("fn", "insts", "label", "parent")
+    __match_args__ = ("fn", "parent", "label", "insts")
+
+    def __init__(
+        self,
+        fn: Fn,
+        parent: BlockScope | None = None,
+        label: BlockLabel | None = None,
+        insts: list[AirInst] | None = None,
+    ) -> None:
+        self.fn = fn
+        self.parent = parent
+        self.label = label
+        self.insts = [] if insts is None else insts
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(fn={self.fn!r}, parent={self.parent!r}, label={self.label!r}, insts={self.insts!r})"
 
     def child(self, label: BlockLabel | None = None) -> BlockScope:
         return BlockScope(self.fn, self, label)
