@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from compiler.codegen.x86_64.registers import HIGH_BYTE, Register, parse_register
+from compiler.record import frozen_delattr, frozen_setattr
 
 
 class AsmError(Exception):
@@ -19,7 +18,6 @@ class AsmError(Exception):
         self.msg = msg
 
 
-@dataclass(frozen=True, slots=True)
 class AsmPlan:
     """The registers of a validated assembly instruction."""
 
@@ -29,6 +27,29 @@ class AsmPlan:
     """The output register, if any."""
     clobbered: tuple[Register, ...]
     """Inputs, output and register-named clobbers: the registers the instruction overwrites (§7.5)."""
+
+    __slots__ = ("clobbered", "inputs", "output")
+    __match_args__ = ("inputs", "output", "clobbered")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, inputs: tuple[Register, ...], output: Register | None, clobbered: tuple[Register, ...]) -> None:
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "output", output)
+        object.__setattr__(self, "clobbered", clobbered)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__qualname__}(inputs={self.inputs!r}, output={self.output!r}, clobbered={self.clobbered!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is AsmPlan:
+            return (self.inputs, self.output, self.clobbered) == (other.inputs, other.output, other.clobbered)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.inputs, self.output, self.clobbered))
 
 
 def _text(b: bytes) -> str:
