@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from compiler.link import GOT_VADDR, GotOverflow
 
 GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
 """The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
 
 
-@dataclass(slots=True)
 class GotTable:
     """The GOT in memory. Slot ``i`` holds the current address of the decl whose GOT index is ``i``
     (0 for a free or not-yet-placed slot)."""
 
-    entry_size: int = 8
+    entry_size: int
     """8 for ELF64, 4 for ELF32."""
-    entries: list[int] = field(default_factory=list)
+    entries: list[int]
     """Slot values, indexed by GOT index."""
-    free_list: list[int] = field(default_factory=list)
+    free_list: list[int]
     """Freed slot indices, reused last-in first-out."""
-    count_dirty: bool = False
+    count_dirty: bool
     """A slot was appended: ``.got``'s size must be recomputed before the next slot write."""
+
+    __slots__ = ("count_dirty", "entries", "entry_size", "free_list")
+    __match_args__ = ("entry_size", "entries", "free_list", "count_dirty")
+
+    def __init__(
+        self,
+        entry_size: int = 8,
+        entries: list[int] | None = None,
+        free_list: list[int] | None = None,
+        count_dirty: bool = False,
+    ) -> None:
+        self.entry_size = entry_size
+        self.entries = [] if entries is None else entries
+        self.free_list = [] if free_list is None else free_list
+        self.count_dirty = count_dirty
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(entry_size={self.entry_size!r}, entries={self.entries!r}, free_list={self.free_list!r}, count_dirty={self.count_dirty!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is GotTable:
+            return (self.entry_size, self.entries, self.free_list, self.count_dirty) == (
+                other.entry_size,
+                other.entries,
+                other.free_list,
+                other.count_dirty,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def allocate(self) -> int:
         """A slot index: a freed one if any, otherwise a new one at the end (marks the count dirty)."""
