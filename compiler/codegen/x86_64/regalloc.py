@@ -8,7 +8,6 @@ free when it has no owner. Owners are AIR instructions (values and blocks), comp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
@@ -19,14 +18,36 @@ Owner = object
 """An owner key: the AIR instruction (value or block) whose value a register holds."""
 
 
-@dataclass(slots=True)
 class RegisterFile:
     """Who owns which register (by 64-bit register), plus a log of every owner freed, in order."""
 
-    owners: dict[Register, list[Owner]] = field(default_factory=dict)
-    freed_log: list[Owner] = field(default_factory=list)
+    owners: dict[Register, list[Owner]]
+    freed_log: list[Owner]
     # ids of the owners that died on the path being generated (saved and merged around branches)
-    dead: set[int] = field(default_factory=set)
+    dead: set[int]
+
+    __slots__ = ("dead", "freed_log", "owners")
+    __match_args__ = ("owners", "freed_log", "dead")
+
+    def __init__(
+        self,
+        owners: dict[Register, list[Owner]] | None = None,
+        freed_log: list[Owner] | None = None,
+        dead: set[int] | None = None,
+    ) -> None:
+        self.owners = {} if owners is None else owners
+        self.freed_log = [] if freed_log is None else freed_log
+        self.dead = set() if dead is None else dead
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(owners={self.owners!r}, freed_log={self.freed_log!r}, dead={self.dead!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is RegisterFile:
+            return (self.owners, self.freed_log, self.dead) == (other.owners, other.freed_log, other.dead)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def is_free(self, reg: Register) -> bool:
         """No owner holds ``reg``."""
