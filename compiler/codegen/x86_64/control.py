@@ -3,7 +3,6 @@ reconciliation of every edge into a merge point (x86_64.md §9, docs/design/lang
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from compiler.air import AirInst, Block, Br, BrVoid, CondBr, Loop, Operand
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
 
-@dataclass(slots=True)
 class BlockState:
     """Code generation state of one ``block``: its end label and its result location once chosen.
 
@@ -31,9 +29,29 @@ class BlockState:
     """
 
     end: Label
-    mcv: MCValue | None = None
-    entry: dict[Register, list[object]] = field(default_factory=dict)
+    mcv: MCValue | None
+    entry: dict[Register, list[object]]
     """The register state at the block's entry: every ``br`` to the block reconciles to it (§11)."""
+
+    __slots__ = ("end", "entry", "mcv")
+    __match_args__ = ("end", "mcv", "entry")
+
+    def __init__(
+        self, end: Label, mcv: MCValue | None = None, entry: dict[Register, list[object]] | None = None
+    ) -> None:
+        self.end = end
+        self.mcv = mcv
+        self.entry = {} if entry is None else entry
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(end={self.end!r}, mcv={self.mcv!r}, entry={self.entry!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is BlockState:
+            return (self.end, self.mcv, self.entry) == (other.end, other.mcv, other.entry)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def noreturn(body: list[AirInst]) -> bool:
