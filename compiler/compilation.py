@@ -253,6 +253,8 @@ class Compilation:
         self.cache: CompileCache | None = None
         self._kept = 0
         """Function bodies the last update kept from the cache (not analysed, not generated)."""
+        self._restored = 0
+        """Decls whose decl-level analysis the last update took from the cache (not analysed)."""
         self.cache_autosave = True
         """Save the cache after every committed update; ``zir watch`` saves when idle instead."""
         self._cache_dirty = False
@@ -272,10 +274,11 @@ class Compilation:
         m = self.module
         m.update()
         self.update_count += 1
-        self._kept = 0
+        self._kept = self._restored = 0
         if m.restored is not None and m.file.status is FileStatus.LOADED_SUCCESS:
             # only the first analysed update after a restart: later the blocks hold code written since
-            self._kept, m.restored = m.restored.kept_count, None
+            self._kept, self._restored = m.restored.kept_count, m.restored.restored_count
+            m.restored = None
         if not commit:
             errors = self.all_errors()
             ms = (time.perf_counter() - start) * 1000.0
@@ -359,6 +362,7 @@ class Compilation:
         counters = self.module.counters.as_dict()
         if self.cache is not None:
             counters["bodies_kept"] = self._kept
+            counters["decls_restored"] = self._restored  # docs/design/performance.md §7.6
             counters["bodies_deferred"] = self.module.parser.stats.bodies_deferred  # performance.md §7.4
         return counters
 

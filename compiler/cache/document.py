@@ -16,7 +16,7 @@ from typing import Any
 from compiler.link.elf.trusted import Placement
 
 FORMAT = "zir-live-cache"
-VERSION = 2
+VERSION = 3
 
 
 class Malformed(ValueError):
@@ -34,11 +34,13 @@ class CachedFn:
     """Fingerprint of its function type."""
     deps: tuple[tuple[str, str, int], ...]
     """Every decl it depended on, in order: ``(name, fingerprint, GOT address or -1)``."""
+    header_deps: int
+    """How many of ``deps`` (the first ones) its decl-level analysis used: with them, the function's type."""
 
 
 Row = list[Any]
-"""A function's record as stored:
-``[contents hash hex, type fingerprint index, [[name, index, got], ...], contents length]``."""
+"""A function's record as stored: ``[contents hash hex, type fingerprint index, [[name, index, got], ...],
+contents length, how many of the dependencies are the decl-level analysis's]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ class Table:
 
     def row(self, f: CachedFn) -> Row:
         deps = [[d, self.of(p), got] for d, p, got in f.deps]
-        return [f.contents_hash.hex(), self.of(f.fn_type), deps, f.contents_length]
+        return [f.contents_hash.hex(), self.of(f.fn_type), deps, f.contents_length, f.header_deps]
 
 
 def encode(
@@ -152,9 +154,9 @@ def fn_record(doc: Document, name: str) -> CachedFn | None:
 
 def _fn_record(row: Any, table: list[str]) -> CachedFn:
     # one record per kept function on a restart: type checks inline, no helper call per dependency
-    if type(row) is not list or len(row) != 4:
+    if type(row) is not list or len(row) != 5:
         raise Malformed("fn record")
-    contents_hash, type_index, deps, length = row
+    contents_hash, type_index, deps, length, header_deps = row
     if not (
         type(contents_hash) is str
         and type(type_index) is int
@@ -162,6 +164,8 @@ def _fn_record(row: Any, table: list[str]) -> CachedFn:
         and type(length) is int
         and length > 0
         and 0 <= type_index < len(table)
+        and type(header_deps) is int
+        and 0 <= header_deps <= len(deps)
     ):
         raise Malformed("fn record")
     size = len(table)
@@ -173,7 +177,7 @@ def _fn_record(row: Any, table: list[str]) -> CachedFn:
         if type(dep_name) is not str or type(fp_index) is not int or type(got) is not int or not 0 <= fp_index < size:
             raise Malformed("dependency")
         parsed_deps.append((dep_name, table[fp_index], got))
-    return CachedFn(bytes.fromhex(contents_hash), length, table[type_index], tuple(parsed_deps))
+    return CachedFn(bytes.fromhex(contents_hash), length, table[type_index], tuple(parsed_deps), header_deps)
 
 
 def known_good(doc: Document) -> dict[str, tuple[int, str]]:
@@ -181,7 +185,7 @@ def known_good(doc: Document) -> dict[str, tuple[int, str]]:
     (``parser.KnownGood``). A record that does not check here, or later, only loses the deferral."""
     known: dict[str, tuple[int, str]] = {}
     for name, row in doc.rows.items():
-        if isinstance(row, list) and len(row) == 4:
+        if isinstance(row, list) and len(row) == 5:
             digest, length = row[0], row[3]
             if isinstance(digest, str) and len(digest) == 32 and type(length) is int and length > 0:
                 known[name] = (length, digest)

@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-FORMAT_DIR = "v2"
+FORMAT_DIR = "v3"
 """Sub-directory of the format version (a new format never reads an old one's files)."""
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 

@@ -14,19 +14,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from compiler.cache.document import Document, Malformed, Row, fn_record, known_good
+from compiler.cache.document import CachedFn, Document, Malformed, Row, fn_record, known_good
 from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
 from compiler.module import exports, panic
-from compiler.module.decl import DeclStatus, FnStatus
+from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.sema.values import FunctionValue, TypedValue, TypeValue
+from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
-    from compiler.module.decl import Decl, Fn
+    from compiler.module.decl import Decl
     from compiler.module.module import Module
     from compiler.sema.types import Type
-    from compiler.sema.values import DeclHandle, TypedValue
+    from compiler.sema.values import DeclHandle
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,13 @@ class Restorer:
         """``id`` of every Fn kept (its ``air`` is None: the output holds its code)."""
         self.kept_count = 0
         """Function bodies kept (not analysed, not generated) so far."""
+        self.restored_count = 0
+        """Decls whose decl-level analysis was taken from the cache (``decl_value``) so far."""
         self._memo: dict[Decl, tuple[TypedValue | None, str | None]] = {}
         self._type_memo: dict[Type, str] = {}
+        self._types: dict[str, Type] = {}
+        """Function types analysed in this process, by fingerprint (equal fingerprints: equal types)."""
+        self._records: dict[str, CachedFn | None] = {}
         self._known: dict[str, tuple[int, str]] | None = None
 
     def known_good(self) -> dict[str, tuple[int, str]]:
@@ -56,6 +63,84 @@ class Restorer:
         if self._known is None:
             self._known = known_good(self.doc)
         return self._known
+
+    def _record(self, name: str) -> CachedFn | None:
+        """The checked record of function ``name`` (read once); None when there is none or it is damaged."""
+        if name in self._records:
+            return self._records[name]
+        try:
+            cached = fn_record(self.doc, name)
+        except Malformed as exc:
+            if not self.damaged:
+                log.warning("compile cache record of %r ignored: corrupt (%s)", name, exc)
+            self.damaged = True
+            cached = None
+        self._records[name] = cached
+        return cached
+
+    def learn_type(self, m: Module, fn_type: Type) -> None:
+        """A function type the decl-level analysis of a function gave: later functions recorded with the same
+        type fingerprint take this type object instead of being analysed (``decl_value``)."""
+        fp = self._type_fingerprint(m, fn_type)
+        self._types.setdefault(fp, fn_type)
+
+    def _type_fingerprint(self, m: Module, t: Type) -> str:
+        fp = self._type_memo.get(t)
+        if fp is None:
+            fp = self._type_memo[t] = type_fingerprint(t, lambda h: self._got(m, h))
+        return fp
+
+    def decl_value(self, m: Module, d: Decl) -> TypedValue | None:
+        """The value the decl-level analysis of function ``d`` gives, without analysing it (docs/design/performance.md
+        §7.6), or None (then it is analysed). Taken when the cache recorded ``d`` with the same contents hash, every
+        decl its decl-level analysis used — analysed here in the recorded order, declared first as the analysis
+        would — has the recorded fingerprint and GOT address, and a function type of the recorded fingerprint is at
+        hand: the value of one of those decls (``fn(@T, …)``) or the type of a function analysed in this process.
+        The analysis is a function of the contents and those decls' values, so it would give a type equal to the
+        recorded one (a fingerprint renders every field of a type); only the body is taken from the current parse."""
+        if d.is_anonymous:
+            return None
+        cached = self._record(d.name)
+        if cached is None or cached.contents_hash != d.contents_hash:
+            return None
+        inst = m.source_decl(d).inst
+        if inst.tag is not Tag.FN:
+            return None
+        table = m.decl_table
+        for i in range(cached.header_deps):
+            name, fp, got = cached.deps[i]
+            x = table.get(name)
+            if x is None or x.is_anonymous or x.analysis is DeclStatus.IN_PROGRESS:
+                return None  # the analysis reports what is wrong (a missing decl, a loop)
+            m.declare_dependency(d, x)
+            try:
+                m.ensure_decl_analyzed(x)
+            except AnalysisFail:
+                return None
+            if self._fingerprint(m, x) != fp or (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
+                return None
+        fn_type = self._types.get(cached.fn_type)
+        if fn_type is None:
+            fn_type = self._type_among(m, cached)
+            if fn_type is None:
+                return None  # analysed; its type is then known to later functions (``learn_type``)
+        fn = Fn(d, inst.body("body"), fn_type)
+        fn.header_deps = cached.header_deps
+        self.restored_count += 1
+        return TypedValue(fn_type, FunctionValue(fn))
+
+    def _type_among(self, m: Module, cached: CachedFn) -> Type | None:
+        """A type of the recorded fingerprint that is the value of one of the decl-level dependencies (the type
+        operand of ``fn(@T, …)``), or None."""
+        for i in range(cached.header_deps):
+            x = m.decl_table[cached.deps[i][0]]
+            tv = x.typed_value
+            if tv is not None and isinstance(tv.val, TypeValue) and tv.val.ty.is_fn():
+                fp = self._type_fingerprint(m, tv.val.ty)
+                self._types.setdefault(fp, tv.val.ty)
+                if fp == cached.fn_type:
+                    return tv.val.ty
+        return None
 
     def keeps(self, m: Module, d: Decl, fn: Fn) -> bool:
         """True: ``fn``'s body and code are the output's (nothing to analyse or generate)."""
@@ -85,13 +170,7 @@ class Restorer:
         return m.linker.got_address(DeclIndex(x.index))
 
     def _keep(self, m: Module, d: Decl, fn: Fn) -> bool:
-        try:
-            cached = fn_record(self.doc, d.name)
-        except Malformed as exc:
-            if not self.damaged:
-                log.warning("compile cache record of %r ignored: corrupt (%s)", d.name, exc)
-            self.damaged = True
-            return False
+        cached = self._record(d.name)
         if cached is None or cached.contents_hash != d.contents_hash:
             return False
         index = DeclIndex(d.index)
@@ -99,10 +178,7 @@ class Restorer:
         expected = self.placements.get(d.name)
         if expected is None or placed != expected[0] or m.linker.got_address(index) != expected[2]:
             return False
-        fn_type = self._type_memo.get(fn.fn_type)
-        if fn_type is None:
-            fn_type = self._type_memo[fn.fn_type] = type_fingerprint(fn.fn_type, lambda h: self._got(m, h))
-        if cached.fn_type != fn_type:
+        if cached.fn_type != self._type_fingerprint(m, fn.fn_type):
             return False
         used: list[Decl] = []
         for name, fp, got in cached.deps:

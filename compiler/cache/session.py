@@ -200,9 +200,11 @@ def _rows(
             fn_type = type_fps.get(fn.fn_type)
             if fn_type is None:
                 fn_type = type_fps[fn.fn_type] = type_fingerprint(fn.fn_type, got_of)
+            if not 0 <= fn.header_deps <= len(deps):
+                continue
             sd = m.source_decl(d)
             length = sd.contents_end - sd.contents_start
-            row = table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps)))
+            row = table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps), fn.header_deps))
             memo[d.name] = (fn, row)
             rows[d.name] = row
     for name in [name for name in memo if name not in rows]:

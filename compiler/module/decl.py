@@ -258,6 +258,9 @@ class Fn:
     zir_body: Body
     fn_type: Type
     analysis: FnStatus = FnStatus.QUEUED
+    header_deps: int = -1
+    """How many of the owner's dependencies its decl-level analysis declared (they come first; -1: unknown).
+    The compile cache records them to restore the decl's value without analysing it (performance.md §7.6)."""
     air: list[AirInst] | None = None
     """On success: the analysed body (liveness filled in before code generation)."""
     dependencies: list[Decl] = field(default_factory=list)

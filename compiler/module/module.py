@@ -375,11 +375,22 @@ class Module:
         from compiler.sema.analyze import analyze_decl_instruction
 
         d.analysis = DeclStatus.IN_PROGRESS
-        self.counters.decls_analyzed += 1
         prev = d.typed_value
         prev_has_bits = prev is not None and d.has_bits
-        tv = analyze_decl_instruction(self, d, self.source_decl(d))
+        restored = self.restored
+        # a restart takes an unchanged function's type from the compile cache (docs/design/performance.md §7.6)
+        tv = restored.decl_value(self, d) if restored is not None else None
+        analysed = tv is None
+        if tv is None:
+            self.counters.decls_analyzed += 1
+            tv = analyze_decl_instruction(self, d, self.source_decl(d))
         d.typed_value = tv
+        if analysed:
+            fn = d.fn
+            if fn is not None:
+                fn.header_deps = len(d.dependencies)  # decl-level dependencies come first
+                if restored is not None:
+                    restored.learn_type(self, fn.fn_type)
         d.analysis = DeclStatus.COMPLETE
         d.generation = self.generation
         if tv.ty.has_code_gen_bits():

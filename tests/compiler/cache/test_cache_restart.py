@@ -16,6 +16,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from bench.shapes import ShapeProgram
+from compiler.cache.location import FORMAT_DIR
 
 ZIR = [sys.executable, "-m", "compiler"]
 
@@ -50,7 +51,7 @@ class Workspace:
         return report, p.stderr
 
     def cache_files(self) -> list[Path]:
-        return sorted((self.cache / "v2").glob("*.json"))
+        return sorted((self.cache / FORMAT_DIR).glob("*.json"))
 
 
 def sections(binary: Path) -> list[tuple[str, dict[str, int], bytes]]:
