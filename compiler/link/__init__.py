@@ -11,7 +11,9 @@ Call-order contract (each method's docstring repeats its part):
 4. ``update_decl_exports(d, exports)`` may come before the first ``update_decl(d)`` (placeholders) and comes
    after every ``update_decl(d)`` of a decl that has exports. Only non-failed exports are passed.
 5. ``free_decl(d)`` when ``d`` is deleted or lost its runtime bits; its indices may then be reused.
-6. ``update_decl_line_number(d, line)`` only for a placed function whose contents did not change.
+6. ``update_decl_line_number(d, line)`` only for a placed function whose contents did not change;
+   ``shift_line_numbers(from_line, delta)`` (only if ``keeps_line_numbers``) when an edit added or removed
+   lines before ``from_line``: before any ``update_decl`` or ``update_decl_line_number`` of that update.
 7. ``flush()`` exactly once per update, after the deletion steps; ``error_flags()`` after it.
 8. ``commit()`` only after the ``flush()`` of an update with no errors. Between commits any number of updates
    may flush; their operations accumulate in order and nothing touches the file until ``commit()``.
@@ -257,6 +259,8 @@ class LinkTotals:
     """Placed decl blocks that moved to another address in ``.text``."""
     replaced_running: int = 0
     """Commits that found the output running (ETXTBSY) and replaced it with a copy."""
+    line_numbers: int = 0
+    """Function line numbers rewritten without new code (``update_decl_line_number``, ``shift_line_numbers``)."""
 
     def snapshot(self) -> LinkTotals:
         """A copy of the counters."""
@@ -268,6 +272,7 @@ class LinkTotals:
             self.bytes_copied,
             self.text_moves,
             self.replaced_running,
+            self.line_numbers,
         )
 
     def since(self, before: LinkTotals) -> dict[str, int]:
@@ -279,6 +284,7 @@ class LinkTotals:
             "bytes_copied": self.bytes_copied - before.bytes_copied,
             "text_moves": self.text_moves - before.text_moves,
             "replaced_running": self.replaced_running - before.replaced_running,
+            "line_numbers": self.line_numbers - before.line_numbers,
         }
 
 
@@ -329,6 +335,16 @@ class Linker(Protocol):
 
     def update_decl_line_number(self, decl: DeclIndex, line: int) -> None:
         """``decl``'s ``fn(`` moved to 0-based ``line`` without changing its code: rewrite only its line."""
+        ...
+
+    @property
+    def keeps_line_numbers(self) -> bool:
+        """Whether the output holds line tables (``shift_line_numbers`` has something to do)."""
+        ...
+
+    def shift_line_numbers(self, from_line: int, delta: int) -> None:
+        """Every placed function whose line (as last given) is at least ``from_line`` moved by ``delta`` lines
+        without changing its code (docs/design/performance.md §6)."""
         ...
 
     def flush(self) -> None:

@@ -148,6 +148,14 @@ class NullLinker:
     def update_decl_line_number(self, decl: DeclIndex, line: int) -> None:
         """Nothing to write."""
 
+    @property
+    def keeps_line_numbers(self) -> bool:
+        """No line tables: the Module need not work out where moved functions' lines begin."""
+        return False
+
+    def shift_line_numbers(self, from_line: int, delta: int) -> None:
+        """Nothing to write."""
+
     def flush(self) -> None:
         """Recompute ``no_entry_point_found`` from the live exports (elf-linker.md §8.3)."""
         has_entry = any(

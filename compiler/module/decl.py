@@ -171,7 +171,8 @@ class Decl:
     """Anonymous decls: the string bytes."""
     has_bits: bool = False
     """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
-    line: int = -1
+    stored_line: int = -1
+    """``line`` as of shift-log entry ``epoch`` (read ``line``, never this)."""
     replayable: bool = False
     """Outdated only because its own anonymous decls were retired, after a successful analysis."""
     replay_anon: list[Decl] = field(default_factory=list)
@@ -185,7 +186,6 @@ class Decl:
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int = -1
     """Bytes of the decl's code or data as last handed to the linker (-1: never generated)."""
-    """0-based source line of the decl's src when its machine code was last placed (update_line_number)."""
 
     def __repr__(self) -> str:
         return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
@@ -205,13 +205,20 @@ class Decl:
         log = self.shift_log
         if log is None:
             return
-        boundary, index_shift, offset_shift = log.boundary, log.index_shift, log.offset_shift
-        i, start = self.stored_index, self.stored_start
+        boundary, index_shift, offset_shift, line_shift = (
+            log.boundary,
+            log.index_shift,
+            log.offset_shift,
+            log.line_shift,
+        )
+        i, start, line = self.stored_index, self.stored_start, self.stored_line
         for k in range(self.epoch, len(boundary)):
             if i >= boundary[k]:
                 i += index_shift[k]
                 start += offset_shift[k]
-        self.stored_index, self.stored_start, self.epoch = i, start, len(boundary)
+                if line >= 0:
+                    line += line_shift[k]
+        self.stored_index, self.stored_start, self.stored_line, self.epoch = i, start, line, len(boundary)
 
     @property
     def src_index(self) -> int:
@@ -238,6 +245,22 @@ class Decl:
     def contents_start(self, value: int) -> None:
         self._catch_up()
         self.stored_start = value
+
+    @property
+    def line(self) -> int:
+        """0-based source line of the function's ``fn(`` as its placed code and line table say (-1: none).
+
+        Kept when the decl only moves: an edit before it that adds or removes lines is one shift-log entry,
+        applied here when the line is next read (docs/design/performance.md §6)."""
+        log = self.shift_log
+        if log is not None and self.epoch != len(log.boundary):
+            self._catch_up()
+        return self.stored_line
+
+    @line.setter
+    def line(self, value: int) -> None:
+        self._catch_up()
+        self.stored_line = value
 
     @property
     def fn(self) -> Fn | None:
@@ -301,18 +324,22 @@ class ShiftLog:
     """The position shifts of the decls after each update's edit, applied lazily when a position is read.
 
     Entry ``k`` says: a decl whose index (as of entry ``k``) is at least ``boundary[k]`` moved by
-    ``index_shift[k]`` places and ``offset_shift[k]`` bytes. An update appends one entry instead of
-    touching every decl after its edit (performance.md §6).
+    ``index_shift[k]`` places, ``offset_shift[k]`` bytes and ``line_shift[k]`` lines. An update appends one
+    entry instead of touching every decl after its edit (docs/design/performance.md §6).
     """
 
     boundary: list[int] = field(default_factory=list)
     index_shift: list[int] = field(default_factory=list)
     offset_shift: list[int] = field(default_factory=list)
+    line_shift: list[int] = field(default_factory=list)
+    """Lines the edit added (or removed, negative) before the boundary: added to a placed function's
+    ``Decl.line``."""
 
-    def append(self, boundary: int, index_shift: int, offset_shift: int) -> None:
+    def append(self, boundary: int, index_shift: int, offset_shift: int, line_shift: int = 0) -> None:
         self.boundary.append(boundary)
         self.index_shift.append(index_shift)
         self.offset_shift.append(offset_shift)
+        self.line_shift.append(line_shift)
 
 
 @dataclass(slots=True)
@@ -328,6 +355,8 @@ class UpdateCounters:
     anon_released: int = 0
     decls_diffed: int = 0
     """Source decls ``diffing.diff_root`` looked at (the changed region of the file, not the whole file)."""
+    line_updates: int = 0
+    """``update_line_number`` work items queued (functions whose line moved, found one by one)."""
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -339,4 +368,5 @@ class UpdateCounters:
             "anon_revived": self.anon_revived,
             "anon_released": self.anon_released,
             "decls_diffed": self.decls_diffed,
+            "line_updates": self.line_updates,
         }

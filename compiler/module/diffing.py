@@ -38,6 +38,7 @@ def diff_root(m: Module) -> None:
     table = m.decl_table
     vacated_before: list[Decl] = []
     vacated_after: list[Decl] = []
+    from_line = -1  # the old line from which the linker moved functions' lines (-1: it moved none)
     if not m.diff_against_previous:
         deleted: dict[Decl, None] = dict.fromkeys(table.values())
         old_end = 0
@@ -59,8 +60,11 @@ def diff_root(m: Module) -> None:
                 vacated_after.append(v)
         m.vacated.clear()
         index_shift = len(new_decls) - old_count
-        if index_shift or stats.shift:
-            m.shift_log.append(old_end, index_shift, stats.shift)
+        line_shift = _suffix_line_shift(m, new_decls, len(new_decls) - suffix, stats.shift, prefix) if suffix else 0
+        if index_shift or stats.shift or line_shift:
+            m.shift_log.append(old_end, index_shift, stats.shift, line_shift)
+        if line_shift:
+            from_line = _shift_linker_lines(m, new_decls[len(new_decls) - suffix].contents_start, line_shift, prefix)
     new_end = len(new_decls) - suffix
     m.counters.decls_diffed += new_end - prefix
     exports_to_resolve: list[Decl] = []
@@ -77,7 +81,6 @@ def diff_root(m: Module) -> None:
             d = None
         if d is not None:
             deleted.pop(d, None)
-            moved = d.contents_start != sd.contents_start
             if d.src_index < last_old_index:
                 reordered = True
             last_old_index = d.src_index
@@ -87,7 +90,7 @@ def diff_root(m: Module) -> None:
             if sd.contents_hash != d.contents_hash:
                 d.contents_hash = sd.contents_hash
                 m.mark_outdated(d)
-            elif moved and d.line >= 0:
+            elif d.line >= 0:  # its line may have changed even where its offset did not (a newline for a space)
                 moved_fns.append(d)
         else:
             d = m.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
@@ -107,10 +110,10 @@ def diff_root(m: Module) -> None:
             if not d.is_anonymous and not d.destroyed:
                 m.mark_outdated(d)
     for d in moved_fns:
-        if d.analysis is DeclStatus.COMPLETE and m.line_of(m.source_decl(d).src) != d.line:
-            m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
-    if suffix:
-        _shift_suffix_lines(m, new_decls, new_end, stats.shift, prefix)
+        if d.analysis is DeclStatus.COMPLETE and (
+            0 <= from_line <= d.line or m.line_of(m.source_decl(d).src) != d.line
+        ):
+            _queue_line_update(m, d)
     # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
     # (a fresh build would not), nor analyse it at a source index past the end of the new parse.
     for d in deleted:
@@ -144,21 +147,50 @@ def _recreate(m: Module, vacated: list[Decl], exports_to_resolve: list[Decl]) ->
                 m.mark_outdated(u)
 
 
-def _shift_suffix_lines(m: Module, new_decls: Sequence[SourceDecl], first: int, shift: int, prefix: int) -> None:
-    """The decls after the edit moved by ``shift`` bytes: rewrite their functions' debug line numbers when
-    the edit changed the number of lines before them (one newline count over the changed region)."""
+def _suffix_line_shift(m: Module, new_decls: Sequence[SourceDecl], first: int, shift: int, prefix: int) -> int:
+    """How many lines the edit added before the unchanged decls after it (negative: removed), from one
+    newline count over the changed region (docs/design/performance.md §6)."""
     new_text = m.file.source or b""
     old_text = m.previous_source
     start = new_decls[prefix - 1].contents_start if prefix else 0
     first_new = new_decls[first].contents_start
-    line_delta = new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
-    if line_delta == 0:
-        return
-    table = m.decl_table
-    for sd in new_decls[first:]:
-        d = table.get(sd.name)
-        if d is not None and d.line >= 0 and d.analysis is DeclStatus.COMPLETE:
-            m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
+    return new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
+
+
+def _shift_linker_lines(m: Module, first_new: int, line_shift: int, prefix: int) -> int:
+    """The decls from ``first_new`` on moved by ``line_shift`` lines: the Module's lines follow from the shift
+    log; a linker with line tables moves its functions' lines in one call. Returns the old line it moved them
+    from (-1 when the linker keeps no lines).
+
+    A function before ``first_new`` on that same old line would be moved too; it is put back (a work item)
+    here when unchanged before the edit, and by ``diff_root`` when in the changed region. (The parser gives
+    the region the decls on both sides of a change, so this is a guard, not a path a test reaches.)"""
+    if not m.linker.keeps_line_numbers:
+        return -1
+    parsed = m.file.parsed
+    assert parsed is not None
+    new_text = m.file.source or b""
+    start = parsed.decls[prefix - 1].contents_start if prefix else 0
+    # one forward line query at the changed region's start (later queries of this update are after it)
+    start_line = m.line_of(start) if start else 0
+    from_line = start_line + new_text.count(b"\n", start, first_new) - line_shift
+    m.linker.shift_line_numbers(from_line, line_shift)
+    old_text = m.previous_source
+    shift = m.parser.stats.shift
+    line_start = old_text.rfind(b"\n", 0, first_new - shift) + 1  # the old line's start (prefix: same offsets)
+    for i in range(prefix - 1, -1, -1):
+        sd = parsed.decls[i]
+        if sd.contents_start < line_start:
+            break
+        d = m.decl_table.get(sd.name)
+        if d is not None and d.line >= 0:
+            _queue_line_update(m, d)
+    return from_line
+
+
+def _queue_line_update(m: Module, d: Decl) -> None:
+    m.counters.line_updates += 1
+    m.work_queue.append((WorkKind.UPDATE_LINE_NUMBER, d))
 
 
 def _table_order(d: Decl) -> int:

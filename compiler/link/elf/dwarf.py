@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterable
 from typing import assert_never
 
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
@@ -336,6 +337,23 @@ class DwarfState:
         if debug.line.is_placed:
             offset = sections.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + self.line_operand()
             sections.write(offset, fixed_uleb4(line), exact=True)
+
+    def shift_line_numbers(
+        self, sections: SectionTable, states: Iterable[DeclState], from_line: int, delta: int
+    ) -> int:
+        """Add ``delta`` to the line of every placed function at or after ``from_line`` (§14.5); returns how
+        many line operands were rewritten."""
+        image = sections.image
+        base = sections.shdrs[DEBUG_LINE].sh_offset + self.line_operand()
+        count = 0
+        for state in states:
+            debug = state.debug
+            line = debug.fn_line
+            if line >= from_line and debug.line.is_placed:
+                debug.fn_line = line + delta
+                image.write(base + debug.line.offset, fixed_uleb4(line + delta), exact=True)
+                count += 1
+        return count
 
     # ---------------------------------------------------------------- flush steps
 

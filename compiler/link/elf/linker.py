@@ -535,7 +535,20 @@ class ElfLinker:
         ``advance_line`` operand only (elf-linker.md §14.5)."""
         state = self.decls.get(decl)
         if state is not None:
+            self.totals.line_numbers += 1
             self.dwarf.update_line_number(self.sections, state, line)
+
+    @property
+    def keeps_line_numbers(self) -> bool:
+        """``.debug_line`` holds every function's line (elf-linker.md §14.5)."""
+        return True
+
+    def shift_line_numbers(self, from_line: int, delta: int) -> None:
+        """Functions at or after ``from_line`` moved by ``delta`` lines: rewrite each one's 4-byte line operand.
+
+        One pass over the linker's own table, no work item per function (docs/design/performance.md §6); the
+        bytes stay one 4-byte write per moved function, merged with their neighbours at commit."""
+        self.totals.line_numbers += self.dwarf.shift_line_numbers(self.sections, self.decls.values(), from_line, delta)
 
     def flush(self) -> None:
         """Queue the metadata of this update, in the order of elf-linker.md §9.2, and recompute the entry

@@ -1,0 +1,186 @@
+"""An edit that adds or removes lines in one function costs the same at any size (issue 13), and every
+function's line stays right: in the Module (``Decl.line``) and in the ELF's ``.debug_line`` rows.
+
+The functions after the edit are not visited one by one: their lines follow from one shift-log entry
+(docs/design/performance.md §6). The ELF linker still rewrites each one's 4-byte line operand (its count is
+asserted too, so a change in what the bytes cost shows here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+
+from compiler import Compilation, Options, OutputMode
+from compiler.module.module import Module
+from compiler.source import BufferSource, LineIndex
+from tests.compiler.module.util import Session
+
+HEAD = "@usize = primitive(usize)\n@fty = fntype([], @usize)\n"
+TAIL = '@n = str("all")\n@e = export(@n, "all")\n'
+
+
+def function(i: int, extra: int = 0) -> str:
+    """``f{i}``, with ``extra`` more instruction lines (each one more line of source)."""
+    more = "".join(f"  %x{j} = int({j})\n" for j in range(extra))
+    return f"@f{i} = fn(@fty, {{\n  %c = int({1000 + i})\n{more}  %k = as(@usize, %c)\n  %r = return(%k)\n}})\n"
+
+
+def program(n: int, extra: dict[int, int] | None = None, *, between: str = "") -> str:
+    """``f0 … f{n-1}`` and ``@all`` calling each one (exported); ``extra[i]`` lines more in ``f{i}``;
+    ``between`` is put before ``f{n/2}`` (top-level comments or blank lines)."""
+    extra = extra or {}
+    fns = [(between if i == n // 2 else "") + function(i, extra.get(i, 0)) for i in range(n)]
+    calls = "".join(f"  %b{i} = call(@f{i}, [])\n" for i in range(n))
+    return HEAD + "".join(fns) + "@all = fn(@fty, {\n" + calls + "  %r = return(%b0)\n})\n" + TAIL
+
+
+def one_line(text: str, i: int) -> str:
+    """``text`` with ``f{i}`` written on one line."""
+    start = text.index(f"@f{i} = fn(")
+    end = text.index("})\n", start) + 2
+    return text[:start] + text[start:end].replace("\n", " ") + text[end:]
+
+
+def check_lines(module: Module) -> int:
+    """Every placed function's ``Decl.line`` is the line of its ``fn(`` in the text; returns how many."""
+    text = module.file.source or b""
+    index = LineIndex(text)
+    checked = 0
+    for d in module.decl_table.values():
+        if d.line >= 0:
+            assert d.line == index.position(module.source_decl(d).src)[0], d.name
+            checked += 1
+    return checked
+
+
+def editor_costs(n: int) -> list[tuple[int, ...]]:
+    """Editor tier (no output): what three line-count-changing edits of ``f{n/2}`` cost."""
+    s = Session(program(n))
+    assert s.update().ok
+    assert s.update(program(n, {n // 2: 1})).ok  # the first edit at a new place moves the parser's split
+    module = s.comp.module
+    costs: list[tuple[int, ...]] = []
+    for extra in (3, 0, 2):
+        log_before = len(module.shift_log.boundary)
+        report = s.update(program(n, {n // 2: extra}))
+        assert report.ok
+        c = report.counters
+        costs.append(
+            (
+                c["line_updates"],
+                c["decls_diffed"],
+                c["decls_analyzed"],
+                c["decls_generated"],
+                len(module.shift_log.boundary) - log_before,
+                len(module.work_queue),
+            )
+        )
+    assert check_lines(module) == n + 1  # and the lines are right after all three
+    return costs
+
+
+def test_a_line_inserting_edit_costs_the_editor_tier_the_same_at_10_and_10000_functions() -> None:
+    small, large = editor_costs(10), editor_costs(10_000)
+    assert small == large
+    assert all(c[0] == 0 for c in large)  # no function after the edit gets a line-number work item
+    assert all(c[4] == 1 for c in large)  # one shift-log entry carries the line shift
+
+
+def elf_session(tmp_path: Path, name: str, text: str) -> tuple[Compilation, BufferSource]:
+    source = BufferSource(f"{name}.zir", text.encode())
+    options = Options(f"{name}.zir", str(tmp_path / name), OutputMode.OBJ)
+    return Compilation(options, source), source
+
+
+def rows_by_function(path: Path) -> dict[str, list[int]]:
+    """Each subprogram's 1-based lines in ``.debug_line`` (its sequence's rows, in address order)."""
+    with path.open("rb") as file:
+        elf = ELFFile(file)
+        info = elf.get_dwarf_info()
+        starts: dict[int, str] = {}
+        rows: dict[int, list[int]] = {}
+        for cu in info.iter_CUs():
+            for die in cu.get_top_DIE().iter_children():
+                if die.tag == "DW_TAG_subprogram":
+                    starts[die.attributes["DW_AT_low_pc"].value] = die.attributes["DW_AT_name"].value.decode()
+            program_ = info.line_program_for_CU(cu)
+            assert program_ is not None
+            current: list[int] | None = None
+            for entry in program_.get_entries():
+                state = entry.state
+                if state is None:
+                    continue
+                if current is None:
+                    current = rows.setdefault(state.address, [])
+                if state.end_sequence:
+                    current = None
+                else:
+                    current.append(state.line)
+    return {starts[address]: lines for address, lines in rows.items() if address in starts}
+
+
+def test_after_line_count_edits_every_function_has_the_rows_of_a_fresh_build(tmp_path: Path) -> None:
+    n = 12
+    edits = [
+        program(n, {n // 2: 2}),  # lines added inside a function
+        program(n, {n // 2: 2, 2: 1}),  # and before it
+        program(n, {2: 1}),  # lines removed
+        program(n, {2: 1}, between="; a comment\n\n"),  # top-level lines between functions
+        program(n, {2: 1, n - 1: 3}, between="; a comment\n\n"),  # the last function grows
+        program(n, {2: 1, n - 1: 3}).replace("})\n@f7 =", "}) @f7 =").replace("})\n@f4 =", "})\n\n@f4 ="),
+        program(n, {2: 1, n - 1: 3}).replace("})\n@f7 =", "})\n\n\n@f7 ="),  # f7 leaves f6's last line
+        # f7 on one line, then f8 joins it: a line break between two functions that share a line
+        one_line(program(n), 7),
+        one_line(program(n), 7).replace("})\n@f8 =", "}) @f8 ="),
+        one_line(program(n), 7),  # f8 leaves f7's line: f7 (before the edit) keeps its line
+        one_line(program(n), 7).replace("})\n@f8 =", "}) @f8 ="),
+        one_line(program(n), 7).replace("int(1007)", "int(17)"),  # f7 changed too (the changed region)
+        one_line(program(n), 7).replace("})\n@f8 =", "}) @f8 =").replace("%c = int(1007)", "%c = int(7)"),
+        program(n),
+    ]
+    comp, source = elf_session(tmp_path, "live", program(n))
+    assert comp.update().ok
+    for k, text in enumerate(edits):
+        source.text = text.encode()
+        report = comp.update()
+        assert report.ok and report.committed, [e.message for e in comp.all_errors()]
+        assert check_lines(comp.module) == n + 1
+        fresh, _ = elf_session(tmp_path, f"fresh{k}", text)
+        assert fresh.update().ok
+        fresh.close()
+        expected = rows_by_function(tmp_path / f"fresh{k}")
+        assert len(expected) == n + 1
+        assert rows_by_function(tmp_path / "live") == expected, k
+    comp.close()
+
+
+def elf_costs(tmp_path: Path, n: int) -> tuple[tuple[int, int], list[int]]:
+    """ELF path: the Module's line work items (equal at any size) and the linker's line operands rewritten."""
+    comp, source = elf_session(tmp_path, f"out{n}", program(n))
+    assert comp.update().ok
+    source.text = program(n, {n // 2: 1}).encode()
+    assert comp.update().ok
+    module_costs: set[tuple[int, int]] = set()
+    rewritten: list[int] = []
+    for extra in (3, 0, 2):
+        source.text = program(n, {n // 2: extra}).encode()
+        before = comp.linker.totals.snapshot()
+        report = comp.update()
+        assert report.ok
+        module_costs.add((report.counters["line_updates"], report.counters["decls_generated"]))
+        rewritten.append(comp.linker.totals.snapshot().since(before)["line_numbers"])
+    assert check_lines(comp.module) == n + 1
+    comp.close()
+    assert len(module_costs) == 1
+    return module_costs.pop(), rewritten
+
+
+def test_a_line_inserting_edit_costs_the_module_the_same_in_the_elf_path(tmp_path: Path) -> None:
+    small, small_rewritten = elf_costs(tmp_path, 10)
+    large, large_rewritten = elf_costs(tmp_path, 1000)
+    assert small == large == (0, 1)  # no work item per moved function; the edited one generated
+    # the bytes: one 4-byte operand per function after f{n/2} (the rest of the fs and @all)
+    assert small_rewritten == [10 - 10 // 2] * 3
+    assert large_rewritten == [1000 - 1000 // 2] * 3
