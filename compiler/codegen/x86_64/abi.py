@@ -156,12 +156,33 @@ def unsupported_calling_convention(cc: str) -> str:
     return f"callconv '{cc}' is not supported"
 
 
-@lru_cache(maxsize=1024)
+_IDENTITY_CACHE_MAX = 4096
+"""Entries of an identity cache before it is emptied (a long session keeps making new type objects)."""
+
+_CC_BY_ID: dict[int, tuple[Type, CallingConvention | str]] = {}
+_DEBUG_TYPE_BY_ID: dict[int, tuple[Type, DebugType]] = {}
+
+
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     """The calling convention of ``fn_type`` (System V for Unspecified, C and Cold), or the message
     explaining why there is none.
 
-    Cached: types are immutable values and the result is immutable (asked twice per call site and function)."""
+    Asked twice per call site and function: looked up by the type object's identity first (an entry keeps its
+    type alive, so the id cannot be reused while it is cached), then by value (hashing a function type hashes
+    its parameter and return types)."""
+    hit = _CC_BY_ID.get(id(fn_type))
+    if hit is not None and hit[0] is fn_type:
+        return hit[1]
+    if len(_CC_BY_ID) >= _IDENTITY_CACHE_MAX:
+        _CC_BY_ID.clear()
+    cc = _resolve_calling_convention(fn_type)
+    _CC_BY_ID[id(fn_type)] = (fn_type, cc)
+    return cc
+
+
+@lru_cache(maxsize=1024)
+def _resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
+    """``resolve_calling_convention`` by value. Cached: types are immutable values and so is the result."""
     cc = fn_type.fn_calling_convention()
     params = fn_type.fn_param_types()
     ret_ty = fn_type.fn_return_type()
@@ -202,9 +223,21 @@ def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     return CallingConvention(tuple(locs), ret, ret_regs, stack)
 
 
-@lru_cache(maxsize=1024)
 def debug_type(ty: Type) -> DebugType:
-    """How DWARF describes ``ty`` (elf-linker.md §14.3). Cached: both are immutable values."""
+    """How DWARF describes ``ty`` (elf-linker.md §14.3): by identity first, as ``resolve_calling_convention``."""
+    hit = _DEBUG_TYPE_BY_ID.get(id(ty))
+    if hit is not None and hit[0] is ty:
+        return hit[1]
+    if len(_DEBUG_TYPE_BY_ID) >= _IDENTITY_CACHE_MAX:
+        _DEBUG_TYPE_BY_ID.clear()
+    found = _debug_type(ty)
+    _DEBUG_TYPE_BY_ID[id(ty)] = (ty, found)
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _debug_type(ty: Type) -> DebugType:
+    """``debug_type`` by value. Cached: both are immutable values."""
     if ty.tag is TypeTag.BOOL:
         return DebugType("bool", BaseTypeEncoding.BOOLEAN, 1)
     if ty.is_int():

@@ -57,13 +57,25 @@ class AluOp(enum.Enum):
 
 # ---- prefix and operand bytes -------------------------------------------------------------------------
 
+# Precomputed pieces (every build encodes about ten instructions per function): the packers of the immediate
+# widths, the sixteen REX bytes, and the ModRM (+ SIB) heads of the ``[rbp - d]`` and ``[abs32]`` operands.
+_PACK_U8 = struct.Struct("<B").pack
+_PACK_U16 = struct.Struct("<H").pack
+_PACK_U32 = struct.Struct("<I").pack
+_PACK_U64 = struct.Struct("<Q").pack
+_PACK_I32 = struct.Struct("<i").pack
+_REX = tuple(bytes((0x40 | bits,)) for bits in range(16))
+_RBP_DISP8 = tuple(bytes(((1 << 6) | (reg << 3) | 5,)) for reg in range(8))
+_RBP_DISP32 = tuple(bytes(((2 << 6) | (reg << 3) | 5,)) for reg in range(8))
+_ABS32_HEAD = tuple(bytes(((reg << 3) | 4, 0x25)) for reg in range(8))
+
 
 def rex(w: bool, r: bool, b: bool, *, force: bool = False, x: bool = False) -> bytes:
     """``REX = 0100WRXB``; empty when no bit is set, unless ``force`` (8-bit operand with id 4-7)."""
-    value = 0x40 | (w << 3) | (r << 2) | (x << 1) | int(b)
-    if value == 0x40 and not force:
+    bits = (w << 3) | (r << 2) | (x << 1) | b
+    if bits == 0 and not force:
         return b""
-    return bytes((value,))
+    return _REX[bits]
 
 
 def modrm(mod: int, reg: int, rm: int) -> int:
@@ -86,34 +98,34 @@ def needs_rex8(reg: Register) -> bool:
 def imm8(v: int) -> bytes:
     """An 8-bit immediate (signed or unsigned range)."""
     assert -0x80 <= v <= 0xFF
-    return struct.pack("<B", v & 0xFF)
+    return _PACK_U8(v & 0xFF)
 
 
 def imm16(v: int) -> bytes:
     """A 16-bit immediate."""
     assert -0x8000 <= v <= 0xFFFF
-    return struct.pack("<H", v & 0xFFFF)
+    return _PACK_U16(v & 0xFFFF)
 
 
 def imm32(v: int) -> bytes:
     """A 32-bit immediate (signed or unsigned range)."""
     assert -0x8000_0000 <= v <= 0xFFFF_FFFF
-    return struct.pack("<I", v & 0xFFFF_FFFF)
+    return _PACK_U32(v & 0xFFFF_FFFF)
 
 
 def imm64(v: int) -> bytes:
     """A 64-bit immediate."""
     assert -(1 << 63) <= v < (1 << 64)
-    return struct.pack("<Q", v & 0xFFFF_FFFF_FFFF_FFFF)
+    return _PACK_U64(v & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 def rbp_disp(reg_field: int, d: int) -> bytes:
     """ModRM + displacement of ``[rbp - d]``: disp8 when ``-127 <= d <= 128``, disp32 when ``|d| <= 2^31``
     (a negative ``d`` reaches the caller's frame: stack parameters at ``[rbp + 16 + …]``)."""
-    assert -(1 << 31) < d <= 1 << 31
+    assert -(1 << 31) < d <= 1 << 31 and 0 <= reg_field <= 7
     if -127 <= d <= 128:
-        return bytes((modrm(1, reg_field, 5),)) + imm8(-d)
-    return bytes((modrm(2, reg_field, 5),)) + imm32(-d)
+        return _RBP_DISP8[reg_field] + _PACK_U8(-d & 0xFF)
+    return _RBP_DISP32[reg_field] + _PACK_U32(-d & 0xFFFF_FFFF)
 
 
 def abs32_operand(reg_field: int, address: int) -> bytes:
@@ -122,8 +134,8 @@ def abs32_operand(reg_field: int, address: int) -> bytes:
     The disp32 is sign-extended in 64-bit mode, so only addresses below 2^31 can be reached this way (the
     spec's "below 2^32" would turn 0x80000000-0xFFFFFFFF into negative addresses; GOT slots are far below).
     """
-    assert 0 <= address <= 0x7FFF_FFFF
-    return bytes((modrm(0, reg_field, 4), sib(0, 4, 5))) + struct.pack("<I", address)
+    assert 0 <= address <= 0x7FFF_FFFF and 0 <= reg_field <= 7
+    return _ABS32_HEAD[reg_field] + _PACK_U32(address)
 
 
 # ---- moves --------------------------------------------------------------------------------------------
@@ -308,7 +320,7 @@ def test_r8_1(reg: Register) -> bytes:
 
 def jmp_rel32(rel: int) -> bytes:
     """J1 ``jmp rel32``: ``E9 rel32``."""
-    return b"\xe9" + struct.pack("<i", rel)
+    return b"\xe9" + _PACK_I32(rel)
 
 
 def jmp_rel8(rel: int) -> bytes:
@@ -318,12 +330,13 @@ def jmp_rel8(rel: int) -> bytes:
 
 def jcc_rel32(cond: Cond, rel: int) -> bytes:
     """J3 ``jcc rel32``: ``0F (80+cc) rel32``."""
-    return bytes((0x0F, 0x80 + cond)) + struct.pack("<i", rel)
+    return bytes((0x0F, 0x80 + cond)) + _PACK_I32(rel)
 
 
 def call_abs32(address: int) -> bytes:
     """C1 ``call qword ptr [abs32]``: ``FF 14 25 abs32`` (through a GOT slot)."""
-    return b"\xff" + abs32_operand(2, address)
+    assert 0 <= address <= 0x7FFF_FFFF
+    return b"\xff\x14\x25" + _PACK_U32(address)
 
 
 def ret() -> bytes:

@@ -71,7 +71,13 @@ ABBREV_TABLE = _abbrev_table()
 assert len(ABBREV_TABLE) == 73
 
 
+_ONE_BYTE = tuple(bytes((i,)) for i in range(256))
+"""Every single byte: the LEB128 encodings of the small values nearly every line row uses."""
+
+
 def uleb128(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -84,6 +90,8 @@ def uleb128(value: int) -> bytes:
 
 
 def sleb128(value: int) -> bytes:
+    if -0x40 <= value < 0x40:
+        return _ONE_BYTE[value & 0x7F]
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -136,6 +144,9 @@ class DwarfState:
         self.addr = "Q" if dwarf64 else "I"
         """``struct`` code of an address and of a section offset."""
         self.addr_size = 8 if dwarf64 else 4
+        self._pack_addr = struct.Struct("<" + self.addr).pack
+        self._pack_low_pc_size = struct.Struct("<" + self.addr + "I").pack
+        """An address; an address and a 4-byte length (built once: every function's pieces use them)."""
         self.root_src_path = os.fsencode(root_src_path)
         self.comp_dir = os.fsencode(comp_dir or os.getcwd())
         self.strings = bytearray()
@@ -231,7 +242,7 @@ class DwarfState:
             if debug_type not in types:
                 types.append(debug_type)
         head = bytearray([2 if info.return_type else 3])
-        head += struct.pack("<" + self.addr + "I", state.block.vaddr, state.block.size)
+        head += self._pack_low_pc_size(state.block.vaddr, state.block.size)
         fixups: list[tuple[int, DebugType]] = []
         if info.return_type is not None:
             fixups.append((len(head), info.return_type))
@@ -283,7 +294,7 @@ class DwarfState:
         sections.write(base + piece.offset, content + line_padding(gap))
 
     def _line_bytes(self, state: DeclState, info: DebugInfo) -> bytes:
-        out = bytearray([0, 1 + self.addr_size, 2]) + struct.pack("<" + self.addr, state.block.vaddr)
+        out = bytearray([0, 1 + self.addr_size, 2]) + self._pack_addr(state.block.vaddr)
         out += b"\x03" + fixed_uleb4(info.line)
         out += b"\x04\x81\x80\x80\x00\x01"
         pc, line = 0, info.line

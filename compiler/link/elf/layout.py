@@ -237,9 +237,23 @@ class SectionTable:
         return allocated_size(start, self._starts())
 
     def fits(self, start: int, needed: int) -> bool:
-        """Whether ``needed`` bytes fit in the room at file offset ``start``."""
-        room = self.allocated_size(start)
-        return room is None or needed <= room
+        """Whether ``needed`` bytes fit in the room at file offset ``start`` (``allocated_size``'s scan, written
+        out: asked several times per decl while a fresh image grows, elf-linker.md §4)."""
+        if start == 0:
+            return needed <= 0
+        limit = start + needed
+        for offset in (self.shdr_table_offset, self.phdr_table_offset):
+            if start < offset < limit:
+                return False
+        for shdr in self.shdrs:
+            offset = shdr.sh_offset
+            if start < offset < limit:
+                return False
+        for phdr in self.phdrs:
+            offset = phdr.p_offset
+            if start < offset < limit:
+                return False
+        return True
 
     def segment_of(self, index: int) -> ProgramHeader | None:
         """The program header that maps section ``index`` (``.text`` and ``.got`` only)."""
