@@ -15,7 +15,6 @@ from compiler.zir.ast import Body
 if TYPE_CHECKING:
     from compiler.air import AirInst, Operand
     from compiler.sema.values import TypedValue
-    from compiler.zir.ast import Inst
 
 
 class WorkKind(enum.Enum):
@@ -292,9 +291,9 @@ class Fn:
     """The body performed an ``export`` (such a body is never replayed)."""
     replay_from: Fn | None = None
     """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
-    local_results: dict[Inst, Operand] | None = None
-    """Each body instruction's analysed result, kept only when ``Module.record_locals`` is on (editor
-    queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
+    local_results: dict[str, Operand] | None = None
+    """Each named body instruction's analysed result (by its ``%`` name), kept only when ``Module.record_locals``
+    is on (editor queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
 
     def __repr__(self) -> str:
         return f"Fn({self.owner.name!r}, {self.analysis.value})"

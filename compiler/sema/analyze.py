@@ -47,14 +47,16 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
     sema = Sema(m, d, fn)
     block = BlockScope(fn)
     sema.block = block
-    if m.record_locals:  # the editor's queries (module/local_types.py): keep Sema's map instead of dropping it
-        fn.local_results = sema.results
     try:
         sema.analyze_body(fn.zir_body)
     except AnalysisFail:
         if fn.analysis is FnStatus.IN_PROGRESS:
             fn.analysis = FnStatus.DEPENDENCY_FAILURE
         raise
+    finally:
+        if m.record_locals:  # the editor's queries (module/local_types.py): each `%` local's result by name
+            fn.local_results = {i.name: r for i, r in sema.results.items() if i.name is not None}
+        fn.zir_body.release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
     fn.air = block.insts
     fn.dependencies = list(d.dependencies)
     fn.performed_exports = d in m.export_owners

@@ -40,14 +40,27 @@ class Body:
     [ZIR Live] A body may be *deferred*: the parser recorded how to parse it and does so when ``insts`` is first
     read, giving exactly the instructions an eager parse gives (docs/design/performance.md §7.4). Only bodies
     whose text is known to parse are deferred. Identity semantics, like ``Inst``.
+
+    A function's body keeps how to parse it (its decl's bytes) after the parse, so its instructions can be
+    *released* once analysed (``release``) and parsed again, as the same text parses, when next read: an
+    analysed program holds no syntax tree of its function bodies (docs/design/performance.md §6).
     """
 
-    __slots__ = ("_insts", "_parse")
+    __slots__ = ("_insts", "_parse", "parses")
 
     def __init__(self, insts: list[Inst] | None, parse: Callable[[], list[Inst]] | None = None) -> None:
-        assert (insts is None) != (parse is None)
+        assert insts is not None or parse is not None
         self._insts = insts
         self._parse = parse
+        self.parses = 0 if insts is None else 1
+        """How many times this body's instructions were made (0: never read yet)."""
+
+    @classmethod
+    def released(cls, parse: Callable[[], list[Inst]]) -> Body:
+        """A body parsed once already (its text is known to parse), whose instructions ``parse`` makes."""
+        body = cls(None, parse)
+        body.parses = 1
+        return body
 
     @property
     def insts(self) -> list[Inst]:
@@ -59,13 +72,24 @@ class Body:
                     parse = self._parse
                     assert parse is not None
                     insts = self._insts = parse()
-                    self._parse = None
+                    self.parses += 1
         return insts
 
     @property
     def deferred(self) -> bool:
-        """Not parsed yet (reading ``insts`` parses it)."""
-        return self._insts is None
+        """Never parsed yet (reading ``insts`` parses it)."""
+        return self.parses == 0
+
+    @property
+    def resident(self) -> bool:
+        """The instructions are held now (not deferred, not released)."""
+        return self._insts is not None
+
+    def release(self) -> None:
+        """Drops the instructions of a body that can parse them again (no-op otherwise); the next read of
+        ``insts`` makes new, equal ``Inst`` objects."""
+        if self._parse is not None:
+            self._insts = None
 
     def __repr__(self) -> str:
         return f"Body({self._insts!r})" if self._insts is not None else "Body(<deferred>)"

@@ -148,6 +148,7 @@ class _Parser:
         "lazy_close",
         "n",
         "names",
+        "top_open",
         "trivia",
     )
 
@@ -166,6 +167,8 @@ class _Parser:
         self.depth = 0
         self.names: dict[bytes, Inst] = {}
         self.blocks: dict[bytes, Inst] = {}
+        self.top_open = -1
+        """The offset of the ``{`` of the decl's outermost body parsed last."""
 
     # ---------------------------------------------------------------- top level
 
@@ -216,8 +219,14 @@ class _Parser:
             digest = self.known_good(name, contents_start)
         inst = self.instruction(raw_name, in_body=False)
         contents_end = self.i
+        contents = self.buf[contents_start:contents_end]
         if digest is None:
-            digest = hashlib.blake2b(self.buf[contents_start:contents_end], digest_size=16).digest()
+            digest = hashlib.blake2b(contents, digest_size=16).digest()
+        if inst.tag is Tag.FN and self.trivia is None:
+            body = inst.args["body"]
+            if isinstance(body, Body) and body.resident:  # parsed (so known to parse): kept as its text
+                parse = functools.partial(_deferred_body, contents, self.top_open - contents_start)
+                inst.args["body"] = Body.released(parse)
         return SpanDecl(
             name,
             inst,
@@ -444,6 +453,8 @@ class _Parser:
             self.deferred += 1
             return Body(None, functools.partial(_deferred_body, self.buf[self.base : close + 1], open_at - self.base))
         self.expect(b"{")
+        if self.depth == 0:
+            self.top_open = open_at
         if self.depth >= MAX_BODY_NESTING:
             raise _Fail(open_at, f"bodies nested deeper than {MAX_BODY_NESTING} levels")
         self.depth += 1

@@ -1,0 +1,80 @@
+"""Memory: an analysed program holds no syntax tree of its function bodies; a body analysed again is parsed
+again from its text, and only that body (docs/design/performance.md §9)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from bench.shapes import ShapeProgram
+from compiler.module import local_types
+from compiler.module.decl import Decl
+from compiler.zir.ast import Body, Inst
+from tests.compiler.module.util import Session
+
+N = 200
+
+
+def live_insts() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is Inst)
+
+
+def body_of(s: Session, name: str) -> Body:
+    d = s.comp.module.decl_table[name]
+    fn = d.fn
+    assert fn is not None
+    return fn.zir_body
+
+
+@pytest.mark.parametrize("record_locals", [False, True], ids=["cli", "editor"])
+def test_an_analysed_program_keeps_no_body_instructions(record_locals: bool) -> None:
+    before = live_insts()
+    s = Session(ShapeProgram("chain", N).source().decode(), obj=False)
+    s.comp.module.record_locals = record_locals
+    s.update()
+    assert s.errors() == []
+    decls: list[Decl] = list(s.comp.decls())
+    # left: each decl's own instruction and its `@` operands; a body instruction would add 5 per function
+    assert live_insts() - before <= 2 * len(decls)
+    fns = [d for d in decls if d.fn is not None]
+    assert len(fns) == N + 1  # f0..f{N-1} and _start
+    assert all(d.fn is not None and d.fn.zir_body.parses == 2 for d in fns)  # checked, then analysed
+    assert not any(d.fn is not None and d.fn.zir_body.resident for d in fns)
+
+
+PROGRAM = """@usize = primitive(usize)
+@two = int(2)
+@fnty = fntype([@usize], @usize)
+@double = fn(@fnty, {
+  %n = arg(0)
+  %k = as(@usize, @two)
+  %m = add(%k, %k)
+  %r = return(%m)
+})
+@other = fn(@fnty, {
+  %x = arg(0)
+  %r = return(%x)
+})
+@e1 = export(@n1, "double")
+@n1 = str("double")
+@e2 = export(@n2, "other")
+@n2 = str("other")
+"""
+
+
+def test_a_body_analysed_again_is_parsed_again_and_released() -> None:
+    s = Session(PROGRAM)
+    s.comp.module.record_locals = True
+    s.update()
+    assert s.errors() == []
+    double, other = body_of(s, "double"), body_of(s, "other")
+    assert (double.parses, other.parses) == (2, 2)
+    s.update(PROGRAM.replace("@two = int(2)", "@two = int(3)"))
+    assert s.errors() == []
+    double, other = body_of(s, "double"), body_of(s, "other")
+    assert (double.parses, other.parses) == (3, 2)  # only the body that uses @two
+    assert not double.resident and not other.resident
+    [facts] = local_types.decl_locals(s.comp.module, ["double"])
+    assert [(f.name, f.value_text) for f in facts.locals] == [("n", None), ("k", "3"), ("m", "6"), ("r", None)]
