@@ -373,11 +373,14 @@ class ElfLinker:
         if new != old:
             self.symtab.locals[state.local_sym_index] = new
             self._write_local_symbol(state.local_sym_index)
-        code = bytearray(symbol.code)
         self._set_relocations(decl, state, symbol.relocations)
-        for reloc in state.relocations:
-            code[reloc.offset : reloc.offset + reloc.size] = reloc.image(self.decl_address(reloc.target))
-        self.sections.image.write(self._text_file_offset(block.vaddr), bytes(code))
+        code = symbol.code
+        if state.relocations:  # most functions hold none: their bytes are written as generated, uncopied
+            patched = bytearray(code)
+            for reloc in state.relocations:
+                patched[reloc.offset : reloc.offset + reloc.size] = reloc.image(self.decl_address(reloc.target))
+            code = bytes(patched)
+        self.sections.image.write(self._text_file_offset(block.vaddr), code)
         if hot is not None:
             hot.record_text(block.vaddr, len(code))
         if moved:
