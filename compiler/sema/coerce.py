@@ -102,7 +102,7 @@ def coerce(ctx: SemaContext, dest: Type, x: Operand) -> Operand:
     """``coerce(dest, x)``; errors are positioned at ``x.src``."""
     src_ty = x.ty
     # 1, 2: equal types (in-memory coercible means equal here).
-    if dest == src_ty:
+    if dest is src_ty or dest == src_ty:  # identity first: no method call for the common case
         return x
     value = comptime_value(x)
     # 3: undefined coerces to anything.

@@ -370,12 +370,13 @@ class Type:
     def fn_return_type(self) -> Type:
         """Return type of a function type."""
         tag = self.tag
+        if tag is T.FUNCTION:  # the common case first
+            assert self.ret is not None
+            return self.ret
         if tag in (T.FN_NORETURN_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS):
             return _NAMED[T.NORETURN]
-        if tag in (T.FN_VOID_NO_ARGS, T.FN_CCC_VOID_NO_ARGS):
-            return _NAMED[T.VOID]
-        assert tag is T.FUNCTION and self.ret is not None
-        return self.ret
+        assert tag in (T.FN_VOID_NO_ARGS, T.FN_CCC_VOID_NO_ARGS), tag
+        return _NAMED[T.VOID]
 
     def fn_calling_convention(self) -> str:
         """Calling convention member name of a function type."""
