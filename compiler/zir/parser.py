@@ -62,12 +62,19 @@ def _match_end(pattern: re.Pattern[bytes], buf: bytes, pos: int, end: int) -> in
 
 
 def _keyword_default(field: FieldSpec) -> Arg:
-    """A fresh default value of a keyword field (lists are never shared)."""
+    """The default value of a keyword field; None for a list field (each Inst gets a fresh empty list)."""
     default = field.default
     if field.kind is FieldKind.INST_LIST:
-        return []
+        return None
     assert default is None or isinstance(default, bool | str), field
     return default
+
+
+_KEYWORD_DEFAULTS: dict[Tag, tuple[tuple[str, bool, Arg], ...]] = {
+    tag: tuple((f.name, f.kind is FieldKind.INST_LIST, _keyword_default(f)) for f in schema.keywords)
+    for tag, schema in SCHEMAS.items()
+}
+"""Per tag, its keywords as (name, is a list, default): filled in before the keywords written are parsed."""
 
 
 def next_line_start_at(data: bytes, pos: int, end: int) -> int:
@@ -346,14 +353,18 @@ class _Parser:
             c = buf[self.i]
             if c == 0x2C:  # ','
                 self.i += 1
-                self.skip_ws()
+                if buf[self.i] in _WS:  # (tested here: most arguments have none after them, a call costs)
+                    self.skip_ws()
             elif c == 0x29:  # ')'
                 raise _Fail(self.i, f"expected positional parameter '{field.name}'")
             args[field.name] = self.value(field, in_body)
+            if buf[self.i] in _WS:
+                self.skip_ws()
+        if keywords:
+            for name, is_list, default in _KEYWORD_DEFAULTS[tag]:
+                args[name] = [] if is_list else default  # lists are never shared
+        if buf[self.i] in _WS:
             self.skip_ws()
-        for field in keywords:
-            args[field.name] = _keyword_default(field)
-        self.skip_ws()
         while buf[self.i] == 0x2C and self.i < self.n:
             self.i += 1
             self.skip_ws()
