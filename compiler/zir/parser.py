@@ -63,18 +63,16 @@ def _match_end(pattern: re.Pattern[bytes], buf: bytes, pos: int, end: int) -> in
 
 def _keyword_default(field: FieldSpec) -> Arg:
     """The default value of a keyword field; None for a list field (each Inst gets a fresh empty list)."""
-    default = field.default
-    if field.kind is FieldKind.INST_LIST:
-        return None
+    default = None if field.kind is FieldKind.INST_LIST else field.default
     assert default is None or isinstance(default, bool | str), field
     return default
 
 
+# Per tag, its keywords as (name, is a list, default): filled in before the keywords written are parsed.
 _KEYWORD_DEFAULTS: dict[Tag, tuple[tuple[str, bool, Arg], ...]] = {
     tag: tuple((f.name, f.kind is FieldKind.INST_LIST, _keyword_default(f)) for f in schema.keywords)
     for tag, schema in SCHEMAS.items()
 }
-"""Per tag, its keywords as (name, is a list, default): filled in before the keywords written are parsed."""
 
 
 def next_line_start_at(data: bytes, pos: int, end: int) -> int:
@@ -353,7 +351,7 @@ class _Parser:
             c = buf[self.i]
             if c == 0x2C:  # ','
                 self.i += 1
-                if buf[self.i] in _WS:  # (tested here: most arguments have none after them, a call costs)
+                if buf[self.i] in _WS:  # tested first: most arguments have none (a call costs)
                     self.skip_ws()
             elif c == 0x29:  # ')'
                 raise _Fail(self.i, f"expected positional parameter '{field.name}'")
