@@ -7,8 +7,9 @@ Each shape has N functions ``f0 … f{N-1}``; ``f{i}`` returns its constant plus
 - *tree*: ``f{i}`` calls ``f{2i+1}`` and ``f{2i+2}`` (when they exist); ``_start`` calls ``f0``.
 
 The edit changes the constant of ``f{N/2}`` between 7 and 70 000: four more or fewer bytes, so every decl
-after it moves (the body-only edit of §3.1 keeps the file's length). ``session`` times such edits in process
-(the output file written and committed as by ``zir watch``) and checks the executable's exit code.
+after it moves (the body-only edit of §3.1 keeps the file's length); then edits that add or remove one line in
+``f{N/2}`` (``update_lines``). ``session`` times such edits in process (the output file written and committed
+as by ``zir watch``) and checks the executable's exit code.
 """
 
 from __future__ import annotations
@@ -45,12 +46,16 @@ class ShapeProgram:
     shape: str
     n: int
     edited_constant: int = 1000
+    extra_lines: int = 0
+    """Lines of ``%x{k} = int(k)`` more in ``f{N/2}`` (a line-count-changing edit, performance.md §6.10)."""
 
     def constant(self, i: int) -> int:
         return self.edited_constant if i == self.n // 2 else 1000 + i
 
     def _fn(self, i: int) -> str:
         out = [f"@f{i} = fn(@fty, {{\n  %c = int({self.constant(i)})\n  %a = as(@usize, %c)\n"]
+        if i == self.n // 2:
+            out += [f"  %x{k} = int({k})\n" for k in range(self.extra_lines)]
         acc = "%a"
         for k, c in enumerate(callees(self.shape, self.n, i)):
             out.append(f"  %v{k} = call(@f{c}, [])\n  %s{k} = add({acc}, %v{k})\n")
@@ -103,7 +108,18 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         report = comp.update()
         updates.append((time.perf_counter() - t0) * 1000)
         counters = report.counters
+    lines: list[float] = []
+    for k in range(edits):  # then edits that add or remove a line in f{N/2}
+        prog.extra_lines = 1 - k % 2
+        src.write_bytes(prog.source())
+        t0 = time.perf_counter()
+        comp.update()
+        lines.append((time.perf_counter() - t0) * 1000)
     if run_binary(out) != prog.exit_code():
         raise RuntimeError(f"{shape} N={n}: wrong exit code after the edits")
     comp.close()
-    return {"update": stats(updates, skip_first=True).as_json(), "counters_last": counters}
+    return {
+        "update": stats(updates, skip_first=True).as_json(),
+        "counters_last": counters,
+        "update_lines": stats(lines, skip_first=True).as_json(),
+    }

@@ -45,6 +45,9 @@ ARANGES_SIZE = 64
 LINE_OPERAND = 12
 """Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03);
 8 with 4-byte addresses."""
+LINE_SPAN_GAP = 4096
+"""Line operands closer than this share one write (``shift_line_numbers``): copying a few KB of unchanged
+bytes costs less than a ``pwrite`` call."""
 DW_LANG_C99 = 0x000C
 OPCODE_LENGTHS = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
 
@@ -353,18 +356,30 @@ class DwarfState:
         self, sections: SectionTable, states: Iterable[DeclState], from_line: int, delta: int
     ) -> int:
         """Add ``delta`` to the line of every placed function at or after ``from_line`` (§14.5); returns how
-        many line operands were rewritten."""
-        image = sections.image
+        many line operands were rewritten.
+
+        The operands are written as a few spans of ``.debug_line`` (operands less than ``LINE_SPAN_GAP`` apart
+        share one, with the bytes between them as they are), not one 4-byte write each: after an edit near
+        the top of a big file that is one write of most of the section instead of thousands of ``pwrite`` calls."""
         base = sections.shdrs[DEBUG_LINE].sh_offset + self.line_operand()
-        count = 0
+        operands: list[tuple[int, int]] = []
         for state in states:
             debug = state.debug
             line = debug.fn_line
             if line >= from_line and debug.line.is_placed:
                 debug.fn_line = line + delta
-                image.write(base + debug.line.offset, fixed_uleb4(line + delta), exact=True)
-                count += 1
-        return count
+                operands.append((base + debug.line.offset, line + delta))
+        operands.sort()
+        first = 0
+        for k in range(1, len(operands) + 1):
+            if k == len(operands) or operands[k][0] - operands[k - 1][0] > LINE_SPAN_GAP:
+                start = operands[first][0]
+                span = bytearray(sections.read(start, operands[k - 1][0] + 4 - start))
+                for at, line in operands[first:k]:
+                    span[at - start : at - start + 4] = fixed_uleb4(line)
+                sections.write(start, bytes(span), exact=True)
+                first = k
+        return len(operands)
 
     # ---------------------------------------------------------------- flush steps
 
