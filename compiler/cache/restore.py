@@ -45,8 +45,8 @@ class Restorer:
         self.damaged = False
         self.placements = placement_of
         """``(vaddr, size, GOT address, first line)`` of each cached function's block in the output."""
-        self.kept: set[int] = set()
-        """``id`` of every Fn kept (its ``air`` is None: the output holds its code)."""
+        self.kept: dict[int, Fn] = {}
+        """Every Fn kept, by ``id`` (its ``air`` is None: the output holds its code)."""
         self.kept_count = 0
         """Function bodies kept (not analysed, not generated) so far."""
         self.restored_count = 0
@@ -56,6 +56,11 @@ class Restorer:
         self._types: dict[str, Type] = {}
         """Function types analysed in this process, by fingerprint (equal fingerprints: equal types)."""
         self._records: dict[str, CachedFn | None] = {}
+        self._seen: dict[str, tuple[Decl, TypedValue | None, str | None, int]] = {}
+        """A dependency checked before, by name: the decl, its value then, its fingerprint and GOT address (-1:
+        none). Valid while the name holds that decl with that value (a GOT slot is stable while it has bits)."""
+        self._restored: dict[int, Fn] = {}
+        """Every Fn ``decl_value`` made, by ``id``: its decl-level dependencies are checked and declared."""
         self._known: dict[str, tuple[int, str]] | None = None
 
     def known_good(self) -> dict[str, tuple[int, str]]:
@@ -107,8 +112,15 @@ class Restorer:
         if inst.tag is not Tag.FN:
             return None
         table = m.decl_table
+        seen = self._seen
         for i in range(cached.header_deps):
             name, fp, got = cached.deps[i]
+            hit = seen.get(name)
+            if hit is not None and table.get(name) is hit[0] and _unchanged(hit):
+                if hit[2] != fp or hit[3] != got:
+                    return None
+                m.declare_dependency(d, hit[0])
+                continue
             x = table.get(name)
             if x is None or x.is_anonymous or x.analysis is DeclStatus.IN_PROGRESS:
                 return None  # the analysis reports what is wrong (a missing decl, a loop)
@@ -117,7 +129,7 @@ class Restorer:
                 m.ensure_decl_analyzed(x)
             except AnalysisFail:
                 return None
-            if self._fingerprint(m, x) != fp or (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
+            if self._seen_now(m, x) != (fp, got):
                 return None
         fn_type = self._types.get(cached.fn_type)
         if fn_type is None:
@@ -126,6 +138,7 @@ class Restorer:
                 return None  # analysed; its type is then known to later functions (``learn_type``)
         fn = Fn(d, inst.body("body"), fn_type)
         fn.header_deps = cached.header_deps
+        self._restored[id(fn)] = fn
         self.restored_count += 1
         return TypedValue(fn_type, FunctionValue(fn))
 
@@ -144,11 +157,11 @@ class Restorer:
 
     def keeps(self, m: Module, d: Decl, fn: Fn) -> bool:
         """True: ``fn``'s body and code are the output's (nothing to analyse or generate)."""
-        if id(fn) in self.kept:
+        if self.kept.get(id(fn)) is fn:
             return True
         if fn.analysis is not FnStatus.QUEUED or d.is_anonymous or not self._keep(m, d, fn):
             return False
-        self.kept.add(id(fn))
+        self.kept[id(fn)] = fn
         self.kept_count += 1
         self.rows[d.name] = (fn, self.doc.rows[d.name])
         return True
@@ -161,6 +174,13 @@ class Restorer:
         fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo, lambda h: anonymous_value(m, h))
         self._memo[x] = (tv, fp)
         return fp
+
+    def _seen_now(self, m: Module, x: Decl) -> tuple[str | None, int]:
+        """``x``'s fingerprint and GOT address (-1: none), remembered while ``x`` keeps its value."""
+        fp = self._fingerprint(m, x)
+        got = m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1
+        self._seen[x.name] = (x, x.typed_value, fp, got)
+        return fp, got
 
     @staticmethod
     def _got(m: Module, h: DeclHandle) -> int | None:
@@ -181,14 +201,26 @@ class Restorer:
         if cached.fn_type != self._type_fingerprint(m, fn.fn_type):
             return False
         used: list[Decl] = []
-        for name, fp, got in cached.deps:
+        # a Fn made by ``decl_value`` from this record: its decl-level dependencies were checked and declared
+        checked = cached.header_deps if self._restored.get(id(fn)) is fn else 0
+        table, seen = m.decl_table, self._seen
+        for i in range(checked, len(cached.deps)):
+            name, fp, got = cached.deps[i]
             if name == PANIC_NAME:
                 try:
                     x = panic.ensure(m)
                 except panic.PanicGotOverflow:
                     return False
+                if (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
+                    return False
             else:
-                found = m.decl_table.get(name)
+                hit = seen.get(name)
+                if hit is not None and table.get(name) is hit[0] and _unchanged(hit):
+                    if hit[2] != fp or hit[3] != got:
+                        return False
+                    used.append(hit[0])
+                    continue
+                found = table.get(name)
                 if found is None or found.is_anonymous:
                     return False
                 x = found
@@ -198,10 +230,8 @@ class Restorer:
                     m.ensure_decl_analyzed(x)
                 except AnalysisFail:
                     return False
-                if self._fingerprint(m, x) != fp:
+                if self._seen_now(m, x) != (fp, got):
                     return False
-            if (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
-                return False
             used.append(x)
         for x in used:
             m.declare_dependency(d, x)
@@ -214,3 +244,9 @@ class Restorer:
         d.line = line
         exports.update_linker_exports(m, d)
         return True
+
+
+def _unchanged(hit: tuple[Decl, TypedValue | None, str | None, int]) -> bool:
+    """The remembered dependency still has the value it was checked with."""
+    x = hit[0]
+    return x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]
