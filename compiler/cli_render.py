@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from compiler.errors import ErrorKind
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 TAB_WIDTH = 4
 
@@ -44,7 +44,7 @@ class Style:
         object.__setattr__(self, "color", color)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(snippets={self.snippets!r}, color={self.color!r})"
+        return record_repr(self, ("snippets", "color"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Style:
@@ -102,7 +102,7 @@ class Located:
         object.__setattr__(self, "has_location", has_location)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r}, byte_offset={self.byte_offset!r}, severity={self.severity!r}, message={self.message!r}, has_location={self.has_location!r})"
+        return record_repr(self, ("path", "text", "byte_offset", "severity", "message", "has_location"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Located:
@@ -293,7 +293,7 @@ class Diagnostic:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r}, byte_offset={self.byte_offset!r}, message={self.message!r}, notes={self.notes!r}, kind={self.kind!r})"
+        return record_repr(self, ("path", "text", "byte_offset", "message", "notes", "kind"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Diagnostic:

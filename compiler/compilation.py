@@ -12,7 +12,7 @@ from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
 from compiler.module.module import Module, OptimizeMode
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 from compiler.source import FileSource, SourceProvider
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Options:
         self.cache = cache
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(root_path={self.root_path!r}, output_path={self.output_path!r}, output_mode={self.output_mode!r}, optimize_mode={self.optimize_mode!r}, target={self.target!r}, hot={self.hot!r}, cache={self.cache!r})"
+        return record_repr(self, ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Options:
@@ -120,7 +120,7 @@ class SourceError:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(path={self.path!r}, byte_offset={self.byte_offset!r}, message={self.message!r}, text={self.text!r}, notes={self.notes!r}, kind={self.kind!r})"
+        return record_repr(self, ("path", "byte_offset", "message", "text", "notes", "kind"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is SourceError:
@@ -191,7 +191,9 @@ class UpdateReport:
         object.__setattr__(self, "writes", writes)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(ok={self.ok!r}, committed={self.committed!r}, error_count={self.error_count!r}, ms={self.ms!r}, bytes_written={self.bytes_written!r}, binary={self.binary!r}, counters={self.counters!r}, writes={self.writes!r})"
+        return record_repr(
+            self, ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
+        )
 
     def __eq__(self, other: object) -> bool:
         if type(other) is UpdateReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
 class ErrorKind(enum.Enum):
@@ -36,7 +36,7 @@ class Note:
         object.__setattr__(self, "msg", msg)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r})"
+        return record_repr(self, ("byte_offset", "msg"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Note:
@@ -69,7 +69,7 @@ class ErrorMsg:
         object.__setattr__(self, "notes", notes)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r}, notes={self.notes!r})"
+        return record_repr(self, ("byte_offset", "msg", "notes"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ErrorMsg:

@@ -4,12 +4,15 @@ The value classes on a one-file build's path are written out as plain classes wi
 explicit ``__init__`` instead of ``@dataclass``: creating a dataclass costs a few ``exec`` calls at import,
 about 0.4 ms each, which a cold ``zir build hello.zir`` paid ~120 times (docs/design/performance.md §8 and
 docs/benchmarks.md, "cold_hello"). Their ``__init__`` stores through ``object.__setattr__`` exactly as the
-dataclass did; ``__eq__``, ``__hash__`` and ``__repr__`` compare, hash and print the same field tuples.
+dataclass did; ``__eq__`` and ``__hash__`` compare and hash the same field tuples, and ``record_repr`` prints
+what the dataclass's ``__repr__`` printed (``...`` for a value met again inside its own repr).
 This module is not compiled by mypyc (scripts/build_accelerated.sh): an ``AttributeError`` subclass cannot
 be a native class, and a native class keeps its fields in C slots whatever ``__setattr__`` says.
 """
 
 from __future__ import annotations
+
+import _thread
 
 
 class FrozenInstanceError(AttributeError):
@@ -24,3 +27,19 @@ def frozen_setattr(self: object, name: str, value: object) -> None:
 def frozen_delattr(self: object, name: str) -> None:
     """``__delattr__`` of a frozen value: always refused."""
     raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+_REPR_RUNNING: set[tuple[int, int]] = set()
+
+
+def record_repr(self: object, names: tuple[str, ...]) -> str:
+    """``Name(field=value!r, ...)`` over ``names``, as a dataclass prints itself; ``...`` for ``self`` met
+    again while it is being printed (a decl among its own dependants), in this thread."""
+    key = id(self), _thread.get_ident()
+    if key in _REPR_RUNNING:
+        return "..."
+    _REPR_RUNNING.add(key)
+    try:
+        return f"{type(self).__qualname__}({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
+    finally:
+        _REPR_RUNNING.discard(key)

@@ -9,6 +9,8 @@ import stat
 from array import array
 from typing import Protocol
 
+from compiler.record import record_repr
+
 
 class SourceLoadError(Exception):
     """The source could not be read; ``error_name`` is Zig's spelling (FileNotFound, AccessDenied, ...)."""
@@ -63,7 +65,7 @@ class FileSource:
         self.path = path
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(path={self.path!r})"
+        return record_repr(self, ("path",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is FileSource:
@@ -121,7 +123,7 @@ class BufferSource:
         self.text = text
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(path={self.path!r}, text={self.text!r})"
+        return record_repr(self, ("path", "text"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is BufferSource:
@@ -150,7 +152,7 @@ class LineIndex:
         self.__post_init__()
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(data={self.data!r}, _starts={self._starts!r})"
+        return record_repr(self, ("data", "_starts"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is LineIndex:

@@ -12,6 +12,7 @@ import os
 import stat
 
 from compiler.errors import OutputError
+from compiler.record import record_repr
 
 COPY_CHUNK = 1 << 20
 """Bytes per ``copy_file_range`` / read-write round when copying."""
@@ -96,7 +97,23 @@ class IoCounters:
         self.writes_dropped = writes_dropped
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(pwrite_calls={self.pwrite_calls!r}, pwrite_bytes={self.pwrite_bytes!r}, copy_calls={self.copy_calls!r}, copy_bytes={self.copy_bytes!r}, open_calls={self.open_calls!r}, close_calls={self.close_calls!r}, rename_calls={self.rename_calls!r}, read_bytes={self.read_bytes!r}, writes={self.writes!r}, fsync_calls={self.fsync_calls!r}, writes_mark={self.writes_mark!r}, writes_dropped={self.writes_dropped!r})"
+        return record_repr(
+            self,
+            (
+                "pwrite_calls",
+                "pwrite_bytes",
+                "copy_calls",
+                "copy_bytes",
+                "open_calls",
+                "close_calls",
+                "rename_calls",
+                "read_bytes",
+                "writes",
+                "fsync_calls",
+                "writes_mark",
+                "writes_dropped",
+            ),
+        )
 
     def __eq__(self, other: object) -> bool:
         if type(other) is IoCounters:

@@ -25,6 +25,7 @@ from compiler.link import (
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 from compiler.link.placement import Placed, export_refusal, place_block
+from compiler.record import record_repr
 
 
 class _NullDecl:
@@ -41,7 +42,7 @@ class _NullDecl:
         self.block = TextBlock() if block is None else block
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(got_index={self.got_index!r}, block={self.block!r})"
+        return record_repr(self, ("got_index", "block"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is _NullDecl:
@@ -67,7 +68,7 @@ class _NullExport:
         self.linkage = linkage
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(decl={self.decl!r}, name={self.name!r}, linkage={self.linkage!r})"
+        return record_repr(self, ("decl", "name", "linkage"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is _NullExport:

@@ -9,7 +9,7 @@ range is materialised from the image when a copy (or the commit) closes the segm
 from __future__ import annotations
 
 from compiler.link.elf.format import EHDR_SIZE
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 MERGE_BUDGET = 768
 """Bytes of unchanged gap one segment may rewrite to save pwrite calls: the smallest gaps between dirty ranges
@@ -51,7 +51,7 @@ class WriteOp:
         object.__setattr__(self, "data", data)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(offset={self.offset!r}, data={self.data!r})"
+        return record_repr(self, ("offset", "data"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is WriteOp:
@@ -80,7 +80,7 @@ class CopyOp:
         object.__setattr__(self, "length", length)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(src={self.src!r}, dst={self.dst!r}, length={self.length!r})"
+        return record_repr(self, ("src", "dst", "length"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is CopyOp:
@@ -138,7 +138,7 @@ class FileImage:
         self.merge_at = merge_at
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(data={self.data!r}, ops={self.ops!r}, dirty={self.dirty!r}, header_dirty={self.header_dirty!r}, header_size={self.header_size!r}, tracking={self.tracking!r}, merge_at={self.merge_at!r})"
+        return record_repr(self, ("data", "ops", "dirty", "header_dirty", "header_size", "tracking", "merge_at"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is FileImage:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.errors import ErrorKind, ErrorMsg, Note
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
@@ -45,7 +45,7 @@ class AnchoredMsg:
         object.__setattr__(self, "notes", notes)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(anchor={self.anchor!r}, offset={self.offset!r}, msg={self.msg!r}, absolute_at_creation={self.absolute_at_creation!r}, notes={self.notes!r})"
+        return record_repr(self, ("anchor", "offset", "msg", "absolute_at_creation", "notes"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is AnchoredMsg:
@@ -100,7 +100,7 @@ class ReportedError:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(byte_offset={self.byte_offset!r}, msg={self.msg!r}, text={self.text!r}, notes={self.notes!r}, kind={self.kind!r})"
+        return record_repr(self, ("byte_offset", "msg", "text", "notes", "kind"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ReportedError:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 # when the class is created (docs/design/performance.md §8).
 from compiler.air import Block as AirBlock
 from compiler.module.decl import Fn
+from compiler.record import record_repr
 from compiler.zir.ast import Inst
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class BlockLabel:
         self.results = [] if results is None else results
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(zir_inst={self.zir_inst!r}, air_block={self.air_block!r}, results={self.results!r})"
+        return record_repr(self, ("zir_inst", "air_block", "results"))
 
 
 class BlockScope:
@@ -65,7 +66,7 @@ class BlockScope:
         self.insts = [] if insts is None else insts
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(fn={self.fn!r}, parent={self.parent!r}, label={self.label!r}, insts={self.insts!r})"
+        return record_repr(self, ("fn", "parent", "label", "insts"))
 
     def child(self, label: BlockLabel | None = None) -> BlockScope:
         return BlockScope(self.fn, self, label)

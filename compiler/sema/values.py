@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 from compiler.sema.types import Type, TypeTag
 from compiler.zir.bigint import format_decimal
 
@@ -53,7 +53,7 @@ class TypeValue(Value):
         object.__setattr__(self, "ty", ty)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(ty={self.ty!r})"
+        return record_repr(self, ("ty",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is TypeValue:
@@ -76,7 +76,7 @@ class Undef(Value):
     __delattr__ = frozen_delattr
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}()"
+        return record_repr(self, ())
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Undef:
@@ -99,7 +99,7 @@ class VoidValue(Value):
     __delattr__ = frozen_delattr
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}()"
+        return record_repr(self, ())
 
     def __eq__(self, other: object) -> bool:
         if type(other) is VoidValue:
@@ -122,7 +122,7 @@ class UnreachableValue(Value):
     __delattr__ = frozen_delattr
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}()"
+        return record_repr(self, ())
 
     def __eq__(self, other: object) -> bool:
         if type(other) is UnreachableValue:
@@ -145,7 +145,7 @@ class NullValue(Value):
     __delattr__ = frozen_delattr
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}()"
+        return record_repr(self, ())
 
     def __eq__(self, other: object) -> bool:
         if type(other) is NullValue:
@@ -173,7 +173,7 @@ class BoolValue(Value):
         object.__setattr__(self, "value", value)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r})"
+        return record_repr(self, ("value",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is BoolValue:
@@ -196,7 +196,7 @@ class EmptyArray(Value):
     __delattr__ = frozen_delattr
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}()"
+        return record_repr(self, ())
 
     def __eq__(self, other: object) -> bool:
         if type(other) is EmptyArray:
@@ -224,7 +224,7 @@ class IntValue(Value):
         object.__setattr__(self, "value", value)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r})"
+        return record_repr(self, ("value",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is IntValue:
@@ -254,7 +254,7 @@ class FloatValue(Value):
         object.__setattr__(self, "bits", bits)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r}, bits={self.bits!r})"
+        return record_repr(self, ("value", "bits"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is FloatValue:
@@ -282,7 +282,7 @@ class FunctionValue(Value):
         object.__setattr__(self, "fn", fn)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(fn={self.fn!r})"
+        return record_repr(self, ("fn",))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FunctionValue) and other.fn is self.fn
@@ -308,7 +308,7 @@ class DeclRef(Value):
         object.__setattr__(self, "decl", decl)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(decl={self.decl!r})"
+        return record_repr(self, ("decl",))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DeclRef) and other.decl is self.decl
@@ -334,7 +334,7 @@ class RefVal(Value):
         object.__setattr__(self, "value", value)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r})"
+        return record_repr(self, ("value",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is RefVal:
@@ -364,7 +364,7 @@ class ElemPtr(Value):
         object.__setattr__(self, "index", index)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(array_ptr={self.array_ptr!r}, index={self.index!r})"
+        return record_repr(self, ("array_ptr", "index"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ElemPtr:
@@ -392,7 +392,7 @@ class Bytes(Value):
         object.__setattr__(self, "data", data)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(data={self.data!r})"
+        return record_repr(self, ("data",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Bytes:
@@ -420,7 +420,7 @@ class Repeated(Value):
         object.__setattr__(self, "value", value)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r})"
+        return record_repr(self, ("value",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Repeated:
@@ -448,7 +448,7 @@ class Aggregate(Value):
         object.__setattr__(self, "elems", elems)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(elems={self.elems!r})"
+        return record_repr(self, ("elems",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Aggregate:
@@ -477,7 +477,7 @@ class ComptimeCell:
         self.ty = ty
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(value={self.value!r}, ty={self.ty!r})"
+        return record_repr(self, ("value", "ty"))
 
 
 class CellPtr(Value):
@@ -494,7 +494,7 @@ class CellPtr(Value):
         object.__setattr__(self, "cell", cell)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(cell={self.cell!r})"
+        return record_repr(self, ("cell",))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CellPtr) and other.cell is self.cell
@@ -522,7 +522,7 @@ class TypedValue:
         object.__setattr__(self, "val", val)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(ty={self.ty!r}, val={self.val!r})"
+        return record_repr(self, ("ty", "val"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is TypedValue:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from compiler.errors import ErrorMsg
+from compiler.record import record_repr
 from compiler.zir.tags import Tag
 
 
@@ -112,7 +113,7 @@ class Label:
         self.block = block
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(text={self.text!r}, block={self.block!r})"
+        return record_repr(self, ("text", "block"))
 
 
 Arg: TypeAlias = "Inst | list[Inst] | Body | Label | bytes | int | bool | str | None"
@@ -144,7 +145,7 @@ class Inst:
         self.hidden = hidden
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(tag={self.tag!r}, src={self.src!r}, args={self.args!r}, name={self.name!r}, hidden={self.hidden!r})"
+        return record_repr(self, ("tag", "src", "args", "name", "hidden"))
 
     def operand(self, field: str) -> Inst:
         value = self.args[field]
@@ -242,7 +243,7 @@ class SourceDecl:
         self.contents_hash = contents_hash
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(name={self.name!r}, inst={self.inst!r}, name_offset={self.name_offset!r}, contents_start={self.contents_start!r}, contents_end={self.contents_end!r}, contents_hash={self.contents_hash!r})"
+        return record_repr(self, ("name", "inst", "name_offset", "contents_start", "contents_end", "contents_hash"))
 
     @property
     def src(self) -> int:
@@ -264,7 +265,7 @@ class ParsedFile:
         self.errors = errors
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(decls={self.decls!r}, errors={self.errors!r})"
+        return record_repr(self, ("decls", "errors"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ParsedFile:

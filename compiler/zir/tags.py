@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
 class Tag(enum.Enum):
@@ -149,7 +149,7 @@ class FieldSpec:
         object.__setattr__(self, "optional", optional)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(name={self.name!r}, kind={self.kind!r}, enum_name={self.enum_name!r}, members={self.members!r}, default={self.default!r}, optional={self.optional!r})"
+        return record_repr(self, ("name", "kind", "enum_name", "members", "default", "optional"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is FieldSpec:
@@ -187,7 +187,7 @@ class TagSchema:
         object.__setattr__(self, "writable", writable)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(positionals={self.positionals!r}, keywords={self.keywords!r}, writable={self.writable!r})"
+        return record_repr(self, ("positionals", "keywords", "writable"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is TagSchema:

@@ -11,7 +11,7 @@ from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
 from compiler.codegen.x86_64.registers import PARAM_REGS, Register
 from compiler.link import BaseTypeEncoding, DebugType, DeclIndex
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 from compiler.sema.types import Type, TypeClass, TypeTag
 
 
@@ -57,7 +57,7 @@ class ParamLoc:
         object.__setattr__(self, "stack", stack)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(regs={self.regs!r}, stack={self.stack!r})"
+        return record_repr(self, ("regs", "stack"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ParamLoc:
@@ -96,7 +96,7 @@ class CallingConvention:
         object.__setattr__(self, "stack_size", stack_size)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(params={self.params!r}, ret={self.ret!r}, ret_regs={self.ret_regs!r}, stack_size={self.stack_size!r})"
+        return record_repr(self, ("params", "ret", "ret_regs", "stack_size"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is CallingConvention:

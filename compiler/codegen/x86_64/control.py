@@ -15,6 +15,7 @@ from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.frame import Label
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+from compiler.record import record_repr
 from compiler.sema.types import Type, TypeTag
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class BlockState:
         self.entry = {} if entry is None else entry
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(end={self.end!r}, mcv={self.mcv!r}, entry={self.entry!r})"
+        return record_repr(self, ("end", "mcv", "entry"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is BlockState:

@@ -10,7 +10,7 @@ import struct
 
 from compiler.codegen.x86_64.encoder import AluOp, Cond, imm8, imm16, imm32, modrm, needs_rex8, rex
 from compiler.codegen.x86_64.registers import Register
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
 class Mem:
@@ -29,7 +29,7 @@ class Mem:
         object.__setattr__(self, "disp", disp)
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(base={self.base!r}, disp={self.disp!r})"
+        return record_repr(self, ("base", "disp"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Mem:

@@ -6,6 +6,7 @@ import struct
 
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64.encoder import Cond
+from compiler.record import record_repr
 
 JUMP_TOO_FAR = "unable to perform relocation: jump too far"
 
@@ -28,7 +29,7 @@ class Label:
         self.offset = offset
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(name={self.name!r}, offset={self.offset!r})"
+        return record_repr(self, ("name", "offset"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Label:
@@ -52,7 +53,7 @@ class _JumpReloc:
         self.label = label
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(at={self.at!r}, label={self.label!r})"
+        return record_repr(self, ("at", "label"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is _JumpReloc:
@@ -93,7 +94,7 @@ class CodeBuffer:
         self._anchors = set() if _anchors is None else _anchors
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(code={self.code!r}, relocs={self.relocs!r}, _last_jump={self._last_jump!r}, _anchors={self._anchors!r})"
+        return record_repr(self, ("code", "relocs", "_last_jump", "_anchors"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is CodeBuffer:
@@ -193,7 +194,7 @@ class StackFrame:
         self.save_slots = {} if save_slots is None else save_slots
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(next_stack_offset={self.next_stack_offset!r}, max_end_stack={self.max_end_stack!r}, save_slots={self.save_slots!r})"
+        return record_repr(self, ("next_stack_offset", "max_end_stack", "save_slots"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is StackFrame:

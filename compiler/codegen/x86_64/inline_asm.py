@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from compiler.codegen.x86_64.registers import HIGH_BYTE, Register, parse_register
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
 class AsmError(Exception):
@@ -39,9 +39,7 @@ class AsmPlan:
         object.__setattr__(self, "clobbered", clobbered)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(inputs={self.inputs!r}, output={self.output!r}, clobbered={self.clobbered!r})"
-        )
+        return record_repr(self, ("inputs", "output", "clobbered"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is AsmPlan:

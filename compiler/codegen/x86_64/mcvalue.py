@@ -6,7 +6,7 @@ import enum
 
 from compiler.codegen.x86_64.encoder import Cond
 from compiler.codegen.x86_64.registers import Register
-from compiler.record import frozen_delattr, frozen_setattr
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
 class MCKind(enum.Enum):
@@ -109,9 +109,7 @@ class MCValue:
         object.__setattr__(self, "op", op)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(kind={self.kind!r}, payload={self.payload!r}, reg={self.reg!r}, op={self.op!r})"
-        )
+        return record_repr(self, ("kind", "payload", "reg", "op"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is MCValue:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
+from compiler.record import record_repr
 
 TEMP_MSG = "unable to allocate a temporary register for a parallel move"
 
@@ -40,7 +41,7 @@ class RegisterFile:
         self.dead = set() if dead is None else dead
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(owners={self.owners!r}, freed_log={self.freed_log!r}, dead={self.dead!r})"
+        return record_repr(self, ("owners", "freed_log", "dead"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is RegisterFile:

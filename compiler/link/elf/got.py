@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.link import GOT_VADDR, GotOverflow
+from compiler.record import record_repr
 
 GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
 """The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
@@ -37,7 +38,7 @@ class GotTable:
         self.count_dirty = count_dirty
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(entry_size={self.entry_size!r}, entries={self.entries!r}, free_list={self.free_list!r}, count_dirty={self.count_dirty!r})"
+        return record_repr(self, ("entry_size", "entries", "free_list", "count_dirty"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is GotTable:

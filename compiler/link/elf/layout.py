@@ -23,6 +23,7 @@ from compiler.link.elf.space import Region, allocated_size, find_free_space
 from compiler.link.elf.symbols import StringTable
 from compiler.link.elf.text_blocks import TextBlock
 from compiler.link.ops import FileImage
+from compiler.record import record_repr
 
 SHSTRTAB, TEXT, GOT, SYMTAB, DEBUG_STR, DEBUG_INFO, DEBUG_ABBREV, DEBUG_ARANGES, DEBUG_LINE = range(1, 10)
 """Section indices of the fixed layout (elf-linker.md §3)."""
@@ -96,7 +97,7 @@ class DeclState:
         self.debug = DeclDebug() if debug is None else debug
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(local_sym_index={self.local_sym_index!r}, got_index={self.got_index!r}, block={self.block!r}, relocations={self.relocations!r}, debug={self.debug!r})"
+        return record_repr(self, ("local_sym_index", "got_index", "block", "relocations", "debug"))
 
 
 class ExportState:
@@ -123,7 +124,7 @@ class ExportState:
         self.is_local = is_local
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(decl={self.decl!r}, symbol_index={self.symbol_index!r}, name={self.name!r}, linkage={self.linkage!r}, is_local={self.is_local!r})"
+        return record_repr(self, ("decl", "symbol_index", "name", "linkage", "is_local"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is ExportState:
@@ -167,7 +168,7 @@ class DirtyFlags:
         self.globals_dirty = globals_dirty
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(phdr_table_dirty={self.phdr_table_dirty!r}, shdr_table_dirty={self.shdr_table_dirty!r}, shstrtab_dirty={self.shstrtab_dirty!r}, globals_dirty={self.globals_dirty!r})"
+        return record_repr(self, ("phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty", "globals_dirty"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is DirtyFlags:

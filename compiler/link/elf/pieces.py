@@ -4,6 +4,7 @@ places them with the text-block rule (4/3 room, moved to the end when outgrown; 
 from __future__ import annotations
 
 from compiler.link.elf.text_blocks import ideal
+from compiler.record import record_repr
 
 
 class Piece:
@@ -33,9 +34,7 @@ class Piece:
         self.is_placed = is_placed
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__qualname__}(offset={self.offset!r}, length={self.length!r}, is_placed={self.is_placed!r})"
-        )
+        return record_repr(self, ("offset", "length", "is_placed"))
 
 
 class PieceList:
@@ -59,7 +58,7 @@ class PieceList:
         self.last = last
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(first_offset={self.first_offset!r}, no_one_byte_gap={self.no_one_byte_gap!r}, first={self.first!r}, last={self.last!r})"
+        return record_repr(self, ("first_offset", "no_one_byte_gap", "first", "last"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is PieceList:
@@ -135,7 +134,7 @@ class DeclDebug:
         self.fn_line = fn_line
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(info={self.info!r}, line={self.line!r}, fn_line={self.fn_line!r})"
+        return record_repr(self, ("info", "line", "fn_line"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is DeclDebug:

@@ -28,6 +28,7 @@ from compiler.link.elf.got import GotTable
 from compiler.link.elf.layout import DEBUG_INFO, DEBUG_STR, EXPECTED_TYPES, GOT, SECTION_NAMES, SYMTAB, TEXT, DeclState
 from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
+from compiler.record import record_repr
 
 
 class NotOurOutput(ValueError):
@@ -122,7 +123,24 @@ class Reopened:
         self.cleared_locals = cleared_locals
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(phdrs={self.phdrs!r}, shdrs={self.shdrs!r}, shdr_table_offset={self.shdr_table_offset!r}, phdr_table_offset={self.phdr_table_offset!r}, strings={self.strings!r}, symtab={self.symtab!r}, local_count={self.local_count!r}, got={self.got!r}, text={self.text!r}, adoptable={self.adoptable!r}, reopened_globals={self.reopened_globals!r}, cleared_got_slots={self.cleared_got_slots!r}, cleared_locals={self.cleared_locals!r})"
+        return record_repr(
+            self,
+            (
+                "phdrs",
+                "shdrs",
+                "shdr_table_offset",
+                "phdr_table_offset",
+                "strings",
+                "symtab",
+                "local_count",
+                "got",
+                "text",
+                "adoptable",
+                "reopened_globals",
+                "cleared_got_slots",
+                "cleared_locals",
+            ),
+        )
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Reopened:

@@ -7,6 +7,7 @@ contents (elf-linker.md §7).
 from __future__ import annotations
 
 from compiler.link.elf.format import Symbol
+from compiler.record import record_repr
 
 
 class StringTable:
@@ -22,7 +23,7 @@ class StringTable:
         self.data = bytearray(b"\0") if data is None else data
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(data={self.data!r})"
+        return record_repr(self, ("data",))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is StringTable:
@@ -82,7 +83,7 @@ class SymbolTable:
         self.global_free_list = [] if global_free_list is None else global_free_list
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(locals={self.locals!r}, local_free_list={self.local_free_list!r}, globals={self.globals!r}, global_free_list={self.global_free_list!r})"
+        return record_repr(self, ("locals", "local_free_list", "globals", "global_free_list"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is SymbolTable:

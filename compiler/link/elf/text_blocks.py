@@ -7,6 +7,7 @@ both hand out the same addresses for the same sequence of calls.
 from __future__ import annotations
 
 from compiler.link.elf.format import align_backward, align_forward
+from compiler.record import record_repr
 
 IDEAL_NUM = 4
 """A block wants 4/3 of its size as room to grow in place (Zig's ``alloc_num``)."""
@@ -59,7 +60,7 @@ class TextBlock:
         self.is_placed = is_placed
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(vaddr={self.vaddr!r}, size={self.size!r}, is_placed={self.is_placed!r})"
+        return record_repr(self, ("vaddr", "size", "is_placed"))
 
     def capacity(self) -> int:
         """Bytes from this block's start to the next block's start (unbounded for the last block)."""
@@ -104,7 +105,7 @@ class TextBlockList:
         self.free_list = [] if free_list is None else free_list
 
     def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(base_vaddr={self.base_vaddr!r}, last_text_block={self.last_text_block!r}, first_text_block={self.first_text_block!r}, free_list={self.free_list!r})"
+        return record_repr(self, ("base_vaddr", "last_text_block", "first_text_block", "free_list"))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is TextBlockList:
