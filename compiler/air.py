@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
+from compiler.record import record_repr
 from compiler.sema.types import Type
 from compiler.sema.values import Value
 
@@ -125,7 +125,6 @@ UNUSED_BIT = 1 << 15
 MAX_TRACKED_OPERAND_BITS = 14
 
 
-@dataclass(eq=False, slots=True)
 class Constant:
     """A compile-time known operand (never an instruction of a body); ``src`` is an absolute byte offset."""
 
@@ -133,20 +132,44 @@ class Constant:
     val: Value
     src: int
 
+    __slots__ = ("src", "ty", "val")
+    __match_args__ = ("ty", "val", "src")
 
-@dataclass(eq=False, slots=True)
+    def __init__(self, ty: Type, val: Value, src: int) -> None:
+        self.ty = ty
+        self.val = val
+        self.src = src
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("ty", "val", "src"))
+
+
 class AirInst:
     """Base of every AIR instruction: tag, result type, absolute ``src`` byte offset and 16-bit death mask."""
 
     tag: AirTag
     ty: Type
     src: int
-    deaths: int = field(default=0, kw_only=True)
+    deaths: int
     # The instruction carries its runtime check (docs/design/language-complete.md §10); code generation
     # emits it only when the build mode has safety on. Meaningful for ``SAFETY_TAGS`` only.
-    safety: bool = field(default=False, kw_only=True)
-    # (No ``ClassVar`` in these dataclasses: under mypyc a base's class variable makes the compiled subclasses
-    # lose ``kw_only`` above, docs/design/performance.md §8.)
+    safety: bool
+
+    __slots__ = ("deaths", "safety", "src", "tag", "ty")
+    __match_args__ = ("tag", "ty", "src")
+
+    def __init__(self, tag: AirTag, ty: Type, src: int, *, deaths: int = 0, safety: bool = False) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety"))
+
+    # (No ``ClassVar`` on these classes: when they were dataclasses, under mypyc a base's class variable made
+    # the compiled subclasses lose ``kw_only`` above, docs/design/performance.md §8.)
 
     def operands(self) -> list[Operand]:
         """The operands in death-bit order (x86_64.md §1)."""
@@ -165,22 +188,48 @@ class AirInst:
 Operand = AirInst | Constant
 
 
-@dataclass(eq=False, slots=True)
 class NoOp(AirInst):
     """``alloc``, ``retvoid``, ``unreach``, ``breakpoint``, ``dbg_stmt``."""
 
+    __slots__ = ()
+    __match_args__ = ("tag", "ty", "src")
 
-@dataclass(eq=False, slots=True)
+    def __init__(self, tag: AirTag, ty: Type, src: int, *, deaths: int = 0, safety: bool = False) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety"))
+
+
 class UnOp(AirInst):
     """One operand: ``ref``, ``ret``, ``bitcast``, ``not``, ``isnull`` … ``wrap_optional``."""
 
     operand: Operand
 
+    __slots__ = ("operand",)
+    __match_args__ = ("tag", "ty", "src", "operand")
+
+    def __init__(
+        self, tag: AirTag, ty: Type, src: int, operand: Operand, *, deaths: int = 0, safety: bool = False
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.operand = operand
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "operand"))
+
     def operands(self) -> list[Operand]:
         return [self.operand]
 
 
-@dataclass(eq=False, slots=True)
 class BinOp(AirInst):
     """Two operands: arithmetic (``ARITH_TAGS``), ``cmp_*``, ``store`` (``lhs`` = pointer, ``rhs`` = value),
     ``elemptr`` (``lhs`` = the indexable operand, ``rhs`` = the ``usize`` index)."""
@@ -188,19 +237,51 @@ class BinOp(AirInst):
     lhs: Operand
     rhs: Operand
 
+    __slots__ = ("lhs", "rhs")
+    __match_args__ = ("tag", "ty", "src", "lhs", "rhs")
+
+    def __init__(
+        self, tag: AirTag, ty: Type, src: int, lhs: Operand, rhs: Operand, *, deaths: int = 0, safety: bool = False
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.lhs = lhs
+        self.rhs = rhs
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "lhs", "rhs"))
+
     def operands(self) -> list[Operand]:
         return [self.lhs, self.rhs]
 
 
-@dataclass(eq=False, slots=True)
 class Arg(AirInst):
     """A function parameter; ``index`` is fixed by analysis, ``name`` is for debug info and emitted ZIR."""
 
     name: str
     index: int
 
+    __slots__ = ("index", "name")
+    __match_args__ = ("tag", "ty", "src", "name", "index")
 
-@dataclass(eq=False, slots=True)
+    def __init__(
+        self, tag: AirTag, ty: Type, src: int, name: str, index: int, *, deaths: int = 0, safety: bool = False
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.name = name
+        self.index = index
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "name", "index"))
+
+
 class Assembly(AirInst):
     """Inline assembly: constraint strings as bytes; ``args`` are the operands (coerced to usize)."""
 
@@ -211,36 +292,127 @@ class Assembly(AirInst):
     clobbers: tuple[bytes, ...]
     args: list[Operand]
 
+    __slots__ = ("args", "asm_source", "clobbers", "inputs", "is_volatile", "output")
+    __match_args__ = ("tag", "ty", "src", "asm_source", "is_volatile", "output", "inputs", "clobbers", "args")
+
+    def __init__(
+        self,
+        tag: AirTag,
+        ty: Type,
+        src: int,
+        asm_source: bytes,
+        is_volatile: bool,
+        output: bytes | None,
+        inputs: tuple[bytes, ...],
+        clobbers: tuple[bytes, ...],
+        args: list[Operand],
+        *,
+        deaths: int = 0,
+        safety: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.asm_source = asm_source
+        self.is_volatile = is_volatile
+        self.output = output
+        self.inputs = inputs
+        self.clobbers = clobbers
+        self.args = args
+
+    def __repr__(self) -> str:
+        return record_repr(
+            self,
+            (
+                "tag",
+                "ty",
+                "src",
+                "deaths",
+                "safety",
+                "asm_source",
+                "is_volatile",
+                "output",
+                "inputs",
+                "clobbers",
+                "args",
+            ),
+        )
+
     def operands(self) -> list[Operand]:
         return list(self.args)
 
 
-@dataclass(eq=False, slots=True)
 class Block(AirInst):
     """A block that ``br``/``brvoid`` leave; its type is the peer type of the breaks' operands."""
 
     body: list[AirInst]
 
+    __slots__ = ("body",)
+    __match_args__ = ("tag", "ty", "src", "body")
 
-@dataclass(eq=False, slots=True)
+    def __init__(
+        self, tag: AirTag, ty: Type, src: int, body: list[AirInst], *, deaths: int = 0, safety: bool = False
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.body = body
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "body"))
+
+
 class Br(AirInst):
     """Leave ``block`` with ``operand`` as the block's result."""
 
     block: Block
     operand: Operand
 
+    __slots__ = ("block", "operand")
+    __match_args__ = ("tag", "ty", "src", "block", "operand")
+
+    def __init__(
+        self, tag: AirTag, ty: Type, src: int, block: Block, operand: Operand, *, deaths: int = 0, safety: bool = False
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.block = block
+        self.operand = operand
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "block", "operand"))
+
     def operands(self) -> list[Operand]:
         return [self.operand]
 
 
-@dataclass(eq=False, slots=True)
 class BrVoid(AirInst):
     """Leave ``block`` without a value."""
 
     block: Block
 
+    __slots__ = ("block",)
+    __match_args__ = ("tag", "ty", "src", "block")
 
-@dataclass(eq=False, slots=True)
+    def __init__(self, tag: AirTag, ty: Type, src: int, block: Block, *, deaths: int = 0, safety: bool = False) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.block = block
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "block"))
+
+
 class Call(AirInst):
     """Call ``func`` with ``args``: a function constant (through its GOT slot) or a runtime function value
     (an instruction of function type: an indirect call through a register)."""
@@ -248,30 +420,132 @@ class Call(AirInst):
     func: Operand
     args: list[Operand]
 
+    __slots__ = ("args", "func")
+    __match_args__ = ("tag", "ty", "src", "func", "args")
+
+    def __init__(
+        self,
+        tag: AirTag,
+        ty: Type,
+        src: int,
+        func: Operand,
+        args: list[Operand],
+        *,
+        deaths: int = 0,
+        safety: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.func = func
+        self.args = args
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "func", "args"))
+
     def operands(self) -> list[Operand]:
         return [self.func, *self.args]
 
 
-@dataclass(eq=False, slots=True)
 class CondBr(AirInst):
     """Runtime two-way branch; entry deaths are the values freed on entry to each branch (x86_64.md §2)."""
 
     condition: Operand
     then_body: list[AirInst]
     else_body: list[AirInst]
-    then_entry_deaths: list[Operand] = field(default_factory=list)
-    else_entry_deaths: list[Operand] = field(default_factory=list)
+    then_entry_deaths: list[Operand]
+    else_entry_deaths: list[Operand]
+
+    __slots__ = ("condition", "else_body", "else_entry_deaths", "then_body", "then_entry_deaths")
+    __match_args__ = (
+        "tag",
+        "ty",
+        "src",
+        "condition",
+        "then_body",
+        "else_body",
+        "then_entry_deaths",
+        "else_entry_deaths",
+    )
+
+    def __init__(
+        self,
+        tag: AirTag,
+        ty: Type,
+        src: int,
+        condition: Operand,
+        then_body: list[AirInst],
+        else_body: list[AirInst],
+        then_entry_deaths: list[Operand] | None = None,
+        else_entry_deaths: list[Operand] | None = None,
+        *,
+        deaths: int = 0,
+        safety: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.condition = condition
+        self.then_body = then_body
+        self.else_body = else_body
+        self.then_entry_deaths = [] if then_entry_deaths is None else then_entry_deaths
+        self.else_entry_deaths = [] if else_entry_deaths is None else else_entry_deaths
+
+    def __repr__(self) -> str:
+        return record_repr(
+            self,
+            (
+                "tag",
+                "ty",
+                "src",
+                "deaths",
+                "safety",
+                "condition",
+                "then_body",
+                "else_body",
+                "then_entry_deaths",
+                "else_entry_deaths",
+            ),
+        )
 
     def operands(self) -> list[Operand]:
         return [self.condition]
 
 
-@dataclass(eq=False, slots=True)
 class Loop(AirInst):
     """An endless loop left only by breaking an enclosing block; ``exit_deaths`` die when it is left."""
 
     body: list[AirInst]
-    exit_deaths: list[Operand] = field(default_factory=list)
+    exit_deaths: list[Operand]
+
+    __slots__ = ("body", "exit_deaths")
+    __match_args__ = ("tag", "ty", "src", "body", "exit_deaths")
+
+    def __init__(
+        self,
+        tag: AirTag,
+        ty: Type,
+        src: int,
+        body: list[AirInst],
+        exit_deaths: list[Operand] | None = None,
+        *,
+        deaths: int = 0,
+        safety: bool = False,
+    ) -> None:
+        self.tag = tag
+        self.ty = ty
+        self.src = src
+        self.deaths = deaths
+        self.safety = safety
+        self.body = body
+        self.exit_deaths = [] if exit_deaths is None else exit_deaths
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "ty", "src", "deaths", "safety", "body", "exit_deaths"))
 
 
 def nested_bodies(inst: AirInst) -> list[list[AirInst]]:
