@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple, NewType, Protocol
 
 from compiler.errors import ErrorMsg, OutputError
+from compiler.record import record_eq, record_repr
 
 DeclIndex = NewType("DeclIndex", int)
 """``Decl.index``: a stable id chosen by the Module, never reused; the linker keys its tables by it."""
@@ -69,8 +69,7 @@ class Linkage(enum.Enum):
     """Unimplemented: fails with ``Unimplemented: GlobalLinkage.LinkOnce``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Relocation:
+class Relocation(NamedTuple):
     """An absolute address inside a decl's bytes (elf-linker.md §7.4).
 
     ``size`` bytes (8 on x86-64, 4 on ELF32) at ``offset`` in the holder's block hold the address of
@@ -120,8 +119,7 @@ class BaseTypeEncoding(enum.IntEnum):
     UNSIGNED = 0x08
 
 
-@dataclass(frozen=True, slots=True)
-class DebugType:
+class DebugType(NamedTuple):
     """A parameter or return type as DWARF sees it.
 
     ``encoding`` None means "not a base type": the entry is a single ``05`` padding byte (unspecified type).
@@ -133,8 +131,7 @@ class DebugType:
     byte_size: int
 
 
-@dataclass(frozen=True, slots=True)
-class DebugParam:
+class DebugParam(NamedTuple):
     """A function parameter: its name, its DWARF register number (rax 0, rdx 1, rcx 2, rbx 3, rsi 4, rdi 5,
     rbp 6, rsp 7, r8–r15 8–15) and its type."""
 
@@ -143,8 +140,7 @@ class DebugParam:
     type: DebugType
 
 
-@dataclass(frozen=True, slots=True)
-class DebugInfo:
+class DebugInfo(NamedTuple):
     """What elf-linker.md §14 needs per function.
 
     - ``line``: the 0-based source line of the function's ``fn(`` instruction (``DW_LNS_advance_line``).
@@ -161,8 +157,7 @@ class DebugInfo:
     return_type: DebugType | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class GeneratedSymbol:
+class GeneratedSymbol(NamedTuple):
     """The output of code generation for one decl: its bytes and what the linker must know about them."""
 
     code: bytes
@@ -172,8 +167,7 @@ class GeneratedSymbol:
     debug_info: DebugInfo | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRequest:
+class ExportRequest(NamedTuple):
     """An export of a decl, as the Module passes it (only non-failed exports reach the linker).
 
     ``export_id`` is chosen by the Module and identifies the export across updates (``delete_export``).
@@ -186,27 +180,41 @@ class ExportRequest:
     section: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ExportFailure:
+class ExportFailure(NamedTuple):
     """An export the linker could not make; the Module records ``error`` (offset 0) in ``failed_exports``."""
 
     export_id: int
     error: ErrorMsg
 
 
-@dataclass(slots=True)
 class LinkErrorFlags:
     """Link-level conditions the Module reports (module.md §12.1 items 4 and 5)."""
 
-    no_entry_point_found: bool = False
+    no_entry_point_found: bool
     """Set by ``flush()`` for ``exe`` output without a placed Strong ``_start`` export."""
-    output_error: OutputError | None = None
+    output_error: OutputError | None
     """Set by ``commit()`` when the output could not be written; cleared by the next successful commit.
     Rendered as ``unable to write output '{path}': {error_name}``."""
 
+    __slots__ = ("no_entry_point_found", "output_error")
+    __match_args__ = ("no_entry_point_found", "output_error")
 
-@dataclass(frozen=True, slots=True)
-class WrittenRange:
+    def __init__(self, no_entry_point_found: bool = False, output_error: OutputError | None = None) -> None:
+        self.no_entry_point_found = no_entry_point_found
+        self.output_error = output_error
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("no_entry_point_found", "output_error"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is LinkErrorFlags:
+            return (self.no_entry_point_found, self.output_error) == (other.no_entry_point_found, other.output_error)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class WrittenRange(NamedTuple):
     """One pwrite of a commit: ``size`` bytes at file ``offset``, in the region the file holds there
     (``ehdr``, ``phdr_table``, ``shdr_table``, a section name such as ``.text``, ``file`` for a whole-file
     write, ``free`` outside every region)."""
@@ -216,8 +224,7 @@ class WrittenRange:
     region: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommitReport:
+class CommitReport(NamedTuple):
     """What one ``commit()`` did to the output file. Counters are exact (performance.md §4.1)."""
 
     bytes_written: int
@@ -236,33 +243,58 @@ class CommitReport:
     """The output was running (ETXTBSY): it was copied and renamed before writing (elf-linker.md §13.1)."""
     error: OutputError | None = None
     """Why the commit failed; the operations stay queued."""
-    messages: tuple[str, ...] = field(default_factory=tuple)
+    messages: tuple[str, ...] = ()
     """Log lines (e.g. ``output is running; replaced it with a copy``)."""
     writes: tuple[WrittenRange, ...] = ()
     """Every pwrite of this commit, in order (their sizes sum to ``bytes_written``)."""
 
 
-@dataclass(slots=True)
 class LinkTotals:
     """Cumulative work counters of one linker since it was created; a per-update figure is the difference of
     two snapshots (the ``counters`` of ``zir watch --json``, performance.md §5)."""
 
-    code_bytes: int = 0
+    code_bytes: int
     """Bytes of machine code passed to ``update_decl``."""
-    write_calls: int = 0
+    write_calls: int
     """pwrite calls on the output (or its temporary copy)."""
-    bytes_written: int = 0
+    bytes_written: int
     """Bytes written by those calls."""
-    copy_calls: int = 0
+    copy_calls: int
     """Copy operations (region moves, the ETXTBSY copy)."""
-    bytes_copied: int = 0
+    bytes_copied: int
     """Bytes moved by copy operations."""
-    text_moves: int = 0
+    text_moves: int
     """Placed decl blocks that moved to another address in ``.text``."""
-    replaced_running: int = 0
+    replaced_running: int
     """Commits that found the output running (ETXTBSY) and replaced it with a copy."""
-    line_numbers: int = 0
+    line_numbers: int
     """Function line numbers rewritten without new code (``update_decl_line_number``, ``shift_line_numbers``)."""
+
+    __slots__ = ("bytes_copied", "bytes_written", "code_bytes", "copy_calls", "line_numbers", "replaced_running",
+                 "text_moves", "write_calls")  # fmt: skip
+    __match_args__ = ("code_bytes", "write_calls", "bytes_written", "copy_calls", "bytes_copied", "text_moves",
+                      "replaced_running", "line_numbers")  # fmt: skip
+
+    def __init__(self, code_bytes: int = 0, write_calls: int = 0, bytes_written: int = 0, copy_calls: int = 0,
+                 bytes_copied: int = 0, text_moves: int = 0, replaced_running: int = 0, line_numbers: int = 0) -> None:  # fmt: skip
+        self.code_bytes = code_bytes
+        self.write_calls = write_calls
+        self.bytes_written = bytes_written
+        self.copy_calls = copy_calls
+        self.bytes_copied = bytes_copied
+        self.text_moves = text_moves
+        self.replaced_running = replaced_running
+        self.line_numbers = line_numbers
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("code_bytes", "write_calls", "bytes_written", "copy_calls", "bytes_copied",
+                                  "text_moves", "replaced_running", "line_numbers"))  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(self, other, ("code_bytes", "write_calls", "bytes_written", "copy_calls", "bytes_copied",
+                                       "text_moves", "replaced_running", "line_numbers"))  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
 
     def snapshot(self) -> LinkTotals:
         """A copy of the counters."""

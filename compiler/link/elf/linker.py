@@ -8,7 +8,6 @@ by the commit protocol (``commit``) at ``commit()`` (elf-linker.md §12).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, assert_never
 
@@ -677,7 +676,7 @@ class ElfLinker:
         if not report.writes or report.full_rewrite:
             return report
         named = tuple(WrittenRange(w.offset, w.size, self.section_at(w.offset) or "free") for w in report.writes)
-        return dataclasses.replace(report, writes=named)
+        return report._replace(writes=named)
 
     def close(self) -> None:
         """Nothing is held open between commits; pending operations are dropped."""
