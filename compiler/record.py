@@ -43,3 +43,11 @@ def record_repr(self: object, names: tuple[str, ...]) -> str:
         return f"{type(self).__qualname__}({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
     finally:
         _REPR_RUNNING.discard(key)
+
+
+def record_eq(self: object, other: object, names: tuple[str, ...]) -> bool:
+    """A dataclass's ``__eq__`` over ``names``: ``NotImplemented`` for another class, else the field tuples
+    compared (for records with many fields that no hot path compares; small ones spell the tuples out)."""
+    if other.__class__ is not self.__class__:
+        return NotImplemented  # type: ignore[no-any-return]  # (what a dataclass returns)
+    return tuple(getattr(self, name) for name in names) == tuple(getattr(other, name) for name in names)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
+
+from compiler.record import record_eq, record_repr
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -106,7 +108,6 @@ E_TYPE_OFFSET = 16
 """File offset of ``e_type``: the commit marker writes ``ET_NONE`` there first (elf-linker.md §12)."""
 
 
-@dataclass(slots=True)
 class ProgramHeader:
     """One Elf64_Phdr, kept in memory and written into the program header table."""
 
@@ -118,6 +119,41 @@ class ProgramHeader:
     p_filesz: int
     p_memsz: int
     p_align: int
+
+    __slots__ = ("p_align", "p_filesz", "p_flags", "p_memsz", "p_offset", "p_paddr", "p_type", "p_vaddr")
+    __match_args__ = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+
+    def __init__(
+        self,
+        p_type: int,
+        p_flags: int,
+        p_offset: int,
+        p_vaddr: int,
+        p_paddr: int,
+        p_filesz: int,
+        p_memsz: int,
+        p_align: int,
+    ) -> None:
+        self.p_type = p_type
+        self.p_flags = p_flags
+        self.p_offset = p_offset
+        self.p_vaddr = p_vaddr
+        self.p_paddr = p_paddr
+        self.p_filesz = p_filesz
+        self.p_memsz = p_memsz
+        self.p_align = p_align
+
+    def __repr__(self) -> str:
+        return record_repr(
+            self, ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(
+            self, other, ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def pack(self) -> bytes:
         return PHDR.pack(
@@ -136,7 +172,6 @@ class ProgramHeader:
         return cls(*PHDR.unpack(data))
 
 
-@dataclass(slots=True)
 class SectionHeader:
     """One Elf64_Shdr, kept in memory and written into the section header table."""
 
@@ -150,6 +185,92 @@ class SectionHeader:
     sh_info: int
     sh_addralign: int
     sh_entsize: int
+
+    __slots__ = (
+        "sh_addr",
+        "sh_addralign",
+        "sh_entsize",
+        "sh_flags",
+        "sh_info",
+        "sh_link",
+        "sh_name",
+        "sh_offset",
+        "sh_size",
+        "sh_type",
+    )
+    __match_args__ = (
+        "sh_name",
+        "sh_type",
+        "sh_flags",
+        "sh_addr",
+        "sh_offset",
+        "sh_size",
+        "sh_link",
+        "sh_info",
+        "sh_addralign",
+        "sh_entsize",
+    )
+
+    def __init__(
+        self,
+        sh_name: int,
+        sh_type: int,
+        sh_flags: int,
+        sh_addr: int,
+        sh_offset: int,
+        sh_size: int,
+        sh_link: int,
+        sh_info: int,
+        sh_addralign: int,
+        sh_entsize: int,
+    ) -> None:
+        self.sh_name = sh_name
+        self.sh_type = sh_type
+        self.sh_flags = sh_flags
+        self.sh_addr = sh_addr
+        self.sh_offset = sh_offset
+        self.sh_size = sh_size
+        self.sh_link = sh_link
+        self.sh_info = sh_info
+        self.sh_addralign = sh_addralign
+        self.sh_entsize = sh_entsize
+
+    def __repr__(self) -> str:
+        return record_repr(
+            self,
+            (
+                "sh_name",
+                "sh_type",
+                "sh_flags",
+                "sh_addr",
+                "sh_offset",
+                "sh_size",
+                "sh_link",
+                "sh_info",
+                "sh_addralign",
+                "sh_entsize",
+            ),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(
+            self,
+            other,
+            (
+                "sh_name",
+                "sh_type",
+                "sh_flags",
+                "sh_addr",
+                "sh_offset",
+                "sh_size",
+                "sh_link",
+                "sh_info",
+                "sh_addralign",
+                "sh_entsize",
+            ),
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def pack(self) -> bytes:
         return SHDR.pack(
@@ -170,16 +291,42 @@ class SectionHeader:
         return cls(*SHDR.unpack(data))
 
 
-@dataclass(slots=True)
 class Symbol:
     """One Elf64_Sym."""
 
-    st_name: int = 0
-    st_info: int = 0
-    st_other: int = 0
-    st_shndx: int = 0
-    st_value: int = 0
-    st_size: int = 0
+    st_name: int
+    st_info: int
+    st_other: int
+    st_shndx: int
+    st_value: int
+    st_size: int
+
+    __slots__ = ("st_info", "st_name", "st_other", "st_shndx", "st_size", "st_value")
+    __match_args__ = ("st_name", "st_info", "st_other", "st_shndx", "st_value", "st_size")
+
+    def __init__(
+        self,
+        st_name: int = 0,
+        st_info: int = 0,
+        st_other: int = 0,
+        st_shndx: int = 0,
+        st_value: int = 0,
+        st_size: int = 0,
+    ) -> None:
+        self.st_name = st_name
+        self.st_info = st_info
+        self.st_other = st_other
+        self.st_shndx = st_shndx
+        self.st_value = st_value
+        self.st_size = st_size
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("st_name", "st_info", "st_other", "st_shndx", "st_value", "st_size"))
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(self, other, ("st_name", "st_info", "st_other", "st_shndx", "st_value", "st_size"))
+
+    __hash__ = None  # type: ignore[assignment]
 
     def pack(self) -> bytes:
         return SYM.pack(self.st_name, self.st_info, self.st_other, self.st_shndx, self.st_value, self.st_size)
@@ -262,8 +409,7 @@ def _pack(record: struct.Struct, *values: int | bytes) -> bytes:
         raise FieldRangeError("value does not fit in ELF32 field") from error
 
 
-@dataclass(frozen=True, slots=True)
-class ElfLayout:
+class ElfLayout(NamedTuple):
     """What differs between ELF64 and ELF32 (elf-linker.md §11): record sizes, packing, pointer width."""
 
     elf_class: ElfClass
