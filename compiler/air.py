@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 from compiler.record import record_repr
 from compiler.sema.types import Type
@@ -133,7 +134,7 @@ class Constant:
     src: int
 
     __slots__ = ("src", "ty", "val")
-    __match_args__ = ("ty", "val", "src")
+    __match_args__: ClassVar[tuple[str, ...]] = ("ty", "val", "src")
 
     def __init__(self, ty: Type, val: Value, src: int) -> None:
         self.ty = ty
@@ -156,7 +157,7 @@ class AirInst:
     safety: bool
 
     __slots__ = ("deaths", "safety", "src", "tag", "ty")
-    __match_args__ = ("tag", "ty", "src")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src")
 
     def __init__(self, tag: AirTag, ty: Type, src: int, *, deaths: int = 0, safety: bool = False) -> None:
         self.tag = tag
@@ -168,8 +169,9 @@ class AirInst:
     def __repr__(self) -> str:
         return record_repr(self, ("tag", "ty", "src", "deaths", "safety"))
 
-    # (No ``ClassVar`` on these classes: when they were dataclasses, under mypyc a base's class variable made
-    # the compiled subclasses lose ``kw_only`` above, docs/design/performance.md §8.)
+    # (``__match_args__`` is typed ``tuple[str, ...]`` so that each subclass may extend it; mypyc rejects a
+    # subclass's longer literal tuple. When these were dataclasses a base's class variable made the compiled
+    # subclasses lose ``kw_only`` above, docs/design/performance.md §8; plain classes have no such issue.)
 
     def operands(self) -> list[Operand]:
         """The operands in death-bit order (x86_64.md §1)."""
@@ -192,7 +194,7 @@ class NoOp(AirInst):
     """``alloc``, ``retvoid``, ``unreach``, ``breakpoint``, ``dbg_stmt``."""
 
     __slots__ = ()
-    __match_args__ = ("tag", "ty", "src")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src")
 
     def __init__(self, tag: AirTag, ty: Type, src: int, *, deaths: int = 0, safety: bool = False) -> None:
         self.tag = tag
@@ -211,7 +213,7 @@ class UnOp(AirInst):
     operand: Operand
 
     __slots__ = ("operand",)
-    __match_args__ = ("tag", "ty", "src", "operand")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "operand")
 
     def __init__(
         self, tag: AirTag, ty: Type, src: int, operand: Operand, *, deaths: int = 0, safety: bool = False
@@ -238,7 +240,7 @@ class BinOp(AirInst):
     rhs: Operand
 
     __slots__ = ("lhs", "rhs")
-    __match_args__ = ("tag", "ty", "src", "lhs", "rhs")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "lhs", "rhs")
 
     def __init__(
         self, tag: AirTag, ty: Type, src: int, lhs: Operand, rhs: Operand, *, deaths: int = 0, safety: bool = False
@@ -265,7 +267,7 @@ class Arg(AirInst):
     index: int
 
     __slots__ = ("index", "name")
-    __match_args__ = ("tag", "ty", "src", "name", "index")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "name", "index")
 
     def __init__(
         self, tag: AirTag, ty: Type, src: int, name: str, index: int, *, deaths: int = 0, safety: bool = False
@@ -293,7 +295,17 @@ class Assembly(AirInst):
     args: list[Operand]
 
     __slots__ = ("args", "asm_source", "clobbers", "inputs", "is_volatile", "output")
-    __match_args__ = ("tag", "ty", "src", "asm_source", "is_volatile", "output", "inputs", "clobbers", "args")
+    __match_args__: ClassVar[tuple[str, ...]] = (
+        "tag",
+        "ty",
+        "src",
+        "asm_source",
+        "is_volatile",
+        "output",
+        "inputs",
+        "clobbers",
+        "args",
+    )
 
     def __init__(
         self,
@@ -350,7 +362,7 @@ class Block(AirInst):
     body: list[AirInst]
 
     __slots__ = ("body",)
-    __match_args__ = ("tag", "ty", "src", "body")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "body")
 
     def __init__(
         self, tag: AirTag, ty: Type, src: int, body: list[AirInst], *, deaths: int = 0, safety: bool = False
@@ -373,7 +385,7 @@ class Br(AirInst):
     operand: Operand
 
     __slots__ = ("block", "operand")
-    __match_args__ = ("tag", "ty", "src", "block", "operand")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "block", "operand")
 
     def __init__(
         self, tag: AirTag, ty: Type, src: int, block: Block, operand: Operand, *, deaths: int = 0, safety: bool = False
@@ -399,7 +411,7 @@ class BrVoid(AirInst):
     block: Block
 
     __slots__ = ("block",)
-    __match_args__ = ("tag", "ty", "src", "block")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "block")
 
     def __init__(self, tag: AirTag, ty: Type, src: int, block: Block, *, deaths: int = 0, safety: bool = False) -> None:
         self.tag = tag
@@ -421,7 +433,7 @@ class Call(AirInst):
     args: list[Operand]
 
     __slots__ = ("args", "func")
-    __match_args__ = ("tag", "ty", "src", "func", "args")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "func", "args")
 
     def __init__(
         self,
@@ -459,7 +471,7 @@ class CondBr(AirInst):
     else_entry_deaths: list[Operand]
 
     __slots__ = ("condition", "else_body", "else_entry_deaths", "then_body", "then_entry_deaths")
-    __match_args__ = (
+    __match_args__: ClassVar[tuple[str, ...]] = (
         "tag",
         "ty",
         "src",
@@ -523,7 +535,7 @@ class Loop(AirInst):
     exit_deaths: list[Operand]
 
     __slots__ = ("body", "exit_deaths")
-    __match_args__ = ("tag", "ty", "src", "body", "exit_deaths")
+    __match_args__: ClassVar[tuple[str, ...]] = ("tag", "ty", "src", "body", "exit_deaths")
 
     def __init__(
         self,
