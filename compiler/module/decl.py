@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from compiler.record import record_eq, record_repr
 
 # Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
 # when the class is created (docs/design/performance.md §8).
@@ -126,7 +128,6 @@ class LifeStage(enum.Enum):
     """Deleted: its linker state is freed; work items and deletion-set entries for it are skipped."""
 
 
-@dataclass(eq=False, slots=True)
 class Decl:
     """A named top-level definition tracked by the Module (module.md §2.3). Identity semantics."""
 
@@ -136,55 +137,105 @@ class Decl:
     """Name without '@'. Anonymous decls: '{owner}__anon_{n}'."""
     stored_index: int
     """``src_index`` as of shift-log entry ``epoch`` (read ``src_index``, never this)."""
-    stored_start: int = 0
+    stored_start: int
     """``contents_start`` as of shift-log entry ``epoch`` (read ``contents_start``, never this)."""
-    contents_hash: bytes | None = None
+    contents_hash: bytes | None
     """16-byte contents hash; None for anonymous decls."""
-    typed_value: TypedValue | None = None
+    typed_value: TypedValue | None
     """The most recent successful value, or None (never succeeded)."""
-    analysis: DeclStatus = DeclStatus.UNREFERENCED
-    generation: int = 0
+    analysis: DeclStatus
+    generation: int
     """Module.generation of the last analysis of this decl."""
-    deletion_flag: bool = False
+    deletion_flag: bool
     """True while the decl is on the deletion set (stack membership, not a ``LifeStage``)."""
-    dependencies: dict[Decl, None] = field(default_factory=dict)
+    dependencies: dict[Decl, None]
     """Ordered set of decls this one uses; symmetric with their ``dependants``."""
-    dependants: dict[Decl, None] = field(default_factory=dict)
+    dependants: dict[Decl, None]
     """Ordered set of decls using this one."""
-    anon_created: list[Decl] = field(default_factory=list)
+    anon_created: list[Decl]
     """Anonymous decls created or revived by the last analysis of this decl (or its body), in order."""
-    is_export_root: bool = False
+    is_export_root: bool
     """True when the decl's current source instruction is ``export``."""
-    stage: LifeStage = LifeStage.LIVE
+    stage: LifeStage
     """Live, retired (anonymous decls) or destroyed; read through ``destroyed`` and ``is_retired``."""
-    is_anonymous: bool = False
-    owner: Decl | None = None
+    is_anonymous: bool
+    owner: Decl | None
     """Anonymous decls: the decl whose analysis created it."""
-    shift_log: ShiftLog | None = None
+    shift_log: ShiftLog | None
     """The Module's shift log; positions are brought up to date from it when read (performance.md §6)."""
-    epoch: int = 0
+    epoch: int
     """How many entries of ``shift_log`` are already applied to ``stored_index``/``stored_start``."""
-    table_seq: int = 0
+    table_seq: int
     """When the decl was (last) put into the Module's decl table: the table's iteration order."""
-    bytes: bytes = b""
+    bytes: bytes
     """Anonymous decls: the string bytes."""
-    has_bits: bool = False
+    has_bits: bool
     """Whether the linker holds a symbol/GOT slot for this decl (its type has code-gen bits)."""
-    stored_line: int = -1
+    stored_line: int
     """``line`` as of shift-log entry ``epoch`` (read ``line``, never this)."""
-    replayable: bool = False
+    replayable: bool
     """Outdated only because its own anonymous decls were retired, after a successful analysis."""
-    replay_anon: list[Decl] = field(default_factory=list)
+    replay_anon: list[Decl]
     """Per update: the anonymous decls a replayed function body revives, in creation order."""
-    value_changed_generation: int = 0
+    value_changed_generation: int
     """The generation in which the decl's value (or failure) last changed for its users."""
-    redone_generation: int = 0
+    redone_generation: int
     """[ZIR Live] The generation in which a changed dependency last sent this decl, already analysed in that
     generation, back to be analysed again (at most once per update: Module.cascade)."""
-    last_analysis_failed: bool = False
+    last_analysis_failed: bool
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
-    code_size: int = -1
+    code_size: int
     """Bytes of the decl's code or data as last handed to the linker (-1: never generated)."""
+
+    __slots__ = ("analysis", "anon_created", "bytes", "code_size", "contents_hash", "deletion_flag", "dependants",
+                 "dependencies", "epoch", "generation", "has_bits", "index", "is_anonymous", "is_export_root",
+                 "last_analysis_failed", "name", "owner", "redone_generation", "replay_anon", "replayable",
+                 "shift_log", "stage", "stored_index", "stored_line", "stored_start", "table_seq", "typed_value",
+                 "value_changed_generation")  # fmt: skip
+    __match_args__ = ("index", "name", "stored_index", "stored_start", "contents_hash", "typed_value", "analysis",
+                      "generation", "deletion_flag", "dependencies", "dependants", "anon_created", "is_export_root",
+                      "stage", "is_anonymous", "owner", "shift_log", "epoch", "table_seq", "bytes", "has_bits",
+                      "stored_line", "replayable", "replay_anon", "value_changed_generation", "redone_generation",
+                      "last_analysis_failed", "code_size")  # fmt: skip
+
+    def __init__(self, index: int, name: str, stored_index: int, stored_start: int = 0,
+                 contents_hash: builtins.bytes | None = None, typed_value: TypedValue | None = None,
+                 analysis: DeclStatus = DeclStatus.UNREFERENCED, generation: int = 0, deletion_flag: bool = False,
+                 dependencies: dict[Decl, None] | None = None, dependants: dict[Decl, None] | None = None,
+                 anon_created: list[Decl] | None = None, is_export_root: bool = False,
+                 stage: LifeStage = LifeStage.LIVE, is_anonymous: bool = False, owner: Decl | None = None,
+                 shift_log: ShiftLog | None = None, epoch: int = 0, table_seq: int = 0, bytes: builtins.bytes = b"",
+                 has_bits: bool = False, stored_line: int = -1, replayable: bool = False,
+                 replay_anon: list[Decl] | None = None, value_changed_generation: int = 0, redone_generation: int = 0,
+                 last_analysis_failed: bool = False, code_size: int = -1) -> None:  # fmt: skip
+        self.index = index
+        self.name = name
+        self.stored_index = stored_index
+        self.stored_start = stored_start
+        self.contents_hash = contents_hash
+        self.typed_value = typed_value
+        self.analysis = analysis
+        self.generation = generation
+        self.deletion_flag = deletion_flag
+        self.dependencies = {} if dependencies is None else dependencies
+        self.dependants = {} if dependants is None else dependants
+        self.anon_created = [] if anon_created is None else anon_created
+        self.is_export_root = is_export_root
+        self.stage = stage
+        self.is_anonymous = is_anonymous
+        self.owner = owner
+        self.shift_log = shift_log
+        self.epoch = epoch
+        self.table_seq = table_seq
+        self.bytes = bytes
+        self.has_bits = has_bits
+        self.stored_line = stored_line
+        self.replayable = replayable
+        self.replay_anon = [] if replay_anon is None else replay_anon
+        self.value_changed_generation = value_changed_generation
+        self.redone_generation = redone_generation
+        self.last_analysis_failed = last_analysis_failed
+        self.code_size = code_size
 
     def __repr__(self) -> str:
         return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
@@ -272,34 +323,52 @@ class Decl:
         return None
 
 
-@dataclass(eq=False, slots=True)
 class Fn:
     """The value of a function decl (module.md §2.4). A new Fn is made at every analysis of the ``fn``."""
 
     owner: Decl
     zir_body: Body
     fn_type: Type
-    analysis: FnStatus = FnStatus.QUEUED
-    header_deps: int = -1
+    analysis: FnStatus
+    header_deps: int
     """How many of the owner's dependencies its decl-level analysis declared (they come first; -1: unknown).
     The compile cache records them to restore the decl's value without analysing it (performance.md §7.6)."""
-    air: list[AirInst] | None = None
+    air: list[AirInst] | None
     """On success: the analysed body (liveness filled in before code generation)."""
-    dependencies: list[Decl] = field(default_factory=list)
+    dependencies: list[Decl]
     """On success: every decl the owner depended on after the body was analysed (for replay)."""
-    performed_exports: bool = False
+    performed_exports: bool
     """The body performed an ``export`` (such a body is never replayed)."""
-    replay_from: Fn | None = None
+    replay_from: Fn | None
     """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
-    local_results: dict[str, Operand] | None = None
+    local_results: dict[str, Operand] | None
     """Each named body instruction's analysed result (by its ``%`` name), kept only when ``Module.record_locals``
     is on (editor queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
+
+    __slots__ = ("air", "analysis", "dependencies", "fn_type", "header_deps", "local_results", "owner",
+                 "performed_exports", "replay_from", "zir_body")  # fmt: skip
+    __match_args__ = ("owner", "zir_body", "fn_type", "analysis", "header_deps", "air", "dependencies",
+                      "performed_exports", "replay_from", "local_results")  # fmt: skip
+
+    def __init__(self, owner: Decl, zir_body: Body, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
+                 header_deps: int = -1, air: list[AirInst] | None = None, dependencies: list[Decl] | None = None,
+                 performed_exports: bool = False, replay_from: Fn | None = None,
+                 local_results: dict[str, Operand] | None = None) -> None:  # fmt: skip
+        self.owner = owner
+        self.zir_body = zir_body
+        self.fn_type = fn_type
+        self.analysis = analysis
+        self.header_deps = header_deps
+        self.air = air
+        self.dependencies = [] if dependencies is None else dependencies
+        self.performed_exports = performed_exports
+        self.replay_from = replay_from
+        self.local_results = local_results
 
     def __repr__(self) -> str:
         return f"Fn({self.owner.name!r}, {self.analysis.value})"
 
 
-@dataclass(eq=False, slots=True)
 class Export:
     """One ``export`` request (module.md §2.5). Owned by ``Module.export_owners``."""
 
@@ -310,15 +379,27 @@ class Export:
     """Absolute offset of the ``export`` instruction's src when it was analysed."""
     owner: Decl
     exported: Decl
-    status: ExportStatus = ExportStatus.IN_PROGRESS
-    in_linker: bool = False
+    status: ExportStatus
+    in_linker: bool
     """Whether the linker was given this export (it then has a global symbol to delete)."""
+
+    __slots__ = ("export_id", "exported", "in_linker", "name", "owner", "src", "status")
+    __match_args__ = ("export_id", "name", "src", "owner", "exported", "status", "in_linker")
+
+    def __init__(self, export_id: int, name: bytes, src: int, owner: Decl, exported: Decl,
+                 status: ExportStatus = ExportStatus.IN_PROGRESS, in_linker: bool = False) -> None:  # fmt: skip
+        self.export_id = export_id
+        self.name = name
+        self.src = src
+        self.owner = owner
+        self.exported = exported
+        self.status = status
+        self.in_linker = in_linker
 
     def __repr__(self) -> str:
         return f"Export({self.name!r}, {self.exported.name!r}, {self.status.value})"
 
 
-@dataclass(slots=True)
 class ShiftLog:
     """The position shifts of the decls after each update's edit, applied lazily when a position is read.
 
@@ -327,12 +408,37 @@ class ShiftLog:
     entry instead of touching every decl after its edit (docs/design/performance.md §6).
     """
 
-    boundary: list[int] = field(default_factory=list)
-    index_shift: list[int] = field(default_factory=list)
-    offset_shift: list[int] = field(default_factory=list)
-    line_shift: list[int] = field(default_factory=list)
+    boundary: list[int]
+    index_shift: list[int]
+    offset_shift: list[int]
+    line_shift: list[int]
     """Lines the edit added (or removed, negative) before the boundary: added to a placed function's
     ``Decl.line``."""
+
+    __slots__ = ("boundary", "index_shift", "line_shift", "offset_shift")
+    __match_args__ = ("boundary", "index_shift", "offset_shift", "line_shift")
+
+    def __init__(self, boundary: list[int] | None = None, index_shift: list[int] | None = None,
+                 offset_shift: list[int] | None = None, line_shift: list[int] | None = None) -> None:  # fmt: skip
+        self.boundary = [] if boundary is None else boundary
+        self.index_shift = [] if index_shift is None else index_shift
+        self.offset_shift = [] if offset_shift is None else offset_shift
+        self.line_shift = [] if line_shift is None else line_shift
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("boundary", "index_shift", "offset_shift", "line_shift"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is ShiftLog:
+            return (self.boundary, self.index_shift, self.offset_shift, self.line_shift) == (
+                other.boundary,
+                other.index_shift,
+                other.offset_shift,
+                other.line_shift,
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def append(self, boundary: int, index_shift: int, offset_shift: int, line_shift: int = 0) -> None:
         self.boundary.append(boundary)
@@ -341,21 +447,48 @@ class ShiftLog:
         self.line_shift.append(line_shift)
 
 
-@dataclass(slots=True)
 class UpdateCounters:
     """Per-update deterministic work counters (performance.md §5)."""
 
-    decls_analyzed: int = 0
-    fn_bodies_analyzed: int = 0
-    decls_generated: int = 0
-    decls_deleted: int = 0
-    anon_created: int = 0
-    anon_revived: int = 0
-    anon_released: int = 0
-    decls_diffed: int = 0
+    decls_analyzed: int
+    fn_bodies_analyzed: int
+    decls_generated: int
+    decls_deleted: int
+    anon_created: int
+    anon_revived: int
+    anon_released: int
+    decls_diffed: int
     """Source decls ``diffing.diff_root`` looked at (the changed region of the file, not the whole file)."""
-    line_updates: int = 0
+    line_updates: int
     """``update_line_number`` work items queued (functions whose line moved, found one by one)."""
+
+    __slots__ = ("anon_created", "anon_released", "anon_revived", "decls_analyzed", "decls_deleted", "decls_diffed",
+                 "decls_generated", "fn_bodies_analyzed", "line_updates")  # fmt: skip
+    __match_args__ = ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted", "anon_created",
+                      "anon_revived", "anon_released", "decls_diffed", "line_updates")  # fmt: skip
+
+    def __init__(self, decls_analyzed: int = 0, fn_bodies_analyzed: int = 0, decls_generated: int = 0,
+                 decls_deleted: int = 0, anon_created: int = 0, anon_revived: int = 0, anon_released: int = 0,
+                 decls_diffed: int = 0, line_updates: int = 0) -> None:  # fmt: skip
+        self.decls_analyzed = decls_analyzed
+        self.fn_bodies_analyzed = fn_bodies_analyzed
+        self.decls_generated = decls_generated
+        self.decls_deleted = decls_deleted
+        self.anon_created = anon_created
+        self.anon_revived = anon_revived
+        self.anon_released = anon_released
+        self.decls_diffed = decls_diffed
+        self.line_updates = line_updates
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted",
+                                  "anon_created", "anon_revived", "anon_released", "decls_diffed", "line_updates"))  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(self, other, ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted",
+                                       "anon_created", "anon_revived", "anon_released", "decls_diffed", "line_updates"))  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
 
     def as_dict(self) -> dict[str, int]:
         return {
