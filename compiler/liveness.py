@@ -13,12 +13,23 @@ from compiler.air import (
     MAX_TRACKED_OPERAND_BITS,
     UNUSED_BIT,
     AirInst,
+    Arg,
+    Assembly,
+    BinOp,
     Block,
+    Br,
+    BrVoid,
+    Call,
     CondBr,
     Loop,
+    NoOp,
     Operand,
+    UnOp,
     nested_bodies,
 )
+
+# Instruction classes without nested bodies (subclasses of them would be tested by isinstance below).
+_FLAT: frozenset[type[AirInst]] = frozenset({NoOp, UnOp, BinOp, Arg, Assembly, Br, BrVoid, Call})
 
 # The live set: operands by identity, in insertion order (so derived lists are deterministic).
 _Live = dict[int, Operand]
@@ -35,7 +46,20 @@ def _analyze_body(body: list[AirInst], live: _Live) -> None:
 
 
 def _analyze_inst(inst: AirInst, live: _Live) -> None:
-    inst.deaths = 0 if id(inst) in live else UNUSED_BIT
+    deaths = 0 if id(inst) in live else UNUSED_BIT
+    if type(inst) not in _FLAT:  # nearly every instruction has no nested body: only its operands below
+        _analyze_nested(inst, live)
+    for i, operand in enumerate(inst.operands()):
+        key = id(operand)
+        if key not in live:
+            if i < MAX_TRACKED_OPERAND_BITS:
+                deaths |= 1 << i
+            live[key] = operand
+    inst.deaths = deaths
+
+
+def _analyze_nested(inst: AirInst, live: _Live) -> None:
+    """The bodies of a block, loop or condbr, and their entry and exit deaths."""
     if isinstance(inst, Block):
         _analyze_body(inst.body, live)
     elif isinstance(inst, Loop):
@@ -54,12 +78,6 @@ def _analyze_inst(inst: AirInst, live: _Live) -> None:
         inst.else_entry_deaths = [v for k, v in then_set.items() if k not in else_set]
         live.update(then_set)
         live.update(else_set)
-    for i, operand in enumerate(inst.operands()):
-        key = id(operand)
-        if key not in live:
-            if i < MAX_TRACKED_OPERAND_BITS:
-                inst.deaths |= 1 << i
-            live[key] = operand
 
 
 def _outer_refs(loop: Loop) -> _Live:

@@ -81,6 +81,9 @@ def parallel_move(
 
 def result_register(fg: FunctionGen, inst: AirInst, reg: Register, to_save: list[Register]) -> MCValue:
     """The clobbering instruction's result in ``reg``, moved away first if ``reg`` is being restored."""
+    if not to_save:  # nothing is restored (the usual case): the result stays where it is
+        fg.regs.add_owner(reg, inst)
+        return mc.register(reg)
     if inst.is_unused and any(r.id == reg.id for r in to_save):
         return mc.DEAD
     if any(r.id == reg.id for r in to_save):

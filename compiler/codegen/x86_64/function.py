@@ -71,6 +71,10 @@ __all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_c
 
 ARCH = "x86_64"
 PROLOGUE_SIZE = 11
+_PROLOGUE = enc.push_rbp() + enc.mov_rbp_rsp() + enc.sub_rsp_imm32(0)
+"""``push rbp; mov rbp, rsp; sub rsp, imm32`` with a zero frame size (§5): one template, patched per function."""
+_EPILOGUE_TAIL = enc.pop_rbp() + enc.ret()
+assert len(_PROLOGUE) == PROLOGUE_SIZE
 MAX_DISP = 1 << 31
 
 _CMP_OPS: dict[AirTag, CmpOp] = {
@@ -171,9 +175,7 @@ class FunctionGen:
         fn_line = self.line_of(self.fn_src)
         self.last_row_line = fn_line
         if not self.naked:
-            self.buf.emit(enc.push_rbp())
-            self.buf.emit(enc.mov_rbp_rsp())
-            self.buf.emit(enc.sub_rsp_imm32(0))
+            self.buf.emit(_PROLOGUE)  # the frame size is patched in at the end
             # callee-saved registers the function's asm uses (language-complete §12), rsp kept 16-aligned
             for reg in pushed:
                 self.buf.emit(ex.push(reg))
@@ -204,8 +206,7 @@ class FunctionGen:
                     self.buf.emit(ex.pop(reg))
                 if n:
                     self.buf.emit(enc.add_rsp_imm(n))
-                self.buf.emit(enc.pop_rbp())
-                self.buf.emit(enc.ret())
+                self.buf.emit(_EPILOGUE_TAIL)
             code = self.buf.finish()
         except JumpTooFar:
             self.fail("unable to perform relocation: jump too far", self.fn_src)
