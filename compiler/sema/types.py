@@ -397,6 +397,10 @@ class Type:
         known = _NAMED_HAS_BITS.get(tag)
         if known is not None:
             return known
+        if tag is T.FUNCTION:  # the common payload tag first
+            # A function whose result exists only at compile time is never code-generated
+            # (docs/design/language-complete.md §9).
+            return self.fn_return_type().tag not in (T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NULL, T.UNDEFINED)
         if tag in (T.C_VOID, T.VOID, T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NORETURN, T.NULL, T.UNDEFINED):
             return False
         if tag is T.ARRAY:
@@ -405,10 +409,6 @@ class Type:
             return self.elem_type().has_code_gen_bits()
         if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
             return self.bits != 0
-        if tag is T.FUNCTION:
-            # A function whose result exists only at compile time is never code-generated
-            # (docs/design/language-complete.md §9).
-            return self.fn_return_type().tag not in (T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NULL, T.UNDEFINED)
         return True
 
     def abi_alignment(self) -> int:
