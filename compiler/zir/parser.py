@@ -39,6 +39,7 @@ _WS_OR_SEMICOLON = frozenset(b" \n\t\r;")
 _SKIP_WS = re.compile(rb"[ \n\t\r]*")
 _TOP_SKIP = re.compile(rb"(?:[ \n\t\r]+|;[^\n]*\n?)*")
 _DEF_NAME = re.compile(rb"[^ \n\t\r]*")
+_DEF_HEAD = re.compile(rb"([^ \n\t\r]*)[ \n\t\r]+=[ \n\t\r]*")
 _USE_NAME = re.compile(rb"[^ \n\t\r,)\]]*")
 _ENUM_WORD = re.compile(rb"[^ \n\t\r,)]*")
 _DIGITS = re.compile(rb"[0-9]*")
@@ -62,13 +63,12 @@ def _match_end(pattern: re.Pattern[bytes], buf: bytes, pos: int, end: int) -> in
 
 
 def _keyword_default(field: FieldSpec) -> Arg:
-    """The default value of a keyword field; None for a list field (each Inst gets a fresh empty list)."""
+    """A keyword's default; None for a list (each Inst gets a fresh one): see ``_KEYWORD_DEFAULTS`` (per tag)."""
     default = None if field.kind is FieldKind.INST_LIST else field.default
     assert default is None or isinstance(default, bool | str), field
     return default
 
 
-# Per tag, its keywords as (name, is a list, default): filled in before the keywords written are parsed.
 _KEYWORD_DEFAULTS: dict[Tag, tuple[tuple[str, bool, Arg], ...]] = {
     tag: tuple((f.name, f.kind is FieldKind.INST_LIST, _keyword_default(f)) for f in schema.keywords)
     for tag, schema in SCHEMAS.items()
@@ -207,11 +207,7 @@ class _Parser:
     def decl(self, span_start: int) -> SpanDecl:
         """``'@' DEFNAME ws ws* '=' ws* instruction`` at ``self.i`` (which holds the ``@``)."""
         name_offset = self.i
-        self.i += 1
-        raw_name = self.def_name()
-        self.skip_ws()
-        self.expect(b"=")
-        self.skip_ws()
+        raw_name = self.def_head(self.i + 1)
         contents_start = self.i
         self.base = contents_start
         self.names = {}
@@ -297,11 +293,22 @@ class _Parser:
             return
         raise _Fail(self.i, f"expected '{text.decode()}'")
 
+    def def_head(self, i: int) -> bytes:
+        """``DEFNAME ws ws* '=' ws*`` from ``i``: the name; ``_DEF_HEAD`` in one match, else step by step."""
+        m = _DEF_HEAD.match(self.buf, i, self.n)
+        if m is not None:
+            self.i = m.end()
+            return m[1]
+        self.i = i  # the steps report what is wrong, where
+        raw_name = self.def_name()
+        self.skip_ws()
+        self.expect(b"=")
+        self.skip_ws()
+        return raw_name
+
     def def_name(self) -> bytes:
         """A definition-site name: every byte up to the first whitespace byte, which is consumed."""
-        m = _DEF_NAME.match(self.buf, self.i, self.n)
-        assert m is not None
-        end = m.end()
+        end = _match_end(_DEF_NAME, self.buf, self.i, self.n)
         if end >= self.n:
             raise _Fail(self.n, "unexpected EOF")
         name = self.buf[self.i : end]
@@ -420,9 +427,7 @@ class _Parser:
             raise self.fail_byte(at)
         if sigil == 0x25 and not in_body:  # '%'
             raise _Fail(at, "referencing a % instruction in global scope")
-        m = _USE_NAME.match(self.buf, at + 1, self.n)
-        assert m is not None
-        end = m.end()
+        end = _match_end(_USE_NAME, self.buf, at + 1, self.n)
         name = self.buf[at + 1 : end]
         self.i = end
         if sigil == 0x40:  # '@'
@@ -479,11 +484,7 @@ class _Parser:
                 break
             if c != 0x25:  # '%'
                 raise self.fail_byte(i)
-            self.i = i + 1
-            raw_name = self.def_name()
-            self.skip_ws()
-            self.expect(b"=")
-            self.skip_ws()
+            raw_name = self.def_head(i + 1)
             inst = self.instruction(raw_name, in_body=True)
             if raw_name in self.names:
                 raise _Fail(self.i, f"redefinition of identifier '{decode_name(raw_name)}'")
