@@ -27,7 +27,7 @@ from typing import overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
-from compiler.zir.parser import KnownGood, SpanDecl, absolute_items, assemble, content_of, parse_span
+from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, content_of, parse_span
 from compiler.zir.shifted import SplitList
 
 _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
@@ -326,7 +326,6 @@ class IncrementalParser:
         diffed against it.
         """
         n = len(data)
-        buf = data + b"\0"
         old = self._good if self._good is not None else _Version()
         prev = old.data
         p = common_prefix(prev, data)
@@ -346,7 +345,7 @@ class IncrementalParser:
             if k < count and old.span_start[k] == pos - delta:
                 j = k
                 break
-            items, end, examined_end, rel, entry = self._span_rec(buf, pos)
+            items, end, examined_end, rel, entry = self._span_rec(data, n, pos)
             self._append(mid, pos, end, examined_end, entry, items, rel)
             pos = end
         nd_keep = old.span_first_decl[keep] if keep < count else len(old.decls)
@@ -463,18 +462,20 @@ class IncrementalParser:
                 new.error_base.append(start)
 
     def _span_rec(
-        self, buf: bytes, start: int
+        self, data: bytes, n: int, start: int
     ) -> tuple[list[SourceDecl | ErrorMsg], int, int, list[SpanDecl | ErrorMsg], _Entry | None]:
-        """The span at ``start``: (absolute items, end, examined end, relative items, cache entry)."""
-        n = len(buf) - 1
-        m = _LINE_START_AT.search(buf, start + 1, n)
+        """The span at ``start`` of the content ``data[:n]`` (``data`` may carry the NUL sentinel after it):
+        (absolute items, end, examined end, relative items, cache entry)."""
+        m = _LINE_START_AT.search(data, start + 1, n)
         region_end = m.start() if m else n
-        key = (buf[start:region_end], region_end == n)
+        key = (data[start:region_end], region_end == n)
         stats = self.stats
         stats.regions += 1
         entry = self._cache.get(key)
         if entry is None:
-            span = parse_span(buf, start, self.known)
+            span = self._parse_region(key[0], key[1])
+            if span is None:  # the parse looks past its region: parse it in the whole content
+                span = parse_span(data if len(data) > n else data + b"\0", start, self.known)
             stats.bodies_deferred += span.deferred
             stats.spans_parsed += 1
             stats.bytes_parsed += span.length
@@ -490,9 +491,20 @@ class IncrementalParser:
             entry.last_base = start
         return entry.last_items, region_end, region_end + 1, entry.items, entry
 
+    def _parse_region(self, region: bytes, last: bool) -> Span | None:
+        """The parse of a span that is exactly ``region``, made from the region's own bytes (no copy of the
+        file per update: O(region)), or None when the span is not exactly the region. A region that is not
+        the file's last is followed by a line-start ``@``: the window ends with one, then the sentinel. A
+        parse that ends at the region's end and examined nothing past it depends on nothing else (the
+        region cache's own premise), so it equals the parse in the whole content."""
+        span = parse_span(region + (b"\0" if last else b"@\0"), 0, self.known)
+        if span.length != len(region) or span.far > len(region):
+            return None
+        return span
+
     def _span(self, buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:
-        """The ``SpanSource`` of ``assemble``, through the region cache."""
-        items, end, _, _, _ = self._span_rec(buf, start)
+        """The ``SpanSource`` of ``assemble``, through the region cache (``buf`` ends with the sentinel)."""
+        items, end, _, _, _ = self._span_rec(buf, len(buf) - 1, start)
         return items, end
 
     def _evict(self) -> None:
