@@ -12,12 +12,15 @@ def exported(n: int, constant: int) -> str:
     return program(n, constant).decode() + '@n = str("all")\n@e = export(@n, "all")\n'
 
 
-def update_costs(n: int) -> list[tuple[int, ...]]:
+def update_costs(n: int) -> tuple[list[tuple[int, ...]], list[int]]:
+    """The counts of three length-changing edits of ``f{n/2}``, and the source bytes the parser copied in each
+    (apart, since the edited region's length grows with its name)."""
     s = Session(exported(n, 7))
     assert s.update().ok
     assert s.update(exported(n, 70)).ok  # the first edit at a new place moves the parser's split there
     module = s.comp.module
     costs: list[tuple[int, ...]] = []
+    copied: list[int] = []
     for constant in (7000, 7, 700000):
         log_before = len(module.shift_log.boundary)
         remade_before = module.parser.decls_remade()
@@ -25,6 +28,7 @@ def update_costs(n: int) -> list[tuple[int, ...]]:
         report = s.update(exported(n, constant))
         assert report.ok and module.parser.stats.shift != 0
         counters = report.counters
+        copied.append(module.parser.stats.bytes_copied)
         costs.append(
             (
                 counters["decls_diffed"],
@@ -38,15 +42,16 @@ def update_costs(n: int) -> list[tuple[int, ...]]:
                 runtime.threads_started - threads_before,  # the deep-stack worker is reused, never restarted
             )
         )
-    return costs
+    return costs, copied
 
 
 def test_a_length_changing_edit_costs_the_module_the_same_at_10_and_10000_functions() -> None:
-    small, large = update_costs(10), update_costs(10_000)
+    (small, small_copied), (large, large_copied) = update_costs(10), update_costs(10_000)
     assert small == large
     assert large[0][:2] == (1, 1)  # one decl diffed and analysed
     assert all(c[4:7] == (1, 1, 0) for c in large)  # one shift-log entry, one decl record, no position moved
     assert all(c[8] == 0 for c in large)  # no thread started per update
+    assert max(small_copied + large_copied) < 128  # the edited region copied to be parsed, not the file
 
 
 def typo_costs(n: int) -> tuple[int, ...]:

@@ -120,3 +120,16 @@ def test_stats_say_which_decls_are_unchanged() -> None:
     duplicate = edited.replace(b"@f41 =", b"@f40 =")
     parser.parse(duplicate)
     assert parser.stats.same_prefix_decls == parser.stats.same_suffix_decls == 0
+
+
+def test_a_changed_span_is_parsed_from_its_region_unless_it_runs_past_it() -> None:
+    parser = IncrementalParser()
+    body = b"".join(b"@f%d = int(%d)\n" % (k, k) for k in range(200))
+    v1 = body + b"@t = fntype([],\n@void, cc=C)\n" + body.replace(b"@f", b"@g")
+    assert_identical(parser.parse(v1), parse(v1))
+    v2 = v1.replace(b"@f100 = int(100)", b"@f100 = int(100000)")
+    assert_identical(parser.parse(v2), parse(v2))
+    assert parser.stats.bytes_copied == len(b"@f100 = int(100000)\n") + 2  # the region, '@' and the sentinel
+    v3 = v2.replace(b"@void, cc=C)", b"@void, cc=Unspecified)")  # ``@t`` runs on past its region
+    assert_identical(parser.parse(v3), parse(v3))
+    assert parser.stats.bytes_copied > len(v3)  # parsed again in the whole content
