@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 if TYPE_CHECKING:
     from compiler.sema.values import Value
@@ -142,20 +143,40 @@ CALLING_CONVENTIONS = (
 POINTER_SIZE = 8
 
 
-@dataclass(frozen=True, slots=True)
 class Type:
     """A type: a tag plus the payload its tag needs. Always built through the constructors, which normalise
     (e.g. ``fn() void`` is always ``fn_void_no_args``), so ``==`` is the language's type equality (§7.4 eql)."""
 
     tag: TypeTag
-    length: int = 0  # array_u8_sentinel_0, array: element count
-    child: Type | None = None  # array element, pointer pointee, optional child
-    bits: int = 0  # int_signed / int_unsigned
-    params: tuple[Type, ...] = ()  # function
-    ret: Type | None = None  # function
-    cc: str = "Unspecified"  # function calling convention (member name)
-    sentinel: Value | None = None  # many-pointers and slices: ``[*:s]T``, ``[:s]T``
-    is_volatile: bool = False  # pointers: ``*volatile T``
+    length: int  # array_u8_sentinel_0, array: element count
+    child: Type | None  # array element, pointer pointee, optional child
+    bits: int  # int_signed / int_unsigned
+    params: tuple[Type, ...]  # function
+    ret: Type | None  # function
+    cc: str  # function calling convention (member name)
+    sentinel: Value | None  # many-pointers and slices: ``[*:s]T``, ``[:s]T``
+    is_volatile: bool  # pointers: ``*volatile T``
+
+    __slots__ = ("bits", "cc", "child", "is_volatile", "length", "params", "ret", "sentinel", "tag")
+    __match_args__ = ("tag", "length", "child", "bits", "params", "ret", "cc", "sentinel", "is_volatile")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, tag: TypeTag, length: int = 0, child: Type | None = None, bits: int = 0,
+                 params: tuple[Type, ...] = (), ret: Type | None = None, cc: str = "Unspecified",
+                 sentinel: Value | None = None, is_volatile: bool = False) -> None:  # fmt: skip
+        object.__setattr__(self, "tag", tag)
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "child", child)
+        object.__setattr__(self, "bits", bits)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "ret", ret)
+        object.__setattr__(self, "cc", cc)
+        object.__setattr__(self, "sentinel", sentinel)
+        object.__setattr__(self, "is_volatile", is_volatile)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("tag", "length", "child", "bits", "params", "ret", "cc", "sentinel", "is_volatile"))
 
     def __eq__(self, other: object) -> bool:
         """The field-wise equality the dataclass would generate, after an identity test: most comparisons
