@@ -10,15 +10,13 @@ only trusted when the output's bytes are the ones that commit wrote, so the reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from compiler.link import DeclIndex
 from compiler.link.elf.layout import DEBUG_INFO, DEBUG_LINE, DeclState
 from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.pieces import Piece, PieceList
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 
-@dataclass(frozen=True, slots=True)
 class Placement:
     """One decl's state in the output: its block, GOT slot, relocation count and debug pieces."""
 
@@ -30,6 +28,40 @@ class Placement:
     """``.debug_info`` piece ``(offset, length)``, None when not placed (data decls)."""
     line: tuple[int, int] | None
     fn_line: int
+
+    __slots__ = ("fn_line", "got_index", "info", "line", "relocations", "size", "vaddr")
+    __match_args__ = ("vaddr", "size", "got_index", "relocations", "info", "line", "fn_line")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, vaddr: int, size: int, got_index: int, relocations: int, info: tuple[int, int] | None,
+                 line: tuple[int, int] | None, fn_line: int) -> None:  # fmt: skip
+        object.__setattr__(self, "vaddr", vaddr)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "got_index", got_index)
+        object.__setattr__(self, "relocations", relocations)
+        object.__setattr__(self, "info", info)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "fn_line", fn_line)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("vaddr", "size", "got_index", "relocations", "info", "line", "fn_line"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Placement:
+            return (self.vaddr, self.size, self.got_index, self.relocations, self.info, self.line, self.fn_line) == (
+                other.vaddr,
+                other.size,
+                other.got_index,
+                other.relocations,
+                other.info,
+                other.line,
+                other.fn_line,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.vaddr, self.size, self.got_index, self.relocations, self.info, self.line, self.fn_line))
 
     def to_list(self) -> list[int]:
         info = self.info or (-1, 0)
