@@ -12,17 +12,37 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 FORMAT_DIR = "v3"
 """Sub-directory of the format version (a new format never reads an old one's files)."""
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
 class CacheLocation:
     directory: str
     path: str
+
+    __slots__ = ("directory", "path")
+    __match_args__ = ("directory", "path")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, directory: str, path: str) -> None:
+        object.__setattr__(self, "directory", directory)
+        object.__setattr__(self, "path", path)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("directory", "path"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is CacheLocation:
+            return (self.directory, self.path) == (other.directory, other.path)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.directory, self.path))
 
 
 def cache_root() -> str:
