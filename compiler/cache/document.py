@@ -10,10 +10,10 @@ so the unchanged records of kept functions are written back as they were read.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from compiler.link.elf.trusted import Placement
+from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 FORMAT = "zir-live-cache"
 VERSION = 3
@@ -23,7 +23,6 @@ class Malformed(ValueError):
     """The file is not a cache document of this format and version."""
 
 
-@dataclass(frozen=True, slots=True)
 class CachedFn:
     """A function whose body analysis and code the output holds."""
 
@@ -37,13 +36,42 @@ class CachedFn:
     header_deps: int
     """How many of ``deps`` (the first ones) its decl-level analysis used: with them, the function's type."""
 
+    __slots__ = ("contents_hash", "contents_length", "deps", "fn_type", "header_deps")
+    __match_args__ = ("contents_hash", "contents_length", "fn_type", "deps", "header_deps")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, contents_hash: bytes, contents_length: int, fn_type: str,
+                 deps: tuple[tuple[str, str, int], ...], header_deps: int) -> None:  # fmt: skip
+        object.__setattr__(self, "contents_hash", contents_hash)
+        object.__setattr__(self, "contents_length", contents_length)
+        object.__setattr__(self, "fn_type", fn_type)
+        object.__setattr__(self, "deps", deps)
+        object.__setattr__(self, "header_deps", header_deps)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("contents_hash", "contents_length", "fn_type", "deps", "header_deps"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is CachedFn:
+            return (self.contents_hash, self.contents_length, self.fn_type, self.deps, self.header_deps) == (
+                other.contents_hash,
+                other.contents_length,
+                other.fn_type,
+                other.deps,
+                other.header_deps,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.contents_hash, self.contents_length, self.fn_type, self.deps, self.header_deps))
+
 
 Row = list[Any]
 """A function's record as stored: ``[contents hash hex, type fingerprint index, [[name, index, got], ...],
 contents length, how many of the dependencies are the decl-level analysis's]``."""
 
 
-@dataclass(frozen=True, slots=True)
 class Document:
     identity: dict[str, str]
     """What must equal the current build's (compiler, paths, modes)."""
@@ -54,6 +82,36 @@ class Document:
     fingerprints: list[str]
     rows: dict[str, Row]
     """Function records by name, checked by ``fn_record`` when used (a damaged one is not used)."""
+
+    __slots__ = ("fingerprints", "identity", "output_sha256", "placements", "rows")
+    __match_args__ = ("identity", "output_sha256", "placements", "fingerprints", "rows")
+    __setattr__ = frozen_setattr
+    __delattr__ = frozen_delattr
+
+    def __init__(self, identity: dict[str, str], output_sha256: str, placements: dict[str, Placement],
+                 fingerprints: list[str], rows: dict[str, Row]) -> None:  # fmt: skip
+        object.__setattr__(self, "identity", identity)
+        object.__setattr__(self, "output_sha256", output_sha256)
+        object.__setattr__(self, "placements", placements)
+        object.__setattr__(self, "fingerprints", fingerprints)
+        object.__setattr__(self, "rows", rows)
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("identity", "output_sha256", "placements", "fingerprints", "rows"))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Document:
+            return (self.identity, self.output_sha256, self.placements, self.fingerprints, self.rows) == (
+                other.identity,
+                other.output_sha256,
+                other.placements,
+                other.fingerprints,
+                other.rows,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.identity, self.output_sha256, self.placements, self.fingerprints, self.rows))
 
 
 class Table:
