@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
@@ -595,8 +594,7 @@ def analyze_bitcast(s: Sema, inst: Inst) -> Operand:
     return s.add_inst(air.UnOp(AirTag.BITCAST, dest, s.own(inst), operand=x))
 
 
-@dataclass(frozen=True, slots=True)
-class _NumericCast:
+class _NumericCast(NamedTuple):
     """The rules of ``intcast`` / ``floatcast`` (zir-language.md §6.2), which differ only in these words."""
 
     kind: str
