@@ -9,8 +9,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from compiler import cli_progress, output_guard
 from compiler.cli_args import Parser as _Parser
@@ -171,8 +170,7 @@ def report_refusal(message: str | None) -> bool:
 # ---------------------------------------------------------------------- build / run / emit-zir
 
 
-@dataclass(slots=True)
-class BuildArgs:
+class BuildArgs(NamedTuple):
     file: str
     output: str | None
     obj: bool
