@@ -11,7 +11,6 @@ debug pieces stay in the output, and only a moved first line is rewritten. Anyth
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import CachedFn, Document, Malformed, Row, fn_record, known_good
@@ -19,6 +18,7 @@ from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_f
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
+from compiler.logs import LazyLogger
 from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, Fn, FnStatus
 from compiler.sema.values import FunctionValue, TypedValue, TypeValue
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 
 class Restorer:

@@ -10,7 +10,6 @@ and the build proceeds as if there were none; a later save replaces it.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from compiler.codegen import PANIC_NAME
 from compiler.link import DeclIndex
 from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.trusted import Placement, placement_of, reopened, restore_debug_pieces
+from compiler.logs import LazyLogger
 from compiler.module.decl import DeclStatus, FnStatus
 from compiler.version import __version__
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 
 @lru_cache(maxsize=1)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, assert_never
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorKind, ErrorMsg
 from compiler.link import DeclIndex, GotOverflow, OutputMode
+from compiler.logs import LazyLogger
 from compiler.module import anon, deletion, diffing, exports
 from compiler.module.codegen_step import generate_symbol
 from compiler.module.decl import (
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from compiler.link import Linker, LinkErrorFlags
     from compiler.sema.values import TypedValue
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 
 class OptimizeMode(enum.Enum):

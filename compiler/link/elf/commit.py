@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import enum
 import errno
-import logging
 import os
 
 from compiler.errors import OutputError
@@ -28,8 +27,9 @@ from compiler.link import CommitReport, LinkErrorFlags, LinkTotals, WrittenRange
 from compiler.link.elf.format import E_TYPE_OFFSET, ElfType
 from compiler.link.fileio import FileIO, IoCounters, output_error
 from compiler.link.ops import CopyOp, FileImage, WriteOp
+from compiler.logs import LazyLogger
 
-log = logging.getLogger(__name__)
+log = LazyLogger(__name__)
 
 CHANGED_OUTSIDE = "output changed outside ZIR Live; rewrote it"
 
