@@ -124,6 +124,9 @@ class Module:
         revives its body's strings in order and keeps its AIR and code. Names are those of a re-analysis."""
         self.record_locals = False
         """Keep each function body's per-instruction results for editor queries (module/local_types.py)."""
+        self.keep_air = True
+        """Keep each function's AIR after its code is generated (``emit_zir``, ``Compilation.air``); a build
+        that needs neither drops it (docs/design/performance.md §9)."""
         self.shift_log = ShiftLog()
         """Position shifts of the decls after each update's edit, applied when a decl's position is read."""
         self.live_anon: dict[Decl, None] = {}
@@ -580,6 +583,8 @@ class Module:
                         return
                 case FnStatus.SEMA_FAILURE | FnStatus.DEPENDENCY_FAILURE:
                     return
+                case FnStatus.SUCCESS if fn.air is None:
+                    return  # generated from this analysis already, its AIR dropped (keep_air off)
                 case FnStatus.SUCCESS:
                     pass
                 case FnStatus.IN_PROGRESS:
@@ -606,6 +611,8 @@ class Module:
             self.failed_decls[d] = self.anchor(ErrorMsg(src, msg))
             return
         self.linker.update_decl(_decl_index(d), d.name, symbol)
+        if fn is not None and not self.keep_air:
+            fn.air = None  # the output holds its code; nothing reads the AIR again (docs/design/performance.md §9)
         d.code_size = len(symbol.code)
         d.line = line
         exports.update_linker_exports(self, d)

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 def body_replay_source(d: Decl) -> Fn | None:
     """The analysed Fn whose body a re-analysis of ``d`` may replay (it only lost its own strings)."""
     fn = d.fn
-    if fn is None or fn.analysis is not FnStatus.SUCCESS or fn.performed_exports or fn.air is None:
-        return None
+    if fn is None or fn.analysis is not FnStatus.SUCCESS or fn.performed_exports:
+        return None  # (its AIR may be gone after code generation: Module.keep_air; the code is what is kept)
     return fn
 
 
@@ -26,7 +26,7 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
     would (same names), and keep its AIR and machine code. False (nothing done): analyse the body."""
     old = fn.replay_from
     fn.replay_from = None
-    assert old is not None and old.air is not None
+    assert old is not None
     own = set(d.replay_anon)
     d.replay_anon = []
     for x in old.dependencies:

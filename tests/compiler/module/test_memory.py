@@ -4,6 +4,7 @@ again from its text, and only that body (docs/design/performance.md §9)."""
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from compiler.zir.ast import Body, Inst
 from tests.compiler.module.util import Session
 
 N = 200
+EXAMPLES = Path(__file__).resolve().parents[2] / "cases" / "examples"
 
 
 def live_insts() -> int:
@@ -78,3 +80,21 @@ def test_a_body_analysed_again_is_parsed_again_and_released() -> None:
     assert not double.resident and not other.resident
     [facts] = local_types.decl_locals(s.comp.module, ["double"])
     assert [(f.name, f.value_text) for f in facts.locals] == [("n", None), ("k", "3"), ("m", "6"), ("r", None)]
+
+
+def test_a_build_without_emit_zir_keeps_no_air_and_still_replays() -> None:
+    """``keep_air`` off (a CLI build without ``--emit-zir``): no function keeps its AIR once its code is
+    generated, and a body that only lost its own strings is still replayed, not analysed (module.md §9.4)."""
+    text = (EXAMPLES / "009-zig-hello-world" / "update1.zir").read_text()
+    s = Session(text, obj=False)
+    s.comp.module.keep_air = False
+    s.update()
+    fns = [d.fn for d in s.comp.decls() if d.fn is not None]
+    assert fns and all(fn.air is None for fn in fns)
+    r = s.update(text + "\n@unused = int(5)\n")
+    assert r.ok
+    assert r.counters["fn_bodies_analyzed"] == 0 and r.counters["decls_generated"] == 0
+    assert r.counters["anon_revived"] == 12
+    r = s.update(text.replace("%exit_code = as(@usize, @0)", "%exit_code = as(@usize, @1)"))
+    assert r.ok and r.counters["fn_bodies_analyzed"] == 1
+    assert all(d.fn is None or d.fn.air is None for d in s.comp.decls())
