@@ -73,22 +73,13 @@ def default_output(path: str, obj: bool) -> str:
 
 
 def make_compilation(
-    path: str,
-    output: str | None,
-    obj: bool,
-    mode: OptimizeMode = OptimizeMode.DEBUG,
-    *,
-    cache: bool = False,
-    keep_air: bool = True,
+    path: str, output: str | None, obj: bool, mode: OptimizeMode = OptimizeMode.DEBUG, *, cache: bool = False
 ) -> Compilation:
-    """A Compilation for the CLI; ``output`` None = analysis only; ``cache``: docs/design/performance.md §7;
-    ``keep_air`` off: each function's AIR is dropped once its code is generated (§9, for ``--emit-zir`` only)."""
+    """A Compilation for the CLI; ``output`` None = analysis only; ``cache``: docs/design/performance.md §7."""
     out_mode = OutputMode.OBJ if obj else OutputMode.EXE
     options = Options(path, output, out_mode, mode, cache=cache)
     linker = NullLinker(out_mode) if output is None else None
-    comp = Compilation(options, FileSource(path), linker)
-    comp.module.keep_air = keep_air
-    return comp
+    return Compilation(options, FileSource(path), linker)
 
 
 # ---------------------------------------------------------------------- rendering
@@ -241,7 +232,8 @@ def _update_with_progress(comp: Compilation, bar_wanted: bool) -> UpdateReport:
 
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
-    comp = make_compilation(a.file, output, a.obj, a.mode, cache=a.cache, keep_air=a.emit_zir is not None)
+    comp = make_compilation(a.file, output, a.obj, a.mode, cache=a.cache)
+    comp.module.keep_air = a.emit_zir is not None  # else dropped once generated (docs/design/performance.md §9)
     before = comp.linker.totals.snapshot()
     report = _update_with_progress(comp, not a.json and cli_progress.wanted(sys.stderr))
     link = comp.linker.totals.snapshot().since(before)
@@ -548,8 +540,8 @@ def cmd_watch(argv: list[str]) -> int:
     mode = _mode(ns.mode)  # fixed for the life of the Module (docs/design/language-complete.md §1)
     style = choose_style(_color(ns.color), sys.stderr)
     output = None if ns.no_emit_bin else (ns.output or default_output(ns.file, ns.obj))
-    emit = ns.emit_zir is not None
-    comp = make_compilation(ns.file, output, ns.obj, mode, cache=not ns.no_cache and not emit, keep_air=emit)
+    comp = make_compilation(ns.file, output, ns.obj, mode, cache=not ns.no_cache and ns.emit_zir is None)
+    comp.module.keep_air = ns.emit_zir is not None  # else dropped once generated (docs/design/performance.md §9)
     comp.cache_autosave = False  # saved when idle and at exit, never inside an edit's latency
     try:
         return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir, style=style).loop()
