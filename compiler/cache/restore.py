@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import CachedFn, Document, Malformed, Row, fn_record, known_good
-from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_fingerprint
+from compiler.cache.fingerprint import NoFingerprint, anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
@@ -53,6 +53,7 @@ class Restorer:
         """Decls whose decl-level analysis was taken from the cache (``decl_value``) so far."""
         self._memo: dict[Decl, tuple[TypedValue | None, str | None]] = {}
         self._type_memo: dict[Type, str] = {}
+        self._type_ids: dict[int, tuple[Type, str | None]] = {}
         self._types: dict[str, Type] = {}
         """Function types analysed in this process, by fingerprint (equal fingerprints: equal types)."""
         self._records: dict[str, CachedFn | None] = {}
@@ -87,12 +88,21 @@ class Restorer:
         """A function type the decl-level analysis of a function gave: later functions recorded with the same
         type fingerprint take this type object instead of being analysed (``decl_value``)."""
         fp = self._type_fingerprint(m, fn_type)
-        self._types.setdefault(fp, fn_type)
+        if fp is not None:
+            self._types.setdefault(fp, fn_type)
 
-    def _type_fingerprint(self, m: Module, t: Type) -> str:
+    def _type_fingerprint(self, m: Module, t: Type) -> str | None:
+        """``t``'s fingerprint (None: it has none), remembered by identity (a type's hash walks all of it)."""
+        hit = self._type_ids.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
         fp = self._type_memo.get(t)
         if fp is None:
-            fp = self._type_memo[t] = type_fingerprint(t, lambda h: self._got(m, h))
+            try:
+                fp = self._type_memo[t] = type_fingerprint(t, lambda h: self._got(m, h))
+            except NoFingerprint:
+                fp = None
+        self._type_ids[id(t)] = (t, fp)
         return fp
 
     def decl_value(self, m: Module, d: Decl) -> TypedValue | None:
@@ -150,6 +160,8 @@ class Restorer:
             tv = x.typed_value
             if tv is not None and isinstance(tv.val, TypeValue) and tv.val.ty.is_fn():
                 fp = self._type_fingerprint(m, tv.val.ty)
+                if fp is None:
+                    continue
                 self._types.setdefault(fp, tv.val.ty)
                 if fp == cached.fn_type:
                     return tv.val.ty
@@ -171,6 +183,11 @@ class Restorer:
         memo = self._memo.get(x)
         if memo is not None and memo[0] is tv:
             return memo[1]
+        if tv is not None and tv.ty.is_fn():  # ``decl_fingerprint``'s rendering of a function: its type
+            rendered = self._type_fingerprint(m, tv.ty)
+            fp = None if rendered is None else "fn" + rendered
+            self._memo[x] = (tv, fp)
+            return fp
         fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo, lambda h: anonymous_value(m, h))
         self._memo[x] = (tv, fp)
         return fp
