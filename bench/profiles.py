@@ -164,7 +164,7 @@ def _finish(what: str) -> dict[str, Any]:
 
 def _shape(shape: str, workdir: Path, edits: int = 10) -> dict[str, Any]:
     from bench.inproc import make_compilation
-    from bench.shapes import WIDTHS, ShapeProgram
+    from bench.shapes import ShapeProgram, edited_constant
     from compiler.runtime import tune_gc
 
     tune_gc()
@@ -175,7 +175,7 @@ def _shape(shape: str, workdir: Path, edits: int = 10) -> dict[str, Any]:
     comp.update()
     texts = []  # generated before profiling: the program generator is the benchmark's cost, not ours
     for k in range(edits):
-        prog.edited_constant = WIDTHS[k % 2]
+        prog.edited_constant = edited_constant(k)
         texts.append(prog.source())
     profile_all_threads()
     for text in texts:

@@ -23,9 +23,14 @@ from bench.gen import HEADER, start_decls
 from bench.measure import stats
 
 SHAPES: tuple[str, ...] = ("chain", "star", "tree")
-WIDTHS: tuple[int, int] = (7, 70_000)
-"""The edited constant alternates between these (1 and 5 digits)."""
+WIDTHS: tuple[int, int] = (10, 100_000)
+"""The edited constant alternates between values of these widths (2 and 6 digits; ``edited_constant``)."""
 MASK = (1 << 64) - 1
+
+
+def edited_constant(k: int) -> int:
+    """The constant of the ``k``-th edit: alternately two and six digits, never repeated in 180 edits."""
+    return WIDTHS[0] + (k // 2) % 90 if k % 2 == 0 else WIDTHS[1] + k
 
 
 def callees(shape: str, n: int, i: int) -> list[int]:
@@ -83,7 +88,11 @@ class ShapeProgram:
 
 
 def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
-    """A full build, then ``edits`` length-changing edits of ``f{N/2}`` timed in process (p50 of ``update``)."""
+    """A full build, then ``edits`` length-changing edits of ``f{N/2}`` timed in process (p50 of ``update``).
+
+    ``update_cpu`` is the process's CPU time per update (every thread, user and system): what the update
+    computes, without its waits for the disk (the commit's syncs) or for a core; on a loaded machine it is the
+    steadier figure for comparing sizes."""
     from bench.inproc import make_compilation
     from bench.watch import run_binary
     from compiler.runtime import tune_gc
@@ -100,13 +109,15 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     if comp.total_error_count() or run_binary(out) != prog.exit_code():
         raise RuntimeError(f"{shape} N={n}: the full build is wrong")
     updates: list[float] = []
+    cpu: list[float] = []
     counters: Any = None
     for k in range(edits):
-        prog.edited_constant = WIDTHS[k % 2]
+        prog.edited_constant = edited_constant(k)
         src.write_bytes(prog.source())
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         report = comp.update()
         updates.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         counters = report.counters
     lines: list[float] = []
     for k in range(edits):  # then edits that add or remove a line in f{N/2}
@@ -120,6 +131,7 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     comp.close()
     return {
         "update": stats(updates, skip_first=True).as_json(),
+        "update_cpu": stats(cpu, skip_first=True).as_json(),
         "counters_last": counters,
         "update_lines": stats(lines, skip_first=True).as_json(),
     }

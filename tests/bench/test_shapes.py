@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
-from bench.shapes import SHAPES, WIDTHS, ShapeProgram, session
+from bench.shapes import SHAPES, WIDTHS, ShapeProgram, edited_constant, session
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -16,6 +17,13 @@ def test_length_changing_edits_of_each_shape_run_with_the_expected_exit_code(sha
     result = session(shape, 21, tmp_path, 3)  # raises when an executable exits with the wrong code
     assert result["counters_last"]["decls_diffed"] == 1
     assert result["update"]["count"] == 2
+    assert result["update_cpu"]["count"] == 2
+
+
+def test_every_edit_changes_the_length_by_four_bytes_to_a_text_not_seen_before() -> None:
+    texts = [ShapeProgram("chain", 21, edited_constant(k)).source() for k in range(180)]
+    assert len(set(texts)) == len(texts)  # the parser's region cache never serves the edited region
+    assert all(abs(len(a) - len(b)) == 4 for a, b in itertools.pairwise(texts))
 
 
 def test_shapes_compute_their_exit_codes_independently() -> None:
