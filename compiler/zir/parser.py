@@ -362,7 +362,7 @@ class _Parser:
                     self.skip_ws()
             elif c == 0x29:  # ')'
                 raise _Fail(self.i, f"expected positional parameter '{field.name}'")
-            args[field.name] = self.value(field, in_body)
+            args[field.name] = self.operand(in_body) if field.kind is FieldKind.INST else self.value(field, in_body)
             if buf[self.i] in _WS:
                 self.skip_ws()
         if keywords:
