@@ -172,9 +172,11 @@ class Sema:
         """Operand rule §5.3 step 3: dependency first, analyse, require complete; the value as a constant."""
         m = self.m
         m.declare_dependency(self.owner, d)
-        if d.analysis is DeclStatus.IN_PROGRESS:
+        status = d.analysis
+        if status is DeclStatus.IN_PROGRESS:
             self.fail(src, "dependency loop detected")
-        m.ensure_decl_analyzed(d)
+        if status is not DeclStatus.COMPLETE:  # (a complete decl is usable: ensure_decl_analyzed returns at once)
+            m.ensure_decl_analyzed(d)
         tv = d.typed_value
         assert tv is not None
         return Constant(tv.ty, tv.val, src)
