@@ -138,6 +138,26 @@ def read_producer(
     return None if end < 0 else data[start:end]
 
 
+_TYPE_ENTRIES: dict[DebugType, bytes] = {}
+"""Each type's entry, built once (every function repeats its return type's)."""
+
+
+def _type_entry(debug_type: DebugType) -> bytes:
+    """A type's ``.debug_info`` entry: a base type (abbrev 4), or one padding byte (unspecified type)."""
+    entry = _TYPE_ENTRIES.get(debug_type)
+    if entry is None:
+        if debug_type.encoding is None:
+            entry = bytes([INFO_PADDING])
+        else:
+            encoding = BaseTypeEncoding(debug_type.encoding)
+            name = debug_type.name.encode("utf-8", "surrogateescape")
+            entry = bytes([4, encoding, debug_type.byte_size]) + name + b"\0"
+        if len(_TYPE_ENTRIES) >= 4096:  # a long session's renamed types: keep the table small
+            _TYPE_ENTRIES.clear()
+        _TYPE_ENTRIES[debug_type] = entry
+    return entry
+
+
 class DwarfState:
     """The debug sections in memory and the flush steps 2–5 and 8 that write them."""
 
@@ -260,15 +280,7 @@ class DwarfState:
         type_offsets: dict[DebugType, int] = {}
         for debug_type in types:
             type_offsets[debug_type] = len(head)
-            if debug_type.encoding is None:
-                head.append(INFO_PADDING)
-            else:
-                encoding = BaseTypeEncoding(debug_type.encoding)
-                head += (
-                    bytes([4, encoding, debug_type.byte_size])
-                    + debug_type.name.encode("utf-8", "surrogateescape")
-                    + b"\0"
-                )
+            head += _type_entry(debug_type)
         return head, [(at, type_offsets[debug_type]) for at, debug_type in fixups]
 
     @staticmethod
