@@ -324,7 +324,12 @@ class Symbol:
         return record_repr(self, ("st_name", "st_info", "st_other", "st_shndx", "st_value", "st_size"))
 
     def __eq__(self, other: object) -> bool:
-        return record_eq(self, other, ("st_name", "st_info", "st_other", "st_shndx", "st_value", "st_size"))
+        # Spelled out (not record_eq): the linker compares a decl's symbol on every update.
+        if type(other) is Symbol:
+            o = other
+            return (self.st_name, self.st_info, self.st_other, self.st_shndx, self.st_value, self.st_size) == (
+                    o.st_name, o.st_info, o.st_other, o.st_shndx, o.st_value, o.st_size)  # fmt: skip
+        return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
