@@ -95,7 +95,6 @@ HEAVY_ON_THE_HELLO_PATH = {"logging", "traceback"}
 # (compiler/record.py); a new dataclass on this path must be written the same way, or added here knowingly.
 HELLO_PATH_DATACLASSES = {
     "compiler.codegen.x86_64.function.FunctionGen",
-    "compiler.module.module.File",
     "compiler.zir.parser.Span",
     "compiler.zir.parser.SpanDecl",
     "compiler.zir.parser.Trivia",

@@ -276,7 +276,8 @@ class LinkTotals:
                       "replaced_running", "line_numbers")  # fmt: skip
 
     def __init__(self, code_bytes: int = 0, write_calls: int = 0, bytes_written: int = 0, copy_calls: int = 0,
-                 bytes_copied: int = 0, text_moves: int = 0, replaced_running: int = 0, line_numbers: int = 0) -> None:  # fmt: skip
+                 bytes_copied: int = 0, text_moves: int = 0, replaced_running: int = 0,
+                 line_numbers: int = 0) -> None:  # fmt: skip
         self.code_bytes = code_bytes
         self.write_calls = write_calls
         self.bytes_written = bytes_written

@@ -1,4 +1,4 @@
-"""The Module's data types: Decl, Fn, Export and their status enums (module.md §2–§3)."""
+"""The Module's data types: File, Decl, Fn, Export and their status enums (module.md §2–§3)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from compiler.record import record_eq, record_repr
 # when the class is created (docs/design/performance.md §8).
 from compiler.sema.types import Type
 from compiler.sema.values import FunctionValue
-from compiler.zir.ast import Body
+from compiler.zir.ast import Body, ParsedFile
 
 if TYPE_CHECKING:
     from compiler.air import AirInst, Operand
@@ -109,6 +109,38 @@ class FileStatus(enum.Enum):
     """The last update parsed the file."""
     PARSE_FAILURE = "parse_failure"
     """The newest text has parse errors; source/parsed still describe the last good text."""
+
+
+class File:
+    """The root file (module.md §2.2)."""
+
+    path: str
+    source: bytes | None
+    """The last successfully parsed bytes."""
+    parsed: ParsedFile | None
+    status: FileStatus
+    pending_parse: tuple[bytes, ParsedFile] | None
+    """Per update: the newest text and its partial parse when it failed to parse."""
+
+    __slots__ = ("parsed", "path", "pending_parse", "source", "status")
+    __match_args__ = ("path", "source", "parsed", "status", "pending_parse")
+
+    def __init__(self, path: str, source: bytes | None = None, parsed: ParsedFile | None = None,
+                 status: FileStatus = FileStatus.NEVER_LOADED,
+                 pending_parse: tuple[bytes, ParsedFile] | None = None) -> None:  # fmt: skip
+        self.path = path
+        self.source = source
+        self.parsed = parsed
+        self.status = status
+        self.pending_parse = pending_parse
+
+    def __repr__(self) -> str:
+        return record_repr(self, ("path", "source", "parsed", "status", "pending_parse"))
+
+    def __eq__(self, other: object) -> bool:
+        return record_eq(self, other, ("path", "source", "parsed", "status", "pending_parse"))
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class LifeStage(enum.Enum):
@@ -482,11 +514,13 @@ class UpdateCounters:
 
     def __repr__(self) -> str:
         return record_repr(self, ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted",
-                                  "anon_created", "anon_revived", "anon_released", "decls_diffed", "line_updates"))  # fmt: skip
+                                  "anon_created", "anon_revived", "anon_released", "decls_diffed",
+                                  "line_updates"))  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         return record_eq(self, other, ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted",
-                                       "anon_created", "anon_revived", "anon_released", "decls_diffed", "line_updates"))  # fmt: skip
+                                       "anon_created", "anon_revived", "anon_released", "decls_diffed",
+                                       "line_updates"))  # fmt: skip
 
     __hash__ = None  # type: ignore[assignment]
 

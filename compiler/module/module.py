@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, assert_never
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorKind, ErrorMsg
@@ -19,6 +18,7 @@ from compiler.module.decl import (
     Decl,
     DeclStatus,
     Export,
+    File,
     FileStatus,
     Fn,
     FnStatus,
@@ -32,7 +32,7 @@ from compiler.module.replay import body_replay_source, replay_body
 from compiler.progress import Phase, ProgressSink, QueueProgress
 from compiler.runtime import run_with_deep_stack
 from compiler.source import SourceLoadError, SourceProvider
-from compiler.zir.ast import ParsedFile, SourceDecl
+from compiler.zir.ast import SourceDecl
 
 if TYPE_CHECKING:
     from compiler.cache.restore import Restorer
@@ -53,19 +53,6 @@ class OptimizeMode(enum.Enum):
     @property
     def has_safety(self) -> bool:
         return self in (OptimizeMode.DEBUG, OptimizeMode.RELEASE_SAFE)
-
-
-@dataclass(slots=True)
-class File:
-    """The root file (module.md §2.2)."""
-
-    path: str
-    source: bytes | None = None
-    """The last successfully parsed bytes."""
-    parsed: ParsedFile | None = None
-    status: FileStatus = FileStatus.NEVER_LOADED
-    pending_parse: tuple[bytes, ParsedFile] | None = None
-    """Per update: the newest text and its partial parse when it failed to parse."""
 
 
 class Module:

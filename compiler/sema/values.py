@@ -27,7 +27,8 @@ class FnHandle(Protocol):
 
 
 class Value:
-    """Base class of every compile-time value. Subclasses are immutable (their ``__setattr__`` refuses, compiler/record.py)."""
+    """Base class of every compile-time value. Subclasses are immutable (their ``__setattr__`` refuses:
+    compiler/record.py)."""
 
     __slots__ = ()
 
