@@ -487,11 +487,13 @@ class Watcher:
         """When a file change is processed: SETTLE_S after the last change event."""
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            timeout = CACHE_IDLE_S if deadline is None and self.comp.cache_pending else timeout
+            idle_work = self.comp.cache_pending or self.comp.lines_pending
+            timeout = CACHE_IDLE_S if deadline is None and idle_work else timeout
             try:
                 kind, line = self.events.get(timeout=timeout)
             except queue.Empty:
-                if deadline is None:  # idle since the last commit: record it for the next restart
+                if deadline is None:  # idle since the last commit: deferred debug lines, then the cache
+                    self.comp.settle_lines()
                     self.comp.save_cache()
                     continue
                 deadline = None
@@ -543,6 +545,7 @@ def cmd_watch(argv: list[str]) -> int:
     comp = make_compilation(ns.file, output, ns.obj, mode, cache=not ns.no_cache and ns.emit_zir is None)
     comp.module.keep_air = ns.emit_zir is not None  # else dropped once generated (docs/design/performance.md §9)
     comp.cache_autosave = False  # saved when idle and at exit, never inside an edit's latency
+    comp.defer_line_numbers()  # likewise the debug lines of functions an edit moved (performance.md §6.10)
     try:
         return Watcher(comp, json_mode=ns.json, manual=ns.manual, emit_zir=ns.emit_zir, style=style).loop()
     finally:

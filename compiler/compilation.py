@@ -260,6 +260,8 @@ class Compilation:
         self.cache_autosave = True
         """Save the cache after every committed update; ``zir watch`` saves when idle instead."""
         self._cache_dirty = False
+        self._clean = False
+        """The last update was committed without errors (``settle_lines`` may add to that commit)."""
         if options.cache and linker is None and options.output_path is not None and not options.hot:
             self._open_cache()
         self.before_commit: Callable[[], None] | None = None
@@ -282,6 +284,7 @@ class Compilation:
             self._kept, self._restored = m.restored.kept_count, m.restored.restored_count
             m.restored = None
         if not commit:
+            self._clean = False
             errors = self.all_errors()
             ms = (time.perf_counter() - start) * 1000.0
             return UpdateReport(not errors, False, len(errors), ms, 0, None, self._counters())
@@ -320,11 +323,12 @@ class Compilation:
                     binary = None
                 elif self.options.output_mode is OutputMode.EXE:
                     output_guard.ensure_executable(self.options.output_path)
+        errors = self.all_errors()
+        self._clean = committed and not errors
         if committed and self.cache is not None:
             self._cache_dirty = True
             if self.cache_autosave:
                 self.save_cache()
-        errors = self.all_errors()
         ms = (time.perf_counter() - start) * 1000.0
         return UpdateReport(
             ok=not errors,
@@ -360,6 +364,40 @@ class Compilation:
         self._cache_dirty = False
         self.cache.save(self.module, self.linker)
 
+    def defer_line_numbers(self) -> None:
+        """Edits that add or remove lines leave the moved functions' debug lines to ``settle_lines`` (``zir
+        watch`` calls it when idle), so their O(functions moved) rewrite is not in the edit's latency
+        (docs/design/performance.md §6.10)."""
+        from compiler.link.elf.linker import ElfLinker
+
+        if isinstance(self.linker, ElfLinker):
+            self.linker.defer_line_numbers = True
+
+    @property
+    def lines_pending(self) -> bool:
+        """Deferred debug line numbers wait for ``settle_lines``."""
+        from compiler.link.elf.linker import ElfLinker
+
+        return isinstance(self.linker, ElfLinker) and self.linker.line_numbers_pending
+
+    def settle_lines(self) -> None:
+        """Write the deferred debug line numbers and commit them, over a committed error-free state only (an
+        update with errors leaves them pending for the next)."""
+        from compiler.link.elf.linker import ElfLinker
+
+        linker = self.linker
+        if not isinstance(linker, ElfLinker) or not linker.line_numbers_pending or not self._clean:
+            return
+        if self._output_refusal() is not None:
+            return
+        linker.settle_line_numbers()
+        report = linker.commit()
+        if report.error is None and self.options.output_path is not None:
+            if self.options.output_mode is OutputMode.EXE:
+                output_guard.ensure_executable(self.options.output_path)
+            if self.cache is not None:
+                self._cache_dirty = True
+
     def _counters(self) -> dict[str, int]:
         counters = self.module.counters.as_dict()
         if self.cache is not None:
@@ -393,7 +431,9 @@ class Compilation:
         return emit_module(self.module, liveness=liveness)
 
     def close(self) -> None:
-        """Save a pending cache, release the linker (the output file stays as the last commit left it)."""
+        """Write deferred line numbers, save a pending cache, release the linker (the output file stays as the
+        last commit left it)."""
+        self.settle_lines()
         self.save_cache()
         self.linker.close()
 

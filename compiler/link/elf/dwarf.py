@@ -185,6 +185,12 @@ class DwarfState:
         self.debug_info_header_dirty = True
         self.debug_aranges_dirty = True
         self.debug_line_header_dirty = True
+        self.line_shifts: list[tuple[int, int]] = []
+        """``(from_line, delta)`` of edits that added or removed lines, not yet in the functions' operands
+        (``settle_line_numbers``)."""
+        self.defer_line_shifts = False
+        """Keep line shifts pending until ``settle_line_numbers`` (``zir watch``: when idle), instead of
+        applying them at once."""
 
     def _add_string(self, text: bytes) -> int:
         offset = len(self.strings)
@@ -230,6 +236,7 @@ class DwarfState:
             self.free_decl(sections, state)
             return
         debug.fn_line = info.line
+        debug.line_epoch = len(self.line_shifts)
         self._write_info(sections, state, name, info)
         self._write_line(sections, state, info)
 
@@ -360,6 +367,7 @@ class DwarfState:
 
         debug = state.debug
         debug.fn_line = line
+        debug.line_epoch = len(self.line_shifts)
         if debug.line.is_placed:
             offset = sections.shdrs[DEBUG_LINE].sh_offset + debug.line.offset + self.line_operand()
             sections.write(offset, fixed_uleb4(line), exact=True)
@@ -367,20 +375,39 @@ class DwarfState:
     def shift_line_numbers(
         self, sections: SectionTable, states: Iterable[DeclState], from_line: int, delta: int
     ) -> int:
-        """Add ``delta`` to the line of every placed function at or after ``from_line`` (§14.5); returns how
-        many line operands were rewritten.
+        """Every placed function at or after ``from_line`` moved by ``delta`` lines (§14.5): recorded, and
+        applied at once unless ``defer_line_shifts``; returns how many line operands were rewritten now."""
+        self.line_shifts.append((from_line, delta))
+        return 0 if self.defer_line_shifts else self.settle_line_numbers(sections, states)
 
-        The operands are written as a few spans of ``.debug_line`` (operands less than ``LINE_SPAN_GAP`` apart
+    def settle_line_numbers(self, sections: SectionTable, states: Iterable[DeclState]) -> int:
+        """Apply the pending line shifts to every placed function (``states``: all of them); returns how many
+        line operands were rewritten.
+
+        A function placed or given its line after a shift was recorded already has it (``line_epoch``). The
+        operands are written as a few spans of ``.debug_line`` (operands less than ``LINE_SPAN_GAP`` apart
         share one, with the bytes between them as they are), not one 4-byte write each: after an edit near
         the top of a big file that is one write of most of the section instead of thousands of ``pwrite`` calls."""
+        shifts = self.line_shifts
+        count = len(shifts)
+        if not count:
+            return 0
         base = sections.shdrs[DEBUG_LINE].sh_offset + self.line_operand()
         operands: list[tuple[int, int]] = []
         for state in states:
             debug = state.debug
-            line = debug.fn_line
-            if line >= from_line and debug.line.is_placed:
-                debug.fn_line = line + delta
-                operands.append((base + debug.line.offset, line + delta))
+            epoch = debug.line_epoch
+            debug.line_epoch = 0
+            if epoch == count or not debug.line.is_placed:
+                continue
+            line = old = debug.fn_line
+            for from_line, delta in shifts[epoch:] if epoch else shifts:
+                if line >= from_line:
+                    line += delta
+            if line != old:
+                debug.fn_line = line
+                operands.append((base + debug.line.offset, line))
+        shifts.clear()
         operands.sort()
         first = 0
         for k in range(1, len(operands) + 1):

@@ -124,14 +124,17 @@ class DeclDebug:
     info: Piece
     line: Piece
     fn_line: int
+    line_epoch: int
+    """How many of ``DwarfState.line_shifts`` ``fn_line`` (and its operand in the file) already includes."""
 
-    __slots__ = ("fn_line", "info", "line")
+    __slots__ = ("fn_line", "info", "line", "line_epoch")
     __match_args__ = ("info", "line", "fn_line")
 
     def __init__(self, info: Piece | None = None, line: Piece | None = None, fn_line: int = 0) -> None:
         self.info = Piece() if info is None else info
         self.line = Piece() if line is None else line
         self.fn_line = fn_line
+        self.line_epoch = 0
 
     def __repr__(self) -> str:
         return record_repr(self, ("info", "line", "fn_line"))

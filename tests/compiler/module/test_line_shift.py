@@ -88,6 +88,11 @@ def test_a_line_inserting_edit_costs_the_editor_tier_the_same_at_10_and_10000_fu
     assert all(c[4] == 1 for c in large)  # one shift-log entry carries the line shift
 
 
+def pending(comp: Compilation) -> bool:
+    """Deferred line numbers wait to be written (a call: mypy would keep a narrowed property's value)."""
+    return comp.lines_pending
+
+
 def elf_session(tmp_path: Path, name: str, text: str) -> tuple[Compilation, BufferSource]:
     source = BufferSource(f"{name}.zir", text.encode())
     options = Options(f"{name}.zir", str(tmp_path / name), OutputMode.OBJ)
@@ -187,3 +192,79 @@ def test_a_line_inserting_edit_costs_the_module_the_same_in_the_elf_path(tmp_pat
     # the bytes: one 4-byte operand per function after f{n/2} (the rest of the fs and @all), in one span
     assert small_rewritten == [10 - 10 // 2] * 3
     assert large_rewritten == [1000 - 1000 // 2] * 3
+
+
+def test_deferred_line_numbers_are_written_when_settled(tmp_path: Path) -> None:
+    """``zir watch`` defers the moved functions' lines: the edit's commit leaves them old, ``settle_lines``
+    (when idle) writes them, also after several edits, one of which regenerated a moved function."""
+    n = 12
+    comp, source = elf_session(tmp_path, "live", program(n))
+    comp.defer_line_numbers()
+    assert comp.update().ok
+    edits = [
+        program(n, {n // 2: 2}),  # f7 … f11 and @all move two lines down
+        program(n, {n // 2: 2, 9: 1}),  # f9 regenerated at its new line; f10, f11 and @all move again
+        program(n, {n // 2: 2, 9: 1}).replace("%c = int(1003)", "%c = int(1003"),  # a parse error: not committed
+        program(n, {n // 2: 1, 9: 1}),
+    ]
+    for text in edits:
+        source.text = text.encode()
+        before = comp.linker.totals.snapshot()
+        comp.update()
+        assert comp.linker.totals.snapshot().since(before)["line_numbers"] == 0
+    assert pending(comp)
+    fresh, _ = elf_session(tmp_path, "fresh", edits[-1])
+    assert fresh.update().ok
+    fresh.close()
+    expected = rows_by_function(tmp_path / "fresh")
+    stale = rows_by_function(tmp_path / "live")
+    assert stale != expected and stale["f0"] == expected["f0"]
+    comp.settle_lines()
+    assert not pending(comp)
+    assert rows_by_function(tmp_path / "live") == expected
+    assert check_lines(comp.module) == n + 1
+    comp.close()
+
+
+def test_a_deferred_line_inserting_edit_writes_the_same_at_10_and_1000_functions(tmp_path: Path) -> None:
+    def costs(n: int) -> set[tuple[int, ...]]:
+        comp, source = elf_session(tmp_path, f"d{n}", program(n))
+        comp.defer_line_numbers()
+        assert comp.update().ok
+        seen: set[tuple[int, ...]] = set()
+        for k, extra in enumerate((1, 3, 0, 2)):
+            source.text = program(n, {n // 2: extra}).encode()
+            before = comp.linker.totals.snapshot()
+            report = comp.update()
+            assert report.ok
+            link = comp.linker.totals.snapshot().since(before)
+            if k:  # the first edit at a new place moves the parser's split there
+                seen.add((report.counters["line_updates"], link["line_numbers"], link["write_calls"]))
+        comp.close()
+        return seen
+
+    small, large = costs(10), costs(1000)
+    assert small == large and len(large) == 1
+    assert next(iter(large))[:2] == (0, 0)  # no work item, no line operand in the edit's commit
+
+
+def test_zir_watch_writes_the_deferred_lines_by_its_exit(tmp_path: Path) -> None:
+    """Through the real `zir watch` process: a line-inserting edit's update writes no line operand (the
+    ``--json`` counters); by the time the watcher has exited the file has the rows of a fresh build."""
+    from tests.test_cli_build_watch import Watch, zir
+
+    n = 12
+    src = tmp_path / "w.zir"
+    src.write_text(program(n))
+    w = Watch(tmp_path, "w.zir", "--obj", "-o", "live", "--json", "--manual", "--no-cache")
+    w.send("update")
+    assert w.json()["ok"]
+    src.write_text(program(n, {n // 2: 3}))
+    w.send("update")
+    line = w.json()
+    assert line["ok"] and line["counters"]["line_numbers"] == 0 and line["counters"]["line_updates"] == 0
+    code, err = w.close()
+    assert code == 0, err
+    built = zir("build", "w.zir", "--obj", "-o", "fresh", "--no-cache", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert rows_by_function(tmp_path / "live") == rows_by_function(tmp_path / "fresh")
