@@ -120,7 +120,7 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         cpu.append((time.process_time() - c0) * 1000)
         counters = report.counters
     lines: list[float] = []
-    _linker.inner.defer_line_numbers = True  # as `zir watch`: moved functions' lines written when idle (§6.10)
+    _linker.inner.dwarf.defer_line_shifts = True  # as `zir watch`: moved functions' lines written when idle (§6.10)
     for k in range(edits):  # then edits that add or remove a line in f{N/2}
         prog.extra_lines = 1 - k % 2
         src.write_bytes(prog.source())

@@ -487,14 +487,12 @@ class Watcher:
         """When a file change is processed: SETTLE_S after the last change event."""
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            idle_work = self.comp.cache_pending or self.comp.lines_pending
-            timeout = CACHE_IDLE_S if deadline is None and idle_work else timeout
+            timeout = CACHE_IDLE_S if deadline is None and self.comp.idle_work_pending else timeout
             try:
                 kind, line = self.events.get(timeout=timeout)
             except queue.Empty:
                 if deadline is None:  # idle since the last commit: deferred debug lines, then the cache
-                    self.comp.settle_lines()
-                    self.comp.save_cache()
+                    self.comp.idle()
                     continue
                 deadline = None
                 self.do_update()

@@ -371,14 +371,24 @@ class Compilation:
         from compiler.link.elf.linker import ElfLinker
 
         if isinstance(self.linker, ElfLinker):
-            self.linker.defer_line_numbers = True
+            self.linker.dwarf.defer_line_shifts = True
 
     @property
     def lines_pending(self) -> bool:
         """Deferred debug line numbers wait for ``settle_lines``."""
         from compiler.link.elf.linker import ElfLinker
 
-        return isinstance(self.linker, ElfLinker) and self.linker.line_numbers_pending
+        return isinstance(self.linker, ElfLinker) and bool(self.linker.dwarf.line_shifts)
+
+    @property
+    def idle_work_pending(self) -> bool:
+        """``idle`` has something to do (``zir watch`` then wakes after a short idle time)."""
+        return self.cache_pending or self.lines_pending
+
+    def idle(self) -> None:
+        """Nothing happened for a while since the last commit: write deferred line numbers, save the cache."""
+        self.settle_lines()
+        self.save_cache()
 
     def settle_lines(self) -> None:
         """Write the deferred debug line numbers and commit them, over a committed error-free state only (an
@@ -386,7 +396,7 @@ class Compilation:
         from compiler.link.elf.linker import ElfLinker
 
         linker = self.linker
-        if not isinstance(linker, ElfLinker) or not linker.line_numbers_pending or not self._clean:
+        if not isinstance(linker, ElfLinker) or not linker.dwarf.line_shifts or not self._clean:
             return
         if self._output_refusal() is not None:
             return

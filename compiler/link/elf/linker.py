@@ -549,26 +549,12 @@ class ElfLinker:
         """Functions at or after ``from_line`` moved by ``delta`` lines: rewrite each one's 4-byte line operand.
 
         One pass over the linker's own table, no work item per function (docs/design/performance.md §6.10),
-        now or, with ``defer_line_numbers``, in ``settle_line_numbers``."""
+        now or, with ``dwarf.defer_line_shifts``, in ``settle_line_numbers``."""
         self.totals.line_numbers += self.dwarf.shift_line_numbers(self.sections, self.decls.values(), from_line, delta)
 
-    @property
-    def defer_line_numbers(self) -> bool:
-        """Line shifts wait for ``settle_line_numbers`` (the file's moved functions keep their old lines until
-        then); off by default."""
-        return self.dwarf.defer_line_shifts
-
-    @defer_line_numbers.setter
-    def defer_line_numbers(self, value: bool) -> None:
-        self.dwarf.defer_line_shifts = value
-
-    @property
-    def line_numbers_pending(self) -> bool:
-        """Deferred line shifts are waiting for ``settle_line_numbers``."""
-        return bool(self.dwarf.line_shifts)
-
     def settle_line_numbers(self) -> int:
-        """Queue the deferred line shifts' writes (a ``commit`` then writes them); returns the operands."""
+        """Queue the writes of the line shifts ``dwarf.defer_line_shifts`` kept pending (a ``commit`` then writes
+        them); returns the operands rewritten."""
         count = self.dwarf.settle_line_numbers(self.sections, self.decls.values())
         self.totals.line_numbers += count
         return count
