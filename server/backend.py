@@ -172,6 +172,7 @@ class EditorCompilation:
 
     def _start(self, parser: Parser | None) -> None:
         self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+        self.compilation.module.keep_air = False  # only emit_zir reads AIR (docs/design/performance.md §9)
         if parser is not None:  # the text was parsed already (``first_parse``): the first update reuses it
             self.compilation.module.parser = parser
 
@@ -265,8 +266,19 @@ class EditorCompilation:
         return local_types.decl_locals(self.compilation.module, names)
 
     def emit_zir(self, liveness: bool) -> str:
-        """The emitted ZIR of the last analysis."""
-        return self.compilation.emit_zir(liveness=liveness).decode("utf-8", "surrogateescape")
+        """The emitted ZIR of the last analysis's text, analysed again by a Compilation of its own that keeps
+        the AIR this one drops once generated (docs/design/performance.md §9; a rare, explicit command)."""
+        text = self.analysed
+        if text is None:
+            return self.compilation.emit_zir(liveness=liveness).decode("utf-8", "surrogateescape")
+        optimize = OptimizeMode(self.target.optimize_mode) if self.target is not None else OptimizeMode.DEBUG
+        options = Options(self.path, None, OutputMode(self.output_mode), optimize)
+        fresh = Compilation(options, source=BufferSource(self.path, text))
+        try:
+            fresh.update()
+            return fresh.emit_zir(liveness=liveness).decode("utf-8", "surrogateescape")
+        finally:
+            fresh.close()
 
     def decl_count(self) -> int:
         """Live decls (source and anonymous)."""
