@@ -121,3 +121,32 @@ def test_hello_build_loads_no_heavy_module_and_creates_only_the_known_dataclasse
         "compiler.link",
         "compiler.module.decl",
     } <= modules
+
+
+_ONE_SHOT_PROBE = """
+import gc, sys
+from compiler.cli import main
+gc.callbacks.append(lambda phase, info: phase == "start" and sys.stderr.write("cycle collection\\n"))
+main()
+print("not reached: a one-shot build exits inside main()")
+"""
+
+
+def test_one_shot_build_collects_no_cycles_and_exits_inside_main_with_its_output_flushed(tmp_path: Path) -> None:
+    # ``zir build`` as the process's entry point (``main()`` reads sys.argv): the cycle collector stays off from
+    # before the pipeline is imported, and the process ends without the interpreter's teardown, after flushing
+    # what the command printed (here the --json report).
+    out = tmp_path / "hello"
+    proc = subprocess.run(
+        [sys.executable, "-c", _ONE_SHOT_PROBE, "build", "examples/hello.zir", "-o", str(out), "--json"],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "ZIR_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "cycle collection" not in proc.stderr
+    assert "not reached" not in proc.stdout
+    assert '"ok": true' in proc.stdout
+    assert out.stat().st_size > 0
