@@ -134,16 +134,17 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                 f"≤ {target:g} ms" if target else "flat in N",
                 (v <= target) if target else None,
             )
-    for shape in ("chain", "star", "tree"):  # issue 13: length-changing edits move every later decl
-        small = _get(per_n.get("1000"), "zir_shapes", shape, "update", "p50")
+    edits = (("update", "L1 length-changing edit"), ("update_lines", "L2 edit adding or removing a line"))
+    for (key, label), shape in ((e, s) for e in edits for s in ("chain", "star", "tree")):  # issue 13
+        small = _get(per_n.get("1000"), "zir_shapes", shape, key, "p50")
         for n, r in per_n.items():
-            v = _get(r, "zir_shapes", shape, "update", "p50")
+            v = _get(r, "zir_shapes", shape, key, "p50")
             if v is None:
                 continue
             flat = v / small if (n == "10000" and small) else None
             rows.append(
                 [
-                    f"L1 length-changing edit p50, {shape} (in process, committed)",
+                    f"{label} p50, {shape} (in process, committed)",
                     n,
                     _ms(v) + (f" (×{flat:.2f} of N = 1 000)" if flat is not None else ""),
                     "—",

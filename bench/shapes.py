@@ -120,13 +120,16 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         cpu.append((time.process_time() - c0) * 1000)
         counters = report.counters
     lines: list[float] = []
+    lines_cpu: list[float] = []
     _linker.inner.dwarf.defer_line_shifts = True  # as `zir watch`: moved functions' lines written when idle (§6.10)
-    for k in range(edits):  # then edits that add or remove a line in f{N/2}
+    for k in range(edits):  # then edits that add or remove a line in f{N/2} (and a value not seen before)
         prog.extra_lines = 1 - k % 2
+        prog.edited_constant = edited_constant(edits + k)
         src.write_bytes(prog.source())
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         comp.update()
         lines.append((time.perf_counter() - t0) * 1000)
+        lines_cpu.append((time.process_time() - c0) * 1000)
     t0 = time.perf_counter()  # the idle pass that writes them (not in an edit's latency)
     _linker.inner.settle_line_numbers()
     _linker.inner.commit()
@@ -139,5 +142,6 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         "update_cpu": stats(cpu, skip_first=True).as_json(),
         "counters_last": counters,
         "update_lines": stats(lines, skip_first=True).as_json(),
+        "update_lines_cpu": stats(lines_cpu, skip_first=True).as_json(),
         "settle_lines_ms": settle_ms,
     }
