@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from compiler.air import AirInst, Assembly, Call, Constant, Operand, nested_bodies
+from compiler.air import AirInst, Assembly, Block, Call, CondBr, Constant, Loop, Operand, nested_bodies
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import encoder_ext as ex
 from compiler.codegen.x86_64 import mcvalue as mc
@@ -22,6 +22,8 @@ from compiler.sema.types import Type, TypeTag
 from compiler.sema.values import FunctionValue
 
 USIZE = Type.named(TypeTag.USIZE)
+_NESTING = (Block, Loop, CondBr)
+"""The instructions with nested bodies (``nested_bodies``)."""
 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
@@ -219,8 +221,9 @@ def asm_callee_saved(body: list[AirInst]) -> list[Register]:
                 except AsmError:
                     continue
                 found.update(r.id for r in plan.clobbered if r.id in CALLEE_SAVED)
-            for nested in nested_bodies(inst):
-                walk(nested)
+            elif isinstance(inst, _NESTING):
+                for nested in nested_bodies(inst):
+                    walk(nested)
 
     walk(body)
     return [BY_ID[i] for i in sorted(found)]
