@@ -10,9 +10,10 @@ so the unchanged records of kept functions are written back as they were read.
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import Any
 
-from compiler.link.elf.trusted import Placement
+from compiler.link.elf.trusted import PLACEMENT_FIELDS, Placement
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 FORMAT = "zir-live-cache"
@@ -38,16 +39,15 @@ class CachedFn:
 
     __slots__ = ("contents_hash", "contents_length", "deps", "fn_type", "header_deps")
     __match_args__ = ("contents_hash", "contents_length", "fn_type", "deps", "header_deps")
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
 
     def __init__(self, contents_hash: bytes, contents_length: int, fn_type: str,
                  deps: tuple[tuple[str, str, int], ...], header_deps: int) -> None:  # fmt: skip
-        object.__setattr__(self, "contents_hash", contents_hash)
-        object.__setattr__(self, "contents_length", contents_length)
-        object.__setattr__(self, "fn_type", fn_type)
-        object.__setattr__(self, "deps", deps)
-        object.__setattr__(self, "header_deps", header_deps)
+        # plain assignments: one record per function on a restart (never changed after)
+        self.contents_hash = contents_hash
+        self.contents_length = contents_length
+        self.fn_type = fn_type
+        self.deps = deps
+        self.header_deps = header_deps
 
     def __repr__(self) -> str:
         return record_repr(self, ("contents_hash", "contents_length", "fn_type", "deps", "header_deps"))
@@ -142,7 +142,7 @@ def encode(
         "identity": identity,
         "output_sha256": sha,
         "fingerprints": table.texts,
-        "placements": {name: p.to_list() for name, p in placements.items()},
+        "placements": placements,
         "fns": rows,
     }
     return json.dumps(body, separators=(",", ":")).encode()
@@ -171,13 +171,7 @@ def _str_dict(value: Any, what: str) -> dict[str, Any]:
 
 
 _INT = frozenset((int,))
-
-
-def _ints(value: Any, count: int, what: str) -> list[int]:
-    # ``bool`` is a subclass of ``int``: the exact type is checked (``map`` keeps the loop at C speed)
-    _require(type(value) is list and len(value) == count and _INT.issuperset(map(type, value)), what)
-    result: list[int] = value
-    return result
+"""``bool`` is a subclass of ``int``: the exact type is checked."""
 
 
 def _decode(body: Any) -> Document:
@@ -190,10 +184,11 @@ def _decode(body: Any) -> Document:
     _require(isinstance(sha, str) and len(sha) == 64, "output_sha256")
     table = body["fingerprints"]
     _require(isinstance(table, list) and all(isinstance(t, str) for t in table), "fingerprints")
-    placements = {
-        name: Placement.from_list(_ints(row, 9, "placement"))
-        for name, row in _str_dict(body["placements"], "placements").items()
-    }
+    placements: dict[str, Placement] = _str_dict(body["placements"], "placements")
+    rows = placements.values()
+    # one pass over the rows and one over their values (``map`` keeps the type checks at C speed)
+    _require(all(type(row) is list and len(row) == PLACEMENT_FIELDS for row in rows), "placement")
+    _require(_INT.issuperset(map(type, chain.from_iterable(rows))), "placement")
     return Document(identity, sha, placements, table, _str_dict(body["fns"], "fns"))
 
 

@@ -21,7 +21,17 @@ from compiler.cache.restore import Restorer
 from compiler.codegen import PANIC_NAME
 from compiler.link import DeclIndex
 from compiler.link.elf.linker import ElfLinker
-from compiler.link.elf.trusted import Placement, placement_of, reopened, restore_debug_pieces
+from compiler.link.elf.trusted import (
+    FN_LINE,
+    GOT_INDEX,
+    RELOCATIONS,
+    SIZE,
+    VADDR,
+    Placement,
+    placement_of,
+    reopened,
+    restore_debug_pieces,
+)
 from compiler.logs import LazyLogger
 from compiler.module.decl import DeclStatus, FnStatus
 from compiler.version import __version__
@@ -115,7 +125,8 @@ class CompileCache:
         if why is not None:
             return f"stale ({why})"
         placed = {
-            name: (p.vaddr, p.size, linker.got.address(p.got_index), p.fn_line) for name, p in doc.placements.items()
+            name: (p[VADDR], p[SIZE], linker.got.address(p[GOT_INDEX]), p[FN_LINE])
+            for name, p in doc.placements.items()
         }
         self.table = Table(doc.fingerprints)
         module.restored = Restorer(doc, placed, self.rows)
@@ -170,7 +181,7 @@ def _rows(
         if (
             fn is None
             or p is None
-            or p.relocations
+            or p[RELOCATIONS]
             or d.is_anonymous
             or d.contents_hash is None
             or d.analysis is not DeclStatus.COMPLETE

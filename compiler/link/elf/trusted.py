@@ -14,66 +14,14 @@ from compiler.link import DeclIndex
 from compiler.link.elf.layout import DEBUG_INFO, DEBUG_LINE, DeclState
 from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.pieces import Piece, PieceList
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
-
-class Placement:
-    """One decl's state in the output: its block, GOT slot, relocation count and debug pieces."""
-
-    vaddr: int
-    size: int
-    got_index: int
-    relocations: int
-    info: tuple[int, int] | None
-    """``.debug_info`` piece ``(offset, length)``, None when not placed (data decls)."""
-    line: tuple[int, int] | None
-    fn_line: int
-
-    __slots__ = ("fn_line", "got_index", "info", "line", "relocations", "size", "vaddr")
-    __match_args__ = ("vaddr", "size", "got_index", "relocations", "info", "line", "fn_line")
-    __setattr__ = frozen_setattr
-    __delattr__ = frozen_delattr
-
-    def __init__(self, vaddr: int, size: int, got_index: int, relocations: int, info: tuple[int, int] | None,
-                 line: tuple[int, int] | None, fn_line: int) -> None:  # fmt: skip
-        object.__setattr__(self, "vaddr", vaddr)
-        object.__setattr__(self, "size", size)
-        object.__setattr__(self, "got_index", got_index)
-        object.__setattr__(self, "relocations", relocations)
-        object.__setattr__(self, "info", info)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "fn_line", fn_line)
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("vaddr", "size", "got_index", "relocations", "info", "line", "fn_line"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is Placement:
-            return (self.vaddr, self.size, self.got_index, self.relocations, self.info, self.line, self.fn_line) == (
-                other.vaddr,
-                other.size,
-                other.got_index,
-                other.relocations,
-                other.info,
-                other.line,
-                other.fn_line,
-            )
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.vaddr, self.size, self.got_index, self.relocations, self.info, self.line, self.fn_line))
-
-    def to_list(self) -> list[int]:
-        info = self.info or (-1, 0)
-        line = self.line or (-1, 0)
-        return [self.vaddr, self.size, self.got_index, self.relocations, *info, *line, self.fn_line]
-
-    @staticmethod
-    def from_list(row: list[int]) -> Placement:
-        vaddr, size, got_index, relocations, info_off, info_len, line_off, line_len, fn_line = row
-        info = None if info_off < 0 else (info_off, info_len)
-        line = None if line_off < 0 else (line_off, line_len)
-        return Placement(vaddr, size, got_index, relocations, info, line, fn_line)
+Placement = list[int]
+"""One decl's state in the output, as the cache stores it: ``[vaddr, size, got_index, relocations, info_offset,
+info_length, line_offset, line_length, fn_line]`` — its block, GOT slot, relocation count, ``.debug_info`` and
+``.debug_line`` pieces (offset -1 when not placed: data decls) and first line. A plain list: the cache file holds
+ten thousands of them, read and written as they are."""
+VADDR, SIZE, GOT_INDEX, RELOCATIONS, INFO_OFFSET, INFO_LENGTH, LINE_OFFSET, LINE_LENGTH, FN_LINE = range(9)
+PLACEMENT_FIELDS = 9
 
 
 def placement_of(linker: ElfLinker, decl: DeclIndex) -> Placement | None:
@@ -82,10 +30,18 @@ def placement_of(linker: ElfLinker, decl: DeclIndex) -> Placement | None:
     if state is None or not state.block.is_placed:
         return None
     debug = state.debug
-    info = (debug.info.offset, debug.info.length) if debug.info.is_placed else None
-    line = (debug.line.offset, debug.line.length) if debug.line.is_placed else None
-    block = state.block
-    return Placement(block.vaddr, block.size, state.got_index, len(state.relocations), info, line, debug.fn_line)
+    info, line, block = debug.info, debug.line, state.block
+    return [
+        block.vaddr,
+        block.size,
+        state.got_index,
+        len(state.relocations),
+        info.offset if info.is_placed else -1,
+        info.length if info.is_placed else 0,
+        line.offset if line.is_placed else -1,
+        line.length if line.is_placed else 0,
+        debug.fn_line,
+    ]
 
 
 def adopted_placement(linker: ElfLinker, decl: DeclIndex) -> tuple[int, int, int] | None:
@@ -110,13 +66,14 @@ def restore_debug_pieces(linker: ElfLinker, placements: dict[str, Placement]) ->
     infos: list[tuple[int, int, str]] = []
     lines: list[tuple[int, int, str]] = []
     for name, p in placements.items():
-        block = adoptable[name].block
-        if (block.vaddr, block.size) != (p.vaddr, p.size) or adoptable[name].got_index != p.got_index:
+        state = adoptable[name]
+        block = state.block
+        if block.vaddr != p[VADDR] or block.size != p[SIZE] or state.got_index != p[GOT_INDEX]:
             return f"the placement of {name!r} differs from the output's"
-        if p.info is not None:
-            infos.append((*p.info, name))
-        if p.line is not None:
-            lines.append((*p.line, name))
+        if p[INFO_OFFSET] >= 0:
+            infos.append((p[INFO_OFFSET], p[INFO_LENGTH], name))
+        if p[LINE_OFFSET] >= 0:
+            lines.append((p[LINE_OFFSET], p[LINE_LENGTH], name))
     infos.sort()
     lines.sort()
     shdrs = linker.shdrs
@@ -131,7 +88,7 @@ def restore_debug_pieces(linker: ElfLinker, placements: dict[str, Placement]) ->
     for pieces, pl, is_info in ((infos, linker.dwarf.info, True), (lines, linker.dwarf.lines, False)):
         _link(pl, pieces, adoptable=adoptable, is_info=is_info)
     for name, p in placements.items():
-        adoptable[name].debug.fn_line = p.fn_line
+        adoptable[name].debug.fn_line = p[FN_LINE]
     return None
 
 

@@ -85,6 +85,18 @@ def _output_hash(path: Path) -> None:
     path.write_text(json.dumps(doc))
 
 
+def _placement_bool(path: Path) -> None:
+    doc = json.loads(path.read_bytes())
+    doc["placements"]["f3"][3] = True  # a bool is no relocation count
+    path.write_text(json.dumps(doc))
+
+
+def _placement_short(path: Path) -> None:
+    doc = json.loads(path.read_bytes())
+    doc["placements"]["f3"] = doc["placements"]["f3"][:8]
+    path.write_text(json.dumps(doc))
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
@@ -92,6 +104,8 @@ def _output_hash(path: Path) -> None:
         (_garbage, "corrupt"),
         (_version, "format version 999"),
         (_output_hash, "the output changed"),
+        (_placement_bool, "corrupt (placement)"),
+        (_placement_short, "corrupt (placement)"),
     ],
 )
 def test_a_damaged_cache_is_ignored(ws: Workspace, damage: Callable[[Path], None], reason: str) -> None:
