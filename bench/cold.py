@@ -6,6 +6,8 @@ its `.pyc` files (pip compiles them; `scripts/setup.sh` does it for a developmen
 run with that variable set recompiles every module on every start.
 
 - `version_ms` / `hello_ms`: median wall and CPU time of `zir --version` and `zir build examples/hello.zir`.
+- `no_cache_ms`: the same build with `--no-cache` (no reading, checking or writing of the compile cache: what
+  the cache costs a program this small, which it cannot pay back; docs/benchmarks.md, "cold_hello").
 - `build_ms[N]`: one fresh `zir build` of the chain program N (docs/design/performance.md §3.1), with the
   output's sha256 (the byte-identity check of every optimisation).
 - `watch_rss_mib` / `server_rss_mib`: peak RSS (VmHWM) of `zir watch` after its first build and one edit,
@@ -162,6 +164,7 @@ def measure(
         "python_ms": python_ms(runs),
         "version_ms": median_ms([*zir_command(), "--version"], REPO, runs),
         "hello_ms": _hello_ms(runs),
+        "no_cache_ms": _hello_ms(runs, "--no-cache"),
         "build": {},
     }
     with tempfile.TemporaryDirectory(prefix="zir-cold-") as tmp:
@@ -176,12 +179,12 @@ def measure(
     return result
 
 
-def _hello_ms(runs: int) -> dict[str, float]:
+def _hello_ms(runs: int, *options: str) -> dict[str, float]:
     """`zir build hello.zir` again and again, as a user repeats it: the output and the compile cache of the
     previous run in place (in a temporary directory, not the user's cache)."""
     with tempfile.TemporaryDirectory(prefix="zir-hello-") as tmp:
         out = str(Path(tmp) / "hello")
-        cmd = [*zir_command(), "build", str(REPO / "examples" / "hello.zir"), "-o", out]
+        cmd = [*zir_command(), "build", *options, str(REPO / "examples" / "hello.zir"), "-o", out]
         return median_ms(cmd, REPO, runs, Path(tmp) / "cache")
 
 
@@ -203,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = [("python -c pass", result["python_ms"], ""), ("zir --version", result["version_ms"], "version_ms")]
     rows.append(("zir build hello.zir", result["hello_ms"], "hello_ms"))
+    rows.append(("  the same, --no-cache", result["no_cache_ms"], ""))
     for name, row, goal in rows:
         target = f"   (goal <= {GOALS[goal]:.0f} ms wall)" if goal else ""
         print(f"{name:<22}{row['wall']:9.1f} ms wall {row['cpu']:9.1f} ms cpu{target}")
