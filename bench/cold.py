@@ -7,7 +7,7 @@ run with that variable set recompiles every module on every start.
 
 - `version_ms` / `hello_ms`: median wall and CPU time of `zir --version` and `zir build examples/hello.zir`.
 - `no_cache_ms`: the same build with `--no-cache` (no reading, checking or writing of the compile cache: what
-  the cache costs a program this small, which it cannot pay back; docs/benchmarks.md, "cold_hello").
+  the cache costs a program this small, which it cannot pay back; docs/design/performance.md §10.4).
 - `build_ms[N]`: one fresh `zir build` of the chain program N (docs/design/performance.md §3.1), with the
   output's sha256 (the byte-identity check of every optimisation).
 - `watch_rss_mib` / `server_rss_mib`: peak RSS (VmHWM) of `zir watch` after its first build and one edit,

@@ -168,7 +168,7 @@ def exit_without_teardown(status: int) -> None:
     """End the process now with ``status`` when nothing is left to do but free memory.
 
     Python's own exit clears every module and frees every object one by one, about 10 ms after a
-    ``zir build`` of a small file (a fifth of its run; docs/benchmarks.md, "cold_hello"). The command has
+    ``zir build`` of a small file (docs/design/performance.md §10.3). The command has
     closed its files (outputs are written with ``os`` calls, the cache through a closed temporary file) and
     joined its threads, so only the standard streams and logging's handlers can still hold data: they are
     flushed first. When anything else may be pending (another thread alive, a flush failing), this returns

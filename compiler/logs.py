@@ -1,7 +1,7 @@
 """Module loggers that import ``logging`` at their first message, so a build that logs nothing never loads it.
 
 ``logging`` and what it pulls in (``traceback``, ``string``, ``weakref``, ``threading``) cost about 4 ms of a
-cold ``zir build hello.zir`` (docs/benchmarks.md, "cold_hello"), and a build that succeeds logs nothing. A
+cold ``zir build hello.zir`` (docs/design/performance.md §10.1), and a build that succeeds logs nothing. A
 ``LazyLogger`` forwards each call to ``logging.getLogger(name)`` with ``stacklevel=2``, so records carry the
 caller's name, file and line exactly as a module-level ``logging.getLogger(__name__)`` would give them, and
 every handler or level configured on that name applies.

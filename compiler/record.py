@@ -1,13 +1,13 @@
-"""Frozen plain classes: the ``__setattr__``/``__delattr__`` that refuse assignment, as a frozen dataclass's do.
+"""What the value classes written out instead of dataclasses share: refused assignment, a dataclass's repr and eq.
 
-The value classes on a one-file build's path are written out as plain classes with ``__slots__`` and an
-explicit ``__init__`` instead of ``@dataclass``: creating a dataclass costs a few ``exec`` calls at import,
-about 0.4 ms each, which a cold ``zir build hello.zir`` paid ~120 times (docs/design/performance.md §8 and
-docs/benchmarks.md, "cold_hello"). Their ``__init__`` stores through ``object.__setattr__`` exactly as the
-dataclass did; ``__eq__`` and ``__hash__`` compare and hash the same field tuples, and ``record_repr`` prints
-what the dataclass's ``__repr__`` printed (``...`` for a value met again inside its own repr).
-This module is not compiled by mypyc (scripts/build_accelerated.sh): an ``AttributeError`` subclass cannot
-be a native class, and a native class keeps its fields in C slots whatever ``__setattr__`` says.
+The value classes on a one-file build's path are plain classes with ``__slots__`` and an explicit
+``__init__`` instead of ``@dataclass``: creating a dataclass costs a few ``exec`` calls at import, about
+0.35 ms a class, which a cold ``zir build hello.zir`` paid ~120 times (docs/design/performance.md §10.2).
+Their ``__init__`` stores through ``object.__setattr__`` exactly as the dataclass did; ``__eq__`` and
+``__hash__`` compare and hash the same field tuples, and ``record_repr`` prints what the dataclass's
+``__repr__`` printed (``...`` for a value met again inside its own repr). This module is not compiled by
+mypyc (scripts/build_accelerated.sh): an ``AttributeError`` subclass cannot be a native class, and a native
+class keeps its fields in C slots whatever ``__setattr__`` says.
 """
 
 from __future__ import annotations

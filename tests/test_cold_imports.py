@@ -86,7 +86,7 @@ def test_build_imports_neither_watch_run_nor_hot_machinery(tmp_path: Path) -> No
     assert not unwanted & modules
 
 
-# What a one-file build must not load (docs/benchmarks.md, "cold_hello"; each costs its import at every start):
+# What a one-file build must not load (docs/design/performance.md §10; each costs its import at every start):
 # ``logging`` (with ``traceback``, ``string``) loads only when a message is logged (compiler/logs.py).
 HEAVY_ON_THE_HELLO_PATH = {"logging", "traceback"}
 
