@@ -39,13 +39,13 @@ def is_output_problem(message: str) -> bool:
 
 
 def same_file(a: str, b: str) -> bool:
-    """The two paths name one file: equal after resolving, or the same inode (hard links, bind mounts)."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
+    """The two paths name one file: the same inode (also through symlinks, hard links, bind mounts), or, when
+    either cannot be examined (an output not written yet), equal after resolving. Two ``stat`` calls in the
+    usual case, where resolving both paths costs an ``lstat`` per path component (every commit asks)."""
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return False
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _starts_with_elf_magic(path: str) -> bool | None:
