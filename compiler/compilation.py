@@ -262,6 +262,8 @@ class Compilation:
         self._cache_dirty = False
         self._clean = False
         """The last update was committed without errors (``settle_lines`` may add to that commit)."""
+        self._lines_at_commit = False
+        """Deferred line numbers are written by the next commit (``defer_line_numbers``)."""
         if options.cache and linker is None and options.output_path is not None and not options.hot:
             self._open_cache()
         self.before_commit: Callable[[], None] | None = None
@@ -309,6 +311,8 @@ class Compilation:
         elif parsed_ok and not m.has_compile_errors():
             if self.before_commit is not None:
                 self.before_commit()
+            if self._lines_at_commit:
+                self.linker.settle_line_numbers()
             report = self.linker.commit()
             bytes_written = report.bytes_written
             writes = report.writes
@@ -364,14 +368,16 @@ class Compilation:
         self._cache_dirty = False
         self.cache.save(self.module, self.linker)
 
-    def defer_line_numbers(self) -> None:
+    def defer_line_numbers(self, *, at_commit: bool = False) -> None:
         """Edits that add or remove lines leave the moved functions' debug lines to ``settle_lines`` (``zir
-        watch`` calls it when idle), so their O(functions moved) rewrite is not in the edit's latency
+        watch`` calls it when idle) or, ``at_commit``, to the next commit (the server's editor tier, which
+        commits only on a build), so their O(functions moved) rewrite is not in an edit's latency
         (docs/design/performance.md §6.10)."""
         from compiler.link.elf.linker import ElfLinker
 
         if isinstance(self.linker, ElfLinker):
             self.linker.dwarf.defer_line_shifts = True
+            self._lines_at_commit = at_commit
 
     @property
     def lines_pending(self) -> bool:

@@ -173,6 +173,7 @@ class EditorCompilation:
     def _start(self, parser: Parser | None) -> None:
         self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
         self.compilation.module.keep_air = False  # only emit_zir reads AIR (docs/design/performance.md §9)
+        self.compilation.defer_line_numbers(at_commit=True)  # keystrokes adding lines: no O(N) pass (§6.10)
         if parser is not None:  # the text was parsed already (``first_parse``): the first update reuses it
             self.compilation.module.parser = parser
 

@@ -382,6 +382,11 @@ class Linker(Protocol):
         without changing its code (docs/design/performance.md §6)."""
         ...
 
+    def settle_line_numbers(self) -> int:
+        """Queue the writes of line shifts kept pending (a following ``commit`` writes them); returns how many
+        functions' lines it rewrote."""
+        ...
+
     def flush(self) -> None:
         """Queue the metadata writes of this update (elf-linker.md §9). Exactly once per update."""
         ...

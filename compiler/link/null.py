@@ -157,6 +157,10 @@ class NullLinker:
     def shift_line_numbers(self, from_line: int, delta: int) -> None:
         """Nothing to write."""
 
+    def settle_line_numbers(self) -> int:
+        """Nothing pending."""
+        return 0
+
     def flush(self) -> None:
         """Recompute ``no_entry_point_found`` from the live exports (elf-linker.md §8.3)."""
         has_entry = any(

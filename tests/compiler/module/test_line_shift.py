@@ -268,3 +268,32 @@ def test_zir_watch_writes_the_deferred_lines_by_its_exit(tmp_path: Path) -> None
     built = zir("build", "w.zir", "--obj", "-o", "fresh", "--no-cache", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert rows_by_function(tmp_path / "live") == rows_by_function(tmp_path / "fresh")
+
+
+def test_the_servers_editor_tier_leaves_moved_lines_to_the_build(tmp_path: Path) -> None:
+    """The language server's editor Compilation links in memory to its build output: a keystroke that adds a
+    line rewrites no line operand; the build on save (a commit) writes them with the rest."""
+    from server.backend import BuildTarget, EditorCompilation
+
+    n = 12
+    src = tmp_path / "s.zir"
+    src.write_text(program(n))
+    editor = EditorCompilation(str(src), "obj", BuildTarget(str(tmp_path / "live"), "obj", "Debug"))
+    try:
+        assert editor.update(program(n).encode()) == []
+        assert editor.build(program(n).encode()).committed
+        for extra in (1, 2, 4):  # typing: each keystroke analysed, nothing written
+            text = program(n, {n // 2: extra})
+            before = editor.compilation.linker.totals.snapshot()
+            assert editor.update(text.encode()) == []
+            assert editor.compilation.linker.totals.snapshot().since(before)["line_numbers"] == 0
+        src.write_text(text)
+        assert editor.build(text.encode()).committed
+        assert not pending(editor.compilation)
+    finally:
+        editor.close()
+    fresh, _ = elf_session(tmp_path, "fresh", text)
+    assert fresh.update().ok
+    fresh.close()
+    assert rows_by_function(tmp_path / "live") == rows_by_function(tmp_path / "fresh")
+    assert len(rows_by_function(tmp_path / "live")) == n + 1
