@@ -60,8 +60,9 @@ class Restorer:
         self._seen: dict[str, tuple[Decl, TypedValue | None, str | None, int]] = {}
         """A dependency checked before, by name: the decl, its value then, its fingerprint and GOT address (-1:
         none). Valid while the name holds that decl with that value (a GOT slot is stable while it has bits)."""
-        self._restored: dict[int, Fn] = {}
-        """Every Fn ``decl_value`` made, by ``id``: its decl-level dependencies are checked and declared."""
+        self._restored: dict[int, tuple[Fn, int]] = {}
+        """Every Fn ``decl_value`` made, by ``id``, with its decl's src in this update's text: its decl-level
+        dependencies are checked and declared."""
         self._known: dict[str, tuple[int, str]] | None = None
 
     def known_good(self) -> dict[str, tuple[int, str]]:
@@ -118,7 +119,8 @@ class Restorer:
         cached = self._record(d.name)
         if cached is None or cached.contents_hash != d.contents_hash:
             return None
-        inst = m.source_decl(d).inst
+        sd = m.source_decl(d)
+        inst = sd.inst
         if inst.tag is not Tag.FN:
             return None
         table = m.decl_table
@@ -148,7 +150,7 @@ class Restorer:
                 return None  # analysed; its type is then known to later functions (``learn_type``)
         fn = Fn(d, inst.body("body"), fn_type)
         fn.header_deps = cached.header_deps
-        self._restored[id(fn)] = fn
+        self._restored[id(fn)] = (fn, sd.src)
         self.restored_count += 1
         return TypedValue(fn_type, FunctionValue(fn))
 
@@ -219,7 +221,11 @@ class Restorer:
             return False
         used: list[Decl] = []
         # a Fn made by ``decl_value`` from this record: its decl-level dependencies were checked and declared
-        checked = cached.header_deps if self._restored.get(id(fn)) is fn else 0
+        restored = self._restored.get(id(fn))
+        if restored is not None and restored[0] is fn:
+            checked, src = cached.header_deps, restored[1]
+        else:
+            checked, src = 0, m.source_decl(d).src
         table, seen = m.decl_table, self._seen
         for i in range(checked, len(cached.deps)):
             name, fp, got = cached.deps[i]
@@ -255,7 +261,7 @@ class Restorer:
         fn.dependencies = list(d.dependencies)
         fn.analysis = FnStatus.SUCCESS
         d.code_size = expected[1]
-        line = m.line_of(m.source_decl(d).src)
+        line = m.line_of(src)
         if line != expected[3]:
             m.linker.update_decl_line_number(index, line)
         d.line = line
