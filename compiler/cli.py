@@ -171,11 +171,13 @@ def exit_without_teardown(status: int) -> None:
     ``zir build`` of a small file (docs/design/performance.md §10.3). The command has
     closed its files (outputs are written with ``os`` calls, the cache through a closed temporary file) and
     joined its threads, so only the standard streams and logging's handlers can still hold data: they are
-    flushed first. When anything else may be pending (another thread alive, a flush failing), this returns
-    and the normal exit runs."""
+    flushed first. When anything else may be pending (a non-daemon thread alive, a flush failing), this
+    returns and the normal exit runs."""
     threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
-        return
+    if threading is not None:
+        main_thread = threading.main_thread()
+        if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
+            return  # Python's exit would wait for it (daemon threads, such as the parked deep-stack worker, it stops)
     logging = sys.modules.get("logging")
     try:
         if logging is not None:

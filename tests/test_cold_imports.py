@@ -11,6 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench.gen import ChainProgram
+from compiler.module.module import SHALLOW_DECL_COUNT
+
 REPO = Path(__file__).resolve().parent.parent
 
 _PROBE = """
@@ -132,13 +137,21 @@ print("not reached: a one-shot build exits inside main()")
 """
 
 
-def test_one_shot_build_collects_no_cycles_and_exits_inside_main_with_its_output_flushed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("program", ["hello", "chain"])
+def test_one_shot_build_collects_no_cycles_and_exits_inside_main_with_its_output_flushed(
+    tmp_path: Path, program: str
+) -> None:
     # ``zir build`` as the process's entry point (``main()`` reads sys.argv): the cycle collector stays off from
     # before the pipeline is imported, and the process ends without the interpreter's teardown, after flushing
-    # what the command printed (here the --json report).
-    out = tmp_path / "hello"
+    # what the command printed (here the --json report). The chain has enough decls to be analysed on the
+    # parked deep-stack worker (a daemon thread, still alive when the command returns).
+    source = REPO / "examples" / "hello.zir"
+    if program == "chain":
+        source = tmp_path / "chain.zir"
+        source.write_bytes(ChainProgram(SHALLOW_DECL_COUNT + 10).source())
+    out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-c", _ONE_SHOT_PROBE, "build", "examples/hello.zir", "-o", str(out), "--json"],
+        [sys.executable, "-c", _ONE_SHOT_PROBE, "build", str(source), "-o", str(out), "--json"],
         cwd=REPO,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "ZIR_CACHE_DIR": str(tmp_path / "cache")},
         capture_output=True,
