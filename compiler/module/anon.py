@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
-from compiler.module.decl import Decl, DeclStatus, LifeStage, WorkKind
+from compiler.module.decl import Decl, DeclStatus, LifeStage, WorkKind, add_anon_created
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def create_or_revive(m: Module, owner: Decl, data: bytes, tv: TypedValue) -> Dec
         if tv.ty.has_code_gen_bits() and m.allocate(a):
             a.has_bits = True
             m.work_queue.append((WorkKind.CODEGEN_DECL, a))
-    owner.anon_created.append(a)
+    add_anon_created(owner, a)
     return a
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.record import record_eq, record_repr
@@ -184,7 +185,7 @@ class Decl:
     """Ordered set of decls this one uses; symmetric with their ``dependants``."""
     dependants: dict[Decl, None]
     """Ordered set of decls using this one."""
-    anon_created: list[Decl]
+    anon_created: Sequence[Decl]
     """Anonymous decls created or revived by the last analysis of this decl (or its body), in order."""
     is_export_root: bool
     """True when the decl's current source instruction is ``export``."""
@@ -207,7 +208,7 @@ class Decl:
     """``line`` as of shift-log entry ``epoch`` (read ``line``, never this)."""
     replayable: bool
     """Outdated only because its own anonymous decls were retired, after a successful analysis."""
-    replay_anon: list[Decl]
+    replay_anon: Sequence[Decl]
     """Per update: the anonymous decls a replayed function body revives, in creation order."""
     value_changed_generation: int
     """The generation in which the decl's value (or failure) last changed for its users."""
@@ -234,11 +235,11 @@ class Decl:
                  contents_hash: builtins.bytes | None = None, typed_value: TypedValue | None = None,
                  analysis: DeclStatus = DeclStatus.UNREFERENCED, generation: int = 0, deletion_flag: bool = False,
                  dependencies: dict[Decl, None] | None = None, dependants: dict[Decl, None] | None = None,
-                 anon_created: list[Decl] | None = None, is_export_root: bool = False,
+                 anon_created: Sequence[Decl] | None = None, is_export_root: bool = False,
                  stage: LifeStage = LifeStage.LIVE, is_anonymous: bool = False, owner: Decl | None = None,
                  shift_log: ShiftLog | None = None, epoch: int = 0, table_seq: int = 0, bytes: builtins.bytes = b"",
                  has_bits: bool = False, stored_line: int = -1, replayable: bool = False,
-                 replay_anon: list[Decl] | None = None, value_changed_generation: int = 0, redone_generation: int = 0,
+                 replay_anon: Sequence[Decl] | None = None, value_changed_generation: int = 0, redone_generation: int = 0,
                  last_analysis_failed: bool = False, code_size: int = -1) -> None:  # fmt: skip
         self.index = index
         self.name = name
@@ -251,7 +252,7 @@ class Decl:
         self.deletion_flag = deletion_flag
         self.dependencies = {} if dependencies is None else dependencies
         self.dependants = {} if dependants is None else dependants
-        self.anon_created = [] if anon_created is None else anon_created
+        self.anon_created = () if anon_created is None else anon_created  # no list until one is made
         self.is_export_root = is_export_root
         self.stage = stage
         self.is_anonymous = is_anonymous
@@ -263,7 +264,7 @@ class Decl:
         self.has_bits = has_bits
         self.stored_line = stored_line
         self.replayable = replayable
-        self.replay_anon = [] if replay_anon is None else replay_anon
+        self.replay_anon = () if replay_anon is None else replay_anon
         self.value_changed_generation = value_changed_generation
         self.redone_generation = redone_generation
         self.last_analysis_failed = last_analysis_failed
@@ -536,3 +537,13 @@ class UpdateCounters:
             "decls_diffed": self.decls_diffed,
             "line_updates": self.line_updates,
         }
+
+
+def add_anon_created(d: Decl, a: Decl) -> None:
+    """Appends ``a`` to ``d.anon_created`` (an empty one is a shared ``()``, not a list per decl:
+    docs/design/performance.md §9)."""
+    created = d.anon_created
+    if isinstance(created, list):
+        created.append(a)
+    else:
+        d.anon_created = [*created, a]

@@ -331,8 +331,8 @@ class Module:
         if subsequent:
             exports.delete_decl_exports(self, d)
             self.drop_dependency_edges_of(d)
-            d.replay_anon = d.anon_created if replay_from is not None else []
-            d.anon_created = []
+            d.replay_anon = d.anon_created if replay_from is not None else ()
+            d.anon_created = ()
         old = d.typed_value
         previously_failed = d.last_analysis_failed
         try:

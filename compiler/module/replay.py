@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.module import anon
-from compiler.module.decl import USABLE_STATUSES, DeclStatus, FnStatus
+from compiler.module.decl import USABLE_STATUSES, DeclStatus, FnStatus, add_anon_created
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl, Fn
@@ -28,7 +28,7 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
     fn.replay_from = None
     assert old is not None
     own = set(d.replay_anon)
-    d.replay_anon = []
+    d.replay_anon = ()
     for x in old.dependencies:
         if x in own:
             if not (x.is_retired and x.owner is d and not x.destroyed):
@@ -43,7 +43,7 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
     for x in old.dependencies:
         if x in own:
             anon.revive(m, x)
-            d.anon_created.append(x)
+            add_anon_created(d, x)
         elif x.analysis is DeclStatus.OUTDATED:
             m.ensure_decl_analyzed(x)  # a string decl: replayed at the point the body would use it
         m.declare_dependency(d, x)
