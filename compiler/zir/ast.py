@@ -203,6 +203,24 @@ def hidden_declval(name: bytes, src: int) -> Inst:
     return Inst(Tag.DECLVAL, src, {"name": name}, None, True)
 
 
+_TOP_DECLVALS: dict[tuple[bytes, int], Inst] = {}
+"""The hidden declvals of top-level instructions' ``@`` operands, shared by every decl that has the same one
+at the same relative offset (``fn(@fty, ...)`` in every function): nothing changes an ``Inst`` after its
+parse, and each analysis keys its results by ``Inst`` within one decl, where no two operands share an offset
+(docs/design/performance.md §9)."""
+
+
+def shared_declval(name: bytes, src: int) -> Inst:
+    """The hidden declval of a top-level instruction's ``@name`` operand at (relative) offset ``src``."""
+    key = (name, src)
+    inst = _TOP_DECLVALS.get(key)
+    if inst is None:
+        if len(_TOP_DECLVALS) >= 4096:  # bounded: a program with more distinct ones shares less
+            _TOP_DECLVALS.clear()
+        inst = _TOP_DECLVALS[key] = hidden_declval(name, src)
+    return inst
+
+
 def decode_name(raw: bytes) -> str:
     """Names are bytes; they are stored decoded losslessly (``surrogateescape``), interned: the same local
     names recur in every function, and a program of N functions keeps one string per distinct name."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from compiler.errors import ErrorMsg, Note
-from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval
+from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval, shared_declval
 from compiler.zir.bigint import parse_decimal
 from compiler.zir.literals import BadStringByte, byte_text, decode_string
 from compiler.zir.tags import (
@@ -431,7 +431,7 @@ class _Parser:
         name = self.buf[at + 1 : end]
         self.i = end
         if sigil == 0x40:  # '@'
-            return hidden_declval(name, at - self.base) if in_body else _top_declval(name, at - self.base)
+            return hidden_declval(name, at - self.base) if in_body else shared_declval(name, at - self.base)
         found = self.names.get(name)
         if found is None:
             raise _Fail(at, f"unrecognized identifier: %{decode_name(name)}")
@@ -556,23 +556,6 @@ class _Parser:
             return decode_string(buf, start + 1, end)
         except BadStringByte as bad:
             raise _Fail(bad.pos, bad.msg) from None
-
-
-_TOP_DECLVALS: dict[tuple[bytes, int], Inst] = {}
-"""The hidden declvals of top-level instructions' ``@`` operands, shared by every decl that has the same one
-at the same relative offset (``fn(@fty, ...)`` in every function): nothing changes an ``Inst`` after its
-parse, and each analysis keys its results by ``Inst`` within one decl, where no two operands share an offset
-(docs/design/performance.md §9)."""
-
-
-def _top_declval(name: bytes, src: int) -> Inst:
-    key = (name, src)
-    inst = _TOP_DECLVALS.get(key)
-    if inst is None:
-        if len(_TOP_DECLVALS) >= 4096:  # bounded: a program with more distinct ones shares less
-            _TOP_DECLVALS.clear()
-        inst = _TOP_DECLVALS[key] = hidden_declval(name, src)
-    return inst
 
 
 KnownGood = Mapping[str, tuple[int, str]]
