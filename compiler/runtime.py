@@ -69,6 +69,7 @@ class _DeepWorker:
                 fn()
             except BaseException as exc:  # re-raised in the caller
                 self._failure = exc
+            fn = None  # parked, the worker keeps nothing alive (the last Module would stay reachable)
             self._done.release()
 
     def run(self, fn: Callable[[], None]) -> None:
