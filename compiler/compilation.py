@@ -381,10 +381,11 @@ class Compilation:
 
     @property
     def lines_pending(self) -> bool:
-        """Deferred debug line numbers wait for ``settle_lines``."""
+        """Deferred debug line numbers wait for ``settle_lines``, which can write them (the last update was
+        committed without errors; otherwise the next one that is makes them pending again)."""
         from compiler.link.elf.linker import ElfLinker
 
-        return isinstance(self.linker, ElfLinker) and bool(self.linker.dwarf.line_shifts)
+        return isinstance(self.linker, ElfLinker) and bool(self.linker.dwarf.line_shifts) and self._clean
 
     @property
     def idle_work_pending(self) -> bool:
@@ -402,9 +403,10 @@ class Compilation:
         from compiler.link.elf.linker import ElfLinker
 
         linker = self.linker
-        if not isinstance(linker, ElfLinker) or not linker.dwarf.line_shifts or not self._clean:
+        if not self.lines_pending or not isinstance(linker, ElfLinker):
             return
         if self._output_refusal() is not None:
+            self._clean = False  # not ours to write now: the next update's commit decides again
             return
         linker.settle_line_numbers()
         report = linker.commit()
