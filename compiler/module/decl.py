@@ -16,7 +16,7 @@ from compiler.sema.values import FunctionValue
 from compiler.zir.ast import Body, ParsedFile
 
 if TYPE_CHECKING:
-    from compiler.air import AirInst, Operand
+    from compiler.air import AirInst, Constant
     from compiler.sema.values import TypedValue
 
 
@@ -374,7 +374,7 @@ class Fn:
     """The body performed an ``export`` (such a body is never replayed)."""
     replay_from: Fn | None
     """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
-    local_results: dict[str, Operand] | None
+    local_results: dict[str, Type | Constant] | None
     """Each named body instruction's analysed result (by its ``%`` name), kept only when ``Module.record_locals``
     is on (editor queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
 
@@ -386,7 +386,7 @@ class Fn:
     def __init__(self, owner: Decl, zir_body: Body, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
                  header_deps: int = -1, air: list[AirInst] | None = None, dependencies: list[Decl] | None = None,
                  performed_exports: bool = False, replay_from: Fn | None = None,
-                 local_results: dict[str, Operand] | None = None) -> None:  # fmt: skip
+                 local_results: dict[str, Type | Constant] | None = None) -> None:  # fmt: skip
         self.owner = owner
         self.zir_body = zir_body
         self.fn_type = fn_type

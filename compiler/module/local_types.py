@@ -3,7 +3,8 @@
 Analysis keeps a function body's per-instruction results (``Fn.local_results``) only when the Module was asked
 to (``Module.record_locals``, set by the language server's editor Compilation; a CLI build keeps nothing). The
 results are Sema's own map, keyed by each local's ``%`` name once the body is analysed (not by its ``Inst``,
-which would keep the body's syntax tree alive): about one dict entry per local. A query reads only the decls it names, so answering for the visible
+which would keep the body's syntax tree alive), a runtime local's result by its type only (not its AIR
+instruction, which would keep the body's AIR alive): about one dict entry per local. A query reads only the decls it names, so answering for the visible
 range costs those decls, not the file. Positions stay the editor's business: a decl's facts come with the text
 they were analysed from, so a caller can tell whether they still describe the decl it shows.
 """
@@ -71,9 +72,10 @@ def decl_locals(m: Module, names: list[str]) -> list[DeclLocals]:
         sd = m.source_decl(d)
         facts: list[LocalFact] = []
         for local, res in fn.local_results.items():
-            shown = None
-            if isinstance(res, Constant) and res.ty.tag not in _NO_VALUE_SHOWN:
-                shown = value_text(res.val)
+            if not isinstance(res, Constant):  # a runtime value: its type
+                facts.append(LocalFact(local, str(res), None))
+                continue
+            shown = value_text(res.val) if res.ty.tag not in _NO_VALUE_SHOWN else None
             facts.append(LocalFact(local, str(res.ty), shown))
         out.append(DeclLocals(name, bytes(source[sd.name_offset : sd.contents_end]), tuple(facts)))
     return out

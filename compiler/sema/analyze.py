@@ -54,12 +54,18 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
         raise
     finally:
         if m.record_locals:  # the editor's queries (module/local_types.py): each `%` local's result by name
-            fn.local_results = {i.name: r for i, r in sema.results.items() if i.name is not None}
+            results = sema.results  # a runtime local's type only, not its AIR (docs/design/performance.md §9)
+            fn.local_results = {i.name: _local(r) for i, r in results.items() if i.name is not None}
         fn.zir_body.release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
     fn.air = block.insts
     fn.dependencies = list(d.dependencies)
     fn.performed_exports = d in m.export_owners
     fn.analysis = FnStatus.SUCCESS
+
+
+def _local(res: Operand) -> Type | Constant:
+    """What the editor shows of a local (module/local_types.py): a compile-time value, else only its type."""
+    return res if isinstance(res, Constant) else res.ty
 
 
 class Sema:
