@@ -153,6 +153,24 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                     _verdict(v <= 2.0 and flat is not None and flat <= 1.3) if n == "10000" else "—",
                 ]
             )
+    for shape in ("chain", "star", "tree"):  # the same edits' CPU time: steadier than wall time on a busy machine
+        small = _get(per_n.get("1000"), "zir_shapes", shape, "update_cpu", "p50")
+        for n, r in per_n.items():
+            v = _get(r, "zir_shapes", shape, "update_cpu", "p50")
+            if v is None:
+                continue
+            flat = v / small if (n == "10000" and small) else None
+            rows.append(
+                [
+                    f"L1 length-changing edit, CPU p50 (every thread, no disk waits), {shape}",
+                    n,
+                    _ms(v) + (f" (×{flat:.2f} of N = 1 000)" if flat is not None else ""),
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                ]
+            )
     for n, r in per_n.items():
         v = _get(r, "zir_watch", "bytes_written_per_edit", "max")
         zig = _get(r, "zig", "installed_bytes_changed")
