@@ -109,9 +109,10 @@ def diff_root(m: Module) -> None:
         for d in list(m.failed_decls):
             if not d.is_anonymous and not d.destroyed:
                 m.mark_outdated(d)
+    text = m.file.source or b""
     for d in moved_fns:
         if d.analysis is DeclStatus.COMPLETE and (
-            0 <= from_line <= d.line or m.line_of(m.source_decl(d).src) != d.line
+            0 <= from_line <= d.line or m.lines.peek(text, m.source_decl(d).src) != d.line
         ):
             _queue_line_update(m, d)
     # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
@@ -169,11 +170,7 @@ def _shift_linker_lines(m: Module, first_new: int, line_shift: int, prefix: int)
         return -1
     parsed = m.file.parsed
     assert parsed is not None
-    new_text = m.file.source or b""
-    start = parsed.decls[prefix - 1].contents_start if prefix else 0
-    # one forward line query at the changed region's start (later queries of this update are after it)
-    start_line = m.line_of(start) if start else 0
-    from_line = start_line + new_text.count(b"\n", start, first_new) - line_shift
+    from_line = m.lines.peek(m.file.source or b"", first_new) - line_shift  # counted from near the edit
     m.linker.shift_line_numbers(from_line, line_shift)
     old_text = m.previous_source
     shift = m.parser.stats.shift

@@ -24,6 +24,8 @@ class LineTracker:
         """Per update: ``_anchor`` is this update's first query."""
         self._index: LineIndex | None = None
         """Per update: a full line index, built on the first backwards ``line_of`` query."""
+        self.index_builds = 0
+        """Full line indexes built so far (each reads the whole text: a one-function update should build none)."""
 
     def drop_index(self) -> None:
         """A new update begins: the full index (if any) describes an older text."""
@@ -35,6 +37,18 @@ class LineTracker:
             self._cache = self._anchor if self._anchor[0] < unchanged else (0, 0)
         self._anchor = self._cache
         self._anchored = False
+
+    def peek(self, text: bytes, byte_offset: int) -> int:
+        """0-based line of ``byte_offset`` in ``text``, counted from the last query in either direction, which
+        stays where it was: a look at a decl's line during the diff does not turn code generation's later
+        queries before it into backward ones (each of which would build a full index)."""
+        index = self._index
+        if index is not None:
+            return index.position(byte_offset)[0]
+        last_offset, last_line = self._cache
+        if byte_offset >= last_offset:
+            return last_line + text.count(b"\n", last_offset, byte_offset)
+        return last_line - text.count(b"\n", byte_offset, last_offset)
 
     def line_of(self, text: bytes, byte_offset: int) -> int:
         """0-based line of ``byte_offset`` in ``text`` (the last good text).
@@ -48,6 +62,7 @@ class LineTracker:
             return index.position(byte_offset)[0]
         last_offset, last_line = self._cache
         if byte_offset < last_offset:
+            self.index_builds += 1
             self._index = LineIndex(text)
             return self._index.position(byte_offset)[0]
         line = last_line + text.count(b"\n", last_offset, byte_offset)

@@ -523,7 +523,7 @@ class Module:
                     self.codegen_decl(d)
                 case WorkKind.UPDATE_LINE_NUMBER:
                     if d.analysis is DeclStatus.COMPLETE and d.has_bits and not d.is_retired:
-                        line = self.line_of(self.source_decl(d).src)
+                        line = self.lines.peek(self.file.source or b"", self.source_decl(d).src)  # lines.py
                         d.line = line
                         self.linker.update_decl_line_number(_decl_index(d), line)
                 case _:

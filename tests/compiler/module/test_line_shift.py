@@ -359,3 +359,30 @@ def test_random_line_edits_keep_every_line_right(tmp_path: Path) -> None:
     eager.close()
     deferred.close()
     assert rows_by_function(tmp_path / "deferred") == expected  # close() writes what was pending
+
+
+def test_a_line_edit_after_a_body_edit_reads_no_whole_file_for_lines(tmp_path: Path) -> None:
+    """A body edit leaves the line tracker inside the edited function; the next edit there adds a line: the
+    linker's line shift is counted from that place, and no update builds a whole-file line index (it did:
+    ~40 ms at N = 10 000)."""
+
+    def builds(n: int) -> list[int]:
+        comp, source = elf_session(tmp_path, f"b{n}", program(n))
+        assert comp.update().ok
+        tracker = comp.module.lines
+        counts: list[int] = []
+        for text in (
+            program(n).replace(f"int({1000 + n // 2})", "int(7)"),  # a body edit: the split moves there
+            program(n).replace(f"int({1000 + n // 2})", "int(8)"),
+            program(n, {n // 2: 1}).replace(f"int({1000 + n // 2})", "int(9)"),  # a line added
+            program(n, {n // 2: 0}).replace(f"int({1000 + n // 2})", "int(10)"),  # and removed
+        ):
+            source.text = text.encode()
+            before = tracker.index_builds
+            assert comp.update().ok
+            counts.append(tracker.index_builds - before)
+        assert check_lines(comp.module) == n + 1
+        comp.close()
+        return counts[1:]
+
+    assert builds(10) == builds(1000) == [0, 0, 0]
