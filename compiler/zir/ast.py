@@ -47,19 +47,29 @@ class Body:
     analysed program holds no syntax tree of its function bodies (docs/design/performance.md §6).
     """
 
-    __slots__ = ("_insts", "_parse", "parses")
+    __slots__ = ("_insts", "_open", "_parse", "_text", "parses")
 
-    def __init__(self, insts: list[Inst] | None, parse: Callable[[], list[Inst]] | None = None) -> None:
+    def __init__(
+        self,
+        insts: list[Inst] | None,
+        parse: Callable[[bytes, int], list[Inst]] | None = None,
+        text: bytes = b"",
+        open_at: int = 0,
+    ) -> None:
+        """Eager (``insts``), or made when read by ``parse(text, open_at)``: the parser's one function and
+        the decl's bytes, not a closure per body (docs/design/performance.md §9)."""
         assert insts is not None or parse is not None
         self._insts = insts
         self._parse = parse
+        self._text = text
+        self._open = open_at
         self.parses = 0 if insts is None else 1
         """How many times this body's instructions were made (0: never read yet)."""
 
     @classmethod
-    def released(cls, parse: Callable[[], list[Inst]]) -> Body:
+    def released(cls, parse: Callable[[bytes, int], list[Inst]], text: bytes, open_at: int) -> Body:
         """A body parsed once already (its text is known to parse), whose instructions ``parse`` makes."""
-        body = cls(None, parse)
+        body = cls(None, parse, text, open_at)
         body.parses = 1
         return body
 
@@ -72,7 +82,7 @@ class Body:
                 if insts is None:
                     parse = self._parse
                     assert parse is not None
-                    insts = self._insts = parse()
+                    insts = self._insts = parse(self._text, self._open)
                     self.parses += 1
         return insts
 

@@ -10,7 +10,6 @@ and applies the only cross-decl rule, top-level ``redefinition of identifier``.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -226,8 +225,7 @@ class _Parser:
         if inst.tag is Tag.FN and self.trivia is None:
             body = inst.args["body"]
             if isinstance(body, Body) and body.resident:  # parsed (so known to parse): kept as its text
-                parse = functools.partial(_deferred_body, contents, self.top_open - contents_start)
-                inst.args["body"] = Body.released(parse)
+                inst.args["body"] = Body.released(_deferred_body, contents, self.top_open - contents_start)
         return SpanDecl(
             name,
             inst,
@@ -465,7 +463,7 @@ class _Parser:
             self.expect(b"{")
             self.i = close + 1
             self.deferred += 1
-            return Body(None, functools.partial(_deferred_body, self.buf[self.base : close + 1], open_at - self.base))
+            return Body(None, _deferred_body, self.buf[self.base : close + 1], open_at - self.base)
         self.expect(b"{")
         if self.depth == 0:
             self.top_open = open_at

@@ -4,9 +4,9 @@ A file is split, with one regular expression, into *regions*: from one line-star
 the next. The parser (``parser.py``) parses *spans*, which start at a region start and end at the next
 line-start ``@`` where its top-level loop stands clean. Most spans are exactly one region; a span that
 runs on (a decl continued on a line starting with ``@``, or an error whose recovery skips regions) covers
-several and is simply not cached. A span is cached under its region's exact bytes and whether the region
-is the file's last one (the parser may look at EOF there), and only when the parse looked at nothing past
-the region. Cached results hold offsets relative to the region start, so a decl that only moved keeps the
+several and is simply not cached. A span is cached under a 128-bit hash of its region's bytes and whether
+the region is the file's last one (the parser may look at EOF there), and only when the parse looked at
+nothing past the region. Cached results hold offsets relative to the region start, so a decl that only moved keeps the
 very same ``Inst`` tree; the result is identical to ``parser.parse`` of the whole file.
 
 Between two versions of the file, the common prefix and suffix are found with slice comparisons; the
@@ -19,6 +19,7 @@ has errors works on a copy, so the last good result stays readable while the fil
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -258,7 +259,7 @@ class IncrementalParser:
     same ``Inst`` objects (and, when they did not move, the same ``SourceDecl`` objects) as before.
     """
 
-    _cache: dict[tuple[bytes, bool], _Entry] = field(default_factory=dict)
+    _cache: dict[bytes, _Entry] = field(default_factory=dict)
     _generation: int = 0
     _last: _Version | None = None
     """The version of the latest result."""
@@ -471,13 +472,15 @@ class IncrementalParser:
         (absolute items, end, examined end, relative items, cache entry)."""
         m = _LINE_START_AT.search(data, start + 1, n)
         region_end = m.start() if m else n
-        key = (data[start:region_end], region_end == n)
+        region, last = data[start:region_end], region_end == n
+        # keyed by the region's 128-bit hash, not a copy of its bytes kept per region (performance.md §9)
+        key = hashlib.blake2b(region, digest_size=16, person=b"last" if last else b"").digest()
         stats = self.stats
         stats.regions += 1
         entry = self._cache.get(key)
         if entry is None:
-            span = self._parse_region(key[0], key[1])
-            stats.bytes_copied += len(key[0]) + 2
+            span = self._parse_region(region, last)
+            stats.bytes_copied += len(region) + 2
             if span is None:  # the parse looks past its region: parse it in the whole content
                 if len(data) == n:
                     data += b"\0"
