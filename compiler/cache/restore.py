@@ -11,6 +11,7 @@ debug pieces stay in the output, and only a moved first line is rewritten. Anyth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import CachedFn, Document, Malformed, Row, fn_record, known_good
@@ -18,6 +19,7 @@ from compiler.cache.fingerprint import NoFingerprint, anonymous_value, decl_fing
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
+from compiler.link.elf.trusted import FN_LINE, GOT_INDEX, SIZE, VADDR
 from compiler.logs import LazyLogger
 from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, Fn, FnStatus
@@ -36,15 +38,15 @@ log = LazyLogger(__name__)
 class Restorer:
     """The cached functions of one restart; asked by the Module before it analyses a function body."""
 
-    def __init__(
-        self, doc: Document, placement_of: dict[str, tuple[int, int, int, int]], rows: dict[str, tuple[Fn, Row]]
-    ) -> None:
+    def __init__(self, doc: Document, got_address: Callable[[int], int], rows: dict[str, tuple[Fn, Row]]) -> None:
         self.doc = doc
         self.rows = rows
         """Kept functions' records as read, by name with their Fn: written back unchanged by the next save."""
         self.damaged = False
-        self.placements = placement_of
-        """``(vaddr, size, GOT address, first line)`` of each cached function's block in the output."""
+        self.placements = doc.placements
+        """Each cached block's placement in the output (``trusted.Placement``), read where a body is kept."""
+        self._got_address = got_address
+        """The GOT address of a slot index of the reopened output (``Got.address``)."""
         self.kept: dict[int, Fn] = {}
         """Every Fn kept, by ``id`` (its ``air`` is None: the output holds its code)."""
         self.kept_count = 0
@@ -60,10 +62,13 @@ class Restorer:
         self._seen: dict[str, tuple[Decl, TypedValue | None, str | None, int]] = {}
         """A dependency checked before, by name: the decl, its value then, its fingerprint and GOT address (-1:
         none). Valid while the name holds that decl with that value (a GOT slot is stable while it has bits)."""
-        self._restored: dict[int, tuple[Fn, int]] = {}
-        """Every Fn ``decl_value`` made, by ``id``, with its decl's src in this update's text: its decl-level
-        dependencies are checked and declared."""
+        self._restored: dict[int, tuple[Fn, int, CachedFn]] = {}
+        """Every Fn ``decl_value`` made, by ``id``, with its decl's src in this update's text and the record it
+        was made from: its contents hash, function type and decl-level dependencies are checked and declared."""
         self._known: dict[str, tuple[int, str]] | None = None
+        self._panic: Decl | None = None
+        self._panic_got = -1
+        """The panic routine's decl as last checked, and its GOT address then (-1: none)."""
 
     def known_good(self) -> dict[str, tuple[int, str]]:
         """The recorded functions' contents (length, hash): they parsed, so the parser may defer their bodies."""
@@ -125,14 +130,20 @@ class Restorer:
             return None
         table = m.decl_table
         seen = self._seen
+        deps = cached.deps
         for i in range(cached.header_deps):
-            name, fp, got = cached.deps[i]
+            name, fp, got = deps[i]
             hit = seen.get(name)
-            if hit is not None and table.get(name) is hit[0] and _unchanged(hit):
-                if hit[2] != fp or hit[3] != got:
-                    return None
-                m.declare_dependency(d, hit[0])
-                continue
+            if hit is not None:
+                x = hit[0]
+                # the remembered dependency still has the value it was checked with (inlined: one of these
+                # per restored function)
+                if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
+                    if hit[2] != fp or hit[3] != got:
+                        return None
+                    d.dependencies[x] = None  # ``Module.declare_dependency``
+                    x.dependants[d] = None
+                    continue
             x = table.get(name)
             if x is None or x.is_anonymous or x.analysis is DeclStatus.IN_PROGRESS:
                 return None  # the analysis reports what is wrong (a missing decl, a loop)
@@ -150,7 +161,7 @@ class Restorer:
                 return None  # analysed; its type is then known to later functions (``learn_type``)
         fn = Fn(d, inst.body("body"), fn_type)
         fn.header_deps = cached.header_deps
-        self._restored[id(fn)] = (fn, sd.src)
+        self._restored[id(fn)] = (fn, sd.src, cached)
         self.restored_count += 1
         return TypedValue(fn_type, FunctionValue(fn))
 
@@ -209,40 +220,52 @@ class Restorer:
         return m.linker.got_address(DeclIndex(x.index))
 
     def _keep(self, m: Module, d: Decl, fn: Fn) -> bool:
-        cached = self._record(d.name)
-        if cached is None or cached.contents_hash != d.contents_hash:
-            return False
-        index = DeclIndex(d.index)
-        placed = m.linker.decl_address(index)
-        expected = self.placements.get(d.name)
-        if expected is None or placed != expected[0] or m.linker.got_address(index) != expected[2]:
-            return False
-        if cached.fn_type != self._type_fingerprint(m, fn.fn_type):
-            return False
-        used: list[Decl] = []
-        # a Fn made by ``decl_value`` from this record: its decl-level dependencies were checked and declared
         restored = self._restored.get(id(fn))
         if restored is not None and restored[0] is fn:
+            # a Fn made by ``decl_value`` from this record: its function type is one of the recorded fingerprint
+            # and its decl-level dependencies were checked and declared
+            cached = restored[2]
+            if cached.contents_hash != d.contents_hash:
+                return False
             checked, src = cached.header_deps, restored[1]
         else:
-            checked, src = 0, m.source_decl(d).src
+            record = self._record(d.name)
+            if record is None or record.contents_hash != d.contents_hash:
+                return False
+            if record.fn_type != self._type_fingerprint(m, fn.fn_type):
+                return False
+            cached, checked, src = record, 0, m.source_decl(d).src
+        index = DeclIndex(d.index)
+        expected = self.placements.get(d.name)
+        if (
+            expected is None
+            or m.linker.decl_address(index) != expected[VADDR]
+            or m.linker.got_address(index) != self._got_address(expected[GOT_INDEX])
+        ):
+            return False
+        used: list[Decl] = []
         table, seen = m.decl_table, self._seen
         for i in range(checked, len(cached.deps)):
             name, fp, got = cached.deps[i]
             if name == PANIC_NAME:
-                try:
-                    x = panic.ensure(m)
-                except panic.PanicGotOverflow:
-                    return False
-                if (m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1) != got:
+                x = m.panic_decl  # checked once while it lives (most functions' code can panic)
+                if x is None or x is not self._panic or x.destroyed:
+                    try:
+                        x = panic.ensure(m)
+                    except panic.PanicGotOverflow:
+                        return False
+                    self._panic, self._panic_got = x, m.linker.got_address(DeclIndex(x.index)) if x.has_bits else -1
+                if self._panic_got != got:
                     return False
             else:
                 hit = seen.get(name)
-                if hit is not None and table.get(name) is hit[0] and _unchanged(hit):
-                    if hit[2] != fp or hit[3] != got:
-                        return False
-                    used.append(hit[0])
-                    continue
+                if hit is not None:
+                    x = hit[0]
+                    if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
+                        if hit[2] != fp or hit[3] != got:
+                            return False
+                        used.append(x)
+                        continue
                 found = table.get(name)
                 if found is None or found.is_anonymous:
                     return False
@@ -256,20 +279,17 @@ class Restorer:
                 if self._seen_now(m, x) != (fp, got):
                     return False
             used.append(x)
-        for x in used:
-            m.declare_dependency(d, x)
-        fn.dependencies = list(d.dependencies)
+        dependencies = d.dependencies
+        for x in used:  # ``Module.declare_dependency``
+            dependencies[x] = None
+            x.dependants[d] = None
+        fn.dependencies = list(dependencies)
         fn.analysis = FnStatus.SUCCESS
-        d.code_size = expected[1]
+        d.code_size = expected[SIZE]
         line = m.line_of(src)
-        if line != expected[3]:
+        if line != expected[FN_LINE]:
             m.linker.update_decl_line_number(index, line)
         d.line = line
-        exports.update_linker_exports(m, d)
+        if m.decl_exports.get(d):  # most kept functions are exported by nobody
+            exports.update_linker_exports(m, d)
         return True
-
-
-def _unchanged(hit: tuple[Decl, TypedValue | None, str | None, int]) -> bool:
-    """The remembered dependency still has the value it was checked with."""
-    x = hit[0]
-    return x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]

@@ -22,11 +22,7 @@ from compiler.codegen import PANIC_NAME
 from compiler.link import DeclIndex
 from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.trusted import (
-    FN_LINE,
-    GOT_INDEX,
     RELOCATIONS,
-    SIZE,
-    VADDR,
     Placement,
     placement_of,
     reopened,
@@ -124,12 +120,8 @@ class CompileCache:
         why = restore_debug_pieces(linker, doc.placements)
         if why is not None:
             return f"stale ({why})"
-        placed = {
-            name: (p[VADDR], p[SIZE], linker.got.address(p[GOT_INDEX]), p[FN_LINE])
-            for name, p in doc.placements.items()
-        }
         self.table = Table(doc.fingerprints)
-        module.restored = Restorer(doc, placed, self.rows)
+        module.restored = Restorer(doc, linker.got.address, self.rows)
         return None
 
     def save(self, module: Module, linker: ElfLinker) -> bool:

@@ -539,20 +539,22 @@ class Module:
     def codegen_decl(self, d: Decl) -> None:
         from compiler.sema.analyze import analyze_fn_body
 
-        match d.analysis:
-            case DeclStatus.UNREFERENCED | DeclStatus.IN_PROGRESS | DeclStatus.OUTDATED:
-                return  # superseded by a later re-analysis item
-            case (
-                DeclStatus.SEMA_FAILURE
-                | DeclStatus.SEMA_FAILURE_RETRYABLE
-                | DeclStatus.CODEGEN_FAILURE
-                | DeclStatus.DEPENDENCY_FAILURE
-            ):
-                return
-            case DeclStatus.COMPLETE | DeclStatus.CODEGEN_FAILURE_RETRYABLE:
-                pass
-            case _:
-                assert_never(d.analysis)
+        status = d.analysis
+        if status is not DeclStatus.COMPLETE:  # the common case first: one item per function of a build
+            match status:
+                case DeclStatus.UNREFERENCED | DeclStatus.IN_PROGRESS | DeclStatus.OUTDATED:
+                    return  # superseded by a later re-analysis item
+                case (
+                    DeclStatus.SEMA_FAILURE
+                    | DeclStatus.SEMA_FAILURE_RETRYABLE
+                    | DeclStatus.CODEGEN_FAILURE
+                    | DeclStatus.DEPENDENCY_FAILURE
+                ):
+                    return
+                case DeclStatus.COMPLETE | DeclStatus.CODEGEN_FAILURE_RETRYABLE:
+                    pass
+                case _:
+                    assert_never(status)
         if d.is_retired or not d.has_bits:
             return
         fn = d.fn
