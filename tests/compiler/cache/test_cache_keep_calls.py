@@ -1,0 +1,71 @@
+"""A restart keeps an unchanged function without per-function calls it does not need: the panic routine is
+looked up once, and the linker's exports are not touched for functions nobody exports
+(docs/design/performance.md §7.6)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.shapes import ShapeProgram
+from compiler.compilation import Compilation, Options
+from compiler.link import OutputMode
+from compiler.module import exports, panic
+from compiler.source import BufferSource
+
+
+def _build(text: bytes, out: Path) -> Compilation:
+    comp = Compilation(Options("p.zir", str(out), OutputMode.EXE, cache=True), BufferSource("p.zir", text), None)
+    comp.update()
+    return comp
+
+
+def _counting(calls: Counter[str], name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[name] += 1
+        return real(*args, **kwargs)
+
+    return counted
+
+
+def _restart_calls(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], dict[str, int]]:
+    """Build chain N with the cache, edit one function, and count the calls of a restarted Compilation."""
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / f"cache{n}"))
+    out = tmp_path / f"p{n}"
+    prog = ShapeProgram("chain", n)
+    first = _build(prog.source(), out)
+    assert first.all_errors() == []
+    first.close()
+    prog.edited_constant = 70_000
+    calls: Counter[str] = Counter()
+    with monkeypatch.context() as patch:
+        patch.setattr(panic, "ensure", _counting(calls, "panic.ensure", panic.ensure))
+        patch.setattr(
+            exports, "update_linker_exports", _counting(calls, "update_linker_exports", exports.update_linker_exports)
+        )
+        again = _build(prog.source(), out)
+    try:
+        assert again.all_errors() == []
+        counters = again._counters()
+    finally:
+        again.close()
+    return calls, counters
+
+
+def test_keeping_a_function_makes_no_per_function_panic_or_export_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chain function's code can panic (its ``add`` is checked) and none is exported: at N = 10 and
+    N = 1 000 the restart makes the same number of these calls (before: one of each per kept function)."""
+    seen = []
+    for n in (10, 1000):
+        calls, counters = _restart_calls(tmp_path, n, monkeypatch)
+        assert counters["bodies_kept"] == n - 1
+        seen.append(calls)
+    assert seen[0] == seen[1]
+    assert seen[0]["panic.ensure"] <= 8
+    assert seen[0]["update_linker_exports"] <= 16  # the generated decls and the exports analysed
