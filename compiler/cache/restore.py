@@ -144,9 +144,10 @@ class Restorer:
                     d.dependencies[x] = None  # ``Module.declare_dependency``
                     x.dependants[d] = None
                     continue
-            x = table.get(name)
-            if x is None or x.is_anonymous or x.analysis is DeclStatus.IN_PROGRESS:
+            found = table.get(name)
+            if found is None or found.is_anonymous or found.analysis is DeclStatus.IN_PROGRESS:
                 return None  # the analysis reports what is wrong (a missing decl, a loop)
+            x = found
             m.declare_dependency(d, x)
             try:
                 m.ensure_decl_analyzed(x)
