@@ -143,6 +143,7 @@ def issue13(run: dict[str, Any]) -> Iterator[Verdict]:
     else:
         yield _missing(run, 13, goal, "widen edits > 0", "sequence")
     yield from _full_builds(run, per_n)
+    yield from _full_build_accelerated(run, per_n)
     yield from _cache(run)
     yield from _server_first_build(run, per_n)
     yield from _cold(run)
@@ -196,6 +197,26 @@ def _full_builds(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict
             ok = ours / peer <= bound
             yield Verdict(13, g, f"{ms(ours)} = {ours / peer:.2f}× ({ms(peer)})", t, judge(ok),
                           profile=None if ok else "full_build")  # fmt: skip
+
+
+def _full_build_accelerated(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
+    """The same two full-build goals for the optional mypyc build (bench/accel.py's fresh builds, median of its
+    runs, same chain program), against the same run's peers; the pure-Python verdicts above stay the headline."""
+    fast = get(run, "accel", "mypyc", BIG, "fresh_build", "median_s")
+    pure = get(run, "accel", "python", BIG, "fresh_build", "median_s")
+    if not isinstance(fast, int | float):
+        return
+    ours = 1000.0 * fast
+    zig = get(per_n.get(BIG), "zig_cold_build", "cold_build", "p50") or get(per_n.get(BIG), "zig", "cold_build_ms")
+    gnu = get(per_n.get(BIG), "gnu", "full_build", "p50")
+    same = f"pure Python in the same measurement {ms(1000.0 * pure)}" if isinstance(pure, int | float) else ""
+    for name, peer, bound in (("Zig 0.17.1 cold", zig, 0.5), ("GNU as+ld", gnu, 25.0)):
+        if not peer:
+            continue
+        ok = ours / peer <= bound
+        goal = f"full build, fresh process, N = {n_text(BIG)}, accelerated (mypyc) build vs {name}"
+        yield Verdict(13, goal, f"{ms(ours)} = {ours / peer:.2f}× ({ms(peer)})", f"≤ {bound:g}× {name}", judge(ok),
+                      same)  # fmt: skip
 
 
 def _first_number(d: Any, *needles: str) -> float | None:

@@ -109,6 +109,21 @@ def test_full_build_at_ten_thousand_is_judged_against_both_peers() -> None:
     assert at_1000.status is Status.INFO and "as+ld 9.00 ms (33×)" in at_1000.detail
 
 
+def test_the_accelerated_full_build_is_judged_against_the_same_peers() -> None:
+    run = _run(
+        accel={
+            "python": {"10000": {"fresh_build": {"best_s": 2.2, "median_s": 2.4}}},
+            "mypyc": {"10000": {"fresh_build": {"best_s": 0.7, "median_s": 0.9}}},
+        }
+    )
+    run["per_n"]["10000"].update(zig_cold_build={"cold_build": _stats(2000.0)}, gnu={"full_build": _stats(40.0)})
+    vs_zig = _find(run, "full build, fresh process, N = 10 000, accelerated (mypyc) build vs Zig")
+    vs_gnu = _find(run, "full build, fresh process, N = 10 000, accelerated (mypyc) build vs GNU")
+    assert vs_zig.status is Status.MET and vs_zig.ours.startswith("900")  # the median, 0.45× ≤ 0.5×
+    assert vs_gnu.status is Status.MET and "2400" in vs_gnu.detail  # 22.5× ≤ 25×; pure Python beside it
+    assert not [v for v in goals.verdicts(_run()) if "accelerated (mypyc) build vs" in v.goal]
+
+
 def test_memory_goals_are_read_at_one_hundred_thousand() -> None:
     run = _run()
     run["per_n"]["100000"]["zir_watch"] = {"peak_rss_kib": 300 * 1024}
