@@ -6,10 +6,13 @@ at the split only changes the offset; shifting a tail that begins elsewhere firs
 converting the items in between (C-speed list work proportional to how far the split moves). Successive edits
 at one place of a file therefore shift every later position at a constant cost, whatever the file's size
 (performance.md §6). ``moved`` counts the items converted, so tests can assert that cost without a clock.
+The items are kept in an ``array`` of 64-bit integers: 8 bytes each, not an ``int`` object per position
+(performance.md §9).
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 
 
@@ -19,7 +22,7 @@ class SplitList:
     __slots__ = ("_items", "_offset", "_split", "moved")
 
     def __init__(self, items: list[int] | None = None) -> None:
-        self._items: list[int] = items if items is not None else []
+        self._items = array("q", items if items is not None else ())
         self._split = len(self._items)
         """Items at or after this index are stored minus ``_offset``."""
         self._offset = 0
@@ -36,7 +39,8 @@ class SplitList:
         return value + self._offset if i >= self._split else value
 
     def copy(self) -> SplitList:
-        other = SplitList(list(self._items))
+        other = SplitList()
+        other._items = array("q", self._items)
         other._split, other._offset = self._split, self._offset
         return other
 
@@ -45,10 +49,10 @@ class SplitList:
         end = len(self._items) if stop is None else stop
         g, off, items = self._split, self._offset, self._items
         if end <= g:
-            return items[start:end]
+            return items[start:end].tolist()
         if start >= g:
             return [x + off for x in items[start:end]]
-        return items[start:g] + [x + off for x in items[g:end]]
+        return items[start:g].tolist() + [x + off for x in items[g:end]]
 
     def _move_split(self, to: int) -> None:
         g, off = self._split, self._offset
@@ -57,9 +61,9 @@ class SplitList:
         if off:
             items = self._items
             if to < g:
-                items[to:g] = [x - off for x in items[to:g]]
+                items[to:g] = array("q", [x - off for x in items[to:g]])
             else:
-                items[g:to] = [x + off for x in items[g:to]]
+                items[g:to] = array("q", [x + off for x in items[g:to]])
             self.moved += abs(to - g)
         self._split = to
         if to == len(self._items):
@@ -74,7 +78,7 @@ class SplitList:
     def splice(self, start: int, stop: int, values: list[int]) -> None:
         """Replace the items ``[start:stop]`` by ``values`` (only the items outside the range may move the split)."""
         self._move_split(min(max(self._split, start), stop))
-        self._items[start:stop] = values
+        self._items[start:stop] = array("q", values)
         self._split = start + len(values)
         if self._split == len(self._items):
             self._offset = 0
