@@ -233,7 +233,8 @@ def _update_with_progress(comp: Compilation, bar_wanted: bool) -> UpdateReport:
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode, cache=a.cache)
-    comp.module.keep_air = a.emit_zir is not None  # else dropped once generated (docs/design/performance.md §9)
+    m = comp.module  # a one-shot build keeps each body as parsed until analysed (docs/design/performance.md §9)
+    m.keep_air, m.parser.drop_bodies = a.emit_zir is not None, False
     before = comp.linker.totals.snapshot()
     report = _update_with_progress(comp, not a.json and cli_progress.wanted(sys.stderr))
     link = comp.linker.totals.snapshot().since(before)

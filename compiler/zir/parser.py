@@ -146,6 +146,7 @@ class _Parser:
         "buf",
         "deferred",
         "depth",
+        "drop_bodies",
         "far",
         "i",
         "known",
@@ -156,9 +157,12 @@ class _Parser:
         "trivia",
     )
 
-    def __init__(self, buf: bytes, n: int, trivia: Trivia | None = None, known: KnownGood | None = None) -> None:
+    def __init__(
+        self, buf: bytes, n: int, trivia: Trivia | None = None, known: KnownGood | None = None, drop: bool = True
+    ) -> None:
         self.trivia = trivia
         self.known = known
+        self.drop_bodies = drop and trivia is None  # function bodies kept as their text only (not as parsed)
         self.lazy_close = -1
         """The offset of the ``}`` closing the body to defer (of the decl being parsed), else -1."""
         self.deferred = 0
@@ -171,8 +175,7 @@ class _Parser:
         self.depth = 0
         self.names: dict[bytes, Inst] = {}
         self.blocks: dict[bytes, Inst] = {}
-        self.top_open = -1
-        """The offset of the ``{`` of the decl's outermost body parsed last."""
+        self.top_open = -1  # the offset of the ``{`` of the decl's outermost body parsed last
 
     # ---------------------------------------------------------------- top level
 
@@ -222,10 +225,10 @@ class _Parser:
         contents = self.buf[contents_start:contents_end]
         if digest is None:
             digest = hashlib.blake2b(contents, digest_size=16).digest()
-        if inst.tag is Tag.FN and self.trivia is None:
-            body = inst.args["body"]
-            if isinstance(body, Body) and body.resident:  # parsed (so known to parse): kept as its text
-                inst.args["body"] = Body.released(_deferred_body, contents, self.top_open - contents_start)
+        body = inst.args.get("body") if inst.tag is Tag.FN and self.trivia is None else None
+        if isinstance(body, Body) and body.resident:  # parsed (so known to parse): kept as its text
+            text = (_deferred_body, contents, self.top_open - contents_start)
+            inst.args["body"] = Body.released(*text) if self.drop_bodies else Body(body.insts, *text)
         return SpanDecl(
             name,
             inst,
@@ -465,8 +468,7 @@ class _Parser:
             self.deferred += 1
             return Body(None, _deferred_body, self.buf[self.base : close + 1], open_at - self.base)
         self.expect(b"{")
-        if self.depth == 0:
-            self.top_open = open_at
+        self.top_open = open_at if self.depth == 0 else self.top_open
         if self.depth >= MAX_BODY_NESTING:
             raise _Fail(open_at, f"bodies nested deeper than {MAX_BODY_NESTING} levels")
         self.depth += 1
@@ -584,10 +586,10 @@ def content_of(source: bytes) -> bytes:
     return source if nul < 0 else source[:nul]
 
 
-def parse_span(buf: bytes, start: int, known: KnownGood | None = None) -> Span:
+def parse_span(buf: bytes, start: int, known: KnownGood | None = None, drop: bool = True) -> Span:
     """Parses the span of ``buf`` (content plus one NUL sentinel) that starts at ``start``; the bodies of the
-    functions ``known`` names with their exact contents are deferred."""
-    return _Parser(buf, len(buf) - 1, None, known).span(start)
+    functions ``known`` names with their exact contents are deferred; ``drop``: ``_Parser.drop_bodies``."""
+    return _Parser(buf, len(buf) - 1, None, known, drop).span(start)
 
 
 def direct_span(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:

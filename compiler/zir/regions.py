@@ -272,6 +272,9 @@ class IncrementalParser:
     stats: ParseStats = field(default_factory=ParseStats)
     known: KnownGood | None = None
     """Functions whose contents are known to parse (a restart's compile cache): their bodies are deferred."""
+    drop_bodies: bool = True
+    """A parsed function body is kept as its text only (performance.md §9.1); off for a one-shot build, whose
+    analysis follows at once (the instructions are then released as it analyses each body)."""
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
@@ -485,7 +488,7 @@ class IncrementalParser:
                 if len(data) == n:
                     data += b"\0"
                     stats.bytes_copied += len(data)
-                span = parse_span(data, start, self.known)
+                span = parse_span(data, start, self.known, self.drop_bodies)
             stats.bodies_deferred += span.deferred
             stats.spans_parsed += 1
             stats.bytes_parsed += span.length
@@ -507,7 +510,7 @@ class IncrementalParser:
         the file's last is followed by a line-start ``@``: the window ends with one, then the sentinel. A
         parse that ends at the region's end and examined nothing past it depends on nothing else (the
         region cache's own premise), so it equals the parse in the whole content."""
-        span = parse_span(region + (b"\0" if last else b"@\0"), 0, self.known)
+        span = parse_span(region + (b"\0" if last else b"@\0"), 0, self.known, self.drop_bodies)
         if span.length != len(region) or span.far > len(region):
             return None
         return span

@@ -98,3 +98,15 @@ def test_a_build_without_emit_zir_keeps_no_air_and_still_replays() -> None:
     r = s.update(text.replace("%exit_code = as(@usize, @0)", "%exit_code = as(@usize, @1)"))
     assert r.ok and r.counters["fn_bodies_analyzed"] == 1
     assert all(d.fn is None or d.fn.air is None for d in s.comp.decls())
+
+
+def test_a_one_shot_build_parses_each_body_once_and_still_releases_it() -> None:
+    """``drop_bodies`` off (``zir build``: analysis follows at once): the parse's instructions are analysed,
+    not parsed again, and released once analysed."""
+    s = Session(ShapeProgram("chain", N).source().decode(), obj=False)
+    s.comp.module.parser.drop_bodies = False
+    s.update()
+    assert s.errors() == []
+    fns = [d.fn for d in s.comp.decls() if d.fn is not None]
+    assert len(fns) == N + 1
+    assert all(fn.zir_body.parses == 1 and not fn.zir_body.resident for fn in fns)
