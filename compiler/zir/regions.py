@@ -275,6 +275,9 @@ class IncrementalParser:
     drop_bodies: bool = True
     """A parsed function body is kept as its text only (performance.md §9.1); off for a one-shot build, whose
     analysis follows at once (the instructions are then released as it analyses each body)."""
+    keep_parsed: int = 1024
+    """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed (analysis
+    releases them): an edit's few changed bodies are parsed once, and a whole file holds at most this many."""
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
@@ -488,7 +491,7 @@ class IncrementalParser:
                 if len(data) == n:
                     data += b"\0"
                     stats.bytes_copied += len(data)
-                span = parse_span(data, start, self.known, self.drop_bodies)
+                span = parse_span(data, start, self.known, self._dropping())
             stats.bodies_deferred += span.deferred
             stats.spans_parsed += 1
             stats.bytes_parsed += span.length
@@ -504,13 +507,16 @@ class IncrementalParser:
             entry.last_base = start
         return entry.last_items, region_end, region_end + 1, entry.items, entry
 
+    def _dropping(self) -> bool:
+        return self.drop_bodies and self.stats.spans_parsed >= self.keep_parsed
+
     def _parse_region(self, region: bytes, last: bool) -> Span | None:
         """The parse of a span that is exactly ``region``, made from the region's own bytes (no copy of the
         file per update: O(region)), or None when the span is not exactly the region. A region that is not
         the file's last is followed by a line-start ``@``: the window ends with one, then the sentinel. A
         parse that ends at the region's end and examined nothing past it depends on nothing else (the
         region cache's own premise), so it equals the parse in the whole content."""
-        span = parse_span(region + (b"\0" if last else b"@\0"), 0, self.known, self.drop_bodies)
+        span = parse_span(region + (b"\0" if last else b"@\0"), 0, self.known, self._dropping())
         if span.length != len(region) or span.far > len(region):
             return None
         return span
