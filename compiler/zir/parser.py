@@ -9,11 +9,9 @@ and applies the only cross-decl rule, top-level ``redefinition of identifier``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from compiler.errors import ErrorMsg, Note
 from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval, shared_declval
@@ -89,16 +87,14 @@ class _Fail(Exception):
         self.msg = msg
 
 
-@dataclass(slots=True)
 class SpanDecl:
     """A parsed decl with every offset relative to its span's start (see ``SourceDecl`` for the fields)."""
 
-    name: str
-    inst: Inst
-    name_offset: int
-    contents_start: int
-    contents_end: int
-    contents_hash: bytes
+    __slots__ = ("contents_end", "contents_hash", "contents_start", "inst", "name", "name_offset")
+
+    def __init__(self, name: str, inst: Inst, name_offset: int, start: int, end: int, contents_hash: bytes) -> None:
+        self.name, self.inst, self.name_offset = name, inst, name_offset
+        self.contents_start, self.contents_end, self.contents_hash = start, end, contents_hash
 
     def at(self, base: int) -> SourceDecl:
         """The ``SourceDecl`` of this decl when its span starts at absolute offset ``base``."""
@@ -112,29 +108,33 @@ class SpanDecl:
         )
 
 
-@dataclass(slots=True)
 class Span:
     """The parse of one span: decls and errors in file order (relative offsets), its length, what it read."""
 
-    items: list[SpanDecl | ErrorMsg]
-    length: int
-    """The span covers ``[start, start + length)``; the parser stands at a line-start ``@`` or EOF there."""
-    far: int
-    """One past the furthest byte the parse examined, relative (a string scan may look beyond the span)."""
-    deferred: int = 0
-    """Function bodies deferred (``KnownGood``)."""
+    __slots__ = ("deferred", "far", "items", "length")
+
+    def __init__(self, items: list[SpanDecl | ErrorMsg], length: int, far: int, deferred: int) -> None:
+        self.items = items
+        self.length = length
+        """The span covers ``[start, start + length)``; the parser stands at a line-start ``@`` or EOF there."""
+        self.far = far
+        """One past the furthest byte the parse examined, relative (a string scan may look beyond the span)."""
+        self.deferred = deferred
+        """Function bodies deferred (``KnownGood``)."""
 
 
-@dataclass(slots=True)
 class Trivia:
     """What the formatter needs beyond the decls: comments and the extents of instructions and bodies."""
 
-    comments: list[tuple[int, int]] = dataclasses.field(default_factory=list)
-    """(offset of ``;``, offset of the newline ending it or EOF), in file order."""
-    inst_extents: dict[Inst, tuple[int, int]] = dataclasses.field(default_factory=dict)
-    """A body instruction → (offset of its ``%``, offset just after its ``)``)."""
-    body_extents: dict[Body, tuple[int, int]] = dataclasses.field(default_factory=dict)
-    """A body → (offset of its ``{``, offset of its ``}``)."""
+    __slots__ = ("body_extents", "comments", "inst_extents")
+
+    def __init__(self) -> None:
+        self.comments: list[tuple[int, int]] = []
+        """(offset of ``;``, offset of the newline ending it or EOF), in file order."""
+        self.inst_extents: dict[Inst, tuple[int, int]] = {}
+        """A body instruction → (offset of its ``%``, offset just after its ``)``)."""
+        self.body_extents: dict[Body, tuple[int, int]] = {}
+        """A body → (offset of its ``{``, offset of its ``}``)."""
 
 
 class _Parser:

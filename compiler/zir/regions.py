@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import overload
 
 from compiler.errors import ErrorMsg
@@ -35,14 +34,16 @@ _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
 _CHUNK = 1 << 16
 
 
-@dataclass(slots=True)
 class _Entry:
     """A cached span: its items (relative offsets) and the absolute items made for its last position."""
 
-    items: list[SpanDecl | ErrorMsg]
-    last_base: int
-    last_items: list[SourceDecl | ErrorMsg]
-    generation: int
+    __slots__ = ("generation", "items", "last_base", "last_items")
+
+    def __init__(self, items: list[SpanDecl | ErrorMsg], generation: int) -> None:
+        self.items = items
+        self.last_base = -1
+        self.last_items: list[SourceDecl | ErrorMsg] = []
+        self.generation = generation
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
@@ -82,111 +83,117 @@ def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     return lo
 
 
-@dataclass(slots=True)
 class ParseStats:
     """Counters of the last ``IncrementalParser.parse`` call (for tests and benchmarks)."""
 
-    regions: int = 0
+    regions: int
     """Regions looked up in the cache (spans taken over from the previous version are not counted)."""
-    spans_parsed: int = 0
+    spans_parsed: int
     """Spans actually parsed (cache misses and uncacheable spans)."""
-    bytes_parsed: int = 0
+    bytes_parsed: int
     """Total length of the spans actually parsed."""
-    spans_reused: int = 0
+    spans_reused: int
     """Spans taken over from the previous version without a cache lookup (common prefix and suffix)."""
-    same_prefix_decls: int = 0
+    same_prefix_decls: int
     """The first this many decls of the result are the previous result's very ``SourceDecl`` objects."""
-    same_suffix_decls: int = 0
+    same_suffix_decls: int
     """The last this many decls of the result have the previous result's last ones' names, ``Inst`` trees
     and contents, moved by ``shift`` bytes. Both counts are 0 when this or the previous file had a
     top-level redefinition."""
-    shift: int = 0
+    shift: int
     """Length of this version minus length of the previous one."""
-    prefix_bytes: int = 0
+    prefix_bytes: int
     """Length of the common prefix of this version and the previous one."""
-    old_decl_count: int = 0
+    old_decl_count: int
     """How many decls the previous result had."""
-    old_names: list[str] = field(default_factory=list)
+    old_names: list[str]
     """The names of the previous result's decls between its ``same_prefix_decls`` and ``same_suffix_decls``."""
-    decl_writes: int = 0
+    decl_writes: int
     """Decl records written into the version's lists (the changed region's decls)."""
-    positions_moved: int = 0
+    positions_moved: int
     """Stored positions converted by moving the split of a ``SplitList`` (0 while edits stay in one place)."""
-    bodies_deferred: int = 0
+    bodies_deferred: int
     """Function bodies of parsed spans left to be parsed when read (``known``)."""
-    bytes_copied: int = 0
+    bytes_copied: int
     """Bytes of the source copied to parse spans (their regions; the whole content only for a span that runs
     past its region): O(edit), not O(file), for an edit inside one decl."""
 
+    __slots__ = ("bodies_deferred", "bytes_copied", "bytes_parsed", "decl_writes", "old_decl_count", "old_names",
+                 "positions_moved", "prefix_bytes", "regions", "same_prefix_decls", "same_suffix_decls", "shift",
+                 "spans_parsed", "spans_reused")  # fmt: skip
 
-@dataclass(slots=True)
+    def __init__(self) -> None:
+        self.regions = self.spans_parsed = self.bytes_parsed = self.spans_reused = self.same_prefix_decls = 0
+        self.same_suffix_decls = self.shift = self.prefix_bytes = self.old_decl_count = self.decl_writes = 0
+        self.positions_moved = self.bodies_deferred = self.bytes_copied = 0
+        self.old_names = []
+
+
 class _Middle:
     """The spans and items parsed for the changed middle of a new version (absolute positions)."""
 
-    span_start: list[int] = field(default_factory=list)
-    span_end: list[int] = field(default_factory=list)
-    span_examined: list[int] = field(default_factory=list)
-    span_entry: list[_Entry | None] = field(default_factory=list)
-    span_first_decl: list[int] = field(default_factory=list)
-    span_first_error: list[int] = field(default_factory=list)
-    decls: list[SourceDecl] = field(default_factory=list)
-    rel_decls: list[SpanDecl] = field(default_factory=list)
-    decl_base: list[int] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    errors: list[ErrorMsg] = field(default_factory=list)
-    rel_errors: list[ErrorMsg] = field(default_factory=list)
-    error_base: list[int] = field(default_factory=list)
+    __slots__ = ("decl_base", "decls", "error_base", "errors", "names", "rel_decls", "rel_errors", "span_end",
+                 "span_entry", "span_examined", "span_first_decl", "span_first_error", "span_start")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.span_start: list[int] = []
+        self.span_end: list[int] = []
+        self.span_examined: list[int] = []
+        self.span_entry: list[_Entry | None] = []
+        self.span_first_decl: list[int] = []
+        self.span_first_error: list[int] = []
+        self.decls: list[SourceDecl] = []
+        self.rel_decls: list[SpanDecl] = []
+        self.decl_base: list[int] = []
+        self.names: list[str] = []
+        self.errors: list[ErrorMsg] = []
+        self.rel_errors: list[ErrorMsg] = []
+        self.error_base: list[int] = []
 
 
-@dataclass(slots=True)
 class _Version:
     """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
 
-    data: bytes = b""
-    span_start: SplitList = field(default_factory=SplitList)
-    span_end: SplitList = field(default_factory=SplitList)
-    span_examined: SplitList = field(default_factory=SplitList)
-    """Running maximum over spans of "one past the last byte the span's parse depended on"."""
-    span_entry: list[_Entry | None] = field(default_factory=list)
-    span_first_decl: SplitList = field(default_factory=SplitList)
-    span_first_error: list[int] = field(default_factory=list)
-    decls: list[SourceDecl] = field(default_factory=list)
-    """The last ``SourceDecl`` made for each decl; stale once its decl moved (``DeclView`` remakes it)."""
-    rel_decls: list[SpanDecl] = field(default_factory=list)
-    decl_base: SplitList = field(default_factory=SplitList)
-    names: list[str] = field(default_factory=list)
-    errors: list[ErrorMsg] = field(default_factory=list)
-    rel_errors: list[ErrorMsg] = field(default_factory=list)
-    error_base: list[int] = field(default_factory=list)
-    name_counts: dict[str, int] = field(default_factory=dict)
-    """How many decls have each name."""
-    duplicates: int = 0
-    """Decls whose name an earlier decl already has (0: no top-level redefinition)."""
-    generation: int = 0
-    """Bumped at every change: a ``DeclView`` of another generation is stale."""
-    remade: int = 0
-    """``SourceDecl`` objects a ``DeclView`` made because their decl had moved (for counting tests)."""
+    __slots__ = ("data", "decl_base", "decls", "duplicates", "error_base", "errors", "generation", "name_counts",
+                 "names", "rel_decls", "rel_errors", "remade", "span_end", "span_entry", "span_examined",
+                 "span_first_decl", "span_first_error", "span_start")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.span_start = SplitList()
+        self.span_end = SplitList()
+        self.span_examined = SplitList()
+        """Running maximum over spans of "one past the last byte the span's parse depended on"."""
+        self.span_entry: list[_Entry | None] = []
+        self.span_first_decl = SplitList()
+        self.span_first_error: list[int] = []
+        self.decls: list[SourceDecl] = []
+        """The last ``SourceDecl`` made for each decl; stale once its decl moved (``DeclView`` remakes it)."""
+        self.rel_decls: list[SpanDecl] = []
+        self.decl_base = SplitList()
+        self.names: list[str] = []
+        self.errors: list[ErrorMsg] = []
+        self.rel_errors: list[ErrorMsg] = []
+        self.error_base: list[int] = []
+        self.name_counts: dict[str, int] = {}
+        """How many decls have each name."""
+        self.duplicates = 0
+        """Decls whose name an earlier decl already has (0: no top-level redefinition)."""
+        self.generation = 0
+        """Bumped at every change: a ``DeclView`` of another generation is stale."""
+        self.remade = 0
+        """``SourceDecl`` objects a ``DeclView`` made because their decl had moved (for counting tests)."""
 
     def copy(self) -> _Version:
-        return _Version(
-            self.data,
-            self.span_start.copy(),
-            self.span_end.copy(),
-            self.span_examined.copy(),
-            list(self.span_entry),
-            self.span_first_decl.copy(),
-            list(self.span_first_error),
-            list(self.decls),
-            list(self.rel_decls),
-            self.decl_base.copy(),
-            list(self.names),
-            list(self.errors),
-            list(self.rel_errors),
-            list(self.error_base),
-            dict(self.name_counts),
-            self.duplicates,
-            self.generation,
-        )
+        new = _Version()
+        new.data, new.duplicates, new.generation = self.data, self.duplicates, self.generation
+        new.span_start, new.span_end = self.span_start.copy(), self.span_end.copy()
+        new.span_examined, new.span_first_decl = self.span_examined.copy(), self.span_first_decl.copy()
+        new.decl_base, new.name_counts = self.decl_base.copy(), dict(self.name_counts)
+        new.span_entry, new.span_first_error = list(self.span_entry), list(self.span_first_error)
+        new.decls, new.rel_decls, new.names = list(self.decls), list(self.rel_decls), list(self.names)
+        new.errors, new.rel_errors, new.error_base = list(self.errors), list(self.rel_errors), list(self.error_base)
+        return new
 
     def moved(self) -> int:
         return sum(
@@ -251,7 +258,6 @@ class DeclView(Sequence[SourceDecl]):
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(slots=True)
 class IncrementalParser:
     """Parses successive versions of one file, re-parsing only the regions whose bytes changed.
 
@@ -259,25 +265,30 @@ class IncrementalParser:
     same ``Inst`` objects (and, when they did not move, the same ``SourceDecl`` objects) as before.
     """
 
-    _cache: dict[bytes, _Entry] = field(default_factory=dict)
-    _generation: int = 0
-    _last: _Version | None = None
-    """The version of the latest result."""
-    _good: _Version | None = None
-    """The version of the latest result without errors: the next parse is diffed against it."""
-    _good_was_spans: bool = False
-    """That result was the plain concatenation of ``_good``'s spans (no duplicate names)."""
-    _good_assembled_names: list[str] = field(default_factory=list)
-    """The decl names of that result when it was assembled (a top-level redefinition)."""
-    stats: ParseStats = field(default_factory=ParseStats)
-    known: KnownGood | None = None
-    """Functions whose contents are known to parse (a restart's compile cache): their bodies are deferred."""
-    drop_bodies: bool = True
-    """A parsed function body is kept as its text only (performance.md §9.1); off for a one-shot build, whose
-    analysis follows at once (the instructions are then released as it analyses each body)."""
-    keep_parsed: int = 1024
-    """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed (analysis
-    releases them): an edit's few changed bodies are parsed once, and a whole file holds at most this many."""
+    __slots__ = ("_cache", "_generation", "_good", "_good_assembled_names", "_good_was_spans", "_last",
+                 "drop_bodies", "keep_parsed", "known", "stats")  # fmt: skip
+
+    def __init__(self, known: KnownGood | None = None) -> None:
+        self._cache: dict[bytes, _Entry] = {}
+        self._generation = 0
+        self._last: _Version | None = None
+        """The version of the latest result."""
+        self._good: _Version | None = None
+        """The version of the latest result without errors: the next parse is diffed against it."""
+        self._good_was_spans = False
+        """That result was the plain concatenation of ``_good``'s spans (no duplicate names)."""
+        self._good_assembled_names: list[str] = []
+        """The decl names of that result when it was assembled (a top-level redefinition)."""
+        self.stats = ParseStats()
+        self.known = known
+        """Functions whose contents are known to parse (a restart's compile cache): their bodies are deferred."""
+        self.drop_bodies = True
+        """A parsed function body is kept as its text only (performance.md §9.1); off for a one-shot build, whose
+        analysis follows at once (the instructions are then released as it analyses each body)."""
+        self.keep_parsed = 1024
+        """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed
+        (analysis releases them): an edit's few changed bodies are parsed once, and a whole file holds at most
+        this many."""
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
@@ -499,7 +510,7 @@ class IncrementalParser:
             examined_end = max(start + span.far, end) + 1
             if end != region_end or start + span.far > region_end:
                 return absolute_items(span.items, start), end, examined_end, span.items, None
-            entry = _Entry(span.items, -1, [], self._generation)
+            entry = _Entry(span.items, self._generation)
             self._cache[key] = entry
         entry.generation = self._generation
         if entry.last_base != start:

@@ -8,7 +8,6 @@ registers they clobber (§7.5); control flow uses labels resolved at the end (§
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from compiler.air import (
@@ -117,44 +116,43 @@ def _undef_pattern(size: int) -> int:
     return int.from_bytes(b"\xaa" * size, "little")
 
 
-@dataclass(slots=True)
 class FunctionGen:
     """Generates one function. Construct, then call :meth:`generate` once."""
 
-    fn_type: Type
-    body: list[AirInst]
-    addresses: AddressView
-    line_of: Callable[[int], int]
-    fn_src: int = 0
-    safety: bool = True
-    panic: Callable[[], int] | None = None
-    """Returns the GOT address of ``__zirlive_panic``, creating the decl on first use (§10)."""
+    __slots__ = ("addresses", "blocks", "body", "buf", "cc", "epilogue", "fn_src", "fn_type", "frame", "last_row_line",
+                 "line_of", "lock_inst", "locked_ids", "locked_ready", "merge_snaps", "moved", "naked", "next_inst",
+                 "open_blocks", "panic", "params", "positions", "regs", "ret_ptr_slot", "rows", "safety", "spill_slots",
+                 "src", "uses", "values")  # fmt: skip
 
-    naked: bool = False
-    buf: CodeBuffer = field(default_factory=CodeBuffer)
-    frame: StackFrame = field(default_factory=StackFrame)
-    regs: RegisterFile = field(default_factory=RegisterFile)
-    values: dict[Operand, MCValue] = field(default_factory=dict)
-    blocks: dict[Block, BlockState] = field(default_factory=dict)
-    open_blocks: list[Block] = field(default_factory=list)
-    epilogue: Label = field(default_factory=lambda: Label("EPILOGUE"))
-    cc: CallingConvention = field(default_factory=lambda: CallingConvention((), ReturnKind.NONE))
-    ret_ptr_slot: int = 0
-    rows: list[LineRow] = field(default_factory=list)
-    last_row_line: int = 0
-    params: list[DebugParam] = field(default_factory=list)
-    next_inst: AirInst | None = None
-    src: int = 0
-    # spilling (docs/design/language-complete.md §11)
-    locked_ids: set[int] = field(default_factory=set)
-    lock_inst: AirInst | None = None
-    locked_ready: bool = False
-    spill_slots: dict[int, int] = field(default_factory=dict)
-    positions: dict[int, int] = field(default_factory=dict)
-    uses: dict[int, list[int]] = field(default_factory=dict)
-    merge_snaps: list[dict[Register, list[object]]] = field(default_factory=list)
-    moved: dict[int, AirInst] = field(default_factory=dict)
-    """Values whose location changed at least once (spilled, evicted, reloaded), by id."""
+    def __init__(self, fn_type: Type, body: list[AirInst], addresses: AddressView, line_of: Callable[[int], int],
+                 fn_src: int = 0, safety: bool = True, panic: Callable[[], int] | None = None) -> None:  # fmt: skip
+        self.fn_type, self.body, self.addresses, self.line_of = fn_type, body, addresses, line_of
+        self.fn_src, self.safety = fn_src, safety
+        self.panic = panic
+        """Returns the GOT address of ``__zirlive_panic``, creating the decl on first use (§10)."""
+        self.naked = False
+        self.buf = CodeBuffer()
+        self.frame = StackFrame()
+        self.regs = RegisterFile()
+        self.values: dict[Operand, MCValue] = {}
+        self.blocks: dict[Block, BlockState] = {}
+        self.open_blocks: list[Block] = []
+        self.epilogue = Label("EPILOGUE")
+        self.cc = CallingConvention((), ReturnKind.NONE)
+        self.ret_ptr_slot = self.last_row_line = self.src = 0
+        self.rows: list[LineRow] = []
+        self.params: list[DebugParam] = []
+        self.next_inst: AirInst | None = None
+        # spilling (docs/design/language-complete.md §11)
+        self.locked_ids: set[int] = set()
+        self.lock_inst: AirInst | None = None
+        self.locked_ready = False
+        self.spill_slots: dict[int, int] = {}
+        self.positions: dict[int, int] = {}
+        self.uses: dict[int, list[int]] = {}
+        self.merge_snaps: list[dict[Register, list[object]]] = []
+        self.moved: dict[int, AirInst] = {}
+        """Values whose location changed at least once (spilled, evicted, reloaded), by id."""
 
     # ---- driver ---------------------------------------------------------------------------------------
 
