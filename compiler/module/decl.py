@@ -7,6 +7,7 @@ import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from compiler.module.declset import DeclSet
 from compiler.record import record_eq, record_repr
 
 # Imported at run time, not under TYPE_CHECKING: mypyc's compiled dataclasses look their field types up
@@ -181,9 +182,9 @@ class Decl:
     """Module.generation of the last analysis of this decl."""
     deletion_flag: bool
     """True while the decl is on the deletion set (stack membership, not a ``LifeStage``)."""
-    dependencies: dict[Decl, None]
+    dependencies: DeclSet[Decl]
     """Ordered set of decls this one uses; symmetric with their ``dependants``."""
-    dependants: dict[Decl, None]
+    dependants: DeclSet[Decl]
     """Ordered set of decls using this one."""
     anon_created: Sequence[Decl]
     """Anonymous decls created or revived by the last analysis of this decl (or its body), in order."""
@@ -234,7 +235,7 @@ class Decl:
     def __init__(self, index: int, name: str, stored_index: int, stored_start: int = 0,
                  contents_hash: builtins.bytes | None = None, typed_value: TypedValue | None = None,
                  analysis: DeclStatus = DeclStatus.UNREFERENCED, generation: int = 0, deletion_flag: bool = False,
-                 dependencies: dict[Decl, None] | None = None, dependants: dict[Decl, None] | None = None,
+                 dependencies: DeclSet[Decl] | None = None, dependants: DeclSet[Decl] | None = None,
                  anon_created: Sequence[Decl] | None = None, is_export_root: bool = False,
                  stage: LifeStage = LifeStage.LIVE, is_anonymous: bool = False, owner: Decl | None = None,
                  shift_log: ShiftLog | None = None, epoch: int = 0, table_seq: int = 0, bytes: builtins.bytes = b"",
@@ -250,8 +251,8 @@ class Decl:
         self.analysis = analysis
         self.generation = generation
         self.deletion_flag = deletion_flag
-        self.dependencies = {} if dependencies is None else dependencies
-        self.dependants = {} if dependants is None else dependants
+        self.dependencies = DeclSet() if dependencies is None else dependencies  # small: a tuple, not a dict
+        self.dependants = DeclSet() if dependants is None else dependants
         self.anon_created = () if anon_created is None else anon_created  # no list until one is made
         self.is_export_root = is_export_root
         self.stage = stage
