@@ -61,7 +61,9 @@ def watch_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     out.unlink(missing_ok=True)
     prog = ChainProgram(n)
     src.write_bytes(prog.source())
-    watch = WatchProcess(src, out)
+    cache = workdir / f"zir-cache-watch{n}"  # empty: the first update is a full build, not a restore
+    shutil.rmtree(cache, ignore_errors=True)
+    watch = WatchProcess(src, out, cache_dir=cache)
     result: dict[str, Any] = {}
     try:
         first = watch.update()

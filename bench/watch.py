@@ -55,6 +55,9 @@ class WatchProcess:
     source: Path
     output: Path
     trace_log: Path | None = None
+    cache_dir: Path | None = None
+    """The compile cache directory (``ZIR_CACHE_DIR``) of the child; None: the user's default. A measurement of
+    a first build passes an empty one, or a rerun would restore the previous run's state instead."""
     proc: subprocess.Popen[str] = field(init=False)
     stdout: IO[str] = field(init=False)
     stdin: IO[str] = field(init=False)
@@ -76,7 +79,9 @@ class WatchProcess:
             stderr=subprocess.DEVNULL,
             text=True,
             bufsize=1,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            env=dict(os.environ, PYTHONUNBUFFERED="1")
+            if self.cache_dir is None
+            else dict(os.environ, PYTHONUNBUFFERED="1", ZIR_CACHE_DIR=str(self.cache_dir)),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
