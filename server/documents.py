@@ -188,7 +188,7 @@ class Documents:
         old = self.sessions.pop(uri, None)
         if old is not None:
             self._discard(old)
-        session = Session(uri, path, text, version, disk_text=jobs.read_file(path))
+        session = Session(uri, path, text, version, disk_text=_shared(jobs.read_file(path), text))
         self.sessions[uri] = session
         self.request_editor(session)
         return session
@@ -213,7 +213,7 @@ class Documents:
         session = self.sessions.get(uri)
         if session is None:
             return
-        session.disk_text = jobs.read_file(session.path)
+        session.disk_text = _shared(jobs.read_file(session.path), session.text)
         if not self.settings.diagnostics.on_type:
             self.request_editor(session)
         if self.settings.build.on_save and self.workspace_trusted and session.path is not None:
@@ -446,6 +446,12 @@ class Documents:
     def build_all(self) -> list[asyncio.Future[BuildFinished]]:
         """``zir.rebuild`` without a URI: every open document with a file."""
         return [self.request_build(s) for s in self.sessions.values() if s.path is not None]
+
+
+def _shared(disk: bytes | None, text: bytes) -> bytes | None:
+    """``disk``, or ``text`` itself when they are equal (a clean buffer holds one copy of its bytes, not two:
+    docs/design/performance.md §9.4)."""
+    return text if disk is not None and disk == text else disk
 
 
 def _display_name(session: Session) -> str:

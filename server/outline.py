@@ -16,11 +16,13 @@ import asyncio
 import bisect
 import itertools
 import re
+import threading
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.syntax import Outline, OutlineDecl, OutlineLocal, Token, TokenKind, scan
+from server.syntax import OutlineDecl, OutlineLocal, Token, TokenKind, scan
 
 _HEADER = re.compile(rb"^@[^ \t\r\n]*[ \t\r\n]+=", re.MULTILINE)
 """A line starting a decl: ``@``, a name (every byte up to a blank, ``=`` included), blanks, ``=`` — the same
@@ -30,24 +32,76 @@ _BACKGROUND_BYTES = 64 * 1024
 """A change replacing more than this is rescanned off the event loop (a whole-document change, a paste)."""
 
 
-@dataclass(slots=True)
-class _Chunk:
-    """One chunk's scan, offsets relative to the chunk's start."""
+_KINDS = list(TokenKind)
+_KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
+_TAGS: list[str | None] = [None]
+"""Every enclosing-instruction tag a token has had (index 0: none); a token stores its tag's index."""
+_TAG_INDEX: dict[str | None, int] = {None: 0}
+_TAG_LOCK = threading.Lock()
+_STRIDE = 4
+"""A token is four unsigned integers of its chunk's ``cols``: start, end, kind index + 16 × argument index, tag
+index (docs/design/performance.md §9.4: no Python object per token while nothing reads it)."""
+_MAX_ARG = (2**32 - 1) >> 4
 
-    outline: Outline
-    starts: list[int]
-    """Token starts (for bisecting)."""
-    memo: dict[object, Any] = field(default_factory=dict)
-    """Parts of whole-document answers computed from this chunk (``server.wholedoc``); a chunk never changes."""
+
+class _Chunk:
+    """One chunk's scan, offsets relative to the chunk's start: its decls, and its tokens packed in one array
+    (decoded into ``Token`` values only when a query reads them)."""
+
+    __slots__ = ("cols", "decls", "memo")
+
+    def __init__(self, cols: array[int], decls: list[OutlineDecl]) -> None:
+        self.cols = cols
+        self.decls = decls
+        self.memo: dict[object, Any] | None = None
+        """Parts of whole-document answers computed from this chunk (``server.wholedoc``); a chunk never
+        changes. None until the first part."""
+
+    def __len__(self) -> int:
+        return len(self.cols) // _STRIDE
+
+    def start(self, i: int) -> int:
+        """The start of token ``i``."""
+        return self.cols[i * _STRIDE]
+
+    def token(self, i: int, base: int = 0) -> Token:
+        """Token ``i``, its offsets plus ``base``."""
+        c = self.cols
+        at = i * _STRIDE
+        packed = c[at + 2]
+        return Token(_KINDS[packed & 15], c[at] + base, c[at + 1] + base, _TAGS[c[at + 3]], packed >> 4)
+
+    def tokens(self, first: int = 0, base: int = 0) -> Iterator[Token]:
+        """The tokens from index ``first`` on, their offsets plus ``base``."""
+        for i in range(first, len(self)):
+            yield self.token(i, base)
+
+    def bisect_right(self, offset: int) -> int:
+        """The number of tokens starting at or before ``offset``."""
+        return bisect.bisect_right(range(len(self)), offset, key=self.start)
+
+    def bisect_left(self, offset: int) -> int:
+        """The number of tokens starting before ``offset``."""
+        return bisect.bisect_left(range(len(self)), offset, key=self.start)
+
+
+def _pack(tokens: list[Token]) -> array[int]:
+    cols = array("I")
+    for tok in tokens:
+        tag = _TAG_INDEX.get(tok.tag)
+        if tag is None:
+            with _TAG_LOCK:  # outlines are built on executor threads too
+                tag = _TAG_INDEX.get(tok.tag)
+                if tag is None:
+                    _TAGS.append(tok.tag)
+                    tag = _TAG_INDEX[tok.tag] = len(_TAGS) - 1
+        cols.extend((tok.start, tok.end, _KIND_INDEX[tok.kind] | min(tok.arg_index, _MAX_ARG) << 4, tag))
+    return cols
 
 
 def _chunk(data: bytes) -> _Chunk:
     outline = scan(data)
-    return _Chunk(outline, [t.start for t in outline.tokens])
-
-
-def _shift_token(tok: Token, base: int) -> Token:
-    return Token(tok.kind, tok.start + base, tok.end + base, tok.tag, tok.arg_index) if base else tok
+    return _Chunk(_pack(outline.tokens), outline.decls)
 
 
 def _shift_decl(decl: OutlineDecl, base: int) -> OutlineDecl:
@@ -116,7 +170,7 @@ class DocOutline:
             new_starts.append(m.start())
         bounds = [*new_starts, hi]
         new_chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
-        old_names = [(d.name, d.tag) for c in self.chunks[k0:k1] for d in c.outline.decls]
+        old_names = [(d.name, d.tag) for c in self.chunks[k0:k1] for d in c.decls]
         tail = [s + delta for s in starts[k1:]] if delta else starts[k1:]
         self.starts = starts[:k0] + new_starts + tail
         self.chunks[k0:k1] = new_chunks
@@ -124,7 +178,7 @@ class DocOutline:
         self.limit = len(data)
         self.rescanned_bytes = hi - lo
         self._decl_cache = None
-        if len(new_chunks) != k1 - k0 or old_names != [(d.name, d.tag) for c in new_chunks for d in c.outline.decls]:
+        if len(new_chunks) != k1 - k0 or old_names != [(d.name, d.tag) for c in new_chunks for d in c.decls]:
             self._names = None
             self.tags_version += 1
 
@@ -158,19 +212,19 @@ class DocOutline:
         k = self.chunk_index(offset)
         base = self.starts[k]
         chunk = self.chunks[k]
-        i = bisect.bisect_right(chunk.starts, offset - base) - 1
+        i = chunk.bisect_right(offset - base) - 1
         if i < 0:
             return None
-        tok = chunk.outline.tokens[i]
-        if tok.end + base > offset or (tok.end + base == offset and tok.kind is not TokenKind.COMMENT):
-            return _shift_token(tok, base)
+        tok = chunk.token(i, base)
+        if tok.end > offset or (tok.end == offset and tok.kind is not TokenKind.COMMENT):
+            return tok
         return None
 
     def decl_containing(self, offset: int) -> OutlineDecl | None:
         """The decl whose text (from ``@`` to its closing ``)``) contains ``offset``."""
         k = self.chunk_index(offset)
         base = self.starts[k]
-        for d in self.chunks[k].outline.decls:
+        for d in self.chunks[k].decls:
             if d.def_start <= offset - base <= (d.end if d.end >= 0 else len(self.data)):
                 return _shift_decl(d, base)
         return None
@@ -180,7 +234,7 @@ class DocOutline:
         if self._names is None:
             names: dict[str, int] = {}
             for i, c in enumerate(self.chunks):
-                for d in c.outline.decls:
+                for d in c.decls:
                     names.setdefault(d.name, i)
             self._names = names
         return self._names
@@ -190,7 +244,7 @@ class DocOutline:
         found = self._name_index().get(name)
         if found is None:
             return None
-        decl = next(d for d in self.chunks[found].outline.decls if d.name == name)
+        decl = next(d for d in self.chunks[found].decls if d.name == name)
         return _shift_decl(decl, self.starts[found])
 
     def decl_tag(self, name: str) -> str | None:
@@ -198,12 +252,12 @@ class DocOutline:
         found = self._name_index().get(name)
         if found is None:
             return None
-        return next(d.tag for d in self.chunks[found].outline.decls if d.name == name)
+        return next(d.tag for d in self.chunks[found].decls if d.name == name)
 
     def decl_names(self) -> Iterator[tuple[str, str]]:
         """``(name, tag)`` of every decl, in file order (no offsets: nothing is shifted)."""
         for c in self.chunks:
-            for d in c.outline.decls:
+            for d in c.decls:
                 yield d.name, d.tag
 
     def tokens_in(self, lo: int, hi: int) -> Iterator[Token]:
@@ -212,10 +266,10 @@ class DocOutline:
         while k < len(self.chunks) and self.starts[k] < hi:
             base = self.starts[k]
             chunk = self.chunks[k]
-            for tok in chunk.outline.tokens[bisect.bisect_left(chunk.starts, lo - base) :]:
-                if tok.start + base >= hi:
+            for tok in chunk.tokens(chunk.bisect_left(lo - base), base):
+                if tok.start >= hi:
                     break
-                yield _shift_token(tok, base)
+                yield tok
             k += 1
 
     def decls_in(self, lo: int, hi: int) -> Iterator[OutlineDecl]:
@@ -223,7 +277,7 @@ class DocOutline:
         k = self.chunk_index(lo)
         while k < len(self.chunks) and self.starts[k] < hi:
             base = self.starts[k]
-            for d in self.chunks[k].outline.decls:
+            for d in self.chunks[k].decls:
                 end = d.end + base if d.end >= 0 else len(self.data)
                 if end >= lo and d.def_start + base < hi:
                     yield _shift_decl(d, base)
@@ -239,7 +293,7 @@ class DocOutline:
         """Every decl, absolute (O(decls); cached per text)."""
         if self._decl_cache is None:
             self._decl_cache = [
-                _shift_decl(d, base) for base, c in zip(self.starts, self.chunks, strict=True) for d in c.outline.decls
+                _shift_decl(d, base) for base, c in zip(self.starts, self.chunks, strict=True) for d in c.decls
             ]
         return self._decl_cache
 

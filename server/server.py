@@ -46,7 +46,7 @@ log = logging.getLogger("zir-live")
 
 
 class ZirProtocol(LanguageServerProtocol):
-    """pygls's protocol without its own copy of each document's text on ``didChange``.
+    """pygls's protocol without its own copy of each document's text (``didOpen``, ``didChange``).
 
     ``Documents`` keeps the UTF-8 bytes and splices every change into them; pygls's workspace copy was never
     read, and updating it cost O(file) Python work per keystroke (it re-splits the whole document).
@@ -56,8 +56,18 @@ class ZirProtocol(LanguageServerProtocol):
     def lsp_text_document__did_change(
         self, params: types.DidChangeTextDocumentParams
     ) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...], None]]:
-        """Hand the change to our handler only (the workspace's copy stays at its didOpen text, unused)."""
+        """Hand the change to our handler only (the workspace keeps no copy of the text)."""
         user_handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
+        if user_handler is not None:
+            yield user_handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(
+        self, params: types.DidOpenTextDocumentParams
+    ) -> Iterator[tuple[Callable[..., Any], tuple[Any, ...], None]]:
+        """Hand the opened text to our handler only: the workspace's copy (a ``str`` of the whole file, 12 MB at
+        N = 100 000) was never read (docs/design/performance.md §9.4)."""
+        user_handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)
         if user_handler is not None:
             yield user_handler, (params,), None
 

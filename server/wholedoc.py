@@ -36,11 +36,14 @@ Sym = tuple[str, str, int, int, int, int, int, int, int, int, int, tuple[Any, ..
 def _part(outline: DocOutline, k: int, key: tuple[str, Encoding], make: Callable[[bytes, _Chunk], T]) -> T:
     """Chunk ``k``'s part ``key``, computed from the chunk's bytes on first use and kept on the chunk."""
     chunk = outline.chunks[k]
-    found = chunk.memo.get(key)
+    memo = chunk.memo
+    if memo is None:
+        memo = chunk.memo = {}
+    found = memo.get(key)
     if found is None:
         end = outline.starts[k + 1] if k + 1 < len(outline.starts) else outline.limit
         found = make(outline.data[outline.starts[k] : end], chunk)
-        chunk.memo[key] = found
+        memo[key] = found
     return found
 
 
@@ -54,7 +57,7 @@ def _base_lines(outline: DocOutline, index: LspLineIndex) -> list[int]:
 def _symbols_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> tuple[Sym, ...]:
     index = LspLineIndex(data, encoding)
     out: list[Sym] = []
-    for decl in chunk.outline.decls:
+    for decl in chunk.decls:
         end = decl.end if decl.end >= 0 else len(data)
         name_end = decl.def_start + 1 + len(decl.name.encode("utf-8", "surrogateescape"))
         kind = _FUNCTION if decl.tag == "fn" else _CONSTANT
@@ -123,8 +126,8 @@ def document_symbols(outline: DocOutline, index: LspLineIndex) -> JsonList:
 def _folds_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> tuple[tuple[int, int], ...]:
     index = LspLineIndex(data, encoding)
     seen: dict[tuple[int, int], None] = {}
-    spans = [(d.def_start, d.end if d.end >= 0 else len(data)) for d in chunk.outline.decls]
-    spans += [body for d in chunk.outline.decls for body in d.bodies]
+    spans = [(d.def_start, d.end if d.end >= 0 else len(data)) for d in chunk.decls]
+    spans += [body for d in chunk.decls for body in d.bodies]
     ends = [min(len(data), max(start, end - 1)) for start, end in spans]
     for first, last in zip(index.lines_of([start for start, _ in spans]), index.lines_of(ends), strict=True):
         if last > first:
@@ -157,7 +160,7 @@ def _tokens_of(data: bytes, chunk: _Chunk, encoding: Encoding, outline: DocOutli
     out: list[int] = []
     prev_line = prev_col = 0
     first = -1
-    for tok in chunk.outline.tokens:
+    for tok in chunk.tokens():
         tag = None
         if tok.kind in (TokenKind.DECL_DEF, TokenKind.DECL_REF):
             name = data[tok.start + 1 : tok.end].decode("utf-8", "surrogateescape")
@@ -185,7 +188,9 @@ def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> JsonList:
         part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
         if part[4][0] != outline.tags_version:  # some decl's name or tag changed since: check the ones it names
             if any(outline.decl_tag(name) != tag for name, tag in part[3].items()):
-                outline.chunks[k].memo.pop(key, None)
+                memo = outline.chunks[k].memo
+                if memo is not None:
+                    memo.pop(key, None)
                 part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
             part[4][0] = outline.tags_version
         encoded, first, last, _, _ = part

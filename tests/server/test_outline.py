@@ -3,12 +3,14 @@ and an edit inside one function rescans only that function's chunk."""
 
 from __future__ import annotations
 
+import gc
 import random
+from array import array
 
 from bench.gen import ChainProgram
 from server.outline import DocOutline
 from server.positions import LspLineIndex, line_starts
-from server.syntax import Outline, scan
+from server.syntax import Outline, Token, scan
 
 PIECES = [
     b"\n", b"\r", b"\r\n", b"a", b"@x = fn(", b"%y = int(3)", b")", b"{", b"}", b'"s"', b"; c\n",
@@ -57,3 +59,19 @@ def test_an_edit_rescans_one_function() -> None:
     assert _shape(outline) == _shape(scan(new))
     decl = outline.decl_named(f"f{prog.edited_index}")
     assert decl is not None and decl.def_start == new.index(f"@f{prog.edited_index} =".encode())
+
+
+def test_the_outline_holds_no_object_per_token() -> None:
+    """Tokens are packed in one array per chunk (docs/design/performance.md §9.4): an outline of N functions
+    holds no ``Token`` object (one per token before: 20 per chain function), and reads back the scan's tokens."""
+    prog = ChainProgram(300)
+    data = prog.source()
+    gc.collect()
+    before = sum(isinstance(o, Token) for o in gc.get_objects())
+    outline = DocOutline.build(data)
+    gc.collect()
+    held = sum(isinstance(o, Token) for o in gc.get_objects()) - before
+    assert held == 0
+    assert len(outline.chunks) > 300
+    assert all(isinstance(c.cols, array) for c in outline.chunks)
+    assert _shape(outline) == _shape(scan(data))
