@@ -1,16 +1,18 @@
 """DeclSet: the small insertion-ordered set a decl keeps of its dependencies and of its dependants.
 
 Most decls use, and are used by, one to five others; a ``dict`` of that size takes 232 bytes in CPython 3.11,
-two per decl. A ``DeclSet`` holds a tuple while it is small (``SMALL`` members; the shared ``()`` when empty)
-and a ``dict`` past that, so the few large sets (a type every function uses, a ``_start`` that calls every
-function) keep O(1) membership (docs/design/performance.md §9.3). It has the part of the ``dict`` API the
-module uses: ``s[x] = None``, ``pop(x, None)``, ``in``, iteration in insertion order, ``len``, ``clear``.
+two per decl. A ``DeclSet`` holds its one member itself, a tuple while it is small (``SMALL`` members; the
+shared ``()`` when empty) and a ``dict`` past that, so the few large sets (a type every function uses, a
+``_start`` that calls every function) keep O(1) membership (docs/design/performance.md §9.3). It has the part
+of the ``dict`` API the module uses: ``s[x] = None``, ``pop(x, None)``, ``in``, iteration in insertion order,
+``len``, ``clear``. Members are compared as a dict compares its keys (identity, then ``==``); a member is
+never a tuple or a dict (decls).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 
@@ -19,53 +21,68 @@ SMALL = 8
 
 
 class DeclSet(Generic[K]):
-    """An insertion-ordered set: a tuple up to ``SMALL`` members, a ``dict`` (keys only) past that."""
+    """An insertion-ordered set: its one member, a tuple up to ``SMALL`` members, a ``dict`` past that."""
 
     __slots__ = ("_items",)
 
-    _items: tuple[K, ...] | dict[K, None]
+    _items: K | tuple[K, ...] | dict[K, None]
 
     def __init__(self, items: Iterable[K] = ()) -> None:
         self._items = ()
         for x in items:
             self[x] = None
 
+    def _members(self) -> tuple[K, ...] | dict[K, None]:
+        items = self._items
+        t = type(items)
+        if t is tuple or t is dict:
+            return cast("tuple[K, ...] | dict[K, None]", items)
+        return (cast(K, items),)
+
     def __setitem__(self, key: K, value: None) -> None:
         items = self._items
-        if type(items) is tuple:
-            if key in items:
+        t = type(items)
+        if t is dict:
+            cast("dict[K, None]", items)[key] = None
+        elif t is tuple and not items:
+            self._items = key
+        else:
+            members = self._members()
+            assert type(members) is tuple
+            if key in members:
                 return
-            if len(items) < SMALL:
-                self._items = (*items, key)
-                return
-            items = self._items = dict.fromkeys(items)
-        assert type(items) is dict
-        items[key] = None
+            if len(members) < SMALL:
+                self._items = (*members, key)
+            else:
+                self._items = dict.fromkeys((*members, key))
 
     def pop(self, key: K, default: None = None) -> None:
         """Remove ``key`` if present (as ``dict.pop(key, None)``)."""
         items = self._items
-        if type(items) is tuple:
-            if key in items:
-                self._items = tuple(x for x in items if x is not key and x != key)
-        else:
-            assert type(items) is dict
+        if type(items) is dict:
             items.pop(key, None)
+            return
+        members = self._members()
+        if key in members:
+            rest = tuple(x for x in members if x is not key and x != key)
+            self._items = rest[0] if len(rest) == 1 else rest
 
     def clear(self) -> None:
         self._items = ()
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        return key in self._members()
 
     def __iter__(self) -> Iterator[K]:
-        return iter(self._items)
+        return iter(self._members())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._members())
 
     def __bool__(self) -> bool:
-        return bool(self._items)
+        items = self._items
+        t = type(items)
+        return bool(items) if t is tuple or t is dict else True
 
     def __repr__(self) -> str:
-        return f"DeclSet({list(self._items)!r})"
+        return f"DeclSet({list(self._members())!r})"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable
+
 from compiler.link import GOT_VADDR, GotOverflow
 from compiler.record import record_repr
 
@@ -15,7 +18,7 @@ class GotTable:
 
     entry_size: int
     """8 for ELF64, 4 for ELF32."""
-    entries: list[int]
+    entries: array[int]
     """Slot values, indexed by GOT index."""
     free_list: list[int]
     """Freed slot indices, reused last-in first-out."""
@@ -28,12 +31,14 @@ class GotTable:
     def __init__(
         self,
         entry_size: int = 8,
-        entries: list[int] | None = None,
+        entries: Iterable[int] | None = None,
         free_list: list[int] | None = None,
         count_dirty: bool = False,
     ) -> None:
         self.entry_size = entry_size
-        self.entries = [] if entries is None else entries
+        self.entries = array(
+            "Q", () if entries is None else entries
+        )  # no int object per slot: docs/design/performance.md §9.3
         self.free_list = [] if free_list is None else free_list
         self.count_dirty = count_dirty
 

@@ -10,6 +10,7 @@ first commit writes whole.
 from __future__ import annotations
 
 import struct
+from array import array
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, OutputMode
 from compiler.link.elf import dwarf
@@ -258,7 +259,9 @@ def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
     _check(got_section.sh_size % width == 0, ".got size")
     got_bytes = _slice(data, got_section.sh_offset, got_section.sh_size, ".got")
     got = GotTable(entry_size=width)
-    got.entries = [int.from_bytes(got_bytes[i : i + width], "little") for i in range(0, len(got_bytes), width)]
+    got.entries = array(
+        "Q", (int.from_bytes(got_bytes[i : i + width], "little") for i in range(0, len(got_bytes), width))
+    )
     slot_of: dict[int, int] = {}
     for index, value in enumerate(got.entries):
         if value != 0:

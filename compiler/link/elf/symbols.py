@@ -6,8 +6,74 @@ contents (elf-linker.md §7).
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterable, Iterator
+
 from compiler.link.elf.format import Symbol
 from compiler.record import record_repr
+
+_ENTRY = struct.Struct("<IBBHQQ")
+"""One symbol in a ``SymbolList``: the fields of an Elf64_Sym (ELF32's fit them too)."""
+
+
+class SymbolList:
+    """The local symbols, packed 24 bytes each in one ``bytearray`` (a ``Symbol`` object with its integers
+    takes about 150 bytes, one per decl: docs/design/performance.md §9.3). Reading an entry builds its
+    ``Symbol``; an entry changes only by assigning a new one (nothing mutates a ``Symbol`` in the table)."""
+
+    __slots__ = ("_data",)
+
+    _data: bytearray
+
+    def __init__(self, symbols: Iterable[Symbol] = ()) -> None:
+        self._data = bytearray()
+        for symbol in symbols:
+            self.append(symbol)
+
+    def __len__(self) -> int:
+        return len(self._data) // _ENTRY.size
+
+    def _offset(self, index: int) -> int:
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("symbol index out of range")
+        return index * _ENTRY.size
+
+    def __getitem__(self, index: int) -> Symbol:
+        return Symbol(*_ENTRY.unpack_from(self._data, self._offset(index)))
+
+    def __setitem__(self, index: int, symbol: Symbol) -> None:
+        _ENTRY.pack_into(
+            self._data,
+            self._offset(index),
+            symbol.st_name,
+            symbol.st_info,
+            symbol.st_other,
+            symbol.st_shndx,
+            symbol.st_value,
+            symbol.st_size,
+        )
+
+    def append(self, symbol: Symbol) -> None:
+        self._data += _ENTRY.pack(
+            symbol.st_name, symbol.st_info, symbol.st_other, symbol.st_shndx, symbol.st_value, symbol.st_size
+        )
+
+    def __iter__(self) -> Iterator[Symbol]:
+        for fields in _ENTRY.iter_unpack(self._data):
+            yield Symbol(*fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is SymbolList:
+            return self._data == other._data
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SymbolList({list(self)!r})"
 
 
 class StringTable:
@@ -58,7 +124,7 @@ class SymbolTable:
     In the file the locals come first, then the globals (elf-linker.md §7.1).
     """
 
-    locals: list[Symbol]
+    locals: SymbolList
     """Local symbol ``i``; freed entries are all-zero and listed in ``local_free_list``."""
     local_free_list: list[int]
     """Freed local indices, reused last-in first-out."""
@@ -72,12 +138,12 @@ class SymbolTable:
 
     def __init__(
         self,
-        locals: list[Symbol] | None = None,
+        locals: Iterable[Symbol] | None = None,
         local_free_list: list[int] | None = None,
         globals: list[Symbol] | None = None,
         global_free_list: list[int] | None = None,
     ) -> None:
-        self.locals = [Symbol()] if locals is None else locals
+        self.locals = SymbolList([Symbol()] if locals is None else locals)
         self.local_free_list = [] if local_free_list is None else local_free_list
         self.globals = [] if globals is None else globals
         self.global_free_list = [] if global_free_list is None else global_free_list
