@@ -7,6 +7,7 @@ folding keep working while the user types. (The compiler's parser decides what i
 from __future__ import annotations
 
 import enum
+import sys
 from dataclasses import dataclass, field
 
 _WS = frozenset(b" \t\r\n")
@@ -208,6 +209,8 @@ def scan(data: bytes) -> Outline:
             while j < n and data[j] not in stop:
                 j += 1
             name = data[i + 1 : j].decode("utf-8", "surrogateescape")
+            if is_def and b == 0x25:
+                name = sys.intern(name)  # locals are named alike in every function (docs/design/performance.md §9.4)
             if is_def:
                 kind = TokenKind.DECL_DEF if b == 0x40 else TokenKind.LOCAL_DEF
                 # The tag: after ws* '=' ws*, the word up to '('.
@@ -222,7 +225,7 @@ def scan(data: bytes) -> Outline:
                     t = k
                     while t < n and data[t] in _WORD:
                         t += 1
-                    tag_name = data[k:t].decode("utf-8", "surrogateescape")
+                    tag_name = sys.intern(data[k:t].decode("utf-8", "surrogateescape"))  # one str per tag
                 if b == 0x40 and not stack:
                     current = OutlineDecl(name, i, tag_name)
                     decls.append(current)
@@ -243,7 +246,7 @@ def scan(data: bytes) -> Outline:
             word = data[i:j]
             if j < n and data[j] == 0x28:  # '(' : an instruction tag
                 tokens.append(Token(TokenKind.TAG, i, j, tag, arg))
-                frame = _Frame(0x28, word.decode("utf-8", "surrogateescape"), 0, pending_owner)
+                frame = _Frame(0x28, sys.intern(word.decode("utf-8", "surrogateescape")), 0, pending_owner)
                 pending_owner = None
                 stack.append(frame)
                 i = j + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import enum
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from compiler.module.declset import DeclSet
 from compiler.record import record_eq, record_repr
@@ -357,6 +357,33 @@ class Decl:
         return None
 
 
+LocalResults = tuple[object, ...]
+"""A function's results for the editor (``Fn.local_results``): the tuple of its ``%`` names (one tuple shared by
+the bodies that name their locals alike), then each local's result, in one tuple: a dict per function cost about
+200 bytes, 20 MB of the language server at N = 100 000 (docs/design/performance.md §9.4)."""
+
+_LOCAL_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""The names tuples shared so far (a sharing cache, emptied when it grows past ``_LOCAL_NAMES_MAX``)."""
+_LOCAL_NAMES_MAX = 4096
+
+
+def pack_local_results(results: dict[str, Type | Constant]) -> LocalResults:
+    """``results`` (name → result, in body order) as a ``LocalResults`` tuple."""
+    names = tuple(results)
+    shared = _LOCAL_NAMES.get(names)
+    if shared is None:
+        if len(_LOCAL_NAMES) >= _LOCAL_NAMES_MAX:
+            _LOCAL_NAMES.clear()
+        shared = _LOCAL_NAMES.setdefault(names, names)
+    return (shared, *results.values())
+
+
+def local_result_items(results: LocalResults) -> dict[str, Type | Constant]:
+    """The name → result map ``pack_local_results`` packed."""
+    names = cast("tuple[str, ...]", results[0])
+    return dict(zip(names, cast("tuple[Type | Constant, ...]", results[1:]), strict=True))
+
+
 class Fn:
     """The value of a function decl (module.md §2.4). A new Fn is made at every analysis of the ``fn``."""
 
@@ -375,9 +402,10 @@ class Fn:
     """The body performed an ``export`` (such a body is never replayed)."""
     replay_from: Fn | None
     """The previous Fn whose body may be replayed instead of analysed (module.md §9.4)."""
-    local_results: dict[str, Type | Constant] | None
-    """Each named body instruction's analysed result (by its ``%`` name), kept only when ``Module.record_locals``
-    is on (editor queries, ``module/local_types.py``); also after a failure, up to the failing instruction."""
+    local_results: LocalResults | None
+    """Each named body instruction's analysed result (by its ``%`` name, ``pack_local_results``), kept only when
+    ``Module.record_locals`` is on (editor queries, ``module/local_types.py``); also after a failure, up to the
+    failing instruction."""
 
     __slots__ = ("air", "analysis", "dependencies", "fn_type", "header_deps", "local_results", "owner",
                  "performed_exports", "replay_from", "zir_body")  # fmt: skip
@@ -387,7 +415,7 @@ class Fn:
     def __init__(self, owner: Decl, zir_body: Body, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
                  header_deps: int = -1, air: list[AirInst] | None = None, dependencies: list[Decl] | None = None,
                  performed_exports: bool = False, replay_from: Fn | None = None,
-                 local_results: dict[str, Type | Constant] | None = None) -> None:  # fmt: skip
+                 local_results: LocalResults | None = None) -> None:  # fmt: skip
         self.owner = owner
         self.zir_body = zir_body
         self.fn_type = fn_type

@@ -2,7 +2,7 @@
 
 Analysis keeps a function body's per-instruction results (``Fn.local_results``) only when the Module was asked
 to (``Module.record_locals``, set by the language server's editor Compilation; a CLI build keeps nothing). The
-results are Sema's own map, keyed by each local's ``%`` name once the body is analysed (not by its ``Inst``,
+results are Sema's own map, keyed by each local's ``%`` name once the body is analysed (packed in one tuple, ``decl.pack_local_results``) (not by its ``Inst``,
 which would keep the body's syntax tree alive), a runtime local's result by its type only (not its AIR
 instruction, which would keep the body's AIR alive): about one dict entry per local. A query reads only the decls it names, so answering for the visible
 range costs those decls, not the file. Positions stay the editor's business: a decl's facts come with the text
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.air import Constant
-from compiler.module.decl import Decl
+from compiler.module.decl import Decl, local_result_items
 from compiler.sema import values as v
 from compiler.sema.types import TypeTag
 
@@ -71,7 +71,7 @@ def decl_locals(m: Module, names: list[str]) -> list[DeclLocals]:
             continue
         sd = m.source_decl(d)
         facts: list[LocalFact] = []
-        for local, res in fn.local_results.items():
+        for local, res in local_result_items(fn.local_results).items():
             if not isinstance(res, Constant):  # a runtime value: its type
                 facts.append(LocalFact(local, str(res), None))
                 continue

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
 from compiler.errors import AnalysisFail, ErrorMsg, Note
-from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.module.decl import DeclStatus, Fn, FnStatus, pack_local_results
 from compiler.sema import arith, memory, optionals, pointers, resultloc
 from compiler.sema import coerce as co
 from compiler.sema import types as t
@@ -55,7 +55,7 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
     finally:
         if m.record_locals:  # the editor's queries (module/local_types.py): each `%` local's result by name
             results = sema.results  # a runtime local's type only, not its AIR (docs/design/performance.md §9)
-            fn.local_results = {i.name: _local(r) for i, r in results.items() if i.name is not None}
+            fn.local_results = pack_local_results({i.name: _local(r) for i, r in results.items() if i.name is not None})
         fn.zir_body.release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
     fn.air = block.insts
     fn.dependencies = list(d.dependencies)

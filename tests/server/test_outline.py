@@ -75,3 +75,5 @@ def test_the_outline_holds_no_object_per_token() -> None:
     assert len(outline.chunks) > 300
     assert all(isinstance(c.cols, array) for c in outline.chunks)
     assert _shape(outline) == _shape(scan(data))
+    tags = [x.tag for d in outline.decls for x in d.locals if x.tag == "add"]
+    assert len(tags) > 100 and len({id(t) for t in tags}) == 1  # one str per tag, not one per local
