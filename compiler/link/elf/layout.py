@@ -65,8 +65,9 @@ SEGMENT_ALIGN = 0x1000
 """``PT_LOAD`` alignment: ``p_offset ≡ p_vaddr (mod 0x1000)``, so ``.text`` and ``.got`` move page-aligned."""
 
 
-class DeclState:
-    """What the linker keeps per decl (keyed by ``Decl.index``)."""
+class DeclState(DeclDebug):
+    """What the linker keeps per decl (keyed by ``Decl.index``). It is its own ``DeclDebug`` (``debug`` is
+    itself): one object per decl, not two (docs/design/performance.md §9.3)."""
 
     local_sym_index: int
     """Index of the decl's local symbol; its ``st_value``/``st_size`` are the block's address and size."""
@@ -76,10 +77,8 @@ class DeclState:
     """The decl's piece of ``.text``."""
     relocations: tuple[Relocation, ...]
     """Absolute addresses inside this decl's bytes (this decl is their holder)."""
-    debug: DeclDebug
-    """The decl's ``.debug_info`` entry and ``.debug_line`` program, if it is a function."""
 
-    __slots__ = ("block", "debug", "got_index", "local_sym_index", "relocations")
+    __slots__ = ("block", "got_index", "local_sym_index", "relocations")
     __match_args__ = ("local_sym_index", "got_index", "block", "relocations", "debug")
 
     def __init__(
@@ -88,16 +87,23 @@ class DeclState:
         got_index: int,
         block: TextBlock | None = None,
         relocations: tuple[Relocation, ...] = (),
-        debug: DeclDebug | None = None,
     ) -> None:
+        DeclDebug.__init__(self)
         self.local_sym_index = local_sym_index
         self.got_index = got_index
         self.block = TextBlock() if block is None else block
         self.relocations = relocations
-        self.debug = DeclDebug() if debug is None else debug
+
+    @property
+    def debug(self) -> DeclDebug:
+        """The decl's ``.debug_info`` entry and ``.debug_line`` program, if it is a function (this object)."""
+        return self
 
     def __repr__(self) -> str:
-        return record_repr(self, ("local_sym_index", "got_index", "block", "relocations", "debug"))
+        return record_repr(self, ("local_sym_index", "got_index", "block", "relocations", "info", "line", "fn_line"))
+
+    __eq__ = object.__eq__  # a decl's state is compared by identity, not as its debug pieces
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
 
 class ExportState:
