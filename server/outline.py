@@ -16,6 +16,7 @@ import asyncio
 import bisect
 import itertools
 import re
+import sys
 import threading
 from array import array
 from collections.abc import Iterator
@@ -45,20 +46,23 @@ _MAX_ARG = (2**32 - 1) >> 4
 
 
 class _Chunk:
-    """One chunk's scan, offsets relative to the chunk's start: its decls, and its tokens packed in one array
-    (decoded into ``Token`` values only when a query reads them)."""
+    """One chunk's scan, offsets relative to the chunk's start, packed in one array: its tokens, then its decls
+    (decoded into ``Token`` and ``OutlineDecl`` values only when a query reads them; names are read from the
+    text)."""
 
-    __slots__ = ("cols", "decls", "memo")
+    __slots__ = ("cols", "memo", "ntokens")
 
-    def __init__(self, cols: array[int], decls: list[OutlineDecl]) -> None:
+    def __init__(self, cols: array[int], ntokens: int) -> None:
         self.cols = cols
-        self.decls = decls
+        """``_STRIDE`` integers per token, then per decl: ``@`` offset, name end, end + 1 (0: none), tag index,
+        number of locals, number of bodies; per local the first four of those; per body its two offsets."""
+        self.ntokens = ntokens
         self.memo: dict[object, Any] | None = None
         """Parts of whole-document answers computed from this chunk (``server.wholedoc``); a chunk never
         changes. None until the first part."""
 
     def __len__(self) -> int:
-        return len(self.cols) // _STRIDE
+        return self.ntokens
 
     def start(self, i: int) -> int:
         """The start of token ``i``."""
@@ -73,48 +77,76 @@ class _Chunk:
 
     def tokens(self, first: int = 0, base: int = 0) -> Iterator[Token]:
         """The tokens from index ``first`` on, their offsets plus ``base``."""
-        for i in range(first, len(self)):
+        for i in range(first, self.ntokens):
             yield self.token(i, base)
 
     def bisect_right(self, offset: int) -> int:
         """The number of tokens starting at or before ``offset``."""
-        return bisect.bisect_right(range(len(self)), offset, key=self.start)
+        return bisect.bisect_right(range(self.ntokens), offset, key=self.start)
 
     def bisect_left(self, offset: int) -> int:
         """The number of tokens starting before ``offset``."""
-        return bisect.bisect_left(range(len(self)), offset, key=self.start)
+        return bisect.bisect_left(range(self.ntokens), offset, key=self.start)
+
+    def heads(self, data: bytes, base: int) -> Iterator[tuple[str, str, int]]:
+        """``(name, tag, index in cols)`` of each decl; ``data[base:]`` is the chunk's text."""
+        c = self.cols
+        at = self.ntokens * _STRIDE
+        while at < len(c):
+            name = data[base + c[at] + 1 : base + c[at + 1]].decode("utf-8", "surrogateescape")
+            yield name, _TAGS[c[at + 3]] or "", at
+            at += 6 + 4 * c[at + 4] + 2 * c[at + 5]
+
+    def decl(self, data: bytes, base: int, at: int) -> OutlineDecl:
+        """The decl at ``at`` in ``cols``, offsets plus ``base`` (its text is ``data[base:]``)."""
+        c = self.cols
+        name = data[base + c[at] + 1 : base + c[at + 1]].decode("utf-8", "surrogateescape")
+        decl = OutlineDecl(name, c[at] + base, _TAGS[c[at + 3]] or "", c[at + 2] - 1 + base if c[at + 2] else -1)
+        x = at + 6
+        for _ in range(c[at + 4]):
+            local = data[base + c[x] + 1 : base + c[x + 1]].decode("utf-8", "surrogateescape")
+            end = c[x + 2] - 1 + base if c[x + 2] else -1
+            decl.locals.append(OutlineLocal(sys.intern(local), c[x] + base, _TAGS[c[x + 3]] or "", end))
+            x += 4
+        for _ in range(c[at + 5]):
+            decl.bodies.append((c[x] + base, c[x + 1] + base))
+            x += 2
+        return decl
+
+    def decls(self, data: bytes, base: int) -> list[OutlineDecl]:
+        """Every decl, offsets plus ``base`` (the chunk's text is ``data[base:]``)."""
+        return [self.decl(data, base, at) for _, _, at in self.heads(data, base)]
 
 
-def _pack(tokens: list[Token]) -> array[int]:
-    cols = array("I")
-    for tok in tokens:
-        tag = _TAG_INDEX.get(tok.tag)
-        if tag is None:
-            with _TAG_LOCK:  # outlines are built on executor threads too
-                tag = _TAG_INDEX.get(tok.tag)
-                if tag is None:
-                    _TAGS.append(tok.tag)
-                    tag = _TAG_INDEX[tok.tag] = len(_TAGS) - 1
-        cols.extend((tok.start, tok.end, _KIND_INDEX[tok.kind] | min(tok.arg_index, _MAX_ARG) << 4, tag))
-    return cols
+def _tag_index(tag: str | None) -> int:
+    found = _TAG_INDEX.get(tag)
+    if found is None:
+        with _TAG_LOCK:  # outlines are built on executor threads too
+            found = _TAG_INDEX.get(tag)
+            if found is None:
+                _TAGS.append(tag)
+                found = _TAG_INDEX[tag] = len(_TAGS) - 1
+    return found
+
+
+def _name_end(start: int, name: str) -> int:
+    return start + 1 + len(name.encode("utf-8", "surrogateescape"))
 
 
 def _chunk(data: bytes) -> _Chunk:
     outline = scan(data)
-    return _Chunk(_pack(outline.tokens), outline.decls)
-
-
-def _shift_decl(decl: OutlineDecl, base: int) -> OutlineDecl:
-    if not base:
-        return decl
-    return OutlineDecl(
-        decl.name,
-        decl.def_start + base,
-        decl.tag,
-        decl.end + base if decl.end >= 0 else -1,
-        [OutlineLocal(x.name, x.def_start + base, x.tag, x.end + base if x.end >= 0 else -1) for x in decl.locals],
-        [(a + base, b + base) for a, b in decl.bodies],
-    )
+    cols = array("I")
+    for tok in outline.tokens:
+        packed = _KIND_INDEX[tok.kind] | min(tok.arg_index, _MAX_ARG) << 4
+        cols.extend((tok.start, tok.end, packed, _tag_index(tok.tag)))
+    for d in outline.decls:
+        cols.extend((d.def_start, _name_end(d.def_start, d.name), d.end + 1, _tag_index(d.tag)))
+        cols.extend((len(d.locals), len(d.bodies)))
+        for x in d.locals:
+            cols.extend((x.def_start, _name_end(x.def_start, x.name), x.end + 1, _tag_index(x.tag)))
+        for lo, hi in d.bodies:
+            cols.extend((lo, hi))
+    return _Chunk(cols, len(outline.tokens))
 
 
 @dataclass(slots=True)
@@ -170,7 +202,7 @@ class DocOutline:
             new_starts.append(m.start())
         bounds = [*new_starts, hi]
         new_chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
-        old_names = [(d.name, d.tag) for c in self.chunks[k0:k1] for d in c.decls]
+        old_names = [(n, t) for k in range(k0, k1) for n, t, _ in self.chunks[k].heads(self.data, starts[k])]
         tail = [s + delta for s in starts[k1:]] if delta else starts[k1:]
         self.starts = starts[:k0] + new_starts + tail
         self.chunks[k0:k1] = new_chunks
@@ -178,7 +210,8 @@ class DocOutline:
         self.limit = len(data)
         self.rescanned_bytes = hi - lo
         self._decl_cache = None
-        if len(new_chunks) != k1 - k0 or old_names != [(d.name, d.tag) for c in new_chunks for d in c.decls]:
+        new_names = [(n, t) for c, b in zip(new_chunks, new_starts, strict=True) for n, t, _ in c.heads(data, b)]
+        if len(new_chunks) != k1 - k0 or old_names != new_names:
             self._names = None
             self.tags_version += 1
 
@@ -224,18 +257,18 @@ class DocOutline:
         """The decl whose text (from ``@`` to its closing ``)``) contains ``offset``."""
         k = self.chunk_index(offset)
         base = self.starts[k]
-        for d in self.chunks[k].decls:
-            if d.def_start <= offset - base <= (d.end if d.end >= 0 else len(self.data)):
-                return _shift_decl(d, base)
+        for d in self.chunks[k].decls(self.data, base):
+            if d.def_start <= offset <= (d.end if d.end >= 0 else len(self.data) + base):
+                return d
         return None
 
     def _name_index(self) -> dict[str, int]:
         """Decl name → index of the chunk defining it first (rebuilt only when names changed)."""
         if self._names is None:
             names: dict[str, int] = {}
-            for i, c in enumerate(self.chunks):
-                for d in c.decls:
-                    names.setdefault(d.name, i)
+            for i, (c, base) in enumerate(zip(self.chunks, self.starts, strict=True)):
+                for name, _, _ in c.heads(self.data, base):
+                    names.setdefault(name, i)
             self._names = names
         return self._names
 
@@ -244,21 +277,22 @@ class DocOutline:
         found = self._name_index().get(name)
         if found is None:
             return None
-        decl = next(d for d in self.chunks[found].decls if d.name == name)
-        return _shift_decl(decl, self.starts[found])
+        base = self.starts[found]
+        chunk = self.chunks[found]
+        return chunk.decl(self.data, base, next(at for n, _, at in chunk.heads(self.data, base) if n == name))
 
     def decl_tag(self, name: str) -> str | None:
         """The tag of the first decl defined with ``name`` (no offsets shifted)."""
         found = self._name_index().get(name)
         if found is None:
             return None
-        return next(d.tag for d in self.chunks[found].decls if d.name == name)
+        return next(t for n, t, _ in self.chunks[found].heads(self.data, self.starts[found]) if n == name)
 
     def decl_names(self) -> Iterator[tuple[str, str]]:
         """``(name, tag)`` of every decl, in file order (no offsets: nothing is shifted)."""
-        for c in self.chunks:
-            for d in c.decls:
-                yield d.name, d.tag
+        for c, base in zip(self.chunks, self.starts, strict=True):
+            for name, tag, _ in c.heads(self.data, base):
+                yield name, tag
 
     def tokens_in(self, lo: int, hi: int) -> Iterator[Token]:
         """Tokens starting in ``[lo, hi)``, absolute."""
@@ -277,10 +311,10 @@ class DocOutline:
         k = self.chunk_index(lo)
         while k < len(self.chunks) and self.starts[k] < hi:
             base = self.starts[k]
-            for d in self.chunks[k].decls:
-                end = d.end + base if d.end >= 0 else len(self.data)
-                if end >= lo and d.def_start + base < hi:
-                    yield _shift_decl(d, base)
+            for d in self.chunks[k].decls(self.data, base):
+                end = d.end if d.end >= 0 else len(self.data)
+                if end >= lo and d.def_start < hi:
+                    yield d
             k += 1
 
     @property
@@ -293,7 +327,7 @@ class DocOutline:
         """Every decl, absolute (O(decls); cached per text)."""
         if self._decl_cache is None:
             self._decl_cache = [
-                _shift_decl(d, base) for base, c in zip(self.starts, self.chunks, strict=True) for d in c.decls
+                d for base, c in zip(self.starts, self.chunks, strict=True) for d in c.decls(self.data, base)
             ]
         return self._decl_cache
 

@@ -57,7 +57,7 @@ def _base_lines(outline: DocOutline, index: LspLineIndex) -> list[int]:
 def _symbols_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> tuple[Sym, ...]:
     index = LspLineIndex(data, encoding)
     out: list[Sym] = []
-    for decl in chunk.decls:
+    for decl in chunk.decls(data, 0):
         end = decl.end if decl.end >= 0 else len(data)
         name_end = decl.def_start + 1 + len(decl.name.encode("utf-8", "surrogateescape"))
         kind = _FUNCTION if decl.tag == "fn" else _CONSTANT
@@ -126,8 +126,9 @@ def document_symbols(outline: DocOutline, index: LspLineIndex) -> JsonList:
 def _folds_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> tuple[tuple[int, int], ...]:
     index = LspLineIndex(data, encoding)
     seen: dict[tuple[int, int], None] = {}
-    spans = [(d.def_start, d.end if d.end >= 0 else len(data)) for d in chunk.decls]
-    spans += [body for d in chunk.decls for body in d.bodies]
+    decls = chunk.decls(data, 0)
+    spans = [(d.def_start, d.end if d.end >= 0 else len(data)) for d in decls]
+    spans += [body for d in decls for body in d.bodies]
     ends = [min(len(data), max(start, end - 1)) for start, end in spans]
     for first, last in zip(index.lines_of([start for start, _ in spans]), index.lines_of(ends), strict=True):
         if last > first:

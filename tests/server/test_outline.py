@@ -10,12 +10,14 @@ from array import array
 from bench.gen import ChainProgram
 from server.outline import DocOutline
 from server.positions import LspLineIndex, line_starts
-from server.syntax import Outline, Token, scan
+from server.syntax import Outline, OutlineDecl, OutlineLocal, Token, scan
 
 PIECES = [
     b"\n", b"\r", b"\r\n", b"a", b"@x = fn(", b"%y = int(3)", b")", b"{", b"}", b'"s"', b"; c\n",
     b"\n@f = fn(@t, {\n", b"=", b" ", b"\x00", b"@", b"\\", b'"', b"@= ",
 ]  # fmt: skip
+
+PER_ITEM = (Token, OutlineDecl, OutlineLocal)
 
 
 def _shape(outline: Outline | DocOutline) -> object:
@@ -61,16 +63,17 @@ def test_an_edit_rescans_one_function() -> None:
     assert decl is not None and decl.def_start == new.index(f"@f{prog.edited_index} =".encode())
 
 
-def test_the_outline_holds_no_object_per_token() -> None:
-    """Tokens are packed in one array per chunk (docs/design/performance.md §9.4): an outline of N functions
-    holds no ``Token`` object (one per token before: 20 per chain function), and reads back the scan's tokens."""
+def test_the_outline_holds_no_object_per_token_or_decl() -> None:
+    """Tokens and decls are packed in one array per chunk (docs/design/performance.md §9.4): an outline of N
+    functions holds no ``Token``, ``OutlineDecl`` or ``OutlineLocal`` (before: 20 tokens, a decl and 5 locals per
+    chain function), and reads back the scan's tokens and decls."""
     prog = ChainProgram(300)
     data = prog.source()
     gc.collect()
-    before = sum(isinstance(o, Token) for o in gc.get_objects())
+    before = sum(isinstance(o, PER_ITEM) for o in gc.get_objects())
     outline = DocOutline.build(data)
     gc.collect()
-    held = sum(isinstance(o, Token) for o in gc.get_objects()) - before
+    held = sum(isinstance(o, PER_ITEM) for o in gc.get_objects()) - before
     assert held == 0
     assert len(outline.chunks) > 300
     assert all(isinstance(c.cols, array) for c in outline.chunks)
