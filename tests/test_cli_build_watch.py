@@ -115,24 +115,35 @@ class Watch:
             text=True,
             env=None if env is None else {**os.environ, **env},
         )
+        self.pending = b""
+        """Bytes read from stdout but not yet returned as a line."""
 
     def send(self, line: str) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
-    def json(self, timeout: float = 30.0) -> dict[str, Any]:
+    def _fill(self, timeout: float) -> bool:
+        """Read what the pipe holds into ``pending`` (waiting at most ``timeout``); False if nothing came.
+        Reads the file descriptor itself: a buffered reader could hold a line while ``select`` waits."""
         assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        assert ready, "no JSON line from zir watch"
-        obj: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        chunk = os.read(fd, 1 << 16) if ready else b""
+        self.pending += chunk
+        return bool(chunk)
+
+    def json(self, timeout: float = 30.0) -> dict[str, Any]:
+        while b"\n" not in self.pending:
+            assert self._fill(timeout), "no JSON line from zir watch"
+        line, _, self.pending = self.pending.partition(b"\n")
+        obj: dict[str, Any] = json.loads(line)
         return obj
 
     def pending_output(self) -> bool:
         """Whether the watcher has written a line that was not read yet."""
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], 0)
-        return bool(ready)
+        self._fill(0)
+        return bool(self.pending)
 
     def close(self) -> tuple[int, str]:
         self.send("exit")

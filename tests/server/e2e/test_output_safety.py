@@ -194,15 +194,26 @@ def _frame(obj: dict[str, Any]) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(data) + data
 
 
-def _read_message(proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+def _read_exactly(proc: subprocess.Popen[bytes], size: int) -> bytes:
+    """``size`` bytes of the server's stdout, waiting at most ``WAIT`` for each piece. The pipe is unbuffered
+    (``bufsize=0``): a buffered reader could hold the next message while ``select`` waits on the empty pipe."""
     assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], WAIT)
-    assert ready, "the server did not answer"
+    data = b""
+    while len(data) < size:
+        ready, _, _ = select.select([proc.stdout], [], [], WAIT)
+        assert ready, "the server did not answer"
+        chunk = proc.stdout.read(size - len(data))
+        assert chunk, "the server closed its output"
+        data += chunk
+    return data
+
+
+def _read_message(proc: subprocess.Popen[bytes]) -> dict[str, Any]:
     header = b""
     while not header.endswith(b"\r\n\r\n"):
-        header += proc.stdout.read(1)
+        header += _read_exactly(proc, 1)
     length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
-    message: dict[str, Any] = json.loads(proc.stdout.read(length))
+    message: dict[str, Any] = json.loads(_read_exactly(proc, length))
     return message
 
 
@@ -222,6 +233,7 @@ def test_every_request_with_an_out_of_range_position_is_answered(tmp_path: Path,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
+        bufsize=0,
     )
     assert proc.stdin is not None
     uri = (tmp_path / "x.zir").as_uri()
