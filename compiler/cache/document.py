@@ -10,6 +10,7 @@ so the unchanged records of kept functions are written back as they were read.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
@@ -133,19 +134,52 @@ class Table:
         return [f.contents_hash.hex(), self.of(f.fn_type), deps, f.contents_length, f.header_deps]
 
 
+RowText = str
+"""A function's record already encoded as JSON (what the cache session keeps between saves: one string, not a
+list of lists and strings per function; docs/design/performance.md §9.4)."""
+
+
+def row_text(row: Row | RowText) -> RowText:
+    """``row`` as JSON, the way ``encode`` writes it."""
+    return row if isinstance(row, str) else json.dumps(row, separators=(",", ":"))
+
+
 def encode(
-    identity: dict[str, str], sha: str, placements: dict[str, Placement], table: Table, rows: dict[str, Row]
-) -> bytes:
-    body = {
+    identity: dict[str, str],
+    sha: str,
+    placements: dict[str, Placement],
+    table: Table,
+    rows: dict[str, Row | RowText],
+) -> Iterator[bytes]:
+    """The document, piece by piece (its bytes are ``json.dumps`` of the whole with compact separators; the
+    whole is never one string in memory)."""
+
+    def dumps(value: object) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    head = {
         "format": FORMAT,
         "version": VERSION,
         "identity": identity,
         "output_sha256": sha,
         "fingerprints": table.texts,
-        "placements": placements,
-        "fns": rows,
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    yield dumps(head)[:-1].encode()
+    yield b',"placements":{'
+    batch: list[str] = []
+    for i, (name, placement) in enumerate(placements.items()):
+        batch.append(("," if i else "") + dumps(name) + ":" + dumps(placement))
+        if len(batch) >= 1024:
+            yield "".join(batch).encode()
+            batch.clear()
+    batch.append('},"fns":{')
+    for i, (name, row) in enumerate(rows.items()):
+        batch.append(("," if i else "") + dumps(name) + ":" + row_text(row))
+        if len(batch) >= 1024:
+            yield "".join(batch).encode()
+            batch.clear()
+    batch.append("}}")
+    yield "".join(batch).encode()
 
 
 def decode(data: bytes) -> Document:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
@@ -103,15 +104,28 @@ def read_trusted(path: str) -> bytes | str | None:
         os.close(fd)
 
 
-def write_atomic(location: CacheLocation, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside the cache file, then rename it over the cache file."""
+def _write_all(fd: int, data: bytearray) -> None:
+    done = 0
+    with memoryview(data) as view:
+        while done < len(data):
+            with view[done:] as rest:
+                done += os.write(fd, rest)
+
+
+def write_atomic(location: CacheLocation, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to a temporary file beside the cache file, then rename it over the cache file. The
+    chunks are written as they come (about 1 MiB a write), so the whole document is never in memory."""
     os.makedirs(location.directory, mode=0o700, exist_ok=True)
     tmp = f"{location.path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        pending = bytearray()
+        for chunk in chunks:
+            pending += chunk
+            if len(pending) >= 1 << 20:
+                _write_all(fd, pending)
+                pending.clear()
+        _write_all(fd, pending)
     except BaseException:
         os.close(fd)
         os.unlink(tmp)

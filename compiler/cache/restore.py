@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from compiler.cache.document import CachedFn, Document, Malformed, Row, fn_record, known_good
+from compiler.cache.document import CachedFn, Document, Malformed, Row, RowText, fn_record, known_good
 from compiler.cache.fingerprint import NoFingerprint, anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
@@ -38,7 +38,9 @@ log = LazyLogger(__name__)
 class Restorer:
     """The cached functions of one restart; asked by the Module before it analyses a function body."""
 
-    def __init__(self, doc: Document, got_address: Callable[[int], int], rows: dict[str, tuple[Fn, Row]]) -> None:
+    def __init__(
+        self, doc: Document, got_address: Callable[[int], int], rows: dict[str, tuple[Fn, Row | RowText]]
+    ) -> None:
         self.doc = doc
         self.rows = rows
         """Kept functions' records as read, by name with their Fn: written back unchanged by the next save."""

@@ -14,7 +14,7 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from compiler.cache.document import CachedFn, Malformed, Row, Table, decode, encode
+from compiler.cache.document import CachedFn, Malformed, Row, RowText, Table, decode, encode, row_text
 from compiler.cache.fingerprint import anonymous_value, decl_fingerprint, type_fingerprint
 from compiler.cache.location import CacheLocation, locate, read_trusted, write_atomic
 from compiler.cache.restore import Restorer
@@ -81,8 +81,9 @@ class CompileCache:
         """A save failed once (logged once; later failures are silent)."""
         self.table = Table([])
         """The fingerprint table the rows in ``rows`` refer to (only ever appended to)."""
-        self.rows: dict[str, tuple[Fn, Row]] = {}
-        """Each recorded function's row with the Fn it describes: reused while the decl keeps that Fn."""
+        self.rows: dict[str, tuple[Fn, Row | RowText]] = {}
+        """Each recorded function's row with the Fn it describes: reused while the decl keeps that Fn. A save
+        keeps each as its JSON text (one string a function, not its lists; docs/design/performance.md §9.4)."""
 
     @staticmethod
     def open(
@@ -163,8 +164,12 @@ def _placements(m: Module, linker: ElfLinker) -> dict[str, Placement]:
 
 
 def _rows(
-    m: Module, linker: ElfLinker, placements: dict[str, Placement], table: Table, memo: dict[str, tuple[Fn, Row]]
-) -> dict[str, Row]:
+    m: Module,
+    linker: ElfLinker,
+    placements: dict[str, Placement],
+    table: Table,
+    memo: dict[str, tuple[Fn, Row | RowText]],
+) -> dict[str, Row | RowText]:
     """The records of the functions a restart may keep (``memo``'s row while a decl keeps its Fn)."""
 
     def got_of(h: DeclHandle) -> int | None:
@@ -173,7 +178,7 @@ def _rows(
 
     fps: dict[Decl, str | None] = {}
     type_fps: dict[Type, str] = {}
-    rows: dict[str, Row] = {}
+    rows: dict[str, Row | RowText] = {}
     for d in m.decl_table.values():
         fn = d.fn
         p = placements.get(d.name)
@@ -191,7 +196,11 @@ def _rows(
             continue
         known = memo.get(d.name)
         if known is not None and known[0] is fn:
-            rows[d.name] = known[1]
+            text = known[1]
+            if not isinstance(text, str):  # a restored row: kept as text from now on
+                text = row_text(text)
+                memo[d.name] = (fn, text)
+            rows[d.name] = text
             continue
         deps: list[tuple[str, str, int]] = []
         for x in d.dependencies:
@@ -214,7 +223,7 @@ def _rows(
                 continue
             sd = m.source_decl(d)
             length = sd.contents_end - sd.contents_start
-            row = table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps), fn.header_deps))
+            row = row_text(table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps), fn.header_deps)))
             memo[d.name] = (fn, row)
             rows[d.name] = row
     for name in [name for name in memo if name not in rows]:

@@ -1,0 +1,74 @@
+"""Memory of the compile cache's save: the document is written piecewise with the bytes one ``json.dumps``
+would give, and what the session keeps between saves is one JSON string per function, not its lists
+(docs/design/performance.md §9.4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.gen import ChainProgram
+from compiler.cache.document import FORMAT, VERSION, Table, decode, encode
+from compiler.compilation import Compilation, Options
+from compiler.link import OutputMode
+from compiler.source import FileSource
+
+
+def test_the_pieces_are_the_whole_documents_json() -> None:
+    table = Table(["t0", "fé"])
+    placements = {f"f{i}": [i, i * 3, 0] for i in range(2500)} | {"ünï": [1, 2, 3]}
+    rows: dict[str, list[Any]] = {f"f{i}": ["ab" * 16, 0, [["g", 1, 8]], 10, 1] for i in range(2100)}
+    texts = {"h": '["cd",1,[],3,0]'}  # a row kept as its text
+    identity = {"compiler": "x", "output": "/tmp/o"}
+    whole = {
+        "format": FORMAT,
+        "version": VERSION,
+        "identity": identity,
+        "output_sha256": "00" * 32,
+        "fingerprints": table.texts,
+        "placements": placements,
+        "fns": {**rows, "h": json.loads(texts["h"])},
+    }
+    pieces = list(encode(identity, "00" * 32, placements, table, {**rows, **texts}))
+    data = b"".join(pieces)
+    assert data == json.dumps(whole, separators=(",", ":")).encode()
+    assert len(pieces) > 4 and max(len(p) for p in pieces) < len(data) // 2  # never the whole in one piece
+    empty = b"".join(encode(identity, "00" * 32, {}, Table([]), {}))
+    assert json.loads(empty)["placements"] == {} and json.loads(empty)["fns"] == {}
+
+
+def test_a_save_keeps_one_string_per_function_and_a_restart_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
+    n = 40
+    (tmp_path / "ws").mkdir()
+    src, out = tmp_path / "ws" / "chain.zir", tmp_path / "ws" / "chain"
+    src.write_bytes(ChainProgram(n).source())
+
+    def compilation() -> Compilation:
+        return Compilation(Options(str(src), str(out), OutputMode.EXE, cache=True), FileSource(str(src)))
+
+    comp = compilation()
+    try:
+        comp.cache_autosave = False
+        comp.update()
+        comp.save_cache()
+        assert comp.cache is not None
+        memo = comp.cache.rows
+        assert len(memo) >= n
+        assert all(type(text) is str for _, text in memo.values())
+    finally:
+        comp.close()
+    files = list((tmp_path / "cache").rglob("*"))
+    doc = decode(max((f for f in files if f.is_file()), key=lambda f: f.stat().st_size).read_bytes())
+    assert len(doc.rows) >= n and all(isinstance(r, list) for r in doc.rows.values())
+    again = compilation()
+    try:
+        report = again.update()
+        assert report.ok and report.counters["bodies_kept"] >= n
+    finally:
+        again.close()
