@@ -286,7 +286,7 @@ class Restorer:
         for x in used:  # ``Module.declare_dependency``
             dependencies[x] = None
             x.dependants[d] = None
-        fn.dependencies = list(dependencies)
+        fn.dependencies = tuple(dependencies)
         fn.analysis = FnStatus.SUCCESS
         d.code_size = expected[SIZE]
         line = m.line_of(src)

@@ -396,8 +396,9 @@ class Fn:
     The compile cache records them to restore the decl's value without analysing it (performance.md §7.6)."""
     air: list[AirInst] | None
     """On success: the analysed body (liveness filled in before code generation)."""
-    dependencies: list[Decl]
-    """On success: every decl the owner depended on after the body was analysed (for replay)."""
+    dependencies: tuple[Decl, ...]
+    """On success: every decl the owner depended on after the body was analysed (for replay); a tuple, not a
+    list (one object a function, docs/design/performance.md §9.3)."""
     performed_exports: bool
     """The body performed an ``export`` (such a body is never replayed)."""
     replay_from: Fn | None
@@ -413,7 +414,7 @@ class Fn:
                       "performed_exports", "replay_from", "local_results")  # fmt: skip
 
     def __init__(self, owner: Decl, zir_body: Body, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
-                 header_deps: int = -1, air: list[AirInst] | None = None, dependencies: list[Decl] | None = None,
+                 header_deps: int = -1, air: list[AirInst] | None = None, dependencies: tuple[Decl, ...] = (),
                  performed_exports: bool = False, replay_from: Fn | None = None,
                  local_results: LocalResults | None = None) -> None:  # fmt: skip
         self.owner = owner
@@ -422,7 +423,7 @@ class Fn:
         self.analysis = analysis
         self.header_deps = header_deps
         self.air = air
-        self.dependencies = [] if dependencies is None else dependencies
+        self.dependencies = dependencies
         self.performed_exports = performed_exports
         self.replay_from = replay_from
         self.local_results = local_results

@@ -58,7 +58,7 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
             fn.local_results = pack_local_results({i.name: _local(r) for i, r in results.items() if i.name is not None})
         fn.zir_body.release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
     fn.air = block.insts
-    fn.dependencies = list(d.dependencies)
+    fn.dependencies = tuple(d.dependencies)
     fn.performed_exports = d in m.export_owners
     fn.analysis = FnStatus.SUCCESS
 
