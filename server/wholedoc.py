@@ -9,6 +9,7 @@ conversion of unchanged text, and the answer is built as plain JSON values (lsp.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -149,7 +150,7 @@ def folding_ranges(outline: DocOutline, index: LspLineIndex) -> JsonList:
 
 # ---------------------------------------------------------------------- semanticTokens/full
 
-TokensPart = tuple[list[int], int, int, dict[str, str | None], list[int]]
+TokensPart = tuple["array[int]", int, int, tuple[tuple[str, str | None], ...], list[int]]
 """A chunk's tokens encoded from (line 0, column 0) of the chunk; its first and last token's relative line; the
 tags of the decls its ``@`` tokens name (the part is valid while those tags are the same); the outline's
 ``tags_version`` when they were last checked."""
@@ -175,7 +176,9 @@ def _tokens_of(data: bytes, chunk: _Chunk, encoding: Encoding, outline: DocOutli
             first = line
         out += [line - prev_line, col - prev_col if line == prev_line else col, end_col - col, token_type, modifiers]
         prev_line, prev_col = line, col
-    return out, first, prev_line, tags, [outline.tags_version]
+    # Kept on the chunk until it changes: packed (docs/design/performance.md §9.4; a list of ints and a dict took
+    # about 1.5 kB per chain function, 15 MiB at N = 10 000).
+    return array("I", out), first, prev_line, tuple(tags.items()), [outline.tags_version]
 
 
 def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> JsonList:
@@ -188,7 +191,7 @@ def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> JsonList:
     for k, base in enumerate(_base_lines(outline, index)):
         part = _part(outline, k, key, lambda data, chunk: _tokens_of(data, chunk, encoding, outline))
         if part[4][0] != outline.tags_version:  # some decl's name or tag changed since: check the ones it names
-            if any(outline.decl_tag(name) != tag for name, tag in part[3].items()):
+            if any(outline.decl_tag(name) != tag for name, tag in part[3]):
                 memo = outline.chunks[k].memo
                 if memo is not None:
                     memo.pop(key, None)

@@ -3,6 +3,7 @@ signature help, semantic tokens, folding, code lens — on the sample programs, 
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +279,16 @@ def test_full_semantic_tokens_from_chunk_parts_equal_a_whole_text_encoding_after
             fresh = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(DocOutline.build(data), index)]
             assert folds == fresh
             assert wholedoc.document_symbols(outline, index) == wholedoc.document_symbols(DocOutline.build(data), index)
+
+
+def test_kept_semantic_token_parts_hold_no_int_object_per_token() -> None:
+    """Each chunk keeps its semantic-token part packed (docs/design/performance.md §9.4): the encoded tokens in an
+    ``array``, the names it depends on as a tuple; the joined answer is unchanged."""
+    text = "".join(f"@f{i} = fn(@fty, {{\n  %c = int({i})\n  %r = return(%c)\n}})\n" for i in range(40))
+    data = ("@fty = fntype([], @usize)\n" + text).encode()
+    outline, index = DocOutline.build(data), LspLineIndex(data, Encoding.UTF16)
+    answer = wholedoc.semantic_tokens(outline, index)
+    assert answer == features.semantic_tokens(scan(data), index).data
+    parts = [c.memo[("tokens", Encoding.UTF16)] for c in outline.chunks if c.memo]
+    assert len(parts) == 41
+    assert all(isinstance(p[0], array) and isinstance(p[3], tuple) for p in parts)
