@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,9 @@ def watch_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
     out.unlink(missing_ok=True)
     prog = ChainProgram(n)
     src.write_bytes(prog.source())
-    cache = workdir / f"zir-cache-watch{n}"  # empty: the first update is a full build, not a restore
-    shutil.rmtree(cache, ignore_errors=True)
+    # an empty compile cache of its own, outside the source's directory (where the cache is refused): the first
+    # update is a full build, not a restore from an earlier run
+    cache = Path(tempfile.mkdtemp(prefix="zir-watch-cache-"))
     watch = WatchProcess(src, out, cache_dir=cache)
     result: dict[str, Any] = {}
     try:
@@ -144,6 +146,7 @@ def watch_session(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         result["peak_rss_kib"] = hwm
     finally:
         watch.close()
+        shutil.rmtree(cache, ignore_errors=True)
     return result
 
 
