@@ -10,7 +10,7 @@ so the unchanged records of kept functions are written back as they were read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -147,7 +147,7 @@ def row_text(row: Row | RowText) -> RowText:
 def encode(
     identity: dict[str, str],
     sha: str,
-    placements: dict[str, Placement],
+    placements: Iterable[tuple[str, Placement]],
     table: Table,
     rows: dict[str, Row | RowText],
 ) -> Iterator[bytes]:
@@ -167,7 +167,7 @@ def encode(
     yield dumps(head)[:-1].encode()
     yield b',"placements":{'
     batch: list[str] = []
-    for i, (name, placement) in enumerate(placements.items()):
+    for i, (name, placement) in enumerate(placements):
         batch.append(("," if i else "") + dumps(name) + ":" + dumps(placement))
         if len(batch) >= 1024:
             yield "".join(batch).encode()

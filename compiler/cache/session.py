@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -137,10 +138,10 @@ class CompileCache:
         sha = _file_sha256(self.output_path)
         if sha is None:
             return False
-        placements = _placements(module, linker)
+        placements = _Placements(module, linker)
         rows = _rows(module, linker, placements, self.table, self.rows)
         try:
-            write_atomic(self.location, encode(self.identity, sha, placements, self.table, rows))
+            write_atomic(self.location, encode(self.identity, sha, placements.items(), self.table, rows))
         except OSError as exc:
             if not self.save_failed:
                 log.warning("compile cache %s not written: %s", self.location.path, exc.strerror)
@@ -149,24 +150,48 @@ class CompileCache:
         return True
 
 
-def _placements(m: Module, linker: ElfLinker) -> dict[str, Placement]:
-    """Every block of the output by name."""
-    decls: list[Decl] = list(m.decl_table.values())
-    if m.panic_decl is not None and not m.panic_decl.destroyed:
-        decls.append(m.panic_decl)
-    placements: dict[str, Placement] = {}
-    for d in decls:
-        if d.has_bits:
-            p = placement_of(linker, DeclIndex(d.index))
-            if p is not None:
-                placements[d.name] = p
-    return placements
+class _Placements:
+    """Every block of the output by name, read from the linker when asked (never all at once: a save at
+    N = 100 000 would hold a list per block; docs/design/performance.md §9.4). The panic routine's decl is not
+    in the decl table; its entry comes last, or replaces a table decl's of the same name in place."""
+
+    def __init__(self, m: Module, linker: ElfLinker) -> None:
+        self.m, self.linker = m, linker
+        panic = m.panic_decl
+        self.panic: Placement | None = None
+        self.panic_name = ""
+        if panic is not None and not panic.destroyed and panic.has_bits:
+            self.panic = placement_of(linker, DeclIndex(panic.index))
+            self.panic_name = panic.name
+
+    def _own(self, d: Decl) -> Placement | None:
+        return placement_of(self.linker, DeclIndex(d.index)) if d.has_bits else None
+
+    def get(self, d: Decl) -> Placement | None:
+        """The placement recorded under ``d.name`` (``d`` in the decl table)."""
+        if self.panic is not None and d.name == self.panic_name:
+            return self.panic
+        return self._own(d)
+
+    def items(self) -> Iterator[tuple[str, Placement]]:
+        panic_done = self.panic is None
+        for d in self.m.decl_table.values():
+            own = self._own(d)
+            if own is None:
+                continue
+            if not panic_done and d.name == self.panic_name:
+                assert self.panic is not None
+                own, panic_done = self.panic, True
+            yield d.name, own
+        if not panic_done:
+            assert self.panic is not None
+            yield self.panic_name, self.panic
 
 
 def _rows(
     m: Module,
     linker: ElfLinker,
-    placements: dict[str, Placement],
+    placements: _Placements,
     table: Table,
     memo: dict[str, tuple[Fn, Row | RowText]],
 ) -> dict[str, Row | RowText]:
@@ -181,7 +206,7 @@ def _rows(
     rows: dict[str, Row | RowText] = {}
     for d in m.decl_table.values():
         fn = d.fn
-        p = placements.get(d.name)
+        p = placements.get(d)
         if (
             fn is None
             or p is None

@@ -32,11 +32,11 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
         "placements": placements,
         "fns": {**rows, "h": json.loads(texts["h"])},
     }
-    pieces = list(encode(identity, "00" * 32, placements, table, {**rows, **texts}))
+    pieces = list(encode(identity, "00" * 32, placements.items(), table, {**rows, **texts}))
     data = b"".join(pieces)
     assert data == json.dumps(whole, separators=(",", ":")).encode()
     assert len(pieces) > 4 and max(len(p) for p in pieces) < len(data) // 2  # never the whole in one piece
-    empty = b"".join(encode(identity, "00" * 32, {}, Table([]), {}))
+    empty = b"".join(encode(identity, "00" * 32, (), Table([]), {}))
     assert json.loads(empty)["placements"] == {} and json.loads(empty)["fns"] == {}
 
 
