@@ -304,6 +304,12 @@ def _rss(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
         ok = kib <= bound * 1024
         yield Verdict(13, goal, mib(kib), target, judge(ok), f"10 000: {mib(at10k)}",
                       profile=None if ok else f"rss:{scenario}")  # fmt: skip
+        editor = get(per_n.get(HUGE), scenario, "peak_rss_kib_editor_requests")
+        if isinstance(editor, int | float):
+            ok = editor <= bound * 1024
+            at10k = get(per_n.get(BIG), scenario, "peak_rss_kib_editor_requests")
+            yield Verdict(13, f"{goal}, after an editor's documentSymbol, foldingRange and full semantic tokens",
+                          mib(editor), target, judge(ok), f"10 000: {mib(at10k)}")  # fmt: skip
 
 
 def _accel(run: dict[str, Any]) -> Iterator[Verdict]:

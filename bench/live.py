@@ -239,6 +239,11 @@ def lsp_keystrokes(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         result["wrong_diagnostics"] = wrong
         rss, hwm = client.rss_kib()
         result["rss_kib"], result["peak_rss_kib"] = rss, hwm
+        # what an editor asks for when it shows the file: the outline, folds and the whole file's tokens
+        document = {"textDocument": {"uri": uri}}
+        for method in ("textDocument/documentSymbol", "textDocument/foldingRange", "textDocument/semanticTokens/full"):
+            client.request(method, document, timeout=1800)
+        result["peak_rss_kib_editor_requests"] = client.rss_kib()[1]
     finally:
         client.close()
     return result
