@@ -17,7 +17,7 @@ def _listing(root: Path) -> list[str]:
 
 
 def test_the_listing_names_every_source_file_at_any_depth_and_nothing_else(tmp_path: Path) -> None:
-    for name in ("b.py", "a/z.so", "a/b/c.py", "a/readme.md", "a/__pycache__/c.cpython-311.pyc", "a-b/d.py"):
+    for name in ("b.py", "a/z.so", "a/b/c.py", "a/notes.txt", "a/__pycache__/c.cpython-311.pyc", "a-b/d.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x" * len(name))
     os.utime(tmp_path / "a/b/c.py", ns=(1, 7))
