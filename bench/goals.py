@@ -91,7 +91,8 @@ def ms(v: Any) -> str:
 
 
 def mib(kib: Any) -> str:
-    return "—" if not isinstance(kib, int | float) else f"{kib / 1024:.0f} MB"
+    """A peak RSS in MiB (the unit the bounds are judged in), with its decimal megabytes beside it."""
+    return "—" if not isinstance(kib, int | float) else f"{kib / 1024:.0f} MiB ({kib * 1.024 / 1000:.0f} MB)"
 
 
 def judge(ok: bool) -> Status:
@@ -292,7 +293,7 @@ def _cold(run: dict[str, Any]) -> Iterator[Verdict]:
 
 def _rss(run: dict[str, Any], per_n: dict[str, Any]) -> Iterator[Verdict]:
     for scenario, who, bound in (("zir_watch", "`zir watch`", 400), ("zir_lsp", "the server", 500)):
-        goal, target = f"peak RSS of {who} at N = 100 000", f"≤ {bound} MB"
+        goal, target = f"peak RSS of {who} at N = 100 000", f"≤ {bound} MiB"
         kib = get(per_n.get(HUGE), scenario, "peak_rss_kib")
         cold_mib = get(run, "cold", "watch_rss_mib" if scenario == "zir_watch" else "server_rss_mib")
         if kib is None and get(run, "cold", "rss_n") == int(HUGE) and isinstance(cold_mib, int | float):

@@ -130,14 +130,14 @@ def test_memory_goals_are_read_at_one_hundred_thousand() -> None:
     run["per_n"]["100000"]["zir_lsp"] = {"peak_rss_kib": 600 * 1024}
     assert _find(run, "peak RSS of `zir watch`").status is Status.MET
     server = _find(run, "peak RSS of the server")
-    assert server.status is Status.MISSED and server.profile == "rss:zir_lsp" and server.ours == "600 MB"
+    assert server.status is Status.MISSED and server.profile == "rss:zir_lsp" and server.ours == "600 MiB (629 MB)"
 
 
 def test_the_server_is_also_judged_after_an_editors_open_time_requests() -> None:
     run = _run()
     run["per_n"]["100000"]["zir_lsp"] = {"peak_rss_kib": 450 * 1024, "peak_rss_kib_editor_requests": 900 * 1024}
     rows = [v for v in goals.verdicts(run) if v.goal.startswith("peak RSS of the server")]
-    assert [(v.status, v.ours) for v in rows] == [(Status.MET, "450 MB"), (Status.MISSED, "900 MB")]
+    assert [(v.status, v.ours) for v in rows] == [(Status.MET, "450 MiB (472 MB)"), (Status.MISSED, "900 MiB (944 MB)")]
     assert "documentSymbol" in rows[1].goal
 
 
