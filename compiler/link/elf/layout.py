@@ -102,9 +102,6 @@ class DeclState(DeclDebug):
     def __repr__(self) -> str:
         return record_repr(self, ("local_sym_index", "got_index", "block", "relocations", "info", "line", "fn_line"))
 
-    __eq__ = object.__eq__  # a decl's state is compared by identity, not as its debug pieces
-    __hash__ = object.__hash__  # type: ignore[assignment]
-
 
 class ExportState:
     """A live export: its owner and its symbol (a global one; a local one for ``Internal`` linkage, since

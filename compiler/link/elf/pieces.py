@@ -3,6 +3,8 @@ places them with the text-block rule (4/3 room, moved to the end when outgrown; 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from compiler.link.elf.text_blocks import ideal
 from compiler.record import record_repr
 
@@ -119,7 +121,8 @@ class PieceList:
 
 
 class DeclDebug:
-    """A function's debug pieces (unplaced for data decls) and its current line."""
+    """A function's debug pieces (unplaced for data decls) and its current line; compared by identity (the
+    linker's ``DeclState`` is one, one object per decl)."""
 
     info: Piece
     line: Piece
@@ -128,7 +131,7 @@ class DeclDebug:
     """How many of ``DwarfState.line_shifts`` ``fn_line`` (and its operand in the file) already includes."""
 
     __slots__ = ("fn_line", "info", "line", "line_epoch")
-    __match_args__ = ("info", "line", "fn_line")
+    __match_args__: ClassVar[tuple[str, ...]] = ("info", "line", "fn_line")
 
     def __init__(self, info: Piece | None = None, line: Piece | None = None, fn_line: int = 0) -> None:
         self.info = Piece() if info is None else info
@@ -138,10 +141,3 @@ class DeclDebug:
 
     def __repr__(self) -> str:
         return record_repr(self, ("info", "line", "fn_line"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is DeclDebug:
-            return (self.info, self.line, self.fn_line) == (other.info, other.line, other.fn_line)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
