@@ -12,7 +12,7 @@ from compiler.link import DeclIndex, Linker, OutputMode, WrittenRange
 from compiler.link.null import NullLinker
 from compiler.module.decl import Decl, DeclStatus, FileStatus, Fn
 from compiler.module.module import Module, OptimizeMode
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 from compiler.source import FileSource, SourceProvider
 
 if TYPE_CHECKING:
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from compiler.sema.types import Type
     from compiler.sema.values import TypedValue
     from compiler.zir.ast import ParsedFile, SourceDecl
+
+
+_OPTIONS_FIELDS = ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache")
+_SOURCE_ERROR_FIELDS = ("path", "byte_offset", "message", "text", "notes", "kind")
+_UPDATE_REPORT_FIELDS = ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
 
 
 class Options:
@@ -60,28 +65,10 @@ class Options:
         self.cache = cache
 
     def __repr__(self) -> str:
-        return record_repr(self, ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache"))
+        return record_repr(self, _OPTIONS_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is Options:
-            return (
-                self.root_path,
-                self.output_path,
-                self.output_mode,
-                self.optimize_mode,
-                self.target,
-                self.hot,
-                self.cache,
-            ) == (
-                other.root_path,
-                other.output_path,
-                other.output_mode,
-                other.optimize_mode,
-                other.target,
-                other.hot,
-                other.cache,
-            )
-        return NotImplemented
+        return record_eq(self, other, _OPTIONS_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -120,22 +107,13 @@ class SourceError:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("path", "byte_offset", "message", "text", "notes", "kind"))
+        return record_repr(self, _SOURCE_ERROR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is SourceError:
-            return (self.path, self.byte_offset, self.message, self.text, self.notes, self.kind) == (
-                other.path,
-                other.byte_offset,
-                other.message,
-                other.text,
-                other.notes,
-                other.kind,
-            )
-        return NotImplemented
+        return record_eq(self, other, _SOURCE_ERROR_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.path, self.byte_offset, self.message, self.text, self.notes, self.kind))
+        return record_hash(self, _SOURCE_ERROR_FIELDS)
 
     def position(self) -> tuple[int, int]:
         """0-based line and byte column (only 0x0A ends a line); C-speed counting, no index built."""
@@ -191,46 +169,13 @@ class UpdateReport:
         object.__setattr__(self, "writes", writes)
 
     def __repr__(self) -> str:
-        return record_repr(
-            self, ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
-        )
+        return record_repr(self, _UPDATE_REPORT_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is UpdateReport:
-            return (
-                self.ok,
-                self.committed,
-                self.error_count,
-                self.ms,
-                self.bytes_written,
-                self.binary,
-                self.counters,
-                self.writes,
-            ) == (
-                other.ok,
-                other.committed,
-                other.error_count,
-                other.ms,
-                other.bytes_written,
-                other.binary,
-                other.counters,
-                other.writes,
-            )
-        return NotImplemented
+        return record_eq(self, other, _UPDATE_REPORT_FIELDS)
 
     def __hash__(self) -> int:
-        return hash(
-            (
-                self.ok,
-                self.committed,
-                self.error_count,
-                self.ms,
-                self.bytes_written,
-                self.binary,
-                self.counters,
-                self.writes,
-            )
-        )
+        return record_hash(self, _UPDATE_REPORT_FIELDS)
 
 
 def _default_linker(options: Options) -> Linker:
