@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
@@ -159,25 +160,40 @@ def unsupported_calling_convention(cc: str) -> str:
 _IDENTITY_CACHE_MAX = 4096
 """Entries of an identity cache before it is emptied (a long session keeps making new type objects)."""
 
-_CC_BY_ID: dict[int, tuple[Type, CallingConvention | str]] = {}
-_DEBUG_TYPE_BY_ID: dict[int, tuple[Type, DebugType]] = {}
+R = TypeVar("R")
+
+
+class _IdentityCache(Generic[R]):
+    """Results by the type object's identity, checked before a by-value cache (hashing a function type hashes
+    its parameter and return types). An entry keeps its type alive, so its id cannot be reused while cached."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[Type, R]] = {}
+
+    def get(self, ty: Type, compute: Callable[[Type], R]) -> R:
+        hit = self.entries.get(id(ty))
+        if hit is not None and hit[0] is ty:
+            return hit[1]
+        if len(self.entries) >= _IDENTITY_CACHE_MAX:
+            self.entries.clear()
+        found = compute(ty)
+        self.entries[id(ty)] = (ty, found)
+        return found
+
+
+_CC_BY_ID: _IdentityCache[CallingConvention | str] = _IdentityCache()
+_DEBUG_TYPE_BY_ID: _IdentityCache[DebugType] = _IdentityCache()
 
 
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
     """The calling convention of ``fn_type`` (System V for Unspecified, C and Cold), or the message
     explaining why there is none.
 
-    Asked twice per call site and function: looked up by the type object's identity first (an entry keeps its
-    type alive, so the id cannot be reused while it is cached), then by value (hashing a function type hashes
-    its parameter and return types)."""
-    hit = _CC_BY_ID.get(id(fn_type))
-    if hit is not None and hit[0] is fn_type:
-        return hit[1]
-    if len(_CC_BY_ID) >= _IDENTITY_CACHE_MAX:
-        _CC_BY_ID.clear()
-    cc = _resolve_calling_convention(fn_type)
-    _CC_BY_ID[id(fn_type)] = (fn_type, cc)
-    return cc
+    Asked twice per call site and function: looked up by the type object's identity first, then by value
+    (``_IdentityCache``)."""
+    return _CC_BY_ID.get(fn_type, _resolve_calling_convention)
 
 
 @lru_cache(maxsize=1024)
@@ -225,14 +241,7 @@ def _resolve_calling_convention(fn_type: Type) -> CallingConvention | str:
 
 def debug_type(ty: Type) -> DebugType:
     """How DWARF describes ``ty`` (elf-linker.md §14.3): by identity first, as ``resolve_calling_convention``."""
-    hit = _DEBUG_TYPE_BY_ID.get(id(ty))
-    if hit is not None and hit[0] is ty:
-        return hit[1]
-    if len(_DEBUG_TYPE_BY_ID) >= _IDENTITY_CACHE_MAX:
-        _DEBUG_TYPE_BY_ID.clear()
-    found = _debug_type(ty)
-    _DEBUG_TYPE_BY_ID[id(ty)] = (ty, found)
-    return found
+    return _DEBUG_TYPE_BY_ID.get(ty, _debug_type)
 
 
 @lru_cache(maxsize=1024)
