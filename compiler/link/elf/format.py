@@ -108,6 +108,21 @@ E_TYPE_OFFSET = 16
 """File offset of ``e_type``: the commit marker writes ``ET_NONE`` there first (elf-linker.md §12)."""
 
 
+_PHDR_FIELDS = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+_SHDR_FIELDS = (
+    "sh_name",
+    "sh_type",
+    "sh_flags",
+    "sh_addr",
+    "sh_offset",
+    "sh_size",
+    "sh_link",
+    "sh_info",
+    "sh_addralign",
+    "sh_entsize",
+)
+
+
 class ProgramHeader:
     """One Elf64_Phdr, kept in memory and written into the program header table."""
 
@@ -144,14 +159,10 @@ class ProgramHeader:
         self.p_align = p_align
 
     def __repr__(self) -> str:
-        return record_repr(
-            self, ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
-        )
+        return record_repr(self, _PHDR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        return record_eq(
-            self, other, ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
-        )
+        return record_eq(self, other, _PHDR_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -236,39 +247,10 @@ class SectionHeader:
         self.sh_entsize = sh_entsize
 
     def __repr__(self) -> str:
-        return record_repr(
-            self,
-            (
-                "sh_name",
-                "sh_type",
-                "sh_flags",
-                "sh_addr",
-                "sh_offset",
-                "sh_size",
-                "sh_link",
-                "sh_info",
-                "sh_addralign",
-                "sh_entsize",
-            ),
-        )
+        return record_repr(self, _SHDR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        return record_eq(
-            self,
-            other,
-            (
-                "sh_name",
-                "sh_type",
-                "sh_flags",
-                "sh_addr",
-                "sh_offset",
-                "sh_size",
-                "sh_link",
-                "sh_info",
-                "sh_addralign",
-                "sh_entsize",
-            ),
-        )
+        return record_eq(self, other, _SHDR_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
 

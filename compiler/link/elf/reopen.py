@@ -29,7 +29,6 @@ from compiler.link.elf.got import GotTable
 from compiler.link.elf.layout import DEBUG_INFO, DEBUG_STR, EXPECTED_TYPES, GOT, SECTION_NAMES, SYMTAB, TEXT, DeclState
 from compiler.link.elf.symbols import StringTable, SymbolTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
-from compiler.record import record_repr
 
 
 class NotOurOutput(ValueError):
@@ -77,21 +76,6 @@ class Reopened:
         "symtab",
         "text",
     )
-    __match_args__ = (
-        "phdrs",
-        "shdrs",
-        "shdr_table_offset",
-        "phdr_table_offset",
-        "strings",
-        "symtab",
-        "local_count",
-        "got",
-        "text",
-        "adoptable",
-        "reopened_globals",
-        "cleared_got_slots",
-        "cleared_locals",
-    )
 
     def __init__(
         self,
@@ -122,61 +106,6 @@ class Reopened:
         self.reopened_globals = reopened_globals
         self.cleared_got_slots = cleared_got_slots
         self.cleared_locals = cleared_locals
-
-    def __repr__(self) -> str:
-        return record_repr(
-            self,
-            (
-                "phdrs",
-                "shdrs",
-                "shdr_table_offset",
-                "phdr_table_offset",
-                "strings",
-                "symtab",
-                "local_count",
-                "got",
-                "text",
-                "adoptable",
-                "reopened_globals",
-                "cleared_got_slots",
-                "cleared_locals",
-            ),
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is Reopened:
-            return (
-                self.phdrs,
-                self.shdrs,
-                self.shdr_table_offset,
-                self.phdr_table_offset,
-                self.strings,
-                self.symtab,
-                self.local_count,
-                self.got,
-                self.text,
-                self.adoptable,
-                self.reopened_globals,
-                self.cleared_got_slots,
-                self.cleared_locals,
-            ) == (
-                other.phdrs,
-                other.shdrs,
-                other.shdr_table_offset,
-                other.phdr_table_offset,
-                other.strings,
-                other.symtab,
-                other.local_count,
-                other.got,
-                other.text,
-                other.adoptable,
-                other.reopened_globals,
-                other.cleared_got_slots,
-                other.cleared_locals,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _check(condition: bool, what: str) -> None:
