@@ -117,7 +117,6 @@ class FileImage:
     """``dirty`` is merged in place when it grows past this many ranges (``_mark``)."""
 
     __slots__ = ("data", "dirty", "header_dirty", "header_size", "merge_at", "ops", "tracking")
-    __match_args__ = ("data", "ops", "dirty", "header_dirty", "header_size", "tracking", "merge_at")
 
     def __init__(
         self,
@@ -136,32 +135,6 @@ class FileImage:
         self.header_size = header_size
         self.tracking = tracking
         self.merge_at = merge_at
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("data", "ops", "dirty", "header_dirty", "header_size", "tracking", "merge_at"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is FileImage:
-            return (
-                self.data,
-                self.ops,
-                self.dirty,
-                self.header_dirty,
-                self.header_size,
-                self.tracking,
-                self.merge_at,
-            ) == (
-                other.data,
-                other.ops,
-                other.dirty,
-                other.header_dirty,
-                other.header_size,
-                other.tracking,
-                other.merge_at,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def has_pending(self) -> bool:
         """Whether a commit has anything to write."""

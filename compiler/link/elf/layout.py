@@ -115,7 +115,6 @@ class ExportState:
     is_local: bool
 
     __slots__ = ("decl", "is_local", "linkage", "name", "symbol_index")
-    __match_args__ = ("decl", "symbol_index", "name", "linkage", "is_local")
 
     def __init__(
         self, decl: DeclIndex, symbol_index: int, name: bytes, linkage: Linkage, is_local: bool = False
@@ -125,22 +124,6 @@ class ExportState:
         self.name = name
         self.linkage = linkage
         self.is_local = is_local
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("decl", "symbol_index", "name", "linkage", "is_local"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is ExportState:
-            return (self.decl, self.symbol_index, self.name, self.linkage, self.is_local) == (
-                other.decl,
-                other.symbol_index,
-                other.name,
-                other.linkage,
-                other.is_local,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class DirtyFlags:
@@ -156,7 +139,6 @@ class DirtyFlags:
     """A global symbol changed, or the local count changed (globals follow the locals)."""
 
     __slots__ = ("globals_dirty", "phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty")
-    __match_args__ = ("phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty", "globals_dirty")
 
     def __init__(
         self,
@@ -169,21 +151,6 @@ class DirtyFlags:
         self.shdr_table_dirty = shdr_table_dirty
         self.shstrtab_dirty = shstrtab_dirty
         self.globals_dirty = globals_dirty
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("phdr_table_dirty", "shdr_table_dirty", "shstrtab_dirty", "globals_dirty"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is DirtyFlags:
-            return (self.phdr_table_dirty, self.shdr_table_dirty, self.shstrtab_dirty, self.globals_dirty) == (
-                other.phdr_table_dirty,
-                other.shdr_table_dirty,
-                other.shstrtab_dirty,
-                other.globals_dirty,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def _section(name_offset: int, sh_type: int, flags: int, size: int, align: int) -> SectionHeader:

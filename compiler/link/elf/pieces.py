@@ -49,7 +49,6 @@ class PieceList:
     last: Piece | None
 
     __slots__ = ("first", "first_offset", "last", "no_one_byte_gap")
-    __match_args__ = ("first_offset", "no_one_byte_gap", "first", "last")
 
     def __init__(
         self, first_offset: int, no_one_byte_gap: bool, first: Piece | None = None, last: Piece | None = None
@@ -58,21 +57,6 @@ class PieceList:
         self.no_one_byte_gap = no_one_byte_gap
         self.first = first
         self.last = last
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("first_offset", "no_one_byte_gap", "first", "last"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is PieceList:
-            return (self.first_offset, self.no_one_byte_gap, self.first, self.last) == (
-                other.first_offset,
-                other.no_one_byte_gap,
-                other.first,
-                other.last,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def fits(self, piece: Piece, length: int) -> bool:
         if piece.next is None:

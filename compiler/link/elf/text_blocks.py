@@ -90,7 +90,6 @@ class TextBlockList:
     """Blocks with surplus room (a heuristic: unordered, first fit, pruned lazily)."""
 
     __slots__ = ("base_vaddr", "first_text_block", "free_list", "last_text_block")
-    __match_args__ = ("base_vaddr", "last_text_block", "first_text_block", "free_list")
 
     def __init__(
         self,
@@ -103,21 +102,6 @@ class TextBlockList:
         self.last_text_block = last_text_block
         self.first_text_block = first_text_block
         self.free_list = [] if free_list is None else free_list
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("base_vaddr", "last_text_block", "first_text_block", "free_list"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is TextBlockList:
-            return (self.base_vaddr, self.last_text_block, self.first_text_block, self.free_list) == (
-                other.base_vaddr,
-                other.last_text_block,
-                other.first_text_block,
-                other.free_list,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def allocate(self, block: TextBlock, size: int, align: int) -> int:
         """Give ``block`` a new address for ``size`` bytes (elf-linker.md §5.2) and return it.
