@@ -135,17 +135,12 @@ class Restorer:
         deps = cached.deps
         for i in range(cached.header_deps):
             name, fp, got = deps[i]
-            hit = seen.get(name)
+            hit = _as_checked(table, seen, name)
             if hit is not None:
-                x = hit[0]
-                # the remembered dependency still has the value it was checked with (inlined: one of these
-                # per restored function)
-                if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
-                    if hit[2] != fp or hit[3] != got:
-                        return None
-                    d.dependencies[x] = None  # ``Module.declare_dependency``
-                    x.dependants[d] = None
-                    continue
+                if hit[2] != fp or hit[3] != got:
+                    return None
+                m.declare_dependency(d, hit[0])
+                continue
             found = table.get(name)
             if found is None or found.is_anonymous or found.analysis is DeclStatus.IN_PROGRESS:
                 return None  # the analysis reports what is wrong (a missing decl, a loop)
@@ -261,14 +256,12 @@ class Restorer:
                 if self._panic_got != got:
                     return False
             else:
-                hit = seen.get(name)
+                hit = _as_checked(table, seen, name)
                 if hit is not None:
-                    x = hit[0]
-                    if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
-                        if hit[2] != fp or hit[3] != got:
-                            return False
-                        used.append(x)
-                        continue
+                    if hit[2] != fp or hit[3] != got:
+                        return False
+                    used.append(hit[0])
+                    continue
                 found = table.get(name)
                 if found is None or found.is_anonymous:
                     return False
@@ -282,11 +275,9 @@ class Restorer:
                 if self._seen_now(m, x) != (fp, got):
                     return False
             used.append(x)
-        dependencies = d.dependencies
-        for x in used:  # ``Module.declare_dependency``
-            dependencies[x] = None
-            x.dependants[d] = None
-        fn.dependencies = tuple(dependencies)
+        for x in used:
+            m.declare_dependency(d, x)
+        fn.dependencies = tuple(d.dependencies)
         fn.analysis = FnStatus.SUCCESS
         d.code_size = expected[SIZE]
         line = m.line_of(src)
@@ -296,3 +287,17 @@ class Restorer:
         if m.decl_exports.get(d):  # most kept functions are exported by nobody
             exports.update_linker_exports(m, d)
         return True
+
+
+def _as_checked(
+    table: dict[str, Decl], seen: dict[str, tuple[Decl, TypedValue | None, str | None, int]], name: str
+) -> tuple[Decl, TypedValue | None, str | None, int] | None:
+    """The dependency ``name`` as it was when checked (decl, value, fingerprint, GOT address), if it is still that
+    decl with that value; else None (it must be checked again)."""
+    hit = seen.get(name)
+    if hit is None:
+        return None
+    x = hit[0]
+    if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
+        return hit
+    return None
