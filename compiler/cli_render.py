@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from compiler.errors import ErrorKind
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 
 TAB_WIDTH = 4
 
@@ -73,6 +73,9 @@ def choose_style(choice: ColorChoice, stream: TextIO, environ: dict[str, str] | 
             return Style(snippets=tty, color=tty and not no_color and env.get("TERM") != "dumb")
 
 
+_LOCATED_FIELDS = ("path", "text", "byte_offset", "severity", "message", "has_location")
+
+
 class Located:
     """One message to draw: where (absolute byte offset into ``text``), the severity word, the text."""
 
@@ -102,22 +105,13 @@ class Located:
         object.__setattr__(self, "has_location", has_location)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("path", "text", "byte_offset", "severity", "message", "has_location"))
+        return record_repr(self, _LOCATED_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is Located:
-            return (self.path, self.text, self.byte_offset, self.severity, self.message, self.has_location) == (
-                other.path,
-                other.text,
-                other.byte_offset,
-                other.severity,
-                other.message,
-                other.has_location,
-            )
-        return NotImplemented
+        return record_eq(self, other, _LOCATED_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.path, self.text, self.byte_offset, self.severity, self.message, self.has_location))
+        return record_hash(self, _LOCATED_FIELDS)
 
 
 # ---------------------------------------------------------------------- display cells
@@ -260,6 +254,9 @@ def count_line(errors: int, style: Style) -> str:
     return f"{_BOLD}{text}{_RESET}" if style.color else text
 
 
+_DIAGNOSTIC_FIELDS = ("path", "text", "byte_offset", "message", "notes", "kind")
+
+
 class Diagnostic:
     """An error with its related notes, all in one file's text."""
 
@@ -293,22 +290,13 @@ class Diagnostic:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("path", "text", "byte_offset", "message", "notes", "kind"))
+        return record_repr(self, _DIAGNOSTIC_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is Diagnostic:
-            return (self.path, self.text, self.byte_offset, self.message, self.notes, self.kind) == (
-                other.path,
-                other.text,
-                other.byte_offset,
-                other.message,
-                other.notes,
-                other.kind,
-            )
-        return NotImplemented
+        return record_eq(self, other, _DIAGNOSTIC_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.path, self.text, self.byte_offset, self.message, self.notes, self.kind))
+        return record_hash(self, _DIAGNOSTIC_FIELDS)
 
 
 def render(diagnostics: Sequence[Diagnostic], style: Style) -> str:

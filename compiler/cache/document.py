@@ -15,7 +15,7 @@ from itertools import chain
 from typing import Any
 
 from compiler.link.elf.trusted import PLACEMENT_FIELDS, Placement
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 
 FORMAT = "zir-live-cache"
 VERSION = 3
@@ -23,6 +23,9 @@ VERSION = 3
 
 class Malformed(ValueError):
     """The file is not a cache document of this format and version."""
+
+
+_CACHED_FN_FIELDS = ("contents_hash", "contents_length", "fn_type", "deps", "header_deps")
 
 
 class CachedFn:
@@ -51,26 +54,21 @@ class CachedFn:
         self.header_deps = header_deps
 
     def __repr__(self) -> str:
-        return record_repr(self, ("contents_hash", "contents_length", "fn_type", "deps", "header_deps"))
+        return record_repr(self, _CACHED_FN_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is CachedFn:
-            return (self.contents_hash, self.contents_length, self.fn_type, self.deps, self.header_deps) == (
-                other.contents_hash,
-                other.contents_length,
-                other.fn_type,
-                other.deps,
-                other.header_deps,
-            )
-        return NotImplemented
+        return record_eq(self, other, _CACHED_FN_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.contents_hash, self.contents_length, self.fn_type, self.deps, self.header_deps))
+        return record_hash(self, _CACHED_FN_FIELDS)
 
 
 Row = list[Any]
 """A function's record as stored: ``[contents hash hex, type fingerprint index, [[name, index, got], ...],
 contents length, how many of the dependencies are the decl-level analysis's]``."""
+
+
+_DOCUMENT_FIELDS = ("identity", "output_sha256", "placements", "fingerprints", "rows")
 
 
 class Document:
@@ -98,21 +96,13 @@ class Document:
         object.__setattr__(self, "rows", rows)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("identity", "output_sha256", "placements", "fingerprints", "rows"))
+        return record_repr(self, _DOCUMENT_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is Document:
-            return (self.identity, self.output_sha256, self.placements, self.fingerprints, self.rows) == (
-                other.identity,
-                other.output_sha256,
-                other.placements,
-                other.fingerprints,
-                other.rows,
-            )
-        return NotImplemented
+        return record_eq(self, other, _DOCUMENT_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.identity, self.output_sha256, self.placements, self.fingerprints, self.rows))
+        return record_hash(self, _DOCUMENT_FIELDS)
 
 
 class Table:

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.errors import ErrorKind, ErrorMsg, Note
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl
     from compiler.zir.ast import SourceDecl
+
+
+_ANCHORED_MSG_FIELDS = ("anchor", "offset", "msg", "absolute_at_creation", "notes")
 
 
 class AnchoredMsg:
@@ -45,21 +48,13 @@ class AnchoredMsg:
         object.__setattr__(self, "notes", notes)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("anchor", "offset", "msg", "absolute_at_creation", "notes"))
+        return record_repr(self, _ANCHORED_MSG_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is AnchoredMsg:
-            return (self.anchor, self.offset, self.msg, self.absolute_at_creation, self.notes) == (
-                other.anchor,
-                other.offset,
-                other.msg,
-                other.absolute_at_creation,
-                other.notes,
-            )
-        return NotImplemented
+        return record_eq(self, other, _ANCHORED_MSG_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.anchor, self.offset, self.msg, self.absolute_at_creation, self.notes))
+        return record_hash(self, _ANCHORED_MSG_FIELDS)
 
     def resolve(self) -> int:
         """The absolute offset in the current (last good) text."""
@@ -71,6 +66,9 @@ class AnchoredMsg:
     def resolve_notes(self) -> tuple[Note, ...]:
         """The notes at their absolute offsets in the current (last good) text."""
         return tuple(Note(n.resolve(), n.msg) for n in self.notes)
+
+
+_REPORTED_ERROR_FIELDS = ("byte_offset", "msg", "text", "notes", "kind")
 
 
 class ReportedError:
@@ -100,21 +98,13 @@ class ReportedError:
         object.__setattr__(self, "kind", kind)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("byte_offset", "msg", "text", "notes", "kind"))
+        return record_repr(self, _REPORTED_ERROR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is ReportedError:
-            return (self.byte_offset, self.msg, self.text, self.notes, self.kind) == (
-                other.byte_offset,
-                other.msg,
-                other.text,
-                other.notes,
-                other.kind,
-            )
-        return NotImplemented
+        return record_eq(self, other, _REPORTED_ERROR_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.byte_offset, self.msg, self.text, self.notes, self.kind))
+        return record_hash(self, _REPORTED_ERROR_FIELDS)
 
 
 def span_index(decls: Sequence[SourceDecl], offset: int) -> int | None:
