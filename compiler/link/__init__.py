@@ -197,21 +197,10 @@ class LinkErrorFlags:
     Rendered as ``unable to write output '{path}': {error_name}``."""
 
     __slots__ = ("no_entry_point_found", "output_error")
-    __match_args__ = ("no_entry_point_found", "output_error")
 
     def __init__(self, no_entry_point_found: bool = False, output_error: OutputError | None = None) -> None:
         self.no_entry_point_found = no_entry_point_found
         self.output_error = output_error
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("no_entry_point_found", "output_error"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is LinkErrorFlags:
-            return (self.no_entry_point_found, self.output_error) == (other.no_entry_point_found, other.output_error)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class WrittenRange(NamedTuple):

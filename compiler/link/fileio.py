@@ -12,7 +12,6 @@ import os
 import stat
 
 from compiler.errors import OutputError
-from compiler.record import record_repr
 
 COPY_CHUNK = 1 << 20
 """Bytes per ``copy_file_range`` / read-write round when copying."""
@@ -53,20 +52,6 @@ class IoCounters:
         "writes_dropped",
         "writes_mark",
     )
-    __match_args__ = (
-        "pwrite_calls",
-        "pwrite_bytes",
-        "copy_calls",
-        "copy_bytes",
-        "open_calls",
-        "close_calls",
-        "rename_calls",
-        "read_bytes",
-        "writes",
-        "fsync_calls",
-        "writes_mark",
-        "writes_dropped",
-    )
 
     def __init__(
         self,
@@ -95,58 +80,6 @@ class IoCounters:
         self.fsync_calls = fsync_calls
         self.writes_mark = writes_mark
         self.writes_dropped = writes_dropped
-
-    def __repr__(self) -> str:
-        return record_repr(
-            self,
-            (
-                "pwrite_calls",
-                "pwrite_bytes",
-                "copy_calls",
-                "copy_bytes",
-                "open_calls",
-                "close_calls",
-                "rename_calls",
-                "read_bytes",
-                "writes",
-                "fsync_calls",
-                "writes_mark",
-                "writes_dropped",
-            ),
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is IoCounters:
-            return (
-                self.pwrite_calls,
-                self.pwrite_bytes,
-                self.copy_calls,
-                self.copy_bytes,
-                self.open_calls,
-                self.close_calls,
-                self.rename_calls,
-                self.read_bytes,
-                self.writes,
-                self.fsync_calls,
-                self.writes_mark,
-                self.writes_dropped,
-            ) == (
-                other.pwrite_calls,
-                other.pwrite_bytes,
-                other.copy_calls,
-                other.copy_bytes,
-                other.open_calls,
-                other.close_calls,
-                other.rename_calls,
-                other.read_bytes,
-                other.writes,
-                other.fsync_calls,
-                other.writes_mark,
-                other.writes_dropped,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def writes_since(self, mark: int) -> list[tuple[int, int]]:
         """The writes made after ``mark`` writes (a ``writes_mark``), as far as they are still kept."""

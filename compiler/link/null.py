@@ -25,7 +25,6 @@ from compiler.link import (
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 from compiler.link.placement import Placed, export_refusal, place_block
-from compiler.record import record_repr
 
 
 class _NullDecl:
@@ -35,21 +34,10 @@ class _NullDecl:
     block: TextBlock
 
     __slots__ = ("block", "got_index")
-    __match_args__ = ("got_index", "block")
 
     def __init__(self, got_index: int, block: TextBlock | None = None) -> None:
         self.got_index = got_index
         self.block = TextBlock() if block is None else block
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("got_index", "block"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is _NullDecl:
-            return (self.got_index, self.block) == (other.got_index, other.block)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class _NullExport:
@@ -60,22 +48,11 @@ class _NullExport:
     linkage: Linkage
 
     __slots__ = ("decl", "linkage", "name")
-    __match_args__ = ("decl", "name", "linkage")
 
     def __init__(self, decl: DeclIndex, name: bytes, linkage: Linkage) -> None:
         self.decl = decl
         self.name = name
         self.linkage = linkage
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("decl", "name", "linkage"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is _NullExport:
-            return (self.decl, self.name, self.linkage) == (other.decl, other.name, other.linkage)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class NullLinker:

@@ -6,7 +6,6 @@ from array import array
 from collections.abc import Iterable
 
 from compiler.link import GOT_VADDR, GotOverflow
-from compiler.record import record_repr
 
 GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
 """The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
@@ -26,7 +25,6 @@ class GotTable:
     """A slot was appended: ``.got``'s size must be recomputed before the next slot write."""
 
     __slots__ = ("count_dirty", "entries", "entry_size", "free_list")
-    __match_args__ = ("entry_size", "entries", "free_list", "count_dirty")
 
     def __init__(
         self,
@@ -41,21 +39,6 @@ class GotTable:
         )  # no int object per slot: docs/design/performance.md §9.3
         self.free_list = [] if free_list is None else free_list
         self.count_dirty = count_dirty
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("entry_size", "entries", "free_list", "count_dirty"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is GotTable:
-            return (self.entry_size, self.entries, self.free_list, self.count_dirty) == (
-                other.entry_size,
-                other.entries,
-                other.free_list,
-                other.count_dirty,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def allocate(self) -> int:
         """A slot index: a freed one if any, otherwise a new one at the end (marks the count dirty)."""

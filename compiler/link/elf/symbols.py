@@ -10,7 +10,6 @@ import struct
 from collections.abc import Iterable, Iterator
 
 from compiler.link.elf.format import Symbol
-from compiler.record import record_repr
 
 _ENTRY = struct.Struct("<IBBHQQ")
 """One symbol in a ``SymbolList``: the fields of an Elf64_Sym (ELF32's fit them too)."""
@@ -83,20 +82,9 @@ class StringTable:
     """Offset 0 is the empty string."""
 
     __slots__ = ("data",)
-    __match_args__ = ("data",)
 
     def __init__(self, data: bytearray | None = None) -> None:
         self.data = bytearray(b"\0") if data is None else data
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("data",))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is StringTable:
-            return (self.data,) == (other.data,)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def make_string(self, text: bytes) -> int:
         """Append ``text`` and a NUL; return its offset."""
@@ -134,7 +122,6 @@ class SymbolTable:
     """Freed global indices, reused last-in first-out."""
 
     __slots__ = ("global_free_list", "globals", "local_free_list", "locals")
-    __match_args__ = ("locals", "local_free_list", "globals", "global_free_list")
 
     def __init__(
         self,
@@ -147,21 +134,6 @@ class SymbolTable:
         self.local_free_list = [] if local_free_list is None else local_free_list
         self.globals = [] if globals is None else globals
         self.global_free_list = [] if global_free_list is None else global_free_list
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("locals", "local_free_list", "globals", "global_free_list"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is SymbolTable:
-            return (self.locals, self.local_free_list, self.globals, self.global_free_list) == (
-                other.locals,
-                other.local_free_list,
-                other.globals,
-                other.global_free_list,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def allocate_local(self) -> int:
         """A local index: a freed one if any, otherwise appended."""
