@@ -479,7 +479,6 @@ class ShiftLog:
     ``Decl.line``."""
 
     __slots__ = ("boundary", "index_shift", "line_shift", "offset_shift")
-    __match_args__ = ("boundary", "index_shift", "offset_shift", "line_shift")
 
     def __init__(self, boundary: list[int] | None = None, index_shift: list[int] | None = None,
                  offset_shift: list[int] | None = None, line_shift: list[int] | None = None) -> None:  # fmt: skip
@@ -487,21 +486,6 @@ class ShiftLog:
         self.index_shift = [] if index_shift is None else index_shift
         self.offset_shift = [] if offset_shift is None else offset_shift
         self.line_shift = [] if line_shift is None else line_shift
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("boundary", "index_shift", "offset_shift", "line_shift"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is ShiftLog:
-            return (self.boundary, self.index_shift, self.offset_shift, self.line_shift) == (
-                other.boundary,
-                other.index_shift,
-                other.offset_shift,
-                other.line_shift,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def append(self, boundary: int, index_shift: int, offset_shift: int, line_shift: int = 0) -> None:
         self.boundary.append(boundary)

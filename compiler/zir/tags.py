@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 
 
 class Tag(enum.Enum):
@@ -117,6 +117,9 @@ class FieldKind(enum.Enum):
     DECL = "decl"  # declval_in_module only: never legal in text
 
 
+_FIELD_SPEC_FIELDS = ("name", "kind", "enum_name", "members", "default", "optional")
+
+
 class FieldSpec:
     """One field of an instruction: its spec name (used in error messages), kind, enum and default."""
 
@@ -149,22 +152,16 @@ class FieldSpec:
         object.__setattr__(self, "optional", optional)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("name", "kind", "enum_name", "members", "default", "optional"))
+        return record_repr(self, _FIELD_SPEC_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is FieldSpec:
-            return (self.name, self.kind, self.enum_name, self.members, self.default, self.optional) == (
-                other.name,
-                other.kind,
-                other.enum_name,
-                other.members,
-                other.default,
-                other.optional,
-            )
-        return NotImplemented
+        return record_eq(self, other, _FIELD_SPEC_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.name, self.kind, self.enum_name, self.members, self.default, self.optional))
+        return record_hash(self, _FIELD_SPEC_FIELDS)
+
+
+_TAG_SCHEMA_FIELDS = ("positionals", "keywords", "writable")
 
 
 class TagSchema:
@@ -187,19 +184,13 @@ class TagSchema:
         object.__setattr__(self, "writable", writable)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("positionals", "keywords", "writable"))
+        return record_repr(self, _TAG_SCHEMA_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is TagSchema:
-            return (self.positionals, self.keywords, self.writable) == (
-                other.positionals,
-                other.keywords,
-                other.writable,
-            )
-        return NotImplemented
+        return record_eq(self, other, _TAG_SCHEMA_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.positionals, self.keywords, self.writable))
+        return record_hash(self, _TAG_SCHEMA_FIELDS)
 
 
 def _words(text: str) -> tuple[str, ...]:
