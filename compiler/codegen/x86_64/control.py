@@ -15,7 +15,6 @@ from compiler.codegen.x86_64.encoder_ext import Mem
 from compiler.codegen.x86_64.frame import Label
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
-from compiler.record import record_repr
 from compiler.sema.types import Type, TypeTag
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ class BlockState:
     """The register state at the block's entry: every ``br`` to the block reconciles to it (§11)."""
 
     __slots__ = ("end", "entry", "mcv")
-    __match_args__ = ("end", "mcv", "entry")
 
     def __init__(
         self, end: Label, mcv: MCValue | None = None, entry: dict[Register, list[object]] | None = None
@@ -43,16 +41,6 @@ class BlockState:
         self.end = end
         self.mcv = mcv
         self.entry = {} if entry is None else entry
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("end", "mcv", "entry"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is BlockState:
-            return (self.end, self.mcv, self.entry) == (other.end, other.mcv, other.entry)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def noreturn(body: list[AirInst]) -> bool:

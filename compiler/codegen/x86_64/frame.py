@@ -6,7 +6,6 @@ import struct
 
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64.encoder import Cond
-from compiler.record import record_repr
 
 JUMP_TOO_FAR = "unable to perform relocation: jump too far"
 
@@ -22,21 +21,10 @@ class Label:
     offset: int | None
 
     __slots__ = ("name", "offset")
-    __match_args__ = ("name", "offset")
 
     def __init__(self, name: str, offset: int | None = None) -> None:
         self.name = name
         self.offset = offset
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("name", "offset"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is Label:
-            return (self.name, self.offset) == (other.name, other.offset)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class _JumpReloc:
@@ -46,21 +34,10 @@ class _JumpReloc:
     label: Label
 
     __slots__ = ("at", "label")
-    __match_args__ = ("at", "label")
 
     def __init__(self, at: int, label: Label) -> None:
         self.at = at
         self.label = label
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("at", "label"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is _JumpReloc:
-            return (self.at, self.label) == (other.at, other.label)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class CodeBuffer:
@@ -79,7 +56,6 @@ class CodeBuffer:
     _anchors: set[int]
 
     __slots__ = ("_anchors", "_last_jump", "code", "relocs")
-    __match_args__ = ("code", "relocs", "_last_jump", "_anchors")
 
     def __init__(
         self,
@@ -92,21 +68,6 @@ class CodeBuffer:
         self.relocs = [] if relocs is None else relocs
         self._last_jump = _last_jump
         self._anchors = set() if _anchors is None else _anchors
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("code", "relocs", "_last_jump", "_anchors"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is CodeBuffer:
-            return (self.code, self.relocs, self._last_jump, self._anchors) == (
-                other.code,
-                other.relocs,
-                other._last_jump,
-                other._anchors,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def offset(self) -> int:
@@ -184,7 +145,6 @@ class StackFrame:
     save_slots: dict[int, int]
 
     __slots__ = ("max_end_stack", "next_stack_offset", "save_slots")
-    __match_args__ = ("next_stack_offset", "max_end_stack", "save_slots")
 
     def __init__(
         self, next_stack_offset: int = 0, max_end_stack: int = 0, save_slots: dict[int, int] | None = None
@@ -192,20 +152,6 @@ class StackFrame:
         self.next_stack_offset = next_stack_offset
         self.max_end_stack = max_end_stack
         self.save_slots = {} if save_slots is None else save_slots
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("next_stack_offset", "max_end_stack", "save_slots"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is StackFrame:
-            return (self.next_stack_offset, self.max_end_stack, self.save_slots) == (
-                other.next_stack_offset,
-                other.max_end_stack,
-                other.save_slots,
-            )
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def alloc_mem(self, size: int, align: int) -> int:
         """Allocate a slot of ``size`` bytes aligned to ``align``; returns its offset ``o`` (memory

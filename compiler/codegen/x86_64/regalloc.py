@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
-from compiler.record import record_repr
 
 TEMP_MSG = "unable to allocate a temporary register for a parallel move"
 
@@ -28,7 +27,6 @@ class RegisterFile:
     dead: set[int]
 
     __slots__ = ("dead", "freed_log", "owners")
-    __match_args__ = ("owners", "freed_log", "dead")
 
     def __init__(
         self,
@@ -39,16 +37,6 @@ class RegisterFile:
         self.owners = {} if owners is None else owners
         self.freed_log = [] if freed_log is None else freed_log
         self.dead = set() if dead is None else dead
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("owners", "freed_log", "dead"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is RegisterFile:
-            return (self.owners, self.freed_log, self.dead) == (other.owners, other.freed_log, other.dead)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def is_free(self, reg: Register) -> bool:
         """No owner holds ``reg``."""
