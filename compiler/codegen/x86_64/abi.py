@@ -12,7 +12,7 @@ from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
 from compiler.codegen.x86_64.registers import PARAM_REGS, Register
 from compiler.link import BaseTypeEncoding, DebugType, DeclIndex
-from compiler.record import frozen_delattr, frozen_setattr, record_repr
+from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 from compiler.sema.types import Type, TypeClass, TypeTag
 
 
@@ -74,6 +74,9 @@ class ParamLoc:
         return bool(self.regs) or self.stack is not None
 
 
+_CALLING_CONVENTION_FIELDS = ("params", "ret", "ret_regs", "stack_size")
+
+
 class CallingConvention:
     """Where a function's parameters and return value live (System V, §11)."""
 
@@ -97,20 +100,13 @@ class CallingConvention:
         object.__setattr__(self, "stack_size", stack_size)
 
     def __repr__(self) -> str:
-        return record_repr(self, ("params", "ret", "ret_regs", "stack_size"))
+        return record_repr(self, _CALLING_CONVENTION_FIELDS)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is CallingConvention:
-            return (self.params, self.ret, self.ret_regs, self.stack_size) == (
-                other.params,
-                other.ret,
-                other.ret_regs,
-                other.stack_size,
-            )
-        return NotImplemented
+        return record_eq(self, other, _CALLING_CONVENTION_FIELDS)
 
     def __hash__(self) -> int:
-        return hash((self.params, self.ret, self.ret_regs, self.stack_size))
+        return record_hash(self, _CALLING_CONVENTION_FIELDS)
 
     @property
     def return_value(self) -> MCValue:
