@@ -9,8 +9,6 @@ import stat
 from array import array
 from typing import Protocol
 
-from compiler.record import record_repr
-
 
 class SourceLoadError(Exception):
     """The source could not be read; ``error_name`` is Zig's spelling (FileNotFound, AccessDenied, ...)."""
@@ -59,20 +57,9 @@ class FileSource:
     path: str
 
     __slots__ = ("path",)
-    __match_args__ = ("path",)
 
     def __init__(self, path: str) -> None:
         self.path = path
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("path",))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is FileSource:
-            return (self.path,) == (other.path,)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def read(self) -> bytes:
         """The file's bytes. A directory is ``IsDir``; a device node, FIFO or socket is refused without
@@ -116,21 +103,10 @@ class BufferSource:
     text: bytes
 
     __slots__ = ("path", "text")
-    __match_args__ = ("path", "text")
 
     def __init__(self, path: str, text: bytes = b"") -> None:
         self.path = path
         self.text = text
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("path", "text"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is BufferSource:
-            return (self.path, self.text) == (other.path, other.text)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def read(self) -> bytes:
         return self.text
@@ -145,21 +121,10 @@ class LineIndex:
     N = 100 000 keeps 700 000 of them)."""
 
     __slots__ = ("_starts", "data")
-    __match_args__ = ("data",)
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.__post_init__()
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("data", "_starts"))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is LineIndex:
-            return (self.data, self._starts) == (other.data, other._starts)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         starts = array("q", (0,))
