@@ -125,7 +125,6 @@ class File:
     """Per update: the newest text and its partial parse when it failed to parse."""
 
     __slots__ = ("parsed", "path", "pending_parse", "source", "status")
-    __match_args__ = ("path", "source", "parsed", "status", "pending_parse")
 
     def __init__(self, path: str, source: bytes | None = None, parsed: ParsedFile | None = None,
                  status: FileStatus = FileStatus.NEVER_LOADED,
@@ -135,14 +134,6 @@ class File:
         self.parsed = parsed
         self.status = status
         self.pending_parse = pending_parse
-
-    def __repr__(self) -> str:
-        return record_repr(self, ("path", "source", "parsed", "status", "pending_parse"))
-
-    def __eq__(self, other: object) -> bool:
-        return record_eq(self, other, ("path", "source", "parsed", "status", "pending_parse"))
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class LifeStage(enum.Enum):
