@@ -68,6 +68,8 @@ class Options:
         return record_repr(self, _OPTIONS_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _OPTIONS_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
@@ -110,6 +112,8 @@ class SourceError:
         return record_repr(self, _SOURCE_ERROR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _SOURCE_ERROR_FIELDS)
 
     def __hash__(self) -> int:
@@ -172,6 +176,8 @@ class UpdateReport:
         return record_repr(self, _UPDATE_REPORT_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _UPDATE_REPORT_FIELDS)
 
     def __hash__(self) -> int:

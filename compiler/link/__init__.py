@@ -281,6 +281,8 @@ class LinkTotals:
                                   "text_moves", "replaced_running", "line_numbers"))  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, ("code_bytes", "write_calls", "bytes_written", "copy_calls", "bytes_copied",
                                        "text_moves", "replaced_running", "line_numbers"))  # fmt: skip
 

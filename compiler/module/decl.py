@@ -524,6 +524,8 @@ class UpdateCounters:
                                   "line_updates"))  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, ("decls_analyzed", "fn_bodies_analyzed", "decls_generated", "decls_deleted",
                                        "anon_created", "anon_revived", "anon_released", "decls_diffed",
                                        "line_updates"))  # fmt: skip

@@ -51,6 +51,8 @@ class AnchoredMsg:
         return record_repr(self, _ANCHORED_MSG_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _ANCHORED_MSG_FIELDS)
 
     def __hash__(self) -> int:
@@ -101,6 +103,8 @@ class ReportedError:
         return record_repr(self, _REPORTED_ERROR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _REPORTED_ERROR_FIELDS)
 
     def __hash__(self) -> int:

@@ -155,6 +155,8 @@ class FieldSpec:
         return record_repr(self, _FIELD_SPEC_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _FIELD_SPEC_FIELDS)
 
     def __hash__(self) -> int:
@@ -187,6 +189,8 @@ class TagSchema:
         return record_repr(self, _TAG_SCHEMA_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _TAG_SCHEMA_FIELDS)
 
     def __hash__(self) -> int:

@@ -103,6 +103,8 @@ class CallingConvention:
         return record_repr(self, _CALLING_CONVENTION_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _CALLING_CONVENTION_FIELDS)
 
     def __hash__(self) -> int:

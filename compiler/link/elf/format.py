@@ -162,6 +162,8 @@ class ProgramHeader:
         return record_repr(self, _PHDR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _PHDR_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
@@ -250,6 +252,8 @@ class SectionHeader:
         return record_repr(self, _SHDR_FIELDS)
 
     def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:  # (mypyc checks a called function's bool)
+            return NotImplemented
         return record_eq(self, other, _SHDR_FIELDS)
 
     __hash__ = None  # type: ignore[assignment]
