@@ -97,3 +97,23 @@ def test_under_zir_accel_the_compiled_modules_run() -> None:
     assert variant() == "mypyc"
     assert parser.__file__ is not None and parser.__file__.endswith(".so")
     assert zir("--version", env={}).stdout == f"zir {compiler.__version__} (mypyc)\n"
+
+
+def test_records_compared_with_another_type_are_unequal_in_either_variant() -> None:
+    """A compiled ``__eq__ -> bool`` must not hand back ``NotImplemented`` from a helper: mypyc checks the
+    result is a bool and raised ``TypeError`` on ``record == 1`` (run under ``ZIR_ACCEL=1`` in CI)."""
+    from compiler.compilation import Options, UpdateReport
+    from compiler.link import LinkTotals
+    from compiler.link.elf.format import ProgramHeader, SectionHeader
+    from compiler.module.decl import UpdateCounters
+
+    records: list[object] = [
+        Options("r.zir"),
+        UpdateReport(True, True, 0, 1.0, 0, None),
+        ProgramHeader(1, 5, 0, 0x1000, 0x1000, 16, 16, 0x1000),
+        SectionHeader(1, 1, 6, 0x1000, 0, 16, 0, 0, 16, 0),
+        UpdateCounters(),
+        LinkTotals(),
+    ]
+    for record in records:
+        assert (record == 1) is False and (record != 1) is True, type(record).__name__
