@@ -10,6 +10,7 @@ so the unchanged records of kept functions are written back as they were read.
 from __future__ import annotations
 
 import json
+from _json import encode_basestring_ascii, make_encoder
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
@@ -129,9 +130,24 @@ RowText = str
 list of lists and strings per function; docs/design/performance.md §9.4)."""
 
 
+def _no_default(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a cache value")
+
+
+_ENCODER = make_encoder(None, _no_default, encode_basestring_ascii, None, ":", ",", False, False, True)
+"""``json.dumps(value, separators=(",", ":"))``'s C encoder, made once: a save encodes ten thousands of small
+values (names, placements, records), and ``json.dumps`` builds an encoder and enters three Python frames per call
+(docs/design/performance.md §7.5). The cache holds only lists, dicts, strings and ints (no cycles to check)."""
+
+
+def dumps(value: object) -> str:
+    """``value`` as compact JSON: exactly ``json.dumps(value, separators=(",", ":"))``."""
+    return "".join(_ENCODER(value, 0))
+
+
 def row_text(row: Row | RowText) -> RowText:
     """``row`` as JSON, the way ``encode`` writes it."""
-    return row if isinstance(row, str) else json.dumps(row, separators=(",", ":"))
+    return row if isinstance(row, str) else "".join(_ENCODER(row, 0))
 
 
 def encode(
@@ -142,11 +158,7 @@ def encode(
     rows: dict[str, Row | RowText],
 ) -> Iterator[bytes]:
     """The document, piece by piece (its bytes are ``json.dumps`` of the whole with compact separators; the
-    whole is never one string in memory)."""
-
-    def dumps(value: object) -> str:
-        return json.dumps(value, separators=(",", ":"))
-
+    whole is never one string in memory: placements go out 1 024 at a time, each batch one C encoder call)."""
     head = {
         "format": FORMAT,
         "version": VERSION,
@@ -156,15 +168,20 @@ def encode(
     }
     yield dumps(head)[:-1].encode()
     yield b',"placements":{'
-    batch: list[str] = []
-    for i, (name, placement) in enumerate(placements):
-        batch.append(("," if i else "") + dumps(name) + ":" + dumps(placement))
-        if len(batch) >= 1024:
-            yield "".join(batch).encode()
-            batch.clear()
-    batch.append('},"fns":{')
+    first = True
+    chunk: dict[str, Placement] = {}
+    for name, placement in placements:
+        chunk[name] = placement
+        if len(chunk) >= 1024:
+            yield (("" if first else ",") + dumps(chunk)[1:-1]).encode()
+            first = False
+            chunk.clear()
+    if chunk:
+        yield (("" if first else ",") + dumps(chunk)[1:-1]).encode()
+    batch: list[str] = ['},"fns":{']
+    quote = encode_basestring_ascii
     for i, (name, row) in enumerate(rows.items()):
-        batch.append(("," if i else "") + dumps(name) + ":" + row_text(row))
+        batch.append(("," if i else "") + quote(name) + ":" + row_text(row))
         if len(batch) >= 1024:
             yield "".join(batch).encode()
             batch.clear()
