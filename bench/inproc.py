@@ -272,7 +272,8 @@ def run_isolated(scenario: str, n: int, workdir: Path, edits: int, *, output: bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.inproc {session|profile|shapes} N WORKDIR EDITS [--no-output]`: one JSON line on stdout."""
+    """`python -m bench.inproc {session|profile|shapes|strings} N WORKDIR EDITS [--no-output]`: one JSON line on
+    stdout (``strings``: the shapes' edits in a chain whose every function holds a ``str``, bench/shapes.py)."""
     args = sys.argv[1:] if argv is None else argv
     output = "--no-output" not in args
     scenario, n, workdir, edits = args[0], int(args[1]), Path(args[2]), int(args[3])
@@ -284,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.shapes import SHAPES, session
 
         result = {shape: session(shape, n, workdir / shape, edits) for shape in SHAPES}
+    elif scenario == "strings":
+        from bench.shapes import STRINGS, session
+
+        result = {STRINGS: session(STRINGS, n, workdir / STRINGS, edits)}
     else:
         print(f"unknown scenario {scenario!r}", file=sys.stderr)
         return 2

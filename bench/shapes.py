@@ -4,7 +4,9 @@ Each shape has N functions ``f0 … f{N-1}``; ``f{i}`` returns its constant plus
 
 - *chain*: ``f{i}`` calls ``f{i-1}``; ``_start`` calls ``f{N-1}`` (performance.md §3.1's shape);
 - *star*: no function calls another; ``@all`` calls every one and sums, and ``_start`` calls ``@all``;
-- *tree*: ``f{i}`` calls ``f{2i+1}`` and ``f{2i+2}`` (when they exist); ``_start`` calls ``f0``.
+- *tree*: ``f{i}`` calls ``f{2i+1}`` and ``f{2i+2}`` (when they exist); ``_start`` calls ``f0``;
+- *strings* (not in ``SHAPES``; ``python -m bench.inproc strings``): the chain, every function also holding a
+  ``str`` (an anonymous decl per function, docs/design/module.md §9), the edited one too.
 
 The edit changes the constant of ``f{N/2}`` between 7 and 70 000: four more or fewer bytes, so every decl
 after it moves (the body-only edit of §3.1 keeps the file's length); then edits that add or remove one line in
@@ -23,6 +25,9 @@ from bench.gen import HEADER, start_decls
 from bench.measure import stats
 
 SHAPES: tuple[str, ...] = ("chain", "star", "tree")
+STRINGS = "strings"
+"""The chain with a ``str`` in every function: every update retires and revives every anonymous decl (module.md
+§9.2), so its cost follows the number of functions holding strings, not the edit."""
 WIDTHS: tuple[int, int] = (10, 100_000)
 """The edited constant alternates between values of these widths (2 and 6 digits; ``edited_constant``)."""
 MASK = (1 << 64) - 1
@@ -35,7 +40,7 @@ def edited_constant(k: int) -> int:
 
 def callees(shape: str, n: int, i: int) -> list[int]:
     match shape:
-        case "chain":
+        case "chain" | "strings":
             return [i - 1] if i > 0 else []
         case "star":
             return []
@@ -59,6 +64,8 @@ class ShapeProgram:
 
     def _fn(self, i: int) -> str:
         out = [f"@f{i} = fn(@fty, {{\n  %c = int({self.constant(i)})\n  %a = as(@usize, %c)\n"]
+        if self.shape == STRINGS:
+            out.append(f'  %m = str("f{i}")\n')
         if i == self.n // 2:
             out += [f"  %x{k} = int({k})\n" for k in range(self.extra_lines)]
         acc = "%a"
@@ -74,16 +81,16 @@ class ShapeProgram:
             parts.append("@all = fn(@fty, {\n  %a0 = call(@f0, [])\n")
             parts += [f"  %b{i} = call(@f{i}, [])\n  %a{i} = add(%a{i - 1}, %b{i})\n" for i in range(1, self.n)]
             parts.append(f"  %r = return(%a{self.n - 1})\n}})\n")
-        root = {"chain": f"f{self.n - 1}", "star": "all", "tree": "f0"}[self.shape]
+        root = {"chain": f"f{self.n - 1}", "strings": f"f{self.n - 1}", "star": "all", "tree": "f0"}[self.shape]
         parts.append(start_decls(root))
         return "".join(parts).encode()
 
     def exit_code(self) -> int:
         value = [0] * self.n
-        order = range(self.n) if self.shape == "chain" else range(self.n - 1, -1, -1)
+        order = range(self.n) if self.shape in ("chain", STRINGS) else range(self.n - 1, -1, -1)
         for i in order:
             value[i] = (self.constant(i) + sum(value[c] for c in callees(self.shape, self.n, i))) & MASK
-        total = sum(value) & MASK if self.shape == "star" else value[self.n - 1 if self.shape == "chain" else 0]
+        total = sum(value) & MASK if self.shape == "star" else value[self.n - 1 if self.shape != "tree" else 0]
         return total % 256
 
 
