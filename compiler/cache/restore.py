@@ -243,8 +243,18 @@ class Restorer:
             return False
         used: list[Decl] = []
         table, seen = m.decl_table, self._seen
-        for i in range(checked, len(cached.deps)):
-            name, fp, got = cached.deps[i]
+        complete = DeclStatus.COMPLETE
+        deps = cached.deps
+        for i in range(checked, len(deps)):
+            name, fp, got = deps[i]
+            hit = seen.get(name)  # ``_as_checked``, inline: most dependencies were checked before
+            if hit is not None and name != PANIC_NAME:
+                known = hit[0]
+                if table.get(name) is known and known.analysis is complete and known.typed_value is hit[1]:
+                    if hit[2] != fp or hit[3] != got:
+                        return False
+                    used.append(known)
+                    continue
             if name == PANIC_NAME:
                 x = m.panic_decl  # checked once while it lives (most functions' code can panic)
                 if x is None or x is not self._panic or x.destroyed:
@@ -256,12 +266,6 @@ class Restorer:
                 if self._panic_got != got:
                     return False
             else:
-                hit = _as_checked(table, seen, name)
-                if hit is not None:
-                    if hit[2] != fp or hit[3] != got:
-                        return False
-                    used.append(hit[0])
-                    continue
                 found = table.get(name)
                 if found is None or found.is_anonymous:
                     return False
@@ -275,8 +279,10 @@ class Restorer:
                 if self._seen_now(m, x) != (fp, got):
                     return False
             used.append(x)
-        for x in used:
-            m.declare_dependency(d, x)
+        dependencies = d.dependencies
+        for x in used:  # ``Module.declare_dependency``, inline
+            dependencies[x] = None
+            x.dependants[d] = None
         fn.dependencies = tuple(d.dependencies)
         fn.analysis = FnStatus.SUCCESS
         d.code_size = expected[SIZE]

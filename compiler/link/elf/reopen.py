@@ -10,12 +10,14 @@ first commit writes whole.
 from __future__ import annotations
 
 import struct
+import sys
 from array import array
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, OutputMode
 from compiler.link.elf import dwarf
 from compiler.link.elf.format import (
     ELF_MAGIC,
+    SYM,
     ElfData,
     ElfLayout,
     ElfType,
@@ -173,7 +175,10 @@ def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
 
     # symbols
     table_bytes = _slice(data, symtab.sh_offset, symtab.sh_size, ".symtab")
-    entries = [layout.unpack_sym(table_bytes[i : i + sym_size]) for i in range(0, len(table_bytes), sym_size)]
+    if layout.is_64:  # one C pass over the table (a restart reads ten thousands of symbols)
+        entries = [Symbol(*fields) for fields in SYM.iter_unpack(table_bytes)]
+    else:
+        entries = [layout.unpack_sym(table_bytes[i : i + sym_size]) for i in range(0, len(table_bytes), sym_size)]
     n_locals = symtab.sh_info
     symbols = SymbolTable(locals=entries[:n_locals], globals=[Symbol() for _ in entries[n_locals:]])
     _check(entries[0] == Symbol(), "symbol 0 is not null")
@@ -188,9 +193,12 @@ def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
     _check(got_section.sh_size % width == 0, ".got size")
     got_bytes = _slice(data, got_section.sh_offset, got_section.sh_size, ".got")
     got = GotTable(entry_size=width)
-    got.entries = array(
-        "Q", (int.from_bytes(got_bytes[i : i + width], "little") for i in range(0, len(got_bytes), width))
-    )
+    if width == 8 and sys.byteorder == "little":
+        got.entries = array("Q", got_bytes)  # the file's little-endian 8-byte words, as they are
+    else:
+        got.entries = array(
+            "Q", (int.from_bytes(got_bytes[i : i + width], "little") for i in range(0, len(got_bytes), width))
+        )
     slot_of: dict[int, int] = {}
     for index, value in enumerate(got.entries):
         if value != 0:
@@ -202,8 +210,15 @@ def _read(data: bytes, layout: ElfLayout, mode: OutputMode) -> Reopened:
     used_slots: set[int] = set()
     stale_locals: list[int] = []
     for index in range(1, n_locals):
-        symbol = symbols.locals[index]
-        if symbol == Symbol():
+        symbol = entries[index]  # what ``symbols.locals[index]`` holds, without unpacking it again
+        if (
+            not symbol.st_name
+            and not symbol.st_value
+            and not symbol.st_size
+            and not symbol.st_info
+            and not symbol.st_other
+            and not symbol.st_shndx
+        ):  # the null symbol: a free slot
             symbols.local_free_list.append(index)
             continue
         if symbol.st_name == 0:  # allocated, never placed
