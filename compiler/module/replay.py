@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from compiler.module import anon
@@ -36,7 +37,7 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
         elif x.destroyed or x.is_retired:
             return False
         elif x.analysis is DeclStatus.OUTDATED:
-            if not anon.can_replay(m, x):
+            if not (anon.can_replay(m, x) or same_header(m, x)):
                 return False
         elif x.analysis not in USABLE_STATUSES or x.value_changed_generation == m.generation:
             return False
@@ -44,11 +45,33 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
         if x in own:
             anon.revive(m, x)
             add_anon_created(d, x)
+            m.declare_dependency(d, x)
         elif x.analysis is DeclStatus.OUTDATED:
-            m.ensure_decl_analyzed(x)  # a string decl: replayed at the point the body would use it
-        m.declare_dependency(d, x)
+            # a string decl, or a function that only lost its own strings: analysed at the point the body
+            # would use it, as the body's analysis would (the dependency first, then the analysis: module.md §7)
+            m.declare_dependency(d, x)
+            m.ensure_decl_analyzed(x)
+        else:
+            m.declare_dependency(d, x)
     fn.air = old.air
     fn.local_results = old.local_results  # the same body and results (module/local_types.py)
     fn.dependencies = old.dependencies
     fn.analysis = FnStatus.SUCCESS
+    return True
+
+
+def same_header(m: Module, x: Decl) -> bool:
+    """Whether the outdated function ``x`` only lost its own strings and every decl its type was analysed
+    against is unchanged: its decl-level analysis then gives the same type, cannot fail and creates no
+    anonymous decl, so a body that uses it may still be replayed (its use analyses ``x`` where the body's
+    analysis would: a caller's re-analysis drops its edges, so ``x`` waits for its first use)."""
+    if not (x.replayable and m.replay_enabled):
+        return False
+    fn = x.fn
+    if fn is None or fn.header_deps < 0 or fn.header_deps > len(x.dependencies):
+        return False
+    gen = m.generation
+    for h in islice(x.dependencies, fn.header_deps):
+        if h.destroyed or h.is_retired or h.analysis not in USABLE_STATUSES or h.value_changed_generation == gen:
+            return False
     return True
