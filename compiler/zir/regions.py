@@ -35,14 +35,13 @@ _CHUNK = 1 << 16
 
 
 class _Entry:
-    """A cached span: its items (relative offsets) and the absolute items made for its last position."""
+    """A cached span: its items (relative offsets). Absolute ``SourceDecl`` objects are made when read, never
+    kept (docs/design/performance.md §9)."""
 
-    __slots__ = ("generation", "items", "last_base", "last_items")
+    __slots__ = ("generation", "items")
 
     def __init__(self, items: list[SpanDecl | ErrorMsg], generation: int) -> None:
         self.items = items
-        self.last_base = -1
-        self.last_items: list[SourceDecl | ErrorMsg] = []
         self.generation = generation
 
 
@@ -95,7 +94,8 @@ class ParseStats:
     spans_reused: int
     """Spans taken over from the previous version without a cache lookup (common prefix and suffix)."""
     same_prefix_decls: int
-    """The first this many decls of the result are the previous result's very ``SourceDecl`` objects."""
+    """The first this many decls of the result are the previous result's decls, unmoved (the same names,
+    ``Inst`` trees, contents and positions)."""
     same_suffix_decls: int
     """The last this many decls of the result have the previous result's last ones' names, ``Inst`` trees
     and contents, moved by ``shift`` bytes. Both counts are 0 when this or the previous file had a
@@ -132,8 +132,8 @@ class ParseStats:
 class _Middle:
     """The spans and items parsed for the changed middle of a new version (absolute positions)."""
 
-    __slots__ = ("decl_base", "decls", "error_base", "errors", "names", "rel_decls", "rel_errors", "span_end",
-                 "span_entry", "span_examined", "span_first_decl", "span_first_error", "span_start")  # fmt: skip
+    __slots__ = ("decl_base", "error_base", "errors", "names", "rel_decls", "rel_errors", "span_end", "span_entry",
+                 "span_examined", "span_first_decl", "span_first_error", "span_start")  # fmt: skip
 
     def __init__(self) -> None:
         self.span_start: list[int] = []
@@ -142,7 +142,6 @@ class _Middle:
         self.span_entry: list[_Entry | None] = []
         self.span_first_decl: list[int] = []
         self.span_first_error: list[int] = []
-        self.decls: list[SourceDecl] = []
         self.rel_decls: list[SpanDecl] = []
         self.decl_base: list[int] = []
         self.names: list[str] = []
@@ -154,9 +153,9 @@ class _Middle:
 class _Version:
     """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
 
-    __slots__ = ("data", "decl_base", "decls", "duplicates", "error_base", "errors", "generation", "name_counts",
-                 "names", "rel_decls", "rel_errors", "remade", "span_end", "span_entry", "span_examined",
-                 "span_first_decl", "span_first_error", "span_start")  # fmt: skip
+    __slots__ = ("data", "decl_base", "duplicates", "error_base", "errors", "generation", "name_counts", "names",
+                 "rel_decls", "rel_errors", "remade", "span_end", "span_entry", "span_examined", "span_first_decl",
+                 "span_first_error", "span_start")  # fmt: skip
 
     def __init__(self) -> None:
         self.data = b""
@@ -167,9 +166,9 @@ class _Version:
         self.span_entry: list[_Entry | None] = []
         self.span_first_decl = SplitList()
         self.span_first_error: list[int] = []
-        self.decls: list[SourceDecl] = []
-        """The last ``SourceDecl`` made for each decl; stale once its decl moved (``DeclView`` remakes it)."""
         self.rel_decls: list[SpanDecl] = []
+        """Each decl's record, relative to its span's start (``decl_base``); ``DeclView`` makes the absolute
+        ``SourceDecl`` when read and keeps none (docs/design/performance.md §9)."""
         self.decl_base = SplitList()
         self.names: list[str] = []
         self.errors: list[ErrorMsg] = []
@@ -182,7 +181,7 @@ class _Version:
         self.generation = 0
         """Bumped at every change: a ``DeclView`` of another generation is stale."""
         self.remade = 0
-        """``SourceDecl`` objects a ``DeclView`` made because their decl had moved (for counting tests)."""
+        """``SourceDecl`` objects a ``DeclView`` made (one per read; for counting tests)."""
 
     def copy(self) -> _Version:
         new = _Version()
@@ -191,7 +190,7 @@ class _Version:
         new.span_examined, new.span_first_decl = self.span_examined.copy(), self.span_first_decl.copy()
         new.decl_base, new.name_counts = self.decl_base.copy(), dict(self.name_counts)
         new.span_entry, new.span_first_error = list(self.span_entry), list(self.span_first_error)
-        new.decls, new.rel_decls, new.names = list(self.decls), list(self.rel_decls), list(self.names)
+        new.rel_decls, new.names = list(self.rel_decls), list(self.names)
         new.errors, new.rel_errors, new.error_base = list(self.errors), list(self.rel_errors), list(self.error_base)
         return new
 
@@ -202,7 +201,8 @@ class _Version:
 
 
 class DeclView(Sequence[SourceDecl]):
-    """The decls of one parse, made from the version's relative records when read (O(1) per decl).
+    """The decls of one parse, made from the version's relative records when read (O(1) per decl, and none
+    kept: a program's absolute positions are not held per decl, docs/design/performance.md §9).
 
     Valid until the parser's next parse; reading it later raises ``RuntimeError`` (never stale positions).
     """
@@ -219,15 +219,8 @@ class DeclView(Sequence[SourceDecl]):
 
     def _get(self, i: int) -> SourceDecl:
         v = self._version
-        rel = v.rel_decls[i]
-        base = v.decl_base[i]
-        made = v.decls[i]
-        if made.contents_start == base + rel.contents_start:
-            return made
-        made = rel.at(base)
-        v.decls[i] = made
         v.remade += 1
-        return made
+        return v.rel_decls[i].at(v.decl_base[i])
 
     def _check(self) -> None:
         if self._version.generation != self._generation:
@@ -327,7 +320,7 @@ class IncrementalParser:
         return result
 
     def decls_remade(self) -> int:
-        """How many moved decls' ``SourceDecl`` objects were made when read, since the version was made."""
+        """How many ``SourceDecl`` objects were made when read, since the version was made."""
         return self._last.remade if self._last is not None else 0
 
     def clear(self) -> None:
@@ -366,12 +359,12 @@ class IncrementalParser:
             if k < count and old.span_start[k] == pos - delta:
                 j = k
                 break
-            items, end, examined_end, rel, entry = self._span_rec(data, n, pos)
-            self._append(mid, pos, end, examined_end, entry, items, rel)
+            end, examined_end, rel, entry = self._span_rec(data, n, pos)
+            self._append(mid, pos, end, examined_end, entry, rel)
             pos = end
-        nd_keep = old.span_first_decl[keep] if keep < count else len(old.decls)
+        nd_keep = old.span_first_decl[keep] if keep < count else len(old.rel_decls)
         ne_keep = old.span_first_error[keep] if keep < count else len(old.errors)
-        nd_j = old.span_first_decl[j] if j < count else len(old.decls)
+        nd_j = old.span_first_decl[j] if j < count else len(old.rel_decls)
         ne_j = old.span_first_error[j] if j < count else len(old.errors)
         if self._good is not None and (
             ne_keep + len(mid.errors) + len(old.errors) - ne_j or self._duplicates_after(old, nd_keep, nd_j, mid.names)
@@ -381,10 +374,10 @@ class IncrementalParser:
         stats = self.stats
         stats.spans_reused = keep + count - j
         stats.same_prefix_decls = nd_keep
-        stats.same_suffix_decls = len(old.decls) - nd_j
-        stats.old_decl_count = len(old.decls)
-        stats.decl_writes = len(mid.decls)
-        decl_shift = nd_keep + len(mid.decls) - nd_j
+        stats.same_suffix_decls = len(old.rel_decls) - nd_j
+        stats.old_decl_count = len(old.rel_decls)
+        stats.decl_writes = len(mid.rel_decls)
+        decl_shift = nd_keep + len(mid.rel_decls) - nd_j
         error_shift = ne_keep + len(mid.errors) - ne_j
         bound = old.span_examined[keep - 1] if keep else 0
         # the suffix: positions shifted lazily (one offset when the split is already there)
@@ -428,7 +421,6 @@ class IncrementalParser:
             counts[name] = c + 1
             if c:
                 old.duplicates += 1
-        old.decls[nd_keep:nd_j] = mid.decls
         old.rel_decls[nd_keep:nd_j] = mid.rel_decls
         old.decl_base.splice(nd_keep, nd_j, mid.decl_base)
         old.names[nd_keep:nd_j] = mid.names
@@ -436,7 +428,7 @@ class IncrementalParser:
         old.rel_errors[ne_keep:ne_j] = mid.rel_errors
         old.error_base[ne_keep:ne_j] = mid.error_base
         old.data = data
-        return old, replaced, nd_keep, len(mid.decls)
+        return old, replaced, nd_keep, len(mid.rel_decls)
 
     @staticmethod
     def _duplicates_after(old: _Version, start: int, stop: int, names: list[str]) -> bool:
@@ -460,33 +452,27 @@ class IncrementalParser:
         end: int,
         examined_end: int,
         entry: _Entry | None,
-        items: list[SourceDecl | ErrorMsg],
         rel: list[SpanDecl | ErrorMsg],
     ) -> None:
         new.span_start.append(start)
         new.span_end.append(end)
         new.span_examined.append(max(examined_end, new.span_examined[-1]) if new.span_examined else examined_end)
         new.span_entry.append(entry)
-        new.span_first_decl.append(len(new.decls))
+        new.span_first_decl.append(len(new.rel_decls))
         new.span_first_error.append(len(new.errors))
-        for item, r in zip(items, rel, strict=True):
-            if isinstance(item, SourceDecl):
-                assert isinstance(r, SpanDecl)
-                new.decls.append(item)
+        for r in rel:
+            if isinstance(r, SpanDecl):
                 new.rel_decls.append(r)
                 new.decl_base.append(start)
-                new.names.append(item.name)
+                new.names.append(r.name)
             else:
-                assert isinstance(r, ErrorMsg)
-                new.errors.append(item)
+                new.errors.append(ErrorMsg(r.byte_offset + start, r.msg))
                 new.rel_errors.append(r)
                 new.error_base.append(start)
 
-    def _span_rec(
-        self, data: bytes, n: int, start: int
-    ) -> tuple[list[SourceDecl | ErrorMsg], int, int, list[SpanDecl | ErrorMsg], _Entry | None]:
+    def _span_rec(self, data: bytes, n: int, start: int) -> tuple[int, int, list[SpanDecl | ErrorMsg], _Entry | None]:
         """The span at ``start`` of the content ``data[:n]`` (``data`` may carry the NUL sentinel after it):
-        (absolute items, end, examined end, relative items, cache entry)."""
+        (end, examined end, relative items, cache entry)."""
         m = _LINE_START_AT.search(data, start + 1, n)
         region_end = m.start() if m else n
         region, last = data[start:region_end], region_end == n
@@ -509,14 +495,11 @@ class IncrementalParser:
             end = start + span.length
             examined_end = max(start + span.far, end) + 1
             if end != region_end or start + span.far > region_end:
-                return absolute_items(span.items, start), end, examined_end, span.items, None
+                return end, examined_end, span.items, None
             entry = _Entry(span.items, self._generation)
             self._cache[key] = entry
         entry.generation = self._generation
-        if entry.last_base != start:
-            entry.last_items = absolute_items(entry.items, start)
-            entry.last_base = start
-        return entry.last_items, region_end, region_end + 1, entry.items, entry
+        return region_end, region_end + 1, entry.items, entry
 
     def _dropping(self) -> bool:
         return self.drop_bodies and self.stats.spans_parsed >= self.keep_parsed
@@ -534,8 +517,8 @@ class IncrementalParser:
 
     def _span(self, buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:
         """The ``SpanSource`` of ``assemble``, through the region cache (``buf`` ends with the sentinel)."""
-        items, end, _, _, _ = self._span_rec(buf, len(buf) - 1, start)
-        return items, end
+        end, _, rel, _ = self._span_rec(buf, len(buf) - 1, start)
+        return absolute_items(rel, start), end
 
     def _evict(self) -> None:
         """Drops the regions not in the latest version (bounds memory across many edits)."""
