@@ -27,7 +27,7 @@ from typing import overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
-from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, content_of, parse_span
+from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, parse_span
 from compiler.zir.shifted import SplitList
 
 _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
@@ -114,18 +114,20 @@ class ParseStats:
     """Stored positions converted by moving the split of a ``SplitList`` (0 while edits stay in one place)."""
     bodies_deferred: int
     """Function bodies of parsed spans left to be parsed when read (``known``)."""
+    nul_scanned: int
+    """Bytes searched for the NUL that ends the content (zir-language.md §2.1): the changed middle only."""
     bytes_copied: int
     """Bytes of the source copied to parse spans (their regions; the whole content only for a span that runs
     past its region): O(edit), not O(file), for an edit inside one decl."""
 
-    __slots__ = ("bodies_deferred", "bytes_copied", "bytes_parsed", "decl_writes", "old_decl_count", "old_names",
-                 "positions_moved", "prefix_bytes", "regions", "same_prefix_decls", "same_suffix_decls", "shift",
+    __slots__ = ("bodies_deferred", "bytes_copied", "bytes_parsed", "decl_writes", "nul_scanned", "old_decl_count",
+                 "old_names", "positions_moved", "prefix_bytes", "regions", "same_prefix_decls", "same_suffix_decls", "shift",
                  "spans_parsed", "spans_reused")  # fmt: skip
 
     def __init__(self) -> None:
         self.regions = self.spans_parsed = self.bytes_parsed = self.spans_reused = self.same_prefix_decls = 0
         self.same_suffix_decls = self.shift = self.prefix_bytes = self.old_decl_count = self.decl_writes = 0
-        self.positions_moved = self.bodies_deferred = self.bytes_copied = 0
+        self.positions_moved = self.bodies_deferred = self.bytes_copied = self.nul_scanned = 0
         self.old_names = []
 
 
@@ -287,10 +289,9 @@ class IncrementalParser:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
         self._generation += 1
         self.stats = ParseStats()
-        data = content_of(source)
         base = self._good
         moved_before = base.moved() if base is not None else 0
-        version, replaced, nd_keep, mid_count = self._version(data)
+        version, replaced, nd_keep, mid_count = self._version(source)
         stats = self.stats
         stats.positions_moved = version.moved() - (moved_before if version is base else 0)
         self._last = version
@@ -330,20 +331,30 @@ class IncrementalParser:
         self._good_was_spans = False
         self._good_assembled_names = []
 
-    def _version(self, data: bytes) -> tuple[_Version, list[str], int, int]:
-        """The spans of ``data``: the previous version's lists, with the spans between the common prefix and
-        suffix replaced in place and the suffix's positions shifted lazily (``SplitList``) when it moved.
+    def _version(self, source: bytes) -> tuple[_Version, list[str], int, int]:
+        """The spans of ``source``'s content: the previous version's lists, with the spans between the common
+        prefix and suffix replaced in place and the suffix's positions shifted lazily (``SplitList``) when it
+        moved.
 
         The previous version is the latest one without errors. Also returns the replaced decls' names, the
         index of the first of them, and how many decls replaced them. A version that has errors (parse errors
         or a redefinition) is made on a copy, so the last good result stays readable and the next parse is
         diffed against it.
         """
-        n = len(data)
         old = self._good if self._good is not None else _Version()
         prev = old.data
+        data = source
+        n = len(data)
         p = common_prefix(prev, data)
         s = common_suffix(prev, data, min(len(prev), n) - p)
+        # the content ends at a NUL byte (zir-language.md §2.1); ``prev`` is a content (it has none), so one can
+        # only lie between the common prefix and suffix: the edit's bytes are searched, not the file's
+        nul = data.find(b"\0", p, n - s)
+        self.stats.nul_scanned = n - s - p
+        if nul >= 0:
+            data = data[:nul]
+            n = nul
+            s = common_suffix(prev, data, min(len(prev), n) - p)
         delta = n - len(prev)
         count = len(old.span_start)
         keep = old.span_examined.bisect_right(p)

@@ -134,3 +134,26 @@ def test_a_changed_span_is_parsed_from_its_region_unless_it_runs_past_it() -> No
     v3 = v2.replace(b"@void, cc=C)", b"@void, cc=Unspecified)")  # ``@t`` runs on past its region
     assert_identical(parser.parse(v3), parse(v3))
     assert parser.stats.bytes_copied > len(v3)  # parsed again in the whole content
+
+
+def test_a_nul_byte_typed_removed_or_moved_ends_the_content_as_a_fresh_parse_does() -> None:
+    """The NUL that ends the content (zir-language.md §2.1) is searched only between the common prefix and
+    suffix of two versions; wherever it appears, goes or moves, the result equals ``parse`` of the bytes."""
+    source = big_file(40)
+    at = source.index(b"@f20 ")
+    inside = source.index(b"int(30)") + 4
+    versions = [
+        source,
+        source[:at] + b"\0" + source[at:],  # typed before f20: f20 … f39 are not content any more
+        source[:at] + b"\0" + source[at:].replace(b"int(25)", b"int(255)"),  # an edit after the NUL
+        source[:at] + source[at:].replace(b"int(25)", b"int(255)"),  # the NUL deleted: all of it again
+        source[:inside] + b"\0" + source[inside:],  # inside a decl: it no longer parses
+        source[:inside] + b"\0\0" + source[inside:],
+        source[:inside] + source[inside + 1 :],
+        source + b"\0trailing bytes",
+        source,
+    ]
+    parser = IncrementalParser()
+    for data in versions:
+        assert_identical(parser.parse(data), parse(data))
+        assert parser.stats.nul_scanned <= len(data)

@@ -1,8 +1,8 @@
 """A length-changing edit costs the same decl and position operations at N = 10 and N = 10 000 (issue 13).
 
 The counts are the parser's (regions parsed, decl records written, stored positions converted, moved decls'
-records remade when read) and the Module's (decls diffed and analysed, shift-log entries): none of them may
-grow with the number of functions after the edit.
+records remade when read, bytes searched for the content's ending NUL) and the Module's (decls diffed and
+analysed, shift-log entries): none of them may grow with the number of functions after the edit.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def edit_costs(n: int) -> list[tuple[int, ...]]:
                 stats.positions_moved,
                 parser.decls_remade() - remade_before,
                 stats.spans_reused > 0,
+                stats.nul_scanned,
             )
         )
         assert stats.shift != 0
@@ -55,6 +56,7 @@ def test_a_length_changing_edit_costs_the_same_at_10_and_10000_functions() -> No
     small, large = edit_costs(10), edit_costs(10_000)
     assert small == large
     assert all(c[1:5] == (1, 1, 0, 2) for c in large)  # one decl written, no position moved; two records read
+    assert all(c[6] <= 6 for c in large)  # the NUL that ends the content is looked for in the changed bytes only
 
 
 def test_split_list_shifts_a_tail_in_constant_work_while_edits_stay_in_one_place() -> None:
