@@ -180,11 +180,30 @@ def encode(
         yield (("" if first else ",") + dumps(chunk)[1:-1]).encode()
     batch: list[str] = ['},"fns":{']
     quote = encode_basestring_ascii
-    for i, (name, row) in enumerate(rows.items()):
-        batch.append(("," if i else "") + quote(name) + ":" + row_text(row))
+    lists: dict[str, Row] = {}  # consecutive rows not yet text: encoded together
+    comma = ""
+    for name, row in rows.items():
+        if isinstance(row, str):
+            if lists:
+                batch.append(comma + dumps(lists)[1:-1])
+                comma = ","
+                lists.clear()
+            batch.append(comma + quote(name) + ":" + row)
+            comma = ","
+        else:
+            lists[name] = row
+            if len(lists) < 1024:
+                continue
+            batch.append(comma + dumps(lists)[1:-1])
+            comma = ","
+            lists.clear()
+            yield "".join(batch).encode()
+            batch.clear()
         if len(batch) >= 1024:
             yield "".join(batch).encode()
             batch.clear()
+    if lists:
+        batch.append(comma + dumps(lists)[1:-1])
     batch.append("}}")
     yield "".join(batch).encode()
 

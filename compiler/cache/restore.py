@@ -133,14 +133,18 @@ class Restorer:
         table = m.decl_table
         seen = self._seen
         deps = cached.deps
+        complete = DeclStatus.COMPLETE
         for i in range(cached.header_deps):
             name, fp, got = deps[i]
-            hit = _as_checked(table, seen, name)
+            hit = seen.get(name)  # checked before, and still that decl with that value (``_seen``)?
             if hit is not None:
-                if hit[2] != fp or hit[3] != got:
-                    return None
-                m.declare_dependency(d, hit[0])
-                continue
+                known = hit[0]
+                if table.get(name) is known and known.analysis is complete and known.typed_value is hit[1]:
+                    if hit[2] != fp or hit[3] != got:
+                        return None
+                    d.dependencies[known] = None  # ``Module.declare_dependency``, inline
+                    known.dependants[d] = None
+                    continue
             found = table.get(name)
             if found is None or found.is_anonymous or found.analysis is DeclStatus.IN_PROGRESS:
                 return None  # the analysis reports what is wrong (a missing decl, a loop)
@@ -247,7 +251,7 @@ class Restorer:
         deps = cached.deps
         for i in range(checked, len(deps)):
             name, fp, got = deps[i]
-            hit = seen.get(name)  # ``_as_checked``, inline: most dependencies were checked before
+            hit = seen.get(name)  # checked before, and still that decl with that value (``_seen``)? Most were
             if hit is not None and name != PANIC_NAME:
                 known = hit[0]
                 if table.get(name) is known and known.analysis is complete and known.typed_value is hit[1]:
@@ -293,17 +297,3 @@ class Restorer:
         if m.decl_exports.get(d):  # most kept functions are exported by nobody
             exports.update_linker_exports(m, d)
         return True
-
-
-def _as_checked(
-    table: dict[str, Decl], seen: dict[str, tuple[Decl, TypedValue | None, str | None, int]], name: str
-) -> tuple[Decl, TypedValue | None, str | None, int] | None:
-    """The dependency ``name`` as it was when checked (decl, value, fingerprint, GOT address), if it is still that
-    decl with that value; else None (it must be checked again)."""
-    hit = seen.get(name)
-    if hit is None:
-        return None
-    x = hit[0]
-    if table.get(name) is x and x.analysis is DeclStatus.COMPLETE and x.typed_value is hit[1]:
-        return hit
-    return None

@@ -85,6 +85,9 @@ class CompileCache:
         self.rows: dict[str, tuple[Fn, Row | RowText]] = {}
         """Each recorded function's row with the Fn it describes: reused while the decl keeps that Fn. A save
         keeps each as its JSON text (one string a function, not its lists; docs/design/performance.md §9.4)."""
+        self.rows_as_text = True
+        """Turn restored rows into text at a save, for the process's later saves. A one-shot build (its one save is
+        its last) turns it off: the rows as read are written in batches, one C encoder call per 1 024."""
 
     @staticmethod
     def open(
@@ -139,7 +142,7 @@ class CompileCache:
         if sha is None:
             return False
         placements = _Placements(module, linker)
-        rows = _rows(module, linker, placements, self.table, self.rows)
+        rows = _rows(module, linker, placements, self.table, self.rows, as_text=self.rows_as_text)
         try:
             write_atomic(self.location, encode(self.identity, sha, placements.items(), self.table, rows))
         except OSError as exc:
@@ -163,6 +166,15 @@ class _Placements:
         if panic is not None and not panic.destroyed and panic.has_bits:
             self.panic = placement_of(linker, DeclIndex(panic.index))
             self.panic_name = panic.name
+
+    def placed_without_relocations(self, d: Decl) -> bool:
+        """``get(d)`` is a placement with no relocations (without making the placement: a save asks per decl)."""
+        if self.panic is not None and d.name == self.panic_name:
+            return not self.panic[RELOCATIONS]
+        if not d.has_bits:
+            return False
+        state = self.linker.decls.get(DeclIndex(d.index))
+        return state is not None and state.block.is_placed and not state.relocations
 
     def _own(self, d: Decl) -> Placement | None:
         return placement_of(self.linker, DeclIndex(d.index)) if d.has_bits else None
@@ -194,8 +206,11 @@ def _rows(
     placements: _Placements,
     table: Table,
     memo: dict[str, tuple[Fn, Row | RowText]],
+    *,
+    as_text: bool = True,
 ) -> dict[str, Row | RowText]:
-    """The records of the functions a restart may keep (``memo``'s row while a decl keeps its Fn)."""
+    """The records of the functions a restart may keep (``memo``'s row while a decl keeps its Fn; a restored row
+    becomes text there when ``as_text``)."""
 
     def got_of(h: DeclHandle) -> int | None:
         x = m.decl_table.get(h.name)
@@ -206,23 +221,21 @@ def _rows(
     rows: dict[str, Row | RowText] = {}
     for d in m.decl_table.values():
         fn = d.fn
-        p = placements.get(d)
         if (
             fn is None
-            or p is None
-            or p[RELOCATIONS]
             or d.is_anonymous
             or d.contents_hash is None
             or d.analysis is not DeclStatus.COMPLETE
             or fn.analysis is not FnStatus.SUCCESS
             or fn.performed_exports
             or d.anon_created
+            or not placements.placed_without_relocations(d)
         ):
             continue
         known = memo.get(d.name)
         if known is not None and known[0] is fn:
             text = known[1]
-            if not isinstance(text, str):  # a restored row: kept as text from now on
+            if as_text and not isinstance(text, str):  # a restored row: kept as text from now on
                 text = row_text(text)
                 memo[d.name] = (fn, text)
             rows[d.name] = text

@@ -36,6 +36,13 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
     data = b"".join(pieces)
     assert data == json.dumps(whole, separators=(",", ":")).encode()
     assert len(pieces) > 4 and max(len(p) for p in pieces) < len(data) // 2  # never the whole in one piece
+    # rows as read (lists: a one-shot build's save) and as kept text (a long-lived process's) write the same bytes
+    as_text: dict[str, Any] = {name: json.dumps(row, separators=(",", ":")) for name, row in rows.items()}
+    mixed: dict[str, Any] = {
+        name: (as_text[name] if i % 700 == 3 else row) for i, (name, row) in enumerate(rows.items())
+    }
+    for variant in (as_text, mixed):
+        assert b"".join(encode(identity, "00" * 32, placements.items(), table, {**variant, **texts})) == data
     empty = b"".join(encode(identity, "00" * 32, (), Table([]), {}))
     assert json.loads(empty)["placements"] == {} and json.loads(empty)["fns"] == {}
 
