@@ -233,10 +233,7 @@ def _update_with_progress(comp: Compilation, bar_wanted: bool) -> UpdateReport:
 def _build(a: BuildArgs) -> tuple[Compilation, UpdateReport, dict[str, int], str | None]:
     output = None if a.no_emit_bin else (a.output or default_output(a.file, a.obj))
     comp = make_compilation(a.file, output, a.obj, a.mode, cache=a.cache)
-    m = comp.module  # a one-shot build keeps each body as parsed until analysed (docs/design/performance.md §9)
-    m.keep_air, m.parser.drop_bodies = a.emit_zir is not None, False
-    if comp.cache is not None:  # its one save is its last: restored records are written as read
-        comp.cache.rows_as_text = False
+    comp.one_shot(keep_air=a.emit_zir is not None)
     before = comp.linker.totals.snapshot()
     report = _update_with_progress(comp, not a.json and cli_progress.wanted(sys.stderr))
     link = comp.linker.totals.snapshot().since(before)

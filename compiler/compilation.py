@@ -310,6 +310,14 @@ class Compilation:
         """A committed update is not in the cache yet."""
         return self.cache is not None and self._cache_dirty
 
+    def one_shot(self, *, keep_air: bool) -> None:
+        """This Compilation makes one update, then the process ends (``zir build``/``zir run``): each body is kept
+        as parsed until analysed (docs/design/performance.md §9), and the cache's one save, its last, writes
+        restored records as read (§7.5)."""
+        self.module.keep_air, self.module.parser.drop_bodies = keep_air, False
+        if self.cache is not None:
+            self.cache.rows_as_text = False
+
     def save_cache(self) -> None:
         """Write the cache of the last committed update, if it changed since the last save."""
         from compiler.link.elf.linker import ElfLinker
