@@ -5,6 +5,8 @@ holding a ``str``; the edit changes the width of one constant in ``f{N/2}``."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench.shapes import STRINGS, ShapeProgram, edited_constant
 from tests.compiler.module.util import Session
 
@@ -36,3 +38,27 @@ def test_untouched_string_owners_in_a_chain_are_replayed_not_analysed() -> None:
         for c in counters:
             assert (c["fn_bodies_analyzed"], c["decls_generated"]) == (1, 1), (n, c)
             assert c["anon_created"] == 0 and c["anon_released"] == 0
+
+
+def _edit_counts(n: int) -> dict[str, int]:
+    """The operations of the third one-function edit of the strings shape at size ``n``."""
+    prog = ShapeProgram(STRINGS, n)
+    s = Session(prog.source().decode())
+    s.update()
+    counters: dict[str, int] = {}
+    for k in range(3):
+        prog.edited_constant = edited_constant(k)
+        counters = dict(s.update(prog.source().decode()).counters)
+        assert s.errors() == []
+    keys = ("anon_created", "anon_revived", "anon_released", "decls_analyzed", "fn_bodies_analyzed")
+    return {k: counters[k] for k in keys}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13, open: every update retires every anonymous decl and revives it under the next number in "
+    "work-queue order (docs/design/module.md §9.2, §13), so an edit revives and re-analyses at decl level "
+    "every owner (docs/design/performance.md §6.8)",
+)
+def test_a_one_function_edit_costs_the_same_with_10_or_10_000_string_owners() -> None:
+    assert _edit_counts(10) == _edit_counts(10_000)
