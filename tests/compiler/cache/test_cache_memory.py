@@ -79,3 +79,49 @@ def test_a_save_keeps_one_string_per_function_and_a_restart_reads_it(
         assert report.ok and report.counters["bodies_kept"] >= n
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("one_shot", [False, True])
+def test_restored_records_become_text_only_in_a_process_that_saves_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_shot: bool
+) -> None:
+    """A long-lived process keeps restored records as text for its later saves (docs/design/performance.md §9.4);
+    a one-shot build's one save is its last, so it writes them as read and converts none (§7.5)."""
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
+    n = 30
+    (tmp_path / "ws").mkdir()
+    src, out = tmp_path / "ws" / "chain.zir", tmp_path / "ws" / "chain"
+    src.write_bytes(ChainProgram(n).source())
+
+    def build() -> Compilation:
+        comp = Compilation(Options(str(src), str(out), OutputMode.EXE, cache=True), FileSource(str(src)))
+        comp.cache_autosave = False
+        return comp
+
+    first = build()
+    try:
+        first.update()
+        first.save_cache()
+    finally:
+        first.close()
+    src.write_bytes(ChainProgram(n, bump=1).source())
+    comp = build()
+    try:
+        if one_shot:
+            comp.one_shot(keep_air=False)
+        report = comp.update()
+        assert report.ok and report.counters["bodies_kept"] >= n - 2
+        comp.save_cache()
+        assert comp.cache is not None
+        kinds = [type(row) for _, row in comp.cache.rows.values()]
+        assert len(kinds) >= n
+        as_read = sum(kind is list for kind in kinds)
+        assert as_read == (report.counters["bodies_kept"] if one_shot else 0)
+    finally:
+        comp.close()
+    third = build()  # either save is a cache the next restart keeps every unchanged body from
+    try:
+        report = third.update()
+        assert report.ok and report.counters["bodies_kept"] >= n
+    finally:
+        third.close()
