@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from compiler.errors import ErrorMsg, Note
 from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval, shared_declval
@@ -598,7 +598,7 @@ def direct_span(buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], in
     return absolute_items(span.items, start), start + span.length
 
 
-def absolute_items(items: list[SpanDecl | ErrorMsg], base: int) -> list[SourceDecl | ErrorMsg]:
+def absolute_items(items: Sequence[SpanDecl | ErrorMsg], base: int) -> list[SourceDecl | ErrorMsg]:
     return [
         item.at(base) if isinstance(item, SpanDecl) else ErrorMsg(item.byte_offset + base, item.msg) for item in items
     ]

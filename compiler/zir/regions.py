@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from typing import overload
+from typing import TypeAlias, overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
@@ -34,15 +34,21 @@ _LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
 _CHUNK = 1 << 16
 
 
-class _Entry:
-    """A cached span: its items (relative offsets). Absolute ``SourceDecl`` objects are made when read, never
-    kept (docs/design/performance.md §9)."""
+Entry: TypeAlias = "SpanDecl | tuple[SpanDecl | ErrorMsg, ...]"
+"""A cached span's items (relative offsets): its one decl itself (most spans), else a tuple. No record of its
+own and no absolute items: ``SourceDecl`` objects are made when read (docs/design/performance.md §9)."""
 
-    __slots__ = ("generation", "items")
 
-    def __init__(self, items: list[SpanDecl | ErrorMsg], generation: int) -> None:
-        self.items = items
-        self.generation = generation
+def _entry(items: list[SpanDecl | ErrorMsg]) -> Entry:
+    if len(items) == 1:
+        item = items[0]
+        if isinstance(item, SpanDecl):
+            return item
+    return tuple(items)
+
+
+def _items(entry: Entry) -> Sequence[SpanDecl | ErrorMsg]:
+    return (entry,) if isinstance(entry, SpanDecl) else entry
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
@@ -141,7 +147,7 @@ class _Middle:
         self.span_start: list[int] = []
         self.span_end: list[int] = []
         self.span_examined: list[int] = []
-        self.span_entry: list[_Entry | None] = []
+        self.span_entry: list[Entry | None] = []
         self.span_first_decl: list[int] = []
         self.span_first_error: list[int] = []
         self.rel_decls: list[SpanDecl] = []
@@ -165,7 +171,7 @@ class _Version:
         self.span_end = SplitList()
         self.span_examined = SplitList()
         """Running maximum over spans of "one past the last byte the span's parse depended on"."""
-        self.span_entry: list[_Entry | None] = []
+        self.span_entry: list[Entry | None] = []
         self.span_first_decl = SplitList()
         self.span_first_error: list[int] = []
         self.rel_decls: list[SpanDecl] = []
@@ -260,12 +266,11 @@ class IncrementalParser:
     same ``Inst`` objects (and, when they did not move, the same ``SourceDecl`` objects) as before.
     """
 
-    __slots__ = ("_cache", "_generation", "_good", "_good_assembled_names", "_good_was_spans", "_last",
-                 "drop_bodies", "keep_parsed", "known", "stats")  # fmt: skip
+    __slots__ = ("_cache", "_good", "_good_assembled_names", "_good_was_spans", "_last", "drop_bodies",
+                 "keep_parsed", "known", "stats")  # fmt: skip
 
     def __init__(self, known: KnownGood | None = None) -> None:
-        self._cache: dict[bytes, _Entry] = {}
-        self._generation = 0
+        self._cache: dict[bytes, Entry] = {}
         self._last: _Version | None = None
         """The version of the latest result."""
         self._good: _Version | None = None
@@ -287,7 +292,6 @@ class IncrementalParser:
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
-        self._generation += 1
         self.stats = ParseStats()
         base = self._good
         moved_before = base.moved() if base is not None else 0
@@ -462,8 +466,8 @@ class IncrementalParser:
         start: int,
         end: int,
         examined_end: int,
-        entry: _Entry | None,
-        rel: list[SpanDecl | ErrorMsg],
+        entry: Entry | None,
+        rel: Sequence[SpanDecl | ErrorMsg],
     ) -> None:
         new.span_start.append(start)
         new.span_end.append(end)
@@ -481,7 +485,9 @@ class IncrementalParser:
                 new.rel_errors.append(r)
                 new.error_base.append(start)
 
-    def _span_rec(self, data: bytes, n: int, start: int) -> tuple[int, int, list[SpanDecl | ErrorMsg], _Entry | None]:
+    def _span_rec(
+        self, data: bytes, n: int, start: int
+    ) -> tuple[int, int, Sequence[SpanDecl | ErrorMsg], Entry | None]:
         """The span at ``start`` of the content ``data[:n]`` (``data`` may carry the NUL sentinel after it):
         (end, examined end, relative items, cache entry)."""
         m = _LINE_START_AT.search(data, start + 1, n)
@@ -507,10 +513,9 @@ class IncrementalParser:
             examined_end = max(start + span.far, end) + 1
             if end != region_end or start + span.far > region_end:
                 return end, examined_end, span.items, None
-            entry = _Entry(span.items, self._generation)
-            self._cache[key] = entry
-        entry.generation = self._generation
-        return region_end, region_end + 1, entry.items, entry
+            entry = self._cache[key] = _entry(span.items)
+            return region_end, region_end + 1, span.items, entry
+        return region_end, region_end + 1, _items(entry), entry
 
     def _dropping(self) -> bool:
         return self.drop_bodies and self.stats.spans_parsed >= self.keep_parsed
@@ -532,10 +537,6 @@ class IncrementalParser:
         return absolute_items(rel, start), end
 
     def _evict(self) -> None:
-        """Drops the regions not in the latest version (bounds memory across many edits)."""
-        current = self._generation
-        for version in (self._good, self._last):
-            for entry in version.span_entry if version is not None else ():
-                if entry is not None:
-                    entry.generation = current
-        self._cache = {k: e for k, e in self._cache.items() if e.generation == current}
+        """Drops the regions not in the latest versions (bounds memory across many edits)."""
+        live = {id(e) for v in (self._good, self._last) if v is not None for e in v.span_entry if e is not None}
+        self._cache = {k: e for k, e in self._cache.items() if id(e) in live}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from compiler.zir.ast import ParsedFile
-from compiler.zir.parser import parse
+import gc
+
+from compiler.zir.ast import ParsedFile, SourceDecl
+from compiler.zir.parser import SpanDecl, parse
 from compiler.zir.regions import IncrementalParser
 from tests.compiler.zir.test_properties import assert_identical
 
@@ -157,3 +159,21 @@ def test_a_nul_byte_typed_removed_or_moved_ends_the_content_as_a_fresh_parse_doe
     for data in versions:
         assert_identical(parser.parse(data), parse(data))
         assert parser.stats.nul_scanned <= len(data)
+
+
+def test_a_parse_keeps_one_relative_record_per_decl_and_no_absolute_one() -> None:
+    """Per decl the parser keeps its ``SpanDecl`` (relative offsets) and the region cache holds that very record:
+    no ``SourceDecl`` with absolute offsets, no list or entry object per region (docs/design/performance.md §9)."""
+    parser = IncrementalParser()
+    source = big_file(300)
+    result = parser.parse(source)
+    parser.parse(source.replace(b"%a = int(150)", b"%a = int(15000)"))  # one region parsed again
+    gc.collect()
+    assert sum(1 for o in gc.get_objects() if type(o) is SourceDecl) == 0
+    cached = list(parser._cache.values())
+    assert len(cached) == 303  # every region, and the edited one's first version (evicted only past twice as many)
+    assert all(type(e) is SpanDecl for e in cached)
+    assert len({id(e) for e in cached}) == len(cached)
+    del result
+    decls = parser.parse(source).decls  # back to the first text: every region from the cache
+    assert parser.stats.spans_parsed == 0 and decls[152].name == "f150" and decls[152].contents_start > 0
