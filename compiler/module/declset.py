@@ -46,9 +46,8 @@ class DeclSet(Generic[K]):
             cast("dict[K, None]", items)[key] = None
         elif t is tuple and not items:
             self._items = key
-        else:
-            members = self._members()
-            assert type(members) is tuple
+        else:  # ``_members``, inline: a restart declares ten thousands of edges
+            members = cast("tuple[K, ...]", items) if t is tuple else (cast(K, items),)
             if key in members:
                 return
             if len(members) < SMALL:
