@@ -312,9 +312,10 @@ class Compilation:
 
     def one_shot(self, *, keep_air: bool) -> None:
         """This Compilation makes one update, then the process ends (``zir build``/``zir run``): each body is kept
-        as parsed until analysed (docs/design/performance.md §9), and the cache's one save, its last, writes
-        restored records as read (§7.5)."""
+        as parsed until analysed (docs/design/performance.md §9), no parsed region is kept for a later parse, and
+        the cache's one save, its last, writes restored records as read (§7.5)."""
         self.module.keep_air, self.module.parser.drop_bodies = keep_air, False
+        self.module.parser.cache_regions = False  # it parses once
         if self.cache is not None:
             self.cache.rows_as_text = False
 

@@ -266,8 +266,8 @@ class IncrementalParser:
     same ``Inst`` objects (and, when they did not move, the same ``SourceDecl`` objects) as before.
     """
 
-    __slots__ = ("_cache", "_good", "_good_assembled_names", "_good_was_spans", "_last", "drop_bodies",
-                 "keep_parsed", "known", "stats")  # fmt: skip
+    __slots__ = ("_cache", "_good", "_good_assembled_names", "_good_was_spans", "_last", "cache_regions",
+                 "drop_bodies", "keep_parsed", "known", "stats")  # fmt: skip
 
     def __init__(self, known: KnownGood | None = None) -> None:
         self._cache: dict[bytes, Entry] = {}
@@ -289,6 +289,9 @@ class IncrementalParser:
         """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed
         (analysis releases them): an edit's few changed bodies are parsed once, and a whole file holds at most
         this many."""
+        self.cache_regions = True
+        """Parsed regions go into the region cache. Off for a one-shot build, which parses once: no later parse
+        would look one up, so the regions are neither hashed nor kept."""
 
     def parse(self, source: bytes) -> ParsedFile:
         """The parse of ``source``; ``stats`` describe it against the latest result that had no errors."""
@@ -494,10 +497,14 @@ class IncrementalParser:
         region_end = m.start() if m else n
         region, last = data[start:region_end], region_end == n
         # keyed by the region's 128-bit hash, not a copy of its bytes kept per region (performance.md §9)
-        key = hashlib.blake2b(region, digest_size=16, person=b"last" if last else b"").digest()
+        key = (
+            hashlib.blake2b(region, digest_size=16, person=b"last" if last else b"").digest()
+            if self.cache_regions
+            else b""
+        )
         stats = self.stats
         stats.regions += 1
-        entry = self._cache.get(key)
+        entry = self._cache.get(key) if key else None
         if entry is None:
             span = self._parse_region(region, last)
             stats.bytes_copied += len(region) + 2
@@ -513,6 +520,8 @@ class IncrementalParser:
             examined_end = max(start + span.far, end) + 1
             if end != region_end or start + span.far > region_end:
                 return end, examined_end, span.items, None
+            if not key:
+                return region_end, region_end + 1, span.items, None
             entry = self._cache[key] = _entry(span.items)
             return region_end, region_end + 1, span.items, entry
         return region_end, region_end + 1, _items(entry), entry
