@@ -11,6 +11,7 @@ import bisect
 import enum
 import itertools
 import re
+from array import array
 from dataclasses import dataclass, field
 
 
@@ -67,14 +68,24 @@ def byte_length_of_units(data: bytes, units: int, encoding: Encoding) -> int:
 _LINE_BREAK = re.compile(rb"\r\n?|\n")
 
 
-def line_starts(data: bytes) -> list[int]:
-    """Byte offsets where each line starts under the LSP rule (``\\n``, ``\\r\\n``, lone ``\\r``), in linear time."""
+def _typecode(size: int) -> str:
+    """The ``array`` type of offsets into a text of ``size`` bytes: 4 bytes each below 4 GiB."""
+    return "I" if size <= 0xFFFFFFFF else "Q"
+
+
+def line_starts(data: bytes) -> array[int]:
+    """Byte offsets where each line starts under the LSP rule (``\\n``, ``\\r\\n``, lone ``\\r``), in linear time.
+
+    An ``array`` of 4-byte offsets: a list costs ~40 bytes a line, and the server keeps an index per recent
+    version of each open text (1.4 million lines each at N = 100 000, docs/design/performance.md §9.4)."""
     if b"\r" not in data:
         # Each line start is the previous one plus the previous line's length and its "\n" (C-level loops only).
-        starts = list(itertools.accumulate(map((1).__add__, map(len, data.split(b"\n"))), initial=0))
+        starts = array(
+            _typecode(len(data)), itertools.accumulate(map((1).__add__, map(len, data.split(b"\n"))), initial=0)
+        )
         starts.pop()
         return starts
-    return [0, *(m.end() for m in _LINE_BREAK.finditer(data))]
+    return array(_typecode(len(data)), [0, *(m.end() for m in _LINE_BREAK.finditer(data))])
 
 
 @dataclass(slots=True)
@@ -83,7 +94,7 @@ class LspLineIndex:
 
     data: bytes
     encoding: Encoding = Encoding.UTF16
-    _starts: list[int] = field(init=False)
+    _starts: array[int] = field(init=False)
     """``_starts[i]`` is the byte offset where line ``i`` starts; line 0 starts at 0."""
 
     def __post_init__(self) -> None:
@@ -152,7 +163,14 @@ class LspLineIndex:
         delta = new_end - old_end
         index = LspLineIndex.__new__(LspLineIndex)
         index.data, index.encoding = data, self.encoding
-        index._starts = (old[:keep] if start > 0 else [0]) + mid + [s + delta for s in old[after:]]
+        code = _typecode(len(data))
+        head = old[:keep] if start > 0 and code == old.typecode else array(code, old[:keep] if start > 0 else [0])
+        head.extend(mid)
+        tail = old[after:]
+        if delta or code != old.typecode:
+            tail = array(code, map(delta.__add__, tail))
+        head += tail
+        index._starts = head
         return index
 
 
