@@ -2,7 +2,8 @@
 
 Code generation asks for the line of every statement it places (``DebugInfo`` rows), in increasing order
 within a function. Counting newlines from the previous query makes a one-function update cost its own size,
-not the file's; a backwards query builds a full ``LineIndex`` once per update (performance.md §6).
+not the file's; backwards queries count back too, up to twice the text's size per update, and past that build
+a full ``LineIndex`` (performance.md §6).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ class LineTracker:
         self._index: LineIndex | None = None
         """Per update: a full line index, built on the first backwards ``line_of`` query."""
         self.index_builds = 0
+        self._counted_back = 0
+        """Per update: bytes counted by backward ``line_of`` queries (bounded; then a full index is built)."""
         """Full line indexes built so far (each reads the whole text: a one-function update should build none)."""
 
     def drop_index(self) -> None:
         """A new update begins: the full index (if any) describes an older text."""
         self._index = None
+        self._counted_back = 0
 
     def text_changed_after(self, unchanged: int) -> None:
         """The new text equals the old one in its first ``unchanged`` bytes: forget positions beyond them."""
@@ -53,19 +57,27 @@ class LineTracker:
     def line_of(self, text: bytes, byte_offset: int) -> int:
         """0-based line of ``byte_offset`` in ``text`` (the last good text).
 
-        Queries in increasing order (the rows of one function) count newlines from the previous query, so a
-        one-function update costs the distance it walks; the first backwards query of an update builds a
-        full line index (a big update generates many functions, in work-queue order).
+        Queries count newlines from the previous query, so a one-function update costs the distance it walks;
+        once an update's backward queries have counted twice the text, a full line index answers the rest (a big
+        update generates many functions, in work-queue order).
         """
         index = self._index
         if index is not None:
             return index.position(byte_offset)[0]
         last_offset, last_line = self._cache
-        if byte_offset < last_offset:
-            self.index_builds += 1
-            self._index = LineIndex(text)
-            return self._index.position(byte_offset)[0]
-        line = last_line + text.count(b"\n", last_offset, byte_offset)
+        if byte_offset >= last_offset:
+            line = last_line + text.count(b"\n", last_offset, byte_offset)
+        else:
+            # Backwards: counted back while the bytes counted so far in this update stay within twice the text (a
+            # C-speed count; the work queue visits a chain's functions from the last to the first, one function
+            # back each time); past that, a full index (a Python loop over every line: ~16 ms at N = 10 000).
+            back = self._counted_back + last_offset - byte_offset
+            if back > 2 * len(text):
+                self.index_builds += 1
+                self._index = LineIndex(text)
+                return self._index.position(byte_offset)[0]
+            self._counted_back = back
+            line = last_line - text.count(b"\n", byte_offset, last_offset)
         if not self._anchored:
             self._anchor = (byte_offset, line)
             self._anchored = True
