@@ -11,7 +11,6 @@ debug pieces stay in the output, and only a moved first line is rewritten. Anyth
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler.cache.document import CachedFn, Document, Malformed, Row, RowText, fn_record, known_good
@@ -19,6 +18,7 @@ from compiler.cache.fingerprint import NoFingerprint, anonymous_value, decl_fing
 from compiler.codegen import PANIC_NAME
 from compiler.errors import AnalysisFail
 from compiler.link import DeclIndex
+from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.trusted import FN_LINE, GOT_INDEX, SIZE, VADDR
 from compiler.logs import LazyLogger
 from compiler.module import exports, panic
@@ -38,17 +38,15 @@ log = LazyLogger(__name__)
 class Restorer:
     """The cached functions of one restart; asked by the Module before it analyses a function body."""
 
-    def __init__(
-        self, doc: Document, got_address: Callable[[int], int], rows: dict[str, tuple[Fn, Row | RowText]]
-    ) -> None:
+    def __init__(self, doc: Document, linker: ElfLinker, rows: dict[str, tuple[Fn, Row | RowText]]) -> None:
         self.doc = doc
         self.rows = rows
         """Kept functions' records as read, by name with their Fn: written back unchanged by the next save."""
         self.damaged = False
         self.placements = doc.placements
         """Each cached block's placement in the output (``trusted.Placement``), read where a body is kept."""
-        self._got_address = got_address
-        """The GOT address of a slot index of the reopened output (``Got.address``)."""
+        self._linker = linker
+        """The reopened output's linker (the Module's)."""
         self.kept: dict[int, Fn] = {}
         """Every Fn kept, by ``id`` (its ``air`` is None: the output holds its code)."""
         self.kept_count = 0
@@ -239,11 +237,12 @@ class Restorer:
             cached, checked, src = record, 0, m.source_decl(d).src
         index = DeclIndex(d.index)
         expected = self.placements.get(d.name)
-        if (
-            expected is None
-            or m.linker.decl_address(index) != expected[VADDR]
-            or m.linker.got_address(index) != self._got_address(expected[GOT_INDEX])
-        ):
+        if expected is None:
+            return False
+        state = self._linker.decls.get(index)  # its block and GOT slot: the recorded ones?
+        if state is None or not state.block.is_placed or state.block.vaddr != expected[VADDR]:
+            return False
+        if state.got_index != expected[GOT_INDEX]:
             return False
         used: list[Decl] = []
         table, seen = m.decl_table, self._seen

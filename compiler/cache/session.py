@@ -133,7 +133,7 @@ class CompileCache:
         if why is not None:
             return f"stale ({why})"
         self.table = Table(doc.fingerprints)
-        module.restored = Restorer(doc, linker.got.address, self.rows)
+        module.restored = Restorer(doc, linker, self.rows)
         return None
 
     def save(self, module: Module, linker: ElfLinker) -> bool:
