@@ -35,7 +35,7 @@ _BACKGROUND_BYTES = 64 * 1024
 
 _KINDS = list(TokenKind)
 _KIND_INDEX = {kind: i for i, kind in enumerate(_KINDS)}
-_TAGS: list[str | None] = [None]
+TAGS: list[str | None] = [None]
 """Every enclosing-instruction tag a token has had (index 0: none); a token stores its tag's index."""
 _TAG_INDEX: dict[str | None, int] = {None: 0}
 _TAG_LOCK = threading.Lock()
@@ -50,16 +50,19 @@ class _Chunk:
     (decoded into ``Token`` and ``OutlineDecl`` values only when a query reads them; names are read from the
     text)."""
 
-    __slots__ = ("cols", "memo", "ntokens")
+    __slots__ = ("cols", "encoding", "fold_part", "ntokens", "symbol_part", "token_part")
 
     def __init__(self, cols: array[int], ntokens: int) -> None:
         self.cols = cols
         """``_STRIDE`` integers per token, then per decl: ``@`` offset, name end, end + 1 (0: none), tag index,
         number of locals, number of bodies; per local the first four of those; per body its two offsets."""
         self.ntokens = ntokens
-        self.memo: dict[object, Any] | None = None
-        """Parts of whole-document answers computed from this chunk (``server.wholedoc``); a chunk never
-        changes. None until the first part."""
+        # Parts of whole-document answers computed from this chunk (``server.wholedoc``; a chunk never changes),
+        # None until first asked, for the position encoding ``encoding``.
+        self.encoding: object = None
+        self.symbol_part: Any = None
+        self.fold_part: Any = None
+        self.token_part: Any = None
 
     def __len__(self) -> int:
         return self.ntokens
@@ -73,7 +76,7 @@ class _Chunk:
         c = self.cols
         at = i * _STRIDE
         packed = c[at + 2]
-        return Token(_KINDS[packed & 15], c[at] + base, c[at + 1] + base, _TAGS[c[at + 3]], packed >> 4)
+        return Token(_KINDS[packed & 15], c[at] + base, c[at + 1] + base, TAGS[c[at + 3]], packed >> 4)
 
     def tokens(self, first: int = 0, base: int = 0) -> Iterator[Token]:
         """The tokens from index ``first`` on, their offsets plus ``base``."""
@@ -94,19 +97,19 @@ class _Chunk:
         at = self.ntokens * _STRIDE
         while at < len(c):
             name = data[base + c[at] + 1 : base + c[at + 1]].decode("utf-8", "surrogateescape")
-            yield name, _TAGS[c[at + 3]] or "", at
+            yield name, TAGS[c[at + 3]] or "", at
             at += 6 + 4 * c[at + 4] + 2 * c[at + 5]
 
     def decl(self, data: bytes, base: int, at: int) -> OutlineDecl:
         """The decl at ``at`` in ``cols``, offsets plus ``base`` (its text is ``data[base:]``)."""
         c = self.cols
         name = data[base + c[at] + 1 : base + c[at + 1]].decode("utf-8", "surrogateescape")
-        decl = OutlineDecl(name, c[at] + base, _TAGS[c[at + 3]] or "", c[at + 2] - 1 + base if c[at + 2] else -1)
+        decl = OutlineDecl(name, c[at] + base, TAGS[c[at + 3]] or "", c[at + 2] - 1 + base if c[at + 2] else -1)
         x = at + 6
         for _ in range(c[at + 4]):
             local = data[base + c[x] + 1 : base + c[x + 1]].decode("utf-8", "surrogateescape")
             end = c[x + 2] - 1 + base if c[x + 2] else -1
-            decl.locals.append(OutlineLocal(sys.intern(local), c[x] + base, _TAGS[c[x + 3]] or "", end))
+            decl.locals.append(OutlineLocal(sys.intern(local), c[x] + base, TAGS[c[x + 3]] or "", end))
             x += 4
         for _ in range(c[at + 5]):
             decl.bodies.append((c[x] + base, c[x + 1] + base))
@@ -118,14 +121,15 @@ class _Chunk:
         return [self.decl(data, base, at) for _, _, at in self.heads(data, base)]
 
 
-def _tag_index(tag: str | None) -> int:
+def tag_index(tag: str | None) -> int:
+    """The index of ``tag`` in ``TAGS`` (added on first use)."""
     found = _TAG_INDEX.get(tag)
     if found is None:
         with _TAG_LOCK:  # outlines are built on executor threads too
             found = _TAG_INDEX.get(tag)
             if found is None:
-                _TAGS.append(tag)
-                found = _TAG_INDEX[tag] = len(_TAGS) - 1
+                TAGS.append(tag)
+                found = _TAG_INDEX[tag] = len(TAGS) - 1
     return found
 
 
@@ -138,12 +142,12 @@ def _chunk(data: bytes) -> _Chunk:
     cols = array("I")
     for tok in outline.tokens:
         packed = _KIND_INDEX[tok.kind] | min(tok.arg_index, _MAX_ARG) << 4
-        cols.extend((tok.start, tok.end, packed, _tag_index(tok.tag)))
+        cols.extend((tok.start, tok.end, packed, tag_index(tok.tag)))
     for d in outline.decls:
-        cols.extend((d.def_start, _name_end(d.def_start, d.name), d.end + 1, _tag_index(d.tag)))
+        cols.extend((d.def_start, _name_end(d.def_start, d.name), d.end + 1, tag_index(d.tag)))
         cols.extend((len(d.locals), len(d.bodies)))
         for x in d.locals:
-            cols.extend((x.def_start, _name_end(x.def_start, x.name), x.end + 1, _tag_index(x.tag)))
+            cols.extend((x.def_start, _name_end(x.def_start, x.name), x.end + 1, tag_index(x.tag)))
         for lo, hi in d.bodies:
             cols.extend((lo, hi))
     return _Chunk(cols, len(outline.tokens))

@@ -15,19 +15,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cattrs import Converter
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from server import handlers, inlay, live, pull, run, views, wholedoc
+from server import handlers, inlay, jsonout, live, pull, run, views
 from server.backend import COMPILER_VERSION
 from server.config import parse_settings
 from server.diagnostics import without_related
 from server.documents import Documents
+from server.jsonout import EncodedJson
 from server.positions import Encoding
 from server.protocol import (
     BUILD_FINISHED,
@@ -71,6 +71,21 @@ class ZirProtocol(LanguageServerProtocol):
         if user_handler is not None:
             yield user_handler, (params,), None
 
+    def _send_data(self, data: Any) -> None:
+        """pygls's sending, except that a response whose result is ``EncodedJson`` (a whole-document answer) is
+        written piece by piece instead of being built as objects and dumped whole (``server.jsonout``)."""
+        result = getattr(data, "result", None)
+        if isinstance(result, EncodedJson) and self.writer is not None:
+            try:
+                jsonout.write_response(self.writer, data.id, result, self._include_headers)
+            except BrokenPipeError:
+                log.exception("Error sending data. BrokenPipeError")
+                raise
+            except Exception:  # as pygls: a failed send is logged, the server goes on
+                log.exception("Error sending data")
+            return
+        super()._send_data(data)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         """pygls's parsing, but a request whose params do not validate (a position with a negative line or
         one of 2³² or more, lsp.md §8) is answered with ``InvalidParams`` instead of being dropped, which left
@@ -85,13 +100,6 @@ class ZirProtocol(LanguageServerProtocol):
             raise
 
 
-def _converter() -> Converter:
-    """pygls's converter, sending ``wholedoc.JsonList`` answers as they are (not walked value by value)."""
-    converter: Converter = default_converter()  # type: ignore[no-untyped-call]  # pygls is not annotated here
-    converter.register_unstructure_hook(wholedoc.JsonList, lambda value: value)
-    return converter
-
-
 class ZirLanguageServer(LanguageServer):
     """The ZIR Live server: a LanguageServer holding the documents and the settings."""
 
@@ -101,7 +109,6 @@ class ZirLanguageServer(LanguageServer):
             VERSION,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=ZirProtocol,
-            converter_factory=_converter,
         )
         self.documents = Documents(_Client(self))
         self.views = views.BinaryViews()

@@ -3,13 +3,16 @@ signature help, semantic tokens, folding, code lens — on the sample programs, 
 
 from __future__ import annotations
 
+import tracemalloc
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
 from server import completion, features, wholedoc
+from server.jsonout import EncodedJson
 from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
 from server.syntax import TokenKind
@@ -88,7 +91,7 @@ def _range_text(data: bytes, index: LspLineIndex, r: dict[str, Any]) -> bytes:
 
 def test_document_symbols_are_decls_with_their_blocks_nested() -> None:
     index = LspLineIndex(HELLO)
-    symbols = wholedoc.document_symbols(DocOutline.build(HELLO), index)
+    symbols = wholedoc.document_symbols(DocOutline.build(HELLO), index).value()
     by_name = {s["name"]: s for s in symbols}
     start = by_name["@start"]
     assert start["kind"] == types.SymbolKind.Function
@@ -96,7 +99,7 @@ def test_document_symbols_are_decls_with_their_blocks_nested() -> None:
     assert _range_text(HELLO, index, start["selectionRange"]) == b"@start"
     assert "children" not in start  # hello's _start holds no block
     index = LspLineIndex(NESTED)
-    (*_, f) = wholedoc.document_symbols(DocOutline.build(NESTED), index)
+    (*_, f) = wholedoc.document_symbols(DocOutline.build(NESTED), index).value()
     assert [c["name"] for c in f["children"]] == ["%a", "%c"]
     a = f["children"][0]
     assert [c["name"] for c in a["children"]] == ["%b"] and "children" not in a["children"][0]
@@ -187,7 +190,7 @@ def test_semantic_tokens_cover_names_tags_strings_numbers_comments() -> None:
 def test_folding_ranges_and_code_lens() -> None:
     outline = scan(HELLO)
     index = LspLineIndex(HELLO)
-    folds = wholedoc.folding_ranges(DocOutline.build(HELLO), index)
+    folds = wholedoc.folding_ranges(DocOutline.build(HELLO), index).value()
     start_line = index.position(HELLO.index(b"@start ="))[0]
     assert any(f["startLine"] == start_line for f in folds)
     lens, live = features.code_lenses(outline, index, URI)
@@ -274,21 +277,87 @@ def test_full_semantic_tokens_from_chunk_parts_equal_a_whole_text_encoding_after
         for encoding in (Encoding.UTF16, Encoding.UTF8):
             index = LspLineIndex(data, encoding)
             expected = features.semantic_tokens(scan(data), index).data
-            assert wholedoc.semantic_tokens(outline, index) == expected
-            folds = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(outline, index)]
-            fresh = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(DocOutline.build(data), index)]
+            assert wholedoc.semantic_tokens(outline, index).values() == expected
+            folds = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(outline, index).value()]
+            built = DocOutline.build(data)
+            fresh = [(f["startLine"], f["endLine"]) for f in wholedoc.folding_ranges(built, index).value()]
             assert folds == fresh
-            assert wholedoc.document_symbols(outline, index) == wholedoc.document_symbols(DocOutline.build(data), index)
+            symbols = wholedoc.document_symbols(outline, index).value()
+            assert symbols == wholedoc.document_symbols(DocOutline.build(data), index).value()
 
 
 def test_kept_semantic_token_parts_hold_no_int_object_per_token() -> None:
     """Each chunk keeps its semantic-token part packed (docs/design/performance.md §9.4): the encoded tokens in an
-    ``array``, the names it depends on as a tuple; the joined answer is unchanged."""
+    ``array``, the decls it depends on as token indices (names are read from the text); the joined answer is
+    unchanged."""
     text = "".join(f"@f{i} = fn(@fty, {{\n  %c = int({i})\n  %r = return(%c)\n}})\n" for i in range(40))
     data = ("@fty = fntype([], @usize)\n" + text).encode()
     outline, index = DocOutline.build(data), LspLineIndex(data, Encoding.UTF16)
     answer = wholedoc.semantic_tokens(outline, index)
-    assert answer == features.semantic_tokens(scan(data), index).data
-    parts = [c.memo[("tokens", Encoding.UTF16)] for c in outline.chunks if c.memo]
+    assert answer.values() == features.semantic_tokens(scan(data), index).data
+    assert answer.encode("r").value() == {"resultId": "r", "data": answer.values()}
+    parts = [c.token_part for c in outline.chunks if c.token_part is not None]
     assert len(parts) == 41
-    assert all(isinstance(p[0], array) and isinstance(p[3], tuple) for p in parts)
+    assert all(isinstance(p.codes, array) and isinstance(p.deps, array) for p in parts)
+
+
+def _chain(n: int) -> bytes:
+    head = "@fty = fntype([], @usize)\n@usize = primitive(usize)\n"
+    return (
+        head + "".join(f"@f{i} = fn(@fty, {{\n  %c = int({i})\n  %r = return(%c)\n}})\n" for i in range(n))
+    ).encode()
+
+
+def test_a_tokens_delta_compares_only_the_parts_between_shared_ones() -> None:
+    """The delta after a one-function edit is the flat prefix/suffix delta of the whole data, found by skipping
+    the chunk parts both answers share; applying it to the old data gives the new."""
+    data = _chain(300)
+    outline = DocOutline.build(data)
+    old = wholedoc.semantic_tokens(outline.snapshot(), LspLineIndex(data, Encoding.UTF16))
+    for needle, new in ((b"int(150)", b"int(15000)"), (b"%c = int(7)", b"%c = int(7)\n  %d = int(8)")):
+        start = data.index(needle)
+        data = data[:start] + new + data[start + len(needle) :]
+        outline.splice(start, start + len(needle), data)
+        fresh = wholedoc.semantic_tokens(outline.snapshot(), LspLineIndex(data, Encoding.UTF16))
+        edits = wholedoc.tokens_delta(old, fresh)
+        assert [(e.start, e.delete_count, e.data) for e in edits] == [
+            (e.start, e.delete_count, e.data) for e in features.semantic_tokens_delta(old.values(), fresh.values())
+        ]
+        (edit,) = edits
+        values = old.values()
+        values[edit.start : edit.start + edit.delete_count] = edit.data or []
+        assert values == fresh.values() == features.semantic_tokens(scan(data), LspLineIndex(data)).data
+        assert sum(1 for a, b in zip(old.parts, fresh.parts, strict=False) if a is b) >= 290  # parts are shared
+        old = fresh
+    assert wholedoc.tokens_delta(old, wholedoc.semantic_tokens(outline.snapshot(), LspLineIndex(data))) == []
+
+
+def _peak_bytes(job: Callable[[], object]) -> tuple[object, int]:
+    tracemalloc.start()
+    try:
+        result = job()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_whole_document_answers_are_built_as_json_text_not_objects() -> None:
+    """documentSymbol, foldingRange and full semantic tokens are written as JSON text in pieces: building one
+    (parts already kept) takes little more than the text itself, where a list of dicts or ints took 4–6 times
+    as much at its peak (docs/design/performance.md §9.4); the text decodes to the same answer."""
+    data = _chain(2000)
+    outline, index = DocOutline.build(data), LspLineIndex(data, Encoding.UTF16)
+    wholedoc.document_symbols(outline, index), wholedoc.folding_ranges(outline, index)  # keep the parts
+    tokens = wholedoc.semantic_tokens(outline, index)
+    jobs: list[Callable[[], object]] = [
+        lambda: wholedoc.document_symbols(outline, index),
+        lambda: wholedoc.folding_ranges(outline, index),
+        lambda: tokens.encode("id"),
+    ]
+    for job in jobs:
+        answer, peak = _peak_bytes(job)
+        assert isinstance(answer, EncodedJson)
+        assert peak < 1.5 * len(answer) + 300_000, (peak, len(answer))
+    symbols = wholedoc.document_symbols(outline, index).value()
+    assert [s["name"] for s in symbols] == ["@fty", "@usize", *(f"@f{i}" for i in range(2000))]
+    assert tokens.encode("id").value()["data"] == features.semantic_tokens(scan(data), index).data
