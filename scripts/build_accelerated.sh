@@ -36,14 +36,15 @@ if [ ! -f "$include/Python.h" ]; then
 fi
 
 # The modules compiled: every stage of a build (parse, analysis, AIR, liveness, code generation, the
-# linker, the incremental Module). The CLI, the hot-swap driver (ctypes), the inspectors and the server stay
+# linker, the incremental Module, the compile cache a build writes after its commit, progress counting). The CLI, the hot-swap driver (ctypes), the inspectors and the server stay
 # interpreted: they are not on the build's hot path.
 # Left interpreted: link/fileio.py (I/O only; its OSError subclass is not a native class mypyc can build).
 skip='^compiler/link/fileio\.py$'
 modules=()
 while IFS= read -r f; do modules+=("$f"); done < <(
-  { find compiler/zir compiler/sema compiler/module compiler/codegen compiler/link -name '*.py'
-    printf '%s\n' compiler/air.py compiler/liveness.py compiler/compilation.py compiler/source.py compiler/errors.py
+  { find compiler/zir compiler/sema compiler/module compiler/codegen compiler/link compiler/cache -name '*.py'
+    printf '%s\n' compiler/air.py compiler/liveness.py compiler/compilation.py compiler/source.py compiler/errors.py \
+      compiler/progress.py
   } | grep -Ev "$skip" | sort
 )
 
@@ -60,6 +61,9 @@ start=$(date +%s)
 }
 [ "${ZIR_ACCEL_KEEP_C:-0}" = 1 ] || rm -rf "$stage/build"
 rm -rf "$stage"/*.egg-info
+# The modules left interpreted get their bytecode now, as an install compiles its package: otherwise a process
+# run with PYTHONDONTWRITEBYTECODE (or without write access here) compiles them from source at every start.
+"$py" -m compileall -q "$stage/compiler" >/dev/null
 # The manifest: the sha256 of every source file the copy was built from (compiler/accel.py compares).
 PYTHONPATH=$root "$py" - "$stage" <<'EOF'
 import sys

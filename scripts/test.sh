@@ -12,8 +12,8 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 # The optional accelerated build (docs/design/performance.md §8) compiles in the background (one gcc process
 # beside the checks below; out of tree, in build/accel) and a subset of the suite then runs under it with
-# ZIR_ACCEL=1: the conformance cases, the vendored examples, the differential test and an ELF and a
-# hot-swap test. ZIR_SKIP_ACCEL=1 leaves it out.
+# ZIR_ACCEL=1: the conformance cases, the vendored examples, the differential test, an ELF and a hot-swap
+# test and the compile cache's restart and trust tests. ZIR_SKIP_ACCEL=1 leaves it out.
 accel_pid=
 if [ "${ZIR_SKIP_ACCEL:-0}" != 1 ]; then
   accel_log=$(mktemp)
@@ -33,7 +33,8 @@ if [ -n "$accel_pid" ]; then
   trap - EXIT
   cat "$accel_log"
   ZIR_ACCEL=1 python -m pytest -q -p no:cacheprovider tests/test_accel.py tests/cases tests/test_vendored_examples.py \
-    tests/compiler/test_differential.py tests/compiler/link/test_link_basic.py tests/hot/test_hot_swap.py
+    tests/compiler/test_differential.py tests/compiler/link/test_link_basic.py tests/hot/test_hot_swap.py \
+    tests/compiler/cache/test_cache_restart.py tests/compiler/cache/test_cache_trust.py
 fi
 # The VS Code extension in a real VS Code (code-server + headless Chromium, lsp.md §13), two runs (built
 # folder, packaged .vsix): 20-75 s depending on load, once

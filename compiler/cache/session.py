@@ -116,6 +116,8 @@ class CompileCache:
             return None
         if isinstance(data, str):
             return data
+        if not reopened(linker):  # before decoding: a build into an empty output never pays for it
+            return "stale (the output is missing or not one this linker continues)"
         try:
             doc = decode(data)
         except Malformed as exc:
@@ -125,8 +127,6 @@ class CompileCache:
                 k for k in set(doc.identity) | set(self.identity) if doc.identity.get(k) != self.identity.get(k)
             )
             return f"stale (other {', '.join(changed)})"
-        if not reopened(linker):
-            return "stale (the output is missing or not one this linker continues)"
         if _file_sha256(self.output_path) != doc.output_sha256:
             return "stale (the output changed since the cache was written)"
         why = restore_debug_pieces(linker, doc.placements)

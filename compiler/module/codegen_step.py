@@ -10,6 +10,7 @@ from compiler.errors import AnalysisFail
 from compiler.link import GeneratedSymbol
 from compiler.module.data_refs import with_anon_refs
 from compiler.module.decl import Decl, DeclStatus, FnStatus, LifeStage
+from compiler.module.lines import FnLines
 from compiler.module.panic import got_address_for
 from compiler.sema.values import DeclRef
 
@@ -29,8 +30,9 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
         fn_src = m.source_decl(d).src  # the fn( instruction: DebugInfo.line and the function's own errors
         safety = m.optimize_mode.has_safety  # ReleaseFast and ReleaseSmall: no safety checks
         panic = got_address_for(m, d)  # language-complete §10: the routine is created when a check needs it
+        lines = FnLines(m.lines, m.file.source or b"", fn_src, m.line_of(fn_src))
         return generate_function(
-            d, fn.fn_type, fn.air, m.linker, line_of=m.line_of, fn_src=fn_src, safety=safety, panic=panic
+            d, fn.fn_type, fn.air, m.linker, line_of=lines.line_of, fn_src=fn_src, safety=safety, panic=panic
         )
     _check_data_targets(d)
     src = _decl_src(m, d)

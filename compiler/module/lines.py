@@ -83,3 +83,25 @@ class LineTracker:
             self._anchored = True
         self._cache = (byte_offset, line)
         return line
+
+
+class FnLines:
+    """The lines of one function's rows: newlines counted forward from the previous row (rows follow the
+    function's start, in increasing order), so a function costs its own length and never a lookup in the full
+    index a big update builds; an offset before the function's start asks the tracker."""
+
+    __slots__ = ("_line", "_offset", "_text", "_tracker")
+
+    def __init__(self, tracker: LineTracker, text: bytes, fn_offset: int, fn_line: int) -> None:
+        self._tracker, self._text = tracker, text
+        self._offset, self._line = fn_offset, fn_line
+
+    def line_of(self, byte_offset: int) -> int:
+        """0-based line of ``byte_offset`` (``LineTracker.line_of``'s answer)."""
+        last = self._offset
+        if byte_offset >= last:
+            if byte_offset != last:
+                self._line += self._text.count(b"\n", last, byte_offset)
+                self._offset = byte_offset
+            return self._line
+        return self._tracker.line_of(self._text, byte_offset)

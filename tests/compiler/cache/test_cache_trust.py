@@ -168,6 +168,15 @@ def test_a_deleted_output_makes_the_cache_stale(ws: Workspace) -> None:
     assert_ignored(ws, prog, "the output is missing")
 
 
+def test_a_build_into_a_missing_output_does_not_decode_the_cache(ws: Workspace) -> None:
+    # the output is checked first: a build from nothing never pays for decoding the last build's cache (here
+    # garbage, which decoding would report as corrupt)
+    prog = built_then_edited(ws)
+    _garbage(ws.cache_files()[0])
+    ws.out.unlink()
+    assert_ignored(ws, prog, "the output is missing")
+
+
 def test_other_options_make_the_cache_stale(ws: Workspace) -> None:
     prog = built_then_edited(ws)
     report, err = ws.build("--mode", "ReleaseFast")
