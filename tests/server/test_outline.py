@@ -33,7 +33,7 @@ def test_random_splices_agree_with_a_fresh_scan() -> None:
     rng = random.Random(15)
     for _ in range(120):
         data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 50)))
-        outline, index = DocOutline.build(data), LspLineIndex(data)
+        outline, index = DocOutline.build(data), LspLineIndex(data, block=3)
         for _ in range(12):
             start = rng.randint(0, len(data))
             end = rng.randint(start, min(len(data), start + 8))
@@ -41,7 +41,7 @@ def test_random_splices_agree_with_a_fresh_scan() -> None:
             outline.splice(start, end, data)
             index = index.spliced(start, end, data)
             assert _shape(outline) == _shape(scan(data)), data
-            assert index._starts == line_starts(data), data
+            assert index.starts() == line_starts(data), data
             fresh = scan(data)
             for offset in range(0, len(data) + 1, 3):
                 got, want = outline.token_at(offset), fresh.token_at(offset)
