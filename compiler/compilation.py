@@ -326,6 +326,7 @@ class Compilation:
         if self.cache is None or not self._cache_dirty or not isinstance(self.linker, ElfLinker):
             return
         self._cache_dirty = False
+        self.module.materialize_anon_names()  # the cache records anonymous decls by name
         self.cache.save(self.module, self.linker)
 
     def defer_line_numbers(self, *, at_commit: bool = False) -> None:
@@ -406,6 +407,7 @@ class Compilation:
         """The emitted ZIR of the analysed state (zir-language.md §10.3)."""
         from compiler.module.emit_zir import emit_module  # only `zir emit` and tests: not on the build path
 
+        self.module.materialize_anon_names()
         return emit_module(self.module, liveness=liveness)
 
     def close(self) -> None:
@@ -429,9 +431,12 @@ class Compilation:
 
     def decl(self, name: str) -> Decl | None:
         """A live decl (source or anonymous) by name."""
+        if "__anon_" in name:
+            self.module.materialize_anon_names()
         return self.module.decl_table.get(name)
 
     def decls(self) -> list[Decl]:
+        self.module.materialize_anon_names()
         return list(self.module.decl_table.values())
 
     def source_decl(self, name: str) -> SourceDecl | None:

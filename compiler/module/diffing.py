@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.errors import AnalysisFail
-from compiler.module import anon, deletion
+from compiler.module import anon, anon_fast, deletion
 from compiler.module.decl import Decl, DeclStatus, WorkKind
 from compiler.zir.ast import SourceDecl
 from compiler.zir.tags import Tag
@@ -40,6 +40,7 @@ def diff_root(m: Module) -> None:
     vacated_after: list[Decl] = []
     from_line = -1  # the old line from which the linker moved functions' lines (-1: it moved none)
     if not m.diff_against_previous:
+        anon_fast.materialize(m)  # the whole table, anonymous decls in their numbering order (module.md §9.6)
         deleted: dict[Decl, None] = dict.fromkeys(table.values())
         old_end = 0
         m.vacated.clear()
@@ -71,6 +72,8 @@ def diff_root(m: Module) -> None:
     moved_fns: list[Decl] = []
     last_old_index = -1
     reordered = False
+    marked: list[Decl] = []  # decls outdated by a change of their text
+    other_changes = bool(vacated_before or vacated_after) or not m.diff_against_previous
     _recreate(m, vacated_before, exports_to_resolve)
     for i in range(prefix, new_end):
         sd = new_decls[i]
@@ -79,6 +82,7 @@ def diff_root(m: Module) -> None:
             deleted.pop(d, None)
             anon.retire(m, d)
             d = None
+            other_changes = True
         if d is not None:
             deleted.pop(d, None)
             if d.src_index < last_old_index:
@@ -90,9 +94,11 @@ def diff_root(m: Module) -> None:
             if sd.contents_hash != d.contents_hash:
                 d.contents_hash = sd.contents_hash
                 m.mark_outdated(d)
+                marked.append(d)
             elif d.line >= 0:  # its line may have changed even where its offset did not (a newline for a space)
                 moved_fns.append(d)
         else:
+            other_changes = True
             d = m.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
             d.is_export_root = sd.inst.tag is Tag.EXPORT
             if d.is_export_root:
@@ -115,6 +121,10 @@ def diff_root(m: Module) -> None:
             0 <= from_line <= d.line or m.lines.peek(text, m.source_decl(d).src) != d.line
         ):
             _queue_line_update(m, d)
+    # An edit that cannot reorder the anonymous decls keeps those of the other owners (module.md §9.6).
+    other_changes = other_changes or reordered or any(not d.is_anonymous for d in deleted)
+    if not anon_fast.begin(m, anon_fast.qualifying_edit(m, marked, other_changes), deleted):
+        deleted = dict.fromkeys(sorted(deleted, key=_table_order))  # (names brought up to date: table order)
     # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
     # (a fresh build would not), nor analyse it at a source index past the end of the new parse.
     for d in deleted:

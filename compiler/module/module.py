@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, assert_never
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorKind, ErrorMsg
 from compiler.link import DeclIndex, GotOverflow, OutputMode
 from compiler.logs import LazyLogger
-from compiler.module import anon, deletion, diffing, exports
+from compiler.module import anon, anon_fast, deletion, diffing, exports
 from compiler.module.codegen_step import generate_symbol
 from compiler.module.decl import (
     FAILED_STATUSES,
@@ -116,6 +116,8 @@ class Module:
         that needs neither drops it (docs/design/performance.md §9)."""
         self.shift_log = ShiftLog()
         """Position shifts of the decls after each update's edit, applied when a decl's position is read."""
+        self.anon_fast = anon_fast.AnonFast()
+        """Edits that keep the other owners' anonymous decls, renamed when read (module.md §9.6)."""
         self.live_anon: dict[Decl, None] = {}
         """The anonymous decls in ``decl_table`` (retired at the start of every update, module.md §9.2)."""
         self.table_seq = 0
@@ -187,6 +189,7 @@ class Module:
             if not deleted:
                 break
         anon.release_retired(self)
+        anon_fast.finish(self)
         self.suspects.clear()
         if self.progress is not None:
             self.progress(Phase.WRITE, 0, 0)
@@ -200,6 +203,7 @@ class Module:
             if not d.destroyed and not d.is_anonymous and d.analysis is DeclStatus.COMPLETE:
                 self.mark_outdated(d)
         self.perform_all_the_work()
+        anon_fast.check(self)  # a fast update whose edit turned out to reorder is redone (module.md §9.6)
         for _ in range(SILENT_FAILURE_ROUNDS):
             silent = self._silent_failures()
             if not silent:
@@ -260,6 +264,7 @@ class Module:
         self.table_seq += 1
         d.table_seq = self.table_seq
         self.decl_table[name] = d
+        anon_fast.note_name(self, name)
         return d
 
     def mark_outdated(self, d: Decl, *, own_anon_retired: bool = False) -> None:
@@ -296,7 +301,16 @@ class Module:
 
     def note_missing_name(self, name: str, user: Decl) -> None:
         """``user``'s analysis looked ``name`` up and did not find it (re-analysed when it appears)."""
+        anon_fast.note_name(self, name)
         self.missing_names.setdefault(name, {})[user] = None
+
+    def note_anon_use(self, user: Decl, a: Decl) -> None:
+        """``user``'s analysis named the anonymous decl ``a`` (``declref``, ``export``): module.md §9.6."""
+        anon_fast.note_anon_use(self, user, a)
+
+    def materialize_anon_names(self) -> None:
+        """Bring anonymous decls' names up to date before they are read by name (module.md §9.6)."""
+        anon_fast.materialize(self)
 
     def drop_dependency_edges_of(self, d: Decl) -> None:
         """Remove every dependency of ``d``; decls left without dependants go on the deletion set."""
