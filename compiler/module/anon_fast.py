@@ -128,10 +128,10 @@ def _order(m: Module, group: list[Decl]) -> list[Decl]:
     return rest[:at] + group + rest[at:]
 
 
-def begin(m: Module, f: Decl | None, deleted: dict[Decl, None]) -> bool:
+def begin(m: Module, f: Decl | None) -> bool:
     """At the diff's end: take the fast path for the edit of ``f`` (qualifying, or None) when the last update
-    left the order stable for it; it then keeps the other owners' anonymous decls (removed from ``deleted``).
-    Otherwise brings stale names up to date for the full path. True: fast."""
+    left the order stable for it; only ``f``'s anonymous decls are then retired. Otherwise brings stale names
+    up to date for the full path. True: fast."""
     st = m.anon_fast
     start = m.next_anon_index
     trace = _trace(f) if f is not None else []
@@ -142,9 +142,6 @@ def begin(m: Module, f: Decl | None, deleted: dict[Decl, None]) -> bool:
                 st.slot_key = first.table_seq
             m.next_anon_index = start + _number(first) - st.base  # where the full path numbers them
         st.old_deps = [x for x in f.dependencies if not (x.is_anonymous and x.owner is f)]
-        for a in list(deleted):
-            if a.is_anonymous and a.owner is not f:
-                del deleted[a]
         st.base = start
         st.stale = True
         st.active = f

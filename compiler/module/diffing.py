@@ -47,7 +47,7 @@ def diff_root(m: Module) -> None:
     else:
         old_count = stats.old_decl_count
         old_end = old_count - suffix
-        candidates: list[Decl] = list(m.live_anon)
+        candidates: list[Decl] = []  # the live anonymous decls join once the path is chosen (module.md §9.6)
         for name in stats.old_names:  # the previous parse's decls in the changed region
             c = table.get(name)
             if c is not None and not c.is_anonymous:
@@ -122,9 +122,16 @@ def diff_root(m: Module) -> None:
         ):
             _queue_line_update(m, d)
     # An edit that cannot reorder the anonymous decls keeps those of the other owners (module.md §9.6).
-    other_changes = other_changes or reordered or any(not d.is_anonymous for d in deleted)
-    if not anon_fast.begin(m, anon_fast.qualifying_edit(m, marked, other_changes), deleted):
-        deleted = dict.fromkeys(sorted(deleted, key=_table_order))  # (names brought up to date: table order)
+    if m.diff_against_previous:
+        # An edit that cannot reorder the anonymous decls retires only its function's (module.md §9.6).
+        edited = anon_fast.qualifying_edit(m, marked, other_changes or reordered or bool(deleted))
+        if anon_fast.begin(m, edited):
+            assert edited is not None and not deleted
+            deleted = dict.fromkeys(edited.anon_created)
+        else:  # (stale names were brought up to date: table order)
+            deleted = dict.fromkeys(sorted([*deleted, *m.live_anon], key=_table_order))
+    else:
+        anon_fast.begin(m, None)
     # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
     # (a fresh build would not), nor analyse it at a source index past the end of the new parse.
     for d in deleted:
