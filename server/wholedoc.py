@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable
-from itertools import islice
 from typing import TypeVar
 
 from lsprotocol import types
@@ -252,18 +251,28 @@ class TokenData:
         return out
 
     def encode(self, result_id: str) -> EncodedJson:
-        """The JSON of ``SemanticTokens`` with this data."""
+        """The JSON of ``SemanticTokens`` with this data (a few thousand integers at a time through ``json``)."""
         w = JsonWriter()
         w.add(f'{{"resultId":{json.dumps(result_id)},"data":[')
         sep = ""
+        batch: list[int] = []
         for part, first in zip(self.parts, self.firsts, strict=True):
-            w.add(f"{sep}{first}")
-            sep = ","
-            if len(part.codes) > 1:
-                w.add(",")
-                w.add(",".join(map(str, islice(part.codes, 1, None))))
+            at = len(batch)
+            batch += part.codes
+            batch[at] = first
+            if len(batch) >= _BATCH:
+                w.add(sep + _COMPACT.encode(batch)[1:-1])
+                sep = ","
+                batch = []
+        if batch:
+            w.add(sep + _COMPACT.encode(batch)[1:-1])
         w.add("]}")
         return w.done()
+
+
+_BATCH = 8192
+"""Integers encoded at a time."""
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def semantic_tokens(outline: DocOutline, index: LspLineIndex) -> TokenData:
