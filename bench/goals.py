@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, assert_never
 
-SHAPES = ("chain", "star", "tree")
+SHAPES = ("chain", "star", "tree", "strings")
+"""bench/shapes.py's shapes, and its chain with a ``str`` in every function (``python -m bench.inproc shapes``)."""
 BIG = "10000"
 SMALL = "1000"
 HUGE = "100000"

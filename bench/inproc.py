@@ -282,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     elif scenario == "profile":
         result = profile_edit(n, workdir, edits, output=output)
     elif scenario == "shapes":
-        from bench.shapes import SHAPES, session
+        from bench.shapes import SHAPES, STRINGS, session
 
-        result = {shape: session(shape, n, workdir / shape, edits) for shape in SHAPES}
+        result = {shape: session(shape, n, workdir / shape, edits) for shape in (*SHAPES, STRINGS)}
     elif scenario == "strings":
         from bench.shapes import STRINGS, session
 

@@ -141,7 +141,7 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
         ("update_lines", "L2 edit adding or removing a line p50, {} (in process, committed)", True),
         ("update_cpu", "L1 length-changing edit, CPU p50 (every thread, no disk waits), {}", False),
     )
-    for (key, label, judged), shape in ((e, s) for e in edits for s in ("chain", "star", "tree")):
+    for (key, label, judged), shape in ((e, s) for e in edits for s in ("chain", "star", "tree", "strings")):
         small = _get(per_n.get("1000"), "zir_shapes", shape, key, "p50")
         for n, r in per_n.items():
             v = _get(r, "zir_shapes", shape, key, "p50")

@@ -12,7 +12,7 @@ CPU time, so about 12–15 minutes quiet; the budget is 25) measures at N = 10 �
   keystroke → diagnostics (RSS of the server); N = 100 000 runs only these (5 edits), for the full build and
   the memory goals (issue 13);
 - N ≤ 10 000: in-process updates, strace, the server's saves; N = 1 000 and 10 000: length-changing edits in
-  three shapes (issue 13), request latencies right after an edit and the server's first build on save
+  four shapes (issue 13; the fourth a chain with a str in every function), request latencies right after an edit and the server's first build on save
   (issues 13, 15), ``zir/disassembly``, Zig's ``--watch``, hot swap beside kill-and-restart (issue 14);
 - once: cold ``--version`` / ``hello.zir``, restart with the persistent cache, mypyc pure vs accelerated (issue
   13), the random edit sequence and the free list;

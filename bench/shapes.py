@@ -5,8 +5,9 @@ Each shape has N functions ``f0 … f{N-1}``; ``f{i}`` returns its constant plus
 - *chain*: ``f{i}`` calls ``f{i-1}``; ``_start`` calls ``f{N-1}`` (performance.md §3.1's shape);
 - *star*: no function calls another; ``@all`` calls every one and sums, and ``_start`` calls ``@all``;
 - *tree*: ``f{i}`` calls ``f{2i+1}`` and ``f{2i+2}`` (when they exist); ``_start`` calls ``f0``;
-- *strings* (not in ``SHAPES``; ``python -m bench.inproc strings``): the chain, every function also holding a
-  ``str`` (an anonymous decl per function, docs/design/module.md §9), the edited one too.
+- *strings* (``STRINGS``, timed by ``python -m bench.inproc shapes`` after ``SHAPES``, or alone by ``… strings``):
+  the chain, every function also holding a ``str`` (an anonymous decl per function, docs/design/module.md §9),
+  the edited one too.
 
 The edit changes the constant of ``f{N/2}`` between 7 and 70 000: four more or fewer bytes, so every decl
 after it moves (the body-only edit of §3.1 keeps the file's length); then edits that add or remove one line in
