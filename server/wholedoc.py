@@ -251,7 +251,7 @@ class TokenData:
         return out
 
     def encode(self, result_id: str) -> EncodedJson:
-        """The JSON of ``SemanticTokens`` with this data (a few thousand integers at a time through ``json``)."""
+        """The JSON of ``SemanticTokens`` with this data (2 048 integers at a time through ``json``)."""
         w = JsonWriter()
         w.add(f'{{"resultId":{json.dumps(result_id)},"data":[')
         sep = ""
@@ -270,7 +270,7 @@ class TokenData:
         return w.done()
 
 
-_BATCH = 8192
+_BATCH = 2048
 """Integers encoded at a time."""
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
