@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import hashlib
 import os
 import traceback
 from collections.abc import Callable
@@ -88,7 +89,8 @@ def splice_of(
         start = index.offset(change.range.start.line, change.range.start.character)
         end = max(start, index.offset(change.range.end.line, change.range.end.character))
         inserted = change.text.encode("utf-8", "surrogatepass")
-        new_text = text[:start] + inserted + text[end:]
+        view = memoryview(text)  # the two kept parts are not copied before the join (12 MB each at N = 100 000)
+        new_text = b"".join((view[:start], inserted, view[end:]))
         remember(index.spliced(start, end, new_text))
         return start, end, new_text, len(inserted)
     whole = change.text.encode("utf-8", "surrogatepass")
@@ -188,7 +190,7 @@ class Documents:
         old = self.sessions.pop(uri, None)
         if old is not None:
             self._discard(old)
-        session = Session(uri, path, text, version, disk_text=_shared(jobs.read_file(path), text))
+        session = Session(uri, path, text, version, disk_digest=_digest(jobs.read_file(path)))
         self.sessions[uri] = session
         self.request_editor(session)
         return session
@@ -213,7 +215,7 @@ class Documents:
         session = self.sessions.get(uri)
         if session is None:
             return
-        session.disk_text = _shared(jobs.read_file(session.path), session.text)
+        session.disk_digest = _digest(jobs.read_file(session.path))
         if not self.settings.diagnostics.on_type:
             self.request_editor(session)
         if self.settings.build.on_save and self.workspace_trusted and session.path is not None:
@@ -232,10 +234,11 @@ class Documents:
         if session is None or session.path is None:
             return
         on_disk = jobs.read_file(session.path)
-        if on_disk is None or on_disk == session.disk_text:
+        digest = _digest(on_disk)
+        if on_disk is None or digest == session.disk_digest:
             return
-        clean = session.disk_text == session.text or on_disk == session.text
-        session.disk_text = on_disk
+        clean = session.disk_digest == _digest(session.text) or on_disk == session.text
+        session.disk_digest = digest
         if clean and self.settings.build.on_save and self.workspace_trusted:
             self.request_build(session)
 
@@ -432,7 +435,8 @@ class Documents:
         """Skip a build whose output the server may not write: one build diagnostic, one warning."""
         payload = BuildFinished(session.uri, False, None, 0.0, 0, 1, build_id, False, None)
         if not session.closed:
-            error = CompileError(0, message, session.disk_text or b"", ErrorKind.OUTPUT)
+            on_disk = jobs.read_file(session.path) if session.path is not None else None
+            error = CompileError(0, message, on_disk or b"", ErrorKind.OUTPUT)
             self.store.set(SOURCE_BUILD, session.uri, to_diagnostics([error], self.client.encoding(), SOURCE_BUILD))
             self.store.publish(session.uri)
         if message != self._refusal_shown:
@@ -448,10 +452,10 @@ class Documents:
         return [self.request_build(s) for s in self.sessions.values() if s.path is not None]
 
 
-def _shared(disk: bytes | None, text: bytes) -> bytes | None:
-    """``disk``, or ``text`` itself when they are equal (a clean buffer holds one copy of its bytes, not two:
-    docs/design/performance.md §9.4)."""
-    return text if disk is not None and disk == text else disk
+def _digest(data: bytes | None) -> bytes | None:
+    """A 128-bit hash of ``data`` (None stays None): what the session keeps of the text on disk, to tell a
+    clean buffer from a dirty one without a second copy of the text (docs/design/performance.md §9.4)."""
+    return None if data is None else hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _display_name(session: Session) -> str:

@@ -26,8 +26,9 @@ class Session:
     text: bytes
     """The editor buffer, encoded as UTF-8 (changes are applied here with our own line index)."""
     version: int
-    disk_text: bytes | None = None
-    """The bytes last seen on disk (at open or save), to tell a clean buffer from a dirty one."""
+    disk_digest: bytes | None = None
+    """The hash of the bytes last seen on disk (at open or save; None: unreadable), to tell a clean buffer from a
+    dirty one (``documents._digest``)."""
     closed: bool = False
     editor: backend.EditorCompilation | None = None
     """Touched only by the editor executor."""
