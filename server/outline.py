@@ -41,7 +41,8 @@ _TAG_INDEX: dict[str | None, int] = {None: 0}
 _TAG_LOCK = threading.Lock()
 _STRIDE = 4
 """A token is four unsigned integers of its chunk's ``cols``: start, end, kind index + 16 × argument index, tag
-index (docs/design/performance.md §9.4: no Python object per token while nothing reads it)."""
+index (docs/design/performance.md §9.4: no Python object per token while nothing reads it; 2 bytes each when
+they all fit, 4 otherwise)."""
 _MAX_ARG = (2**32 - 1) >> 4
 
 
@@ -150,6 +151,8 @@ def _chunk(data: bytes) -> _Chunk:
             cols.extend((x.def_start, _name_end(x.def_start, x.name), x.end + 1, tag_index(x.tag)))
         for lo, hi in d.bodies:
             cols.extend((lo, hi))
+    if not cols or max(cols) < 0x10000:  # a chunk under 64 KiB (nearly all): 2 bytes a value
+        cols = array("H", cols)
     return _Chunk(cols, len(outline.tokens))
 
 
