@@ -38,6 +38,14 @@ WRITES_KEPT = 1 << 16
 kept, so a long session holds a bounded log; each commit's own writes are always complete."""
 
 
+WHOLE_FILE_PIECE = 1 << 16
+"""A whole file is written in pieces of this size, not in one call: the page cache (ext4 on Linux 6.x) holds the
+file in folios as large as the writes that made them, up to megabytes, and every later small in-place
+``pwrite`` and ``fdatasync`` then walks its whole folio's block state. Written in one call, a 3 MB output
+(N = 10 000) cost each later edit's ``pwrite`` about 20 µs of CPU instead of 5, every edit again; 48 calls
+more for the whole file cost about 0.2 ms once."""
+
+
 class InPlace(enum.Enum):
     """How an in-place commit went."""
 
@@ -163,7 +171,9 @@ class OutputCommitter:
         fd, temp = self.fileio.create_temp(self.path, self.file_mode)
         try:
             try:
-                self.fileio.pwrite(fd, image.data, 0)
+                data = memoryview(image.data)
+                for offset in range(0, max(len(data), 1), WHOLE_FILE_PIECE):
+                    self.fileio.pwrite(fd, data[offset : offset + WHOLE_FILE_PIECE], offset)
                 self.fileio.sync(fd)
             finally:
                 self.fileio.close(fd)
