@@ -65,6 +65,13 @@ def identity_of(stat: os.stat_result) -> Identity:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+def _written(writes: list[tuple[int, int]], full: bool) -> tuple[WrittenRange, ...]:
+    """The report's written ranges: a whole file is one range, however many pieces it was written in."""
+    if full and writes:
+        return (WrittenRange(0, sum(size for _, size in writes), "file"),)
+    return tuple(WrittenRange(offset, size, "") for offset, size in writes)
+
+
 class OutputCommitter:
     """The output file's side of the linker: whether the next commit must write it whole, and what the
     file looked like after our last commit."""
@@ -159,10 +166,7 @@ class OutputCommitter:
             replaced_running=replaced,
             error=failure,
             messages=tuple(messages),
-            writes=tuple(
-                WrittenRange(offset, size, "file" if full else "")
-                for offset, size in after.writes_since(before.writes_mark)
-            ),
+            writes=_written(after.writes_since(before.writes_mark), full),
         )
 
     def _write_full(self, image: FileImage) -> None:
