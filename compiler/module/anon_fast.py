@@ -62,9 +62,9 @@ def note_name(m: Module, name: str) -> None:
 
 
 def note_anon_use(m: Module, user: Decl, a: Decl) -> None:
-    """``user`` uses the anonymous decl ``a`` by name (``declref``, an export)."""
-    if a.owner is not user:
-        m.anon_fast.tainted = True
+    """``user`` uses the anonymous decl ``a`` by name (``declref``, an export): a name that changes every update,
+    so ``user``'s analysis depends on the numbering (even of its own strings)."""
+    m.anon_fast.tainted = True
 
 
 def qualifying_edit(m: Module, marked: list[Decl], other_changes: bool) -> Decl | None:
