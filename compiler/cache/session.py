@@ -31,6 +31,7 @@ from compiler.link.elf.trusted import (
 )
 from compiler.logs import LazyLogger
 from compiler.module.decl import DeclStatus, FnStatus
+from compiler.module.syntax import decl_extent
 from compiler.version import __version__
 
 if TYPE_CHECKING:
@@ -259,8 +260,8 @@ def _rows(
                 fn_type = type_fps[fn.fn_type] = type_fingerprint(fn.fn_type, got_of)
             if not 0 <= fn.header_deps <= len(deps):
                 continue
-            sd = m.source_decl(d)
-            length = sd.contents_end - sd.contents_start
+            start, end = decl_extent(m, d)  # not its SourceDecl: a generated function's syntax is released
+            length = end - start
             row = row_text(table.row(CachedFn(d.contents_hash, length, fn_type, tuple(deps), fn.header_deps)))
             memo[d.name] = (fn, row)
             rows[d.name] = row

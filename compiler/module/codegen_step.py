@@ -12,6 +12,7 @@ from compiler.module.data_refs import with_anon_refs
 from compiler.module.decl import Decl, DeclStatus, FnStatus, LifeStage
 from compiler.module.lines import FnLines
 from compiler.module.panic import got_address_for
+from compiler.module.syntax import decl_src
 from compiler.sema.values import DeclRef
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
 def _decl_src(m: Module, d: Decl) -> int:
     """The absolute src of the decl's instruction (an anonymous decl: its owner's)."""
     owner = d.owner if d.is_anonymous and d.owner is not None else d
-    return m.source_decl(owner).src
+    return decl_src(m, owner)  # not its SourceDecl: the owner's syntax may be released (release_syntax)
 
 
 def _check_data_targets(d: Decl) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from compiler.module.declset import DeclSet
@@ -14,7 +14,8 @@ from compiler.record import record_eq, record_repr
 # when the class is created (docs/design/performance.md §8).
 from compiler.sema.types import Type
 from compiler.sema.values import FunctionValue
-from compiler.zir.ast import Body, ParsedFile
+from compiler.zir.ast import Body, ParsedFile, SourceDecl
+from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.air import AirInst, Constant
@@ -379,7 +380,9 @@ class Fn:
     """The value of a function decl (module.md §2.4). A new Fn is made at every analysis of the ``fn``."""
 
     owner: Decl
-    zir_body: Body
+    zir_body: Body | None
+    """The body as parsed; None once the function's code is generated in a long-lived process (its decl's
+    syntax is released, docs/design/performance.md §9.1): read it through ``fn_body``."""
     fn_type: Type
     analysis: FnStatus
     header_deps: int
@@ -404,7 +407,7 @@ class Fn:
     __match_args__ = ("owner", "zir_body", "fn_type", "analysis", "header_deps", "air", "dependencies",
                       "performed_exports", "replay_from", "local_results")  # fmt: skip
 
-    def __init__(self, owner: Decl, zir_body: Body, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
+    def __init__(self, owner: Decl, zir_body: Body | None, fn_type: Type, analysis: FnStatus = FnStatus.QUEUED,
                  header_deps: int = -1, air: list[AirInst] | None = None, dependencies: tuple[Decl, ...] = (),
                  performed_exports: bool = False, replay_from: Fn | None = None,
                  local_results: LocalResults | None = None) -> None:  # fmt: skip
@@ -554,3 +557,15 @@ def add_anon_created(d: Decl, a: Decl) -> None:
         created.append(a)
     else:
         d.anon_created = [*created, a]
+
+
+def fn_body(fn: Fn, source_decl: Callable[[Decl], SourceDecl]) -> Body:
+    """``fn``'s body: as parsed, or parsed again from its owner's text once released (``Fn.zir_body`` None,
+    ``module/syntax.py``): the owner's current text is the one ``fn`` was analysed from, since a changed text
+    makes a new ``Fn``. ``source_decl``: the Module's."""
+    body = fn.zir_body
+    if body is None:
+        inst = source_decl(fn.owner).inst
+        assert inst.tag is Tag.FN, fn.owner.name
+        body = fn.zir_body = inst.body("body")
+    return body

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from compiler.errors import AnalysisFail
 from compiler.module import anon, anon_fast, deletion
 from compiler.module.decl import Decl, DeclStatus, WorkKind
+from compiler.module.syntax import decl_src
 from compiler.zir.ast import SourceDecl
 from compiler.zir.tags import Tag
 
@@ -118,7 +119,7 @@ def diff_root(m: Module) -> None:
     text = m.file.source or b""
     for d in moved_fns:
         if d.analysis is DeclStatus.COMPLETE and (
-            0 <= from_line <= d.line or m.lines.peek(text, m.source_decl(d).src) != d.line
+            0 <= from_line <= d.line or m.lines.peek(text, decl_src(m, d)) != d.line
         ):
             _queue_line_update(m, d)
     # An edit that cannot reorder the anonymous decls keeps those of the other owners (module.md §9.6).

@@ -29,6 +29,7 @@ from compiler.module.decl import (
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
 from compiler.module.lines import LineTracker
 from compiler.module.replay import body_replay_source, replay_body
+from compiler.module.syntax import decl_src, release_syntax
 from compiler.progress import Phase, ProgressSink, QueueProgress
 from compiler.runtime import run_with_deep_stack
 from compiler.source import SourceLoadError, SourceProvider
@@ -537,7 +538,7 @@ class Module:
                     self.codegen_decl(d)
                 case WorkKind.UPDATE_LINE_NUMBER:
                     if d.analysis is DeclStatus.COMPLETE and d.has_bits and not d.is_retired:
-                        line = self.lines.peek(self.file.source or b"", self.source_decl(d).src)  # lines.py
+                        line = self.lines.peek(self.file.source or b"", decl_src(self, d))  # lines.py
                         d.line = line
                         self.linker.update_decl_line_number(_decl_index(d), line)
                 case _:
@@ -616,6 +617,7 @@ class Module:
         self.linker.update_decl(_decl_index(d), d.name, symbol)
         if fn is not None and not self.keep_air:
             fn.air = None  # the output holds its code; nothing reads the AIR again (docs/design/performance.md §9)
+            release_syntax(self, d, fn)  # and its syntax tree, made again from the text if read (§9.1 there)
         d.code_size = len(symbol.code)
         d.line = line
         exports.update_linker_exports(self, d)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
 from compiler.errors import AnalysisFail, ErrorMsg, Note
-from compiler.module.decl import DeclStatus, Fn, FnStatus, pack_local_results
+from compiler.module.decl import DeclStatus, Fn, FnStatus, fn_body, pack_local_results
 from compiler.sema import arith, memory, optionals, pointers, resultloc
 from compiler.sema import coerce as co
 from compiler.sema import types as t
@@ -47,7 +47,7 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
     block = BlockScope(fn)
     sema.block = block
     try:
-        sema.analyze_body(fn.zir_body)
+        sema.analyze_body(fn_body(fn, m.source_decl))
     except AnalysisFail:
         if fn.analysis is FnStatus.IN_PROGRESS:
             fn.analysis = FnStatus.DEPENDENCY_FAILURE
@@ -56,7 +56,7 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
         if m.record_locals:  # the editor's queries (module/local_types.py): each `%` local's result by name
             results = sema.results  # a runtime local's type only, not its AIR (docs/design/performance.md §9)
             fn.local_results = pack_local_results({i.name: _local(r) for i, r in results.items() if i.name is not None})
-        fn.zir_body.release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
+        fn_body(fn, m.source_decl).release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)
     fn.air = block.insts
     fn.dependencies = tuple(d.dependencies)
     fn.performed_exports = d in m.export_owners

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from compiler.air import AirInst, Constant, Operand
+from compiler.module.decl import fn_body
 from compiler.runtime import run_with_deep_stack
 from compiler.sema import coerce as co
 from compiler.sema import memory
@@ -126,7 +127,7 @@ def _evaluate(s: Sema, inst: Inst, func: Operand, args: list[Operand], quota: Qu
         s.m.declare_dependency(s.owner, callee.owner)
     cs = ComptimeSema(s, callee, _Frame(quota, args))
     try:
-        cs.analyze_body(callee.zir_body)
+        cs.analyze_body(fn_body(callee, s.m.source_decl))
     except _Return as r:
         return Constant(ret_ty, _value(cs, r.value), own)
     except _Break:

@@ -88,24 +88,22 @@ class _Fail(Exception):
 
 
 class SpanDecl:
-    """A parsed decl with every offset relative to its span's start (see ``SourceDecl`` for the fields)."""
+    """A parsed decl with every offset relative to its span's start (see ``SourceDecl`` for the fields); ``inst``
+    is None while *detached* (``regions.DeclView.detach``, docs/design/performance.md §9.1), ``inst_src`` its src."""
 
-    __slots__ = ("contents_end", "contents_hash", "contents_start", "inst", "name", "name_offset")
+    __slots__ = ("contents_end", "contents_hash", "contents_start", "inst", "inst_src", "name", "name_offset")
 
     def __init__(self, name: str, inst: Inst, name_offset: int, start: int, end: int, contents_hash: bytes) -> None:
-        self.name, self.inst, self.name_offset = name, inst, name_offset
+        self.inst: Inst | None = inst
+        self.name, self.name_offset, self.inst_src = name, name_offset, inst.src
         self.contents_start, self.contents_end, self.contents_hash = start, end, contents_hash
 
     def at(self, base: int) -> SourceDecl:
-        """The ``SourceDecl`` of this decl when its span starts at absolute offset ``base``."""
-        return SourceDecl(
-            self.name,
-            self.inst,
-            base + self.name_offset,
-            base + self.contents_start,
-            base + self.contents_end,
-            self.contents_hash,
-        )
+        """The ``SourceDecl`` of this decl when its span starts at absolute offset ``base`` (attached only)."""
+        inst = self.inst
+        assert inst is not None, self.name
+        s, e = base + self.contents_start, base + self.contents_end
+        return SourceDecl(self.name, inst, base + self.name_offset, s, e, self.contents_hash)
 
 
 class Span:
@@ -230,12 +228,7 @@ class _Parser:
             text = (_deferred_body, contents, self.top_open - contents_start)
             inst.args["body"] = Body.released(*text) if self.drop_bodies else Body(body.insts, *text)
         return SpanDecl(
-            name,
-            inst,
-            name_offset - span_start,
-            contents_start - span_start,
-            contents_end - span_start,
-            digest,
+            name, inst, name_offset - span_start, contents_start - span_start, contents_end - span_start, digest
         )
 
     def known_good(self, name: str, contents_start: int) -> bytes | None:

@@ -40,15 +40,27 @@ own and no absolute items: ``SourceDecl`` objects are made when read (docs/desig
 
 
 def _entry(items: list[SpanDecl | ErrorMsg]) -> Entry:
-    if len(items) == 1:
-        item = items[0]
-        if isinstance(item, SpanDecl):
-            return item
-    return tuple(items)
+    return items[0] if len(items) == 1 and isinstance(items[0], SpanDecl) else tuple(items)
 
 
 def _items(entry: Entry) -> Sequence[SpanDecl | ErrorMsg]:
     return (entry,) if isinstance(entry, SpanDecl) else entry
+
+
+def _attach(data: bytes, n: int, base: int, rel: SpanDecl) -> None:
+    """Gives the detached ``rel`` its instruction tree again: parses its span, the one region at ``base`` of
+    ``data[:n]``, as the region cache parses it (the same text: the same tree, made anew)."""
+    m = _LINE_START_AT.search(data, base + 1, n)
+    region_end = m.start() if m else n
+    window = data[base:region_end] + (b"\0" if region_end == n else b"@\0")
+    for item in parse_span(window, 0, None, True).items:
+        if isinstance(item, SpanDecl) and (item.name_offset, item.contents_hash) == (
+            rel.name_offset,
+            rel.contents_hash,
+        ):
+            rel.inst = item.inst
+            return
+    raise RuntimeError(f"the region of detached decl '{rel.name}' does not parse to it")
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
@@ -162,8 +174,8 @@ class _Version:
     """The spans and items of the latest parse, as parallel lists (edited in place by the next parse)."""
 
     __slots__ = ("data", "decl_base", "duplicates", "error_base", "errors", "generation", "name_counts", "names",
-                 "rel_decls", "rel_errors", "remade", "span_end", "span_entry", "span_examined", "span_first_decl",
-                 "span_first_error", "span_start")  # fmt: skip
+                 "reattached", "rel_decls", "rel_errors", "remade", "span_end", "span_entry", "span_examined",
+                 "span_first_decl", "span_first_error", "span_start")  # fmt: skip
 
     def __init__(self) -> None:
         self.data = b""
@@ -190,6 +202,8 @@ class _Version:
         """Bumped at every change: a ``DeclView`` of another generation is stale."""
         self.remade = 0
         """``SourceDecl`` objects a ``DeclView`` made (one per read; for counting tests)."""
+        self.reattached = 0
+        """Detached decls whose region a ``DeclView`` read parsed again (``DeclView.detach``)."""
 
     def copy(self) -> _Version:
         new = _Version()
@@ -228,7 +242,32 @@ class DeclView(Sequence[SourceDecl]):
     def _get(self, i: int) -> SourceDecl:
         v = self._version
         v.remade += 1
-        return v.rel_decls[i].at(v.decl_base[i])
+        rel = v.rel_decls[i]
+        base = v.decl_base[i]
+        if rel.inst is None:
+            _attach(v.data, len(v.data), base, rel)
+            v.reattached += 1
+        return rel.at(base)
+
+    def record(self, i: int) -> tuple[SpanDecl, int]:
+        """Decl ``i``'s relative record and its span's start: its positions, without a ``SourceDecl`` made (nor
+        a detached decl parsed again)."""
+        self._check()
+        return self._version.rel_decls[i], self._version.decl_base[i]
+
+    def detach(self, i: int, name: str) -> bool:
+        """Drops the instruction tree of decl ``i`` (named ``name``) until read again, which parses its region
+        again (docs/design/performance.md §9.1). Only a decl whose span is one cached region, whose parse depends
+        on its bytes alone, of a view still current; returns whether it was detached."""
+        v = self._version
+        if v.generation != self._generation or not 0 <= i < self._len:
+            return False
+        rel = v.rel_decls[i]
+        k = v.span_first_decl.bisect_right(i) - 1
+        if rel.name != name or k < 0 or v.span_entry[k] is None:
+            return False
+        rel.inst = None
+        return True
 
     def _check(self) -> None:
         if self._version.generation != self._generation:
@@ -330,6 +369,10 @@ class IncrementalParser:
     def decls_remade(self) -> int:
         """How many ``SourceDecl`` objects were made when read, since the version was made."""
         return self._last.remade if self._last is not None else 0
+
+    def decls_reattached(self) -> int:
+        """How many detached decls' regions were parsed again when read, since the version was made."""
+        return self._last.reattached if self._last is not None else 0
 
     def clear(self) -> None:
         """Forgets every cached region and the previous version."""
@@ -543,6 +586,9 @@ class IncrementalParser:
     def _span(self, buf: bytes, start: int) -> tuple[list[SourceDecl | ErrorMsg], int]:
         """The ``SpanSource`` of ``assemble``, through the region cache (``buf`` ends with the sentinel)."""
         end, _, rel, _ = self._span_rec(buf, len(buf) - 1, start)
+        for r in rel:
+            if isinstance(r, SpanDecl) and r.inst is None:
+                _attach(buf, len(buf) - 1, start, r)
         return absolute_items(rel, start), end
 
     def _evict(self) -> None:

@@ -1,0 +1,52 @@
+"""A generated function's syntax in a long-lived process: released, made again from its text when read.
+
+Once a function's code is generated, `zir watch` and the language server keep neither its body nor its decl's
+instruction tree (docs/design/performance.md §9.1): reading its ``SourceDecl`` parses its region again.
+Readers that need only where a decl is (its instruction's ``src``, its contents' extent) read that here,
+from the parser's relative record, and parse nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.zir.regions import DeclView
+
+if TYPE_CHECKING:
+    from compiler.module.decl import Decl, Fn
+    from compiler.module.module import Module
+
+
+def decl_src(m: Module, d: Decl) -> int:
+    """``m.source_decl(d).src``: the absolute offset of the decl's instruction (just after ``tag(``)."""
+    parsed = m.file.parsed
+    assert parsed is not None
+    decls = parsed.decls
+    if isinstance(decls, DeclView):
+        rel, base = decls.record(d.src_index)
+        return base + rel.contents_start + rel.inst_src
+    return decls[d.src_index].src
+
+
+def decl_extent(m: Module, d: Decl) -> tuple[int, int]:
+    """The absolute ``(contents_start, contents_end)`` of the decl (zir-language.md §4.3)."""
+    parsed = m.file.parsed
+    assert parsed is not None
+    decls = parsed.decls
+    if isinstance(decls, DeclView):
+        rel, base = decls.record(d.src_index)
+        return base + rel.contents_start, base + rel.contents_end
+    sd = decls[d.src_index]
+    return sd.contents_start, sd.contents_end
+
+
+def release_syntax(m: Module, d: Decl, fn: Fn) -> None:
+    """Once ``fn``'s code is generated, a long-lived process (``parser.drop_bodies``) keeps neither its body nor
+    its decl's instruction tree: the parser makes them again from the decl's region when they are next read, as
+    the same text parses (docs/design/performance.md §9.1)."""
+    parsed = m.file.parsed
+    if not m.parser.drop_bodies or d.is_anonymous or parsed is None:
+        return
+    decls = parsed.decls
+    if isinstance(decls, DeclView) and decls.detach(d.src_index, d.name):
+        fn.zir_body = None
