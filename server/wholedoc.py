@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from lsprotocol import types
 
@@ -49,9 +49,15 @@ def _base_lines(outline: DocOutline, index: LspLineIndex) -> list[int]:
     return index.lines_of(outline.starts)
 
 
-def _packed(values: list[int]) -> array[int]:
-    """``values`` in the smallest unsigned array that holds them."""
-    return array("H" if not values or max(values) < 0x10000 else "I", values)
+Packed: TypeAlias = "bytes | array[int]"
+"""Integers kept on a chunk: ``bytes`` when all are below 256 (one object: a chain function's parts are), else an
+unsigned ``array`` of 2 or 4 bytes each."""
+
+
+def _packed(values: list[int]) -> Packed:
+    """``values`` in the smallest form that holds them."""
+    top = max(values, default=0)
+    return bytes(values) if top < 0x100 else array("H" if top < 0x10000 else "I", values)
 
 
 # ---------------------------------------------------------------------- documentSymbol
@@ -61,7 +67,7 @@ _SYM = 13
 range (4) with lines counted from the chunk's first line, number of children; its children follow it."""
 
 
-def _symbols_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> array[int]:
+def _symbols_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> Packed:
     index = LspLineIndex(data, encoding)
     out: list[int] = []
     for decl in chunk.decls(data, 0):
@@ -99,7 +105,7 @@ def _blocks(decl: OutlineDecl, index: LspLineIndex, out: list[int]) -> None:
         out.append(0)
 
 
-def _symbol_json(c: array[int], at: int, data: bytes, off: int, sigil: str, base: int, w: JsonWriter) -> int:
+def _symbol_json(c: Packed, at: int, data: bytes, off: int, sigil: str, base: int, w: JsonWriter) -> int:
     """Write the symbol at ``at`` in ``c`` and its children (names read from ``data``, the chunk's text starting
     at ``off``); returns where the next symbol starts."""
     s, e, kind, tag, a, b, cc, d, e1, f, g, h, children = c[at : at + _SYM]
@@ -145,7 +151,7 @@ def document_symbols(outline: DocOutline, index: LspLineIndex) -> EncodedJson:
 # ---------------------------------------------------------------------- foldingRange
 
 
-def _folds_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> array[int]:
+def _folds_of(data: bytes, chunk: _Chunk, encoding: Encoding) -> Packed:
     index = LspLineIndex(data, encoding)
     seen: dict[tuple[int, int], None] = {}
     decls = chunk.decls(data, 0)
@@ -181,7 +187,7 @@ class TokensPart:
 
     __slots__ = ("codes", "deps", "first", "last", "version")
 
-    def __init__(self, codes: array[int], first: int, last: int, deps: array[int], version: int) -> None:
+    def __init__(self, codes: Packed, first: int, last: int, deps: Packed, version: int) -> None:
         self.codes = codes
         """Five integers per token, as the answer encodes them; the first token's line is relative to the chunk."""
         self.first = first
