@@ -93,3 +93,27 @@ def test_replay_gives_the_names_of_a_re_analysis_in_every_shape() -> None:
             assert replaying.errors() == analysing.errors() == [], shape
             assert replaying.emit() == analysing.emit(), (shape, old)
             assert r.counters["fn_bodies_analyzed"] <= 2, (shape, old, r.counters)
+
+
+def test_fast_updates_then_an_edit_that_reorders_keep_the_names_of_a_re_analysis() -> None:
+    # Several fast edits of f6 with nobody reading the names, then f6 starts calling another owner (its sequence
+    # of owners changes: the update is redone the full way), then fast again: names as if every owner was
+    # re-analysed each time (module.md §9.6).
+    for shape in ("chain", "star", "tree"):
+        text = ShapeProgram(shape, 12).source().decode()
+        text = text.replace("  %a = as(@usize, %c)\n", '  %a = as(@usize, %c)\n  %m = str("x")\n')
+        replaying, analysing = Session(text), Session(text)
+        analysing.comp.module.replay_enabled = False
+        replaying.update()
+        analysing.update()
+        analysed = []
+        for k in range(9):
+            new = text.replace("int(1000)", f"int({edited_constant(k)})", 1)
+            if k >= 5:
+                new = new.replace("@f6 = fn(@fty, {\n", "@f6 = fn(@fty, {\n  %z = call(@f1, [])\n", 1)
+            analysed.append(replaying.update(new).counters["decls_analyzed"])
+            analysing.update(new)
+            assert replaying.errors() == analysing.errors() == [], (shape, k)
+        assert analysed[2:5] == [1, 1, 1], (shape, analysed)  # fast: only f6
+        assert analysed[5] > 1 and analysed[8] == 1, (shape, analysed)  # redone, then fast again
+        assert replaying.emit() == analysing.emit(), shape
