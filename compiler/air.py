@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from compiler.record import record_repr
 from compiler.sema.types import Type
@@ -65,8 +65,8 @@ class AirTag(enum.Enum):
     LOOP = "loop"
 
 
-NO_OP_TAGS = frozenset({AirTag.ALLOC, AirTag.RETVOID, AirTag.UNREACH, AirTag.BREAKPOINT, AirTag.DBG_STMT})
-UN_OP_TAGS = frozenset(
+NO_OP_TAGS: Final = frozenset({AirTag.ALLOC, AirTag.RETVOID, AirTag.UNREACH, AirTag.BREAKPOINT, AirTag.DBG_STMT})
+UN_OP_TAGS: Final = frozenset(
     {
         AirTag.REF,
         AirTag.RET,
@@ -82,9 +82,11 @@ UN_OP_TAGS = frozenset(
         AirTag.WRAP_OPTIONAL,
     }
 )
-CMP_TAGS = frozenset({AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ})
+CMP_TAGS: Final = frozenset(
+    {AirTag.CMP_LT, AirTag.CMP_LTE, AirTag.CMP_EQ, AirTag.CMP_GTE, AirTag.CMP_GT, AirTag.CMP_NEQ}
+)
 # Integer arithmetic on two values of the result type (shifts: ``rhs`` is the Log2Int amount).
-ARITH_TAGS = frozenset(
+ARITH_TAGS: Final = frozenset(
     {
         AirTag.ADD,
         AirTag.SUB,
@@ -101,10 +103,10 @@ ARITH_TAGS = frozenset(
         AirTag.SHR,
     }
 )
-BIN_OP_TAGS = ARITH_TAGS | frozenset({AirTag.STORE, AirTag.ELEMPTR}) | CMP_TAGS
+BIN_OP_TAGS: Final = ARITH_TAGS | frozenset({AirTag.STORE, AirTag.ELEMPTR}) | CMP_TAGS
 # Tags whose ``safety`` flag asks for a runtime check when the build mode has safety on
 # (docs/design/language-complete.md §10).
-SAFETY_TAGS = frozenset(
+SAFETY_TAGS: Final = frozenset(
     {
         AirTag.ADD,
         AirTag.SUB,
@@ -121,9 +123,9 @@ SAFETY_TAGS = frozenset(
 )
 
 # Bit 15 of a death mask: the instruction's result is never used (x86_64.md §2).
-UNUSED_BIT = 1 << 15
+UNUSED_BIT: Final = 1 << 15
 # Operands 0..13 have a death bit each; later operands are tracked but not shown in the mask.
-MAX_TRACKED_OPERAND_BITS = 14
+MAX_TRACKED_OPERAND_BITS: Final = 14
 
 
 class Constant:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler import output_guard
 from compiler.errors import ErrorKind, ErrorMsg, Note
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from compiler.zir.ast import ParsedFile, SourceDecl
 
 
-_OPTIONS_FIELDS = ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache")
-_SOURCE_ERROR_FIELDS = ("path", "byte_offset", "message", "text", "notes", "kind")
-_UPDATE_REPORT_FIELDS = ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
+_OPTIONS_FIELDS: Final = ("root_path", "output_path", "output_mode", "optimize_mode", "target", "hot", "cache")
+_SOURCE_ERROR_FIELDS: Final = ("path", "byte_offset", "message", "text", "notes", "kind")
+_UPDATE_REPORT_FIELDS: Final = ("ok", "committed", "error_count", "ms", "bytes_written", "binary", "counters", "writes")
 
 
 class Options:

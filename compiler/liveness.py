@@ -9,6 +9,8 @@ are not used after it in ``exit_deaths``.
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.air import (
     MAX_TRACKED_OPERAND_BITS,
     UNUSED_BIT,
@@ -29,7 +31,7 @@ from compiler.air import (
 )
 
 # Instruction classes without nested bodies (subclasses of them would be tested by isinstance below).
-_FLAT: frozenset[type[AirInst]] = frozenset({NoOp, UnOp, BinOp, Arg, Assembly, Br, BrVoid, Call})
+_FLAT: Final[frozenset[type[AirInst]]] = frozenset({NoOp, UnOp, BinOp, Arg, Assembly, Br, BrVoid, Call})
 
 # The live set: operands by identity, in insertion order (so derived lists are deterministic).
 _Live = dict[int, Operand]

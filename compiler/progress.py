@@ -10,9 +10,9 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
-REPORT_EVERY = 64
+REPORT_EVERY: Final = 64
 """Work items between two calls of the sink (within one phase)."""
 
 

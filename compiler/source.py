@@ -7,7 +7,7 @@ import errno
 import os
 import stat
 from array import array
-from typing import Protocol
+from typing import Final, Protocol
 
 
 class SourceLoadError(Exception):
@@ -21,7 +21,7 @@ class SourceLoadError(Exception):
         self.error_name = error_name
 
 
-MAX_SOURCE_BYTES = 64 << 20
+MAX_SOURCE_BYTES: Final = 64 << 20
 """A source file larger than 64 MiB is refused (``FileTooBig``) before it is read (docs/reliability.md)."""
 
 

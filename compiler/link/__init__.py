@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import NamedTuple, NewType, Protocol
+from typing import Final, NamedTuple, NewType, Protocol
 
 from compiler.errors import ErrorMsg, OutputError
 from compiler.record import record_eq, record_repr
@@ -31,10 +31,10 @@ from compiler.record import record_eq, record_repr
 DeclIndex = NewType("DeclIndex", int)
 """``Decl.index``: a stable id chosen by the Module, never reused; the linker keys its tables by it."""
 
-GOT_VADDR = 0x4000000
+GOT_VADDR: Final = 0x4000000
 """Virtual address of GOT slot 0; slot ``i`` is at ``GOT_VADDR + ptr_size * i`` (elf-linker.md §6)."""
 
-TEXT_VADDR = 0x8000000
+TEXT_VADDR: Final = 0x8000000
 """Virtual address of the first byte of ``.text`` (elf-linker.md §3)."""
 
 

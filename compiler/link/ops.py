@@ -8,17 +8,19 @@ range is materialised from the image when a copy (or the commit) closes the segm
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.link.elf.format import EHDR_SIZE
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
-MERGE_BUDGET = 768
+MERGE_BUDGET: Final = 768
 """Bytes of unchanged gap one segment may rewrite to save pwrite calls: the smallest gaps between dirty ranges
 are bridged first (written with the bytes the file already holds) until the budget is spent. A pwrite costs
 more than copying a few hundred bytes, and a moving edit's header fields (``.debug_aranges``, section and
 program headers) lie that close together (performance.md §6.5, §6.7)."""
 
 
-DIRTY_MERGE_MIN = 4096
+DIRTY_MERGE_MIN: Final = 4096
 """Dirty ranges queued before they are merged in place: updates that are never committed (the server's editor
 tier links in memory and commits only on a build) keep one range per byte span, not one per write."""
 

@@ -3,7 +3,7 @@ hold those values, so the data decl's bytes are a relocated decl address (docs/d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.codegen.x86_64.consts import value_bytes
 from compiler.errors import CodegenFailure, ErrorMsg
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from compiler.module.decl import Decl
     from compiler.module.module import Module
 
-U8 = Type.named(TypeTag.U8)
+U8: Final = Type.named(TypeTag.U8)
 
 
 def with_anon_refs(m: Module, owner: Decl, tv: TypedValue, src: int) -> TypedValue:

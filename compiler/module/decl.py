@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import enum
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from compiler.module.declset import DeclSet
 from compiler.record import record_eq, record_repr
@@ -58,7 +58,7 @@ class DeclStatus(enum.Enum):
     """Flagged for re-analysis during this update; an analyze_decl item is queued. No message."""
 
 
-FAILED_STATUSES = frozenset(
+FAILED_STATUSES: Final = frozenset(
     {
         DeclStatus.DEPENDENCY_FAILURE,
         DeclStatus.SEMA_FAILURE,
@@ -69,7 +69,9 @@ FAILED_STATUSES = frozenset(
 )
 
 
-USABLE_STATUSES = frozenset({DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE})
+USABLE_STATUSES: Final = frozenset(
+    {DeclStatus.COMPLETE, DeclStatus.CODEGEN_FAILURE, DeclStatus.CODEGEN_FAILURE_RETRYABLE}
+)
 """[ZIR Live] Statuses whose value users may analyse against. A decl whose code generation failed still
 has a correct value; users analysed after its code generation (an incremental update) must see what users
 analysed before it (a fresh build) saw. The failed code itself blocks the commit."""
@@ -354,9 +356,9 @@ LocalResults = tuple[object, ...]
 the bodies that name their locals alike), then each local's result, in one tuple: a dict per function cost about
 200 bytes, 20 MB of the language server at N = 100 000 (docs/design/performance.md §9.4)."""
 
-_LOCAL_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_LOCAL_NAMES: Final[dict[tuple[str, ...], tuple[str, ...]]] = {}
 """The names tuples shared so far (a sharing cache, emptied when it grows past ``_LOCAL_NAMES_MAX``)."""
-_LOCAL_NAMES_MAX = 4096
+_LOCAL_NAMES_MAX: Final = 4096
 
 
 def pack_local_results(results: dict[str, Type | Constant]) -> LocalResults:

@@ -12,11 +12,11 @@ never a tuple or a dict (decls).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from typing import Generic, TypeVar, cast
+from typing import Final, Generic, TypeVar, cast
 
 K = TypeVar("K", bound=Hashable)
 
-SMALL = 8
+SMALL: Final = 8
 """Members kept in a tuple; one more turns the set into a ``dict``."""
 
 

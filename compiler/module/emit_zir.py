@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Final, assert_never
 
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
@@ -259,7 +259,7 @@ class Emitter:
         return self.unnamed(ZInst("fn", [fn_type, body]))
 
 
-_PRIMITIVE_TYPE_TAGS = frozenset(
+_PRIMITIVE_TYPE_TAGS: Final = frozenset(
     TypeTag(n)
     for n in (
         "i8 u8 i16 u16 i32 u32 i64 u64 isize usize c_short c_ushort c_int c_uint c_long c_ulong c_longlong "
@@ -437,7 +437,7 @@ class BodyEmitter:
         raise AssertionError(f"unhandled AIR tag {inst.tag}")
 
 
-_UN_NAMES = {
+_UN_NAMES: Final = {
     AirTag.NOT: "boolnot",
     AirTag.RET: "return",
     AirTag.PTRTOINT: "ptrtoint",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.errors import ErrorKind, ErrorMsg, Note
 from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from compiler.zir.ast import SourceDecl
 
 
-_ANCHORED_MSG_FIELDS = ("anchor", "offset", "msg", "absolute_at_creation", "notes")
+_ANCHORED_MSG_FIELDS: Final = ("anchor", "offset", "msg", "absolute_at_creation", "notes")
 
 
 class AnchoredMsg:
@@ -70,7 +70,7 @@ class AnchoredMsg:
         return tuple(Note(n.resolve(), n.msg) for n in self.notes)
 
 
-_REPORTED_ERROR_FIELDS = ("byte_offset", "msg", "text", "notes", "kind")
+_REPORTED_ERROR_FIELDS: Final = ("byte_offset", "msg", "text", "notes", "kind")
 
 
 class ReportedError:

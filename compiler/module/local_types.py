@@ -12,7 +12,7 @@ they were analysed from, so a caller can tell whether they still describe the de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import Constant
 from compiler.module.decl import Decl, local_result_items
@@ -22,7 +22,7 @@ from compiler.sema.types import TypeTag
 if TYPE_CHECKING:
     from compiler.module.module import Module
 
-_NO_VALUE_SHOWN = frozenset({TypeTag.VOID, TypeTag.NORETURN})
+_NO_VALUE_SHOWN: Final = frozenset({TypeTag.VOID, TypeTag.NORETURN})
 """Types whose only value says nothing (``{}``) or that have none."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections import deque
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Final, assert_never
 
 from compiler.errors import AnalysisFail, CodegenFailure, ErrorKind, ErrorMsg
 from compiler.link import DeclIndex, GotOverflow, OutputMode
@@ -623,11 +623,11 @@ class Module:
         exports.update_linker_exports(self, d)
 
 
-GOT_OVERFLOW = "GOT overflows its address range"
+GOT_OVERFLOW: Final = "GOT overflows its address range"
 """The link error of a GOT that outgrew its virtual range (elf-linker.md §6)."""
-SILENT_FAILURE_ROUNDS = 3
+SILENT_FAILURE_ROUNDS: Final = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
-SHALLOW_DECL_COUNT = 64
+SHALLOW_DECL_COUNT: Final = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Final, NamedTuple, NoReturn
 
 from compiler import air
 from compiler.air import AirInst, AirTag, Constant, Operand
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Sema", Inst], Operand]
 
-ILLEGAL_OUTSIDE_FN = "instruction illegal outside function body"
-USED_HERE = "used here"
+ILLEGAL_OUTSIDE_FN: Final = "instruction illegal outside function body"
+USED_HERE: Final = "used here"
 """The note of an error whose position is an operand's definition: where that operand was used."""
 
 
@@ -298,7 +298,7 @@ class Sema:
 # ---------------------------------------------------------------------- §6.1 constants, decls, types
 
 
-_PRIMITIVE_VALUES: dict[str, tuple[Type, v.Value]] = {
+_PRIMITIVE_VALUES: Final[dict[str, tuple[Type, v.Value]]] = {
     "true": (t.BOOL, v.TRUE),
     "false": (t.BOOL, v.FALSE),
     "null": (t.NULL_TYPE, v.NULL_VALUE),
@@ -615,13 +615,13 @@ class _NumericCast(NamedTuple):
     """The compile-time type a runtime value cannot be cast to."""
 
 
-_INTCAST = _NumericCast(
+_INTCAST: Final = _NumericCast(
     "integer",
     (TypeClass.INT, TypeClass.COMPTIME_INT),
     (TypeClass.INT, TypeClass.COMPTIME_INT),
     TypeTag.COMPTIME_INT,
 )
-_FLOATCAST = _NumericCast(
+_FLOATCAST: Final = _NumericCast(
     "float",
     (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT),
     (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT, TypeClass.COMPTIME_INT),
@@ -806,7 +806,7 @@ def analyze_loop(s: Sema, inst: Inst) -> Operand:
 # ---------------------------------------------------------------------- the dispatch table
 
 
-ANALYZERS: dict[Tag, Handler] = {
+ANALYZERS: Final[dict[Tag, Handler]] = {
     Tag.PRIMITIVE: analyze_primitive,
     Tag.INT: analyze_int,
     Tag.STR: analyze_str,

@@ -7,17 +7,19 @@ and a runtime AIR instruction whose ``safety`` flag says it carries a §10 check
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.air import AirTag, BinOp, Constant, Operand
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.coerce import SemaContext, coerce, comptime_value, int_fits, resolve_peer_types, round_float
 from compiler.sema.types import Type, TypeClass, TypeTag
 
-ARITHMETIC_TAGS = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
-BITWISE_TAGS = ("bitand", "bitor", "xor")
-SHIFT_TAGS = ("shl", "shr")
+ARITHMETIC_TAGS: Final = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
+BITWISE_TAGS: Final = ("bitand", "bitor", "xor")
+SHIFT_TAGS: Final = ("shl", "shr")
 
-_AIR: dict[str, AirTag] = {
+_AIR: Final[dict[str, AirTag]] = {
     "add": AirTag.ADD,
     "sub": AirTag.SUB,
     "addwrap": AirTag.ADDWRAP,
@@ -32,10 +34,10 @@ _AIR: dict[str, AirTag] = {
     "shl": AirTag.SHL,
     "shr": AirTag.SHR,
 }
-_CHECKED = frozenset({"add", "sub", "mul", "div", "mod_rem"})
+_CHECKED: Final = frozenset({"add", "sub", "mul", "div", "mod_rem"})
 """Operations with a runtime safety check (§3 table, §10)."""
-_INT_CLASSES = (TypeClass.INT, TypeClass.COMPTIME_INT)
-_FLOAT_CLASSES = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
+_INT_CLASSES: Final = (TypeClass.INT, TypeClass.COMPTIME_INT)
+_FLOAT_CLASSES: Final = (TypeClass.FLOAT, TypeClass.COMPTIME_FLOAT)
 
 
 # ---- integer helpers -----------------------------------------------------------------------------------

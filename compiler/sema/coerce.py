@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, Final, NoReturn, Protocol
 
 from compiler.air import AirInst, AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import types as t
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from fractions import Fraction
 from compiler.zir.bigint import format_decimal
 
-CMP_OPS = ("lt", "lte", "eq", "gte", "gt", "neq")
-MAX_INT_BITS = 65535
+CMP_OPS: Final = ("lt", "lte", "eq", "gte", "gt", "neq")
+MAX_INT_BITS: Final = 65535
 
 
 class SemaContext(Protocol):
@@ -244,7 +244,7 @@ def resolve_peer_types(ctx: SemaContext, operands: Sequence[Operand]) -> Type:
 
 # ---- comparison (§6.3) ---------------------------------------------------------------------------------
 
-_CMP_TAG = {
+_CMP_TAG: Final = {
     "lt": AirTag.CMP_LT,
     "lte": AirTag.CMP_LTE,
     "eq": AirTag.CMP_EQ,
@@ -304,7 +304,7 @@ def analyze_cmp(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int)
     return _cmp_other(ctx, op, lhs, rhs, src)
 
 
-_EQUALITY_CLASSES = (TypeClass.BOOL, TypeClass.POINTER, TypeClass.FN, TypeClass.TYPE, TypeClass.VOID)
+_EQUALITY_CLASSES: Final = (TypeClass.BOOL, TypeClass.POINTER, TypeClass.FN, TypeClass.TYPE, TypeClass.VOID)
 
 
 def _cmp_other(ctx: SemaContext, op: str, lhs: Operand, rhs: Operand, src: int) -> Operand:

@@ -10,7 +10,7 @@ outermost call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from compiler.air import AirInst, Constant, Operand
 from compiler.module.decl import fn_body
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from compiler.module.decl import Fn
     from compiler.zir.ast import Inst
 
-QUOTA = 1000
-NOT_CONSTANT = "unable to evaluate constant expression"
+QUOTA: Final = 1000
+NOT_CONSTANT: Final = "unable to evaluate constant expression"
 
 
 @dataclass(slots=True)
@@ -234,7 +234,7 @@ def _store(s: Sema, inst: Inst) -> Operand:
     return s.const_void()
 
 
-_OVERRIDES: dict[Tag, Handler] = {
+_OVERRIDES: Final[dict[Tag, Handler]] = {
     Tag.ARG: _arg,
     Tag.DBG_STMT: _dbg_stmt,
     Tag.RETURN: _return,

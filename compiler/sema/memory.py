@@ -3,7 +3,7 @@ pointers (docs/design/language-complete.md §6–§7), and the permanent errors 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler import air
 from compiler.air import AirInst, AirTag
@@ -112,7 +112,7 @@ def check_runtime_types(s: Sema, inst: AirInst) -> None:
                 s.fail(inst.src, msg)
 
 
-_MAY_BE_REJECTED = frozenset(
+_MAY_BE_REJECTED: Final = frozenset(
     {
         TypeTag.F16,
         TypeTag.F32,
@@ -150,7 +150,9 @@ def _rejection(ty: Type) -> str | None:
     return None
 
 
-COMPTIME_ONLY = frozenset({TypeTag.TYPE, TypeTag.COMPTIME_INT, TypeTag.COMPTIME_FLOAT, TypeTag.NULL, TypeTag.UNDEFINED})
+COMPTIME_ONLY: Final = frozenset(
+    {TypeTag.TYPE, TypeTag.COMPTIME_INT, TypeTag.COMPTIME_FLOAT, TypeTag.NULL, TypeTag.UNDEFINED}
+)
 """Types whose values exist only during analysis (language-complete.md §9)."""
 
 

@@ -6,7 +6,7 @@ slices' ``len``/``ptr``, compile-time array concatenation and repetition).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import AirTag, BinOp, Constant, Operand, UnOp
 from compiler.sema import coerce as co
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from compiler.sema.analyze import Sema
     from compiler.zir.ast import Inst
 
-U16 = Type.named(TypeTag.U16)
+U16: Final = Type.named(TypeTag.U16)
 
 
 def _const_int(s: Sema, op: Inst, ty: Type) -> int:

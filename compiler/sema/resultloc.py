@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import AirTag, BinOp, Constant, NoOp, Operand, UnOp
 from compiler.sema import memory
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from compiler.sema.analyze import Sema
     from compiler.zir.ast import Inst
 
-INFERRED_PLACEHOLDER = Type.single_mut_pointer(t.U8)
+INFERRED_PLACEHOLDER: Final = Type.single_mut_pointer(t.U8)
 """The type an ``alloc_inferred`` carries until its first store gives it one (never observable)."""
 
 

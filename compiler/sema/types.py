@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
@@ -96,51 +96,64 @@ class TypeClass(enum.Enum):
     OPAQUE = "Opaque"
 
 
-T = TypeTag
-
 # (signed, bits) of the fixed-size integer tags on x86_64-linux (§7.4).
-_INT_INFO: dict[TypeTag, tuple[bool, int]] = {
-    T.U8: (False, 8),
-    T.I8: (True, 8),
-    T.U16: (False, 16),
-    T.I16: (True, 16),
-    T.U32: (False, 32),
-    T.I32: (True, 32),
-    T.U64: (False, 64),
-    T.I64: (True, 64),
-    T.USIZE: (False, 64),
-    T.ISIZE: (True, 64),
-    T.C_SHORT: (True, 16),
-    T.C_USHORT: (False, 16),
-    T.C_INT: (True, 32),
-    T.C_UINT: (False, 32),
-    T.C_LONG: (True, 64),
-    T.C_ULONG: (False, 64),
-    T.C_LONGLONG: (True, 64),
-    T.C_ULONGLONG: (False, 64),
+_INT_INFO: Final[dict[TypeTag, tuple[bool, int]]] = {
+    TypeTag.U8: (False, 8),
+    TypeTag.I8: (True, 8),
+    TypeTag.U16: (False, 16),
+    TypeTag.I16: (True, 16),
+    TypeTag.U32: (False, 32),
+    TypeTag.I32: (True, 32),
+    TypeTag.U64: (False, 64),
+    TypeTag.I64: (True, 64),
+    TypeTag.USIZE: (False, 64),
+    TypeTag.ISIZE: (True, 64),
+    TypeTag.C_SHORT: (True, 16),
+    TypeTag.C_USHORT: (False, 16),
+    TypeTag.C_INT: (True, 32),
+    TypeTag.C_UINT: (False, 32),
+    TypeTag.C_LONG: (True, 64),
+    TypeTag.C_ULONG: (False, 64),
+    TypeTag.C_LONGLONG: (True, 64),
+    TypeTag.C_ULONGLONG: (False, 64),
 }
-_FLOAT_BITS: dict[TypeTag, int] = {T.F16: 16, T.F32: 32, T.F64: 64, T.F128: 128, T.C_LONGDOUBLE: 128}
-_SPECIAL_FNS = frozenset({T.FN_NORETURN_NO_ARGS, T.FN_VOID_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS, T.FN_CCC_VOID_NO_ARGS})
-_POINTERS = frozenset(
+_FLOAT_BITS: Final[dict[TypeTag, int]] = {
+    TypeTag.F16: 16,
+    TypeTag.F32: 32,
+    TypeTag.F64: 64,
+    TypeTag.F128: 128,
+    TypeTag.C_LONGDOUBLE: 128,
+}
+_SPECIAL_FNS: Final = frozenset(
     {
-        T.SINGLE_CONST_POINTER,
-        T.SINGLE_MUT_POINTER,
-        T.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
-        T.CONST_SLICE_U8,
-        T.MANY_CONST_POINTER,
-        T.MANY_MUT_POINTER,
-        T.CONST_SLICE,
-        T.MUT_SLICE,
+        TypeTag.FN_NORETURN_NO_ARGS,
+        TypeTag.FN_VOID_NO_ARGS,
+        TypeTag.FN_NAKED_NORETURN_NO_ARGS,
+        TypeTag.FN_CCC_VOID_NO_ARGS,
     }
 )
-_MANY = frozenset({T.MANY_CONST_POINTER, T.MANY_MUT_POINTER})
-_SLICES = frozenset({T.CONST_SLICE_U8, T.CONST_SLICE, T.MUT_SLICE})
-_OPTIONALS = frozenset({T.OPTIONAL, T.OPTIONAL_SINGLE_CONST_POINTER, T.OPTIONAL_SINGLE_MUT_POINTER})
+_POINTERS: Final = frozenset(
+    {
+        TypeTag.SINGLE_CONST_POINTER,
+        TypeTag.SINGLE_MUT_POINTER,
+        TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
+        TypeTag.CONST_SLICE_U8,
+        TypeTag.MANY_CONST_POINTER,
+        TypeTag.MANY_MUT_POINTER,
+        TypeTag.CONST_SLICE,
+        TypeTag.MUT_SLICE,
+    }
+)
+_MANY: Final = frozenset({TypeTag.MANY_CONST_POINTER, TypeTag.MANY_MUT_POINTER})
+_SLICES: Final = frozenset({TypeTag.CONST_SLICE_U8, TypeTag.CONST_SLICE, TypeTag.MUT_SLICE})
+_OPTIONALS: Final = frozenset(
+    {TypeTag.OPTIONAL, TypeTag.OPTIONAL_SINGLE_CONST_POINTER, TypeTag.OPTIONAL_SINGLE_MUT_POINTER}
+)
 # Calling conventions (std.builtin.CallingConvention members).
-CALLING_CONVENTIONS = (
+CALLING_CONVENTIONS: Final = (
     "Unspecified C Cold Naked Async Interrupt Signal Stdcall Fastcall Vectorcall Thiscall APCS AAPCS AAPCSVFP".split()
 )
-POINTER_SIZE = 8
+POINTER_SIZE: Final = 8
 
 
 class Type:
@@ -206,24 +219,24 @@ class Type:
     @staticmethod
     def array_u8_sentinel_0(length: int) -> Type:
         """``[len:0]u8``: the type of string data."""
-        return Type(T.ARRAY_U8_SENTINEL_0, length=length)
+        return Type(TypeTag.ARRAY_U8_SENTINEL_0, length=length)
 
     @staticmethod
     def array(elem: Type, length: int) -> Type:
         """``[len]elem``."""
-        return Type(T.ARRAY, length=length, child=elem)
+        return Type(TypeTag.ARRAY, length=length, child=elem)
 
     @staticmethod
     def single_const_pointer(pointee: Type) -> Type:
         """``*const T`` (normalising ``*const comptime_int``)."""
-        if pointee.tag is T.COMPTIME_INT:
-            return _NAMED[T.SINGLE_CONST_POINTER_TO_COMPTIME_INT]
-        return Type(T.SINGLE_CONST_POINTER, child=pointee)
+        if pointee.tag is TypeTag.COMPTIME_INT:
+            return _NAMED[TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT]
+        return Type(TypeTag.SINGLE_CONST_POINTER, child=pointee)
 
     @staticmethod
     def single_mut_pointer(pointee: Type) -> Type:
         """``*T``."""
-        return Type(T.SINGLE_MUT_POINTER, child=pointee)
+        return Type(TypeTag.SINGLE_MUT_POINTER, child=pointee)
 
     @staticmethod
     def pointer(
@@ -234,14 +247,18 @@ class Type:
         if size == "One":
             if not volatile:
                 return Type.single_const_pointer(pointee) if const else Type.single_mut_pointer(pointee)
-            return Type(T.SINGLE_CONST_POINTER if const else T.SINGLE_MUT_POINTER, child=pointee, is_volatile=True)
+            return Type(
+                TypeTag.SINGLE_CONST_POINTER if const else TypeTag.SINGLE_MUT_POINTER, child=pointee, is_volatile=True
+            )
         if size == "Many":
-            tag = T.MANY_CONST_POINTER if const else T.MANY_MUT_POINTER
+            tag = TypeTag.MANY_CONST_POINTER if const else TypeTag.MANY_MUT_POINTER
             return Type(tag, child=pointee, sentinel=sentinel, is_volatile=volatile)
         assert size == "Slice", size
-        if const and pointee.tag is T.U8 and sentinel is None and not volatile:
-            return _NAMED[T.CONST_SLICE_U8]
-        return Type(T.CONST_SLICE if const else T.MUT_SLICE, child=pointee, sentinel=sentinel, is_volatile=volatile)
+        if const and pointee.tag is TypeTag.U8 and sentinel is None and not volatile:
+            return _NAMED[TypeTag.CONST_SLICE_U8]
+        return Type(
+            TypeTag.CONST_SLICE if const else TypeTag.MUT_SLICE, child=pointee, sentinel=sentinel, is_volatile=volatile
+        )
 
     def with_const(self) -> Type:
         """The same pointer or slice with ``const`` added."""
@@ -257,30 +274,30 @@ class Type:
     @staticmethod
     def int_type(signed: bool, bits: int) -> Type:
         """``iN`` / ``uN`` of any width (not normalised to the named tags, as in Zig)."""
-        return Type(T.INT_SIGNED if signed else T.INT_UNSIGNED, bits=bits)
+        return Type(TypeTag.INT_SIGNED if signed else TypeTag.INT_UNSIGNED, bits=bits)
 
     @staticmethod
     def optional(child: Type) -> Type:
         """``?T``; optional single pointers get their own tags (as the ``optional_type`` instruction does)."""
-        if child.tag is T.SINGLE_CONST_POINTER:
-            return Type(T.OPTIONAL_SINGLE_CONST_POINTER, child=child.child)
-        if child.tag is T.SINGLE_MUT_POINTER:
-            return Type(T.OPTIONAL_SINGLE_MUT_POINTER, child=child.child)
-        return Type(T.OPTIONAL, child=child)
+        if child.tag is TypeTag.SINGLE_CONST_POINTER:
+            return Type(TypeTag.OPTIONAL_SINGLE_CONST_POINTER, child=child.child)
+        if child.tag is TypeTag.SINGLE_MUT_POINTER:
+            return Type(TypeTag.OPTIONAL_SINGLE_MUT_POINTER, child=child.child)
+        return Type(TypeTag.OPTIONAL, child=child)
 
     @staticmethod
     def function(params: tuple[Type, ...], ret: Type, cc: str = "Unspecified") -> Type:
         """A function type, normalised to the four special tags where they apply (``fntype``, §6.1)."""
         if not params:
-            if ret.tag is T.NORETURN and cc == "Unspecified":
-                return _NAMED[T.FN_NORETURN_NO_ARGS]
-            if ret.tag is T.VOID and cc == "Unspecified":
-                return _NAMED[T.FN_VOID_NO_ARGS]
-            if ret.tag is T.NORETURN and cc == "Naked":
-                return _NAMED[T.FN_NAKED_NORETURN_NO_ARGS]
-            if ret.tag is T.VOID and cc == "C":
-                return _NAMED[T.FN_CCC_VOID_NO_ARGS]
-        return Type(T.FUNCTION, params=tuple(params), ret=ret, cc=cc)
+            if ret.tag is TypeTag.NORETURN and cc == "Unspecified":
+                return _NAMED[TypeTag.FN_NORETURN_NO_ARGS]
+            if ret.tag is TypeTag.VOID and cc == "Unspecified":
+                return _NAMED[TypeTag.FN_VOID_NO_ARGS]
+            if ret.tag is TypeTag.NORETURN and cc == "Naked":
+                return _NAMED[TypeTag.FN_NAKED_NORETURN_NO_ARGS]
+            if ret.tag is TypeTag.VOID and cc == "C":
+                return _NAMED[TypeTag.FN_CCC_VOID_NO_ARGS]
+        return Type(TypeTag.FUNCTION, params=tuple(params), ret=ret, cc=cc)
 
     # ---- classification -----------------------------------------------------------------------------
 
@@ -306,16 +323,20 @@ class Type:
 
     def is_single_pointer(self) -> bool:
         """``*T``, ``*const T`` or ``*const comptime_int``."""
-        return self.tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER, T.SINGLE_CONST_POINTER_TO_COMPTIME_INT)
+        return self.tag in (
+            TypeTag.SINGLE_CONST_POINTER,
+            TypeTag.SINGLE_MUT_POINTER,
+            TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
+        )
 
     def is_const_ptr(self) -> bool:
         """A pointer through which memory may not be written."""
         return self.tag in (
-            T.SINGLE_CONST_POINTER,
-            T.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
-            T.CONST_SLICE_U8,
-            T.MANY_CONST_POINTER,
-            T.CONST_SLICE,
+            TypeTag.SINGLE_CONST_POINTER,
+            TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT,
+            TypeTag.CONST_SLICE_U8,
+            TypeTag.MANY_CONST_POINTER,
+            TypeTag.CONST_SLICE,
         )
 
     def is_slice(self) -> bool:
@@ -342,8 +363,8 @@ class Type:
 
     def int_info(self) -> tuple[bool, int]:
         """(signed, bits) of an integer type."""
-        if self.tag in (T.INT_SIGNED, T.INT_UNSIGNED):
-            return self.tag is T.INT_SIGNED, self.bits
+        if self.tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED):
+            return self.tag is TypeTag.INT_SIGNED, self.bits
         return _INT_INFO[self.tag]
 
     def float_bits(self) -> int:
@@ -353,11 +374,15 @@ class Type:
     def elem_type(self) -> Type:
         """Array element, pointer pointee, or slice element."""
         tag = self.tag
-        if tag in (T.ARRAY_U8_SENTINEL_0, T.CONST_SLICE_U8):
-            return _NAMED[T.U8]
-        if tag is T.SINGLE_CONST_POINTER_TO_COMPTIME_INT:
-            return _NAMED[T.COMPTIME_INT]
-        if tag in (T.ARRAY, T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER) or tag in _MANY or tag in _SLICES:
+        if tag in (TypeTag.ARRAY_U8_SENTINEL_0, TypeTag.CONST_SLICE_U8):
+            return _NAMED[TypeTag.U8]
+        if tag is TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT:
+            return _NAMED[TypeTag.COMPTIME_INT]
+        if (
+            tag in (TypeTag.ARRAY, TypeTag.SINGLE_CONST_POINTER, TypeTag.SINGLE_MUT_POINTER)
+            or tag in _MANY
+            or tag in _SLICES
+        ):
             assert self.child is not None
             return self.child
         raise AssertionError(f"elem_type of {self}")
@@ -369,44 +394,44 @@ class Type:
     def optional_child(self) -> Type:
         """``T`` of ``?T`` (rebuilding the pointer for optional pointers)."""
         assert self.child is not None
-        if self.tag is T.OPTIONAL_SINGLE_CONST_POINTER:
+        if self.tag is TypeTag.OPTIONAL_SINGLE_CONST_POINTER:
             return Type.single_const_pointer(self.child)
-        if self.tag is T.OPTIONAL_SINGLE_MUT_POINTER:
+        if self.tag is TypeTag.OPTIONAL_SINGLE_MUT_POINTER:
             return Type.single_mut_pointer(self.child)
         return self.child
 
     def array_len(self) -> int:
         """Element count of an array type."""
-        assert self.tag in (T.ARRAY, T.ARRAY_U8_SENTINEL_0)
+        assert self.tag in (TypeTag.ARRAY, TypeTag.ARRAY_U8_SENTINEL_0)
         return self.length
 
     def array_sentinel(self) -> int | None:
         """0 for ``[N:0]u8``, otherwise none."""
-        return 0 if self.tag is T.ARRAY_U8_SENTINEL_0 else None
+        return 0 if self.tag is TypeTag.ARRAY_U8_SENTINEL_0 else None
 
     def fn_param_types(self) -> tuple[Type, ...]:
         """Parameter types of a function type."""
-        return self.params if self.tag is T.FUNCTION else ()
+        return self.params if self.tag is TypeTag.FUNCTION else ()
 
     def fn_return_type(self) -> Type:
         """Return type of a function type."""
         tag = self.tag
-        if tag is T.FUNCTION:  # the common case first
+        if tag is TypeTag.FUNCTION:  # the common case first
             assert self.ret is not None
             return self.ret
-        if tag in (T.FN_NORETURN_NO_ARGS, T.FN_NAKED_NORETURN_NO_ARGS):
-            return _NAMED[T.NORETURN]
-        assert tag in (T.FN_VOID_NO_ARGS, T.FN_CCC_VOID_NO_ARGS), tag
-        return _NAMED[T.VOID]
+        if tag in (TypeTag.FN_NORETURN_NO_ARGS, TypeTag.FN_NAKED_NORETURN_NO_ARGS):
+            return _NAMED[TypeTag.NORETURN]
+        assert tag in (TypeTag.FN_VOID_NO_ARGS, TypeTag.FN_CCC_VOID_NO_ARGS), tag
+        return _NAMED[TypeTag.VOID]
 
     def fn_calling_convention(self) -> str:
         """Calling convention member name of a function type."""
         tag = self.tag
-        if tag is T.FN_NAKED_NORETURN_NO_ARGS:
+        if tag is TypeTag.FN_NAKED_NORETURN_NO_ARGS:
             return "Naked"
-        if tag is T.FN_CCC_VOID_NO_ARGS:
+        if tag is TypeTag.FN_CCC_VOID_NO_ARGS:
             return "C"
-        if tag is T.FUNCTION:
+        if tag is TypeTag.FUNCTION:
             return self.cc
         return "Unspecified"
 
@@ -418,17 +443,32 @@ class Type:
         known = _NAMED_HAS_BITS.get(tag)
         if known is not None:
             return known
-        if tag is T.FUNCTION:  # the common payload tag first
+        if tag is TypeTag.FUNCTION:  # the common payload tag first
             # A function whose result exists only at compile time is never code-generated
             # (docs/design/language-complete.md §9).
-            return self.fn_return_type().tag not in (T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NULL, T.UNDEFINED)
-        if tag in (T.C_VOID, T.VOID, T.TYPE, T.COMPTIME_INT, T.COMPTIME_FLOAT, T.NORETURN, T.NULL, T.UNDEFINED):
+            return self.fn_return_type().tag not in (
+                TypeTag.TYPE,
+                TypeTag.COMPTIME_INT,
+                TypeTag.COMPTIME_FLOAT,
+                TypeTag.NULL,
+                TypeTag.UNDEFINED,
+            )
+        if tag in (
+            TypeTag.C_VOID,
+            TypeTag.VOID,
+            TypeTag.TYPE,
+            TypeTag.COMPTIME_INT,
+            TypeTag.COMPTIME_FLOAT,
+            TypeTag.NORETURN,
+            TypeTag.NULL,
+            TypeTag.UNDEFINED,
+        ):
             return False
-        if tag is T.ARRAY:
+        if tag is TypeTag.ARRAY:
             return self.length != 0 and self.elem_type().has_code_gen_bits()
-        if tag in (T.SINGLE_CONST_POINTER, T.SINGLE_MUT_POINTER):
+        if tag in (TypeTag.SINGLE_CONST_POINTER, TypeTag.SINGLE_MUT_POINTER):
             return self.elem_type().has_code_gen_bits()
-        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+        if tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED):
             return self.bits != 0
         return True
 
@@ -440,19 +480,19 @@ class Type:
             return align
         if self.is_fn():
             return POINTER_SIZE  # a function value is its code address (language-complete.md §7)
-        if tag in (T.U8, T.I8, T.BOOL, T.ARRAY_U8_SENTINEL_0):
+        if tag in (TypeTag.U8, TypeTag.I8, TypeTag.BOOL, TypeTag.ARRAY_U8_SENTINEL_0):
             return 1
         if tag in _INT_INFO:
             return _INT_INFO[tag][1] // 8
         if tag in _POINTERS:
             return POINTER_SIZE
         if tag in _FLOAT_BITS:
-            return 16 if tag is T.C_LONGDOUBLE else _FLOAT_BITS[tag] // 8
-        if tag is T.ANYERROR:
+            return 16 if tag is TypeTag.C_LONGDOUBLE else _FLOAT_BITS[tag] // 8
+        if tag is TypeTag.ANYERROR:
             return 2
-        if tag is T.ARRAY:
+        if tag is TypeTag.ARRAY:
             return self.elem_type().abi_alignment()
-        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+        if tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED):
             return _next_pow2(max(1, (self.bits + 7) // 8))
         if tag in _OPTIONALS:
             child = self.optional_child()
@@ -469,7 +509,7 @@ class Type:
         size = _NAMED_SIZE.get(tag)
         if size is not None:
             return size
-        if tag is T.ARRAY_U8_SENTINEL_0:
+        if tag is TypeTag.ARRAY_U8_SENTINEL_0:
             return self.length
         if tag in _SLICES:
             return 2 * POINTER_SIZE
@@ -477,9 +517,9 @@ class Type:
             return POINTER_SIZE
         if tag in _POINTERS:
             return POINTER_SIZE
-        if tag is T.BOOL:
+        if tag is TypeTag.BOOL:
             return 1
-        if tag is T.ARRAY:
+        if tag is TypeTag.ARRAY:
             elem = self.elem_type()
             return self.length * max(elem.abi_size(), elem.abi_alignment())
         if tag in _OPTIONALS:
@@ -490,9 +530,9 @@ class Type:
                 return POINTER_SIZE
             align = child.abi_alignment()
             return (child.abi_size() + 1 + align - 1) // align * align
-        if tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+        if tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED):
             return self.abi_alignment()
-        if tag in _INT_INFO or tag in _FLOAT_BITS or tag is T.ANYERROR:
+        if tag in _INT_INFO or tag in _FLOAT_BITS or tag is TypeTag.ANYERROR:
             return self.abi_alignment()
         raise AssertionError(f"abi_size of {self}")
 
@@ -506,23 +546,23 @@ class Type:
         tag = self.tag
         if tag in _PRINTED:
             return _PRINTED[tag]
-        if tag is T.ARRAY_U8_SENTINEL_0:
+        if tag is TypeTag.ARRAY_U8_SENTINEL_0:
             return f"[{self.length}:0]u8"
-        if tag is T.ARRAY:
+        if tag is TypeTag.ARRAY:
             return f"[{self.length}]{self.elem_type()}"
         if tag in _POINTERS:
             return self._pointer_name()
-        if tag is T.INT_SIGNED:
+        if tag is TypeTag.INT_SIGNED:
             return f"i{self.bits}"
-        if tag is T.INT_UNSIGNED:
+        if tag is TypeTag.INT_UNSIGNED:
             return f"u{self.bits}"
-        if tag is T.FUNCTION:
+        if tag is TypeTag.FUNCTION:
             return f"fn({', '.join(str(p) for p in self.params)}) {self.fn_return_type()}"
-        if tag is T.OPTIONAL:
+        if tag is TypeTag.OPTIONAL:
             return f"?{self.optional_child()}"
-        if tag is T.OPTIONAL_SINGLE_CONST_POINTER:
+        if tag is TypeTag.OPTIONAL_SINGLE_CONST_POINTER:
             return f"?*const {self.child}"
-        if tag is T.OPTIONAL_SINGLE_MUT_POINTER:
+        if tag is TypeTag.OPTIONAL_SINGLE_MUT_POINTER:
             return f"?*{self.child}"
         return str(tag.value)
 
@@ -542,77 +582,77 @@ def _next_pow2(n: int) -> int:
     return p
 
 
-_SIMPLE_CLASS: dict[TypeTag, TypeClass] = {
-    T.C_VOID: TypeClass.OPAQUE,
-    T.BOOL: TypeClass.BOOL,
-    T.VOID: TypeClass.VOID,
-    T.TYPE: TypeClass.TYPE,
-    T.ANYERROR: TypeClass.ERROR_SET,
-    T.COMPTIME_INT: TypeClass.COMPTIME_INT,
-    T.COMPTIME_FLOAT: TypeClass.COMPTIME_FLOAT,
-    T.NORETURN: TypeClass.NO_RETURN,
-    T.NULL: TypeClass.NULL,
-    T.UNDEFINED: TypeClass.UNDEFINED,
+_SIMPLE_CLASS: Final[dict[TypeTag, TypeClass]] = {
+    TypeTag.C_VOID: TypeClass.OPAQUE,
+    TypeTag.BOOL: TypeClass.BOOL,
+    TypeTag.VOID: TypeClass.VOID,
+    TypeTag.TYPE: TypeClass.TYPE,
+    TypeTag.ANYERROR: TypeClass.ERROR_SET,
+    TypeTag.COMPTIME_INT: TypeClass.COMPTIME_INT,
+    TypeTag.COMPTIME_FLOAT: TypeClass.COMPTIME_FLOAT,
+    TypeTag.NORETURN: TypeClass.NO_RETURN,
+    TypeTag.NULL: TypeClass.NULL,
+    TypeTag.UNDEFINED: TypeClass.UNDEFINED,
 }
 
-_PRINTED: dict[TypeTag, str] = {
-    T.NULL: "@TypeOf(null)",
-    T.UNDEFINED: "@TypeOf(undefined)",
-    T.CONST_SLICE_U8: "[]const u8",
-    T.FN_NORETURN_NO_ARGS: "fn() noreturn",
-    T.FN_VOID_NO_ARGS: "fn() void",
-    T.FN_NAKED_NORETURN_NO_ARGS: "fn() callconv(.Naked) noreturn",
-    T.FN_CCC_VOID_NO_ARGS: "fn() callconv(.C) void",
-    T.SINGLE_CONST_POINTER_TO_COMPTIME_INT: "*const comptime_int",
+_PRINTED: Final[dict[TypeTag, str]] = {
+    TypeTag.NULL: "@TypeOf(null)",
+    TypeTag.UNDEFINED: "@TypeOf(undefined)",
+    TypeTag.CONST_SLICE_U8: "[]const u8",
+    TypeTag.FN_NORETURN_NO_ARGS: "fn() noreturn",
+    TypeTag.FN_VOID_NO_ARGS: "fn() void",
+    TypeTag.FN_NAKED_NORETURN_NO_ARGS: "fn() callconv(.Naked) noreturn",
+    TypeTag.FN_CCC_VOID_NO_ARGS: "fn() callconv(.C) void",
+    TypeTag.SINGLE_CONST_POINTER_TO_COMPTIME_INT: "*const comptime_int",
 }
 
-_PAYLOAD_TAGS = frozenset(
+_PAYLOAD_TAGS: Final = frozenset(
     {
-        T.ARRAY_U8_SENTINEL_0,
-        T.ARRAY,
-        T.SINGLE_CONST_POINTER,
-        T.SINGLE_MUT_POINTER,
-        T.INT_SIGNED,
-        T.INT_UNSIGNED,
-        T.FUNCTION,
-        T.OPTIONAL,
-        T.OPTIONAL_SINGLE_CONST_POINTER,
-        T.OPTIONAL_SINGLE_MUT_POINTER,
-        T.MANY_CONST_POINTER,
-        T.MANY_MUT_POINTER,
-        T.CONST_SLICE,
-        T.MUT_SLICE,
+        TypeTag.ARRAY_U8_SENTINEL_0,
+        TypeTag.ARRAY,
+        TypeTag.SINGLE_CONST_POINTER,
+        TypeTag.SINGLE_MUT_POINTER,
+        TypeTag.INT_SIGNED,
+        TypeTag.INT_UNSIGNED,
+        TypeTag.FUNCTION,
+        TypeTag.OPTIONAL,
+        TypeTag.OPTIONAL_SINGLE_CONST_POINTER,
+        TypeTag.OPTIONAL_SINGLE_MUT_POINTER,
+        TypeTag.MANY_CONST_POINTER,
+        TypeTag.MANY_MUT_POINTER,
+        TypeTag.CONST_SLICE,
+        TypeTag.MUT_SLICE,
     }
 )
-_NAMED: dict[TypeTag, Type] = {tag: Type(tag) for tag in TypeTag if tag not in _PAYLOAD_TAGS}
-_NAMED_INTS: dict[tuple[bool, int], Type] = {
+_NAMED: Final[dict[TypeTag, Type]] = {tag: Type(tag) for tag in TypeTag if tag not in _PAYLOAD_TAGS}
+_NAMED_INTS: Final[dict[tuple[bool, int], Type]] = {
     (signed, bits): _NAMED[tag] for tag, (signed, bits) in _INT_INFO.items() if tag.value[1:].isdigit()
 }
 
 # Shorthands used throughout sema and codegen.
-U8 = _NAMED[T.U8]
-USIZE = _NAMED[T.USIZE]
-BOOL = _NAMED[T.BOOL]
-VOID = _NAMED[T.VOID]
-NORETURN = _NAMED[T.NORETURN]
-TYPE = _NAMED[T.TYPE]
-COMPTIME_INT = _NAMED[T.COMPTIME_INT]
-COMPTIME_FLOAT = _NAMED[T.COMPTIME_FLOAT]
-NULL_TYPE = _NAMED[T.NULL]
-UNDEFINED_TYPE = _NAMED[T.UNDEFINED]
-ANYERROR = _NAMED[T.ANYERROR]
-CONST_SLICE_U8 = _NAMED[T.CONST_SLICE_U8]
+U8: Final = _NAMED[TypeTag.U8]
+USIZE: Final = _NAMED[TypeTag.USIZE]
+BOOL: Final = _NAMED[TypeTag.BOOL]
+VOID: Final = _NAMED[TypeTag.VOID]
+NORETURN: Final = _NAMED[TypeTag.NORETURN]
+TYPE: Final = _NAMED[TypeTag.TYPE]
+COMPTIME_INT: Final = _NAMED[TypeTag.COMPTIME_INT]
+COMPTIME_FLOAT: Final = _NAMED[TypeTag.COMPTIME_FLOAT]
+NULL_TYPE: Final = _NAMED[TypeTag.NULL]
+UNDEFINED_TYPE: Final = _NAMED[TypeTag.UNDEFINED]
+ANYERROR: Final = _NAMED[TypeTag.ANYERROR]
+CONST_SLICE_U8: Final = _NAMED[TypeTag.CONST_SLICE_U8]
 
 
 def _classify(tag: TypeTag) -> TypeClass:
     """The type class of a tag (§7.2): the source of ``_CLASS``."""
-    if tag in _INT_INFO or tag in (T.INT_SIGNED, T.INT_UNSIGNED):
+    if tag in _INT_INFO or tag in (TypeTag.INT_SIGNED, TypeTag.INT_UNSIGNED):
         return TypeClass.INT
     if tag in _FLOAT_BITS:
         return TypeClass.FLOAT
-    if tag in _SPECIAL_FNS or tag is T.FUNCTION:
+    if tag in _SPECIAL_FNS or tag is TypeTag.FUNCTION:
         return TypeClass.FN
-    if tag in (T.ARRAY_U8_SENTINEL_0, T.ARRAY):
+    if tag in (TypeTag.ARRAY_U8_SENTINEL_0, TypeTag.ARRAY):
         return TypeClass.ARRAY
     if tag in _POINTERS:
         return TypeClass.POINTER
@@ -621,7 +661,7 @@ def _classify(tag: TypeTag) -> TypeClass:
     return _SIMPLE_CLASS[tag]
 
 
-_CLASS: dict[TypeTag, TypeClass] = {tag: _classify(tag) for tag in TypeTag}
+_CLASS: Final[dict[TypeTag, TypeClass]] = {tag: _classify(tag) for tag in TypeTag}
 """``zig_type_tag`` of every tag, precomputed (a hot query in sema and codegen)."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Final, Protocol
 
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 from compiler.sema.types import Type, TypeTag
@@ -534,13 +534,13 @@ class TypedValue:
         return hash((self.ty, self.val))
 
 
-UNDEF = Undef()
-VOID_VALUE = VoidValue()
-UNREACHABLE_VALUE = UnreachableValue()
-NULL_VALUE = NullValue()
-EMPTY_ARRAY = EmptyArray()
-TRUE = BoolValue(True)
-FALSE = BoolValue(False)
+UNDEF: Final = Undef()
+VOID_VALUE: Final = VoidValue()
+UNREACHABLE_VALUE: Final = UnreachableValue()
+NULL_VALUE: Final = NullValue()
+EMPTY_ARRAY: Final = EmptyArray()
+TRUE: Final = BoolValue(True)
+FALSE: Final = BoolValue(False)
 
 
 def render_string(data: bytes) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from compiler.errors import ErrorMsg
 from compiler.record import record_repr
@@ -106,7 +106,7 @@ class Body:
         return f"Body({self._insts!r})" if self._insts is not None else "Body(<deferred>)"
 
 
-_DEFERRED_PARSE = threading.Lock()
+_DEFERRED_PARSE: Final = threading.Lock()
 
 
 class Label:
@@ -213,7 +213,7 @@ def hidden_declval(name: bytes, src: int) -> Inst:
     return Inst(Tag.DECLVAL, src, {"name": name}, None, True)
 
 
-_TOP_DECLVALS: dict[tuple[bytes, int], Inst] = {}
+_TOP_DECLVALS: Final[dict[tuple[bytes, int], Inst]] = {}
 """The hidden declvals of top-level instructions' ``@`` operands, shared by every decl that has the same one
 at the same relative offset (``fn(@fty, ...)`` in every function): nothing changes an ``Inst`` after its
 parse, and each analysis keys its results by ``Inst`` within one decl, where no two operands share an offset
@@ -231,10 +231,20 @@ def shared_declval(name: bytes, src: int) -> Inst:
     return inst
 
 
+_DECODED: Final[dict[bytes, str]] = {}
+"""Recently decoded names (``%0``, ``%1``, … recur in every function: one lookup instead of a decode and an
+intern per instruction of a parse)."""
+
+
 def decode_name(raw: bytes) -> str:
     """Names are bytes; they are stored decoded losslessly (``surrogateescape``), interned: the same local
     names recur in every function, and a program of N functions keeps one string per distinct name."""
-    return sys.intern(raw.decode("utf-8", "surrogateescape"))
+    name = _DECODED.get(raw)
+    if name is None:
+        if len(_DECODED) >= 4096:  # bounded: a program with more distinct names decodes the rest each time
+            _DECODED.clear()
+        name = _DECODED[raw] = sys.intern(raw.decode("utf-8", "surrogateescape"))
+    return name
 
 
 def encode_name(name: str) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-_CHUNK = 1000
+from typing import Final
+
+_CHUNK: Final = 1000
 
 
 def parse_decimal(text: bytes) -> int:

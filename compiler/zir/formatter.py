@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from typing import Final
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import Body, Inst, Label, SourceDecl, decode_name, encode_name
@@ -12,7 +13,7 @@ from compiler.zir.parser import Trivia, parse_with_trivia
 from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
 from compiler.zir.writer import positional_fields, render_string
 
-MAX_COLUMNS = 100
+MAX_COLUMNS: Final = 100
 """An instruction with keyword arguments whose one-line form is longer than this is broken (§10.4 rule 4)."""
 
 

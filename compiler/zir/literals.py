@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
-_SIMPLE_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("\\"): 92, ord("'"): 39, ord('"'): 34}
+from typing import Final
+
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+_SIMPLE_ESCAPES: Final = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("\\"): 92, ord("'"): 39, ord('"'): 34}
 
 
 def byte_text(byte: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Final
 
 from compiler.errors import ErrorMsg, Note
 from compiler.zir.ast import Arg, Body, Inst, Label, ParsedFile, SourceDecl, decode_name, hidden_declval, shared_declval
@@ -28,28 +29,28 @@ from compiler.zir.tags import (
     Tag,
 )
 
-MAX_BODY_NESTING = 100
+MAX_BODY_NESTING: Final = 100
 """[ZIR Live] Bodies nested deeper than this are rejected (keeps every recursive consumer bounded)."""
 
-_WS = frozenset(b" \n\t\r")
-_WS_OR_SEMICOLON = frozenset(b" \n\t\r;")
-_SKIP_WS = re.compile(rb"[ \n\t\r]*")
-_TOP_SKIP = re.compile(rb"(?:[ \n\t\r]+|;[^\n]*\n?)*")
-_DEF_NAME = re.compile(rb"[^ \n\t\r]*")
-_DEF_HEAD = re.compile(rb"([^ \n\t\r]*)[ \n\t\r]+=[ \n\t\r]*")
-_USE_NAME = re.compile(rb"[^ \n\t\r,)\]]*")
-_ENUM_WORD = re.compile(rb"[^ \n\t\r,)]*")
-_DIGITS = re.compile(rb"[0-9]*")
-_STRING_BODY = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
-_LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
-_USIZE_MAX = (1 << 64) - 1
+_WS: Final = frozenset(b" \n\t\r")
+_WS_OR_SEMICOLON: Final = frozenset(b" \n\t\r;")
+_SKIP_WS: Final = re.compile(rb"[ \n\t\r]*")
+_TOP_SKIP: Final = re.compile(rb"(?:[ \n\t\r]+|;[^\n]*\n?)*")
+_DEF_NAME: Final = re.compile(rb"[^ \n\t\r]*")
+_DEF_HEAD: Final = re.compile(rb"([^ \n\t\r]*)[ \n\t\r]+=[ \n\t\r]*")
+_USE_NAME: Final = re.compile(rb"[^ \n\t\r,)\]]*")
+_ENUM_WORD: Final = re.compile(rb"[^ \n\t\r,)]*")
+_DIGITS: Final = re.compile(rb"[0-9]*")
+_STRING_BODY: Final = re.compile(rb'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_LINE_START_AT: Final = re.compile(rb"^@", re.MULTILINE)
+_USIZE_MAX: Final = (1 << 64) - 1
 
-_CMP_POSITIONALS = (
+_CMP_POSITIONALS: Final = (
     FieldSpec("lhs", FieldKind.INST),
     FieldSpec("op", FieldKind.ENUM, COMPARE_ENUM, COMPARE_MEMBERS),
     FieldSpec("rhs", FieldKind.INST),
 )
-_ARG_INDEX_POSITIONALS = (FieldSpec("index", FieldKind.USIZE),)
+_ARG_INDEX_POSITIONALS: Final = (FieldSpec("index", FieldKind.USIZE),)
 
 
 def _match_end(pattern: re.Pattern[bytes], buf: bytes, pos: int, end: int) -> int:
@@ -66,7 +67,7 @@ def _keyword_default(field: FieldSpec) -> Arg:
     return default
 
 
-_KEYWORD_DEFAULTS: dict[Tag, tuple[tuple[str, bool, Arg], ...]] = {
+_KEYWORD_DEFAULTS: Final[dict[Tag, tuple[tuple[str, bool, Arg], ...]]] = {
     tag: tuple((f.name, f.kind is FieldKind.INST_LIST, _keyword_default(f)) for f in schema.keywords)
     for tag, schema in SCHEMAS.items()
 }

@@ -23,15 +23,15 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from typing import TypeAlias, overload
+from typing import Final, TypeAlias, overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, parse_span
 from compiler.zir.shifted import SplitList
 
-_LINE_START_AT = re.compile(rb"^@", re.MULTILINE)
-_CHUNK = 1 << 16
+_LINE_START_AT: Final = re.compile(rb"^@", re.MULTILINE)
+_CHUNK: Final = 1 << 16
 
 
 Entry: TypeAlias = "SpanDecl | tuple[SpanDecl | ErrorMsg, ...]"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 from compiler.record import frozen_delattr, frozen_setattr, record_eq, record_hash, record_repr
 
@@ -117,7 +118,7 @@ class FieldKind(enum.Enum):
     DECL = "decl"  # declval_in_module only: never legal in text
 
 
-_FIELD_SPEC_FIELDS = ("name", "kind", "enum_name", "members", "default", "optional")
+_FIELD_SPEC_FIELDS: Final = ("name", "kind", "enum_name", "members", "default", "optional")
 
 
 class FieldSpec:
@@ -163,7 +164,7 @@ class FieldSpec:
         return record_hash(self, _FIELD_SPEC_FIELDS)
 
 
-_TAG_SCHEMA_FIELDS = ("positionals", "keywords", "writable")
+_TAG_SCHEMA_FIELDS: Final = ("positionals", "keywords", "writable")
 
 
 class TagSchema:
@@ -201,27 +202,27 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-PRIMITIVE_ENUM = "zir.Inst.Primitive.Builtin"
-PRIMITIVE_MEMBERS: tuple[str, ...] = _words(
+PRIMITIVE_ENUM: Final = "zir.Inst.Primitive.Builtin"
+PRIMITIVE_MEMBERS: Final[tuple[str, ...]] = _words(
     "i8 u8 i16 u16 i32 u32 i64 u64 isize usize c_short c_ushort c_int c_uint c_long c_ulong c_longlong "
     "c_ulonglong c_longdouble c_void f16 f32 f64 f128 bool void noreturn type anyerror comptime_int "
     "comptime_float true false null undefined void_value"
 )
-CC_ENUM = "std.builtin.CallingConvention"
-CC_MEMBERS: tuple[str, ...] = _words(
+CC_ENUM: Final = "std.builtin.CallingConvention"
+CC_MEMBERS: Final[tuple[str, ...]] = _words(
     "Unspecified C Cold Naked Async Interrupt Signal Stdcall Fastcall Vectorcall Thiscall APCS AAPCS AAPCSVFP"
 )
-MODIFIER_ENUM = "std.builtin.CallOptions.Modifier"
-MODIFIER_MEMBERS: tuple[str, ...] = _words(
+MODIFIER_ENUM: Final = "std.builtin.CallOptions.Modifier"
+MODIFIER_MEMBERS: Final[tuple[str, ...]] = _words(
     "auto async_kw never_tail never_inline no_async always_tail always_inline compile_time"
 )
-POINTER_SIZE_ENUM = "PointerSize"
-POINTER_SIZE_MEMBERS: tuple[str, ...] = ("One", "Many", "Slice", "C")
+POINTER_SIZE_ENUM: Final = "PointerSize"
+POINTER_SIZE_MEMBERS: Final[tuple[str, ...]] = ("One", "Many", "Slice", "C")
 """[ZIR Live] ``ptr_type``'s keyword ``size`` (docs/design/language-complete.md §6)."""
-COMPARE_ENUM = "std.math.CompareOperator"
-COMPARE_MEMBERS: tuple[str, ...] = ("lt", "lte", "eq", "gte", "gt", "neq")
+COMPARE_ENUM: Final = "std.math.CompareOperator"
+COMPARE_MEMBERS: Final[tuple[str, ...]] = ("lt", "lte", "eq", "gte", "gt", "neq")
 
-CMP_TAGS: dict[str, Tag] = {
+CMP_TAGS: Final[dict[str, Tag]] = {
     "lt": Tag.CMP_LT,
     "lte": Tag.CMP_LTE,
     "eq": Tag.CMP_EQ,
@@ -256,11 +257,11 @@ def _body(name: str) -> FieldSpec:
     return FieldSpec(name, FieldKind.BODY)
 
 
-_NOOP = TagSchema(())
-_UNOP = TagSchema((_inst("operand"),))
-_BINOP = TagSchema((_inst("lhs"), _inst("rhs")))
+_NOOP: Final = TagSchema(())
+_UNOP: Final = TagSchema((_inst("operand"),))
+_BINOP: Final = TagSchema((_inst("lhs"), _inst("rhs")))
 
-SCHEMAS: dict[Tag, TagSchema] = {
+SCHEMAS: Final[dict[Tag, TagSchema]] = {
     Tag.PRIMITIVE: TagSchema((FieldSpec("tag", FieldKind.ENUM, PRIMITIVE_ENUM, PRIMITIVE_MEMBERS),)),
     Tag.INT: TagSchema((FieldSpec("int", FieldKind.BIGINT),)),
     Tag.STR: TagSchema((_str("bytes"),)),
@@ -372,5 +373,5 @@ SCHEMAS: dict[Tag, TagSchema] = {
 
 assert set(SCHEMAS) == set(Tag), "every tag has a schema"
 
-TAGS_BY_NAME: dict[bytes, Tag] = {t.value.encode(): t for t in Tag}
+TAGS_BY_NAME: Final[dict[bytes, Tag]] = {t.value.encode(): t for t in Tag}
 """Tag spelling (bytes) → Tag, for the parser."""

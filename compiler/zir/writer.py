@@ -10,15 +10,15 @@ Liveness annotations (§10.3.4) come from an optional :class:`Annotations` objec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from compiler.zir.ast import Body, Inst, Label, decode_name
 from compiler.zir.bigint import format_decimal
 from compiler.zir.tags import SCHEMAS, FieldKind, FieldSpec, Tag
 
-_LITERAL = frozenset(b" !") | frozenset(range(ord("#"), ord("[") + 1)) | frozenset(range(ord("]"), ord("~") + 1))
-_ESCAPES = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x22: '\\"'}
-_ARG_INDEX_FIELDS = (FieldSpec("index", FieldKind.USIZE),)
+_LITERAL: Final = frozenset(b" !") | frozenset(range(ord("#"), ord("[") + 1)) | frozenset(range(ord("]"), ord("~") + 1))
+_ESCAPES: Final = {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x22: '\\"'}
+_ARG_INDEX_FIELDS: Final = (FieldSpec("index", FieldKind.USIZE),)
 
 
 def render_string(data: bytes) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Generic, Protocol, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 
 from compiler.codegen.x86_64 import mcvalue as mc
 from compiler.codegen.x86_64.mcvalue import MCValue
@@ -74,7 +74,7 @@ class ParamLoc:
         return bool(self.regs) or self.stack is not None
 
 
-_CALLING_CONVENTION_FIELDS = ("params", "ret", "ret_regs", "stack_size")
+_CALLING_CONVENTION_FIELDS: Final = ("params", "ret", "ret_regs", "stack_size")
 
 
 class CallingConvention:
@@ -155,7 +155,7 @@ def unsupported_calling_convention(cc: str) -> str:
     return f"callconv '{cc}' is not supported"
 
 
-_IDENTITY_CACHE_MAX = 4096
+_IDENTITY_CACHE_MAX: Final = 4096
 """Entries of an identity cache before it is emptied (a long session keeps making new type objects)."""
 
 R = TypeVar("R")
@@ -181,8 +181,8 @@ class _IdentityCache(Generic[R]):
         return found
 
 
-_CC_BY_ID: _IdentityCache[CallingConvention | str] = _IdentityCache()
-_DEBUG_TYPE_BY_ID: _IdentityCache[DebugType] = _IdentityCache()
+_CC_BY_ID: Final[_IdentityCache[CallingConvention | str]] = _IdentityCache()
+_DEBUG_TYPE_BY_ID: Final[_IdentityCache[DebugType]] = _IdentityCache()
 
 
 def resolve_calling_convention(fn_type: Type) -> CallingConvention | str:

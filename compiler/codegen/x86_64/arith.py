@@ -8,7 +8,7 @@ re-extension (or the CPU's overflow/carry flag at 64 bits); a failed check calls
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import SAFETY_TAGS, AirInst, AirTag, BinOp, Operand, UnOp
 from compiler.codegen.x86_64 import encoder as enc
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
 RAX, RCX, RDX, RBP = Register.RAX, Register.RCX, Register.RDX, Register.RBP
-_ALU = {
+_ALU: Final = {
     AirTag.ADD: AluOp.ADD,
     AirTag.ADDWRAP: AluOp.ADD,
     AirTag.SUB: AluOp.SUB,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import AirInst, Assembly, Block, Call, CondBr, Constant, Loop, Operand, nested_bodies
 from compiler.codegen.x86_64 import encoder as enc
@@ -21,8 +21,8 @@ from compiler.link import DeclIndex
 from compiler.sema.types import Type, TypeTag
 from compiler.sema.values import FunctionValue
 
-USIZE = Type.named(TypeTag.USIZE)
-_NESTING = (Block, Loop, CondBr)
+USIZE: Final = Type.named(TypeTag.USIZE)
+_NESTING: Final = (Block, Loop, CondBr)
 """The instructions with nested bodies (``nested_bodies``)."""
 
 if TYPE_CHECKING:

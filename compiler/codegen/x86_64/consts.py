@@ -4,7 +4,7 @@ values stored into a stack slot at their use, pointers to decls through their GO
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import Constant
 from compiler.codegen.x86_64 import encoder as enc
@@ -32,12 +32,12 @@ from compiler.sema.values import (
     Value,
 )
 
-U8 = Type.named(TypeTag.U8)
+U8: Final = Type.named(TypeTag.U8)
 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-CACHEABLE = frozenset({MCKind.NONE, MCKind.UNDEF, MCKind.IMMEDIATE, MCKind.MEMORY})
+CACHEABLE: Final = frozenset({MCKind.NONE, MCKind.UNDEF, MCKind.IMMEDIATE, MCKind.MEMORY})
 """Constant MCValues that need no code: computed once per function. The others emit code at each use."""
 
 

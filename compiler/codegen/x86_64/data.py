@@ -4,7 +4,7 @@ pointers and function values with their relocations (x86_64.md §12, docs/design
 from __future__ import annotations
 
 import struct
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from compiler.codegen.x86_64.abi import AddressView
 from compiler.codegen.x86_64.slices import slice_array_len
@@ -28,7 +28,7 @@ from compiler.sema.values import (
     Value,
 )
 
-POINTER_SIZE = 8
+POINTER_SIZE: Final = 8
 
 
 def _fail(src: int, msg: str) -> NoReturn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import struct
+from typing import Final
 
 from compiler.codegen.x86_64.registers import Register
 
@@ -59,15 +60,15 @@ class AluOp(enum.Enum):
 
 # Precomputed pieces (every build encodes about ten instructions per function): the packers of the immediate
 # widths, the sixteen REX bytes, and the ModRM (+ SIB) heads of the ``[rbp - d]`` and ``[abs32]`` operands.
-_PACK_U8 = struct.Struct("<B").pack
-_PACK_U16 = struct.Struct("<H").pack
-_PACK_U32 = struct.Struct("<I").pack
-_PACK_U64 = struct.Struct("<Q").pack
-_PACK_I32 = struct.Struct("<i").pack
-_REX = tuple(bytes((0x40 | bits,)) for bits in range(16))
-_RBP_DISP8 = tuple(bytes(((1 << 6) | (reg << 3) | 5,)) for reg in range(8))
-_RBP_DISP32 = tuple(bytes(((2 << 6) | (reg << 3) | 5,)) for reg in range(8))
-_ABS32_HEAD = tuple(bytes(((reg << 3) | 4, 0x25)) for reg in range(8))
+_PACK_U8: Final = struct.Struct("<B").pack
+_PACK_U16: Final = struct.Struct("<H").pack
+_PACK_U32: Final = struct.Struct("<I").pack
+_PACK_U64: Final = struct.Struct("<Q").pack
+_PACK_I32: Final = struct.Struct("<i").pack
+_REX: Final = tuple(bytes((0x40 | bits,)) for bits in range(16))
+_RBP_DISP8: Final = tuple(bytes(((1 << 6) | (reg << 3) | 5,)) for reg in range(8))
+_RBP_DISP32: Final = tuple(bytes(((2 << 6) | (reg << 3) | 5,)) for reg in range(8))
+_ABS32_HEAD: Final = tuple(bytes(((reg << 3) | 4, 0x25)) for reg in range(8))
 
 
 def rex(w: bool, r: bool, b: bool, *, force: bool = False, x: bool = False) -> bytes:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64.encoder import Cond
 
-JUMP_TOO_FAR = "unable to perform relocation: jump too far"
+JUMP_TOO_FAR: Final = "unable to perform relocation: jump too far"
 
 
 class JumpTooFar(Exception):

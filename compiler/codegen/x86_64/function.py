@@ -8,7 +8,7 @@ registers they clobber (§7.5); control flow uses labels resolved at the end (§
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from compiler.air import (
     ARITH_TAGS,
@@ -68,15 +68,15 @@ from compiler.sema.types import Type, TypeClass
 
 __all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_convention"]
 
-ARCH = "x86_64"
-PROLOGUE_SIZE = 11
-_PROLOGUE = enc.push_rbp() + enc.mov_rbp_rsp() + enc.sub_rsp_imm32(0)
+ARCH: Final = "x86_64"
+PROLOGUE_SIZE: Final = 11
+_PROLOGUE: Final = enc.push_rbp() + enc.mov_rbp_rsp() + enc.sub_rsp_imm32(0)
 """``push rbp; mov rbp, rsp; sub rsp, imm32`` with a zero frame size (§5): one template, patched per function."""
-_EPILOGUE_TAIL = enc.pop_rbp() + enc.ret()
+_EPILOGUE_TAIL: Final = enc.pop_rbp() + enc.ret()
 assert len(_PROLOGUE) == PROLOGUE_SIZE
-MAX_DISP = 1 << 31
+MAX_DISP: Final = 1 << 31
 
-_CMP_OPS: dict[AirTag, CmpOp] = {
+_CMP_OPS: Final[dict[AirTag, CmpOp]] = {
     AirTag.CMP_LT: CmpOp.LT,
     AirTag.CMP_LTE: CmpOp.LTE,
     AirTag.CMP_EQ: CmpOp.EQ,
@@ -85,7 +85,7 @@ _CMP_OPS: dict[AirTag, CmpOp] = {
     AirTag.CMP_NEQ: CmpOp.NEQ,
 }
 # Tags whose unused results produce no code (§8.1); loads and non-volatile asm are handled by their tags.
-_PURE_TAGS = ARITH_TAGS | frozenset(
+_PURE_TAGS: Final = ARITH_TAGS | frozenset(
     {
         AirTag.ELEMPTR,
         AirTag.ISNULL,
@@ -100,11 +100,11 @@ _PURE_TAGS = ARITH_TAGS | frozenset(
     | CMP_TAGS
 )
 # Result type classes that may be out of scope at runtime (floats, integers wider than 64 bits).
-_CHECKED_CLASSES = frozenset({TypeClass.INT, TypeClass.FLOAT, TypeClass.OPTIONAL, TypeClass.ARRAY})
+_CHECKED_CLASSES: Final = frozenset({TypeClass.INT, TypeClass.FLOAT, TypeClass.OPTIONAL, TypeClass.ARRAY})
 # The death bits of operands 0..13 in a death mask (bit 15 is the unused-result bit).
-_OPERAND_DEATH_BITS = (1 << MAX_TRACKED_OPERAND_BITS) - 1
+_OPERAND_DEATH_BITS: Final = (1 << MAX_TRACKED_OPERAND_BITS) - 1
 # Instructions that may keep a compare-flags operand in the flags (§8.3).
-_FLAGS_CONSUMERS = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
+_FLAGS_CONSUMERS: Final = frozenset({AirTag.CONDBR, AirTag.NOT, AirTag.BR, AirTag.RET})
 
 
 def _pointee_size(ty: Type) -> int:
@@ -665,4 +665,4 @@ class _Temp:
     """Owner key of scratch registers held only while one instruction is generated."""
 
 
-_TEMP = _Temp()
+_TEMP: Final = _Temp()

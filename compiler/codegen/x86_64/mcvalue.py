@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 from compiler.codegen.x86_64.encoder import Cond
 from compiler.codegen.x86_64.registers import Register
@@ -148,10 +149,10 @@ class MCValue:
         return self.cmp_op.cond(self.kind is MCKind.COMPARE_FLAGS_SIGNED)
 
 
-NONE = MCValue(MCKind.NONE)
-UNREACH = MCValue(MCKind.UNREACH)
-DEAD = MCValue(MCKind.DEAD)
-UNDEF = MCValue(MCKind.UNDEF)
+NONE: Final = MCValue(MCKind.NONE)
+UNREACH: Final = MCValue(MCKind.UNREACH)
+DEAD: Final = MCValue(MCKind.DEAD)
+UNDEF: Final = MCValue(MCKind.UNDEF)
 
 
 def immediate(value: int) -> MCValue:
@@ -160,7 +161,7 @@ def immediate(value: int) -> MCValue:
     return MCValue(MCKind.IMMEDIATE, value)
 
 
-_REGISTER_VALUES: dict[Register, MCValue] = {}
+_REGISTER_VALUES: Final[dict[Register, MCValue]] = {}
 """One ``register(reg)`` value per register: the values are immutable, and making one per use cost a frozen
 dataclass construction on every instruction's operands."""
 

@@ -3,7 +3,7 @@ address a pointer value points at (docs/design/language-complete.md §6, §11)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import AirInst, BinOp, UnOp
 from compiler.codegen.x86_64 import encoder_ext as ex
@@ -18,7 +18,7 @@ from compiler.sema.types import Type
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-RBP = Register.RBP
+RBP: Final = Register.RBP
 
 
 def _chunks(size: int) -> list[tuple[int, int]]:

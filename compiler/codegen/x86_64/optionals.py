@@ -8,7 +8,7 @@ a non-null flag byte at offset ``abiSize(C)``; ``?C`` without runtime bits is th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import BinOp, UnOp
 from compiler.codegen.x86_64 import encoder as enc
@@ -25,7 +25,7 @@ from compiler.sema.types import Type, TypeClass, TypeTag
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-USIZE = Type.named(TypeTag.USIZE)
+USIZE: Final = Type.named(TypeTag.USIZE)
 
 
 def pointer_like(opt: Type) -> bool:

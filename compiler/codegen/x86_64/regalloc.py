@@ -8,11 +8,12 @@ free when it has no owner. Owners are AIR instructions (values and blocks), comp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Final
 
 from compiler.codegen.x86_64.mcvalue import MCKind, MCValue
 from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 
-TEMP_MSG = "unable to allocate a temporary register for a parallel move"
+TEMP_MSG: Final = "unable to allocate a temporary register for a parallel move"
 
 Owner = object
 """An owner key: the AIR instruction (value or block) whose value a register holds."""

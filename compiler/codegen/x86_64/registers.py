@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 
 class Register(enum.IntEnum):
@@ -129,32 +130,32 @@ class Register(enum.IntEnum):
         return _DWARF[self & 15]
 
 
-_DWARF = (0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15)
+_DWARF: Final = (0, 2, 1, 3, 7, 6, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15)
 
-_BY_VALUE: tuple[Register, ...] = tuple(sorted(Register))
+_BY_VALUE: Final[tuple[Register, ...]] = tuple(sorted(Register))
 """Every register indexed by its value: alias lookups without ``Register(…)``'s enum machinery (hot path)."""
 
-_SIZE_BASE: dict[int, int] = {8: 0, 4: 16, 2: 32, 1: 48}
+_SIZE_BASE: Final[dict[int, int]] = {8: 0, 4: 16, 2: 32, 1: 48}
 """Value of the first register of each operand size."""
 
-BY_ID: tuple[Register, ...] = _BY_VALUE[:16]
+BY_ID: Final[tuple[Register, ...]] = _BY_VALUE[:16]
 """The 64-bit register of each hardware id 0-15."""
 
 R = Register
 
-ALLOCATABLE: tuple[Register, ...] = (R.RAX, R.RCX, R.RDX, R.RSI, R.RDI, R.R8, R.R9, R.R10, R.R11)
+ALLOCATABLE: Final[tuple[Register, ...]] = (R.RAX, R.RCX, R.RDX, R.RSI, R.RDI, R.R8, R.R9, R.R10, R.R11)
 """Allocatable registers in allocation order (all caller-saved, §4.2)."""
 
-PARAM_REGS: tuple[Register, ...] = (R.RDI, R.RSI, R.RDX, R.RCX, R.R8, R.R9)
+PARAM_REGS: Final[tuple[Register, ...]] = (R.RDI, R.RSI, R.RDX, R.RCX, R.R8, R.R9)
 """System V integer parameter registers, in order (§4.3)."""
 
-CALLEE_SAVED: frozenset[int] = frozenset({R.RBX.id, R.RBP.id, R.R12.id, R.R13.id, R.R14.id, R.R15.id})
+CALLEE_SAVED: Final[frozenset[int]] = frozenset({R.RBX.id, R.RBP.id, R.R12.id, R.R13.id, R.R14.id, R.R15.id})
 """Ids the caller expects preserved: asm may not name them in non-Naked functions (§10 step 4)."""
 
-HIGH_BYTE: frozenset[Register] = frozenset({R.AH, R.CH, R.DH, R.BH})
+HIGH_BYTE: Final[frozenset[Register]] = frozenset({R.AH, R.CH, R.DH, R.BH})
 """The legacy high-byte registers, not encodable in ZIR Live's REX-prefixed 8-bit forms."""
 
-BY_NAME: dict[str, Register] = {r.asm_name: r for r in Register}
+BY_NAME: Final[dict[str, Register]] = {r.asm_name: r for r in Register}
 """Register lookup by asm name (``{NAME}`` constraints)."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.codegen.x86_64 import encoder as enc
 from compiler.codegen.x86_64 import encoder_ext as ex
@@ -21,7 +21,7 @@ from compiler.link import GeneratedSymbol, SymbolType
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-PANIC_NAME = "__zirlive_panic"
+PANIC_NAME: Final = "__zirlive_panic"
 
 
 class PanicId(enum.IntEnum):
@@ -37,7 +37,7 @@ class PanicId(enum.IntEnum):
     REACHED_UNREACHABLE = 7
 
 
-MESSAGES: dict[PanicId, str] = {
+MESSAGES: Final[dict[PanicId, str]] = {
     PanicId.INTEGER_OVERFLOW: "integer overflow",
     PanicId.DIVISION_BY_ZERO: "division by zero",
     PanicId.CAST_NEGATIVE: "attempt to cast negative value to unsigned integer",
@@ -68,8 +68,8 @@ def panic_unless(fg: FunctionGen, ok: Cond, msg: PanicId) -> None:
 #   mov edi, 2 ; mov eax, 1 ; syscall                      (write(2, message, length))
 #   mov eax, 39 ; syscall ; mov edi, eax ; mov esi, 6 ; mov eax, 62 ; syscall   (kill(getpid(), SIGABRT))
 #   mov edi, 134 ; mov eax, 231 ; syscall                   (exit_group(134))
-_HEAD = bytes.fromhex("89f8 488d0d")
-_AFTER_LEA = bytes.fromhex(
+_HEAD: Final = bytes.fromhex("89f8 488d0d")
+_AFTER_LEA: Final = bytes.fromhex(
     "8b54c104 8b34c1 4801ce"
     "bf02000000 b801000000 0f05"
     "b827000000 0f05 89c7 be06000000 b83e000000 0f05"
@@ -82,7 +82,7 @@ def panic_code_length() -> int:
     return len(_HEAD) + 4 + len(_AFTER_LEA)
 
 
-PANIC_ASM = """mov eax, edi
+PANIC_ASM: Final = """mov eax, edi
 lea rcx, [rip + table]
 mov edx, [rcx + rax*8 + 4]
 mov esi, [rcx + rax*8]

@@ -3,7 +3,7 @@ stack slot holding the element address then the length (docs/design/language-com
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import UnOp
 from compiler.codegen.x86_64 import mcvalue as mc
@@ -14,7 +14,7 @@ from compiler.sema.values import Aggregate, Bytes, DeclRef, EmptyArray, RefVal, 
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-USIZE = Type.named(TypeTag.USIZE)
+USIZE: Final = Type.named(TypeTag.USIZE)
 
 
 def is_array_to_slice(inst: UnOp) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.air import AirInst, nested_bodies
 from compiler.codegen.x86_64 import encoder as enc
@@ -23,8 +23,8 @@ from compiler.codegen.x86_64.registers import ALLOCATABLE, Register
 if TYPE_CHECKING:
     from compiler.codegen.x86_64.function import FunctionGen
 
-NAKED_STACK_MSG = "function with naked calling convention cannot use stack memory"
-NO_REGISTER_MSG = "unable to allocate a register: every register is in use by one instruction"
+NAKED_STACK_MSG: Final = "function with naked calling convention cannot use stack memory"
+NO_REGISTER_MSG: Final = "unable to allocate a register: every register is in use by one instruction"
 
 Snapshot = dict[Register, list[object]]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import errno
 import os
+from typing import Final
 
 from compiler.errors import OutputError
 from compiler.link import CommitReport, LinkErrorFlags, LinkTotals, WrittenRange
@@ -31,9 +32,9 @@ from compiler.logs import LazyLogger
 
 log = LazyLogger(__name__)
 
-CHANGED_OUTSIDE = "output changed outside ZIR Live; rewrote it"
+CHANGED_OUTSIDE: Final = "output changed outside ZIR Live; rewrote it"
 
-WRITES_KEPT = 1 << 16
+WRITES_KEPT: Final = 1 << 16
 """The file layer's log of pwrites (``IoCounters.writes``) is emptied at a commit that finds more than this many
 kept, so a long session holds a bounded log; each commit's own writes are always complete."""
 

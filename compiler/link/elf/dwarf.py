@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable
-from typing import assert_never
+from typing import Final, assert_never
 
 from compiler.link import TEXT_VADDR, BaseTypeEncoding, DebugInfo, DebugType, RowKind
 from compiler.link.elf.format import SectionHeader
@@ -27,29 +27,29 @@ from compiler.link.elf.pieces import PieceList
 from compiler.link.elf.text_blocks import ideal
 from compiler.version import __version__
 
-PRODUCER = f"ZIR Live {__version__}".encode()
+PRODUCER: Final = f"ZIR Live {__version__}".encode()
 """``DW_AT_producer``; reopening an output requires the same producer (§13.2)."""
 
-CU_HEADER_SIZE = 74
+CU_HEADER_SIZE: Final = 74
 """The 64-bit compilation-unit header of §14.3 (38 bytes in the 32-bit format)."""
-PRODUCER_FIELD = 64
+PRODUCER_FIELD: Final = 64
 """Offset of the CU's producer ``strp`` in ``.debug_info`` (32 in the 32-bit format)."""
-CU_HEADER_SIZE_32 = 38
-PRODUCER_FIELD_32 = 32
-FIRST_INFO_ENTRY = ideal(120)
+CU_HEADER_SIZE_32: Final = 38
+PRODUCER_FIELD_32: Final = 32
+FIRST_INFO_ENTRY: Final = ideal(120)
 """160: where the first per-decl ``.debug_info`` entry goes."""
-INFO_PADDING = 0x05
+INFO_PADDING: Final = 0x05
 """Abbrev 5 (``unspecified_type``, no attributes): a 1-byte DIE that fills gaps."""
-ARANGES_SIZE = 64
+ARANGES_SIZE: Final = 64
 """``.debug_aranges`` of the 64-bit format (32 bytes in the 32-bit format)."""
-LINE_OPERAND = 12
+LINE_OPERAND: Final = 12
 """Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03);
 8 with 4-byte addresses."""
-LINE_SPAN_GAP = 4096
+LINE_SPAN_GAP: Final = 4096
 """Line operands closer than this share one write (``shift_line_numbers``): copying a few KB of unchanged
 bytes costs less than a ``pwrite`` call."""
-DW_LANG_C99 = 0x000C
-OPCODE_LENGTHS = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
+DW_LANG_C99: Final = 0x000C
+OPCODE_LENGTHS: Final = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
 
 
 def _abbrev_table() -> bytes:
@@ -70,11 +70,11 @@ def _abbrev_table() -> bytes:
     return table + b"\0\0\0"
 
 
-ABBREV_TABLE = _abbrev_table()
+ABBREV_TABLE: Final = _abbrev_table()
 assert len(ABBREV_TABLE) == 73
 
 
-_ONE_BYTE = tuple(bytes((i,)) for i in range(256))
+_ONE_BYTE: Final = tuple(bytes((i,)) for i in range(256))
 """Every single byte: the LEB128 encodings of the small values nearly every line row uses."""
 
 
@@ -138,7 +138,7 @@ def read_producer(
     return None if end < 0 else data[start:end]
 
 
-_TYPE_ENTRIES: dict[DebugType, bytes] = {}
+_TYPE_ENTRIES: Final[dict[DebugType, bytes]] = {}
 """Each type's entry, built once (every function repeats its return type's)."""
 
 

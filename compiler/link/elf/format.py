@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from compiler.record import record_eq, record_repr
 
-ELF_MAGIC = b"\x7fELF"
+ELF_MAGIC: Final = b"\x7fELF"
 
 
 class ElfClass(enum.IntEnum):
@@ -83,15 +83,15 @@ class SymbolBinding(enum.IntEnum):
     STB_WEAK = 2
 
 
-EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+EHDR: Final = struct.Struct("<16sHHIQQQIHHHHHH")
 """Elf64_Ehdr: e_ident, e_type, e_machine, e_version, e_entry, e_phoff, e_shoff, e_flags, e_ehsize,
 e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx."""
-PHDR = struct.Struct("<IIQQQQQQ")
+PHDR: Final = struct.Struct("<IIQQQQQQ")
 """Elf64_Phdr: p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align."""
-SHDR = struct.Struct("<IIQQQQIIQQ")
+SHDR: Final = struct.Struct("<IIQQQQIIQQ")
 """Elf64_Shdr: sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign,
 sh_entsize."""
-SYM = struct.Struct("<IBBHQQ")
+SYM: Final = struct.Struct("<IBBHQQ")
 """Elf64_Sym: st_name, st_info, st_other, st_shndx, st_value, st_size."""
 
 assert EHDR.size == 64
@@ -99,17 +99,17 @@ assert PHDR.size == 56
 assert SHDR.size == 64
 assert SYM.size == 24
 
-EHDR_SIZE = EHDR.size
-PHDR_SIZE = PHDR.size
-SHDR_SIZE = SHDR.size
-SYM_SIZE = SYM.size
-PTR_SIZE = 8
-E_TYPE_OFFSET = 16
+EHDR_SIZE: Final = EHDR.size
+PHDR_SIZE: Final = PHDR.size
+SHDR_SIZE: Final = SHDR.size
+SYM_SIZE: Final = SYM.size
+PTR_SIZE: Final = 8
+E_TYPE_OFFSET: Final = 16
 """File offset of ``e_type``: the commit marker writes ``ET_NONE`` there first (elf-linker.md §12)."""
 
 
-_PHDR_FIELDS = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
-_SHDR_FIELDS = (
+_PHDR_FIELDS: Final = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+_SHDR_FIELDS: Final = (
     "sh_name",
     "sh_type",
     "sh_flags",
@@ -327,7 +327,7 @@ class Symbol:
         return cls(*SYM.unpack(data))
 
 
-ZERO_SYMBOL = bytes(SYM_SIZE)
+ZERO_SYMBOL: Final = bytes(SYM_SIZE)
 
 
 def pack_ehdr(
@@ -378,13 +378,13 @@ class FieldRangeError(Exception):
     """A value does not fit its ELF32 field: the link error ``value does not fit in ELF32 field``."""
 
 
-EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")
+EHDR32: Final = struct.Struct("<16sHHIIIIIHHHHHH")
 """Elf32_Ehdr (52 bytes): as Elf64_Ehdr with e_entry, e_phoff, e_shoff as u32."""
-PHDR32 = struct.Struct("<IIIIIIII")
+PHDR32: Final = struct.Struct("<IIIIIIII")
 """Elf32_Phdr (32 bytes): p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags, p_align."""
-SHDR32 = struct.Struct("<IIIIIIIIII")
+SHDR32: Final = struct.Struct("<IIIIIIIIII")
 """Elf32_Shdr (40 bytes): every field u32."""
-SYM32 = struct.Struct("<IIIBBH")
+SYM32: Final = struct.Struct("<IIIBBH")
 """Elf32_Sym (16 bytes): st_name, st_value, st_size, st_info, st_other, st_shndx."""
 
 assert EHDR32.size == 52
@@ -505,12 +505,14 @@ class ElfLayout(NamedTuple):
             raise FieldRangeError("value does not fit in ELF32 field") from error
 
 
-ELF64_X86_64 = ElfLayout(ElfClass.ELFCLASS64, Machine.EM_X86_64, 64, 56, 64, 24, 8, 8, 8)
+ELF64_X86_64: Final = ElfLayout(ElfClass.ELFCLASS64, Machine.EM_X86_64, 64, 56, 64, 24, 8, 8, 8)
 """x86-64 Linux: the default target."""
-ELF32_I386 = ElfLayout(ElfClass.ELFCLASS32, Machine.EM_386, 52, 32, 40, 16, 4, 4, 4)
+ELF32_I386: Final = ElfLayout(ElfClass.ELFCLASS32, Machine.EM_386, 52, 32, 40, 16, 4, 4, 4)
 """32-bit x86 Linux (linker-level only: the code generator emits x86-64)."""
 
-BIG_ENDIAN_ARCHS = frozenset({"powerpc", "powerpc64", "mips", "mips64", "sparc", "sparc64", "s390x", "aarch64_be"})
+BIG_ENDIAN_ARCHS: Final = frozenset(
+    {"powerpc", "powerpc64", "mips", "mips64", "sparc", "sparc64", "s390x", "aarch64_be"}
+)
 """Architectures whose byte order the linker does not write."""
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+from typing import Final
 
 from compiler.link import GOT_VADDR, GotOverflow
 
-GOT_ADDRESS_RANGE = 0x8000000 - GOT_VADDR
+GOT_ADDRESS_RANGE: Final = 0x8000000 - GOT_VADDR
 """The GOT's virtual range ``[0x4000000, 0x8000000)``: room for 8 388 608 eight-byte slots."""
 
 

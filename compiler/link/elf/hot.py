@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from compiler.link import GOT_VADDR, TEXT_VADDR, DeclIndex
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
 
-TEXT_ROOM_MIN = 1 << 20
+TEXT_ROOM_MIN: Final = 1 << 20
 """Reserved room past the used ``.text`` in a hot build: at least 1 MiB. Every save while the program runs gives
 each changed function a fresh block of 4/3 its size; 1 MiB holds thousands of saves of ordinary functions
 before a restart is needed. The room is part of the text segment's *file* range (``p_filesz == p_memsz``, a
 sparse stretch of the output), so the kernel maps it from the file, private and read-execute like the rest of
 ``.text`` (W^X); a ``p_memsz`` past ``p_filesz`` would be mapped anonymous read-write-execute. It is reserved
 anew (moving ``.text`` if needed) when less than half of it is left."""
-GOT_ROOM_MIN = 1 << 16
+GOT_ROOM_MIN: Final = 1 << 16
 """Reserved room past the used GOT in a hot build: at least 64 KiB (8 192 slots), since freed slots are not
 reused while the program runs and every new decl takes a new slot. It is ``p_memsz`` past ``p_filesz``: the
 kernel maps it anonymous read-write (not executable), the file's GOT pages stay read-only."""

@@ -8,6 +8,8 @@ blocks, debug pieces, the operation image).
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.link import GOT_VADDR, TEXT_VADDR, DeclIndex, Linkage, Relocation
 from compiler.link.elf.format import (
     ElfLayout,
@@ -27,7 +29,7 @@ from compiler.record import record_repr
 
 SHSTRTAB, TEXT, GOT, SYMTAB, DEBUG_STR, DEBUG_INFO, DEBUG_ABBREV, DEBUG_ARANGES, DEBUG_LINE = range(1, 10)
 """Section indices of the fixed layout (elf-linker.md §3)."""
-SECTION_NAMES = (
+SECTION_NAMES: Final = (
     b".shstrtab",
     b".text",
     b".got",
@@ -39,7 +41,7 @@ SECTION_NAMES = (
     b".debug_line",
 )
 """Names of sections 1–9, in order."""
-EXPECTED_TYPES = (
+EXPECTED_TYPES: Final = (
     SectionType.SHT_NULL,
     SectionType.SHT_STRTAB,
     SectionType.SHT_PROGBITS,
@@ -52,7 +54,7 @@ EXPECTED_TYPES = (
     SectionType.SHT_PROGBITS,
 )
 """``sh_type`` of sections 0–9 in the fixed layout."""
-DEBUG_SECTION_HINTS: tuple[tuple[bytes, int, int], ...] = (
+DEBUG_SECTION_HINTS: Final[tuple[tuple[bytes, int, int], ...]] = (
     (b".debug_info", 200, 1),
     (b".debug_abbrev", 128, 1),
     (b".debug_aranges", 160, 16),
@@ -61,7 +63,7 @@ DEBUG_SECTION_HINTS: tuple[tuple[bytes, int, int], ...] = (
 """Name, initial reservation and alignment of the debug sections 6–9 (elf-linker.md §3)."""
 TEXT_PHDR, GOT_PHDR = 0, 1
 """Program header indices: the R+X text segment and the R GOT segment."""
-SEGMENT_ALIGN = 0x1000
+SEGMENT_ALIGN: Final = 0x1000
 """``PT_LOAD`` alignment: ``p_offset ≡ p_vaddr (mod 0x1000)``, so ``.text`` and ``.got`` move page-aligned."""
 
 

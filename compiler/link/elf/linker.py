@@ -9,7 +9,7 @@ by the commit protocol (``commit``) at ``commit()`` (elf-linker.md §12).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Final, assert_never
 
 from compiler.link import (
     TEXT_VADDR,
@@ -82,13 +82,13 @@ def _text_room_low(needed: int, reserved: int) -> bool:
     return needed + max(TEXT_ROOM_MIN, needed) // 2 > reserved
 
 
-PROGRAM_CODE_SIZE_HINT = 256 * 1024
+PROGRAM_CODE_SIZE_HINT: Final = 256 * 1024
 """Initial ``.text`` reservation (elf-linker.md §2)."""
-SYMBOL_COUNT_HINT = 32
+SYMBOL_COUNT_HINT: Final = 32
 """Initial GOT and symbol-table reservation, in entries (elf-linker.md §2)."""
-EXE_MODE = 0o777
+EXE_MODE: Final = 0o777
 """Mode of a new executable (minus the umask)."""
-OBJ_MODE = 0o666
+OBJ_MODE: Final = 0o666
 """Mode of a new object file (minus the umask)."""
 
 

@@ -7,12 +7,13 @@ that outgrows its room moves to free space (found by ``find_free_space``) and it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from compiler.link.elf.format import align_forward
 
-ALLOC_NUM = 4
+ALLOC_NUM: Final = 4
 """Numerator of the padding factor: every region reserves 4/3 of its size (Zig's ``alloc_num``)."""
-ALLOC_DEN = 3
+ALLOC_DEN: Final = 3
 """Denominator of the padding factor (Zig's ``alloc_den``)."""
 
 Region = tuple[int, int]

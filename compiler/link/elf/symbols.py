@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from typing import Final
 
 from compiler.link.elf.format import Symbol
 
-_ENTRY = struct.Struct("<IBBHQQ")
+_ENTRY: Final = struct.Struct("<IBBHQQ")
 """One symbol in a ``SymbolList``: the fields of an Elf64_Sym (ELF32's fit them too)."""
 
 

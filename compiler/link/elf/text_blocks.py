@@ -6,16 +6,18 @@ both hand out the same addresses for the same sequence of calls.
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.link.elf.format import align_backward, align_forward
 from compiler.record import record_repr
 
-IDEAL_NUM = 4
+IDEAL_NUM: Final = 4
 """A block wants 4/3 of its size as room to grow in place (Zig's ``alloc_num``)."""
-IDEAL_DEN = 3
+IDEAL_DEN: Final = 3
 """Denominator of the ideal-capacity factor."""
-MIN_TEXT_BLOCK = 64
+MIN_TEXT_BLOCK: Final = 64
 """The smallest block worth creating from surplus space (Zig's ``minimum_text_block_size``)."""
-ADDRESS_LIMIT = 2**32 - 1
+ADDRESS_LIMIT: Final = 2**32 - 1
 """Addresses stay below 2^32 (code refers to GOT slots with absolute 32-bit addresses)."""
 
 
@@ -25,7 +27,7 @@ def ideal(size: int) -> int:
     return max(1, size * IDEAL_NUM // IDEAL_DEN)
 
 
-MIN_TEXT_CAPACITY = ideal(MIN_TEXT_BLOCK)
+MIN_TEXT_CAPACITY: Final = ideal(MIN_TEXT_BLOCK)
 """85: the smallest surplus worth putting on the free list (a minimum block at its ideal capacity)."""
 
 

@@ -10,6 +10,8 @@ only trusted when the output's bytes are the ones that commit wrote, so the reco
 
 from __future__ import annotations
 
+from typing import Final
+
 from compiler.link import DeclIndex
 from compiler.link.elf.layout import DEBUG_INFO, DEBUG_LINE, DeclState
 from compiler.link.elf.linker import ElfLinker
@@ -21,7 +23,7 @@ info_length, line_offset, line_length, fn_line]`` — its block, GOT slot, reloc
 ``.debug_line`` pieces (offset -1 when not placed: data decls) and first line. A plain list: the cache file holds
 ten thousands of them, read and written as they are."""
 VADDR, SIZE, GOT_INDEX, RELOCATIONS, INFO_OFFSET, INFO_LENGTH, LINE_OFFSET, LINE_LENGTH, FN_LINE = range(9)
-PLACEMENT_FIELDS = 9
+PLACEMENT_FIELDS: Final = 9
 
 
 def placement_of(linker: ElfLinker, decl: DeclIndex) -> Placement | None:
