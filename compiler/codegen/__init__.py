@@ -54,7 +54,9 @@ def generate_function(
     del decl  # the code does not depend on the decl's identity
     gen = FunctionGen(fn_type, body, addresses, line_of, fn_src=fn_src, safety=safety, panic=panic)
     code, info = gen.generate()
-    return GeneratedSymbol(code=code, alignment=1, symbol_type=SymbolType.FUNC, debug_info=info)
+    # (code, alignment, symbol_type, relocations, debug_info), built as the tuple it is: a NamedTuple's own
+    # __new__ is interpreted Python even under mypyc, and this runs once per function
+    return tuple.__new__(GeneratedSymbol, (code, 1, SymbolType.FUNC, (), info))
 
 
 def generate_data(decl: DeclHandle, tv: TypedValue, addresses: AddressView, *, src: int = 0) -> GeneratedSymbol:

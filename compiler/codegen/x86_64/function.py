@@ -209,12 +209,9 @@ class FunctionGen:
         except JumpTooFar:
             self.fail("unable to perform relocation: jump too far", self.fn_src)
         ret_ty = self.fn_type.fn_return_type()
-        info = DebugInfo(
-            line=fn_line,
-            rows=tuple(self.rows),
-            params=tuple(self.params),
-            return_type=debug_type(ret_ty) if ret_ty.has_code_gen_bits() else None,
-        )
+        return_type = debug_type(ret_ty) if ret_ty.has_code_gen_bits() else None
+        # built as the tuple it is: a NamedTuple's own __new__ is interpreted Python even under mypyc
+        info = tuple.__new__(DebugInfo, (fn_line, tuple(self.rows), tuple(self.params), return_type))
         return code, info
 
     def _row(self, line: int, kind: RowKind = RowKind.STMT) -> None:
@@ -226,7 +223,8 @@ class FunctionGen:
         if rows and rows[-1].code_offset == offset:
             prev = rows.pop()
             kind = prev.kind if kind is RowKind.STMT else kind
-        rows.append(LineRow(offset, line, kind))
+        # one per row, built as the tuple it is: a NamedTuple's own __new__ is interpreted even under mypyc
+        rows.append(tuple.__new__(LineRow, (offset, line, kind)))
         buf.mark()
         self.last_row_line = line
 
