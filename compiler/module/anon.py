@@ -69,6 +69,8 @@ def can_replay(m: Module, owner: Decl) -> bool:
     """Whether ``owner`` is an outdated top-level ``str`` whose only anonymous decl is retired unchanged."""
     if not (owner.replayable and m.replay_enabled) or owner.analysis is not DeclStatus.OUTDATED:
         return False
+    if owner.fn is not None:  # its unchanged text is a `fn`, not a `str` (and reading it would parse it again)
+        return False
     sd = m.source_decl(owner)
     if sd.inst.tag is not Tag.STR or len(owner.anon_created) != 1:
         return False

@@ -43,7 +43,7 @@ def generate_symbol(m: Module, d: Decl) -> GeneratedSymbol:
 def _decl_src(m: Module, d: Decl) -> int:
     """The absolute src of the decl's instruction (an anonymous decl: its owner's)."""
     owner = d.owner if d.is_anonymous and d.owner is not None else d
-    return decl_src(m, owner)  # not its SourceDecl: the owner's syntax may be released (release_syntax)
+    return decl_src(m, owner)  # not its SourceDecl: the owner's syntax may be released (release_generated)
 
 
 def _check_data_targets(d: Decl) -> None:

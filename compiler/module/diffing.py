@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from compiler.errors import AnalysisFail
 from compiler.module import anon, anon_fast, deletion
 from compiler.module.decl import Decl, DeclStatus, WorkKind
-from compiler.module.syntax import decl_src
+from compiler.module.syntax import decl_src, name_and_start
 from compiler.zir.ast import SourceDecl
 from compiler.zir.tags import Tag
 
@@ -66,7 +66,8 @@ def diff_root(m: Module) -> None:
         if index_shift or stats.shift or line_shift:
             m.shift_log.append(old_end, index_shift, stats.shift, line_shift)
         if line_shift:
-            from_line = _shift_linker_lines(m, new_decls[len(new_decls) - suffix].contents_start, line_shift, prefix)
+            first_new = name_and_start(new_decls, len(new_decls) - suffix)[1]  # no decl parsed again (syntax.py)
+            from_line = _shift_linker_lines(m, first_new, line_shift, prefix)
     new_end = len(new_decls) - suffix
     m.counters.decls_diffed += new_end - prefix
     exports_to_resolve: list[Decl] = []
@@ -171,8 +172,8 @@ def _suffix_line_shift(m: Module, new_decls: Sequence[SourceDecl], first: int, s
     newline count over the changed region (docs/design/performance.md §6)."""
     new_text = m.file.source or b""
     old_text = m.previous_source
-    start = new_decls[prefix - 1].contents_start if prefix else 0
-    first_new = new_decls[first].contents_start
+    start = name_and_start(new_decls, prefix - 1)[1] if prefix else 0
+    first_new = name_and_start(new_decls, first)[1]
     return new_text.count(b"\n", start, first_new) - old_text.count(b"\n", start, first_new - shift)
 
 
@@ -194,10 +195,10 @@ def _shift_linker_lines(m: Module, first_new: int, line_shift: int, prefix: int)
     shift = m.parser.stats.shift
     line_start = old_text.rfind(b"\n", 0, first_new - shift) + 1  # the old line's start (prefix: same offsets)
     for i in range(prefix - 1, -1, -1):
-        sd = parsed.decls[i]
-        if sd.contents_start < line_start:
+        name, start = name_and_start(parsed.decls, i)
+        if start < line_start:
             break
-        d = m.decl_table.get(sd.name)
+        d = m.decl_table.get(name)
         if d is not None and d.line >= 0:
             _queue_line_update(m, d)
     return from_line

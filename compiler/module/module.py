@@ -29,7 +29,7 @@ from compiler.module.decl import (
 from compiler.module.failures import AnchoredMsg, ReportedError, sort_key, span_index
 from compiler.module.lines import LineTracker
 from compiler.module.replay import body_replay_source, replay_body
-from compiler.module.syntax import decl_src, release_syntax
+from compiler.module.syntax import decl_src, release_generated
 from compiler.progress import Phase, ProgressSink, QueueProgress
 from compiler.runtime import run_with_deep_stack
 from compiler.source import SourceLoadError, SourceProvider
@@ -255,6 +255,9 @@ class Module:
     def source_decl(self, d: Decl) -> SourceDecl:
         assert self.file.parsed is not None
         return self.file.parsed.decls[d.src_index]
+
+    def decl_src(self, d: Decl) -> int:
+        return decl_src(self, d)  # source_decl(d).src without parsing a released decl again (module/syntax.py)
 
     def create_decl(self, name: str, src_index: int, contents_hash: bytes | None, contents_start: int) -> Decl:
         log = self.shift_log
@@ -616,8 +619,7 @@ class Module:
             return
         self.linker.update_decl(_decl_index(d), d.name, symbol)
         if fn is not None and not self.keep_air:
-            fn.air = None  # the output holds its code; nothing reads the AIR again (docs/design/performance.md §9)
-            release_syntax(self, d, fn)  # and its syntax tree, made again from the text if read (§9.1 there)
+            release_generated(self, d, fn)  # the output holds its code: AIR and syntax dropped (performance.md §9)
         d.code_size = len(symbol.code)
         d.line = line
         exports.update_linker_exports(self, d)

@@ -8,13 +8,24 @@ from the parser's relative record, and parse nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from compiler.zir.ast import SourceDecl
 from compiler.zir.regions import DeclView
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl, Fn
     from compiler.module.module import Module
+
+
+def name_and_start(decls: Sequence[SourceDecl], i: int) -> tuple[str, int]:
+    """``(decls[i].name, decls[i].contents_start)``, from the parser's record when ``decls`` is a ``DeclView``."""
+    if isinstance(decls, DeclView):
+        rel, base = decls.record(i)
+        return rel.name, base + rel.contents_start
+    sd = decls[i]
+    return sd.name, sd.contents_start
 
 
 def decl_src(m: Module, d: Decl) -> int:
@@ -40,13 +51,15 @@ def decl_extent(m: Module, d: Decl) -> tuple[int, int]:
     return sd.contents_start, sd.contents_end
 
 
-def release_syntax(m: Module, d: Decl, fn: Fn) -> None:
-    """Once ``fn``'s code is generated, a long-lived process (``parser.drop_bodies``) keeps neither its body nor
-    its decl's instruction tree: the parser makes them again from the decl's region when they are next read, as
-    the same text parses (docs/design/performance.md §9.1)."""
+def release_generated(m: Module, d: Decl, fn: Fn) -> None:
+    """Once ``fn``'s code is generated (``Module.keep_air`` off), nothing reads its AIR again (docs/design/
+    performance.md §9.2); and a long-lived process (``parser.drop_bodies``) keeps neither its body nor its
+    decl's instruction tree: the parser makes them again from the decl's region when they are next read, as the
+    same text parses (§9.1 there)."""
+    fn.air = None
     parsed = m.file.parsed
-    if not m.parser.drop_bodies or d.is_anonymous or parsed is None:
-        return
+    if not m.parser.drop_bodies or d.is_anonymous or d.anon_created or parsed is None:
+        return  # (a function owning strings is analysed again at every update for now: module.md §9.4)
     decls = parsed.decls
     if isinstance(decls, DeclView) and decls.detach(d.src_index, d.name):
         fn.zir_body = None

@@ -171,7 +171,7 @@ class Sema:
     def _decl_op_src(self, op: Inst, d: Decl) -> int:
         """``op_src`` of the @name operand ``op``, which names the source decl ``d``."""
         if d.src_index < self.home.src_index:
-            return self.m.source_decl(d).src
+            return self.m.decl_src(d)  # (a generated function's syntax is not parsed again for its position)
         return self.base + op.src
 
     def use_decl(self, d: Decl, src: int) -> Constant:

@@ -26,7 +26,7 @@ def live_insts() -> int:
 def body_of(s: Session, name: str) -> Body:
     d = s.comp.module.decl_table[name]
     fn = d.fn
-    assert fn is not None and fn.zir_body is not None  # kept: these sessions keep AIR (no release_syntax)
+    assert fn is not None and fn.zir_body is not None  # kept: these sessions keep AIR (no release_generated)
     return fn.zir_body
 
 
