@@ -28,6 +28,18 @@ def _edited_session(n: int, edits: int) -> tuple[Session, Session, list[dict[str
     return replaying, analysing, counters
 
 
+def _string_sessions(shape: str) -> tuple[str, Session, Session]:
+    """A 12-function ``shape`` program with a str in every function, built by a replaying and a re-analysing
+    session."""
+    text = ShapeProgram(shape, 12).source().decode()
+    text = text.replace("  %a = as(@usize, %c)\n", '  %a = as(@usize, %c)\n  %m = str("x")\n')
+    replaying, analysing = Session(text), Session(text)
+    analysing.comp.module.replay_enabled = False
+    replaying.update()
+    analysing.update()
+    return text, replaying, analysing
+
+
 def test_untouched_string_owners_in_a_chain_are_replayed_not_analysed() -> None:
     # Re-analysing a caller drops its edges, so its callee waits for its first use (the caller's body); the
     # replayed body analyses it there, as a real analysis would, instead of giving up and analysing itself.
@@ -71,12 +83,7 @@ def test_replay_gives_the_names_of_a_re_analysis_in_every_shape() -> None:
     # Edits of different functions (each reorders the work queue), a changed string and a new call, in the
     # three shapes with a str in every function: replaying and re-analysing sessions stay identical.
     for shape in ("chain", "star", "tree"):
-        text = ShapeProgram(shape, 12).source().decode()
-        text = text.replace("  %a = as(@usize, %c)\n", '  %a = as(@usize, %c)\n  %m = str("x")\n')
-        replaying, analysing = Session(text), Session(text)
-        analysing.comp.module.replay_enabled = False
-        replaying.update()
-        analysing.update()
+        text, replaying, analysing = _string_sessions(shape)
         edits = [
             ("int(1000)", "int(7)"),
             ("int(7)", "int(70000)"),
@@ -100,12 +107,7 @@ def test_fast_updates_then_an_edit_that_reorders_keep_the_names_of_a_re_analysis
     # of owners changes: the update is redone the full way), then fast again: names as if every owner was
     # re-analysed each time (module.md §9.6).
     for shape in ("chain", "star", "tree"):
-        text = ShapeProgram(shape, 12).source().decode()
-        text = text.replace("  %a = as(@usize, %c)\n", '  %a = as(@usize, %c)\n  %m = str("x")\n')
-        replaying, analysing = Session(text), Session(text)
-        analysing.comp.module.replay_enabled = False
-        replaying.update()
-        analysing.update()
+        text, replaying, analysing = _string_sessions(shape)
         analysed = []
         for k in range(9):
             new = text.replace("int(1000)", f"int({edited_constant(k)})", 1)
