@@ -209,7 +209,9 @@ class Decl:
     """The generation in which the decl's value (or failure) last changed for its users."""
     redone_generation: int
     """[ZIR Live] The generation in which a changed dependency last sent this decl, already analysed in that
-    generation, back to be analysed again (at most once per update: Module.cascade)."""
+    generation, back to be analysed again (Module.cascade)."""
+    redone_count: int
+    """How many times it was sent back in ``redone_generation`` (at most MAX_SEND_BACKS per update)."""
     last_analysis_failed: bool
     """The last analysis of the decl failed (its users saw a failure, whatever ``typed_value`` says)."""
     code_size: int
@@ -217,14 +219,14 @@ class Decl:
 
     __slots__ = ("analysis", "anon_created", "bytes", "code_size", "contents_hash", "deletion_flag", "dependants",
                  "dependencies", "epoch", "generation", "has_bits", "index", "is_anonymous", "is_export_root",
-                 "last_analysis_failed", "name", "owner", "redone_generation", "replay_anon", "replayable",
+                 "last_analysis_failed", "name", "owner", "redone_count", "redone_generation", "replay_anon", "replayable",
                  "shift_log", "stage", "stored_index", "stored_line", "stored_start", "table_seq", "typed_value",
                  "value_changed_generation")  # fmt: skip
     __match_args__ = ("index", "name", "stored_index", "stored_start", "contents_hash", "typed_value", "analysis",
                       "generation", "deletion_flag", "dependencies", "dependants", "anon_created", "is_export_root",
                       "stage", "is_anonymous", "owner", "shift_log", "epoch", "table_seq", "bytes", "has_bits",
                       "stored_line", "replayable", "replay_anon", "value_changed_generation", "redone_generation",
-                      "last_analysis_failed", "code_size")  # fmt: skip
+                      "last_analysis_failed", "code_size", "redone_count")  # fmt: skip
 
     def __init__(self, index: int, name: str, stored_index: int, stored_start: int = 0,
                  contents_hash: builtins.bytes | None = None, typed_value: TypedValue | None = None,
@@ -235,7 +237,7 @@ class Decl:
                  shift_log: ShiftLog | None = None, epoch: int = 0, table_seq: int = 0, bytes: builtins.bytes = b"",
                  has_bits: bool = False, stored_line: int = -1, replayable: bool = False,
                  replay_anon: Sequence[Decl] | None = None, value_changed_generation: int = 0, redone_generation: int = 0,
-                 last_analysis_failed: bool = False, code_size: int = -1) -> None:  # fmt: skip
+                 last_analysis_failed: bool = False, code_size: int = -1, redone_count: int = 0) -> None:  # fmt: skip
         self.index = index
         self.name = name
         self.stored_index = stored_index
@@ -264,6 +266,7 @@ class Decl:
         self.redone_generation = redone_generation
         self.last_analysis_failed = last_analysis_failed
         self.code_size = code_size
+        self.redone_count = redone_count
 
     def __repr__(self) -> str:
         return f"Decl({self.index}, {self.name!r}, {self.analysis.value})"
