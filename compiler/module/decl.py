@@ -33,6 +33,11 @@ class WorkKind(enum.Enum):
     """A placed function moved: rewrite its debug line number."""
 
 
+MAX_SEND_BACKS: Final = 8
+"""Times a user already analysed in an update is sent back in it (Decl.redone_count; Module.cascade): enough
+for nested type chains, and a cycle of users whose values keep changing still ends."""
+
+
 class DeclStatus(enum.Enum):
     """Decl.analysis (module.md §3.1); each member says where its message lives."""
 

@@ -14,6 +14,7 @@ from compiler.module import anon, anon_fast, deletion, diffing, exports
 from compiler.module.codegen_step import generate_symbol
 from compiler.module.decl import (
     FAILED_STATUSES,
+    MAX_SEND_BACKS,
     USABLE_STATUSES,
     Decl,
     DeclStatus,
@@ -423,15 +424,8 @@ class Module:
         return True
 
     def cascade(self, d: Decl) -> None:
-        """``d``'s value (or failure) just changed: its users are analysed again.
-
-        [ZIR Live] Zig skipped every user already analysed in this update, assuming it saw the new value. A
-        user analysed *before* this change saw the old one — e.g. ``@main`` calls ``@f`` whose type goes
-        through ``typeof(@world)``: ``@main`` is redone first (it names ``@world``), ``@f`` changes only
-        later, and the update failed where a fresh build passes. Such a user is sent back at most
-        ``MAX_SEND_BACKS`` times per update (so a cycle of users converges), and never by its own anonymous
-        decls (it made them). Once was not enough: a user redone after a function's type changed can see a
-        second change when a ``typeof`` chain under that type settles later in the same update."""
+        """``d``'s value (or failure) just changed: its users are analysed again, [ZIR Live] those already analysed
+        in this update too (cases 410, 411), at most MAX_SEND_BACKS times, not by own anonymous decls (§6.4)."""
         for dep in list(d.dependants):
             if dep.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS, DeclStatus.UNREFERENCED):
                 continue
@@ -439,9 +433,8 @@ class Module:
                 if d.is_anonymous and d.owner is dep:
                     continue
                 if dep.redone_generation != self.generation:
-                    dep.redone_generation = self.generation
-                    dep.redone_count = 0
-                if dep.redone_count >= MAX_SEND_BACKS:
+                    dep.redone_generation, dep.redone_count = self.generation, 0
+                elif dep.redone_count >= MAX_SEND_BACKS:
                     continue
                 dep.redone_count += 1
             self.mark_outdated(dep)
@@ -636,10 +629,6 @@ GOT_OVERFLOW: Final = "GOT overflows its address range"
 """The link error of a GOT that outgrew its virtual range (elf-linker.md §6)."""
 SILENT_FAILURE_ROUNDS: Final = 3
 """At most this many extra work-queue rounds re-analyse silent failure cycles per update."""
-MAX_SEND_BACKS: Final = 8
-"""A user already analysed in an update is sent back by a changed dependency at most this many times in it
-(Module.cascade; module.md §6.4): enough for the changes of nested type chains, few enough that a cycle of
-users whose values keep changing ends."""
 SHALLOW_DECL_COUNT: Final = 64
 """Up to this many decls, analysis runs on the caller's stack (a chain of references cannot be deep)."""
 
