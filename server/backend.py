@@ -172,6 +172,7 @@ class EditorCompilation:
 
     def _start(self, parser: Parser | None) -> None:
         self.compilation.module.record_locals = True  # inlay hints and hover of `%` locals ask for them
+        self.compilation.module.locals_wanted = set()  # ... of the functions they asked about only (``decl_locals``)
         self.compilation.module.keep_air = False  # only emit_zir reads AIR (docs/design/performance.md §9)
         self.compilation.defer_line_numbers(at_commit=True)  # keystrokes adding lines: no O(N) pass (§6.10)
         if parser is not None:  # the text was parsed already (``first_parse``): the first update reuses it
@@ -263,8 +264,17 @@ class EditorCompilation:
         )
 
     def decl_locals(self, names: list[str]) -> list[DeclLocals]:
-        """The analysed ``%`` locals of the named function decls (those analysed; the others are left out)."""
-        return local_types.decl_locals(self.compilation.module, names)
+        """The analysed ``%`` locals of the named function decls (those analysed; the others are left out).
+
+        Only the functions asked about keep their locals: one asked about for the first time is analysed again
+        (an update of the same text, work proportional to those functions; docs/design/performance.md §9)."""
+        module = self.compilation.module
+        buffer, parsed = self.analysed, module.file.source  # the last text that parsed (buffer's, or older)
+        if module.request_locals(names) and buffer is not None and parsed is not None:
+            self._analyse(parsed, None)
+            if buffer != parsed:  # a syntax error now: its facts still come from the last text that parsed
+                self._analyse(buffer, None)
+        return local_types.decl_locals(module, names)
 
     def emit_zir(self, liveness: bool) -> str:
         """The emitted ZIR of the last analysis's text, analysed again by a Compilation of its own that keeps

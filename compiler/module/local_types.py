@@ -1,7 +1,8 @@
 """The analysed type and compile-time value of each ``%`` local of a function body, for editors (lsp.md §9).
 
 Analysis keeps a function body's per-instruction results (``Fn.local_results``) only when the Module was asked
-to (``Module.record_locals``, set by the language server's editor Compilation; a CLI build keeps nothing). The
+to (``Module.record_locals``, set by the language server's editor Compilation, which keeps only the functions it
+was asked about: ``Module.locals_wanted``, ``request_locals``; a CLI build keeps nothing). The
 results are Sema's own map, keyed by each local's ``%`` name once the body is analysed (packed in one tuple, ``decl.pack_local_results``) (not by its ``Inst``,
 which would keep the body's syntax tree alive), a runtime local's result by its type only (not its AIR
 instruction, which would keep the body's AIR alive): about one dict entry per local. A query reads only the decls it names, so answering for the visible

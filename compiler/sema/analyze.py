@@ -53,7 +53,9 @@ def analyze_fn_body(m: Module, d: Decl, fn: Fn) -> None:
             fn.analysis = FnStatus.DEPENDENCY_FAILURE
         raise
     finally:
-        if m.record_locals:  # the editor's queries (module/local_types.py): each `%` local's result by name
+        if m.record_locals and (
+            m.locals_wanted is None or d.name in m.locals_wanted
+        ):  # the editor's queries (module/local_types.py): each `%` local's result by name
             results = sema.results  # a runtime local's type only, not its AIR (docs/design/performance.md §9)
             fn.local_results = pack_local_results({i.name: _local(r) for i, r in results.items() if i.name is not None})
         fn_body(fn, m.source_decl).release()  # no syntax tree outlives its analysis (docs/design/performance.md §9)

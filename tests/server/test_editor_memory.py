@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 
 from compiler.air import AirInst
+from compiler.module import local_types
 from server.backend import EditorCompilation
 from tests.compiler.module.test_memory import PROGRAM
 from tests.compiler.module.util import Session
@@ -31,3 +32,51 @@ def test_the_editor_compilation_keeps_no_air_and_still_emits_zir() -> None:
         assert editor.emit_zir(False) == kept.emit()
     finally:
         editor.close()
+
+
+def _chain(n: int) -> str:
+    """``n`` functions, each calling the one before, exported (every one analysed)."""
+    parts = ["@usize = primitive(usize)\n@fty = fntype([], @usize)\n"]
+    for i in range(n):
+        call = f"  %p = call(@f{i - 1}, [])\n" if i else ""
+        ret = "add(%p, %k)" if i else "as(@usize, %k)"
+        parts.append(
+            f"@f{i} = fn(@fty, {{\n{call}  %c = int({i})\n  %k = as(@usize, %c)\n  %s = {ret}\n  %r = return(%s)\n}})\n"
+        )
+    parts.append(f'@n = str("f")\n@e = export(@n, "f{n - 1}")\n')
+    return "".join(parts)
+
+
+def _kept(editor: EditorCompilation) -> set[str]:
+    return {d.name for d in editor.compilation.decls() if d.fn is not None and d.fn.local_results is not None}
+
+
+def test_the_editor_keeps_the_locals_of_the_functions_asked_about_only() -> None:
+    """Hover and inlay hints read the `%` locals of the functions they show: the editor tier keeps those K
+    functions' results, not all N, and analyses a function again (alone) when first asked about it."""
+    n = 60
+    text = _chain(n)
+    editor = EditorCompilation("test.zir", "obj")
+    everything = Session(text)
+    try:
+        assert editor.update(text.encode()) == []
+        assert _kept(editor) == set()
+        asked = ["f7", "f30", "f31"]
+        found = editor.decl_locals(asked)
+        counters = editor.compilation.module.counters.as_dict()
+        assert counters["fn_bodies_analyzed"] == 3  # the functions asked about, nothing else
+        assert _kept(editor) == set(asked)
+        assert [d.name for d in found] == asked
+        assert dict((f.name, f.value_text) for f in found[0].locals)["k"] == "7"
+        everything.comp.module.record_locals = True  # a Module that keeps every function's (locals_wanted None)
+        everything.update()
+        assert found == local_types.decl_locals(everything.comp.module, asked)
+        assert editor.decl_locals(["f30"]) == found[1:2]  # asked again: kept, no analysis
+        assert editor.compilation.module.counters.as_dict()["fn_bodies_analyzed"] == 3
+        edited = text.replace("int(12)", "int(120)").replace("int(30)", "int(300)")
+        assert editor.update(edited.encode()) == []
+        assert _kept(editor) == set(asked)  # the edited f12 was not asked about; f30 keeps its new facts
+        assert dict((f.name, f.value_text) for f in editor.decl_locals(["f30"])[0].locals)["k"] == "300"
+    finally:
+        editor.close()
+        everything.comp.close()
