@@ -270,7 +270,7 @@ class EditorCompilation:
         (an update of the same text, work proportional to those functions; docs/design/performance.md §9)."""
         module = self.compilation.module
         buffer, parsed = self.analysed, module.file.source  # the last text that parsed (buffer's, or older)
-        if module.request_locals(names) and buffer is not None and parsed is not None:
+        if local_types.request_locals(module, names) and buffer is not None and parsed is not None:
             self._analyse(parsed, None)
             if buffer != parsed:  # a syntax error now: its facts still come from the last text that parsed
                 self._analyse(buffer, None)

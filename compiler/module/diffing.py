@@ -215,3 +215,12 @@ def _table_order(d: Decl) -> int:
 
 def _source_order(d: Decl) -> int:
     return d.src_index
+
+
+def mark_locals_requested(m: Module) -> None:
+    """The functions an editor asked about that were analysed without keeping their locals
+    (``local_types.request_locals``) are outdated: the update analyses them again, now keeping them."""
+    for d in m.locals_requested:
+        if not d.destroyed and d.fn is not None and d.fn.local_results is None:
+            m.mark_outdated(d)
+    m.locals_requested.clear()

@@ -80,3 +80,20 @@ def decl_locals(m: Module, names: list[str]) -> list[DeclLocals]:
             facts.append(LocalFact(local, str(res.ty), shown))
         out.append(DeclLocals(name, bytes(source[sd.name_offset : sd.contents_end]), tuple(facts)))
     return out
+
+
+def request_locals(m: Module, names: list[str]) -> bool:
+    """Keep the locals of the named functions from now on (``Module.locals_wanted``, when it is a set); those
+    analysed without them are analysed again by the next update. Returns whether there are any (an update is
+    then due). An editor asks for the functions it shows: K functions' results are kept, not N."""
+    wanted = m.locals_wanted
+    if wanted is None:
+        return False
+    for name in names:
+        d = m.decl_table.get(name)
+        if d is None or d.is_anonymous or d.destroyed:
+            continue
+        wanted.add(name)
+        if d.fn is not None and d.fn.local_results is None:
+            m.locals_requested.append(d)
+    return bool(m.locals_requested)

@@ -113,11 +113,8 @@ class Module:
         revives its body's strings in order and keeps its AIR and code. Names are those of a re-analysis."""
         self.record_locals = False
         """Keep each function body's per-instruction results for editor queries (module/local_types.py)."""
-        self.locals_wanted: set[str] | None = None
-        """With ``record_locals``: the functions whose results are kept (None: every function's). An editor
-        keeps only those it asked about (``request_locals``): K functions' results, not N."""
-        self.locals_requested: list[Decl] = []
-        """Functions analysed without their results that were asked about: analysed again by the next update."""
+        self.locals_wanted: set[str] | None = None  # with it, only these functions' (local_types.request_locals)
+        self.locals_requested: list[Decl] = []  # asked about but analysed without them: again at the next update
         self.keep_air = True
         """Keep each function's AIR after its code is generated (``emit_zir``, ``Compilation.air``); a build
         that needs neither drops it (docs/design/performance.md §9)."""
@@ -205,10 +202,7 @@ class Module:
 
     def _analyze(self) -> None:
         diffing.diff_root(self)
-        for d in self.locals_requested:  # analysed again, now keeping their locals (``request_locals``)
-            if not d.destroyed and d.fn is not None and d.fn.local_results is None:
-                self.mark_outdated(d)
-        self.locals_requested.clear()
+        diffing.mark_locals_requested(self)
         for d in list(self.got_overflow):  # the GOT may have room now
             del self.got_overflow[d]
             if not d.destroyed and not d.is_anonymous and d.analysis is DeclStatus.COMPLETE:
@@ -280,21 +274,6 @@ class Module:
         self.decl_table[name] = d
         anon_fast.note_name(self, name)
         return d
-
-    def request_locals(self, names: list[str]) -> bool:
-        """Keep the locals of the named functions from now on (``locals_wanted``); those analysed without them
-        are analysed again by the next update. Returns whether there are any (an update is then due)."""
-        wanted = self.locals_wanted
-        if wanted is None:
-            return False
-        for name in names:
-            d = self.decl_table.get(name)
-            if d is None or d.is_anonymous or d.destroyed:
-                continue
-            wanted.add(name)
-            if d.fn is not None and d.fn.local_results is None:
-                self.locals_requested.append(d)
-        return bool(self.locals_requested)
 
     def mark_outdated(self, d: Decl, *, own_anon_retired: bool = False) -> None:
         """module.md §5.1. ``own_anon_retired``: the reason is the retirement of ``d``'s own anonymous decls."""
