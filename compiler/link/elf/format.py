@@ -109,6 +109,7 @@ E_TYPE_OFFSET: Final = 16
 
 
 _PHDR_FIELDS: Final = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+"""A program header's fields in file order: its positional pattern, repr and equality."""
 _SHDR_FIELDS: Final = (
     "sh_name",
     "sh_type",
@@ -121,6 +122,7 @@ _SHDR_FIELDS: Final = (
     "sh_addralign",
     "sh_entsize",
 )
+"""A section header's fields in file order: its positional pattern, repr and equality."""
 
 
 class ProgramHeader:
@@ -136,7 +138,7 @@ class ProgramHeader:
     p_align: int
 
     __slots__ = ("p_align", "p_filesz", "p_flags", "p_memsz", "p_offset", "p_paddr", "p_type", "p_vaddr")
-    __match_args__ = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align")
+    __match_args__ = _PHDR_FIELDS
 
     def __init__(
         self,
@@ -211,18 +213,7 @@ class SectionHeader:
         "sh_size",
         "sh_type",
     )
-    __match_args__ = (
-        "sh_name",
-        "sh_type",
-        "sh_flags",
-        "sh_addr",
-        "sh_offset",
-        "sh_size",
-        "sh_link",
-        "sh_info",
-        "sh_addralign",
-        "sh_entsize",
-    )
+    __match_args__ = _SHDR_FIELDS
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ would give, and what the session keeps between saves is one JSON string per func
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,10 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
     assert json.loads(empty)["placements"] == {} and json.loads(empty)["fns"] == {}
 
 
-def test_a_save_keeps_one_string_per_function_and_a_restart_reads_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _chain_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int) -> tuple[Path, Callable[[], Compilation]]:
+    """A workspace holding an ``n``-function chain (its source path), a cache directory under ``tmp_path``, and a
+    maker of Compilations that build it into the workspace with the cache on."""
     monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
-    n = 40
     (tmp_path / "ws").mkdir()
     src, out = tmp_path / "ws" / "chain.zir", tmp_path / "ws" / "chain"
     src.write_bytes(ChainProgram(n).source())
@@ -59,6 +59,14 @@ def test_a_save_keeps_one_string_per_function_and_a_restart_reads_it(
     def compilation() -> Compilation:
         return Compilation(Options(str(src), str(out), OutputMode.EXE, cache=True), FileSource(str(src)))
 
+    return src, compilation
+
+
+def test_a_save_keeps_one_string_per_function_and_a_restart_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n = 40
+    _, compilation = _chain_workspace(tmp_path, monkeypatch, n)
     comp = compilation()
     try:
         comp.cache_autosave = False
@@ -87,14 +95,11 @@ def test_restored_records_become_text_only_in_a_process_that_saves_again(
 ) -> None:
     """A long-lived process keeps restored records as text for its later saves (docs/design/performance.md §9.4);
     a one-shot build's one save is its last, so it writes them as read and converts none (§7.5)."""
-    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
     n = 30
-    (tmp_path / "ws").mkdir()
-    src, out = tmp_path / "ws" / "chain.zir", tmp_path / "ws" / "chain"
-    src.write_bytes(ChainProgram(n).source())
+    src, compilation = _chain_workspace(tmp_path, monkeypatch, n)
 
     def build() -> Compilation:
-        comp = Compilation(Options(str(src), str(out), OutputMode.EXE, cache=True), FileSource(str(src)))
+        comp = compilation()
         comp.cache_autosave = False
         return comp
 
