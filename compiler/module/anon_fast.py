@@ -160,15 +160,17 @@ def check(m: Module) -> None:
     path would have ordered differently — redo its anonymous-decl part the full way (module.md §9.6)."""
     st = m.anon_fast
     f = st.active
-    if f is None or (not f.destroyed and _same(_trace(f), st.trace)):
+    if f is None:
+        return
+    # A fast update's edit is one function's body (qualifying_edit): nothing deletes that function.
+    assert not f.destroyed, "the edited function of a fast update was deleted"
+    if _same(_trace(f), st.trace):
         return
     st.active = None
     order = _order(m, list(f.anon_created))  # the order at the update's start, f's decls at their place
     st.stale = False
     st.candidate = None  # not stable: the next edit takes the full path
     m.next_anon_index = st.base
-    if f.destroyed:
-        raise AssertionError("the edited function of a fast update was deleted")
     m.drop_dependency_edges_of(f)  # the full path re-analysed f against its previous dependencies
     for x in st.old_deps:
         if not x.destroyed:
