@@ -89,6 +89,8 @@ class OutputCommitter:
         """The output's identity after our last commit (or after reopening it)."""
         self.header = b""
         """The output's ELF header after our last commit (or as reopened)."""
+        self.writes_kept = WRITES_KEPT
+        """How many writes the I/O counters keep for commit reports before forgetting them."""
 
     def adopt_existing(self, data: bytes = b"") -> bool:
         """The output was reopened (its bytes were ``data``): record its identity and header and continue it
@@ -104,7 +106,7 @@ class OutputCommitter:
     def commit(self, image: FileImage, flags: LinkErrorFlags, totals: LinkTotals) -> CommitReport:
         """Apply ``image``'s queued operations (or write it whole); set ``flags.output_error`` and add the
         work to ``totals``."""
-        self.fileio.counters.trim_writes(WRITES_KEPT)  # before the snapshot: this commit's writes are all kept
+        self.fileio.counters.trim_writes(self.writes_kept)  # before the snapshot: this commit's writes are all kept
         before = self.fileio.counters.snapshot()
         full = self.needs_full_write
         replaced = False

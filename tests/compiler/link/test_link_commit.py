@@ -317,14 +317,10 @@ def test_each_commit_reports_exactly_its_own_writes_and_copies_none_of_the_histo
     assert snap.writes == [] and snap.writes_mark == len(linker.fileio.counters.writes) > 3
 
 
-def test_a_long_session_keeps_a_bounded_write_log_and_complete_commit_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from compiler.link.elf import commit as commit_module
-
-    monkeypatch.setattr(commit_module, "WRITES_KEPT", 8)
+def test_a_long_session_keeps_a_bounded_write_log_and_complete_commit_reports(tmp_path: Path) -> None:
     path = str(tmp_path / "out")
     linker = build_chain(path, 10)
+    linker.committer.writes_kept = 8
     counters = linker.fileio.counters
     for value in range(3, 40):
         mark = counters.snapshot().writes_mark
