@@ -69,7 +69,7 @@ Row = list[Any]
 contents length, how many of the dependencies are the decl-level analysis's]``."""
 
 
-_DOCUMENT_FIELDS = ("identity", "output_sha256", "placements", "fingerprints", "rows")
+_DOCUMENT_FIELDS = ("identity", "output_sha256", "placements", "fingerprints", "rows", "parse")
 
 
 class Document:
@@ -82,19 +82,22 @@ class Document:
     fingerprints: list[str]
     rows: dict[str, Row]
     """Function records by name, checked by ``fn_record`` when used (a damaged one is not used)."""
+    parse: Any
+    """The parse table of the recorded text as read (``compiler/zir/seed.py`` checks it when used), or None."""
 
-    __slots__ = ("fingerprints", "identity", "output_sha256", "placements", "rows")
-    __match_args__ = ("identity", "output_sha256", "placements", "fingerprints", "rows")
+    __slots__ = ("fingerprints", "identity", "output_sha256", "parse", "placements", "rows")
+    __match_args__ = ("identity", "output_sha256", "placements", "fingerprints", "rows", "parse")
     __setattr__ = frozen_setattr
     __delattr__ = frozen_delattr
 
     def __init__(self, identity: dict[str, str], output_sha256: str, placements: dict[str, Placement],
-                 fingerprints: list[str], rows: dict[str, Row]) -> None:  # fmt: skip
+                 fingerprints: list[str], rows: dict[str, Row], parse: Any = None) -> None:  # fmt: skip
         object.__setattr__(self, "identity", identity)
         object.__setattr__(self, "output_sha256", output_sha256)
         object.__setattr__(self, "placements", placements)
         object.__setattr__(self, "fingerprints", fingerprints)
         object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "parse", parse)
 
     def __repr__(self) -> str:
         return record_repr(self, _DOCUMENT_FIELDS)
@@ -156,6 +159,7 @@ def encode(
     placements: Iterable[tuple[str, Placement]],
     table: Table,
     rows: dict[str, Row | RowText],
+    parse: dict[str, Any] | None = None,
 ) -> Iterator[bytes]:
     """The document, piece by piece (its bytes are ``json.dumps`` of the whole with compact separators; the
     whole is never one string in memory: placements go out 1 024 at a time, each batch one C encoder call)."""
@@ -204,8 +208,11 @@ def encode(
             batch.clear()
     if lists:
         batch.append(comma + dumps(lists)[1:-1])
-    batch.append("}}")
+    batch.append("}")
     yield "".join(batch).encode()
+    if parse is not None:  # the parse table (docs/design/performance.md §7.4): optional, read by this version on
+        yield b',"parse":' + dumps(parse).encode()
+    yield b"}"
 
 
 def decode(data: bytes) -> Document:
@@ -249,7 +256,7 @@ def _decode(body: Any) -> Document:
     # one pass over the rows and one over their values (``map`` keeps the type checks at C speed)
     _require(all(type(row) is list and len(row) == PLACEMENT_FIELDS for row in rows), "placement")
     _require(_INT.issuperset(map(type, chain.from_iterable(rows))), "placement")
-    return Document(identity, sha, placements, table, _str_dict(body["fns"], "fns"))
+    return Document(identity, sha, placements, table, _str_dict(body["fns"], "fns"), body.get("parse"))
 
 
 def fn_record(doc: Document, name: str) -> CachedFn | None:

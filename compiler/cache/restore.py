@@ -24,6 +24,7 @@ from compiler.logs import LazyLogger
 from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, Fn, FnStatus
 from compiler.sema.values import FunctionValue, TypedValue, TypeValue
+from compiler.zir.seed import BadTable, seed_version
 from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from compiler.module.module import Module
     from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
+    from compiler.zir.regions import IncrementalParser
 
 log = LazyLogger(__name__)
 
@@ -66,9 +68,24 @@ class Restorer:
         """Every Fn ``decl_value`` made, by ``id``, with its decl's src in this update's text and the record it
         was made from: its contents hash, function type and decl-level dependencies are checked and declared."""
         self._known: dict[str, tuple[int, str]] | None = None
+        self._seeded = False
+        """The parser was offered the recorded text's parse (``prepare_parse``; once)."""
         self._panic: Decl | None = None
         self._panic_got = -1
         """The panic routine's decl as last checked, and its GOT address then (-1: none)."""
+
+    def prepare_parse(self, parser: IncrementalParser) -> dict[str, tuple[int, str]]:
+        """Before a parse: the first one is diffed against the recorded text's parse, rebuilt from the cache
+        (``compiler/zir/seed.py``; a table that does not check is ignored with a log line). Returns
+        ``known_good``."""
+        known = self.known_good()
+        if not self._seeded and self.doc.parse is not None:
+            try:
+                parser.seed(*seed_version(self.doc.parse, known, parser.drop_bodies))
+            except BadTable as exc:
+                log.warning("compile cache parse table ignored: corrupt (%s)", exc)
+        self._seeded = True
+        return known
 
     def known_good(self) -> dict[str, tuple[int, str]]:
         """The recorded functions' contents (length, hash): they parsed, so the parser may defer their bodies."""

@@ -33,6 +33,7 @@ from compiler.logs import LazyLogger
 from compiler.module.decl import DeclStatus, FnStatus
 from compiler.module.syntax import decl_extent
 from compiler.version import __version__
+from compiler.zir.seed import table_of
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl, Fn
@@ -145,7 +146,8 @@ class CompileCache:
         placements = _Placements(module, linker)
         rows = _rows(module, linker, placements, self.table, self.rows, as_text=self.rows_as_text)
         try:
-            write_atomic(self.location, encode(self.identity, sha, placements.items(), self.table, rows))
+            parse = table_of(module.parser)  # a restart parses only what changed since (compiler/zir/seed.py)
+            write_atomic(self.location, encode(self.identity, sha, placements.items(), self.table, rows, parse))
         except OSError as exc:
             if not self.save_failed:
                 log.warning("compile cache %s not written: %s", self.location.path, exc.strerror)

@@ -168,7 +168,8 @@ class Module:
         self.load_failed = False
         if self.progress is not None:
             self.progress(Phase.PARSE, 0, 0)
-        self.parser.known = self.restored.known_good() if self.restored is not None else None  # performance.md §7.4
+        restored = self.restored  # a restart's first parse: the compile cache's (docs/design/performance.md §7.4)
+        self.parser.known = restored.prepare_parse(self.parser) if restored is not None else None
         parsed = self.parser.parse(data)
         self.parser.known = None
         in_sync = self.file.parsed is not None  # the parser diffs against its last result without errors

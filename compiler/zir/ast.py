@@ -91,6 +91,11 @@ class Body:
         """Never parsed yet (reading ``insts`` parses it)."""
         return self.parses == 0
 
+    def text(self) -> tuple[bytes, int] | None:
+        """What the body parses from when read: its decl's bytes up to the body's ``}`` and the offset of its ``{``
+        there (None: an eager body that cannot parse again)."""
+        return (self._text, self._open) if self._parse is not None else None
+
     @property
     def resident(self) -> bool:
         """The instructions are held now (not deferred, not released)."""

@@ -27,11 +27,11 @@ from typing import Final, TypeAlias, overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
+from compiler.zir.bytediff import common_prefix, common_suffix
 from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, parse_span
 from compiler.zir.shifted import SplitList
 
 _LINE_START_AT: Final = re.compile(rb"^@", re.MULTILINE)
-_CHUNK: Final = 1 << 16
 
 
 Entry: TypeAlias = "SpanDecl | tuple[SpanDecl | ErrorMsg, ...]"
@@ -61,43 +61,6 @@ def _attach(data: bytes, n: int, base: int, rel: SpanDecl) -> None:
             rel.inst = item.inst
             return
     raise RuntimeError(f"the region of detached decl '{rel.name}' does not parse to it")
-
-
-def common_prefix(a: bytes, b: bytes) -> int:
-    """The length of the longest common prefix of ``a`` and ``b`` (in-place comparisons, C speed)."""
-    limit = min(len(a), len(b))
-    va = memoryview(a)
-    lo = 0
-    while lo < limit and b.startswith(va[lo : lo + _CHUNK], lo):
-        lo += _CHUNK
-    hi = min(limit, lo + _CHUNK)
-    while lo < hi:  # a[:lo] == b[:lo]; a difference lies before hi
-        mid = (lo + hi + 1) // 2
-        if b.startswith(va[lo:mid], lo):
-            lo = mid
-        else:
-            hi = mid - 1
-    return min(lo, limit)
-
-
-def common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    """The length (at most ``limit``) of the longest common suffix of ``a`` and ``b``."""
-    la, lb = len(a), len(b)
-    va = memoryview(a)
-    lo = 0
-    while lo < limit:
-        step = min(limit, lo + _CHUNK)
-        if not b.startswith(va[la - step : la - lo], lb - step):
-            break
-        lo = step
-    hi = min(limit, lo + _CHUNK)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if b.startswith(va[la - mid : la - lo], lb - mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 class ParseStats:
@@ -305,7 +268,7 @@ class IncrementalParser:
     same ``Inst`` objects (and, when they did not move, the same ``SourceDecl`` objects) as before.
     """
 
-    __slots__ = ("_cache", "_good", "_good_assembled_names", "_good_was_spans", "_last", "cache_regions",
+    __slots__ = ("_cache", "_good", "_good_assembled_names", "_good_was_spans", "_last", "_seeded", "cache_regions",
                  "drop_bodies", "keep_parsed", "known", "stats")  # fmt: skip
 
     def __init__(self, known: KnownGood | None = None) -> None:
@@ -328,6 +291,8 @@ class IncrementalParser:
         """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed
         (analysis releases them): an edit's few changed bodies are parsed once, and a whole file holds at most
         this many."""
+        self._seeded: set[str] = set()
+        """The deferred bodies' decls of a version ``seed`` gave, until the next parse counts them."""
         self.cache_regions = True
         """Parsed regions go into the region cache. Off for a one-shot build, which parses once: no later parse
         would look one up, so the regions are neither hashed nor kept."""
@@ -339,6 +304,11 @@ class IncrementalParser:
         moved_before = base.moved() if base is not None else 0
         version, replaced, nd_keep, mid_count = self._version(source)
         stats = self.stats
+        if (
+            self._seeded
+        ):  # the seed's deferred bodies taken over count as this parse's (docs/design/performance.md §7.4)
+            stats.bodies_deferred += len(self._seeded) - sum(1 for name in replaced if name in self._seeded)
+            self._seeded = set()
         stats.positions_moved = version.moved() - (moved_before if version is base else 0)
         self._last = version
         unique = version.duplicates == 0
@@ -365,6 +335,15 @@ class IncrementalParser:
         if len(self._cache) > 2 * max(len(version.span_start), 64):
             self._evict()
         return result
+
+    def seed(self, version: _Version, deferred: set[str]) -> None:
+        """Diff the next parse against ``version``, a parse of an earlier text made without parsing it
+        (``compiler/zir/seed.py``); ``deferred`` names its decls whose bodies are deferred."""
+        self._good, self._good_was_spans, self._seeded = version, True, deferred
+
+    def good_version(self) -> _Version | None:
+        """The version of the latest result without errors (what the next parse is diffed against)."""
+        return self._good
 
     def decls_remade(self) -> int:
         """How many ``SourceDecl`` objects were made when read, since the version was made."""

@@ -1,0 +1,160 @@
+"""A restart's first parse starts from the parse table the compile cache recorded and parses only what changed
+since (compiler/zir/seed.py, docs/design/performance.md §7.4); the result is the parse of the new text."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.shapes import ShapeProgram
+from compiler.compilation import Compilation, Options
+from compiler.link import OutputMode
+from compiler.source import BufferSource
+from compiler.zir import parser, regions, seed
+from compiler.zir.parser import KnownGood, parse
+from compiler.zir.regions import IncrementalParser
+from tests.compiler.cache.test_cache_parse import CASES, decl_view, known_of
+
+
+def seeded_parser(old: bytes, known: KnownGood) -> IncrementalParser:
+    """A new parser seeded with the table of ``old``'s parse, the way a restart gets it (through JSON)."""
+    first = IncrementalParser(known=known)
+    first.cache_regions = False
+    assert first.parse(old).errors == []
+    table = json.loads(json.dumps(seed.table_of(first)))
+    seeded = IncrementalParser(known=known)
+    seeded.seed(*seed.seed_version(table, known, seeded.drop_bodies))
+    return seeded
+
+
+EDITS = [
+    (b"", b""),  # the same text
+    (b"int(1004)", b"int(7)"),  # a function's length
+    (b"int(1002)", b"int(1002)\n  %zz = int(3)"),  # a line more
+    (b"@f3 = fn(", b"@f3x = fn("),  # a rename
+    (b"@f6 = fn(@fty, {", b'@f6 = fn(@fty, {\n  %q = str("}")'),  # a brace in a string
+]
+
+
+@pytest.mark.parametrize(("old", "new"), EDITS)
+def test_a_seeded_parse_of_an_edit_is_the_parse_of_the_new_text(old: bytes, new: bytes) -> None:
+    source = ShapeProgram("chain", 12).source()
+    changed = source.replace(old, new, 1)
+    result = seeded_parser(source, known_of(source)).parse(changed)
+    eager = parse(changed)
+    assert result.errors == eager.errors
+    assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
+
+
+def test_a_seeded_parse_of_an_edit_with_a_parse_error_reports_it() -> None:
+    source = ShapeProgram("chain", 12).source()
+    changed = source.replace(b"%r = return(%a)", b"%r = return(%a) }", 1)
+    result = seeded_parser(source, known_of(source)).parse(changed)
+    eager = parse(changed)
+    assert eager.errors and result.errors == eager.errors
+    assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not parse(c.read_bytes()).errors], ids=lambda p: p.name)
+def test_every_example_seeds_to_its_own_parse(case: Path) -> None:
+    source = case.read_bytes()
+    known = known_of(source)
+    for text in (source, source + b"\n@zz_added = primitive(u8)\n"):
+        result = seeded_parser(source, known).parse(text)
+        eager = parse(text)
+        assert result.errors == eager.errors
+        assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
+
+
+def _build(text: bytes, out: Path) -> Compilation:
+    comp = Compilation(Options("p.zir", str(out), OutputMode.EXE, cache=True), BufferSource("p.zir", text), None)
+    comp.update()
+    return comp
+
+
+def _restart_parses(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], dict[str, int]]:
+    """Build chain N with the cache, edit one function, restart: spans parsed while seeding and by the parse."""
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / f"cache{n}"))
+    out = tmp_path / f"p{n}"
+    prog = ShapeProgram("chain", n)
+    first = _build(prog.source(), out)
+    assert first.all_errors() == []
+    first.close()
+    prog.edited_constant = 70_000
+    calls: Counter[str] = Counter()
+
+    def counting(where: str, real: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[where] += 1
+            return real(*args, **kwargs)
+
+        return counted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(seed, "parse_span", counting("seed", parser.parse_span))
+        patch.setattr(regions, "parse_span", counting("parse", parser.parse_span))
+        again = _build(prog.source(), out)
+    try:
+        assert again.all_errors() == []
+        counters = again._counters()
+    finally:
+        again.close()
+    return calls, counters
+
+
+def test_a_restart_parses_spans_independent_of_n(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small, small_counters = _restart_parses(tmp_path, 10, monkeypatch)
+    large, large_counters = _restart_parses(tmp_path, 1000, monkeypatch)
+    # the types, ``_start`` and the first function of each header; then the edited function
+    assert small == large
+    assert large["parse"] == 1 and 0 < large["seed"] <= 8
+    assert small_counters["bodies_deferred"] == 10 - 1 and large_counters["bodies_deferred"] == 1000 - 1
+    assert small_counters["bodies_kept"] == 10 - 1 and large_counters["bodies_kept"] == 1000 - 1
+
+
+def _cache_file(tmp_path: Path) -> Path:
+    (found,) = (tmp_path / "cache").rglob("*.json")
+    return found
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: t.update(digest="0" * 32),
+        lambda t: t.update(spans=t["spans"][:-8]),
+        lambda t: t.update(spans="!"),
+        lambda t: t.update(names=t["names"][1:]),
+        lambda t: t.update(text=t["text"].replace("int(1003)", "int(1004)")),
+    ],
+    ids=["digest", "spans-short", "spans-not-base64", "names", "text"],
+)
+def test_a_damaged_parse_table_is_ignored_with_a_log_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, damage: Any
+) -> None:
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "p"
+    prog = ShapeProgram("chain", 20)
+    _build(prog.source(), out).close()
+    path = _cache_file(tmp_path)
+    doc = json.loads(path.read_bytes())
+    damage(doc["parse"])
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    prog.edited_constant = 70_000
+    with caplog.at_level(logging.WARNING):
+        again = _build(prog.source(), out)
+    try:
+        assert again.all_errors() == []
+        counters = again._counters()
+        parsed = again.module.file.parsed
+        assert parsed is not None
+        eager = parse(prog.source())
+        assert [decl_view(d) for d in parsed.decls] == [decl_view(d) for d in eager.decls]
+    finally:
+        again.close()
+    assert "parse table ignored: corrupt" in caplog.text
+    assert counters["bodies_kept"] == 20 - 1  # the rest of the cache is used
