@@ -146,6 +146,7 @@ def diff_root(m: Module) -> None:
             m.ensure_decl_analyzed(d)
         except AnalysisFail:
             continue
+    m.previous_source = b""  # read by the diff only: kept, it held a second copy of the text between updates
 
 
 def _recreate(m: Module, vacated: list[Decl], exports_to_resolve: list[Decl]) -> None:

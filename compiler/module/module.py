@@ -146,7 +146,7 @@ class Module:
         self.commit_failure: ErrorMsg | None = None
         """``unable to write output …`` when the last commit failed."""
         self.previous_source = b""
-        """Per update: the last good text before this update (for line moves)."""
+        """Per update: the last good text before this update (for line moves; dropped when the diff is done)."""
         self.lines = LineTracker()
         """Lines of byte offsets in the last good text (code generation's ``line_of``)."""
         self.restored: Restorer | None = None

@@ -185,3 +185,19 @@ def test_spliced_indexes_equal_fresh_ones(
             assert index.position(offset) == fresh.position(offset)
         for line in range(fresh.line_count + 1):
             assert index.offset(line, 1) == fresh.offset(line, 1)
+
+
+def test_the_index_cache_forgets_a_text_nobody_holds() -> None:
+    """Indexes are shared by the identity of their text: once no one else holds a text, no caller can ask about
+    it again, and its cached index must not keep it (an old version of the document) alive."""
+    size = 1 << 20
+    tracemalloc.start()
+    try:
+        old = bytes(bytearray(b"x" * (size - 1) + b"\n"))
+        line_index(old, Encoding.UTF16)
+        held = tracemalloc.get_traced_memory()[0]
+        del old
+        line_index(b"new\ntext", Encoding.UTF16)
+        assert held - tracemalloc.get_traced_memory()[0] > size // 2  # the old text was freed
+    finally:
+        tracemalloc.stop()
