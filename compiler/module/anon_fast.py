@@ -1,21 +1,20 @@
-"""Anonymous decl names without per-owner work when an edit repeats one that left their order unchanged.
+"""Anonymous decl names without per-owner work when an update edits one function's body (module.md §9.6).
 
 Every update retires every anonymous decl and revives it under the next number, in the order the work queue
-reaches its owner (module.md §9.2, §13). That order is a deterministic function of the Module's state, of the
-previous order and of the edit. When a full update edited only the body of one function ``F``, ``F`` used the
-same owners of anonymous decls and made the same strings, in the same sequence, as before, and the order came
-out as it went in, then the next edit of ``F`` alone whose analysis again uses that sequence leaves the order
-unchanged too: every anonymous decl's number moves up by the number of anonymous decls, ``F``'s own being
-numbered by a real analysis at their place. Such an update retires and re-analyses only ``F``. The other
-names are renumbered when something reads them (``materialize``: O(anonymous decls), once). If ``F``'s new
-sequence differs, the update is redone the full way at its end (``check``). module.md §9.6.
+reaches its owner (module.md §9.2, §13). After an edit of one function ``F``'s body and nothing else, that order
+is a deterministic function of the previous order and of the dependency graph, which the edit leaves as it was
+when ``F``'s analysis uses the same owners and makes the same strings in the same sequence as before
+(``module/anon_order.py`` computes it). Such an update retires and re-analyses only ``F``; the edit joins a list
+of pending edits, and the names are brought up to date when something reads them (``materialize``: the orders
+of the pending edits, one after another, O(anonymous decls) each). If ``F``'s new sequence differs, the update
+is redone the full way at its end (``check``). module.md §9.6.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import TYPE_CHECKING
 
+from compiler.module import anon_order
 from compiler.module.decl import Decl, DeclStatus, FnStatus
 from compiler.zir.ast import decode_name
 from compiler.zir.tags import Tag
@@ -23,36 +22,41 @@ from compiler.zir.tags import Tag
 if TYPE_CHECKING:
     from compiler.module.module import Module
 
+PENDING_LIMIT = 64
+"""Pending edits of different functions after which a fast update brings the names up to date at its end (their
+cost stays bounded when nothing reads the names for a long time)."""
+
 
 class AnonFast:
     """Per-Module state of the fast path (module.md §9.6)."""
 
-    __slots__ = ("active", "base", "before", "candidate", "old_deps", "slot_key", "stable",
-                 "stable_fn", "stale", "tainted", "trace")  # fmt: skip
+    __slots__ = ("active", "base", "modelable", "old_deps", "order", "pending", "runs", "tainted", "trace")
 
     def __init__(self) -> None:
-        self.stable_fn: Decl | None = None
-        """The function whose edit left the order unchanged in the last update (None: no such function)."""
         self.base = 0
         """``next_anon_index`` at the start of the last update: a live anonymous decl's number is base + rank."""
-        self.stale = False
-        """Fast updates renumbered the anonymous decls without renaming them yet."""
-        self.slot_key = 0
-        """While ``stale``: where ``stable_fn``'s anonymous decls sit among the others' ``table_seq``."""
+        self.order: list[Decl] = []
+        """The owners of the live anonymous decls, one entry per decl, in the numbering order of the last update
+        whose names are up to date (before the pending edits)."""
+        self.pending: list[Decl] = []
+        """The functions edited by fast updates since, in order (the names are stale while it is not empty)."""
+        self.runs = 0
+        """Runs of equal functions in ``pending``."""
+        self.modelable = False
+        """The graph after the last full update is one ``anon_order.full_path_order`` models."""
         self.active: Decl | None = None
         """During a fast update: the edited function."""
         self.tainted = False
         """Some decl named an anonymous decl, or a source decl's name looks like one: always the full path."""
-        self.candidate: Decl | None = None
-        """During a full update: its edit's function when the edit qualified."""
-        self.before: list[Decl] = []
-        """During a full update whose edit qualified: the anonymous decls' order at its start."""
         self.trace: list[Decl | None] = []
-        """The edited function's uses of owners and its own strings (None) before this update, in order."""
+        """During a fast update: the edited function's uses of owners and its own strings (None) before it."""
         self.old_deps: list[Decl] = []
-        """During a fast update: the edited function's dependencies before it (its own strings left out)."""
-        self.stable = False
-        """The last update left the order stable for the next edit of ``stable_fn``."""
+        """During a fast update: the edited function's dependencies before it."""
+
+    @property
+    def stale(self) -> bool:
+        """Fast updates renumbered the anonymous decls without renaming them yet."""
+        return bool(self.pending)
 
 
 def note_name(m: Module, name: str) -> None:
@@ -71,8 +75,8 @@ def qualifying_edit(m: Module, marked: list[Decl], other_changes: bool) -> Decl 
     """The edited function when this update's edit is one function's body and nothing else."""
     if m.anon_fast.tainted or other_changes or len(marked) != 1 or not m.replay_enabled or m.restored is not None:
         return None
-    if m.got_overflow or m.failed_decls or m.failed_exports or m.failed_files:
-        return None
+    if m.got_overflow or m.failed_decls or m.failed_exports or m.failed_files or m.locals_requested:
+        return None  # (a function whose locals an editor asked for is analysed again too: module/local_types.py)
     f = marked[0]
     if f.is_anonymous or f.is_export_root or f.analysis is not DeclStatus.OUTDATED or f.destroyed:
         return None
@@ -106,7 +110,7 @@ def _trace(f: Decl) -> list[Decl | None]:
     return out
 
 
-def _same(a: list[Decl | None], b: list[Decl | None]) -> bool:
+def _same(a: list[Decl | None] | list[Decl], b: list[Decl | None] | list[Decl]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
@@ -114,44 +118,24 @@ def _key(a: Decl) -> int:
     return a.table_seq
 
 
-def _order(m: Module, group: list[Decl]) -> list[Decl]:
-    """The live anonymous decls in numbering order, ``group`` at the stable function's place when stale."""
-    st = m.anon_fast
-    if not st.stale:
-        return sorted(m.live_anon, key=_key)
-    owner = st.stable_fn
-    skip = {id(a) for a in group}
-    if owner is not None:
-        skip.update(id(a) for a in owner.anon_created)
-    rest = sorted((a for a in m.live_anon if id(a) not in skip), key=_key)
-    at = bisect_left([a.table_seq for a in rest], st.slot_key)
-    return rest[:at] + group + rest[at:]
-
-
 def begin(m: Module, f: Decl | None) -> bool:
-    """At the diff's end: take the fast path for the edit of ``f`` (qualifying, or None) when the last update
-    left the order stable for it; only ``f``'s anonymous decls are then retired. Otherwise brings stale names
-    up to date for the full path. True: fast."""
+    """At the diff's end: take the fast path for the edit of ``f`` (qualifying, or None) when the last full
+    update left a graph whose order ``anon_order`` models; only ``f``'s anonymous decls are then retired.
+    Otherwise brings stale names up to date for the full path. True: fast."""
     st = m.anon_fast
     start = m.next_anon_index
-    trace = _trace(f) if f is not None else []
-    if f is not None and st.stable and st.stable_fn is f and _same(trace, st.trace):
-        if f.anon_created:
-            first = f.anon_created[0]
-            if not st.stale:
-                st.slot_key = first.table_seq
-            m.next_anon_index = start + _number(first) - st.base  # where the full path numbers them
-        st.old_deps = [x for x in f.dependencies if not (x.is_anonymous and x.owner is f)]
-        st.base = start
-        st.stale = True
+    if f is not None and st.modelable:
+        st.old_deps = list(f.dependencies)
+        st.trace = _trace(f)
+        if not st.pending or st.pending[-1] is not f:
+            st.runs += 1
+        st.pending.append(f)
+        st.base = start  # f's strings are numbered from here for now (above every stale name), renamed later
         st.active = f
         return True
     materialize(m)
     st.base = start
     st.active = None
-    st.candidate = f
-    st.trace = trace
-    st.before = sorted(m.live_anon, key=_key) if f is not None else []
     return False
 
 
@@ -167,74 +151,102 @@ def check(m: Module) -> None:
     if _same(_trace(f), st.trace):
         return
     st.active = None
-    order = _order(m, list(f.anon_created))  # the order at the update's start, f's decls at their place
-    st.stale = False
-    st.candidate = None  # not stable: the next edit takes the full path
-    m.next_anon_index = st.base
-    m.drop_dependency_edges_of(f)  # the full path re-analysed f against its previous dependencies
+    st.pending.pop()  # this update's edit: redone below
+    new_own = list(f.anon_created)
+    m.drop_dependency_edges_of(f)  # the full path re-analyses f against its previous dependencies
     for x in st.old_deps:
-        if not x.destroyed:
+        if not x.destroyed and not (x.is_anonymous and x.owner is f):
             m.declare_dependency(f, x)
+    owners = _pending_order(m, f, st.old_deps)  # the order at the update's start
+    order: list[Decl] = []
+    taken: dict[Decl, int] = {}
+    for o in owners:
+        if o is f:
+            if f not in taken:
+                taken[f] = 0
+                order += new_own  # its decls now, at its place
+            continue
+        k = taken.get(o, 0)
+        taken[o] = k + 1
+        order.append(o.anon_created[k])
+    if f not in taken:
+        order += new_own
+    listed = {id(a) for a in order}
+    # decls first made by this update's analysis of f (an owner it started to use): after the others
+    order += sorted((a for a in m.live_anon if id(a) not in listed), key=_key)
+    st.pending.clear()
+    st.runs = 0
+    m.next_anon_index = st.base
     m.mark_outdated(f)
     from compiler.module import anon
 
     for a in order:
-        if not a.is_retired:
+        if not a.is_retired and not a.destroyed:
             anon.retire(m, a)
     m.perform_all_the_work()
 
 
 def finish(m: Module) -> None:
-    """At the update's end (after releases): the counter after this update's numbering, and whether the order
-    is stable for the next edit of the same function."""
+    """At the update's end (after releases): the counter after this update's numbering; after a full update,
+    its order and whether the next one-function edit may take the fast path."""
     st = m.anon_fast
-    f = st.active
-    if f is not None:
+    if st.active is not None:
         st.active = None
-        st.trace = _trace(f)
         m.next_anon_index = st.base + len(m.live_anon)
+        if st.runs > PENDING_LIMIT:
+            materialize(m)
         return
-    f = st.candidate
-    st.candidate = None
-    before, st.before = st.before, []
-    after = sorted(m.live_anon, key=_key)
-    st.stable = (
-        f is not None
-        and not f.destroyed
+    st.pending.clear()
+    st.runs = 0
+    live = m.live_anon
+    st.order = [a.owner for a in sorted(live, key=_key) if a.owner is not None]
+    st.modelable = (
+        not st.tainted
         and not m.failed_decls
-        and _same(list(after), list(before))
-        and _same(_trace(f), st.trace)
-        and _contiguous(f)
+        and not m.failed_exports
+        and not m.got_overflow
+        and len(st.order) == len(live)
+        and anon_order.modelable(live)
     )
-    st.stable_fn = f if st.stable else None
-    st.trace = _trace(f) if f is not None and st.stable else []
 
 
-def _contiguous(f: Decl) -> bool:
-    """``f``'s anonymous decls were numbered one after another (nothing else was numbered between them)."""
-    group = f.anon_created
-    return all(a.table_seq == group[0].table_seq + i for i, a in enumerate(group))
-
-
-def _number(a: Decl) -> int:
-    return int(a.name[a.name.rindex("_") + 1 :])
+def _pending_order(m: Module, f: Decl | None = None, f_deps: list[Decl] | None = None) -> list[Decl]:
+    """The owners in the numbering order after the pending edits (``f_deps``: ``f``'s dependencies then)."""
+    st = m.anon_fast
+    order = st.order
+    graph = anon_order.Graph(order, st.pending, f, f_deps)
+    last: Decl | None = None
+    fixed = False
+    for g in st.pending:
+        if g is last and fixed:
+            continue  # the same edit again from the order it left unchanged
+        new = graph.full_path_order(order, g)
+        fixed = _same(new, order)
+        order, last = new, g
+    return order
 
 
 def materialize(m: Module) -> None:
     """Give every anonymous decl the name of the last update's numbering (module.md §9.6), in table order."""
     st = m.anon_fast
-    if not st.stale:
+    if not st.pending:
         return
-    owner = st.stable_fn
-    order = _order(m, list(owner.anon_created) if owner is not None else [])
-    st.stale = False
+    owners = _pending_order(m)
+    order: list[Decl] = []
+    taken: dict[Decl, int] = {}
+    for o in owners:
+        k = taken.get(o, 0)
+        taken[o] = k + 1
+        order.append(o.anon_created[k])
+    assert len(order) == len(m.live_anon), "the modelled order numbers every live anonymous decl"
+    st.pending.clear()
+    st.runs = 0
+    st.order = owners
     table = m.decl_table
     for a in order:
         if table.get(a.name) is a:
             del table[a.name]
-    for i, a in enumerate(order):
-        o = a.owner
-        assert o is not None
+    for i, (a, o) in enumerate(zip(order, owners, strict=True)):
         a.name = f"{o.name}__anon_{st.base + i}"
         m.table_seq += 1
         a.table_seq = m.table_seq

@@ -79,6 +79,8 @@ def diff_root(m: Module) -> None:
     _recreate(m, vacated_before, exports_to_resolve)
     for i in range(prefix, new_end):
         sd = new_decls[i]
+        if "__anon_" in sd.name:
+            anon_fast.materialize(m)  # a source decl named like an anonymous decl: the names of now (§9.6)
         d = table.get(sd.name)
         if d is not None and d.is_anonymous:
             deleted.pop(d, None)

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from bench.shapes import ShapeProgram
+from compiler.module import anon_fast
 from tests.compiler.module.util import Session
 
 BODY = r"(@f%d = fn\(@fty, \{\n(?:  [^\n]*\n)*?  %%c = int\()(\d+)"
@@ -63,3 +64,61 @@ def test_random_edits_name_anonymous_decls_as_a_re_analysis_does(seed: int) -> N
         if rng.random() < 0.3 or step == 24:  # names read now and then: stale in between
             assert fast.emit() == full.emit(), (seed, step)
             assert fast.errors() == full.errors(), (seed, step)
+
+
+def _strings_program(rng: random.Random, shape: str, n: int) -> str:
+    text = ShapeProgram(shape, n).source().decode()
+    for i in range(n):
+        if rng.random() < 0.6:
+            text = _add_line(text, i, f'  %q{rng.randrange(10**6)} = str("{rng.choice(["x", "y", "zz"])}")\n')
+    if rng.random() < 0.5:
+        text = text.replace("@name = str", '@msg = str("m")\n@name = str', 1)
+    return text
+
+
+@pytest.mark.parametrize("seed", range(100, 120))
+def test_edits_that_move_from_function_to_function_name_anonymous_decls_as_a_re_analysis_does(seed: int) -> None:
+    # Every edit in a function picked at random (most of them first edits: fast since module.md §9.6 models the
+    # order), names read rarely: many pending edits between two reads, against re-analysing every owner.
+    rng = random.Random(seed)
+    shape = rng.choice(["chain", "star", "tree", "strings"])
+    n = rng.randrange(3, 16)
+    text = _strings_program(rng, shape, n)
+    fast, full = Session(text), Session(text)
+    full.comp.module.replay_enabled = False
+    fast.update()
+    full.update()
+    one = 0
+    for step in range(40):
+        text = _edit(rng, text, n, rng.randrange(n))
+        one += fast.update(text).counters["decls_analyzed"] == 1
+        full.update(text)
+        if rng.random() < 0.1 or step == 39:
+            assert fast.emit() == full.emit(), (seed, step)
+            assert fast.errors() == full.errors(), (seed, step)
+    assert one >= 10, one  # the fast path was taken (most edits keep the owners and strings)
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_names_brought_up_to_date_after_many_pending_edits_are_those_of_a_re_analysis(
+    limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After PENDING_LIMIT runs of edits the names are renamed at the update's end without a reader.
+    monkeypatch.setattr(anon_fast, "PENDING_LIMIT", limit)
+    rng = random.Random(limit)
+    for shape in ("strings", "tree"):
+        text = _strings_program(rng, shape, 9)
+        fast, full = Session(text), Session(text)
+        full.comp.module.replay_enabled = False
+        fast.update()
+        full.update()
+        for step in range(30):
+            i = rng.randrange(9)
+            m = re.search(BODY % i, text)
+            assert m is not None
+            value = rng.choice([v for v in ("1", "22", "333333") if v != m.group(2)])  # an edit, never the same text
+            text = text[: m.start(2)] + value + text[m.end(2) :]
+            assert fast.update(text).counters["decls_analyzed"] == 1, (shape, step)
+            full.update(text)
+            assert fast.comp.module.anon_fast.runs <= limit  # (runs of equal functions in the pending edits)
+        assert fast.emit() == full.emit(), shape
