@@ -18,7 +18,7 @@ as by ``zir watch``) and checks the executable's exit code.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,12 @@ class ShapeProgram:
     edited_constant: int = 1000
     extra_lines: int = 0
     """Lines of ``%x{k} = int(k)`` more in ``f{N/2}`` (a line-count-changing edit, performance.md §6.10)."""
+    constants: dict[int, int] = field(default_factory=dict)
+    """Other functions' edited constants (``moving_edits``)."""
 
     def constant(self, i: int) -> int:
+        if i in self.constants:
+            return self.constants[i]
         return self.edited_constant if i == self.n // 2 else 1000 + i
 
     def _fn(self, i: int) -> str:
@@ -93,6 +97,11 @@ class ShapeProgram:
             value[i] = (self.constant(i) + sum(value[c] for c in callees(self.shape, self.n, i))) & MASK
         total = sum(value) & MASK if self.shape == "star" else value[self.n - 1 if self.shape != "tree" else 0]
         return total % 256
+
+
+def moving_edit_function(n: int, k: int) -> int:
+    """The function of the ``k``-th edit that moves from function to function: a different one each time."""
+    return (k * 7919 + 1) % n
 
 
 def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
@@ -129,6 +138,11 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         prog.extra_lines = 1 - k % 2
         prog.edited_constant = edited_constant(edits + k)
         line_texts.append(prog.source())
+    moving_texts: list[bytes] = []
+    if shape == STRINGS:  # then each edit in another function (its first): docs/design/module.md §9.6
+        for k in range(edits):
+            prog.constants[moving_edit_function(n, k)] = edited_constant(k)
+            moving_texts.append(prog.source())  # (after the line edits: their last text is the start)
     updates: list[float] = []
     cpu: list[float] = []
     counters: Any = None
@@ -152,6 +166,19 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     _linker.inner.settle_line_numbers()
     _linker.inner.commit()
     settle_ms = (time.perf_counter() - t0) * 1000
+    moving: list[float] = []
+    moving_cpu: list[float] = []
+    for text in moving_texts:
+        src.write_bytes(text)
+        c0, t0 = time.process_time(), time.perf_counter()
+        comp.update()
+        moving.append((time.perf_counter() - t0) * 1000)
+        moving_cpu.append((time.process_time() - c0) * 1000)
+    names_ms = None
+    if moving_texts:  # the anonymous decls' names those edits left stale, brought up to date as a reader would
+        c0 = time.process_time()
+        comp.module.materialize_anon_names()
+        names_ms = (time.process_time() - c0) * 1000
     if run_binary(out) != prog.exit_code():
         raise RuntimeError(f"{shape} N={n}: wrong exit code after the edits")
     comp.close()
@@ -162,4 +189,13 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         "update_lines": stats(lines, skip_first=True).as_json(),
         "update_lines_cpu": stats(lines_cpu, skip_first=True).as_json(),
         "settle_lines_ms": settle_ms,
+        **(
+            {
+                "update_moving": stats(moving, skip_first=True).as_json(),
+                "update_moving_cpu": stats(moving_cpu, skip_first=True).as_json(),
+                "names_after_moving_cpu_ms": names_ms,
+            }
+            if moving_texts
+            else {}
+        ),
     }

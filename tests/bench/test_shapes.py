@@ -18,6 +18,11 @@ def test_length_changing_edits_of_each_shape_run_with_the_expected_exit_code(sha
     assert result["counters_last"]["decls_diffed"] == 1
     assert result["update"]["count"] == 2
     assert result["update_cpu"]["count"] == 2
+    if shape == "strings":  # then edits in another function each time (docs/design/module.md §9.6)
+        assert result["update_moving"]["count"] == result["update_moving_cpu"]["count"] == 2
+        assert result["names_after_moving_cpu_ms"] is not None
+    else:
+        assert "update_moving" not in result
 
 
 def test_every_edit_changes_the_length_by_four_bytes_to_a_text_not_seen_before() -> None:
