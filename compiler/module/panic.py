@@ -49,6 +49,10 @@ def got_address_for(m: Module, user: Decl) -> Callable[[], int]:
         p = ensure(m)
         if p not in user.dependencies:
             m.declare_dependency(user, p)
+        fn = user.fn
+        if fn is not None and p not in fn.dependencies:
+            # a replay of this body keeps its code, so it must declare this dependency again (module.md §9.4)
+            fn.dependencies += (p,)
         return m.linker.got_address(DeclIndex(p.index))
 
     return got_address

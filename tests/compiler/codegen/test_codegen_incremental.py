@@ -108,3 +108,27 @@ def test_function_moves_between_spills_stack_params_and_checks_in_place(tmp_path
             assert symbols(out) == symbols(tmp_path / f"fresh{i}"), f"step {i}: symbols"
     finally:
         comp.close()
+
+
+def test_replayed_functions_keep_the_panic_routine_they_call(tmp_path: Path) -> None:
+    # A chain whose every function holds a str and a checked add: an update that replays every body (module.md
+    # §9.4: a save without changes, a new decl) kept their code but dropped their dependency on the panic
+    # routine, which was deleted: the next overflow jumped through a freed GOT slot (SIGSEGV, not the panic).
+    from bench.shapes import ShapeProgram
+
+    prog = ShapeProgram("strings", 4)
+    prog.constants[0] = 2**64 - 1  # f1 adds its constant to it: an integer overflow at run time
+    text = prog.source().decode()
+    src, out = tmp_path / "p.zir", tmp_path / "p"
+    src.write_text(text)
+    comp = Compilation(Options(str(src), str(out), OutputMode.EXE))
+    more = text.replace("@name = str", '@zq = str("more")\n@name = str', 1)
+    try:
+        for step, version in enumerate((text, text, more, more)):
+            src.write_text(version)
+            report = comp.update()
+            assert report.ok, [e.message for e in comp.all_errors()]
+            proc = subprocess.run([str(out)], capture_output=True, timeout=10)
+            assert (proc.returncode, proc.stderr) == (-6, b"panic: integer overflow\n"), step
+    finally:
+        comp.close()
