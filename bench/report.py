@@ -142,6 +142,8 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
         ("update_cpu", "L1 length-changing edit, CPU p50 (every thread, no disk waits), {}", False),
         ("update_moving", "L3 length-changing edit, each in another function, p50, {} (in process, committed)", True),
         ("update_moving_cpu", "L3 edit in another function each time, CPU p50, {}", False),
+        ("update_file_cpu", "L1 length-changing edit, CPU p50 of reading and comparing the saved file, {}", False),
+        ("update_rest_cpu", "L1 length-changing edit, CPU p50 of the rest of the update, {}", False),
     )
     for (key, label, judged), shape in ((e, s) for e in edits for s in ("chain", "star", "tree", "strings")):
         small = _get(per_n.get("1000"), "zir_shapes", shape, key, "p50")

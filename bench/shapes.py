@@ -18,6 +18,8 @@ as by ``zir watch``) and checks the executable's exit code.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,12 +106,62 @@ def moving_edit_function(n: int, k: int) -> int:
     return (k * 7919 + 1) % n
 
 
+class FileCost:
+    """The thread CPU time an update spends on the saved file as a whole: reading it (the source provider's
+    ``read``) and finding the changed bytes (``compiler/zir/bytediff.py`` ``common_prefix``/``common_suffix``).
+
+    That part is O(file) by design: an update must see a change anywhere in the file, and the file is re-read
+    and compared with the last good version (docs/design/performance.md §6.11). The shapes report it apart
+    from the rest of the update, so the N = 10 000 / N = 1 000 ratio of each part can be read."""
+
+    def __init__(self) -> None:
+        self.ns = 0
+        self.compare_calls = 0
+
+    def timed(self, fn: Callable[..., Any], *, compare: bool) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            t0 = time.thread_time_ns()
+            try:
+                return fn(*args)
+            finally:
+                self.ns += time.thread_time_ns() - t0
+                self.compare_calls += compare
+
+        return wrapper
+
+    @contextmanager
+    def measuring(self, module: Any) -> Iterator[None]:
+        """Time ``module``'s source reads and the parser's prefix/suffix comparisons while inside. (Under the
+        accelerated build the parser's calls are compiled and not seen: ``compare_calls`` stays 0.)"""
+        from compiler.zir import regions
+
+        names = vars(regions)  # the parser's globals: compiler/zir/bytediff.py's functions, as regions.py calls them
+        prefix, suffix, provider = names["common_prefix"], names["common_suffix"], module.source_provider
+        names["common_prefix"] = self.timed(prefix, compare=True)
+        names["common_suffix"] = self.timed(suffix, compare=True)
+        module.source_provider = _TimedSource(provider, self)
+        try:
+            yield
+        finally:
+            names["common_prefix"], names["common_suffix"] = prefix, suffix
+            module.source_provider = provider
+
+
+class _TimedSource:
+    """A source provider whose ``read`` adds its thread CPU time to a ``FileCost``."""
+
+    def __init__(self, inner: Any, cost: FileCost) -> None:
+        self.inner, self.path = inner, inner.path
+        self.read = cost.timed(inner.read, compare=False)
+
+
 def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     """A full build, then ``edits`` length-changing edits of ``f{N/2}`` timed in process (p50 of ``update``).
 
     ``update_cpu`` is the process's CPU time per update (every thread, user and system): what the update
     computes, without its waits for the disk (the commit's syncs) or for a core; on a loaded machine it is the
-    steadier figure for comparing sizes."""
+    steadier figure for comparing sizes. ``update_file_cpu`` is the part of it spent reading the saved file and
+    comparing it with the last version (``FileCost``), ``update_rest_cpu`` the rest (each a p50 of its own)."""
     from bench.inproc import make_compilation
     from bench.watch import run_binary
     from compiler.runtime import tune_gc
@@ -145,14 +197,19 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
             moving_texts.append(prog.source())  # (after the line edits: their last text is the start)
     updates: list[float] = []
     cpu: list[float] = []
+    file_cpu: list[float] = []
     counters: Any = None
-    for text in texts:
-        src.write_bytes(text)
-        c0, t0 = time.process_time(), time.perf_counter()
-        report = comp.update()
-        updates.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.process_time() - c0) * 1000)
-        counters = report.counters
+    cost = FileCost()
+    with cost.measuring(comp.module):
+        for text in texts:
+            src.write_bytes(text)
+            cost.ns = 0
+            c0, t0 = time.process_time(), time.perf_counter()
+            report = comp.update()
+            updates.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            file_cpu.append(cost.ns / 1e6)
+            counters = report.counters
     lines: list[float] = []
     lines_cpu: list[float] = []
     _linker.inner.dwarf.defer_line_shifts = True  # as `zir watch`: moved functions' lines written when idle (§6.10)
@@ -182,9 +239,14 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
     if run_binary(out) != prog.exit_code():
         raise RuntimeError(f"{shape} N={n}: wrong exit code after the edits")
     comp.close()
+    parts: dict[str, Any] = {}
+    if cost.compare_calls:  # the parser's comparisons were seen (not compiled): the split is complete
+        parts["update_file_cpu"] = stats(file_cpu, skip_first=True).as_json()
+        parts["update_rest_cpu"] = stats([c - f for c, f in zip(cpu, file_cpu, strict=True)], skip_first=True).as_json()
     return {
         "update": stats(updates, skip_first=True).as_json(),
         "update_cpu": stats(cpu, skip_first=True).as_json(),
+        **parts,
         "counters_last": counters,
         "update_lines": stats(lines, skip_first=True).as_json(),
         "update_lines_cpu": stats(lines_cpu, skip_first=True).as_json(),

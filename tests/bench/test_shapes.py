@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.shapes import SHAPES, WIDTHS, ShapeProgram, edited_constant, session
+from compiler.zir import regions
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -23,6 +24,13 @@ def test_length_changing_edits_of_each_shape_run_with_the_expected_exit_code(sha
         assert result["names_after_moving_cpu_ms"] is not None
     else:
         assert "update_moving" not in result
+    if regions.__file__.endswith(".py"):  # interpreted: the parser's comparisons are seen (bench/shapes.py FileCost)
+        file_cpu, rest_cpu = result["update_file_cpu"], result["update_rest_cpu"]
+        assert file_cpu["count"] == rest_cpu["count"] == 2
+        for total, file_part, rest in zip(
+            result["update_cpu"]["samples"], file_cpu["samples"], rest_cpu["samples"], strict=True
+        ):
+            assert file_part > 0 and abs(total - file_part - rest) < 0.001  # the two parts make up the update
 
 
 def test_every_edit_changes_the_length_by_four_bytes_to_a_text_not_seen_before() -> None:
