@@ -3,15 +3,17 @@ signature help, semantic tokens, folding, code lens — on the sample programs, 
 
 from __future__ import annotations
 
+import io
 import tracemalloc
 from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
-from server import completion, features, wholedoc
+from server import completion, features, jsonout, wholedoc
 from server.jsonout import EncodedJson
 from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
@@ -361,3 +363,36 @@ def test_whole_document_answers_are_built_as_json_text_not_objects() -> None:
     symbols = wholedoc.document_symbols(outline, index).value()
     assert [s["name"] for s in symbols] == ["@fty", "@usize", *(f"@f{i}" for i in range(2000))]
     assert tokens.encode("id").value()["data"] == features.semantic_tokens(scan(data), index).data
+
+
+def _wire(answer: EncodedJson) -> bytes:
+    out = io.BytesIO()
+    jsonout.write_response(out, 7, answer, headers=True)
+    return out.getvalue()
+
+
+def test_a_large_answer_waits_compressed_and_is_sent_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its first ``_KEEP_RAW`` bytes an answer keeps its pieces compressed until each is written: building
+    the document symbols of a 6 000-function chain (1.3 MB of text) with the threshold at 64 KiB peaks at a
+    fraction of the text (the whole text and more without it), and every answer's bytes on the wire are the
+    same as when kept whole."""
+    data = _chain(6000)
+    outline, index = DocOutline.build(data), LspLineIndex(data, Encoding.UTF16)
+    tokens = wholedoc.semantic_tokens(outline, index)
+    jobs: list[Callable[[], EncodedJson]] = [
+        lambda: wholedoc.document_symbols(outline, index),
+        lambda: wholedoc.folding_ranges(outline, index),
+        lambda: tokens.encode("id"),
+    ]
+    whole = [job() for job in jobs]  # (parts are kept from here on)
+    assert all(answer.packed_from == len(answer.pieces) for answer in whole)  # under 2 MiB: nothing compressed
+    monkeypatch.setattr(jsonout, "_KEEP_RAW", 64 * 1024)
+    symbols, peak = _peak_bytes(jobs[0])
+    assert isinstance(symbols, EncodedJson) and len(symbols) == len(whole[0]) > 1_000_000
+    assert peak < len(symbols) // 4 + 600_000, (peak, len(symbols))
+    for plain, job in zip(whole, jobs, strict=True):
+        packed = job()
+        assert packed.packed_from < len(packed.pieces)
+        assert sum(map(len, packed.pieces[packed.packed_from :])) < len(packed) // 4
+        assert _wire(packed) == _wire(plain)
+        assert packed.value() == plain.value()
