@@ -1,10 +1,11 @@
-"""The outline of one document kept up to date from each edit's splice: per-decl chunks scanned by ``syntax.scan``.
+"""The outline of one document kept up to date from each edit's splice: chunks of decls scanned by ``syntax.scan``.
 
 A top-level decl starts at a line beginning ``@name … =`` (the parser's recovery point, docs/design/zir-language.md
 §3.8), and the scanner's state is fresh there, so the text splits into chunks — chunk 0 from offset 0, every
-other chunk at such a line — each scanned on its own with offsets relative to its start. An edit rescans only
-the chunks it touches (and a neighbour whose header it changed) and shifts the starts after it: work
-proportional to the edit plus one integer per decl, never a re-read of the file. ``OutlineTracker`` builds the
+other chunk at such a line, each holding the decls of about ``CHUNK_BYTES`` — each scanned on its own with
+offsets relative to its start. An edit rescans only the chunks it touches (and a neighbour whose header it
+changed) and shifts the starts after it: work proportional to the edit plus one integer per chunk, never a
+re-read of the file. ``OutlineTracker`` builds the
 first outline off the event loop and applies the edits that arrived meanwhile (lsp.md §3).
 
 The queries answer in absolute byte offsets, like ``syntax.Outline``, so features accept either.
@@ -31,6 +32,10 @@ test as ``syntax._looks_like_decl``."""
 _NAME_KINDS = frozenset({TokenKind.DECL_DEF, TokenKind.DECL_REF, TokenKind.LOCAL_DEF, TokenKind.LOCAL_REF})
 _BACKGROUND_BYTES = 64 * 1024
 """A change replacing more than this is rescanned off the event loop (a whole-document change, a paste)."""
+CHUNK_BYTES = 1024
+"""A chunk goes on to the next decl line until it holds at least this many bytes: one chunk per small decl
+cost a chunk object, its arrays and its answers' parts each (~300 bytes a chain function, ~30 MiB at
+N = 100 000); an edit rescans one chunk (about 1 KiB: well under a millisecond)."""
 
 
 _KINDS = list(TokenKind)
@@ -156,6 +161,16 @@ def _chunk(data: bytes) -> _Chunk:
     return _Chunk(cols, len(outline.tokens))
 
 
+def _chunk_starts(data: bytes, lo: int, hi: int) -> list[int]:
+    """Where the chunks of ``data[lo:hi]`` start: ``lo`` (a decl line or 0), then every decl line at least
+    ``CHUNK_BYTES`` after the previous start."""
+    starts = [lo]
+    for m in _HEADER.finditer(data, lo + 1, hi):
+        if m.start() - starts[-1] >= CHUNK_BYTES:
+            starts.append(m.start())
+    return starts
+
+
 @dataclass(slots=True)
 class DocOutline:
     """The chunked outline of one text; ``splice`` moves it to the next text."""
@@ -178,7 +193,7 @@ class DocOutline:
         """Scan the whole of ``data`` (off the event loop for a large text)."""
         nul = data.find(b"\x00")
         limit = len(data) if nul == -1 else nul
-        starts = [0, *(m.start() for m in _HEADER.finditer(data, 1, limit) if m.start() > 0)]
+        starts = _chunk_starts(data, 0, limit)
         bounds = [*starts, limit]
         chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
         return cls(data, starts, chunks, limit, limit)
@@ -204,9 +219,7 @@ class DocOutline:
             k0 -= 1
         lo = starts[k0]
         hi = starts[k1] + delta if k1 < len(starts) else len(data)
-        new_starts = [lo]
-        for m in _HEADER.finditer(data, lo + 1, hi):
-            new_starts.append(m.start())
+        new_starts = _chunk_starts(data, lo, hi)
         bounds = [*new_starts, hi]
         new_chunks = [_chunk(data[a:b]) for a, b in itertools.pairwise(bounds)]
         old_names = [(n, t) for k in range(k0, k1) for n, t, _ in self.chunks[k].heads(self.data, starts[k])]

@@ -14,6 +14,7 @@ import pytest
 from lsprotocol import types
 
 from server import completion, features, jsonout, wholedoc
+from server import outline as outline_module
 from server.jsonout import EncodedJson
 from server.outline import DocOutline
 from server.positions import Encoding, LspLineIndex
@@ -260,8 +261,13 @@ def test_decl_completion_is_filtered_and_capped() -> None:
     assert narrow.is_incomplete
 
 
-def test_full_semantic_tokens_from_chunk_parts_equal_a_whole_text_encoding_after_edits() -> None:
-    """The per-chunk parts, reused across splices, give exactly the whole-text encoding of the newest text."""
+@pytest.mark.parametrize("chunk_bytes", [1, 64, outline_module.CHUNK_BYTES])
+def test_full_semantic_tokens_from_chunk_parts_equal_a_whole_text_encoding_after_edits(
+    monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    """The per-chunk parts, reused across splices, give exactly the whole-text encoding of the newest text,
+    whatever the chunks' size."""
+    monkeypatch.setattr(outline_module, "CHUNK_BYTES", chunk_bytes)
     data = HELLO + LOOPY.replace(b"@void = primitive(void)\n", b"") + "; é😀\n@g = int(1)\n@k = call(@g, [])\n".encode()
     outline = DocOutline.build(data)
     edits = [  # (needle, where in it, bytes replaced, new bytes), applied to the text of the moment
@@ -299,7 +305,7 @@ def test_kept_semantic_token_parts_hold_no_int_object_per_token() -> None:
     assert answer.values() == features.semantic_tokens(scan(data), index).data
     assert answer.encode("r").value() == {"resultId": "r", "data": answer.values()}
     parts = [c.token_part for c in outline.chunks if c.token_part is not None]
-    assert len(parts) == 41
+    assert len(parts) == len(outline.chunks) > 1
     assert all(isinstance(p.codes, bytes | array) and isinstance(p.deps, bytes | array) for p in parts)
 
 
@@ -329,7 +335,8 @@ def test_a_tokens_delta_compares_only_the_parts_between_shared_ones() -> None:
         values = old.values()
         values[edit.start : edit.start + edit.delete_count] = edit.data or []
         assert values == fresh.values() == features.semantic_tokens(scan(data), LspLineIndex(data)).data
-        assert sum(1 for a, b in zip(old.parts, fresh.parts, strict=False) if a is b) >= 290  # parts are shared
+        shared = sum(1 for a, b in zip(old.parts, fresh.parts, strict=False) if a is b)
+        assert shared >= len(fresh.parts) - 2 >= 10  # parts are shared
         old = fresh
     assert wholedoc.tokens_delta(old, wholedoc.semantic_tokens(outline.snapshot(), LspLineIndex(data))) == []
 

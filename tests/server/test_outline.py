@@ -7,8 +7,11 @@ import gc
 import random
 from array import array
 
+import pytest
+
 from bench.gen import ChainProgram
-from server.outline import DocOutline
+from server import outline as outline_module
+from server.outline import CHUNK_BYTES, DocOutline
 from server.positions import LspLineIndex, line_starts
 from server.syntax import Outline, OutlineDecl, OutlineLocal, Token, scan
 
@@ -29,7 +32,10 @@ def _shape(outline: Outline | DocOutline) -> object:
     return tokens, decls
 
 
-def test_random_splices_agree_with_a_fresh_scan() -> None:
+@pytest.mark.parametrize("chunk_bytes", [1, 16, CHUNK_BYTES])
+def test_random_splices_agree_with_a_fresh_scan(monkeypatch: pytest.MonkeyPatch, chunk_bytes: int) -> None:
+    """Whatever the chunks' size (one decl each, a few, the whole text), splices give a fresh scan's outline."""
+    monkeypatch.setattr(outline_module, "CHUNK_BYTES", chunk_bytes)
     rng = random.Random(15)
     for _ in range(120):
         data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 50)))
@@ -57,7 +63,7 @@ def test_an_edit_rescans_one_function() -> None:
     prog.bump += 7
     new = prog.source()
     outline.splice(start, end, new)
-    assert outline.rescanned_bytes < 200  # one chain function, not the 120 kB file
+    assert outline.rescanned_bytes < CHUNK_BYTES + 200  # one chunk of a few functions, not the 120 kB file
     assert _shape(outline) == _shape(scan(new))
     decl = outline.decl_named(f"f{prog.edited_index}")
     assert decl is not None and decl.def_start == new.index(f"@f{prog.edited_index} =".encode())
@@ -75,7 +81,7 @@ def test_the_outline_holds_no_object_per_token_or_decl() -> None:
     gc.collect()
     held = sum(isinstance(o, PER_ITEM) for o in gc.get_objects()) - before
     assert held == 0
-    assert len(outline.chunks) > 300
+    assert len(data) // (2 * CHUNK_BYTES) < len(outline.chunks) <= len(data) // CHUNK_BYTES + 1  # not one per decl
     assert all(isinstance(c.cols, array) for c in outline.chunks)
     assert _shape(outline) == _shape(scan(data))
     tags = [x.tag for d in outline.decls for x in d.locals if x.tag == "add"]
@@ -85,9 +91,9 @@ def test_the_outline_holds_no_object_per_token_or_decl() -> None:
 def test_a_chunk_under_64_kib_packs_its_columns_in_two_bytes() -> None:
     """An outline keeps 2 bytes per value for ordinary chunks (a token is 8 bytes, not 16: 22 MiB less at
     N = 100 000) and 4 where a value needs it; both answer the same."""
-    small = b"@f = fn(@t, {\n  %c = int(1)\n  %r = return(%c)\n})\n"
+    small = b"".join(b"@f%d = fn(@t, {\n  %%c = int(1)\n  %%r = return(%%c)\n})\n" % i for i in range(30))
     big = b"@g = fn(@t, {\n" + b"  %x = int(7)\n" * 6000 + b"  %r = return(%x)\n})\n"
     outline = DocOutline.build(small + big)
     assert [c.cols.itemsize for c in outline.chunks] == [2, 4]
     assert _shape(outline) == _shape(scan(small + big))
-    assert outline.decl_named("g") is not None and outline.decl_named("f") is not None
+    assert outline.decl_named("g") is not None and outline.decl_named("f29") is not None
