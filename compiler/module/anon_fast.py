@@ -1,4 +1,4 @@
-"""Anonymous decl names without per-owner work when an update edits one function's body (module.md §9.6).
+"""Anonymous decl names without per-owner work when an update edits one function's body or nothing (module.md §9.6).
 
 Every update retires every anonymous decl and revives it under the next number, in the order the work queue
 reaches its owner (module.md §9.2, §13). After an edit of one function ``F``'s body and nothing else, that order
@@ -30,7 +30,7 @@ cost stays bounded when nothing reads the names for a long time)."""
 class AnonFast:
     """Per-Module state of the fast path (module.md §9.6)."""
 
-    __slots__ = ("active", "base", "modelable", "old_deps", "order", "pending", "runs", "tainted", "trace")
+    __slots__ = ("active", "base", "fast", "modelable", "old_deps", "order", "pending", "runs", "tainted", "trace")
 
     def __init__(self) -> None:
         self.base = 0
@@ -38,14 +38,17 @@ class AnonFast:
         self.order: list[Decl] = []
         """The owners of the live anonymous decls, one entry per decl, in the numbering order of the last update
         whose names are up to date (before the pending edits)."""
-        self.pending: list[Decl] = []
-        """The functions edited by fast updates since, in order (the names are stale while it is not empty)."""
+        self.pending: list[Decl | None] = []
+        """The functions edited by fast updates since, in order, None for an update that changed nothing (the
+        names are stale while it is not empty)."""
         self.runs = 0
         """Runs of equal functions in ``pending``."""
         self.modelable = False
         """The graph after the last full update is one ``anon_order.full_path_order`` models."""
+        self.fast = False
+        """This update takes the fast path."""
         self.active: Decl | None = None
-        """During a fast update: the edited function."""
+        """During a fast update: the edited function (None: the update changed nothing)."""
         self.tainted = False
         """Some decl named an anonymous decl, or a source decl's name looks like one: always the full path."""
         self.trace: list[Decl | None] = []
@@ -71,13 +74,20 @@ def note_anon_use(m: Module, user: Decl, a: Decl) -> None:
     m.anon_fast.tainted = True
 
 
-def qualifying_edit(m: Module, marked: list[Decl], other_changes: bool) -> Decl | None:
-    """The edited function when this update's edit is one function's body and nothing else."""
-    if m.anon_fast.tainted or other_changes or len(marked) != 1 or not m.replay_enabled or m.restored is not None:
-        return None
+def qualifying_edit(m: Module, marked: list[Decl], other_changes: bool) -> tuple[bool, Decl | None]:
+    """Whether this update's edit is one function's body and nothing else, or nothing at all; and that
+    function (None: nothing changed)."""
+    if m.anon_fast.tainted or other_changes or len(marked) > 1 or not m.replay_enabled or m.restored is not None:
+        return False, None
     if m.got_overflow or m.failed_decls or m.failed_exports or m.failed_files or m.locals_requested:
-        return None  # (a function whose locals an editor asked for is analysed again too: module/local_types.py)
-    f = marked[0]
+        return False, None  # (a function whose locals an editor asked for is analysed again: module/local_types.py)
+    if not marked:
+        return True, None
+    f = _qualifying_function(m, marked[0])
+    return f is not None, f
+
+
+def _qualifying_function(m: Module, f: Decl) -> Decl | None:
     if f.is_anonymous or f.is_export_root or f.analysis is not DeclStatus.OUTDATED or f.destroyed:
         return None
     fn = f.fn
@@ -118,24 +128,26 @@ def _key(a: Decl) -> int:
     return a.table_seq
 
 
-def begin(m: Module, f: Decl | None) -> bool:
-    """At the diff's end: take the fast path for the edit of ``f`` (qualifying, or None) when the last full
+def begin(m: Module, qualifies: bool, f: Decl | None) -> bool:
+    """At the diff's end: take the fast path for a qualifying edit of ``f`` (None: no change) when the last full
     update left a graph whose order ``anon_order`` models; only ``f``'s anonymous decls are then retired.
     Otherwise brings stale names up to date for the full path. True: fast."""
     st = m.anon_fast
     start = m.next_anon_index
-    if f is not None and st.modelable:
-        st.old_deps = list(f.dependencies)
-        st.trace = _trace(f)
+    if qualifies and st.modelable:
+        st.old_deps = list(f.dependencies) if f is not None else []
+        st.trace = _trace(f) if f is not None else []
         if not st.pending or st.pending[-1] is not f:
             st.runs += 1
         st.pending.append(f)
         st.base = start  # f's strings are numbered from here for now (above every stale name), renamed later
         st.active = f
+        st.fast = True
         return True
     materialize(m)
     st.base = start
     st.active = None
+    st.fast = False
     return False
 
 
@@ -151,6 +163,7 @@ def check(m: Module) -> None:
     if _same(_trace(f), st.trace):
         return
     st.active = None
+    st.fast = False
     st.pending.pop()  # this update's edit: redone below
     new_own = list(f.anon_created)
     m.drop_dependency_edges_of(f)  # the full path re-analyses f against its previous dependencies
@@ -190,8 +203,9 @@ def finish(m: Module) -> None:
     """At the update's end (after releases): the counter after this update's numbering; after a full update,
     its order and whether the next one-function edit may take the fast path."""
     st = m.anon_fast
-    if st.active is not None:
+    if st.fast:
         st.active = None
+        st.fast = False
         m.next_anon_index = st.base + len(m.live_anon)
         if st.runs > PENDING_LIMIT:
             materialize(m)

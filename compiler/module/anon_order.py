@@ -64,10 +64,10 @@ class Graph:
 
     __slots__ = ("leaves", "traces", "users")
 
-    def __init__(self, owners: Iterable[Decl], edited: Iterable[Decl], f: Decl | None = None,
+    def __init__(self, owners: Iterable[Decl], edited: Iterable[Decl | None], f: Decl | None = None,
                  f_deps: Sequence[Decl] | None = None) -> None:  # fmt: skip
         own = dict.fromkeys(owners)
-        fns = {**own, **dict.fromkeys(edited)}
+        fns = {**own, **dict.fromkeys(g for g in edited if g is not None)}
         self.users = {o: len(o.dependants) for o in fns}
         self.leaves = {o: len(o.anon_created) for o in own if o.fn is None}
         self.traces: dict[Decl, list[Decl | None]] = {}
@@ -77,13 +77,17 @@ class Graph:
             deps = f_deps if o is f and f_deps is not None else o.dependencies
             self.traces[o] = [None if x.is_anonymous else x for x in deps if x.is_anonymous or x in own]
 
-    def full_path_order(self, prev: Sequence[Decl], f: Decl) -> list[Decl]:
+    def full_path_order(self, prev: Sequence[Decl], f: Decl | None) -> list[Decl]:
         """The owners of the anonymous decls, one entry per anonymous decl, in the order a full update of an
-        edit of ``f``'s body numbers them, given ``prev`` (the same, for the update before)."""
+        edit of ``f``'s body (None: of nothing) numbers them, given ``prev`` (the same, for the update before)."""
         owners = dict.fromkeys(prev)
         users = self.users.copy()
         leaves, traces = self.leaves, self.traces
-        waiting: set[Decl] = {*owners, f}
+        waiting: set[Decl] = set(owners)
+        first: tuple[Decl, ...] = ()
+        if f is not None:
+            waiting.add(f)
+            first = (f,)
         out: list[Decl] = []
         bodies: deque[Decl] = deque()
 
@@ -98,7 +102,7 @@ class Graph:
                     users[x] -= 1
             bodies.append(o)
 
-        for o in (f, *(o for o in owners if o is not f)):
+        for o in (*first, *(o for o in owners if o is not f)):
             if users[o]:
                 analyse(o)
             # else it waits for its first use (module.md §13)

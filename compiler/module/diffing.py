@@ -128,14 +128,14 @@ def diff_root(m: Module) -> None:
     # An edit that cannot reorder the anonymous decls keeps those of the other owners (module.md §9.6).
     if m.diff_against_previous:
         # An edit that cannot reorder the anonymous decls retires only its function's (module.md §9.6).
-        edited = anon_fast.qualifying_edit(m, marked, other_changes or reordered or bool(deleted))
-        if anon_fast.begin(m, edited):
-            assert edited is not None and not deleted
-            deleted = dict.fromkeys(edited.anon_created)
+        qualifies, edited = anon_fast.qualifying_edit(m, marked, other_changes or reordered or bool(deleted))
+        if anon_fast.begin(m, qualifies, edited):
+            assert not deleted
+            deleted = dict.fromkeys(edited.anon_created if edited is not None else ())
         else:  # (stale names were brought up to date: table order)
             deleted = dict.fromkeys(sorted([*deleted, *m.live_anon], key=_table_order))
     else:
-        anon_fast.begin(m, None)
+        anon_fast.begin(m, False, None)
     # Deleted decls go first: an export resolved now must not find a decl the new text no longer has
     # (a fresh build would not), nor analyse it at a source index past the end of the new parse.
     for d in deleted:

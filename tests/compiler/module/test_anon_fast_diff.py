@@ -90,8 +90,9 @@ def test_edits_that_move_from_function_to_function_name_anonymous_decls_as_a_re_
     full.update()
     one = 0
     for step in range(40):
-        text = _edit(rng, text, n, rng.randrange(n))
-        one += fast.update(text).counters["decls_analyzed"] == 1
+        if rng.random() < 0.9:  # else a save without a change: nothing analysed, the order moves all the same
+            text = _edit(rng, text, n, rng.randrange(n))
+        one += fast.update(text).counters["decls_analyzed"] <= 1
         full.update(text)
         if rng.random() < 0.1 or step == 39:
             assert fast.emit() == full.emit(), (seed, step)
