@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from compiler.errors import AnalysisFail
 from compiler.module import anon, anon_fast, deletion
 from compiler.module.decl import Decl, DeclStatus, WorkKind
-from compiler.module.syntax import decl_src, name_and_start
+from compiler.module.syntax import decl_src, diff_fields, name_and_start
 from compiler.zir.ast import SourceDecl
 from compiler.zir.tags import Tag
 
@@ -78,10 +78,10 @@ def diff_root(m: Module) -> None:
     other_changes = bool(vacated_before or vacated_after) or not m.diff_against_previous
     _recreate(m, vacated_before, exports_to_resolve)
     for i in range(prefix, new_end):
-        sd = new_decls[i]
-        if "__anon_" in sd.name:
+        name, contents_start, contents_hash, is_export = diff_fields(new_decls, i)
+        if "__anon_" in name:
             anon_fast.materialize(m)  # a source decl named like an anonymous decl: the names of now (§9.6)
-        d = table.get(sd.name)
+        d = table.get(name)
         if d is not None and d.is_anonymous:
             deleted.pop(d, None)
             anon.retire(m, d)
@@ -93,21 +93,21 @@ def diff_root(m: Module) -> None:
                 reordered = True
             last_old_index = d.src_index
             d.src_index = i
-            d.contents_start = sd.contents_start
-            d.is_export_root = sd.inst.tag is Tag.EXPORT
-            if sd.contents_hash != d.contents_hash:
-                d.contents_hash = sd.contents_hash
+            d.contents_start = contents_start
+            d.is_export_root = is_export
+            if contents_hash != d.contents_hash:
+                d.contents_hash = contents_hash
                 m.mark_outdated(d)
                 marked.append(d)
             elif d.line >= 0:  # its line may have changed even where its offset did not (a newline for a space)
                 moved_fns.append(d)
         else:
             other_changes = True
-            d = m.create_decl(sd.name, i, sd.contents_hash, sd.contents_start)
-            d.is_export_root = sd.inst.tag is Tag.EXPORT
+            d = m.create_decl(name, i, contents_hash, contents_start)
+            d.is_export_root = is_export
             if d.is_export_root:
                 exports_to_resolve.append(d)
-            waiting = m.missing_names.pop(sd.name, None)
+            waiting = m.missing_names.pop(name, None)
             if waiting:
                 for u in waiting:
                     if not u.destroyed and not u.is_retired:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from compiler.zir.ast import SourceDecl
 from compiler.zir.regions import DeclView
+from compiler.zir.tags import Tag
 
 if TYPE_CHECKING:
     from compiler.module.decl import Decl, Fn
@@ -26,6 +27,17 @@ def name_and_start(decls: Sequence[SourceDecl], i: int) -> tuple[str, int]:
         return rel.name, base + rel.contents_start
     sd = decls[i]
     return sd.name, sd.contents_start
+
+
+def diff_fields(decls: Sequence[SourceDecl], i: int) -> tuple[str, int, bytes, bool]:
+    """What the diff reads of ``decls[i]``: its name, contents start and hash, and whether it is an ``export``;
+    from the parser's record when ``decls`` is a ``DeclView`` and the decl is attached (no ``SourceDecl`` made)."""
+    if isinstance(decls, DeclView):
+        rel, base = decls.record(i)
+        if rel.inst is not None:
+            return rel.name, base + rel.contents_start, rel.contents_hash, rel.inst.tag is Tag.EXPORT
+    sd = decls[i]
+    return sd.name, sd.contents_start, sd.contents_hash, sd.inst.tag is Tag.EXPORT
 
 
 def decl_src(m: Module, d: Decl) -> int:
