@@ -97,18 +97,20 @@ class ParseStats:
     """Function bodies of parsed spans left to be parsed when read (``known``)."""
     nul_scanned: int
     """Bytes searched for the NUL that ends the content (zir-language.md §2.1): the changed middle only."""
+    seed_parsed: int
+    """Spans parsed while rebuilding the recorded version a restart's first parse started from (``seed``)."""
     bytes_copied: int
     """Bytes of the source copied to parse spans (their regions; the whole content only for a span that runs
     past its region): O(edit), not O(file), for an edit inside one decl."""
 
     __slots__ = ("bodies_deferred", "bytes_copied", "bytes_parsed", "decl_writes", "nul_scanned", "old_decl_count",
-                 "old_names", "positions_moved", "prefix_bytes", "regions", "same_prefix_decls", "same_suffix_decls", "shift",
-                 "spans_parsed", "spans_reused")  # fmt: skip
+                 "old_names", "positions_moved", "prefix_bytes", "regions", "same_prefix_decls", "same_suffix_decls",
+                 "seed_parsed", "shift", "spans_parsed", "spans_reused")  # fmt: skip
 
     def __init__(self) -> None:
         self.regions = self.spans_parsed = self.bytes_parsed = self.spans_reused = self.same_prefix_decls = 0
         self.same_suffix_decls = self.shift = self.prefix_bytes = self.old_decl_count = self.decl_writes = 0
-        self.positions_moved = self.bodies_deferred = self.bytes_copied = self.nul_scanned = 0
+        self.positions_moved = self.bodies_deferred = self.bytes_copied = self.nul_scanned = self.seed_parsed = 0
         self.old_names = []
 
 
@@ -291,8 +293,9 @@ class IncrementalParser:
         """With ``drop_bodies``, the first this many spans of one parse still keep their bodies as parsed
         (analysis releases them): an edit's few changed bodies are parsed once, and a whole file holds at most
         this many."""
-        self._seeded: set[str] = set()
-        """The deferred bodies' decls of a version ``seed`` gave, until the next parse counts them."""
+        self._seeded: tuple[set[str], int] = (set(), 0)
+        """The deferred bodies' decls of a version ``seed`` gave and the spans it parsed, until the next parse
+        counts them (docs/design/performance.md §7.4)."""
         self.cache_regions = True
         """Parsed regions go into the region cache. Off for a one-shot build, which parses once: no later parse
         would look one up, so the regions are neither hashed nor kept."""
@@ -304,11 +307,10 @@ class IncrementalParser:
         moved_before = base.moved() if base is not None else 0
         version, replaced, nd_keep, mid_count = self._version(source)
         stats = self.stats
-        if (
-            self._seeded
-        ):  # the seed's deferred bodies taken over count as this parse's (docs/design/performance.md §7.4)
-            stats.bodies_deferred += len(self._seeded) - sum(1 for name in replaced if name in self._seeded)
-            self._seeded = set()
+        deferred, stats.seed_parsed = self._seeded  # the seed's deferred bodies taken over count as this parse's
+        if deferred or stats.seed_parsed:
+            stats.bodies_deferred += len(deferred) - sum(1 for name in replaced if name in deferred)
+            self._seeded = (set(), 0)
         stats.positions_moved = version.moved() - (moved_before if version is base else 0)
         self._last = version
         unique = version.duplicates == 0
@@ -336,10 +338,11 @@ class IncrementalParser:
             self._evict()
         return result
 
-    def seed(self, version: _Version, deferred: set[str]) -> None:
-        """Diff the next parse against ``version``, a parse of an earlier text made without parsing it
-        (``compiler/zir/seed.py``); ``deferred`` names its decls whose bodies are deferred."""
-        self._good, self._good_was_spans, self._seeded = version, True, deferred
+    def seed(self, version: _Version, deferred: set[str], parsed: int) -> None:
+        """Diff the next parse against ``version``, a parse of an earlier text made without parsing all of it
+        (``compiler/zir/seed.py``); ``deferred`` names its decls whose bodies are deferred, ``parsed`` counts
+        the spans that were parsed to make it."""
+        self._good, self._good_was_spans, self._seeded = version, True, (deferred, parsed)
 
     def good_version(self) -> _Version | None:
         """The version of the latest result without errors (what the next parse is diffed against)."""

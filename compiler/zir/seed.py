@@ -139,8 +139,9 @@ def _template(item: SpanDecl) -> _Template:
     return inst.tag, inst.src, {f: v for f, v in inst.args.items() if f != "body"}
 
 
-def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Version, set[str]]:
-    """The parser's version of the table's text, and the names of its decls whose bodies are deferred; raises
+def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Version, set[str], int]:
+    """The parser's version of the table's text, the names of its decls whose bodies are deferred and the number
+    of spans parsed to make it (``IncrementalParser.seed``'s arguments); raises
     ``BadTable``. ``drop_bodies``: the parser's (bodies of spans parsed here are kept as text, performance.md §9.1)."""
     if not isinstance(table, dict):
         raise BadTable("not a table")
@@ -198,6 +199,7 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
                 key = (contents[:open_at], contents[close + 1 :])
                 if key not in templates:  # the first of its header and tail: parsed, then checked
                     first = _parsed(buf, start, end, (name, name_offset, cs, ce), rec, contents[: close + 1], open_at)
+                    parsed_spans += 1
                     templates[key] = None if first is None else _template(first)
                     if first is not None:
                         rel_decls.append(first)
@@ -246,4 +248,4 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
     v.name_counts = dict.fromkeys(decl_names, 1)
     if len(v.name_counts) != len(decl_names):
         raise BadTable("a name twice")
-    return v, deferred
+    return v, deferred, parsed_spans
