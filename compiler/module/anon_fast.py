@@ -30,7 +30,8 @@ cost stays bounded when nothing reads the names for a long time)."""
 class AnonFast:
     """Per-Module state of the fast path (module.md §9.6)."""
 
-    __slots__ = ("active", "base", "fast", "modelable", "old_deps", "order", "pending", "runs", "tainted", "trace")
+    __slots__ = ("active", "base", "fast", "modelable", "old_deps", "order", "pending", "renumbered", "runs",
+                 "tainted", "trace")  # fmt: skip
 
     def __init__(self) -> None:
         self.base = 0
@@ -47,6 +48,8 @@ class AnonFast:
         """The graph after the last full update is one ``anon_order.full_path_order`` models."""
         self.fast = False
         """This update takes the fast path."""
+        self.renumbered = False
+        """This fast update changed its function's owners or strings and named every anonymous decl at once."""
         self.active: Decl | None = None
         """During a fast update: the edited function (None: the update changed nothing)."""
         self.tainted = False
@@ -162,9 +165,11 @@ def check(m: Module) -> None:
     assert not f.destroyed, "the edited function of a fast update was deleted"
     if _same(_trace(f), st.trace):
         return
+    st.pending.pop()  # this update's edit: renumbered now, or redone below
+    if _renumber_now(m, f):
+        return
     st.active = None
     st.fast = False
-    st.pending.pop()  # this update's edit: redone below
     new_own = list(f.anon_created)
     m.drop_dependency_edges_of(f)  # the full path re-analyses f against its previous dependencies
     for x in st.old_deps:
@@ -199,17 +204,52 @@ def check(m: Module) -> None:
     m.perform_all_the_work()
 
 
+def _renumber_now(m: Module, f: Decl) -> bool:
+    """The edit changed which owners ``f`` uses or how many strings it makes, but analysed nothing else: the
+    graph is the one before with ``f``'s new dependencies, and the full path's order is the model's with ``f``'s
+    edges dropped as they were and its new body walked. Numbers every anonymous decl now (O(anonymous decls),
+    no analysis); False when the model does not cover the change (then the update is redone the full way)."""
+    st = m.anon_fast
+    if m.counters.decls_analyzed != 1 or m.failed_decls or m.failed_exports or m.got_overflow:
+        return False  # another decl analysed: one newly referenced, whose strings the model does not know
+    before = _pending_order(m, f, st.old_deps)  # the order at the update's start
+    graph = anon_order.Graph(before, (f,), f, st.old_deps)
+    now = f.dependencies
+    for x in now:
+        if x.is_anonymous and x.owner is not f:
+            return False
+        if not x.is_anonymous and x.anon_created and x not in graph.own:
+            return False  # (cannot happen with nothing else analysed: an owner it did not know)
+    for y in st.old_deps:
+        if not y.is_anonymous and y in graph.own and y not in now and (y.destroyed or not y.dependants):
+            return False  # an owner nothing uses any more: the full path would not number its strings
+    order = graph.full_path_order(before, f, graph.trace(now))
+    if len(order) != len(m.live_anon):
+        return False
+    st.pending.clear()  # the pending edits' orders are in ``before``
+    st.runs = 0
+    st.order = order
+    _rename(m, order)
+    st.renumbered = True
+    return True
+
+
 def finish(m: Module) -> None:
     """At the update's end (after releases): the counter after this update's numbering; after a full update,
     its order and whether the next one-function edit may take the fast path."""
     st = m.anon_fast
-    if st.fast:
+    if st.fast and not st.renumbered:
         st.active = None
         st.fast = False
         m.next_anon_index = st.base + len(m.live_anon)
         if st.runs > PENDING_LIMIT:
             materialize(m)
         return
+    if st.renumbered:  # every decl it numbered was named then (some may have been deleted since)
+        m.next_anon_index = st.base + len(st.order)
+    st.active = None
+    st.fast = False
+    st.renumbered = False
     st.pending.clear()
     st.runs = 0
     live = m.live_anon
@@ -246,6 +286,14 @@ def materialize(m: Module) -> None:
     if not st.pending:
         return
     owners = _pending_order(m)
+    st.pending.clear()
+    st.runs = 0
+    st.order = owners
+    _rename(m, owners)
+
+
+def _rename(m: Module, owners: list[Decl]) -> None:
+    """Name the anonymous decls of ``owners`` (one entry per decl) base, base + 1, … in that order."""
     order: list[Decl] = []
     taken: dict[Decl, int] = {}
     for o in owners:
@@ -253,15 +301,13 @@ def materialize(m: Module) -> None:
         taken[o] = k + 1
         order.append(o.anon_created[k])
     assert len(order) == len(m.live_anon), "the modelled order numbers every live anonymous decl"
-    st.pending.clear()
-    st.runs = 0
-    st.order = owners
     table = m.decl_table
     for a in order:
         if table.get(a.name) is a:
             del table[a.name]
+    base = m.anon_fast.base
     for i, (a, o) in enumerate(zip(order, owners, strict=True)):
-        a.name = f"{o.name}__anon_{st.base + i}"
+        a.name = f"{o.name}__anon_{base + i}"
         m.table_seq += 1
         a.table_seq = m.table_seq
         table[a.name] = a

@@ -62,24 +62,41 @@ class Graph:
     """What ``full_path_order`` reads of the graph, taken once for a run of edits that leave it unchanged: each
     owner's (and each edited function's) first uses of owners, own strings as None, and its users."""
 
-    __slots__ = ("leaves", "traces", "users")
+    __slots__ = ("leaves", "own", "traces", "users")
 
     def __init__(self, owners: Iterable[Decl], edited: Iterable[Decl | None], f: Decl | None = None,
                  f_deps: Sequence[Decl] | None = None) -> None:  # fmt: skip
         own = dict.fromkeys(owners)
+        self.own = own
         fns = {**own, **dict.fromkeys(g for g in edited if g is not None)}
-        self.users = {o: len(o.dependants) for o in fns}
+        users = self.users = {o: len(o.dependants) for o in fns}
         self.leaves = {o: len(o.anon_created) for o in own if o.fn is None}
         self.traces: dict[Decl, list[Decl | None]] = {}
         for o in fns:
             if o in self.leaves:
                 continue
             deps = f_deps if o is f and f_deps is not None else o.dependencies
-            self.traces[o] = [None if x.is_anonymous else x for x in deps if x.is_anonymous or x in own]
+            self.traces[o] = self.trace(deps)
+        if f is not None and f_deps is not None:  # the users when f's dependencies were f_deps
+            then = set(f_deps)
+            for x in f_deps:
+                if x in users and x not in f.dependencies:
+                    users[x] += 1
+            for x in f.dependencies:
+                if x in users and x not in then:
+                    users[x] -= 1
 
-    def full_path_order(self, prev: Sequence[Decl], f: Decl | None) -> list[Decl]:
+    def trace(self, deps: Iterable[Decl]) -> list[Decl | None]:
+        """A body's first uses of owners, its own strings as None (modelable: no other owner's anonymous decl)."""
+        own = self.own
+        return [None if x.is_anonymous else x for x in deps if x.is_anonymous or x in own]
+
+    def full_path_order(
+        self, prev: Sequence[Decl], f: Decl | None, walk: list[Decl | None] | None = None
+    ) -> list[Decl]:
         """The owners of the anonymous decls, one entry per anonymous decl, in the order a full update of an
-        edit of ``f``'s body (None: of nothing) numbers them, given ``prev`` (the same, for the update before)."""
+        edit of ``f``'s body (None: of nothing) numbers them, given ``prev`` (the same, for the update before).
+        ``walk``: the trace of ``f``'s new body when it differs from the one its decl-level analysis drops."""
         owners = dict.fromkeys(prev)
         users = self.users.copy()
         leaves, traces = self.leaves, self.traces
@@ -108,7 +125,7 @@ class Graph:
             # else it waits for its first use (module.md §13)
         while bodies:
             o = bodies.popleft()
-            for x in traces[o]:
+            for x in walk if o is f and walk is not None else traces[o]:
                 if x is None:
                     out.append(o)  # its own string (modelable: no other owner's anonymous decl is used)
                 else:

@@ -151,3 +151,39 @@ def test_a_first_edit_of_a_function_costs_the_same_with_10_or_10_000_string_owne
     one = {"anon_created": 0, "anon_revived": 1, "anon_released": 0, "decls_analyzed": 1, "fn_bodies_analyzed": 1}
     none = dict.fromkeys(one, 0)
     assert small == [one] * 4 + [none] + [one] * 2
+
+
+def _owner_changing_edit_counts(n: int) -> list[dict[str, int]]:
+    """Edits that change which owners a function uses or how many strings it makes (module.md §9.6)."""
+    text = ShapeProgram(STRINGS, n).source().decode()
+    s, check = Session(text), Session(text) if n <= 100 else None
+    if check is not None:
+        check.comp.module.replay_enabled = False
+        check.update()
+    s.update()
+    a, b = n // 2, n // 3
+    edits = [
+        (f"@f{a} = fn(@fty, {{\n", f'@f{a} = fn(@fty, {{\n  %y = str("new")\n'),  # one more string
+        (f"@f{b} = fn(@fty, {{\n", f"@f{b} = fn(@fty, {{\n  %k = call(@f1, [])\n"),  # another owner used
+        (f'  %y = str("new")\n', ""),  # the string removed again
+    ]
+    out = []
+    for old, new in edits:
+        text = text.replace(old, new, 1)
+        counters = s.update(text).counters
+        assert s.errors() == []
+        if check is not None:
+            check.update(text)
+            assert s.emit() == check.emit()
+        keys = ("anon_created", "anon_released", "decls_analyzed", "fn_bodies_analyzed")
+        out.append({key: counters[key] for key in keys})
+    return out
+
+
+def test_an_edit_that_changes_a_functions_owners_or_strings_analyses_only_that_function() -> None:
+    # The model walks the new body (module/anon_order.py): every anonymous decl is numbered at once, without
+    # analysis, instead of redoing the update the full way (which re-analysed every owner).
+    small, big = _owner_changing_edit_counts(10), _owner_changing_edit_counts(10_000)
+    assert small == big
+    assert [c["decls_analyzed"] for c in small] == [1, 1, 1]
+    assert [(c["anon_created"], c["anon_released"]) for c in small] == [(1, 0), (0, 0), (0, 1)]
