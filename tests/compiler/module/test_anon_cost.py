@@ -165,7 +165,7 @@ def _owner_changing_edit_counts(n: int) -> list[dict[str, int]]:
     edits = [
         (f"@f{a} = fn(@fty, {{\n", f'@f{a} = fn(@fty, {{\n  %y = str("new")\n'),  # one more string
         (f"@f{b} = fn(@fty, {{\n", f"@f{b} = fn(@fty, {{\n  %k = call(@f1, [])\n"),  # another owner used
-        (f'  %y = str("new")\n', ""),  # the string removed again
+        ('  %y = str("new")\n', ""),  # the string removed again
     ]
     out = []
     for old, new in edits:
