@@ -23,6 +23,7 @@ from compiler.inspect import changes as inspect_changes
 from compiler.inspect import disasm as inspect_disasm
 from compiler.inspect import layout as inspect_layout
 from compiler.link import OutputMode
+from compiler.link.elf.linker import ElfLinker
 from compiler.module import local_types
 from compiler.module.module import OptimizeMode
 from compiler.progress import Phase, ProgressSink, percentage
@@ -167,6 +168,8 @@ class EditorCompilation:
         )
         existed = _adoptable_file(target.output_path, path)
         self.compilation = Compilation(options, source=self.source)
+        if isinstance(self.compilation.linker, ElfLinker):  # commits only on a build: its image waits compressed
+            self.compilation.linker.keep_image_compact()
         self._start(parser)
         self.refusal = _not_adopted(self.compilation, target.output_path, existed)
 

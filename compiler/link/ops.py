@@ -8,9 +8,11 @@ range is materialised from the image when a copy (or the commit) closes the segm
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 from compiler.link.elf.format import EHDR_SIZE
+from compiler.link.pages import PagedBytes
 from compiler.record import frozen_delattr, frozen_setattr, record_repr
 
 MERGE_BUDGET: Final = 768
@@ -103,8 +105,8 @@ class FileImage:
     ``e_type``), whenever there is anything to commit.
     """
 
-    data: bytearray
-    """The bytes of the file after every queued operation."""
+    data: bytearray | PagedBytes
+    """The bytes of the file after every queued operation (``PagedBytes`` once ``compact`` was called)."""
     ops: list[Op]
     """Materialised operations, in order (segments closed by a copy)."""
     dirty: list[tuple[int, int]]
@@ -122,7 +124,7 @@ class FileImage:
 
     def __init__(
         self,
-        data: bytearray | None = None,
+        data: bytearray | PagedBytes | None = None,
         ops: list[Op] | None = None,
         dirty: list[tuple[int, int]] | None = None,
         header_dirty: bool = False,
@@ -137,6 +139,26 @@ class FileImage:
         self.header_size = header_size
         self.tracking = tracking
         self.merge_at = merge_at
+
+    def compact(self) -> None:
+        """Keep the bytes in compressed pages from now on (``compiler.link.pages``): for a linker that commits
+        rarely (the language server's editor tier), whose image is mostly read where an update writes."""
+        if not isinstance(self.data, PagedBytes):
+            self.data = PagedBytes(self.data)
+
+    def load(self, data: bytes) -> None:
+        """Replace the bytes with ``data`` (an adopted output), kept as before (plain or compact)."""
+        self.data = PagedBytes(data) if isinstance(self.data, PagedBytes) else bytearray(data)
+
+    def pieces(self, size: int) -> Iterator[bytes | memoryview]:
+        """The whole image in consecutive pieces of ``size`` bytes (the last shorter; one empty piece when the
+        image is empty), without a copy of the whole."""
+        if isinstance(self.data, PagedBytes):
+            yield from self.data.pieces(size) if len(self.data) else [b""]
+            return
+        view = memoryview(self.data)
+        for offset in range(0, max(len(view), 1), size):
+            yield view[offset : offset + size]
 
     def has_pending(self) -> bool:
         """Whether a commit has anything to write."""

@@ -178,9 +178,8 @@ class OutputCommitter:
         fd, temp = self.fileio.create_temp(self.path, self.file_mode)
         try:
             try:
-                data = memoryview(image.data)
-                for offset in range(0, max(len(data), 1), WHOLE_FILE_PIECE):
-                    self.fileio.pwrite(fd, data[offset : offset + WHOLE_FILE_PIECE], offset)
+                for i, piece in enumerate(image.pieces(WHOLE_FILE_PIECE)):
+                    self.fileio.pwrite(fd, piece, i * WHOLE_FILE_PIECE)
                 self.fileio.sync(fd)
             finally:
                 self.fileio.close(fd)

@@ -18,6 +18,7 @@ from typing import Final
 from compiler.link import GOT_VADDR, TEXT_VADDR, DeclIndex
 from compiler.link.elf.got import GotTable
 from compiler.link.elf.text_blocks import TextBlock, TextBlockList
+from compiler.link.pages import PagedBytes
 
 TEXT_ROOM_MIN: Final = 1 << 20
 """Reserved room past the used ``.text`` in a hot build: at least 1 MiB. Every save while the program runs gives
@@ -206,7 +207,7 @@ class HotState:
         self.ghosts = kept
 
     def take_patch(
-        self, image: bytearray, text_offset: int, entry: int, pack_address: Callable[[int], bytes]
+        self, image: bytearray | PagedBytes, text_offset: int, entry: int, pack_address: Callable[[int], bytes]
     ) -> HotPatch:
         """The writes recorded since the last patch, read from the linker's ``image`` (what was committed;
         ``.text`` starts at file offset ``text_offset``)."""

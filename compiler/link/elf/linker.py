@@ -200,7 +200,7 @@ class ElfLinker:
     def _adopt(self, reopened: Reopened, data: bytes) -> None:
         """Take over the state ``read_output`` found; queue the zeroing of its stale GOT slots and locals."""
         sections = self.sections
-        sections.image.data = bytearray(data)
+        sections.image.load(data)
         sections.image.tracking = True
         sections.phdrs = reopened.phdrs
         sections.shdrs = reopened.shdrs
@@ -551,6 +551,11 @@ class ElfLinker:
         One pass over the linker's own table, no work item per function (docs/design/performance.md §6.10),
         now or, with ``dwarf.defer_line_shifts``, in ``settle_line_numbers``."""
         self.totals.line_numbers += self.dwarf.shift_line_numbers(self.sections, self.decls.values(), from_line, delta)
+
+    def keep_image_compact(self) -> None:
+        """Hold the in-memory image in compressed pages (``compiler.link.pages``): for a linker that commits
+        rarely, as the language server's editor tier does (docs/design/lsp.md §8.3)."""
+        self.sections.image.compact()
 
     def settle_line_numbers(self) -> int:
         """Queue the writes of the line shifts ``dwarf.defer_line_shifts`` kept pending (a ``commit`` then writes
