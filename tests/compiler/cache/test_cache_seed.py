@@ -50,6 +50,26 @@ def test_a_seeded_parse_of_an_edit_is_the_parse_of_the_new_text(old: bytes, new:
     assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
 
 
+@pytest.mark.parametrize(
+    ("old_tail", "new_tail", "old", "new"),
+    [
+        (b"; caf\xc3\xa9 \xff\x00\n", b"; caf\xc3\xa9 \xfe\n", b"int(1004)", b"int(70004)"),  # bytes past 0x7f
+        (b"\x00@zz = garbage(", b"\x00", b"int(1004)", b"int(4)"),  # a NUL ends the content
+        (b"", b"", b"\n@f2 = fn(", b"\r\n@f2 = fn("),  # a carriage return before a decl
+    ],
+    ids=["non-ascii", "nul", "crlf"],
+)
+def test_a_seeded_parse_reads_the_recorded_text_byte_for_byte(
+    old_tail: bytes, new_tail: bytes, old: bytes, new: bytes
+) -> None:
+    source = ShapeProgram("chain", 12).source() + old_tail
+    changed = ShapeProgram("chain", 12).source().replace(old, new, 1) + new_tail
+    result = seeded_parser(source, known_of(source)).parse(changed)
+    eager = parse(changed)
+    assert result.errors == eager.errors
+    assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
+
+
 def test_a_seeded_parse_of_an_edit_with_a_parse_error_reports_it() -> None:
     source = ShapeProgram("chain", 12).source()
     changed = source.replace(b"%r = return(%a)", b"%r = return(%a) }", 1)
