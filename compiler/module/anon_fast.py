@@ -12,7 +12,8 @@ is redone the full way at its end (``check``). module.md §9.6.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Final
 
 from compiler.module import anon_order
 from compiler.module.decl import Decl, DeclStatus, FnStatus
@@ -94,7 +95,7 @@ def _qualifying_function(m: Module, f: Decl) -> Decl | None:
     if f.is_anonymous or f.is_export_root or f.analysis is not DeclStatus.OUTDATED or f.destroyed:
         return None
     fn = f.fn
-    if fn is None or fn.performed_exports or fn.header_deps != 1 or fn.analysis is not FnStatus.SUCCESS:
+    if fn is None or fn.performed_exports or fn.header_deps != 1 or fn.analysis not in _BODY_DONE:
         return None
     sd = m.source_decl(f)
     if sd.inst.tag is not Tag.FN:
@@ -106,10 +107,28 @@ def _qualifying_function(m: Module, f: Decl) -> Decl | None:
     text = (m.file.source or b"")[sd.contents_start : sd.contents_end]
     if b"__anon_" in text or b"export" in text or b"declref_str" in text:
         return None
+    table = m.decl_table
+    for raw in _USES.findall(text):
+        d = table.get(decode_name(raw))
+        if d is not f and (d is None or d.analysis is not DeclStatus.COMPLETE):
+            return None  # f's analysis would analyse it (or fail to find it): other decls' strings are numbered
     for x in f.dependencies:
         if x.is_anonymous and x.owner is not f:
             return None
     return f
+
+
+_USES: Final = re.compile(rb"@([^ \n\t\r,)\]]*)")
+"""A decl named in a body (the parser's operand syntax; a name inside a string only errs on the safe side)."""
+_BODY_DONE: Final = (FnStatus.SUCCESS, FnStatus.SEMA_FAILURE)
+"""A function body analysed to its end or to its first error."""
+
+
+def body_failure(d: Decl) -> bool:
+    """``d``'s only failure is in its function body: the full path analyses it again and stops at the same
+    place, having used the same owners and made the same strings (module.md §9.6)."""
+    fn = d.fn
+    return fn is not None and fn.analysis is FnStatus.SEMA_FAILURE and d.analysis is DeclStatus.COMPLETE
 
 
 def _trace(f: Decl) -> list[Decl | None]:
@@ -210,8 +229,10 @@ def _renumber_now(m: Module, f: Decl) -> bool:
     edges dropped as they were and its new body walked. Numbers every anonymous decl now (O(anonymous decls),
     no analysis); False when the model does not cover the change (then the update is redone the full way)."""
     st = m.anon_fast
-    if m.counters.decls_analyzed != 1 or m.failed_decls or m.failed_exports or m.got_overflow:
+    if m.counters.decls_analyzed != 1 or m.failed_exports or m.got_overflow:
         return False  # another decl analysed: one newly referenced, whose strings the model does not know
+    if any(d is not f or not body_failure(d) for d in m.failed_decls):
+        return False  # (a failure of f's body stops its walk where the full path's analysis stops too)
     before = _pending_order(m, f, st.old_deps)  # the order at the update's start
     graph = anon_order.Graph(before, (f,), f, st.old_deps)
     now = f.dependencies
@@ -256,7 +277,7 @@ def finish(m: Module) -> None:
     st.order = [a.owner for a in sorted(live, key=_key) if a.owner is not None]
     st.modelable = (
         not st.tainted
-        and not m.failed_decls
+        and all(body_failure(d) for d in m.failed_decls)
         and not m.failed_exports
         and not m.got_overflow
         and len(st.order) == len(live)
@@ -278,6 +299,17 @@ def _pending_order(m: Module, f: Decl | None = None, f_deps: list[Decl] | None =
         fixed = _same(new, order)
         order, last = new, g
     return order
+
+
+def before_delete(m: Module) -> None:
+    """A decl is about to be deleted: the pending edits' orders need the graph as it was, so the names are
+    brought up to date now. In a fast update, every anonymous decl of that order was numbered, including those
+    this deletion takes (a full update numbers them before deleting them)."""
+    st = m.anon_fast
+    if st.pending:
+        materialize(m)
+        if st.fast:
+            st.renumbered = True
 
 
 def materialize(m: Module) -> None:

@@ -45,7 +45,7 @@ def modelable(live_anon: Iterable[Decl]) -> bool:
             if any(not (x.is_anonymous and x.owner is o) for x in o.dependencies):
                 return False  # a data decl that uses other decls: its analysis could reach another owner
             continue
-        if fn.analysis is not FnStatus.SUCCESS or not o.has_bits or fn.header_deps < 0:
+        if fn.analysis not in (FnStatus.SUCCESS, FnStatus.SEMA_FAILURE) or not o.has_bits or fn.header_deps < 0:
             return False
         for i, x in enumerate(o.dependencies):
             if i >= fn.header_deps:

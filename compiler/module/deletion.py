@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from compiler.link import DeclIndex
-from compiler.module import exports
+from compiler.module import anon_fast, exports
 from compiler.module.decl import DeclStatus, LifeStage
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ def delete_decl(m: Module, d: Decl, *, in_source: bool = True) -> None:
     ``in_source``: the decl's source is still in the file (it lost its last user); the next update's diff
     creates a fresh decl for it even when it lies outside the changed region (``Module.vacated``).
     """
+    anon_fast.before_delete(m)  # (stale anonymous names: brought up to date while the graph is whole, §9.6)
     m.live_anon.pop(d, None)
     if m.decl_table.get(d.name) is d:
         del m.decl_table[d.name]

@@ -66,6 +66,22 @@ def test_random_edits_name_anonymous_decls_as_a_re_analysis_does(seed: int) -> N
             assert fast.errors() == full.errors(), (seed, step)
 
 
+def _edit_or_break(rng: random.Random, text: str, n: int, i: int) -> str:
+    """``_edit``, or an error put in or taken out of ``f{i}``'s body (before or after its strings and calls)."""
+    op = rng.random()
+    if op < 0.08:
+        return _add_line(text, i, '  %e = compileerror("bad")\n')
+    if op < 0.14:
+        return text.replace(f"@f{i} = fn(@fty, {{\n", f'@f{i} = fn(@fty, {{\n  %e = compileerror("bad")\n', 1)
+    if op < 0.2:
+        return re.sub(r'  %e = compileerror\("bad"\)\n', "", text)
+    if op < 0.24:
+        return text.replace("  %r = return(", '  %e = compileerror("late")\n  %r = return(', 1)
+    if op < 0.3:
+        return re.sub(r'  %e = compileerror\("late"\)\n', "", text)
+    return _edit(rng, text, n, i)
+
+
 def _strings_program(rng: random.Random, shape: str, n: int) -> str:
     text = ShapeProgram(shape, n).source().decode()
     for i in range(n):
@@ -91,7 +107,7 @@ def test_edits_that_move_from_function_to_function_name_anonymous_decls_as_a_re_
     one = 0
     for step in range(40):
         if rng.random() < 0.9:  # else a save without a change: nothing analysed, the order moves all the same
-            text = _edit(rng, text, n, rng.randrange(n))
+            text = _edit_or_break(rng, text, n, rng.randrange(n))
         one += fast.update(text).counters["decls_analyzed"] <= 1
         full.update(text)
         if rng.random() < 0.1 or step == 39:
