@@ -32,7 +32,7 @@ class AnonFast:
     """Per-Module state of the fast path (module.md §9.6)."""
 
     __slots__ = ("active", "base", "fast", "modelable", "old_deps", "order", "pending", "renumbered", "runs",
-                 "tainted", "trace")  # fmt: skip
+                 "snapshot_due", "tainted", "trace")  # fmt: skip
 
     def __init__(self) -> None:
         self.base = 0
@@ -49,6 +49,8 @@ class AnonFast:
         """The graph after the last full update is one ``anon_order.full_path_order`` models."""
         self.fast = False
         """This update takes the fast path."""
+        self.snapshot_due = False
+        """``order`` and ``modelable`` are still to be taken from the last full update's state (``_snapshot``)."""
         self.renumbered = False
         """This fast update changed its function's owners or strings and named every anonymous decl at once."""
         self.active: Decl | None = None
@@ -156,7 +158,7 @@ def begin(m: Module, qualifies: bool, f: Decl | None) -> bool:
     Otherwise brings stale names up to date for the full path. True: fast."""
     st = m.anon_fast
     start = m.next_anon_index
-    if qualifies and st.modelable:
+    if qualifies and st.modelable and (not st.snapshot_due or _snapshot(m, f)):
         st.old_deps = list(f.dependencies) if f is not None else []
         st.trace = _trace(f) if f is not None else []
         if not st.pending or st.pending[-1] is not f:
@@ -273,16 +275,22 @@ def finish(m: Module) -> None:
     st.renumbered = False
     st.pending.clear()
     st.runs = 0
+    st.modelable = (
+        not st.tainted and all(body_failure(d) for d in m.failed_decls) and not m.failed_exports and not m.got_overflow
+    )
+    st.snapshot_due = st.modelable  # the order and the graph's check: at the next qualifying edit (a one-shot
+    # build never pays them)
+
+
+def _snapshot(m: Module, f: Decl | None) -> bool:
+    """The order the last full update left (its names are up to date: table order) and whether the model
+    covers its graph, taken when the next update qualifies (only ``f`` changed since, by its text)."""
+    st = m.anon_fast
+    st.snapshot_due = False
     live = m.live_anon
     st.order = [a.owner for a in sorted(live, key=_key) if a.owner is not None]
-    st.modelable = (
-        not st.tainted
-        and all(body_failure(d) for d in m.failed_decls)
-        and not m.failed_exports
-        and not m.got_overflow
-        and len(st.order) == len(live)
-        and anon_order.modelable(live)
-    )
+    st.modelable = len(st.order) == len(live) and anon_order.modelable(live, f)
+    return st.modelable
 
 
 def _pending_order(m: Module, f: Decl | None = None, f_deps: list[Decl] | None = None) -> list[Decl]:

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from compiler.module.decl import Decl
 
 
-def modelable(live_anon: Iterable[Decl]) -> bool:
-    """Whether ``full_path_order`` gives the order of a full update for every one-function edit of this graph."""
+def modelable(live_anon: Iterable[Decl], edited: Decl | None = None) -> bool:
+    """Whether ``full_path_order`` gives the order of a full update for every one-function edit of this graph
+    (``edited``: a function already outdated by an edit of its body, otherwise as analysed)."""
     owners: dict[Decl, None] = {}
     for a in live_anon:
         o = a.owner
@@ -38,7 +39,9 @@ def modelable(live_anon: Iterable[Decl]) -> bool:
             return False  # named elsewhere (declref, export): its users would be outdated too
         owners[o] = None
     for o in owners:
-        if o.is_anonymous or o.destroyed or o.is_export_root or o.analysis is not DeclStatus.COMPLETE:
+        if o.is_anonymous or o.destroyed or o.is_export_root:
+            return False
+        if o.analysis is not DeclStatus.COMPLETE and not (o is edited and o.analysis is DeclStatus.OUTDATED):
             return False
         fn = o.fn
         if fn is None:
