@@ -65,12 +65,15 @@ def table_of(parser: IncrementalParser) -> dict[str, Any] | None:
         inst = rel.inst if rel is not None else None
         body = inst.args.get("body") if inst is not None and inst.tag is Tag.FN else None
         text = body.text() if isinstance(body, Body) else None
-        if rel is None or text is None:
+        # a detached decl (a generated function's syntax released, performance.md §9.1): its ``{`` is looked for
+        # when the table is read, and checked there like any other
+        open_at = text[1] if text is not None else -1 if rel is not None and inst is None else None
+        if rel is None or open_at is None:
             spans += (start, end, examined, 0, 0, 0, 0)
             names.append(None)
             hashes.append(_NO_HASH)
             continue
-        spans += (start, end, examined, rel.name_offset, rel.contents_start, rel.contents_end, text[1])
+        spans += (start, end, examined, rel.name_offset, rel.contents_start, rel.contents_end, open_at)
         names.append(rel.name)
         hashes.append(rel.contents_hash)
     assert len(names) == count
@@ -193,11 +196,18 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
             digest_bytes = hashes[_HASH * k : _HASH * k + _HASH]
             digest_hex = digest_bytes.hex()
             a, b = start + cs, start + ce
-            if rec is not None and rec == (ce - cs, digest_hex) and start <= start + name_offset < a < b <= end:
+            if (
+                rec is not None
+                and rec == (ce - cs, digest_hex)
+                and start <= start + name_offset < a < b <= end
+                and data[start + name_offset] == 0x40  # '@'
+            ):
                 contents = data[a:b]
                 close = contents.rfind(b"}")
-                key = (contents[:open_at], contents[close + 1 :])
-                if key not in templates:  # the first of its header and tail: parsed, then checked
+                if open_at < 0:  # a decl detached when the table was written: the first ``{`` (checked below)
+                    open_at = contents.find(b"{")
+                key = (contents[:open_at], contents[close + 1 :]) if 0 <= open_at < close else None
+                if key is not None and key not in templates:  # the first of its header and tail: parsed, then checked
                     first = _parsed(buf, start, end, (name, name_offset, cs, ce), rec, contents[: close + 1], open_at)
                     parsed_spans += 1
                     templates[key] = None if first is None else _template(first)
@@ -207,7 +217,7 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
                         decl_names.append(name)
                         deferred.add(name)
                         continue
-                template = templates[key]
+                template = templates[key] if key is not None else None
                 if template is not None:
                     tag, src, shared = template
                     args = dict(shared)

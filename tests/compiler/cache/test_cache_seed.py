@@ -3,8 +3,10 @@ since (compiler/zir/seed.py, docs/design/performance.md §7.4); the result is th
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +168,33 @@ def test_a_damaged_parse_table_is_ignored_with_a_log_line(
         again.close()
     assert "parse table ignored: corrupt" in caplog.text
     assert counters["bodies_kept"] == 20 - 1  # the rest of the cache is used
+
+
+def test_a_cache_written_by_a_long_lived_process_seeds_its_released_functions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``zir watch`` drops a generated function's syntax (performance.md §9.1): the table records such a decl
+    without its body's offset, and the restart finds it and checks it like any other."""
+    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "p"
+    prog = ShapeProgram("chain", 40)
+    watch = Compilation(Options("p.zir", str(out), OutputMode.EXE, cache=True), BufferSource("p.zir", prog.source()))
+    watch.module.keep_air = False  # as `zir watch`: the AIR and syntax of a generated function are released
+    assert watch.update().committed
+    watch.close()
+    table = json.loads(_cache_file(tmp_path).read_bytes())["parse"]
+    packed = array("i", base64.b64decode(table["spans"]))
+    released = [packed[k + seed.FIELDS - 1] for k in range(0, len(packed), seed.FIELDS)].count(-1)
+    assert released >= 40  # every chain function was generated and released
+    prog.edited_constant = 70_000
+    again = _build(prog.source(), out)
+    try:
+        assert again.all_errors() == []
+        stats = again.module.parser.stats
+        assert stats.spans_parsed == 1 and 0 < stats.seed_parsed <= 8
+        parsed = again.module.file.parsed
+        assert parsed is not None
+        assert [decl_view(d) for d in parsed.decls] == [decl_view(d) for d in parse(prog.source()).decls]
+        assert again._counters()["bodies_kept"] == 40 - 1
+    finally:
+        again.close()
