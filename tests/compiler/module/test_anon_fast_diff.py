@@ -139,3 +139,28 @@ def test_names_brought_up_to_date_after_many_pending_edits_are_those_of_a_re_ana
             full.update(text)
             assert fast.comp.module.anon_fast.runs <= limit  # (runs of equal functions in the pending edits)
         assert fast.emit() == full.emit(), shape
+
+
+def test_an_error_that_cuts_a_call_numbers_the_strings_the_full_path_numbers_before_deleting_them() -> None:
+    # f4 holds no string; its body stops before calling f3, and f3 .. f0 (f2 .. f0 hold strings) become
+    # garbage. A full update numbers their strings (their owners are analysed before the deletion) and only then
+    # deletes them, so the counter moves past them; the fast path brings the names up to date before the first
+    # deletion (module.md §9.6). Old main's fast path left the counter short by those strings.
+    text = ShapeProgram("chain", 7).source().decode()
+    for i in range(3):
+        text = _add_line(text, i, f'  %q = str("s{i}")\n')
+    fast, full = Session(text), Session(text)
+    full.comp.module.replay_enabled = False
+    fast.update()
+    full.update()
+    cut = text.replace("@f4 = fn(@fty, {\n", '@f4 = fn(@fty, {\n  %e = compileerror("bad")\n', 1)
+    versions = [text.replace("int(1004)", f"int({k})") for k in (7, 8, 9)]  # f4's edits: the fast path
+    versions += [
+        v.replace("@f4 = fn(@fty, {\n", '@f4 = fn(@fty, {\n  %e = compileerror("bad")\n', 1) for v in versions[-1:]
+    ]
+    versions += [cut.replace("int(1005)", "int(3)"), text]
+    for version in versions:
+        fast.update(version)
+        full.update(version)
+        assert fast.emit() == full.emit()
+    assert fast.errors() == full.errors() == []
