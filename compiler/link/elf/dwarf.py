@@ -223,6 +223,17 @@ class DwarfState:
             return b"\xff\xff\xff\xff" + struct.pack("<Q", section_size - 12)
         return struct.pack("<I", section_size - 4)
 
+    def _line_header(self, section_size: int) -> bytes:
+        """The line program's header for a section of ``section_size`` bytes (its length does not depend on it)."""
+        after_length = bytes([1, 1, 1, 1, 1, 13]) + OPCODE_LENGTHS + b"\0"
+        after_length += self.root_src_path + b"\0" + b"\0\0\0" + b"\0"
+        version_and_length = struct.pack("<H" + self.addr, 4, len(after_length))
+        return self._initial_length(section_size) + version_and_length + after_length
+
+    def line_header_size(self) -> int:
+        """Bytes of the line program's header: the first function's program may start no earlier."""
+        return len(self._line_header(1 << 16))  # any size: the initial length field has a fixed width
+
     def line_operand(self) -> int:
         """Offset of the 4-byte line operand in a program: after ``00 len 02 <address>`` and ``03``."""
         return 3 + self.addr_size + 1
@@ -462,10 +473,7 @@ class DwarfState:
         if self.debug_line_header_dirty and self.lines.first is not None:
             size = self.lines.end()
             sections.grow_section(DEBUG_LINE, size)
-            after_length = bytes([1, 1, 1, 1, 1, 13]) + OPCODE_LENGTHS + b"\0"
-            after_length += self.root_src_path + b"\0" + b"\0\0\0" + b"\0"
-            version_and_length = struct.pack("<H" + self.addr, 4, len(after_length))
-            header = self._initial_length(size) + version_and_length + after_length
+            header = self._line_header(size)
             gap = self.lines.first_offset - len(header)
             sections.write(sections.shdrs[DEBUG_LINE].sh_offset, header + line_padding(gap))
             self.debug_line_header_dirty = False

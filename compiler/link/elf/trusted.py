@@ -78,6 +78,14 @@ def restore_debug_pieces(linker: ElfLinker, placements: dict[str, Placement]) ->
             lines.append((p[LINE_OFFSET], p[LINE_LENGTH], name))
     infos.sort()
     lines.sort()
+    if lines:
+        # The line header's room depends on the compile directory and the root path: a
+        # build from another directory wants another room. The file's programs start where they start; the
+        # header (root path only) is written up to the first of them, so no stale byte sits between (docs/design/elf-linker.md §14.5).
+        first, room = lines[0][0], linker.dwarf.line_header_size()
+        if first < room or first - room == 1:
+            return "the debug line header no longer fits before the first function's line program (the source path is longer than in the cached build)"
+        linker.dwarf.lines.first_offset = first
     shdrs = linker.shdrs
     for pieces, pl, section in ((infos, linker.dwarf.info, DEBUG_INFO), (lines, linker.dwarf.lines, DEBUG_LINE)):
         end = pl.first_offset

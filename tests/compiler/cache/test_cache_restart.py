@@ -182,3 +182,54 @@ def test_restart_where_a_function_grows_moves_and_another_is_deleted(ws: Workspa
         symtab = ELFFile(f).get_section_by_name(".symtab")
         assert isinstance(symtab, SymbolTableSection)
         assert symtab.get_symbol_by_name(f"f{n - 1}") is None and symtab.get_symbol_by_name(f"f{n - 2}")
+
+
+def _line_rows_and_lead(binary: Path) -> tuple[list[tuple[str, int, int]], set[str]]:
+    """The decoded line rows (file, line, address) and the opcodes that come before the first program."""
+    with binary.open("rb") as f:
+        dwarf = ELFFile(f).get_dwarf_info()
+        cu = next(iter(dwarf.iter_CUs()))
+        program = dwarf.line_program_for_CU(cu)
+        assert program is not None
+        names = [e.name.decode() for e in program["file_entry"]]
+        rows: list[tuple[str, int, int]] = []
+        lead: set[str] = set()
+        started = False
+        for entry in program.get_entries():
+            started = started or (entry.command == 0x02 and entry.is_extended)  # DW_LNE_set_address
+            if not started:
+                lead.add(f"{entry.command:#x}")
+            if entry.state is not None and not entry.state.end_sequence:
+                rows.append((names[entry.state.file - 1], entry.state.line, entry.state.address))
+    return rows, lead
+
+
+@pytest.mark.parametrize("first, second", [("deep/er", "."), (".", "deep/er")])
+def test_a_restart_from_another_directory_keeps_the_cache(tmp_path: Path, first: str, second: str) -> None:
+    """The line header's room depends on the compile directory and the source path as given: a build from
+    another directory reuses the cache and pads its header up to the output's first line program
+    (docs/design/elf-linker.md §14.5). Before, a longer path refused the cache as "debug pieces overlap"."""
+    root = tmp_path / "ws"
+    (root / "deep" / "er").mkdir(parents=True)
+    prog = ShapeProgram("chain", 30)
+    (root / "p.zir").write_bytes(prog.source())
+    env = {**os.environ, "ZIR_CACHE_DIR": str(tmp_path / "cache")}
+
+    def build(cwd: str, cache: bool = True) -> tuple[dict[str, Any], str]:
+        rel = os.path.relpath(root, root / cwd)
+        args = [*ZIR, "build", f"{rel}/p.zir", "-o", f"{rel}/p", "--json", *([] if cache else ["--no-cache"])]
+        p = subprocess.run(args, cwd=root / cwd, capture_output=True, text=True, env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout), p.stderr
+
+    build(first)
+    prog.edited_constant = 70_000
+    (root / "p.zir").write_bytes(prog.source())
+    report, err = build(second)
+    assert err == "" and report["counters"]["bodies_kept"] == 29
+    rows, lead = _line_rows_and_lead(root / "p")
+    assert lead <= {"0x6", "0x2"}  # negate_stmt pairs and advance_pc 0: no byte of the older header's
+    (root / "p").rename(root / "incremental")
+    build(second, cache=False)
+    assert (rows, run(root / "incremental")) == (_line_rows_and_lead(root / "p")[0], run(root / "p"))
+    assert readelf_warnings(root / "incremental") == []
