@@ -102,12 +102,13 @@ def diff_root(m: Module) -> None:
             elif d.line >= 0:  # its line may have changed even where its offset did not (a newline for a space)
                 moved_fns.append(d)
         else:
-            other_changes = True
             d = m.create_decl(name, i, contents_hash, contents_start)
             d.is_export_root = is_export
             if d.is_export_root:
                 exports_to_resolve.append(d)
             waiting = m.missing_names.pop(name, None)
+            # a new decl nothing names stays unreferenced: it changes no analysis (module.md §9.6)
+            other_changes = other_changes or is_export or bool(waiting)
             if waiting:
                 for u in waiting:
                     if not u.destroyed and not u.is_retired:

@@ -187,3 +187,23 @@ def test_an_edit_that_changes_a_functions_owners_or_strings_analyses_only_that_f
     assert small == big
     assert [c["decls_analyzed"] for c in small] == [1, 1, 1]
     assert [(c["anon_created"], c["anon_released"]) for c in small] == [(1, 0), (0, 0), (0, 1)]
+
+
+def _added_function_counts(n: int) -> dict[str, int]:
+    text = ShapeProgram(STRINGS, n).source().decode()
+    s = Session(text)
+    s.update()
+    new = '@g = fn(@fty, {\n  %m = str("g")\n  %c = int(5)\n  %a = as(@usize, %c)\n  %r = return(%a)\n})\n'
+    counters = s.update(text.replace("@start_fnty =", new + "@start_fnty =", 1)).counters
+    assert s.errors() == [] and s.comp.decl("g") is not None
+    return {k: counters[k] for k in ("anon_created", "anon_revived", "decls_analyzed", "fn_bodies_analyzed")}
+
+
+def test_a_new_function_nothing_calls_yet_analyses_nothing() -> None:
+    # It stays unreferenced, as in a fresh build: the anonymous decls' order is that of an update changing
+    # nothing (module.md §9.6); it re-analysed every owner at decl level.
+    assert (
+        _added_function_counts(10)
+        == _added_function_counts(10_000)
+        == dict.fromkeys(("anon_created", "anon_revived", "decls_analyzed", "fn_bodies_analyzed"), 0)
+    )

@@ -79,6 +79,14 @@ def _edit_or_break(rng: random.Random, text: str, n: int, i: int) -> str:
         return text.replace("  %r = return(", '  %e = compileerror("late")\n  %r = return(', 1)
     if op < 0.3:
         return re.sub(r'  %e = compileerror\("late"\)\n', "", text)
+    if op < 0.34:  # a new function nothing calls yet (with a string)
+        k = rng.randrange(10**6)
+        new = f'@g{k} = fn(@fty, {{\n  %m = str("g")\n  %c = int({k})\n  %a = as(@usize, %c)\n  %r = return(%a)\n}})\n'
+        return text.replace("@start_fnty =", new + "@start_fnty =", 1)
+    if op < 0.38:  # a call of such a function
+        names = re.findall(r"^@(g\d+) = fn", text, re.M)
+        if names:
+            return _add_line(text, i, f"  %h{rng.randrange(10**6)} = call(@{rng.choice(names)}, [])\n")
     return _edit(rng, text, n, i)
 
 
