@@ -243,16 +243,19 @@ def _renumber_now(m: Module, f: Decl) -> bool:
             return False
         if not x.is_anonymous and x.anon_created and x not in graph.own:
             return False  # (cannot happen with nothing else analysed: an owner it did not know)
-    for y in st.old_deps:
-        if not y.is_anonymous and y in graph.own and y not in now and (y.destroyed or not y.dependants):
-            return False  # an owner nothing uses any more: the full path would not number its strings
     order = graph.full_path_order(before, f, graph.trace(now))
-    if len(order) != len(m.live_anon):
+    counts: dict[Decl, int] = {}
+    for o in order:
+        counts[o] = counts.get(o, 0) + 1
+    if any(len(o.anon_created) != k for o, k in counts.items()):
         return False
+    for o in graph.own:
+        if o not in counts and (o.dependants or o.is_export_root):
+            return False  # (an owner the full path leaves waiting is one only f used: it is deleted now too)
     st.pending.clear()  # the pending edits' orders are in ``before``
     st.runs = 0
     st.order = order
-    _rename(m, order)
+    _rename(m, order, every=False)  # the owners left out are deleted at this update's end, with their strings
     st.renumbered = True
     return True
 
@@ -332,15 +335,16 @@ def materialize(m: Module) -> None:
     _rename(m, owners)
 
 
-def _rename(m: Module, owners: list[Decl]) -> None:
-    """Name the anonymous decls of ``owners`` (one entry per decl) base, base + 1, … in that order."""
+def _rename(m: Module, owners: list[Decl], *, every: bool = True) -> None:
+    """Name the anonymous decls of ``owners`` (one entry per decl) base, base + 1, … in that order (``every``:
+    they are all the live ones)."""
     order: list[Decl] = []
     taken: dict[Decl, int] = {}
     for o in owners:
         k = taken.get(o, 0)
         taken[o] = k + 1
         order.append(o.anon_created[k])
-    assert len(order) == len(m.live_anon), "the modelled order numbers every live anonymous decl"
+    assert not every or len(order) == len(m.live_anon), "the modelled order numbers every live anonymous decl"
     table = m.decl_table
     for a in order:
         if table.get(a.name) is a:
