@@ -250,7 +250,7 @@ def _renumber_now(m: Module, f: Decl) -> bool:
     if any(len(o.anon_created) != k for o, k in counts.items()):
         return False
     for o in graph.own:
-        if o not in counts and (o.dependants or o.is_export_root):
+        if o is not f and o not in counts and (o.dependants or o.is_export_root):
             return False  # (an owner the full path leaves waiting is one only f used: it is deleted now too)
     st.pending.clear()  # the pending edits' orders are in ``before``
     st.runs = 0

@@ -172,3 +172,21 @@ def test_an_error_that_cuts_a_call_numbers_the_strings_the_full_path_numbers_bef
         full.update(version)
         assert fast.emit() == full.emit()
     assert fast.errors() == full.errors() == []
+
+
+def test_an_error_before_a_call_analyses_only_its_function_and_names_as_a_re_analysis() -> None:
+    # f6 stops before calling f5: f5 .. f0 (all string owners) are left waiting by the full path and deleted;
+    # the model gives the order without analysing any of them (module.md §9.6).
+    text = ShapeProgram("strings", 12).source().decode()
+    fast, full = Session(text), Session(text)
+    full.comp.module.replay_enabled = False
+    fast.update()
+    full.update()
+    cut = text.replace("@f6 = fn(@fty, {\n", '@f6 = fn(@fty, {\n  %e = compileerror("bad")\n', 1)
+    for version, analysed in ((cut, 1), (cut.replace("int(1009)", "int(9)"), None)):
+        r = fast.update(version)
+        full.update(version)
+        if analysed is not None:
+            assert (r.counters["decls_analyzed"], r.counters["fn_bodies_analyzed"]) == (1, 1)
+        assert fast.emit() == full.emit()
+        assert fast.errors() == full.errors() != []
