@@ -11,17 +11,8 @@ from typing import Any
 
 import pytest
 
-from bench.shapes import ShapeProgram
-from compiler.compilation import Compilation, Options
-from compiler.link import OutputMode
 from compiler.module import exports, panic
-from compiler.source import BufferSource
-
-
-def _build(text: bytes, out: Path) -> Compilation:
-    comp = Compilation(Options("p.zir", str(out), OutputMode.EXE, cache=True), BufferSource("p.zir", text), None)
-    comp.update()
-    return comp
+from tests.compiler.cache.restarts import build, built_and_edited
 
 
 def _counting(calls: Counter[str], name: str, real: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,20 +25,14 @@ def _counting(calls: Counter[str], name: str, real: Callable[..., Any]) -> Calla
 
 def _restart_calls(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], dict[str, int]]:
     """Build chain N with the cache, edit one function, and count the calls of a restarted Compilation."""
-    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / f"cache{n}"))
-    out = tmp_path / f"p{n}"
-    prog = ShapeProgram("chain", n)
-    first = _build(prog.source(), out)
-    assert first.all_errors() == []
-    first.close()
-    prog.edited_constant = 70_000
+    text, out = built_and_edited(tmp_path, n, monkeypatch)
     calls: Counter[str] = Counter()
     with monkeypatch.context() as patch:
         patch.setattr(panic, "ensure", _counting(calls, "panic.ensure", panic.ensure))
         patch.setattr(
             exports, "update_linker_exports", _counting(calls, "update_linker_exports", exports.update_linker_exports)
         )
-        again = _build(prog.source(), out)
+        again = build(text, out)
     try:
         assert again.all_errors() == []
         counters = again._counters()

@@ -19,6 +19,7 @@ from compiler.source import BufferSource
 from compiler.zir import seed
 from compiler.zir.parser import KnownGood, parse
 from compiler.zir.regions import IncrementalParser
+from tests.compiler.cache.restarts import build, built_and_edited
 from tests.compiler.cache.test_cache_parse import CASES, decl_view, known_of
 
 
@@ -92,23 +93,11 @@ def test_every_example_seeds_to_its_own_parse(case: Path) -> None:
         assert [decl_view(d) for d in result.decls] == [decl_view(d) for d in eager.decls]
 
 
-def _build(text: bytes, out: Path) -> Compilation:
-    comp = Compilation(Options("p.zir", str(out), OutputMode.EXE, cache=True), BufferSource("p.zir", text), None)
-    comp.update()
-    return comp
-
-
 def _restart_parses(tmp_path: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, dict[str, int]]:
     """Build chain N with the cache, edit one function, restart: the spans parsed while seeding and by the parse,
     and the build's counters."""
-    monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / f"cache{n}"))
-    out = tmp_path / f"p{n}"
-    prog = ShapeProgram("chain", n)
-    first = _build(prog.source(), out)
-    assert first.all_errors() == []
-    first.close()
-    prog.edited_constant = 70_000
-    again = _build(prog.source(), out)
+    text, out = built_and_edited(tmp_path, n, monkeypatch)
+    again = build(text, out)
     try:
         assert again.all_errors() == []
         stats = again.module.parser.stats
@@ -149,14 +138,14 @@ def test_a_damaged_parse_table_is_ignored_with_a_log_line(
     monkeypatch.setenv("ZIR_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "p"
     prog = ShapeProgram("chain", 20)
-    _build(prog.source(), out).close()
+    build(prog.source(), out).close()
     path = _cache_file(tmp_path)
     doc = json.loads(path.read_bytes())
     damage(doc["parse"])
     path.write_text(json.dumps(doc, separators=(",", ":")))
     prog.edited_constant = 70_000
     with caplog.at_level(logging.WARNING):
-        again = _build(prog.source(), out)
+        again = build(prog.source(), out)
     try:
         assert again.all_errors() == []
         counters = again._counters()
@@ -187,7 +176,7 @@ def test_a_cache_written_by_a_long_lived_process_seeds_its_released_functions(
     released = [packed[k + seed.FIELDS - 1] for k in range(0, len(packed), seed.FIELDS)].count(-1)
     assert released >= 40  # every chain function was generated and released
     prog.edited_constant = 70_000
-    again = _build(prog.source(), out)
+    again = build(prog.source(), out)
     try:
         assert again.all_errors() == []
         stats = again.module.parser.stats
