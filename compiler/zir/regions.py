@@ -11,8 +11,8 @@ very same ``Inst`` tree; the result is identical to ``parser.parse`` of the whol
 
 Between two versions of the file, the common prefix and suffix are found with slice comparisons; the
 spans lying inside them are taken over without looking at their regions. Those after the edit move by the
-length difference through ``SplitList``'s lazy tail shift, and their ``SourceDecl`` objects are made only
-when read (``DeclView``), so successive edits at one place cost the changed regions, not the file's size.
+length difference through ``ShiftedList``'s per-block offsets, and their ``SourceDecl`` objects are made only
+when read (``DeclView``), so an edit costs the changed regions, not the file's size, wherever it is.
 A ``DeclView`` reads the parser's current version: it is valid until the parser's next parse (a parse that
 has errors works on a copy, so the last good result stays readable while the file does not parse).
 """
@@ -29,7 +29,7 @@ from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
 from compiler.zir.bytediff import common_prefix, common_suffix
 from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, parse_span
-from compiler.zir.shifted import SplitList
+from compiler.zir.shifted import ShiftedList
 
 _LINE_START_AT: Final = re.compile(rb"^@", re.MULTILINE)
 
@@ -92,7 +92,7 @@ class ParseStats:
     decl_writes: int
     """Decl records written into the version's lists (the changed region's decls)."""
     positions_moved: int
-    """Stored positions converted by moving the split of a ``SplitList`` (0 while edits stay in one place)."""
+    """Stored positions converted from one block offset to another by a ``ShiftedList`` (merging blocks; 0 per edit)."""
     bodies_deferred: int
     """Function bodies of parsed spans left to be parsed when read (``known``)."""
     nul_scanned: int
@@ -144,17 +144,17 @@ class _Version:
 
     def __init__(self) -> None:
         self.data = b""
-        self.span_start = SplitList()
-        self.span_end = SplitList()
-        self.span_examined = SplitList()
+        self.span_start = ShiftedList()
+        self.span_end = ShiftedList()
+        self.span_examined = ShiftedList()
         """Running maximum over spans of "one past the last byte the span's parse depended on"."""
         self.span_entry: list[Entry | None] = []
-        self.span_first_decl = SplitList()
+        self.span_first_decl = ShiftedList()
         self.span_first_error: list[int] = []
         self.rel_decls: list[SpanDecl] = []
         """Each decl's record, relative to its span's start (``decl_base``); ``DeclView`` makes the absolute
         ``SourceDecl`` when read and keeps none (docs/design/performance.md §9)."""
-        self.decl_base = SplitList()
+        self.decl_base = ShiftedList()
         self.names: list[str] = []
         self.errors: list[ErrorMsg] = []
         self.rel_errors: list[ErrorMsg] = []
@@ -365,7 +365,7 @@ class IncrementalParser:
 
     def _version(self, source: bytes) -> tuple[_Version, list[str], int, int]:
         """The spans of ``source``'s content: the previous version's lists, with the spans between the common
-        prefix and suffix replaced in place and the suffix's positions shifted lazily (``SplitList``) when it
+        prefix and suffix replaced in place and the suffix's positions shifted lazily (``ShiftedList``) when it
         moved.
 
         The previous version is the latest one without errors. Also returns the replaced decls' names, the
@@ -423,7 +423,7 @@ class IncrementalParser:
         decl_shift = nd_keep + len(mid.rel_decls) - nd_j
         error_shift = ne_keep + len(mid.errors) - ne_j
         bound = old.span_examined[keep - 1] if keep else 0
-        # the suffix: positions shifted lazily (one offset when the split is already there)
+        # the suffix: positions shifted lazily (block offsets, docs/design/performance.md §6.2)
         if delta:
             for lst in (old.span_start, old.span_end, old.span_examined):
                 lst.shift_from(j, delta)

@@ -29,7 +29,7 @@ from typing import Any, Final, TypeAlias
 from compiler.zir.ast import Arg, Body, Inst, shared_declval
 from compiler.zir.parser import KnownGood, SpanDecl, _deferred_body, parse_span
 from compiler.zir.regions import IncrementalParser, _Version
-from compiler.zir.shifted import SplitList
+from compiler.zir.shifted import ShiftedList
 from compiler.zir.tags import Tag
 
 FIELDS: Final = 7
@@ -246,14 +246,14 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
         raise BadTable("spans do not cover the text")
     v = _Version()
     v.data = data
-    v.span_start = SplitList([spans[FIELDS * k] for k in range(count)])
-    v.span_end = SplitList([spans[FIELDS * k + 1] for k in range(count)])
-    v.span_examined = SplitList([spans[FIELDS * k + 2] for k in range(count)])
+    v.span_start = ShiftedList([spans[FIELDS * k] for k in range(count)])
+    v.span_end = ShiftedList([spans[FIELDS * k + 1] for k in range(count)])
+    v.span_examined = ShiftedList([spans[FIELDS * k + 2] for k in range(count)])
     v.span_entry = [None] * count
-    v.span_first_decl = SplitList(firsts)
+    v.span_first_decl = ShiftedList(firsts)
     v.span_first_error = [0] * count
     v.rel_decls = rel_decls
-    v.decl_base = SplitList(bases)
+    v.decl_base = ShiftedList(bases)
     v.names = decl_names
     v.name_counts = dict.fromkeys(decl_names, 1)
     if len(v.name_counts) != len(decl_names):

@@ -59,7 +59,7 @@ def editor_costs(n: int) -> list[tuple[int, ...]]:
     """Editor tier (no output): what three line-count-changing edits of ``f{n/2}`` cost."""
     s = Session(program(n))
     assert s.update().ok
-    assert s.update(program(n, {n // 2: 1})).ok  # the first edit at a new place moves the parser's split
+    assert s.update(program(n, {n // 2: 1})).ok  # the first edit at a new place splits the parser's position blocks
     module = s.comp.module
     costs: list[tuple[int, ...]] = []
     for extra in (3, 0, 2):
@@ -238,7 +238,7 @@ def test_a_deferred_line_inserting_edit_writes_the_same_at_10_and_1000_functions
             report = comp.update()
             assert report.ok
             link = comp.linker.totals.snapshot().since(before)
-            if k:  # the first edit at a new place moves the parser's split there
+            if k:  # the first edit at a new place splits the parser's position blocks there
                 seen.add((report.counters["line_updates"], link["line_numbers"], link["write_calls"]))
         comp.close()
         return seen
@@ -372,7 +372,7 @@ def test_a_line_edit_after_a_body_edit_reads_no_whole_file_for_lines(tmp_path: P
         tracker = comp.module.lines
         counts: list[int] = []
         for text in (
-            program(n).replace(f"int({1000 + n // 2})", "int(7)"),  # a body edit: the split moves there
+            program(n).replace(f"int({1000 + n // 2})", "int(7)"),  # a body edit: the position blocks split there
             program(n).replace(f"int({1000 + n // 2})", "int(8)"),
             program(n, {n // 2: 1}).replace(f"int({1000 + n // 2})", "int(9)"),  # a line added
             program(n, {n // 2: 0}).replace(f"int({1000 + n // 2})", "int(10)"),  # and removed

@@ -17,7 +17,7 @@ def update_costs(n: int) -> tuple[list[tuple[int, ...]], list[int]]:
     (apart, since the edited region's length grows with its name)."""
     s = Session(exported(n, 7))
     assert s.update().ok
-    assert s.update(exported(n, 70)).ok  # the first edit at a new place moves the parser's split there
+    assert s.update(exported(n, 70)).ok  # the first edit at a new place splits the parser's position blocks there
     module = s.comp.module
     costs: list[tuple[int, ...]] = []
     copied: list[int] = []

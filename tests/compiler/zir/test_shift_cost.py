@@ -7,8 +7,11 @@ analysed, shift-log entries): none of them may grow with the number of functions
 
 from __future__ import annotations
 
+import bisect
+import random
+
 from compiler.zir.regions import IncrementalParser
-from compiler.zir.shifted import SplitList
+from compiler.zir.shifted import BLOCK, ShiftedList
 
 
 def program(n: int, constant: int) -> bytes:
@@ -27,7 +30,7 @@ def edit_costs(n: int) -> list[tuple[int, ...]]:
     """The parser's counts for three length-changing edits of ``f{n/2}`` after a first parse and one edit."""
     parser = IncrementalParser()
     parser.parse(program(n, 7))
-    parser.parse(program(n, 70))  # the first edit at a new place moves the split there (O(distance))
+    parser.parse(program(n, 70))
     costs: list[tuple[int, ...]] = []
     for constant in (7000, 7, 700000):
         remade_before = parser.decls_remade()
@@ -59,17 +62,78 @@ def test_a_length_changing_edit_costs_the_same_at_10_and_10000_functions() -> No
     assert all(c[6] <= 6 for c in large)  # the NUL that ends the content is looked for in the changed bytes only
 
 
-def test_split_list_shifts_a_tail_in_constant_work_while_edits_stay_in_one_place() -> None:
-    items = SplitList(list(range(0, 100, 10)))
+def jumping_costs(n: int) -> list[tuple[int, int, int]]:
+    """Length-changing edits that alternate between ``f1`` and ``f{n-2}`` (far apart at N = 10 000): spans
+    parsed, decl records written and stored positions converted by each."""
+    parser = IncrementalParser()
+    text = program(n, 7)
+    parser.parse(text)
+    costs: list[tuple[int, int, int]] = []
+    now = {1: 1001, n - 2: 1000 + n - 2}
+    for step in range(8):
+        f = 1 if step % 2 else n - 2
+        new = int("9" * (step + 2))  # another width every time
+        text = text.replace(b"int(%d)" % now[f], b"int(%d)" % new, 1)
+        now[f] = new
+        parser.parse(text)
+        stats = parser.stats
+        costs.append((stats.spans_parsed, stats.decl_writes, stats.positions_moved))
+    return costs
+
+
+def test_edits_moving_between_far_functions_cost_the_same_at_10_and_10000_functions() -> None:
+    """The positions after an edit are shifted through per-block offsets: an edit at a new place converts no
+    stored position (a gap buffer's split converted every position between the two places)."""
+    small, large = jumping_costs(10), jumping_costs(10_000)
+    assert small == large
+    assert all(c == (1, 1, 0) for c in large)
+
+
+def test_shifted_list_behaves_as_a_list_under_random_shifts_and_splices() -> None:
+    rng = random.Random(7)
+    for size in (0, 5, BLOCK - 1, 3 * BLOCK + 17):
+        model = sorted(rng.randrange(10**6) for _ in range(size))
+        items = ShiftedList(list(model))
+        for _ in range(300):
+            op = rng.random()
+            if op < 0.4 and model:
+                i, d = rng.randrange(len(model) + 1), rng.randrange(-3, 50)
+                floor = model[i - 1] if i else -(10**9)
+                d = max(d, floor - model[i]) if i < len(model) else d
+                items.shift_from(i, d)
+                model[i:] = [x + d for x in model[i:]]
+            else:
+                a = rng.randrange(len(model) + 1)
+                b = min(len(model), a + rng.choice([0, 1, 2, 40, 2 * BLOCK]))
+                lo = model[a - 1] if a else 0
+                hi = model[b] if b < len(model) else lo + 10**4
+                values = sorted(rng.randrange(lo, hi + 1) for _ in range(rng.choice([0, 1, 3, 700])))
+                items.splice(a, b, values)
+                model[a:b] = values
+            assert len(items) == len(model)
+            assert items.values() == model
+            if model:
+                k = rng.randrange(len(model))
+                assert items[k] == model[k] and items[-1] == model[-1]
+                x, lo_i = rng.choice(model) + rng.choice([-1, 0, 1]), rng.randrange(len(model) + 1)
+                assert items.bisect_right(x, lo_i) == bisect.bisect_right(model, x, lo_i)
+                assert items.bisect_left(x, lo_i) == bisect.bisect_left(model, x, lo_i)
+                a = rng.randrange(len(model) + 1)
+                assert items.values(a, a + 3) == model[a : a + 3]
+        assert items.copy().values() == model
+
+
+def test_shifted_list_shifts_a_tail_without_converting_items_and_counts_merges() -> None:
+    items = ShiftedList(list(range(0, 100, 10)))
     items.shift_from(5, 3)
     assert items.values() == [0, 10, 20, 30, 40, 53, 63, 73, 83, 93]
-    moved = items.moved
     items.shift_from(5, -1)
     items.splice(4, 5, [41, 45])
-    assert items.moved == moved  # the split stayed at the edit: no stored item converted
-    assert items.values() == [0, 10, 20, 30, 41, 45, 52, 62, 72, 82, 92]
-    assert items.bisect_right(45) == 6 and items.bisect_left(62) == 7 and items.bisect_right(1000) == 11
-    items.shift_from(1, 1)  # an edit elsewhere moves the split: converted items are counted
-    assert items.moved > moved
+    items.shift_from(1, 1)
+    assert items.moved == 0  # splits and offsets only
     assert items.values() == [0, 11, 21, 31, 42, 46, 53, 63, 73, 83, 93]
+    assert items.bisect_right(46) == 6 and items.bisect_left(63) == 7 and items.bisect_right(1000) == 11
     assert [items[i] for i in range(len(items))] == items.values() and items[-1] == 93
+    for i in range(1, 11):  # a split per shift: past 2 * len / BLOCK + 8 blocks they are merged back
+        items.shift_from(i, 1)
+    assert items.moved > 0 and items.values() == [0, 12, 23, 34, 46, 51, 59, 70, 81, 92, 103]
