@@ -44,12 +44,7 @@ def test_random_edits_name_anonymous_decls_as_a_re_analysis_does(seed: int) -> N
     rng = random.Random(seed)
     shape = rng.choice(["chain", "star", "tree"])
     n = rng.randrange(3, 14)
-    text = ShapeProgram(shape, n).source().decode()
-    for i in range(n):
-        if rng.random() < 0.6:
-            text = _add_line(text, i, f'  %q{rng.randrange(10**6)} = str("{rng.choice(["x", "y", "zz"])}")\n')
-    if rng.random() < 0.5:
-        text = text.replace("@name = str", '@msg = str("m")\n@name = str', 1)
+    text = _strings_program(rng, shape, n)
     fast, full = Session(text), Session(text)
     full.comp.module.replay_enabled = False
     fast.update()
