@@ -11,7 +11,9 @@ Each shape has N functions ``f0 … f{N-1}``; ``f{i}`` returns its constant plus
 
 The edit changes the constant of ``f{N/2}`` between 7 and 70 000: four more or fewer bytes, so every decl
 after it moves (the body-only edit of §3.1 keeps the file's length); then edits that add or remove one line in
-``f{N/2}`` (``update_lines``). ``session`` times such edits in process (the output file written and committed
+``f{N/2}`` (``update_lines``), then length-changing edits each in another function, that function's first
+(``update_moving``: the parser's positions and the anonymous decls' names must not cost the distance between two
+edited functions). ``session`` times such edits in process (the output file written and committed
 as by ``zir watch``) and checks the executable's exit code.
 """
 
@@ -191,10 +193,9 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         prog.edited_constant = edited_constant(edits + k)
         line_texts.append(prog.source())
     moving_texts: list[bytes] = []
-    if shape == STRINGS:  # then each edit in another function (its first): docs/design/module.md §9.6
-        for k in range(edits):
-            prog.constants[moving_edit_function(n, k)] = edited_constant(k)
-            moving_texts.append(prog.source())  # (after the line edits: their last text is the start)
+    for k in range(edits):  # then each edit in another function (its first there; module.md §9.6, performance.md §6.2)
+        prog.constants[moving_edit_function(n, k)] = edited_constant(k)
+        moving_texts.append(prog.source())  # (after the line edits: their last text is the start)
     updates: list[float] = []
     cpu: list[float] = []
     file_cpu: list[float] = []
@@ -232,7 +233,7 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         moving.append((time.perf_counter() - t0) * 1000)
         moving_cpu.append((time.process_time() - c0) * 1000)
     names_ms = None
-    if moving_texts:  # the anonymous decls' names those edits left stale, brought up to date as a reader would
+    if shape == STRINGS:  # the anonymous decls' names those edits left stale, brought up to date as a reader would
         c0 = time.process_time()
         comp.module.materialize_anon_names()
         names_ms = (time.process_time() - c0) * 1000
@@ -251,13 +252,7 @@ def session(shape: str, n: int, workdir: Path, edits: int) -> dict[str, Any]:
         "update_lines": stats(lines, skip_first=True).as_json(),
         "update_lines_cpu": stats(lines_cpu, skip_first=True).as_json(),
         "settle_lines_ms": settle_ms,
-        **(
-            {
-                "update_moving": stats(moving, skip_first=True).as_json(),
-                "update_moving_cpu": stats(moving_cpu, skip_first=True).as_json(),
-                "names_after_moving_cpu_ms": names_ms,
-            }
-            if moving_texts
-            else {}
-        ),
+        "update_moving": stats(moving, skip_first=True).as_json(),
+        "update_moving_cpu": stats(moving_cpu, skip_first=True).as_json(),
+        **({"names_after_moving_cpu_ms": names_ms} if names_ms is not None else {}),
     }
