@@ -176,20 +176,20 @@ class ShiftedList:
                 lo = m + 1
         return lo
 
-    def bisect_right(self, x: int, lo: int = 0) -> int:
+    def _bisect(self, x: int, lo: int, right: bool) -> int:
         if lo >= self._len:
             return lo
         k, j = self._locate(lo)
-        m = self._first_block(x, k, True)
+        m = self._first_block(x, k, right)
         if m == len(self._blocks):
             return self._len
-        return self._starts[m] + bisect_right(self._blocks[m], x - self._offsets[m], j if m == k else 0)
+        find = bisect_right if right else bisect_left
+        return self._starts[m] + find(self._blocks[m], x - self._offsets[m], j if m == k else 0)
+
+    def bisect_right(self, x: int, lo: int = 0) -> int:
+        """The first index from ``lo`` on whose item is > ``x``."""
+        return self._bisect(x, lo, True)
 
     def bisect_left(self, x: int, lo: int = 0) -> int:
-        if lo >= self._len:
-            return lo
-        k, j = self._locate(lo)
-        m = self._first_block(x, k, False)
-        if m == len(self._blocks):
-            return self._len
-        return self._starts[m] + bisect_left(self._blocks[m], x - self._offsets[m], j if m == k else 0)
+        """The first index from ``lo`` on whose item is >= ``x``."""
+        return self._bisect(x, lo, False)

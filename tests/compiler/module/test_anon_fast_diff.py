@@ -16,6 +16,15 @@ from tests.compiler.module.util import Session
 BODY = r"(@f%d = fn\(@fty, \{\n(?:  [^\n]*\n)*?  %%c = int\()(\d+)"
 
 
+def _fast_and_full(text: str) -> tuple[Session, Session]:
+    """Two sessions of ``text`` after their first update: the fast path's, and one that re-analyses every owner."""
+    fast, full = Session(text), Session(text)
+    full.comp.module.replay_enabled = False
+    fast.update()
+    full.update()
+    return fast, full
+
+
 def _add_line(text: str, i: int, line: str) -> str:
     head = f"@f{i} = fn(@fty, {{\n"
     return text.replace(head, head + line, 1)
@@ -45,10 +54,7 @@ def test_random_edits_name_anonymous_decls_as_a_re_analysis_does(seed: int) -> N
     shape = rng.choice(["chain", "star", "tree"])
     n = rng.randrange(3, 14)
     text = _strings_program(rng, shape, n)
-    fast, full = Session(text), Session(text)
-    full.comp.module.replay_enabled = False
-    fast.update()
-    full.update()
+    fast, full = _fast_and_full(text)
     focus = rng.randrange(n)
     for step in range(25):
         if rng.random() < 0.2:
@@ -103,10 +109,7 @@ def test_edits_that_move_from_function_to_function_name_anonymous_decls_as_a_re_
     shape = rng.choice(["chain", "star", "tree", "strings"])
     n = rng.randrange(3, 16)
     text = _strings_program(rng, shape, n)
-    fast, full = Session(text), Session(text)
-    full.comp.module.replay_enabled = False
-    fast.update()
-    full.update()
+    fast, full = _fast_and_full(text)
     one = 0
     for step in range(40):
         if rng.random() < 0.9:  # else a save without a change: nothing analysed, the order moves all the same
@@ -128,10 +131,7 @@ def test_names_brought_up_to_date_after_many_pending_edits_are_those_of_a_re_ana
     rng = random.Random(limit)
     for shape in ("strings", "tree"):
         text = _strings_program(rng, shape, 9)
-        fast, full = Session(text), Session(text)
-        full.comp.module.replay_enabled = False
-        fast.update()
-        full.update()
+        fast, full = _fast_and_full(text)
         for step in range(30):
             i = rng.randrange(9)
             m = re.search(BODY % i, text)
@@ -152,10 +152,7 @@ def test_an_error_that_cuts_a_call_numbers_the_strings_the_full_path_numbers_bef
     text = ShapeProgram("chain", 7).source().decode()
     for i in range(3):
         text = _add_line(text, i, f'  %q = str("s{i}")\n')
-    fast, full = Session(text), Session(text)
-    full.comp.module.replay_enabled = False
-    fast.update()
-    full.update()
+    fast, full = _fast_and_full(text)
     cut = text.replace("@f4 = fn(@fty, {\n", '@f4 = fn(@fty, {\n  %e = compileerror("bad")\n', 1)
     versions = [text.replace("int(1004)", f"int({k})") for k in (7, 8, 9)]  # f4's edits: the fast path
     versions += [
@@ -173,10 +170,7 @@ def test_an_error_before_a_call_analyses_only_its_function_and_names_as_a_re_ana
     # f6 stops before calling f5: f5 .. f0 (all string owners) are left waiting by the full path and deleted;
     # the model gives the order without analysing any of them (module.md §9.6).
     text = ShapeProgram("strings", 12).source().decode()
-    fast, full = Session(text), Session(text)
-    full.comp.module.replay_enabled = False
-    fast.update()
-    full.update()
+    fast, full = _fast_and_full(text)
     cut = text.replace("@f6 = fn(@fty, {\n", '@f6 = fn(@fty, {\n  %e = compileerror("bad")\n', 1)
     for version, analysed in ((cut, 1), (cut.replace("int(1009)", "int(9)"), None)):
         r = fast.update(version)
