@@ -149,10 +149,6 @@ _SLICES: Final = frozenset({TypeTag.CONST_SLICE_U8, TypeTag.CONST_SLICE, TypeTag
 _OPTIONALS: Final = frozenset(
     {TypeTag.OPTIONAL, TypeTag.OPTIONAL_SINGLE_CONST_POINTER, TypeTag.OPTIONAL_SINGLE_MUT_POINTER}
 )
-# Calling conventions (std.builtin.CallingConvention members).
-CALLING_CONVENTIONS: Final = (
-    "Unspecified C Cold Naked Async Interrupt Signal Stdcall Fastcall Vectorcall Thiscall APCS AAPCS AAPCSVFP".split()
-)
 POINTER_SIZE: Final = 8
 
 

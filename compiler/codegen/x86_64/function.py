@@ -54,7 +54,7 @@ from compiler.codegen.x86_64.control import (
     gen_loop,
 )
 from compiler.codegen.x86_64.fail import Fail
-from compiler.codegen.x86_64.frame import CodeBuffer, JumpTooFar, Label, StackFrame
+from compiler.codegen.x86_64.frame import JUMP_TOO_FAR, CodeBuffer, JumpTooFar, Label, StackFrame
 from compiler.codegen.x86_64.mcvalue import CmpOp, MCKind, MCValue
 from compiler.codegen.x86_64.memory import gen_alloc, gen_load, gen_ref, gen_store
 from compiler.codegen.x86_64.optionals import gen_elemptr, gen_is_null, gen_unwrap_optional, gen_wrap_optional
@@ -68,7 +68,6 @@ from compiler.sema.types import Type, TypeClass
 
 __all__ = ["AddressView", "CallingConvention", "FunctionGen", "resolve_calling_convention"]
 
-ARCH: Final = "x86_64"
 PROLOGUE_SIZE: Final = 11
 _PROLOGUE: Final = enc.push_rbp() + enc.mov_rbp_rsp() + enc.sub_rsp_imm32(0)
 """``push rbp; mov rbp, rsp; sub rsp, imm32`` with a zero frame size (§5): one template, patched per function."""
@@ -207,7 +206,7 @@ class FunctionGen:
                 self.buf.emit(_EPILOGUE_TAIL)
             code = self.buf.finish()
         except JumpTooFar:
-            self.fail("unable to perform relocation: jump too far", self.fn_src)
+            self.fail(JUMP_TOO_FAR, self.fn_src)
         ret_ty = self.fn_type.fn_return_type()
         return_type = debug_type(ret_ty) if ret_ty.has_code_gen_bits() else None
         # built as the tuple it is: a NamedTuple's own __new__ is interpreted Python even under mypyc

@@ -39,7 +39,7 @@ WRITES_KEPT: Final = 1 << 16
 kept, so a long session holds a bounded log; each commit's own writes are always complete."""
 
 
-WHOLE_FILE_PIECE = 1 << 16
+WHOLE_FILE_PIECE: Final = 1 << 16
 """A whole file is written in pieces of this size, not in one call: the page cache (ext4 on Linux 6.x) holds the
 file in folios as large as the writes that made them, up to megabytes, and every later small in-place
 ``pwrite`` and ``fdatasync`` then walks its whole folio's block state. Written in one call, a 3 MB output

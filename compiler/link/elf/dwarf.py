@@ -40,8 +40,6 @@ FIRST_INFO_ENTRY: Final = ideal(120)
 """160: where the first per-decl ``.debug_info`` entry goes."""
 INFO_PADDING: Final = 0x05
 """Abbrev 5 (``unspecified_type``, no attributes): a 1-byte DIE that fills gaps."""
-ARANGES_SIZE: Final = 64
-"""``.debug_aranges`` of the 64-bit format (32 bytes in the 32-bit format)."""
 LINE_OPERAND: Final = 12
 """Offset of the 4-byte ``advance_line`` operand in a line program (after 11 bytes of set_address and 03);
 8 with 4-byte addresses."""
@@ -124,7 +122,9 @@ def read_producer(
     data: bytes, debug_info: SectionHeader, debug_str: SectionHeader, *, dwarf64: bool = True
 ) -> bytes | None:
     """The producer string a file's CU header refers to (None if there is none)."""
-    header_size, field, width = (CU_HEADER_SIZE, PRODUCER_FIELD, 8) if dwarf64 else (CU_HEADER_SIZE_32, 32, 4)
+    header_size, field, width = (
+        (CU_HEADER_SIZE, PRODUCER_FIELD, 8) if dwarf64 else (CU_HEADER_SIZE_32, PRODUCER_FIELD_32, 4)
+    )
     if debug_info.sh_size < header_size or debug_str.sh_size == 0:
         return None
     field_at = debug_info.sh_offset + field

@@ -103,7 +103,6 @@ EHDR_SIZE: Final = EHDR.size
 PHDR_SIZE: Final = PHDR.size
 SHDR_SIZE: Final = SHDR.size
 SYM_SIZE: Final = SYM.size
-PTR_SIZE: Final = 8
 E_TYPE_OFFSET: Final = 16
 """File offset of ``e_type``: the commit marker writes ``ET_NONE`` there first (elf-linker.md §12)."""
 
@@ -316,9 +315,6 @@ class Symbol:
     @classmethod
     def unpack(cls, data: bytes) -> Symbol:
         return cls(*SYM.unpack(data))
-
-
-ZERO_SYMBOL: Final = bytes(SYM_SIZE)
 
 
 def pack_ehdr(
