@@ -23,8 +23,8 @@ from compiler.link.elf.trusted import FN_LINE, GOT_INDEX, SIZE, VADDR
 from compiler.logs import LazyLogger
 from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.module.syntax import decl_inst_and_src
 from compiler.sema.values import FunctionValue, TypedValue, TypeValue
-from compiler.zir.regions import DeclView
 from compiler.zir.seed import BadTable, seed_version
 from compiler.zir.tags import Tag
 
@@ -33,21 +33,9 @@ if TYPE_CHECKING:
     from compiler.module.module import Module
     from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
-    from compiler.zir.ast import Inst
     from compiler.zir.regions import IncrementalParser
 
 log = LazyLogger(__name__)
-
-
-def _inst_and_src(m: Module, d: Decl) -> tuple[Inst, int]:
-    """Decl ``d``'s instruction and its absolute src, read from the parse's record (no ``SourceDecl`` made)."""
-    decls = m.file.parsed.decls if m.file.parsed is not None else None
-    if isinstance(decls, DeclView):
-        rel, base = decls.record(d.src_index)
-        if rel.inst is not None:  # (a detached decl is parsed again by ``source_decl``)
-            return rel.inst, base + rel.contents_start + rel.inst.src
-    sd = m.source_decl(d)
-    return sd.inst, sd.src
 
 
 class Restorer:
@@ -154,7 +142,7 @@ class Restorer:
         cached = self._record(d.name)
         if cached is None or cached.contents_hash != d.contents_hash:
             return None
-        inst, src = _inst_and_src(m, d)
+        inst, src = decl_inst_and_src(m, d)
         if inst.tag is not Tag.FN:
             return None
         table = m.decl_table

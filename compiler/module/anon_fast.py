@@ -74,9 +74,9 @@ def note_name(m: Module, name: str) -> None:
         m.anon_fast.tainted = True
 
 
-def note_anon_use(m: Module, user: Decl, a: Decl) -> None:
-    """``user`` uses the anonymous decl ``a`` by name (``declref``, an export): a name that changes every update,
-    so ``user``'s analysis depends on the numbering (even of its own strings)."""
+def note_anon_named(m: Module) -> None:
+    """A decl names an anonymous decl (``declref``, an export): a name that changes every update, so that decl's
+    analysis depends on the numbering (even of its own strings)."""
     m.anon_fast.tainted = True
 
 

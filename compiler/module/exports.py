@@ -20,7 +20,7 @@ def analyze_export(m: Module, owner: Decl, name: bytes, decl_name: str, src: int
         m.note_missing_name(decl_name, owner)
         raise m.fail_decl(owner, ErrorMsg(src, f"decl '{decl_name}' not found"))
     if exported.is_anonymous:
-        m.note_anon_use(owner, exported)
+        m.note_anon_named()
     m.declare_dependency(owner, exported)
     if exported.analysis is DeclStatus.IN_PROGRESS:
         raise m.fail_decl(owner, ErrorMsg(src, "dependency loop detected"))

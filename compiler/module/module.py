@@ -313,9 +313,9 @@ class Module:
         anon_fast.note_name(self, name)
         self.missing_names.setdefault(name, {})[user] = None
 
-    def note_anon_use(self, user: Decl, a: Decl) -> None:
-        """``user``'s analysis named the anonymous decl ``a`` (``declref``, ``export``): module.md §9.6."""
-        anon_fast.note_anon_use(self, user, a)
+    def note_anon_named(self) -> None:
+        """The decl being analysed named an anonymous decl (``declref``, ``export``): module.md §9.6."""
+        anon_fast.note_anon_named(self)
 
     def materialize_anon_names(self) -> None:
         """Bring anonymous decls' names up to date before they are read by name (module.md §9.6)."""

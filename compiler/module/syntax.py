@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from compiler.zir.ast import SourceDecl
+from compiler.zir.ast import Inst, SourceDecl
 from compiler.zir.regions import DeclView
 from compiler.zir.tags import Tag
 
@@ -49,6 +49,19 @@ def decl_src(m: Module, d: Decl) -> int:
         rel, base = decls.record(d.src_index)
         return base + rel.contents_start + rel.inst_src
     return decls[d.src_index].src
+
+
+def decl_inst_and_src(m: Module, d: Decl) -> tuple[Inst, int]:
+    """``(m.source_decl(d).inst, m.source_decl(d).src)`` without a ``SourceDecl`` made (a detached decl's region
+    is parsed again, as ``source_decl`` would)."""
+    parsed = m.file.parsed
+    decls = parsed.decls if parsed is not None else None
+    if isinstance(decls, DeclView):
+        rel, base = decls.record(d.src_index)
+        if rel.inst is not None:
+            return rel.inst, base + rel.contents_start + rel.inst_src
+    sd = m.source_decl(d)
+    return sd.inst, sd.src
 
 
 def decl_extent(m: Module, d: Decl) -> tuple[int, int]:

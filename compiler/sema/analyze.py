@@ -335,7 +335,7 @@ def _declref(s: Sema, name: str, src: int) -> Operand:
         s.m.note_missing_name(name, s.owner)
         s.fail(src, f"decl '{name}' not found")
     if d.is_anonymous:
-        s.m.note_anon_use(s.owner, d)
+        s.m.note_anon_named()
     c = s.use_decl(d, src)
     return s.const(Type.single_const_pointer(c.ty), v.DeclRef(d))
 
