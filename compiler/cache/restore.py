@@ -82,7 +82,7 @@ class Restorer:
         known = self.known_good()
         if not self._seeded and self.doc.parse is not None:
             try:
-                parser.seed(*seed_version(self.doc.parse, known, parser.drop_bodies))
+                parser.seed(*seed_version(self.doc.parse, known, parser))
             except BadTable as exc:
                 log.warning("compile cache parse table ignored: corrupt (%s)", exc)
         self._seeded = True

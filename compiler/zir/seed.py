@@ -142,10 +142,10 @@ def _template(item: SpanDecl) -> _Template:
     return inst.tag, inst.src, {f: v for f, v in inst.args.items() if f != "body"}
 
 
-def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Version, set[str], int]:
-    """The parser's version of the table's text, the names of its decls whose bodies are deferred and the number
-    of spans parsed to make it (``IncrementalParser.seed``'s arguments); raises
-    ``BadTable``. ``drop_bodies``: the parser's (bodies of spans parsed here are kept as text, performance.md §9.1)."""
+def seed_version(table: Any, known: KnownGood, parser: IncrementalParser) -> tuple[_Version, set[str], int]:
+    """The version of the table's text for ``parser``, the names of its decls whose bodies are deferred and the
+    number of spans parsed to make it (``IncrementalParser.seed``'s arguments); raises ``BadTable``. Spans parsed
+    here keep their bodies as the parser's own parse would (``drop_bodies``, ``keep_parsed``: performance.md §9.1)."""
     if not isinstance(table, dict):
         raise BadTable("not a table")
     text_str, digest, spans_text, names, hashes_text = (
@@ -229,7 +229,7 @@ def seed_version(table: Any, known: KnownGood, drop_bodies: bool) -> tuple[_Vers
                     deferred.add(name)
                     continue
         # any other span: parsed from the recorded text, as the parser would
-        span = parse_span(buf, start, known, drop_bodies and parsed_spans >= 1024)
+        span = parse_span(buf, start, known, parser.drop_bodies and parsed_spans >= parser.keep_parsed)
         parsed_spans += 1
         if span.length != end - start:
             raise BadTable("a span's extent")

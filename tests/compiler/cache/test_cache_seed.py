@@ -30,7 +30,7 @@ def seeded_parser(old: bytes, known: KnownGood) -> IncrementalParser:
     assert first.parse(old).errors == []
     table = json.loads(json.dumps(seed.table_of(first)))
     seeded = IncrementalParser(known=known)
-    seeded.seed(*seed.seed_version(table, known, seeded.drop_bodies))
+    seeded.seed(*seed.seed_version(table, known, seeded))
     return seeded
 
 
