@@ -121,6 +121,17 @@ def _missing(run: dict[str, Any], issue: int, goal: str, target: str, scenario: 
     return Verdict(issue, goal, "—", target, Status.NOT_MEASURED, why_missing(run, scenario, n, module))
 
 
+def _end_to_end(r: Any, shape: str) -> str:
+    """The same edit at N = 10 000 end to end beside the peers (``bench/shape_peers.py``), when measured."""
+    ours = get(r, "shape_peers", shape, "zir", "save_to_runnable", "p50")
+    if ours is None:
+        return ""
+    peers = [(name, get(r, "shape_peers", shape, key, "save_to_runnable", "p50"))
+             for name, key in (("Zig 0.17.1 --watch", "zig"), ("as+ld full build", "gnu"))]  # fmt: skip
+    text = ", ".join(f"{ours / v:.2f}× {name} ({ms(v)})" for name, v in peers if v)
+    return f"save → runnable at 10 000: zir watch {ms(ours)}" + (f" = {text}" if text else "")
+
+
 def issue13(run: dict[str, Any]) -> Iterator[Verdict]:
     per_n: dict[str, Any] = run.get("per_n", {})
     target = "p50 ≤ 2 ms at 10 000, ratio 10 000/1 000 ≤ 1.3"
@@ -138,7 +149,8 @@ def issue13(run: dict[str, Any]) -> Iterator[Verdict]:
             continue
         ratio = big / small if small else float("inf")
         ok = big <= 2.0 and ratio <= 1.3
-        yield Verdict(13, goal, f"{ms(big)} (1 000: {ms(small)}, ratio {ratio:.2f})", target, judge(ok),
+        detail = _end_to_end(per_n.get(BIG), shape) if key == "update" else ""
+        yield Verdict(13, goal, f"{ms(big)} (1 000: {ms(small)}, ratio {ratio:.2f})", target, judge(ok), detail,
                       profile=None if ok or key != "update" else f"shape:{shape}")  # fmt: skip
     kinds = get(run, "sequence", "edit_kinds")
     goal = "the random sequence uses length-changing edits"

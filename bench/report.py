@@ -164,6 +164,14 @@ def goal_rows(run: dict[str, Any]) -> list[list[str]]:
                     _verdict(v <= 2.0 and flat is not None and flat <= 1.3) if judge else "—",
                 ]
             )
+    for shape in ("chain", "star", "tree"):  # the L1 edit end to end beside the peers (bench/shape_peers.py)
+        for n, r in per_n.items():
+            ours = _get(r, "shape_peers", shape, "zir", "save_to_runnable", "p50")
+            label = f"L4 length-changing edit, save → runnable p50, {shape} (zir watch, end to end)"
+            add(label, n, ours, _ms, "Zig 0.17.1 --watch", _get(r, "shape_peers", shape, "zig", "save_to_runnable", "p50"),
+                "—", None)  # fmt: skip
+            add(label, n, ours, _ms, "as+ld full build", _get(r, "shape_peers", shape, "gnu", "save_to_runnable", "p50"),
+                "—", None)  # fmt: skip
     for n, r in per_n.items():  # the work the L3 edits defer to the next reader of the names (module.md §9.6)
         v = _get(r, "zir_shapes", "strings", "names_after_moving_cpu_ms")
         if v is not None:

@@ -13,7 +13,8 @@ CPU time, so about 12–15 minutes quiet; the budget is 25) measures at N = 10 �
   the memory goals (issue 13);
 - N ≤ 10 000: in-process updates, strace, the server's saves; N = 1 000 and 10 000: length-changing edits in
   four shapes (issue 13; the fourth a chain with a str in every function), request latencies right after an edit and the server's first build on save
-  (issues 13, 15), ``zir/disassembly``, Zig's ``--watch``, hot swap beside kill-and-restart (issue 14);
+  (issues 13, 15), ``zir/disassembly``, Zig's ``--watch``, hot swap beside kill-and-restart (issue 14), and the
+  length-changing edits of three shapes end to end beside Zig's ``--watch`` and as + ld (``bench.shape_peers``);
 - once: cold ``--version`` / ``hello.zir``, restart with the persistent cache, mypyc pure vs accelerated (issue
   13), the random edit sequence and the free list;
 - then, for each goal ``bench.goals`` finds missed, the profile of its largest remaining cost (``bench.profiles``).
@@ -43,7 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import inproc, live, peers, plugins, progress_cost, sequence, views
+from bench import inproc, live, peers, plugins, progress_cost, sequence, shape_peers, views
 from bench.gen import CHAIN_SIZES
 from bench.measure import strace_permitted
 from bench.watch import REPO, cli_available
@@ -246,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                     )
             if zig is not None and n in (1_000, 10_000):
                 attempt(n, "zig", partial(peers.zig_peer, zig, n, nd, min(edits, 10)))
+            if avail["cli"] is None and n in (1_000, 10_000):
+                gnu = avail["gnu"] is None
+                attempt(n, "shape_peers", partial(shape_peers.measure, n, nd / "shape_peers", min(edits, 20), zig, gnu))
         hot_sizes = [n for n in sizes if n in (1_000, 10_000)]
         if hot_sizes:
             offered = {"sizes": hot_sizes, "edits": edits, "workdir": str(work / "hot"), "quick": args.quick}
