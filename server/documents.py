@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from compiler.errors import ErrorKind
 from server import backend, jobs
@@ -353,7 +354,9 @@ class Documents:
             future.set_exception(RuntimeError("the server is shutting down"))
             return future
         if session.path is None:
-            future.set_exception(ValueError(f"{session.uri} has no file to build"))
+            future.set_exception(
+                JsonRpcException(f"{session.uri} has no file to build", code=types.LSPErrorCodes.RequestFailed)
+            )
             return future
         session.build_waiters.append(future)
         if session.build_task is None or session.build_task.done():

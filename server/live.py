@@ -15,6 +15,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
 from server import backend
 from server.protocol import CMD_RUN_LIVE, CMD_STOP, PROGRAM_EXITED, PROGRAM_OUTPUT
 
@@ -90,7 +93,7 @@ def register(server: ZirLanguageServer) -> None:
     async def run_live(ls: object, uri: str) -> object:  # pygls evaluates these annotations: no server types
         session = server.session(str(uri))
         if session is None or session.path is None:
-            raise ValueError(f"{uri} is not an open file")
+            raise JsonRpcException(f"{uri} is not an open file", code=types.LSPErrorCodes.RequestFailed)
         if not loop_holder:
             loop_holder.append(asyncio.get_running_loop())
         if session.live is None:

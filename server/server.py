@@ -11,6 +11,7 @@ import logging
 import os
 import resource
 import traceback
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +21,6 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
 
 from server import handlers, inlay, jsonout, live, pull, run, views
 from server.backend import COMPILER_VERSION
@@ -222,17 +222,32 @@ class _Client:
     def workspace_folders(self) -> list[str]:
         paths: list[str] = []
         for folder in self.ls.workspace.folders.values():
-            path = to_fs_path(folder.uri)
+            path = local_path(folder.uri)
             if path is not None:
                 paths.append(path)
-        root = self.ls.workspace.root_path
-        if not paths and root:
-            paths.append(root)
+        root = self.ls.workspace.root_uri
+        root_path = local_path(root) if root else None
+        if not paths and root_path:
+            paths.append(root_path)
         return paths
 
 
-def _path_of(uri: str) -> str | None:
-    return to_fs_path(uri) if uri.startswith("file:") else None
+def local_path(uri: str) -> str | None:
+    """The absolute path of a ``file:`` URI that names a file on this machine; None for any other URI.
+
+    A host other than ``localhost`` (``file://server/share/x.zir``) names another machine's file, a path that is
+    not absolute (``file:x.zir``) names none, and a NUL cannot be in a path: such a document gets the editor tier
+    only, like ``untitled:`` (lsp.md §8.10). pygls's ``to_fs_path`` turned the first into ``//server/share/x.zir``
+    (``/server/share`` on Linux: a save created directories at the file-system root, outside every workspace,
+    docs/reliability.md §5), ``file://localhost/p`` into ``//localhost/p`` and ``file:///C:/p`` into ``c:/p``, a
+    path relative to the server's working directory."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    path = urllib.parse.unquote(parts.path)
+    if not path.startswith("/") or "\0" in path:
+        return None
+    return path
 
 
 def create_server() -> ZirLanguageServer:
@@ -282,7 +297,7 @@ def create_server() -> ZirLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(params: types.DidOpenTextDocumentParams) -> None:
         doc = params.text_document
-        server.documents.open(doc.uri, _path_of(doc.uri), doc.text.encode("utf-8", "surrogatepass"), doc.version)
+        server.documents.open(doc.uri, local_path(doc.uri), doc.text.encode("utf-8", "surrogatepass"), doc.version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(params: types.DidChangeTextDocumentParams) -> None:
@@ -343,7 +358,7 @@ def _register_commands(server: ZirLanguageServer) -> None:
         if uris:
             session = ls.session(str(uris[0]))
             if session is None:
-                raise ValueError(f"{uris[0]} is not open")
+                raise JsonRpcException(f"{uris[0]} is not open", code=types.LSPErrorCodes.RequestFailed)
             return (await ls.documents.request_build(session)).to_json()
         results = await asyncio.gather(*ls.documents.build_all())
         return [r.to_json() for r in results]
@@ -352,10 +367,10 @@ def _register_commands(server: ZirLanguageServer) -> None:
     async def emit_zir(ls: ZirLanguageServer, uri: str, *liveness: bool) -> str:
         session = ls.session(uri)
         if session is None:
-            raise ValueError(f"{uri} is not open")
+            raise JsonRpcException(f"{uri} is not open", code=types.LSPErrorCodes.RequestFailed)
         text = await ls.documents.emit_zir(session, bool(liveness and liveness[0]))
         if text is None:
-            raise ValueError(f"{uri} has not been analysed")
+            raise JsonRpcException(f"{uri} has not been analysed", code=types.LSPErrorCodes.RequestFailed)
         return text
 
     @server.command(CMD_MEMORY_USAGE)

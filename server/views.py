@@ -12,6 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
 from server import backend
 from server.protocol import BuildFinished
 
@@ -58,7 +61,10 @@ class BinaryViews:
     def _pair(self, uri: str) -> tuple[Snapshot, Snapshot | None]:
         history = self.snapshots.get(uri)
         if not history:
-            raise ValueError(f"no binary has been built for {uri} yet (save the file to build it)")
+            raise JsonRpcException(
+                f"no binary has been built for {uri} yet (save the file to build it)",
+                code=types.LSPErrorCodes.RequestFailed,
+            )
         return history[-1], history[-2] if len(history) > 1 else None
 
     async def disassembly(self, uri: str, decl: str | None) -> dict[str, Any]:
@@ -94,7 +100,7 @@ def _guard(job: Any) -> dict[str, Any]:
     try:
         result: dict[str, Any] = job()
     except backend.InspectError as error:
-        raise ValueError(str(error)) from None
+        raise JsonRpcException(str(error), code=types.LSPErrorCodes.RequestFailed) from None
     return result
 
 
@@ -113,6 +119,6 @@ def params_of(params: Any) -> tuple[str, str | None]:
     document = get(params, "textDocument")
     uri = get(document, "uri") if document is not None else None
     if not isinstance(uri, str):
-        raise ValueError("params.textDocument.uri is required")
+        raise JsonRpcException("params.textDocument.uri is required", code=types.ErrorCodes.InvalidParams)
     decl = get(params, "decl")
     return uri, decl if isinstance(decl, str) and decl else None

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from tests.server.e2e.conftest import ROOT, WAIT, Workspace, example, wait_build, wait_diagnostics, wait_until
@@ -268,3 +269,29 @@ def test_every_request_with_an_out_of_range_position_is_answered(tmp_path: Path,
     finally:
         proc.kill()
         proc.wait()
+
+
+# ---------------------------------------------------------------------- a file URI of another host
+
+
+async def test_a_file_uri_naming_another_host_is_not_built(client: LanguageClient, ws: Workspace) -> None:
+    """``file://HOST/p`` names a file on another machine: the document gets the editor tier only, like an
+    ``untitled:`` one, and a rebuild is refused with a clear answer. pygls's ``to_fs_path`` turned it into
+    ``//HOST/p``, which Linux reads as ``/HOST/p``, and a save built there: a ``file://server/x.zir`` document
+    made the server create ``/server/zig-out/bin`` at the root of the file system. Here HOST is the workspace's
+    own first path component, so that the old reading lands inside the workspace (and the test stays harmless
+    when the bug is back)."""
+    (ws.root / "remote.zir").write_text(V1)
+    host, *rest = ws.root.parts[1:]
+    uri = f"file://{host}/{'/'.join(rest)}/remote.zir"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="zir", version=1, text=V1)
+        )
+    )
+    await wait_diagnostics(client, uri, lambda p: p.version == 1)  # the editor tier serves it
+    with pytest.raises(JsonRpcException) as refusal:
+        await rebuild(client, uri)
+    assert refusal.value.code == types.LSPErrorCodes.RequestFailed
+    assert str(refusal.value.message) == f"{uri} has no file to build"
+    assert not (ws.root / "zig-out").exists()
