@@ -22,7 +22,7 @@ from compiler.link.elf.linker import ElfLinker
 from compiler.link.elf.trusted import FN_LINE, GOT_INDEX, SIZE, VADDR
 from compiler.logs import LazyLogger
 from compiler.module import exports, panic
-from compiler.module.decl import DeclStatus, Fn, FnStatus
+from compiler.module.decl import DeclStatus, Fn, FnStatus, WorkKind
 from compiler.module.syntax import decl_inst_and_src
 from compiler.sema.values import FunctionValue, TypedValue, TypeValue
 from compiler.zir.seed import BadTable, seed_version
@@ -71,6 +71,10 @@ class Restorer:
         self._known: dict[str, tuple[int, str]] | None = None
         self._seeded = False
         """The parser was offered the recorded text's parse (``prepare_parse``; once)."""
+        self._fn_fps: dict[int, tuple[Type, str | None]] = {}
+        """The fingerprint of a function of each function type met, by the type's ``id`` (the type is held)."""
+        self._bits: dict[int, tuple[Type, bool]] = {}
+        """``has_code_gen_bits`` of the function types ``restore_reached`` gave, by ``id``."""
         self._panic: Decl | None = None
         self._panic_got = -1
         """The panic routine's decl as last checked, and its GOT address then (-1: none)."""
@@ -182,6 +186,61 @@ class Restorer:
         self.restored_count += 1
         return TypedValue(fn_type, FunctionValue(fn))
 
+    def restore_reached(self, m: Module, d: Decl) -> bool:
+        """``Module.ensure_decl_analyzed`` of never-analysed function ``d`` when ``decl_value`` would take its
+        value with nothing to analyse (every decl-level dependency checked before and unchanged since): the same
+        end state — its value, status, linker slot, codegen item, edges, deletion candidacy — without the general
+        path's calls (docs/design/performance.md §7.6). False: nothing was changed, the general path runs."""
+        if d.typed_value is not None or d.has_bits or d.last_analysis_failed or d.is_anonymous:
+            return False
+        cached = self._record(d.name)
+        if cached is None or cached.contents_hash != d.contents_hash:
+            return False
+        fn_type = self._types.get(cached.fn_type)
+        if fn_type is None:
+            return False
+        table, seen = m.decl_table, self._seen
+        complete = DeclStatus.COMPLETE
+        header = cached.deps[: cached.header_deps]
+        for name, fp, got in header:
+            hit = seen.get(name)  # checked before, and still that decl with that value (``_seen``)?
+            if hit is None:
+                return False
+            known = hit[0]
+            if table.get(name) is not known or known.analysis is not complete or known.typed_value is not hit[1]:
+                return False
+            if hit[2] != fp or hit[3] != got:
+                return False
+        inst, src = decl_inst_and_src(m, d)
+        if inst.tag is not Tag.FN:
+            return False
+        # ``decl_value``'s result, declared as the analysis would (its decl-level dependencies first)
+        dependencies = d.dependencies
+        for name, _fp, _got in header:
+            known = seen[name][0]
+            dependencies[known] = None
+            known.dependants[d] = None
+        fn = Fn(d, inst.body("body"), fn_type)
+        fn.header_deps = cached.header_deps
+        self._restored[id(fn)] = (fn, src, cached)
+        self.restored_count += 1
+        # ``Module.analyze_zir_decl`` of a decl with no previous value, then ``ensure_decl_analyzed``'s bookkeeping
+        d.typed_value = TypedValue(fn_type, FunctionValue(fn))
+        d.analysis = complete
+        generation = m.generation
+        d.generation = generation
+        bits = self._bits.get(id(fn_type))  # by identity: the types of ``_types`` live as long as this
+        if bits is None or bits[0] is not fn_type:
+            bits = self._bits[id(fn_type)] = (fn_type, fn_type.has_code_gen_bits())
+        if bits[1] and m.allocate(d):
+            d.has_bits = True
+            m.work_queue.append((WorkKind.CODEGEN_DECL, d))
+        d.value_changed_generation = generation
+        if not d.is_export_root and not d.dependants and not d.deletion_flag:
+            d.deletion_flag = True
+            m.deletion_set.append(d)
+        return True
+
     def _type_among(self, m: Module, cached: CachedFn) -> Type | None:
         """A type of the recorded fingerprint that is the value of one of the decl-level dependencies (the type
         operand of ``fn(@T, …)``), or None."""
@@ -210,13 +269,18 @@ class Restorer:
 
     def _fingerprint(self, m: Module, x: Decl) -> str | None:
         tv = x.typed_value
+        if tv is not None:  # a function's fingerprint is its type's (``decl_fingerprint``): by the type's identity
+            t = tv.ty
+            known = self._fn_fps.get(id(t))
+            if known is not None and known[0] is t:
+                return known[1]
         memo = self._memo.get(x)
         if memo is not None and memo[0] is tv:
             return memo[1]
         if tv is not None and tv.ty.is_fn():  # ``decl_fingerprint``'s rendering of a function: its type
             rendered = self._type_fingerprint(m, tv.ty)
             fp = None if rendered is None else "fn" + rendered
-            self._memo[x] = (tv, fp)
+            self._fn_fps[id(tv.ty)] = (tv.ty, fp)
             return fp
         fp = decl_fingerprint(tv, lambda h: self._got(m, h), self._type_memo, lambda h: anonymous_value(m, h))
         self._memo[x] = (tv, fp)
@@ -299,14 +363,13 @@ class Restorer:
                 if self._seen_now(m, x) != (fp, got):
                     return False
             used.append(x)
-        dependencies = d.dependencies
-        for x in used:  # ``Module.declare_dependency``, inline
-            dependencies[x] = None
+        members = d.dependencies.extend(used)  # ``Module.declare_dependency`` of each, in one call
+        for x in used:
             x.dependants[d] = None
-        fn.dependencies = tuple(d.dependencies)
+        fn.dependencies = members if type(members) is tuple else tuple(members)
         fn.analysis = FnStatus.SUCCESS
         d.code_size = expected[SIZE]
-        line = m.line_of(src)
+        line = m.lines.line_of(m.file.source or b"", src)  # ``Module.line_of``
         if line != expected[FN_LINE]:
             m.linker.update_decl_line_number(index, line)
         d.line = line

@@ -55,6 +55,22 @@ class DeclSet(Generic[K]):
             else:
                 self._items = dict.fromkeys((*members, key))
 
+    def extend(self, keys: Iterable[K]) -> tuple[K, ...] | dict[K, None]:
+        """Add each of ``keys`` in order (as ``s[k] = None`` each), in one call; returns the members after."""
+        items = self._items
+        t = type(items)
+        if t is dict:
+            members = cast("dict[K, None]", items)
+            members.update(dict.fromkeys(keys))
+            return members
+        merged = tuple(dict.fromkeys((*self._members(), *keys)))
+        n = len(merged)
+        if n > SMALL:
+            self._items = dict.fromkeys(merged)
+            return self._items
+        self._items = merged[0] if n == 1 else merged
+        return merged
+
     def pop(self, key: K, default: None = None) -> None:
         """Remove ``key`` if present (as ``dict.pop(key, None)``)."""
         items = self._items

@@ -336,6 +336,9 @@ class Module:
         status = d.analysis
         if status in USABLE_STATUSES:
             return
+        restored = self.restored  # a restart: an unchanged function reached for the first time (cache/restore.py)
+        if restored is not None and status is DeclStatus.UNREFERENCED and restored.restore_reached(self, d):
+            return
         stale_dependency_failure = (
             status is DeclStatus.DEPENDENCY_FAILURE and d.generation != self.generation and not d.is_anonymous
         )

@@ -59,3 +59,17 @@ def test_small_dependency_sets_take_less_than_a_dict() -> None:
     assert header + 40 + 8 * SMALL < sys.getsizeof(dict.fromkeys(range(SMALL)))
     assert max(_set_bytes(x) for x in small) <= header + 40 + 8 * SMALL
     assert sum(_set_bytes(x) for x in small) < (header + 40) * len(small)
+
+
+def test_extend_adds_as_one_assignment_each_would() -> None:
+    """``extend`` (a restart declares a kept function's dependencies in one call) leaves the set, and returns the
+    members, exactly as assigning each key in turn would, at every size."""
+    for start in (0, 1, 3, SMALL - 1, SMALL, SMALL + 2):
+        for keys in ([], [0], [start + 1, 0, start + 1], list(range(start, start + SMALL + 1))):
+            s: DeclSet[int] = DeclSet(range(start))
+            ref: DeclSet[int] = DeclSet(range(start))
+            members = s.extend(keys)
+            for k in keys:
+                ref[k] = None
+            assert list(s) == list(ref) == list(members)
+            assert type(s._items) is type(ref._items) and len(s) == len(ref)
