@@ -336,9 +336,8 @@ class Module:
         status = d.analysis
         if status in USABLE_STATUSES:
             return
-        restored = self.restored  # a restart: an unchanged function reached for the first time (cache/restore.py)
-        if restored is not None and status is DeclStatus.UNREFERENCED and restored.restore_reached(self, d):
-            return
+        if status is DeclStatus.UNREFERENCED and self.restored is not None and self.restored.restore_reached(self, d):
+            return  # a restart's unchanged function, reached for the first time (compiler/cache/restore.py)
         stale_dependency_failure = (
             status is DeclStatus.DEPENDENCY_FAILURE and d.generation != self.generation and not d.is_anonymous
         )
@@ -393,8 +392,7 @@ class Module:
         d.analysis = DeclStatus.IN_PROGRESS
         prev = d.typed_value
         prev_has_bits = prev is not None and d.has_bits
-        restored = self.restored
-        # a restart takes an unchanged function's type from the compile cache (docs/design/performance.md §7.6)
+        restored = self.restored  # a restart takes an unchanged function's type from the cache (performance.md §7.6)
         tv = restored.decl_value(self, d) if restored is not None else None
         analysed = tv is None
         if tv is None:
