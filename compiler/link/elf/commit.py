@@ -202,6 +202,10 @@ class OutputCommitter:
         try:
             fd = self.fileio.open_rw(self.path)
         except OSError as error:
+            if error.errno == errno.ENOENT:
+                # deleted since our last commit: written whole (elf-linker.md §13.3); raising here left every
+                # later update with a change failing with FileNotFound and the output never written again
+                return InPlace.FOREIGN
             if error.errno != errno.ETXTBSY:
                 raise
             return self._replace_running(image)

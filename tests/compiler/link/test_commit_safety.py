@@ -72,6 +72,28 @@ def test_a_deleted_output_is_rewritten_by_an_update_with_unchanged_source(tmp_pa
     assert run(out) == (3, b"hello\n")
 
 
+def test_a_deleted_output_is_rewritten_by_an_update_with_a_changed_source(tmp_path: Path) -> None:
+    """The in-place commit of an edit found no file to open: it raised ``FileNotFound``, and every later update
+    failed the same way (the operations stayed queued for a file that was gone), so ``zir watch`` and the
+    server's build never wrote the output again."""
+    out = tmp_path / "out"
+    comp = compilation(out, program("hello", 3))
+    assert comp.update().committed
+    out.unlink()
+    source = comp.source
+    assert isinstance(source, BufferSource)
+    source.text = program("changed", 4)
+    report = comp.update()
+    assert [e.message for e in comp.all_errors()] == []
+    assert report.committed and report.binary == str(out)
+    assert report.bytes_written == out.stat().st_size
+    assert run(out) == (4, b"changed\n")
+    source.text = program("again", 5)  # and the next edit is patched in place again
+    report = comp.update()
+    assert report.committed and report.bytes_written < out.stat().st_size
+    assert run(out) == (5, b"again\n")
+
+
 def test_a_damaged_output_is_rewritten_by_an_update_with_unchanged_source(tmp_path: Path) -> None:
     out = tmp_path / "out"
     comp = compilation(out, program("hello", 3))
