@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.gen import ChainProgram
-from compiler.cache.document import FORMAT, VERSION, Table, decode, encode
+from compiler.cache.document import FORMAT, LARGE, VERSION, Table, decode, encode
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.source import FileSource
@@ -35,7 +35,11 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
     }
     pieces = list(encode(identity, "00" * 32, placements.items(), table, {**rows, **texts}))
     data = b"".join(pieces)
-    assert data == json.dumps(whole, separators=(",", ":")).encode()
+    # a large document is rendered by orjson (non-ASCII as UTF-8), a small one by the standard library: one value
+    assert json.loads(data) == whole
+    assert data.replace("fé".encode(), b"f\\u00e9").replace("ünï".encode(), b"\\u00fcn\\u00ef") == (
+        json.dumps(whole, separators=(",", ":")).encode()
+    )
     assert len(pieces) > 4 and max(len(p) for p in pieces) < len(data) // 2  # never the whole in one piece
     # rows as read (lists: a one-shot build's save) and as kept text (a long-lived process's) write the same bytes
     as_text: dict[str, Any] = {name: json.dumps(row, separators=(",", ":")) for name, row in rows.items()}
@@ -44,6 +48,9 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
     }
     for variant in (as_text, mixed):
         assert b"".join(encode(identity, "00" * 32, placements.items(), table, {**variant, **texts})) == data
+    small = dict(list(rows.items())[:10])
+    data = b"".join(encode(identity, "00" * 32, placements.items(), table, small))
+    assert data == json.dumps({**whole, "fns": small}, separators=(",", ":")).encode()
     empty = b"".join(encode(identity, "00" * 32, (), Table([]), {}))
     assert json.loads(empty)["placements"] == {} and json.loads(empty)["fns"] == {}
 
@@ -130,3 +137,17 @@ def test_restored_records_become_text_only_in_a_process_that_saves_again(
         assert report.ok and report.counters["bodies_kept"] >= n
     finally:
         third.close()
+
+
+def test_a_large_document_with_a_name_orjson_refuses_is_written_and_read() -> None:
+    """Names are decoded with ``surrogateescape``: orjson neither writes nor reads a lone surrogate, so those
+    pieces go through the standard library's encoder and the document through its decoder; the document read is
+    the one written."""
+    odd = b"f\xff".decode("utf-8", "surrogateescape")
+    table = Table(["t0"])
+    placements = {f"f{i}": [i, 3, i, 0, -1, 0, -1, 0, 0] for i in range(4000)} | {odd: [1, 2, 3, 0, -1, 0, -1, 0, 0]}
+    rows: dict[str, Any] = {f"f{i}": ["ab" * 16, 0, [[odd, 0, 8]], 10, 1] for i in range(4000)}
+    data = b"".join(encode({"c": "x"}, "00" * 32, placements.items(), table, rows))
+    assert len(data) >= LARGE and b"\\udcff" in data  # read past orjson: it refuses the escape
+    doc = decode(data)
+    assert doc.placements == placements and doc.rows == rows
