@@ -48,7 +48,7 @@ def test_the_pieces_are_the_whole_documents_json() -> None:
     }
     for variant in (as_text, mixed):
         assert b"".join(encode(identity, "00" * 32, placements.items(), table, {**variant, **texts})) == data
-    small = dict(list(rows.items())[:10])
+    small: dict[str, Any] = dict(list(rows.items())[:10])
     data = b"".join(encode(identity, "00" * 32, placements.items(), table, small))
     assert data == json.dumps({**whole, "fns": small}, separators=(",", ":")).encode()
     empty = b"".join(encode(identity, "00" * 32, (), Table([]), {}))
