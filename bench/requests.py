@@ -72,8 +72,9 @@ def _analysis_requests(uri: str, first: int) -> dict[str, tuple[str, dict[str, A
     }
 
 
-def requests_after_edit(n: int, workdir: Path, edits: int) -> dict[str, Any]:
-    """p50/p95 (ms) of each request type sent right after an edit of the N-function chain program."""
+def requests_after_edit(n: int, workdir: Path, edits: int, only: frozenset[str] | None = None) -> dict[str, Any]:
+    """p50/p95 (ms) of each request type sent right after an edit of the N-function chain program (``only``:
+    just the rows so named)."""
     src = workdir / f"req{n}.zir"
     prog = ChainProgram(n)
     text = prog.source().decode()
@@ -93,6 +94,8 @@ def requests_after_edit(n: int, workdir: Path, edits: int) -> dict[str, Any]:
         result["open_to_analysed_ms"] = round((time.perf_counter() - t0) * 1000, 3)
         client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}}, timeout=600)  # warm outline
         for name, (method, params) in _requests(uri, first).items():
+            if only is not None and name not in only:
+                continue
             samples: list[float] = []
             for _ in range(edits):
                 if method.endswith("/delta"):  # against the tokens the client holds: fetched first, not timed
@@ -176,11 +179,13 @@ def main() -> None:
     p.add_argument("--sizes", default="1000,10000")
     p.add_argument("--edits", type=int, default=20)
     p.add_argument("--only", choices=("requests", "saves"), help="one part only (default: both)")
+    p.add_argument("--rows", help="comma-separated request rows to measure (default: all), e.g. formatting")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.sizes.split(",")):
             if args.only != "saves":
-                print(json.dumps(requests_after_edit(n, Path(tmp), args.edits)), flush=True)
+                rows = frozenset(args.rows.split(",")) if args.rows else None
+                print(json.dumps(requests_after_edit(n, Path(tmp), args.edits, rows)), flush=True)
             if args.only != "requests":
                 print(json.dumps(first_build_on_save(n, Path(tmp))), flush=True)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from compiler.zir.formatter import format_result
+from compiler.zir.incremental_format import FormatCache
 from server.outline import DocOutline as Outline
 from server.positions import LspLineIndex
 from server.protocol import CMD_RUN, CMD_RUN_LIVE
@@ -206,27 +206,15 @@ def rename(outline: Outline, index: LspLineIndex, uri: str, offset: int, new_nam
     return types.WorkspaceEdit(changes={uri: edits})
 
 
-def formatting(data: bytes, index: LspLineIndex) -> list[types.TextEdit]:
-    """The formatter's canonical text as edits (none when already canonical or while it has parse errors).
+def formatting(cache: FormatCache, data: bytes, index: LspLineIndex) -> list[types.TextEdit]:
+    """The formatter's canonical text as one edit (none when already canonical or while it has parse errors).
 
-    The edit spans only the lines that differ, so the cursor and folds elsewhere stay put."""
-    result = format_result(data)
-    if isinstance(result, list) or result == data:
+    The edit spans only the lines that differ, so the cursor and folds elsewhere stay put. ``cache`` is the
+    document's: only the units changed since its last version are formatted again (docs/design/lsp.md §9)."""
+    change = cache.edit(data)
+    if change is None:
         return []
-    old_lines = data.splitlines(keepends=True)
-    new_lines = result.splitlines(keepends=True)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while (
-        tail < min(len(old_lines), len(new_lines)) - head
-        and old_lines[len(old_lines) - 1 - tail] == new_lines[len(new_lines) - 1 - tail]
-    ):
-        tail += 1
-    start = sum(len(line) for line in old_lines[:head])
-    end = len(data) - sum(len(line) for line in old_lines[len(old_lines) - tail :])
-    new_text = b"".join(new_lines[head : len(new_lines) - tail])
+    start, end, new_text = change
     return [types.TextEdit(range=to_range(index, start, end), new_text=new_text.decode("utf-8", "surrogatepass"))]
 
 

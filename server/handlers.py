@@ -238,10 +238,10 @@ def register(server: ZirLanguageServer) -> None:
         ctx = await context(params.text_document.uri)
         if ctx is None:
             return []
-        _, outline, index = ctx
+        session, outline, index = ctx
         loop = asyncio.get_running_loop()
-        # The formatter is a pure function of the bytes: run it off the loop, on the default executor.
-        return await loop.run_in_executor(None, features.formatting, outline.data, index)
+        # Off the loop, on the default executor: the document's format cache has its own lock.
+        return await loop.run_in_executor(None, features.formatting, session.formats, outline.data, index)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(params: types.CodeLensParams) -> list[types.CodeLens]:

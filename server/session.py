@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from compiler.zir.incremental_format import FormatCache
 from server import backend
 from server.live import LiveRun
 from server.outline import DocOutline, OutlineTracker
@@ -54,6 +55,8 @@ class Session:
     """The output of the last committed build (its symbols are read only when hover asks)."""
     live: LiveRun | None = None
     """The live run (``zir.runLive``) while one is attached; its process work runs on the build thread."""
+    formats: FormatCache = field(default_factory=FormatCache)
+    """The formatting of the latest text formatted, per unit (``formatting`` re-formats only changed units)."""
     binary_symbols: tuple[tuple[str, int, int], dict[str, tuple[int, int]]] | None = None
     """Hover's cache: ``((path, st_mtime_ns, st_size), name → (address, size))`` of the binary read last."""
 

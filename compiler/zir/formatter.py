@@ -46,6 +46,25 @@ def format_source(source: bytes) -> bytes:
     return result
 
 
+def format_unit(window: bytes, length: int, decls: Sequence[SourceDecl], trivia: Trivia, last: bool) -> bytes:
+    """The formatted text of one parsed span ``window[:length]`` (a *unit*, ``incremental_format.py``), offsets
+    in ``window``: its lines, then the blank line that separates it from the next unit when its tail holds one.
+
+    A file's canonical form is the concatenation of its units' texts: a unit's first item is a decl at its first
+    byte (or, for the unit at offset 0, whatever comes first), so the only thing its formatting takes from the
+    unit before is whether a blank line separates them, and that is read from the earlier unit's own tail."""
+    elements: list[_Element] = [
+        (decl.name_offset, decl.contents_end, decl.inst, f"@{decl.name} = ", False) for decl in decls
+    ]
+    lines = _Formatter(window, trivia).sequence(elements, 0, length, 0)
+    text = "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
+    # the end of the unit's last item: body comments end inside their decl, so the maximum is a top-level one
+    ends = [decl.contents_end for decl in decls[-1:]] + [end for _, end in trivia.comments[-1:]]
+    if not last and ends and window.count(b"\n", max(ends), length) >= 2:
+        text += b"\n"
+    return text
+
+
 _Element = tuple[int, int, Inst, str, bool]
 """(start offset, end offset, instruction, head ``@name = ``/``%name = ``, print ``arg(N)`` as named)."""
 

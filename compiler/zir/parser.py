@@ -642,3 +642,9 @@ def parse_with_trivia(source: bytes) -> tuple[ParsedFile, Trivia]:
         return absolute_items(span.items, start), start + span.length
 
     return assemble(source, spans), trivia
+
+
+def parse_span_with_trivia(buf: bytes, start: int) -> tuple[Span, Trivia]:
+    """``parse_span`` that also records the span's comments and instruction/body extents (offsets in ``buf``)."""
+    trivia = Trivia()
+    return _Parser(buf, len(buf) - 1, trivia).span(start), trivia
