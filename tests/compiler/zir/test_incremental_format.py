@@ -144,6 +144,8 @@ EDGE_CASES: list[bytes] = [
     b"@a =  int(1)\n\0junk (\n",
     b"@a = int(1)\n@b =  int(2)\0\0@c = int(3)",
     b"@a = int(1)\n@a = int(2)\n",
+    b"@a = int(1) @a = int(2)\n@b = int(3)\n",
+    b"@a = int(1) @b = int(2)\n@b = int(3)\n",
     b"@a = int(1)\n@b = int(\n@c = int(3)\n",
     b'@s = str("abc\n@t = int(1)\n',
     b"@f = fn(@t, {\n  %c = call(\n@g, [])\n})\n@g = int(1)\n",
