@@ -208,7 +208,9 @@ class FormatCache:
         examined.splice(keep, j, mid_examined)
         self._units[keep:j] = mid_units
         self._data = data
-        if len(self._memo) > 2 * max(len(self._units), 64):
+        # bounded by the latest version without errors: an error that swallows the rest of the file (an open
+        # string) keeps the memo until it is fixed, when the units come back as lookups, not formatting
+        if not self._errors and len(self._memo) > 2 * max(len(self._units), 64):
             self._memo = {u.key: u for u in self._units if u.key}
 
     def _count(self, unit: _Unit, sign: int) -> None:

@@ -204,3 +204,19 @@ def test_the_edit_covers_only_the_lines_that_differ() -> None:
     at = edited.index(line)
     messy = edited[:at] + b"  %c =   int(1026)\n" + edited[at + len(line) :]
     assert cache.edit(messy) == (at, at + len(line) + 2, line)
+
+
+def test_an_unterminated_string_and_its_fix_format_only_the_edited_unit_again() -> None:
+    text = b"@t = fntype([], @u)\n@u = primitive(usize)\n" + b"".join(
+        b"@f%d = fn(@t, {\n  %%c = int(%d)\n  %%r = return(%%c)\n})\n" % (i, i) for i in range(300)
+    )
+    assert expected(text) == text
+    cache = FormatCache()
+    assert cache.edit(text) is None
+    at = text.index(b"@f3 = ")
+    broken = text[:at] + b'@s = str("abc\n' + text[at:]  # no quote follows: the string runs to the end
+    assert cache.edit(broken) is None and cache.formatted(broken) is None
+    fixed = text[:at] + b'@s = str("abc")\n' + text[at:]
+    assert cache.edit(fixed) is None
+    assert cache.stats.units_formatted == 1
+    assert cache.stats.units_looked_up > 290  # the units the string had swallowed came back from the memo
