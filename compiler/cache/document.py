@@ -149,15 +149,19 @@ def dumps(value: object) -> str:
     return "".join(_ENCODER(value, 0))
 
 
-LARGE: Final = 1 << 18
-"""A document of at least this many bytes (or records) is read and written with orjson, a maintained C JSON
-library that builds and renders these lists about 2x and 6x faster than the standard library's (~8 + 15 ms for
-a 4 MB cache at N = 10 000); below, the standard library's, since importing orjson costs ~7 ms on a build's
-path (it imports ``dataclasses``; docs/design/performance.md §10)."""
+LARGE: Final = 1 << 20
+"""A document of at least this many bytes is decoded with orjson, a maintained C JSON library that builds these
+lists about twice as fast as ``json.loads`` (9 against 17 ms for the 4 MB cache of N = 10 000)."""
+LARGE_RECORDS: Final = 2048
+"""A document of at least this many function records (about 1 MB) is rendered by orjson, about six times as fast
+as the standard library's encoder (27 against 9 ms at N = 10 000, placements and records included). Below these
+sizes the standard library's: importing orjson costs about 7 ms (it loads ``dataclasses`` and ``inspect``), more
+than it saves on a smaller cache, and a cold ``zir build hello.zir`` must not load those modules
+(docs/design/performance.md §10)."""
 
 
 def _orjson() -> ModuleType:
-    import orjson  # only for a large document (``LARGE``)
+    import orjson  # only for a large document (``LARGE``, ``LARGE_RECORDS``)
 
     return orjson
 
@@ -190,7 +194,7 @@ def encode(
 ) -> Iterator[bytes]:
     """The document, piece by piece (its bytes are ``json.dumps`` of the whole with compact separators; the
     whole is never one string in memory: placements go out 1 024 at a time, each batch one C encoder call)."""
-    fast = _orjson() if len(rows) >= LARGE // 256 else None
+    fast = _orjson() if len(rows) >= LARGE_RECORDS else None
     head = {
         "format": FORMAT,
         "version": VERSION,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.gen import ChainProgram
-from compiler.cache.document import FORMAT, LARGE, VERSION, Table, decode, encode
+from compiler.cache.document import FORMAT, LARGE, LARGE_RECORDS, VERSION, Table, decode, encode
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.source import FileSource
@@ -21,7 +21,7 @@ from compiler.source import FileSource
 def test_the_pieces_are_the_whole_documents_json() -> None:
     table = Table(["t0", "fé"])
     placements = {f"f{i}": [i, i * 3, 0] for i in range(2500)} | {"ünï": [1, 2, 3]}
-    rows: dict[str, list[Any]] = {f"f{i}": ["ab" * 16, 0, [["g", 1, 8]], 10, 1] for i in range(2100)}
+    rows: dict[str, list[Any]] = {f"f{i}": ["ab" * 16, 0, [["g", 1, 8]], 10, 1] for i in range(LARGE_RECORDS + 50)}
     texts = {"h": '["cd",1,[],3,0]'}  # a row kept as its text
     identity = {"compiler": "x", "output": "/tmp/o"}
     whole = {
@@ -145,9 +145,9 @@ def test_a_large_document_with_a_name_orjson_refuses_is_written_and_read() -> No
     the one written."""
     odd = b"f\xff".decode("utf-8", "surrogateescape")
     table = Table(["t0"])
-    placements = {f"f{i}": [i, 3, i, 0, -1, 0, -1, 0, 0] for i in range(4000)} | {odd: [1, 2, 3, 0, -1, 0, -1, 0, 0]}
-    rows: dict[str, Any] = {f"f{i}": ["ab" * 16, 0, [[odd, 0, 8]], 10, 1] for i in range(4000)}
+    placements = {f"f{i}": [i, 3, i, 0, -1, 0, -1, 0, 0] for i in range(12000)} | {odd: [1, 2, 3, 0, -1, 0, -1, 0, 0]}
+    rows: dict[str, Any] = {f"f{i}": ["ab" * 16, 0, [[odd, 0, 8]], 10, 1] for i in range(12000)}
     data = b"".join(encode({"c": "x"}, "00" * 32, placements.items(), table, rows))
-    assert len(data) >= LARGE and b"\\udcff" in data  # read past orjson: it refuses the escape
+    assert len(data) >= LARGE and len(rows) >= LARGE_RECORDS and b"\\udcff" in data  # orjson refuses the escape
     doc = decode(data)
     assert doc.placements == placements and doc.rows == rows
