@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 import struct
 from array import array
 from dataclasses import dataclass, field
@@ -185,12 +186,26 @@ class Binary:
 
 def read_file(path: str) -> Binary:
     """Read ``path`` and parse it (``InspectError`` if it cannot be read or is not a ZIR Live output)."""
+    return parse(path, read_regular(path))
+
+
+def read_regular(path: str) -> bytes:
+    """The bytes of the regular file ``path``; ``InspectError`` for anything else. Opened with ``O_NONBLOCK`` and
+    checked with ``fstat`` before reading, as every input is (docs/reliability.md): a FIFO hung ``zir objdump``
+    in ``open`` and ``/dev/zero`` was read until memory ran out."""
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
         raise InspectError(f"cannot read '{path}': {error.strerror or error}") from None
-    return parse(path, data)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InspectError(f"cannot read '{path}': not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return file.read()
+    except OSError as error:
+        raise InspectError(f"cannot read '{path}': {error.strerror or error}") from None
+    finally:
+        os.close(fd)
 
 
 def _need(condition: bool, message: str) -> None:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from compiler.inspect.binary import InspectError, read_file
+from compiler.inspect.binary import InspectError, read_file, read_regular
 from compiler.inspect.disasm import objdump_json
 from compiler.inspect.layout import layout_json
 
@@ -32,10 +32,11 @@ def _out(text: str) -> None:
 
 
 def _source_lines(path: str) -> list[str] | None:
+    """The lines of the binary's source, or None when it is not a readable regular file (a FIFO put in its
+    place hung the listing)."""
     try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace").split("\n")
-    except OSError:
+        return read_regular(path).decode("utf-8", "replace").split("\n")
+    except InspectError:
         return None
 
 

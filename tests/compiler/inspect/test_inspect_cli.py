@@ -7,7 +7,9 @@ or pyelftools reading the same file, never from compiler/inspect itself.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -244,3 +246,29 @@ def test_line_rows_agree_with_pyelftools(binary: Path) -> None:
     for decl in ours.decls:
         if decl.kind == "function" and decl.address in expected:
             assert rows_of(ours, header, decl.address) == expected[decl.address]
+
+
+def test_refuses_special_files_without_reading_them(binary: Path, tmp_path: Path) -> None:
+    """A FIFO hung both commands in ``open`` and ``/dev/zero`` was read until memory ran out; a directory said
+    ``Is a directory`` only after ``open``. Each is refused before anything is read (docs/reliability.md)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for command in ("objdump", "layout"):
+        for path in (fifo, Path("/dev/zero"), tmp_path):
+            result = zir(command, str(path))
+            assert result.returncode == 1 and result.stdout == ""
+            assert result.stderr == f"zir {command}: {path}: cannot read '{path}': not a regular file\n"
+
+
+def test_a_fifo_in_place_of_the_source_leaves_its_lines_out(tmp_path: Path) -> None:
+    """``objdump`` interleaves the source's lines when it can read them; a FIFO in the source's place hung it."""
+    source = tmp_path / "hello.zir"
+    shutil.copy(ROOT / "examples" / "hello.zir", source)
+    assert zir("build", str(source), "-o", str(tmp_path / "hello")).returncode == 0
+    with_lines = zir("objdump", str(tmp_path / "hello"))
+    assert with_lines.returncode == 0 and "%rc_write = asm(" in with_lines.stdout
+    source.unlink()
+    os.mkfifo(source)
+    result = zir("objdump", str(tmp_path / "hello"))
+    assert result.returncode == 0, result.stderr
+    assert f"{source}:" in result.stdout and "%rc_write = asm(" not in result.stdout
