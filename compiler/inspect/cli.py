@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from compiler import output_guard
 from compiler.inspect.binary import InspectError, read_file, read_regular
 from compiler.inspect.disasm import objdump_json
 from compiler.inspect.layout import layout_json
@@ -129,9 +130,13 @@ def cmd_layout(argv: list[str]) -> int:
 
         if os.path.realpath(args.svg) == os.path.realpath(args.binary):
             raise UsageError("--svg would overwrite the binary")
+        # as --emit-zir (docs/reliability.md): never the binary's source (it was overwritten with the map), never
+        # a FIFO or device (a FIFO hung the command), a directory said so
+        refusal = output_guard.check_plain_output(args.svg, [args.binary, layout["source"]])
+        if refusal is not None:
+            raise InspectError(refusal)
         try:
-            with open(args.svg, "w", encoding="utf-8") as f:
-                f.write(render(layout))
+            output_guard.write_plain_output(args.svg, render(layout).encode())
         except OSError as error:
             raise InspectError(f"cannot write '{args.svg}': {error.strerror or error}") from None
     _out(json.dumps(layout) + "\n" if args.json else render_layout(layout))

@@ -272,3 +272,27 @@ def test_a_fifo_in_place_of_the_source_leaves_its_lines_out(tmp_path: Path) -> N
     result = zir("objdump", str(tmp_path / "hello"))
     assert result.returncode == 0, result.stderr
     assert f"{source}:" in result.stdout and "%rc_write = asm(" not in result.stdout
+
+
+def test_the_svg_map_never_replaces_the_source_or_opens_a_fifo(tmp_path: Path) -> None:
+    """``--svg`` is written like ``--emit-zir``: ``--svg hello.zir`` replaced the binary's source with the map
+    (the program was lost), and a FIFO hung the command in ``open``."""
+    source = tmp_path / "hello.zir"
+    shutil.copy(ROOT / "examples" / "hello.zir", source)
+    binary = tmp_path / "hello"
+    assert zir("build", str(source), "-o", str(binary)).returncode == 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target, reason in (
+        (source, f"output path '{source}' is the input file"),
+        (fifo, f"unable to write output '{fifo}': not a regular file"),
+        (tmp_path, f"unable to write output '{tmp_path}': is a directory"),
+    ):
+        result = zir("layout", str(binary), "--svg", str(target))
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == f"zir layout: {binary}: {reason}\n"
+    assert source.read_bytes() == (ROOT / "examples" / "hello.zir").read_bytes()
+    svg = tmp_path / "map.svg"
+    svg.write_text("an older map")
+    assert zir("layout", str(binary), "--svg", str(svg)).returncode == 0
+    assert svg.read_text().startswith("<svg")  # an existing file is replaced
