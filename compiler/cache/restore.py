@@ -11,7 +11,7 @@ debug pieces stay in the output, and only a moved first line is rewritten. Anyth
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from compiler.cache.document import CachedFn, Document, Malformed, Row, RowText, fn_record, known_good
 from compiler.cache.fingerprint import NoFingerprint, anonymous_value, decl_fingerprint, type_fingerprint
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from compiler.zir.regions import IncrementalParser
 
 log = LazyLogger(__name__)
+
+_UNREAD: Final = CachedFn(b"", 0, "", (), 0)
+"""``Restorer._records``' answer for a name whose record was not read yet."""
 
 
 class Restorer:
@@ -193,7 +196,10 @@ class Restorer:
         path's calls (docs/design/performance.md §7.6). False: nothing was changed, the general path runs."""
         if d.typed_value is not None or d.has_bits or d.last_analysis_failed or d.is_anonymous:
             return False
-        cached = self._record(d.name)
+        name = d.name
+        cached = self._records.get(name, _UNREAD)  # ``_record``, inline: read once, here for most functions
+        if cached is _UNREAD:
+            cached = self._record(name)
         if cached is None or cached.contents_hash != d.contents_hash:
             return False
         fn_type = self._types.get(cached.fn_type)
@@ -354,12 +360,16 @@ class Restorer:
                 if found is None or found.is_anonymous:
                     return False
                 x = found
-                if x.analysis is DeclStatus.IN_PROGRESS and x is not d:
+                status = x.analysis
+                if status is DeclStatus.IN_PROGRESS and x is not d:
                     return False  # a loop: the body's analysis reports it
-                try:
-                    m.ensure_decl_analyzed(x)
-                except AnalysisFail:
-                    return False
+                # ``ensure_decl_analyzed``, whose first step for an unchanged function reached for the first time
+                # is ``restore_reached``: taken here directly
+                if status is not DeclStatus.UNREFERENCED or not self.restore_reached(m, x):
+                    try:
+                        m.ensure_decl_analyzed(x)
+                    except AnalysisFail:
+                        return False
                 if self._seen_now(m, x) != (fp, got):
                     return False
             used.append(x)
