@@ -6,18 +6,24 @@ fresh: runnable programs built to ELF executables and run (``elf``), the same pr
 of arbitrary parameter and return types built to ELF (``types``), and type-valued decls (``primitive``,
 ``typeof``, ``fntype``) feeding function types, edited far from their users, built to ELF (``typed``). Prints the
 inputs tried, crashes and mismatches, writes every finding to ``--findings``, and exits 1 if there was any.
+
+``--restarts`` runs the ``elf`` and ``typed`` sequences through restarts instead (``restart-elf``,
+``restart-typed``): each text is built by a new Compilation that continues from the compile cache the previous
+one saved, as ``zir build`` run after every edit (docs/design/performance.md §7), and compared with a fresh build
+without the cache. The cache lives in the campaign's temporary directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
 import time
 
-from tests.fuzz.differential import Tally, check_steps
-from tests.fuzz.programs import bytes_sequence, chaos_sequence, sequence, types_sequence
+from tests.fuzz.differential import Tally, check_restarts, check_steps
+from tests.fuzz.programs import Step, bytes_sequence, chaos_sequence, sequence, types_sequence
 from tests.fuzz.typed import typed_sequence
 
 FAMILIES = [
@@ -31,6 +37,9 @@ FAMILIES = [
 ]
 """One round: (family, texts per sequence, build an ELF file)."""
 
+RESTART_FAMILIES = [("restart-elf", 12, True), ("restart-typed", 10, True)]
+"""One round of ``--restarts``: (family, texts per sequence, build an ELF file); every text a restart."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
@@ -38,27 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="first sequence seed (default 0)")
     parser.add_argument("--findings", default="fuzz-findings.txt", help="where to write crashes and mismatches")
     parser.add_argument("--progress", type=float, default=60.0, help="seconds between progress lines")
+    parser.add_argument("--restarts", action="store_true", help="every text a restart from the compile cache")
     args = parser.parse_args(argv)
-    totals: dict[str, Tally] = {name: Tally() for name, _, _ in FAMILIES}
+    families = RESTART_FAMILIES if args.restarts else FAMILIES
+    totals: dict[str, Tally] = {name: Tally() for name, _, _ in families}
     seed = args.seed
     started = last = time.monotonic()
     inputs = 0
     with tempfile.TemporaryDirectory(prefix="zir-fuzz-") as workdir:
+        if args.restarts:
+            os.environ["ZIR_CACHE_DIR"] = os.path.join(workdir, "cache")  # never the user's cache
         while inputs < args.inputs:
-            for name, steps, build in FAMILIES:
-                rng = random.Random(seed)
-                match name:
-                    case "elf" | "analysis":
-                        texts = sequence(rng, steps)
-                    case "chaos":
-                        texts = chaos_sequence(rng, steps)
-                    case "types":
-                        texts = types_sequence(rng, steps)
-                    case "typed":
-                        texts = typed_sequence(rng, steps)
-                    case _:
-                        texts = bytes_sequence(rng, steps)
-                tally = check_steps(seed, texts, build=build, workdir=workdir)
+            for name, steps, build in families:
+                texts = _texts(name, random.Random(seed), steps)
+                if name.startswith("restart-"):
+                    tally = check_restarts(seed, texts, workdir=workdir)
+                else:
+                    tally = check_steps(seed, texts, build=build, workdir=workdir)
                 totals[name].add(tally)
                 inputs += tally.inputs
                 seed += 1
@@ -73,6 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     print(_summary(totals, inputs, elapsed))
     print(f"seeds {args.seed}..{seed - 1}; findings written to {args.findings}")
     return 1 if findings else 0
+
+
+def _texts(name: str, rng: random.Random, steps: int) -> list[Step]:
+    """The edit sequence of one family."""
+    match name:
+        case "elf" | "analysis" | "restart-elf":
+            return sequence(rng, steps)
+        case "chaos":
+            return chaos_sequence(rng, steps)
+        case "types":
+            return types_sequence(rng, steps)
+        case "typed" | "restart-typed":
+            return typed_sequence(rng, steps)
+        case _:
+            return bytes_sequence(rng, steps)
 
 
 def _summary(totals: dict[str, Tally], inputs: int, elapsed: float) -> str:
