@@ -150,6 +150,9 @@ def parse_settings(raw: object) -> tuple[Settings, list[str]]:
     elif not isinstance(output_path, str):
         problems.append(f"zir.build.outputPath: expected a string, got {output_path!r}; using the default")
         output_path = DEFAULT_OUTPUT_PATH
+    elif "\0" in output_path:  # no path holds one: every build and editor run raised ValueError on it
+        problems.append("zir.build.outputPath: a path cannot contain a NUL character; using the default")
+        output_path = DEFAULT_OUTPUT_PATH
 
     debounce = _lookup(obj, "diagnostics.debounceMs")
     debounce_ms = 200.0
@@ -212,7 +215,10 @@ def resolve_output_path(settings: BuildSettings, file_path: str, folders: list[s
         path = os.path.join(folder, path)
     if settings.output_path == DEFAULT_OUTPUT_PATH and settings.output_mode is OutputMode.OBJ:
         path += ".o"
-    return os.path.normpath(path)
+    normal = os.path.normpath(path)
+    # a path ending in "/" names a directory and is refused as one (docs/reliability.md §1); normalised
+    # away, the build wrote a file of the directory's name
+    return normal + os.sep if path.endswith(os.sep) and normal != os.sep else normal
 
 
 def output_outside_workspace(
@@ -229,8 +235,8 @@ def output_outside_workspace(
     file_path = os.path.abspath(file_path)
     folder = os.path.realpath(workspace_folder_of(file_path, folders) or os.path.dirname(file_path))
     real = os.path.realpath(output_path)
-    if real.startswith(folder.rstrip(os.sep) + os.sep):
-        return None
+    if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
+        return None  # the folder itself is inside: the build refuses it as a directory
     return (
         f"unable to write output '{output_path}': outside the workspace folder '{folder}' "
         "(zir.build.outputPath; set zir.build.allowOutsideWorkspace to allow it)"

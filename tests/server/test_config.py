@@ -9,6 +9,7 @@ from server.config import (
     OptimizeMode,
     OutputMode,
     Settings,
+    output_outside_workspace,
     parse_settings,
     resolve_output_path,
 )
@@ -66,3 +67,36 @@ def test_templates_and_relative_paths(tmp_path: os.PathLike[str]) -> None:
     assert resolve_output_path(beside, src, [root]) == os.path.join(root, "a", "prog")
     relative = BuildSettings(output_path="out/${fileBasenameNoExtension}.elf")
     assert resolve_output_path(relative, src, [root]) == os.path.join(root, "out", "prog.elf")
+
+
+def test_an_output_path_with_a_nul_falls_back_to_the_default() -> None:
+    """Every build and every editor run raised ``ValueError: embedded null byte`` on it (the editor tier's task
+    died with it, and the document got no diagnostics any more)."""
+    settings, problems = parse_settings({"build": {"outputPath": "out\0x"}})
+    assert settings == Settings()
+    assert problems == ["zir.build.outputPath: a path cannot contain a NUL character; using the default"]
+
+
+def test_an_output_path_ending_in_a_slash_stays_a_directory(tmp_path: os.PathLike[str]) -> None:
+    """``zig-out/bin/`` names a directory: the build refuses it as one (docs/reliability.md §1), as ``zir build
+    -o zig-out/bin/`` does. Normalised to ``zig-out/bin``, the server wrote its executable as a file ``bin``."""
+    root = str(tmp_path)
+    src = os.path.join(root, "prog.zir")
+    directory = BuildSettings(output_path="zig-out/bin/")
+    assert resolve_output_path(directory, src, [root]) == os.path.join(root, "zig-out", "bin") + os.sep
+    assert resolve_output_path(BuildSettings(output_path="/"), src, [root]) == os.sep
+    assert resolve_output_path(BuildSettings(output_path="x//y/./"), src, [root]) == os.path.join(root, "x", "y/")
+
+
+def test_the_workspace_folder_itself_is_not_outside_it(tmp_path: os.PathLike[str]) -> None:
+    """``outputPath: "."`` names the folder: the build refuses it as a directory, not as a path outside the folder
+    (which the message said)."""
+    root = str(tmp_path)
+    src = os.path.join(root, "prog.zir")
+    for template in (".", "${workspaceFolder}"):
+        settings = BuildSettings(output_path=template)
+        output = resolve_output_path(settings, src, [root])
+        assert output == os.path.normpath(root)
+        assert output_outside_workspace(settings, output, src, [root]) is None
+    parent = BuildSettings(output_path="..")
+    assert output_outside_workspace(parent, resolve_output_path(parent, src, [root]), src, [root]) is not None

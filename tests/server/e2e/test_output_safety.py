@@ -81,6 +81,18 @@ async def test_output_path_resolving_to_the_source_is_refused(client: LanguageCl
     assert (ws.root / "same.zir").read_text() == V1
 
 
+@pytest.mark.zir_settings({"diagnostics": {"debounceMs": 0}, "build": {"outputPath": "zig-out/bin/"}})
+async def test_an_output_path_ending_in_a_slash_is_refused_as_a_directory(
+    client: LanguageClient, ws: Workspace
+) -> None:
+    """As ``zir build -o zig-out/bin/`` (docs/reliability.md §1); the server normalised the slash away and wrote
+    its executable as a file named ``bin``."""
+    uri, payload = await saved_build(client, ws, "slash.zir")
+    out = ws.root / "zig-out" / "bin"
+    assert await refused(client, uri, payload) == f"unable to write output '{out}/': is a directory"
+    assert not out.exists() or out.is_dir()
+
+
 # ---------------------------------------------------------------------- 3: files the server did not write
 
 
