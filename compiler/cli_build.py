@@ -144,12 +144,12 @@ def write_emit_zir(comp: Compilation, path: str, liveness: bool) -> str | None:
     """Write the emitted ZIR to ``path``; the error message when ``path`` may not be written."""
     if comp.module.failed_files:
         return None
-    return _write_plain(path, comp.source.path, comp.emit_zir(liveness=liveness))
+    return _write_plain(path, comp.source.path, comp.emit_zir(liveness=liveness), comp.options.output_path)
 
 
-def _write_plain(path: str, source: str, data: bytes) -> str | None:
-    """Write a non-ELF output (emitted ZIR), refusing the input itself and non-regular files."""
-    refusal = output_guard.check_plain_output(path, [source])
+def _write_plain(path: str, source: str, data: bytes, build_output: str | None = None) -> str | None:
+    """Write a non-ELF output (emitted ZIR), refusing the input itself, the build's output, non-regular files."""
+    refusal = output_guard.check_plain_output(path, [source], build_output)
     if refusal is not None:
         return refusal
     try:

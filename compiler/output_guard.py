@@ -98,12 +98,16 @@ def refusal(path: str, inputs: Sequence[str] = (), *, replace_foreign: bool = Fa
     return None
 
 
-def check_plain_output(path: str, inputs: Sequence[str]) -> str | None:
+def check_plain_output(path: str, inputs: Sequence[str], build_output: str | None = None) -> str | None:
     """For outputs that are not ELF files (``--emit-zir``, ``emit-zir -o``): a regular file or absent, and
-    not an input. Such a file is written in place (truncated), so any existing regular file may be."""
+    not an input. Such a file is written in place (truncated), so any existing regular file may be. Not the
+    executable the same build writes (``build_output``): emitted over it, the program was lost and the next build
+    refused to replace the text file."""
     for source in inputs:
         if same_file(path, source):
             return is_input_message(path)
+    if build_output is not None and same_file(path, build_output):
+        return unable(path, "it is the build's output (-o)")
     if path.endswith("/"):
         return unable(path, IS_DIRECTORY)
     try:

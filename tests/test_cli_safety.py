@@ -108,6 +108,18 @@ def test_emit_zir_output_is_the_input(hello: Path, command: list[str]) -> None:
     assert (hello / "hello.zir").read_bytes() == HELLO
 
 
+def test_emit_zir_onto_the_build_output_keeps_the_executable(hello: Path) -> None:
+    """``zir build -o out --emit-zir out`` wrote the emitted ZIR over the executable it had just built (and said
+    nothing), so the program was gone and the next build refused to replace the text file."""
+    p = zir("build", "hello.zir", "-o", "out", "--emit-zir", "./out", "--no-cache", cwd=hello)
+    assert p.returncode == 1
+    assert p.stderr.endswith(b"error: unable to write output './out': it is the build's output (-o)\n"), p.stderr
+    run = subprocess.run([str(hello / "out")], capture_output=True, timeout=60, check=False)
+    assert run.stdout == b"Hello, world!\n"
+    again = zir("build", "hello.zir", "-o", "out", "--no-cache", cwd=hello)
+    assert again.returncode == 0, again.stderr
+
+
 def test_emit_zir_to_a_fifo_is_refused(hello: Path) -> None:
     os.mkfifo(hello / "fifo")
     p = zir("emit-zir", "hello.zir", "-o", "fifo", cwd=hello, timeout=30)
