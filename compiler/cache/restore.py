@@ -25,6 +25,7 @@ from compiler.module import exports, panic
 from compiler.module.decl import DeclStatus, Fn, FnStatus, WorkKind
 from compiler.module.syntax import decl_inst_and_src
 from compiler.sema.values import FunctionValue, TypedValue, TypeValue
+from compiler.zir.regions import DeclView
 from compiler.zir.seed import BadTable, seed_version
 from compiler.zir.tags import Tag
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from compiler.module.module import Module
     from compiler.sema.types import Type
     from compiler.sema.values import DeclHandle
+    from compiler.zir.ast import Inst, ParsedFile
+    from compiler.zir.parser import SpanDecl
     from compiler.zir.regions import IncrementalParser
 
 log = LazyLogger(__name__)
@@ -76,6 +79,8 @@ class Restorer:
         """The parser was offered the recorded text's parse (``prepare_parse``; once)."""
         self._fn_fps: dict[int, tuple[Type, str | None]] = {}
         """The fingerprint of a function of each function type met, by the type's ``id`` (the type is held)."""
+        self._parse_records: tuple[ParsedFile | None, list[SpanDecl], list[int]] | None = None
+        """The current parse and its decls' records and bases (``_inst_and_src``)."""
         self._bits: dict[int, tuple[Type, bool]] = {}
         """``has_code_gen_bits`` of the function types ``restore_reached`` gave, by ``id``."""
         self._panic: Decl | None = None
@@ -217,7 +222,7 @@ class Restorer:
                 return False
             if hit[2] != fp or hit[3] != got:
                 return False
-        inst, src = decl_inst_and_src(m, d)
+        inst, src = self._inst_and_src(m, d)
         if inst.tag is not Tag.FN:
             return False
         # ``decl_value``'s result, declared as the analysis would (its decl-level dependencies first)
@@ -246,6 +251,23 @@ class Restorer:
             d.deletion_flag = True
             m.deletion_set.append(d)
         return True
+
+    def _inst_and_src(self, m: Module, d: Decl) -> tuple[Inst, int]:
+        """``decl_inst_and_src(m, d)``, from the records of the current parse read once (``DeclView.records``)."""
+        parsed = m.file.parsed
+        known = self._parse_records
+        if known is None or known[0] is not parsed:
+            decls = parsed.decls if parsed is not None else None
+            known = self._parse_records = (
+                (parsed, *decls.records()) if isinstance(decls, DeclView) else (parsed, [], [])
+            )
+        rels = known[1]
+        if rels:
+            i = d.src_index
+            rel = rels[i]
+            if rel.inst is not None:  # attached (a released decl's instruction is parsed again by the accessor)
+                return rel.inst, known[2][i] + rel.contents_start + rel.inst_src
+        return decl_inst_and_src(m, d)
 
     def _type_among(self, m: Module, cached: CachedFn) -> Type | None:
         """A type of the recorded fingerprint that is the value of one of the decl-level dependencies (the type

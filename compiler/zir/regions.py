@@ -220,6 +220,13 @@ class DeclView(Sequence[SourceDecl]):
         self._check()
         return self._version.rel_decls[i], self._version.decl_base[i]
 
+    def records(self) -> tuple[list[SpanDecl], list[int]]:
+        """Every decl's relative record and its span's start (``record`` of each), read together: valid, like
+        the view, until the parser's next parse (a restart reads ten thousands, docs/design/performance.md §7.6)."""
+        self._check()
+        v = self._version
+        return v.rel_decls, v.decl_base.values()
+
     def detach(self, i: int, name: str) -> bool:
         """Drops the instruction tree of decl ``i`` (named ``name``) until read again, which parses its region
         again (docs/design/performance.md §9.1). Only a decl whose span is one cached region, whose parse depends
