@@ -18,6 +18,9 @@ from compiler.sema.types import Type, TypeClass, TypeTag
 ARITHMETIC_TAGS: Final = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
 BITWISE_TAGS: Final = ("bitand", "bitor", "xor")
 SHIFT_TAGS: Final = ("shl", "shr")
+MAX_COMPTIME_SHIFT: Final = 1 << 24
+"""The largest amount a nonzero ``comptime_int`` is shifted left by (its result: 16 Mi bits, 2 MiB). ``1 << 10^12``
+raised ``MemoryError`` (a traceback from ``zir build``); a right shift is never limited (its result is small)."""
 
 _AIR: Final[dict[str, AirTag]] = {
     "add": AirTag.ADD,
@@ -194,6 +197,8 @@ def analyze_shift(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, src: i
             return Constant(ty, v.UNDEF, src)
         assert isinstance(lhs_val, v.IntValue) and isinstance(amount_val, v.IntValue)
         a, n = lhs_val.value, amount_val.value
+        if tag == "shl" and not fixed and a != 0 and n > MAX_COMPTIME_SHIFT:
+            ctx.fail(src, f"shift amount '{n}' is too large for a comptime_int (at most {MAX_COMPTIME_SHIFT})")
         result = a << n if tag == "shl" else a >> n
         if fixed:
             result = wrap_int(result, ty)

@@ -142,6 +142,19 @@ def _slice_field(s: Sema, inst: Inst, obj: Operand, slice_ty: Type, want_len: bo
 
 # ---- array_cat / array_mul -----------------------------------------------------------------------------
 
+MAX_COMPTIME_ARRAY_LEN: Final = 1 << 24
+"""The longest array ``array_cat`` and ``array_mul`` build at compile time (16 Mi elements, each a value):
+``array_mul`` by 10^11 raised ``MemoryError`` (a traceback from ``zir build``), and a count that still fits in
+memory took all of it (10^9 elements: some 16 GB)."""
+
+
+def _check_length(s: Sema, inst: Inst, length: int) -> None:
+    if length > MAX_COMPTIME_ARRAY_LEN:
+        s.fail(
+            s.own(inst),
+            f"array of {length} elements is too large to build at compile time (at most {MAX_COMPTIME_ARRAY_LEN})",
+        )
+
 
 def _array_operand(s: Sema, op: Inst) -> tuple[Operand, Type, bool]:
     """The operand, its array type and whether it was a pointer to the array."""
@@ -184,6 +197,7 @@ def analyze_array_cat(s: Sema, inst: Inst) -> Operand:
     rhs, rty, rptr = _array_operand(s, rhs_op)
     if lty.elem_type() != rty.elem_type():
         s.fail(s.op_src(rhs_op), f"expected array of '{lty.elem_type()}', found '{rty.elem_type()}'")
+    _check_length(s, inst, lty.array_len() + rty.array_len())
     elems = _elements(s, lhs, lty, lptr) + _elements(s, rhs, rty, rptr)
     sentinel = lty.array_sentinel() is not None and rty.array_sentinel() is not None
     return _array_result(s, lty.elem_type(), elems, sentinel, lptr or rptr)
@@ -194,5 +208,6 @@ def analyze_array_mul(s: Sema, inst: Inst) -> Operand:
     count_x = co.coerce(s, t.USIZE, s.resolve(inst.operand("rhs")))
     count = s.resolve_const_value(count_x, count_x.src)
     assert isinstance(count, v.IntValue)
+    _check_length(s, inst, lty.array_len() * count.value)
     elems = _elements(s, lhs, lty, lptr) * count.value
     return _array_result(s, lty.elem_type(), elems, lty.array_sentinel() is not None, lptr)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.air import AirTag, BinOp, Constant
-from compiler.sema import arith
+from compiler.sema import arith, pointers
 from compiler.sema import types as t
 from compiler.sema import values as v
 from compiler.sema.types import Type, TypeTag
@@ -404,3 +404,39 @@ def test_emitted_zir_spells_the_new_types_and_values() -> None:
         assert spelling in out.replace("@unnamed", "@"), spelling
     assert "TODO" not in out and "unable to emit" not in out
     parse(out.encode())  # the emitted file parses
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "needle"),
+    [
+        (
+            "%k = int(100000000000)\n%y = array_mul(@msg, %k)",
+            "array of 500000000000 elements is too large to build at compile time (at most 16777216)",
+            "%y = array_mul(",
+        ),
+        (
+            "%k = int(1000000000000)\n%y = shl(@one, %k)",
+            "shift amount '1000000000000' is too large for a comptime_int (at most 16777216)",
+            "%y = shl(",
+        ),
+    ],
+)
+def test_compile_time_values_too_large_to_build_are_errors(body: str, message: str, needle: str) -> None:
+    """Both raised ``MemoryError`` (a traceback from ``zir build``; an internal compiler error in the editor), and
+    a smaller count that still fit in memory took all of it: found by hand in the sixth session's sweep."""
+    text = program(body)
+    assert compile_errors(text) == [f"{pos(text, needle)}: error: {message}"]
+
+
+def test_the_limits_leave_shifts_of_zero_and_right_shifts_alone() -> None:
+    body = "%k = int(1000000000000)\n%a = shl(@zero, %k)\n%b = shr(@one, %k)\n%c = add(%a, %b)\n%d = as(@usize, %c)"
+    assert compile_errors(program(body)) == []
+
+
+def test_array_cat_is_limited_like_array_mul(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pointers, "MAX_COMPTIME_ARRAY_LEN", 9)
+    ok = program("%y = array_cat(@msg, @one_msg)", decls='@one_msg = str("abcd")\n')
+    assert compile_errors(ok) == []
+    text = program("%y = array_cat(@msg, @msg)")
+    want = "array of 10 elements is too large to build at compile time (at most 9)"
+    assert compile_errors(text) == [f"{pos(text, '%y = array_cat(')}: error: {want}"]
