@@ -18,9 +18,11 @@ from compiler.sema.types import Type, TypeClass, TypeTag
 ARITHMETIC_TAGS: Final = ("add", "sub", "addwrap", "subwrap", "mul", "mulwrap", "div", "mod_rem")
 BITWISE_TAGS: Final = ("bitand", "bitor", "xor")
 SHIFT_TAGS: Final = ("shl", "shr")
-MAX_COMPTIME_SHIFT: Final = 1 << 24
-"""The largest amount a nonzero ``comptime_int`` is shifted left by (its result: 16 Mi bits, 2 MiB). ``1 << 10^12``
-raised ``MemoryError`` (a traceback from ``zir build``); a right shift is never limited (its result is small)."""
+MAX_COMPTIME_INT_BITS: Final = 1 << 24
+"""The bound on what one ``shl`` or ``mul`` of ``comptime_int`` values may grow to (16 Mi bits, 2 MiB): the largest
+left shift of a nonzero value, and the largest sum of a product's operand widths. ``1 << 10^12`` raised
+``MemoryError`` (a traceback from ``zir build``) and forty squarings of ``int(3)`` never finished; the other
+operations grow a result by a bit at most, and a right shift shrinks it."""
 
 _AIR: Final[dict[str, AirTag]] = {
     "add": AirTag.ADD,
@@ -122,6 +124,11 @@ def _comptime_arith(ctx: SemaContext, tag: str, ty: Type, lhs: v.Value, rhs: v.V
         case "sub" | "subwrap":
             result = a - b
         case "mul" | "mulwrap":
+            bits = a.bit_length() + b.bit_length()
+            if bits > MAX_COMPTIME_INT_BITS:  # only comptime_int operands can be this wide
+                ctx.fail(
+                    src, f"product of {bits} bits is too large for a comptime_int (at most {MAX_COMPTIME_INT_BITS})"
+                )
             result = a * b
         case "div":
             result = div_trunc(a, b)
@@ -197,8 +204,8 @@ def analyze_shift(ctx: SemaContext, tag: str, lhs: Operand, rhs: Operand, src: i
             return Constant(ty, v.UNDEF, src)
         assert isinstance(lhs_val, v.IntValue) and isinstance(amount_val, v.IntValue)
         a, n = lhs_val.value, amount_val.value
-        if tag == "shl" and not fixed and a != 0 and n > MAX_COMPTIME_SHIFT:
-            ctx.fail(src, f"shift amount '{n}' is too large for a comptime_int (at most {MAX_COMPTIME_SHIFT})")
+        if tag == "shl" and not fixed and a != 0 and n > MAX_COMPTIME_INT_BITS:
+            ctx.fail(src, f"shift amount '{n}' is too large for a comptime_int (at most {MAX_COMPTIME_INT_BITS})")
         result = a << n if tag == "shl" else a >> n
         if fixed:
             result = wrap_int(result, ty)

@@ -419,11 +419,17 @@ def test_emitted_zir_spells_the_new_types_and_values() -> None:
             "shift amount '1000000000000' is too large for a comptime_int (at most 16777216)",
             "%y = shl(",
         ),
+        (
+            "%k = int(16777215)\n%a = shl(@one, %k)\n%y = mul(%a, %a)",
+            "product of 33554432 bits is too large for a comptime_int (at most 16777216)",
+            "%y = mul(",
+        ),
     ],
 )
 def test_compile_time_values_too_large_to_build_are_errors(body: str, message: str, needle: str) -> None:
-    """Both raised ``MemoryError`` (a traceback from ``zir build``; an internal compiler error in the editor), and
-    a smaller count that still fit in memory took all of it: found by hand in the sixth session's sweep."""
+    """The first two raised ``MemoryError`` (a traceback from ``zir build``; an internal compiler error in the
+    editor), and a smaller count that still fit in memory took all of it; squaring a value forty times never
+    finished: found by hand in the sixth session's sweep."""
     text = program(body)
     assert compile_errors(text) == [f"{pos(text, needle)}: error: {message}"]
 
