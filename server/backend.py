@@ -341,12 +341,23 @@ def _adoptable_file(output_path: str, source_path: str) -> bool:
 
 
 def _not_adopted(compilation: Compilation, output_path: str, existed: bool) -> str | None:
-    """The refusal when an existing ELF output was not adopted by the linker (the server never replaces a
-    file it did not write, docs/reliability.md), else None."""
+    """The refusal when an existing ELF output was not adopted by the linker and ZIR Live did not write it (the
+    server never replaces another program's file, docs/reliability.md), else None. A ZIR Live output in another
+    layout is rewritten whole, as by ``zir build``: a hot build adopts none (docs/hot-swap.md), so Run Live
+    after a save refused the executable the save had just built."""
     committer = getattr(compilation.linker, "committer", None)
-    if existed and committer is not None and committer.identity is None:
+    if existed and committer is not None and committer.identity is None and not _written_by_zir_live(output_path):
         return output_guard.unable(output_path, output_guard.NOT_ADOPTED)
     return None
+
+
+def _written_by_zir_live(path: str) -> bool:
+    """The file is an ELF file some ZIR Live build wrote (its DWARF producer says so), whatever its layout."""
+    try:
+        inspect_binary.read_file(path)
+    except inspect_binary.InspectError:
+        return False
+    return True
 
 
 class BuildCompilation:

@@ -70,7 +70,10 @@ def register(server: ZirLanguageServer) -> None:
             binary = payload.binary if payload.ok else None
         if binary is None or not os.path.exists(binary):
             raise JsonRpcException("nothing to run: the file has no successful build yet", code=REQUEST_FAILED)
-        result = await run_binary(session.uri, binary)
+        try:
+            result = await run_binary(session.uri, binary)
+        except OSError as exc:  # an object file (outputMode obj), an output deleted or replaced since the build
+            raise JsonRpcException(f"unable to run '{binary}': {exc.strerror or exc}", code=REQUEST_FAILED) from None
         server.protocol.notify(RUN_FINISHED, result)
         for stream in ("stdout", "stderr"):
             if result[stream]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from tests.hot.programs import print_decl, print_text, program
@@ -93,3 +95,35 @@ async def test_builds_without_a_live_run_have_no_hot_object(client: LanguageClie
     ws.save(uri)
     build = await wait_build(client, uri, 1)
     assert build["ok"] and build["hot"] is None
+
+
+async def test_run_live_after_a_save_replaces_the_saved_build(client: LanguageClient, ws: Workspace) -> None:
+    """The usual order: save (a normal build writes the executable), then Run live. A hot build adopts no existing
+    output (docs/hot-swap.md), and the server refused it as a file ZIR Live did not write, so Run live failed
+    until the user deleted the executable."""
+    uri = ws.open("saved.zir", _source("S"))
+    ws.save(uri)
+    first = await wait_build(client, uri, 1)
+    assert first["ok"] and first["hot"] is None, first
+    started = await _run_live(client, uri)
+    pid = started["hot"]["pid"]
+    assert started["ok"] and started["committed"] and isinstance(pid, int), started
+    await wait_until(client, lambda: " S\n" in _output(client, pid))
+    stopped = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="zir.stop", arguments=[uri])
+    )
+    assert stopped == {"uri": uri, "exitCode": -9}
+
+
+@pytest.mark.zir_settings({"diagnostics": {"debounceMs": 0}, "build": {"outputMode": "obj"}})
+async def test_run_of_an_object_file_fails_with_a_plain_answer(client: LanguageClient, ws: Workspace) -> None:
+    """``zir.run`` exec'd the output whatever it was: an object file raised ``PermissionError`` as an internal
+    error (code -32603, a traceback in the answer)."""
+    uri = ws.open("object.zir", _source("O", iterations=1))
+    ws.save(uri)
+    built = await wait_build(client, uri, 1)
+    assert built["ok"] and str(built["binary"]).endswith(".o"), built
+    with pytest.raises(JsonRpcException) as refusal:
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="zir.run", arguments=[uri]))
+    assert refusal.value.code == types.LSPErrorCodes.RequestFailed
+    assert str(refusal.value.message) == f"unable to run '{built['binary']}': Permission denied"
