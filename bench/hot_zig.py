@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.gen import zig_build
 from bench.hot import PERIOD_MS, Lines, _percentiles
-from bench.peers import ZIG_CACHE, wait_for_binary_change
+from bench.peers import ZIG_CACHE, stop_watch, wait_for_binary_change
 
 
 def zig_source(n: int, word: str) -> str:
@@ -96,12 +96,7 @@ def measure_zig(zig: Path, tmp: Path, n: int, edits: int, timeout_s: float = 900
         if proc is not None:
             proc.kill()
             proc.wait()
-        watch.terminate()
-        try:
-            watch.wait(10)
-        except subprocess.TimeoutExpired:
-            watch.kill()
-            watch.wait()
+        stop_watch(watch)
         log.close()
         os.close(lines.write_fd)
     return {

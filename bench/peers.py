@@ -187,14 +187,19 @@ def zig_peer(zig: Path, n: int, workdir: Path, edits: int, timeout_s: float = 60
             result["installed_bytes_changed"] = diff.bytes_changed
             result["installed_pages_changed"] = diff.pages_changed
     finally:
-        watch.terminate()
-        try:
-            watch.wait(10)
-        except subprocess.TimeoutExpired:
-            watch.kill()
-            watch.wait()
+        stop_watch(watch)
         log.close()
     return result
+
+
+def stop_watch(watch: subprocess.Popen[bytes]) -> None:
+    """End a `zig build --watch` process: asked to terminate, killed if it has not exited within 10 s."""
+    watch.terminate()
+    try:
+        watch.wait(10)
+    except subprocess.TimeoutExpired:
+        watch.kill()
+        watch.wait()
 
 
 def zig_cold_build(zig: Path, n: int, workdir: Path, repeats: int = 1) -> dict[str, Any]:

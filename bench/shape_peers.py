@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.gen import zig_build
 from bench.measure import stats
-from bench.peers import ZIG_CACHE, wait_for_binary_change
+from bench.peers import ZIG_CACHE, stop_watch, wait_for_binary_change
 from bench.shapes import SHAPES, ShapeProgram, callees, edited_constant
 from bench.watch import WatchProcess, run_binary
 
@@ -146,12 +146,7 @@ def zig_edits(zig: Path, shape: str, n: int, workdir: Path, edits: int, timeout_
             to_run.append((time.perf_counter() - t0) * 1000)
             time.sleep(0.2)  # the watcher debounces; do not coalesce two edits
     finally:
-        watch.terminate()
-        try:
-            watch.wait(10)
-        except subprocess.TimeoutExpired:
-            watch.kill()
-            watch.wait()
+        stop_watch(watch)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
     return {

@@ -42,3 +42,20 @@ def common_suffix(a: bytes, b: bytes, limit: int) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+def changed_content(prev: bytes, source: bytes) -> tuple[bytes, int, int, int]:
+    """``source``'s content (up to its first NUL, zir-language.md §2.1) and its common prefix and suffix
+    lengths with ``prev``, a content (it has no NUL), plus the bytes searched for the NUL.
+
+    A NUL can only lie between the common prefix and suffix, so only the edit's bytes are searched, not the
+    file's; when one is found the content ends there and the suffix is compared again."""
+    data, n = source, len(source)
+    p = common_prefix(prev, data)
+    s = common_suffix(prev, data, min(len(prev), n) - p)
+    searched = n - s - p
+    nul = data.find(b"\0", p, n - s)
+    if nul >= 0:
+        data, n = data[:nul], nul
+        s = common_suffix(prev, data, min(len(prev), n) - p)
+    return data, p, s, searched

@@ -22,7 +22,7 @@ import re
 import threading
 from typing import Final
 
-from compiler.zir.bytediff import common_prefix, common_suffix
+from compiler.zir.bytediff import changed_content
 from compiler.zir.formatter import format_unit
 from compiler.zir.parser import Span, SpanDecl, Trivia, parse_span_with_trivia
 from compiler.zir.shifted import ShiftedList
@@ -150,15 +150,8 @@ class FormatCache:
         one are looked up (and formatted when new), the rest taken over."""
         self.stats = stats = FormatStats()
         prev = self._data
-        data = source
+        data, p, s, _searched = changed_content(prev, source)  # the content ends at a NUL (zir-language.md §2.1)
         n = len(data)
-        p = common_prefix(prev, data)
-        s = common_suffix(prev, data, min(len(prev), n) - p)
-        # ``prev`` has no NUL, so one can only lie in the changed middle (zir-language.md §2.1)
-        nul = data.find(b"\0", p, n - s)
-        if nul >= 0:
-            data, n = data[:nul], nul
-            s = common_suffix(prev, data, min(len(prev), n) - p)
         self._tail = source[n:]
         if data is prev or (p == n == len(prev)):
             stats.units_reused = len(self._units)

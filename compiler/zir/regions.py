@@ -27,7 +27,7 @@ from typing import Final, TypeAlias, overload
 
 from compiler.errors import ErrorMsg
 from compiler.zir.ast import ParsedFile, SourceDecl
-from compiler.zir.bytediff import common_prefix, common_suffix
+from compiler.zir.bytediff import changed_content
 from compiler.zir.parser import KnownGood, Span, SpanDecl, absolute_items, assemble, parse_span
 from compiler.zir.shifted import ShiftedList
 
@@ -382,18 +382,8 @@ class IncrementalParser:
         """
         old = self._good if self._good is not None else _Version()
         prev = old.data
-        data = source
+        data, p, s, self.stats.nul_scanned = changed_content(prev, source)  # the content ends at a NUL
         n = len(data)
-        p = common_prefix(prev, data)
-        s = common_suffix(prev, data, min(len(prev), n) - p)
-        # the content ends at a NUL byte (zir-language.md §2.1); ``prev`` is a content (it has none), so one can
-        # only lie between the common prefix and suffix: the edit's bytes are searched, not the file's
-        nul = data.find(b"\0", p, n - s)
-        self.stats.nul_scanned = n - s - p
-        if nul >= 0:
-            data = data[:nul]
-            n = nul
-            s = common_suffix(prev, data, min(len(prev), n) - p)
         delta = n - len(prev)
         count = len(old.span_start)
         keep = old.span_examined.bisect_right(p)
