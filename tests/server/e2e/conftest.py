@@ -272,3 +272,13 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp
 def ws(client: LanguageClient, request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
     """Helpers over ``client`` for the workspace ``tmp_path``."""
     return Workspace(client, tmp_path, request.node.callspec.params["client"])
+
+
+def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """``text`` (ASCII: characters are bytes) with the server's non-overlapping ``edits`` applied, the last first."""
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        lo = starts[e.range.start.line] + e.range.start.character
+        hi = starts[e.range.end.line] + e.range.end.character
+        text = text[:lo] + e.new_text + text[hi:]
+    return text

@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.server.e2e.conftest import SERVER, SETTINGS, Workspace, wait_diagnostics, wait_until
+from tests.server.e2e.conftest import SERVER, SETTINGS, Workspace, apply_edits, wait_diagnostics, wait_until
 
 PROGRAM = """@noreturn = primitive(noreturn)
 @usize = primitive(usize)
@@ -64,19 +64,6 @@ async def _open_clean(client: LanguageClient, ws: Workspace, name: str, text: st
     uri = ws.open(name, text)
     await wait_diagnostics(client, uri, lambda p: p.version == 1 and not p.diagnostics)
     return uri
-
-
-def _apply(text: str, edits: list[types.TextEdit]) -> str:
-    """``text`` with ``edits`` applied (ASCII text: characters are bytes)."""
-    lines = text.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
-        lo = starts[e.range.start.line] + e.range.start.character
-        hi = starts[e.range.end.line] + e.range.end.character
-        text = text[:lo] + e.new_text + text[hi:]
-    return text
 
 
 async def test_initialize_advertises_inlay_hints(client: LanguageClient, ws: Workspace) -> None:
@@ -219,7 +206,7 @@ async def test_create_decl_action_makes_the_program_compile(client: LanguageClie
     assert [a.title for a in create] == ["Create `@three` (= int(0))"]
     edit = create[0].edit
     assert edit is not None and edit.changes is not None
-    fixed = _apply(MISSING, list(edit.changes[uri]))
+    fixed = apply_edits(MISSING, list(edit.changes[uri]))
     assert "@three = int(0)\n@start = fn(" in fixed  # just above the decl that uses it
     ws.replace(uri, fixed)
     await wait_diagnostics(client, uri, lambda p: p.version == 2 and not p.diagnostics)

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from compiler.zir.formatter import format_result
-from tests.server.e2e.conftest import Workspace, example, wait_build, wait_diagnostics
+from tests.server.e2e.conftest import Workspace, apply_edits, example, wait_build, wait_diagnostics
 
 PROGRAM = example("101-print-and-exit-code")
 
@@ -167,16 +167,6 @@ async def test_formatting_refused_with_parse_errors(client: LanguageClient, ws: 
     assert not edits
 
 
-def _apply(text: str, edits: list[types.TextEdit]) -> str:
-    """``text`` (ASCII) with the edits applied (non-overlapping; applied from the last)."""
-    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
-        lo = starts[e.range.start.line] + e.range.start.character
-        hi = starts[e.range.end.line] + e.range.end.character
-        text = text[:lo] + e.new_text + text[hi:]
-    return text
-
-
 async def test_formatting_after_edits_formats_what_changed(client: LanguageClient, ws: Workspace) -> None:
     """Formatting, an edit, formatting again (the server formats per decl, docs/design/lsp.md §9): each answer
     turns the editor's text into the whole-file formatter's output and touches only the edited lines."""
@@ -195,12 +185,12 @@ async def test_formatting_after_edits_formats_what_changed(client: LanguageClien
     assert await format_now() == []
     line = text.split("\n").index("  %c = int(20)")
     version = ws.edit(uri, (line, 5), (line, 14), "=   int(21)")  # "  %c =   int(21)"
-    text = _apply(text, [types.TextEdit(range=_range(line, 5, line, 14), new_text="=   int(21)")])
+    text = apply_edits(text, [types.TextEdit(range=_range(line, 5, line, 14), new_text="=   int(21)")])
     await wait_diagnostics(client, uri, lambda p: p.version == version)
     edits = await format_now()
     assert len(edits) == 1 and (edits[0].range.start.line, edits[0].range.end.line) == (line, line + 1)
     assert edits[0].new_text == "  %c = int(21)\n"
-    text = _apply(text, edits)
+    text = apply_edits(text, edits)
     version = ws.replace(uri, text)
     await wait_diagnostics(client, uri, lambda p: p.version == version)
     assert await format_now() == []
@@ -208,17 +198,17 @@ async def test_formatting_after_edits_formats_what_changed(client: LanguageClien
     # above it (which move it): one edit from the first changed line to the last
     line = text.split("\n").index("  %c = int(30)")
     version = ws.edit(uri, (line, 0), (line, 2), "\t")
-    text = _apply(text, [types.TextEdit(range=_range(line, 0, line, 2), new_text="\t")])
+    text = apply_edits(text, [types.TextEdit(range=_range(line, 0, line, 2), new_text="\t")])
     await wait_diagnostics(client, uri, lambda p: p.version == version)
     assert [(e.range.start.line, e.range.end.line, e.new_text) for e in await format_now()] == [
         (line, line + 1, "  %c = int(30)\n")
     ]  # not applied: the edit below moves the function whose text differs
     notes = "\n\n\n" + "  ;   note  \n" * 8  # longer than a function: the moved one's start passes others'
     version = ws.edit(uri, (3, 0), (3, 0), notes)
-    text = _apply(text, [types.TextEdit(range=_range(3, 0, 3, 0), new_text=notes)])
+    text = apply_edits(text, [types.TextEdit(range=_range(3, 0, 3, 0), new_text=notes)])
     await wait_diagnostics(client, uri, lambda p: p.version == version)
     edits = await format_now()
-    assert _apply(text, edits).encode() == format_result(text.encode())
+    assert apply_edits(text, edits).encode() == format_result(text.encode())
     assert len(edits) == 1 and (edits[0].range.start.line, edits[0].range.end.line) == (3, line + 12)
 
 
