@@ -222,10 +222,14 @@ def _rows(
     fps: dict[Decl, str | None] = {}
     type_fps: dict[Type, str] = {}
     rows: dict[str, Row | RowText] = {}
+    # a body that ran another function's body at compile time depends on that body, which no fingerprint
+    # records (a function's is its type): never kept, or a restart after an edit of the callee kept a stale result
+    computed = {caller for callers in m.comptime_callers.values() for caller in callers}
     for d in m.decl_table.values():
         fn = d.fn
         if (
             fn is None
+            or d in computed
             or d.is_anonymous
             or d.contents_hash is None
             or d.analysis is not DeclStatus.COMPLETE

@@ -38,6 +38,7 @@ def delete_decl(m: Module, d: Decl, *, in_source: bool = True) -> None:
             m.mark_outdated(u)
     d.dependants.clear()
     m.failed_decls.pop(d, None)
+    m.comptime_callers.pop(d, None)
     exports.delete_decl_exports(m, d)
     if d.has_bits:
         m.linker.free_decl(DeclIndex(d.index))

@@ -138,6 +138,8 @@ class Module:
         """Per update: decls that became dependency_failure (checked for silent failure cycles)."""
         self.missing_names: dict[str, dict[Decl, None]] = {}
         """[ZIR Live] Decls whose analysis failed to find a name; re-analysed when a decl of that name appears."""
+        self.comptime_callers: dict[Decl, dict[Decl, None]] = {}
+        """Function decl → the decls whose analysis ran its body at compile time: re-analysed when it is (§6.4)."""
         self.link_error_flags: LinkErrorFlags | None = None
         self.counters = UpdateCounters()
         """Counters of the current (or last) update."""
@@ -298,6 +300,10 @@ class Module:
         depender.dependencies[dependee] = None
         dependee.dependants[depender] = None
 
+    def note_comptime_call(self, caller: Decl, callee: Decl) -> None:
+        """``caller``'s analysis evaluated ``callee``'s body (a compile-time call, language-complete.md §7)."""
+        self.comptime_callers.setdefault(callee, {})[caller] = None
+
     def anon_decl(self, owner: Decl, data: bytes, tv: TypedValue) -> Decl:
         """The anonymous decl holding ``data`` for ``owner`` (module.md §9): an identical one retired in this
         update is revived, otherwise a new one is created. Analysis calls this for ``str``."""
@@ -381,6 +387,8 @@ class Module:
             d.value_changed_generation = self.generation
         if subsequent and (previously_failed or _changed(old, d.typed_value)):
             self.cascade(d)
+        elif subsequent and d in self.comptime_callers:  # they computed with its previous body
+            self.cascade(d, only=self.comptime_callers.pop(d))
         if not d.is_export_root and not d.dependants and not d.deletion_flag:
             d.deletion_flag = True
             self.deletion_set.append(d)
@@ -428,10 +436,11 @@ class Module:
         self.got_overflow.pop(d, None)
         return True
 
-    def cascade(self, d: Decl) -> None:
-        """``d``'s value (or failure) just changed: its users are analysed again, [ZIR Live] those already analysed
-        in this update too (cases 410, 411), at most MAX_SEND_BACKS times, not by own anonymous decls (§6.4)."""
-        for dep in list(d.dependants):
+    def cascade(self, d: Decl, only: dict[Decl, None] | None = None) -> None:
+        """``d``'s value (or failure) just changed: its users (``only`` these) are analysed again, [ZIR Live] those
+        already analysed in this update too (cases 410, 411), at most MAX_SEND_BACKS times, not by own anonymous
+        decls (§6.4)."""
+        for dep in list(d.dependants) if only is None else [u for u in only if u in d.dependants]:
             if dep.analysis in (DeclStatus.OUTDATED, DeclStatus.IN_PROGRESS, DeclStatus.UNREFERENCED):
                 continue
             if dep.generation == self.generation:

@@ -125,6 +125,7 @@ def _evaluate(s: Sema, inst: Inst, func: Operand, args: list[Operand], quota: Qu
     ret_ty = func.ty.fn_return_type()
     if callee.owner is not s.owner:
         s.m.declare_dependency(s.owner, callee.owner)
+    s.m.note_comptime_call(s.owner, callee.owner)  # an edit of the callee's body re-analyses the caller
     cs = ComptimeSema(s, callee, _Frame(quota, args))
     try:
         cs.analyze_body(fn_body(callee, s.m.source_decl))
