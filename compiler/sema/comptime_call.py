@@ -133,8 +133,9 @@ def _evaluate(s: Sema, inst: Inst, func: Operand, args: list[Operand], quota: Qu
         return Constant(ret_ty, _value(cs, r.value), own)
     except _Break:
         raise AssertionError("break out of a function body") from None
-    # The body ended without returning: only possible for a void function that falls off its end.
-    return Constant(ret_ty, v.VOID_VALUE, own)
+    # The body ended without returning: a void function returns void; any other returns an undefined value, as at
+    # runtime (zir-language.md §5.2). It returned void as a value of the return type: a later use asserted.
+    return Constant(ret_ty, v.VOID_VALUE if ret_ty.zig_type_tag() is t.TypeClass.VOID else v.UNDEF, own)
 
 
 def _value(s: Sema, x: Operand) -> v.Value:

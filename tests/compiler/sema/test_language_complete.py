@@ -446,3 +446,16 @@ def test_array_cat_is_limited_like_array_mul(monkeypatch: pytest.MonkeyPatch) ->
     text = program("%y = array_cat(@msg, @msg)")
     want = "array of 10 elements is too large to build at compile time (at most 9)"
     assert compile_errors(text) == [f"{pos(text, '%y = array_cat(')}: error: {want}"]
+
+
+def test_a_compile_time_call_that_falls_off_a_non_void_body_gives_undefined() -> None:
+    """As at runtime (zir-language.md §5.2), the result is undefined, and arithmetic on it is undefined too. The
+    interpreter returned ``void`` as a value of the return type: ``add`` on it was an internal compiler error, and
+    ``as(@usize, …)`` said ``integer type 'usize' wider than 64 bits`` (found by mutating the examples)."""
+    decls = """@off_ty = fntype([@usize], @usize)
+@off = fn(@off_ty, {
+  %n = arg("n")
+})
+"""
+    body = "%c = call(@off, [@one_u], modifier=compile_time)\n%d = add(%c, @one_u)\n%e = as(@usize, %d)"
+    assert compile_errors(program(body, decls=decls)) == []
