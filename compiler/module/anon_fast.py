@@ -85,6 +85,8 @@ def qualifying_edit(m: Module, marked: list[Decl], other_changes: bool) -> tuple
     function (None: nothing changed)."""
     if m.anon_fast.tainted or other_changes or len(marked) > 1 or not m.replay_enabled or m.restored is not None:
         return False, None
+    if m.comptime_callers:  # a compile-time call re-analyses its caller and numbers its strings there: not modelled
+        return False, None
     if m.got_overflow or m.failed_decls or m.failed_exports or m.failed_files or m.locals_requested:
         return False, None  # (a function whose locals an editor asked for is analysed again: module/local_types.py)
     if not marked:

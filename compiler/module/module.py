@@ -387,7 +387,8 @@ class Module:
             d.value_changed_generation = self.generation
         if subsequent and (previously_failed or _changed(old, d.typed_value)):
             self.cascade(d)
-        elif subsequent and d in self.comptime_callers:  # they computed with its previous body
+        elif subsequent and d in self.comptime_callers:  # they computed with its previous body (and do not replay)
+            d.value_changed_generation = self.generation
             self.cascade(d, only=self.comptime_callers.pop(d))
         if not d.is_export_root and not d.dependants and not d.deletion_flag:
             d.deletion_flag = True

@@ -37,6 +37,8 @@ def replay_body(m: Module, d: Decl, fn: Fn) -> bool:
         elif x.destroyed or x.is_retired:
             return False
         elif x.analysis is DeclStatus.OUTDATED:
+            if d in m.comptime_callers.get(x, ()):  # it ran x's body, which may have changed
+                return False
             if not (anon.can_replay(m, x) or same_header(m, x)):
                 return False
         elif x.analysis not in USABLE_STATUSES or x.value_changed_generation == m.generation:

@@ -5,14 +5,18 @@ Case ``tests/cases/ours/412-compile-time-callee-edited`` runs the same through `
 
 from __future__ import annotations
 
+import random
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from bench.shapes import ShapeProgram
 from compiler.compilation import Compilation, Options
 from compiler.link import OutputMode
 from compiler.source import BufferSource
+from tests.compiler.module.util import Session
 
 ROOT = Path(__file__).resolve().parents[3]
 CASE = ROOT / "tests" / "cases" / "ours" / "412-compile-time-callee-edited"
@@ -73,3 +77,44 @@ def test_a_restart_after_an_edit_of_the_callee_does_not_keep_the_caller(
         finally:
             comp.close()
         assert _exit(out) == want
+
+
+def test_a_caller_that_holds_a_string_is_analysed_again_not_replayed(tmp_path: Path) -> None:
+    """An owner of anonymous decls is replayed when what its body used is unchanged (module.md §9.4); a callee
+    with the same type counted as unchanged, so the caller kept its compile-time result."""
+    with_string = [
+        t.replace(b"@main = fn(@main_fnty, {\n", b'@main = fn(@main_fnty, {\n  %s = str("s")\n') for t in (ONE, TWO)
+    ]
+    comp = _compilation(with_string[0], tmp_path / "out")
+    try:
+        assert comp.update().ok and _exit(tmp_path / "out") == 7
+        source = comp.source
+        assert isinstance(source, BufferSource)
+        source.text = with_string[1]
+        assert comp.update().ok and _exit(tmp_path / "out") == 8
+    finally:
+        comp.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_function_edits_with_a_compile_time_caller_name_strings_as_a_re_analysis_does(seed: int) -> None:
+    """module.md §9.6's fast path models the order of the anonymous decls from the dependency graph; a
+    compile-time call re-analyses its caller, which the model does not cover (it asserted: "the modelled order
+    numbers every live anonymous decl"). With a compile-time caller the edits take the full path."""
+    rng = random.Random(seed)
+    n = 8
+    text = ShapeProgram("strings", n).source().decode()
+    caller = '@cfn = fn(@fty, {\n  %q = str("c")\n  %v = call(@f3, [], modifier=compile_time)\n  %r = return(%v)\n})\n'
+    text = text.replace("@start_fnty =", caller + "@start_fnty =", 1)
+    text = text.replace(f"@f{n - 1} = fn(@fty, {{\n", f"@f{n - 1} = fn(@fty, {{\n  %w = call(@cfn, [])\n", 1)
+    fast, full = Session(text), Session(text)
+    full.comp.module.replay_enabled = False
+    fast.update()
+    full.update()
+    for _ in range(12):
+        i = rng.randrange(n)
+        text = re.sub(rf"(@f{i} = fn\(@fty, \{{\n(?:  [^\n]*\n)*?  %c = int\()\d+", rf"\g<1>{rng.randrange(99)}", text)
+        fast.update(text)
+        full.update(text)
+        assert fast.errors() == full.errors() == []
+        assert fast.emit() == full.emit()
