@@ -1,11 +1,12 @@
 """The deep fuzz campaign: ``python -m tests.fuzz --inputs 100000`` (docs/reliability.md).
 
-Runs random edit sequences of six families until ``--inputs`` texts were compiled, each incrementally and
+Runs random edit sequences of seven families until ``--inputs`` texts were compiled, each incrementally and
 fresh: runnable programs built to ELF executables and run (``elf``), the same programs analysed only
 (``analysis``), random decls of every instruction kind (``chaos``), random bytes (``bytes``) and functions
 of arbitrary parameter and return types built to ELF (``types``), and type-valued decls (``primitive``,
-``typeof``, ``fntype``) feeding function types, edited far from their users, built to ELF (``typed``). Prints the
-inputs tried, crashes and mismatches, writes every finding to ``--findings``, and exits 1 if there was any.
+``typeof``, ``fntype``) feeding function types, edited far from their users, built to ELF (``typed``), and the
+``elf`` programs with ``_start``'s calls made at compile time (``comptime``). Prints the inputs tried, crashes
+and mismatches, writes every finding to ``--findings``, and exits 1 if there was any.
 
 ``--restarts`` runs the ``elf`` and ``typed`` sequences through restarts instead (``restart-elf``,
 ``restart-typed``): each text is built by a new Compilation that continues from the compile cache the previous
@@ -34,6 +35,7 @@ FAMILIES = [
     ("bytes", 8, False),
     ("types", 4, True),
     ("typed", 10, True),
+    ("comptime", 12, True),
 ]
 """One round: (family, texts per sequence, build an ELF file)."""
 
@@ -85,6 +87,8 @@ def _texts(name: str, rng: random.Random, steps: int) -> list[Step]:
     match name:
         case "elf" | "analysis" | "restart-elf":
             return sequence(rng, steps)
+        case "comptime":
+            return sequence(rng, steps, comptime=True)
         case "chaos":
             return chaos_sequence(rng, steps)
         case "types":

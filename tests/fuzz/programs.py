@@ -54,6 +54,9 @@ class Program:
     """Write ``@start`` before the helpers (forward references)."""
     shuffle: int = 0
     """Nonzero: every top-level decl in an order drawn from this seed (any order is a valid file)."""
+    comptime: bool = False
+    """``_start`` makes its calls at compile time (``modifier=compile_time``): its result depends on the helpers'
+    bodies, so an edit of a helper must re-analyse ``_start`` (module.md §6.4; the ``comptime`` family)."""
 
     def render(self) -> bytes:
         parts = [PRELUDE, b"@seed = int(%d)\n" % self.seed]
@@ -73,7 +76,8 @@ class Program:
         lines = [b"@start_fnty = fntype([], @noreturn, cc=Naked)\n@start = fn(@start_fnty, {\n"]
         lines.append(b"  %v0 = as(@usize, @seed)\n")
         for i, name in enumerate(self.calls):
-            lines.append(b"  %%v%d = call(@%s, [%%v%d])\n" % (i + 1, name, i))
+            modifier = b", modifier=compile_time" if self.comptime else b""
+            lines.append(b"  %%v%d = call(@%s, [%%v%d]%s)\n" % (i + 1, name, i, modifier))
         last = len(self.calls)
         lines.append(
             b"  %%x = asm(@syscall, @usize, volatile=1, inputs=[@rdi, @rax], args=[%%v%d, @exit_group])\n" % last
@@ -138,7 +142,7 @@ def initial(rng: random.Random) -> Program:
 
 def edit_model(rng: random.Random, p: Program) -> Program:
     """One model edit; the result may not compile (a missing or non-function callee)."""
-    q = Program(list(p.helpers), list(p.calls), p.seed, p.start_first, p.shuffle)
+    q = Program(list(p.helpers), list(p.calls), p.seed, p.start_first, p.shuffle, p.comptime)
     taken = {h.name for h in q.helpers}
     op = rng.randrange(13)
     if op == 0 or not q.helpers:  # insert a helper (and usually call it)
@@ -193,7 +197,7 @@ def heal(p: Program) -> Program:
     """Every helper a function again and every call to an existing helper."""
     helpers = [replace(h, kind="fn") for h in p.helpers]
     names = {h.name for h in helpers}
-    return Program(helpers, [c for c in p.calls if c in names], p.seed, p.start_first, p.shuffle)
+    return Program(helpers, [c for c in p.calls if c in names], p.seed, p.start_first, p.shuffle, p.comptime)
 
 
 def break_text(rng: random.Random, text: bytes) -> bytes:
@@ -219,9 +223,11 @@ class Step:
     what: str
 
 
-def sequence(rng: random.Random, steps: int) -> list[Step]:
-    """``steps`` texts: mostly model edits, with emptied files, broken syntax and its fix in between."""
+def sequence(rng: random.Random, steps: int, *, comptime: bool = False) -> list[Step]:
+    """``steps`` texts: mostly model edits, with emptied files, broken syntax and its fix in between
+    (``comptime``: ``_start``'s calls made at compile time)."""
     p = initial(rng)
+    p.comptime = comptime
     out = [Step(p.render(), p.expected_exit(), "initial")]
     while len(out) < steps:
         roll = rng.random()

@@ -140,3 +140,16 @@ def test_restarts_from_the_compile_cache_equal_fresh_builds(tmp_path: Path, monk
         tally.add(check_restarts(seed, typed_sequence(random.Random(seed), 10), workdir=str(tmp_path)))
     _assert_clean(tally)
     assert tally.runs > 0
+
+
+def test_compile_time_calls_of_edited_helpers(tmp_path: Path) -> None:
+    """The ``elf`` sequences with ``_start``'s calls made at compile time: a helper's edited constant must reach
+    ``_start``'s result. Before module.md §6.4 re-analysed compile-time callers, the incremental binary kept the
+    old result (seed 2's fourth text exits 14 where a fresh build exits 28)."""
+    tally = Tally()
+    for seed in range(SEEDS or 6):
+        tally.add(
+            check_steps(seed, sequence(random.Random(seed), 12, comptime=True), build=True, workdir=str(tmp_path))
+        )
+    _assert_clean(tally)
+    assert tally.runs > 0
