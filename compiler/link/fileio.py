@@ -252,6 +252,19 @@ class FileIO:
             os.close(fd)
         self.counters.fsync_calls += 1
 
+    def reserve(self, fd: int, size: int) -> None:
+        """Allocate the file's blocks up to ``size`` bytes, so that a full disk (``ENOSPC``) or the file size limit
+        (``EFBIG``) fails here, before an in-place commit marks the file interrupted; a file system that cannot
+        allocate ahead is written as before."""
+        current = os.fstat(fd).st_size
+        if size <= current:
+            return
+        try:
+            os.posix_fallocate(fd, current, size - current)
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                raise
+
     def pread(self, fd: int, length: int, offset: int) -> bytes:
         data = os.pread(fd, length, offset)
         self.counters.read_bytes += len(data)

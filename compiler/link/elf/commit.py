@@ -218,7 +218,10 @@ class OutputCommitter:
         return InPlace.APPLIED
 
     def _write_ops(self, fd: int, image: FileImage) -> None:
-        """``ET_NONE``, sync, the operations, sync, the header (the order a power loss must respect)."""
+        """``ET_NONE``, sync, the operations, sync, the header (the order a power loss must respect). The room a
+        growing file needs is allocated first: a full disk failed after the mark, and the last good program
+        was lost (the file stayed marked interrupted)."""
+        self.fileio.reserve(fd, len(image.data))
         ops = image.take_ops()
         self.needs_full_write = True  # until the header is restored, the file is not what we describe
         self.fileio.pwrite(fd, bytes([ElfType.ET_NONE, 0]), E_TYPE_OFFSET)

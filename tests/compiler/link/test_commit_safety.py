@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from compiler.compilation import Compilation, Options
@@ -92,6 +93,41 @@ def test_a_deleted_output_is_rewritten_by_an_update_with_a_changed_source(tmp_pa
     report = comp.update()
     assert report.committed and report.bytes_written < out.stat().st_size
     assert run(out) == (5, b"again\n")
+
+
+GROW_UNDER_A_SIZE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from tests.compiler.link.test_commit_safety import compilation, program
+out = Path(sys.argv[1])
+limit = out.stat().st_size + 4096
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of a signal
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+comp = compilation(out, program("y" * 500_000, 5))  # a new process: the output is reopened and patched in place
+report = comp.update()
+print([e.message for e in comp.all_errors()], report.committed)
+"""
+
+
+def test_a_commit_that_cannot_grow_the_file_keeps_the_last_good_program(tmp_path: Path) -> None:
+    """An in-place commit marks the file interrupted (``ET_NONE``) before it writes. When the file had to grow and
+    the disk was full (``ENOSPC``; here the file size limit, ``EFBIG``), the write after the mark failed and the
+    last good program was lost: the kernel refused to run the file. The room is now allocated before the mark."""
+    out = tmp_path / "out"
+    comp = compilation(out, program("hello", 3))
+    assert comp.update().committed
+    comp.close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    proc = subprocess.run(
+        [sys.executable, "-c", GROW_UNDER_A_SIZE_LIMIT, str(out)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"[\"unable to write output '{out}': FileTooBig\"] False\n"
+    assert run(out) == (3, b"hello\n")  # still the last good program
+    comp = compilation(out, program("y" * 500_000, 5))  # without the limit, the next update writes it
+    assert comp.update().committed
+    comp.close()
+    assert run(out) == (5, b"y" * 500_000 + b"\n")
 
 
 def test_a_damaged_output_is_rewritten_by_an_update_with_unchanged_source(tmp_path: Path) -> None:
