@@ -240,7 +240,9 @@ def gen_asm(fg: FunctionGen, inst: Assembly) -> MCValue:
     to_save = save(fg, inst, plan.clobbered)
     parallel_move(fg, moves, inst, to_save)
     fg.buf.emit(enc.syscall())
-    result = mc.NONE
+    # without an output the result is ``none`` (x86_64.md §10); of a type with runtime bits it is undefined: a use
+    # of it (``add(%x, %x)``) asserted "ALU source none", an internal compiler error
+    result = mc.UNDEF if inst.ty.has_code_gen_bits() else mc.NONE
     if plan.output is not None:
         result = result_register(fg, inst, plan.output, to_save)
     restore(fg, to_save)
