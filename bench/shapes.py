@@ -110,7 +110,8 @@ def moving_edit_function(n: int, k: int) -> int:
 
 class FileCost:
     """The thread CPU time an update spends on the saved file as a whole: reading it (the source provider's
-    ``read``) and finding the changed bytes (``compiler/zir/bytediff.py`` ``common_prefix``/``common_suffix``).
+    ``read``) and finding the changed bytes (``compiler/zir/bytediff.py`` ``changed_content``: the common prefix
+    and suffix).
 
     That part is O(file) by design: an update must see a change anywhere in the file, and the file is re-read
     and compared with the last good version (docs/design/performance.md §6.11). The shapes report it apart
@@ -137,15 +138,14 @@ class FileCost:
         accelerated build the parser's calls are compiled and not seen: ``compare_calls`` stays 0.)"""
         from compiler.zir import regions
 
-        names = vars(regions)  # the parser's globals: compiler/zir/bytediff.py's functions, as regions.py calls them
-        prefix, suffix, provider = names["common_prefix"], names["common_suffix"], module.source_provider
-        names["common_prefix"] = self.timed(prefix, compare=True)
-        names["common_suffix"] = self.timed(suffix, compare=True)
+        names = vars(regions)  # the parser's globals: compiler/zir/bytediff.py's function, as regions.py calls it
+        compare, provider = names["changed_content"], module.source_provider
+        names["changed_content"] = self.timed(compare, compare=True)
         module.source_provider = _TimedSource(provider, self)
         try:
             yield
         finally:
-            names["common_prefix"], names["common_suffix"] = prefix, suffix
+            names["changed_content"] = compare
             module.source_provider = provider
 
 
