@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -43,7 +44,8 @@ def write_line(stream: TextIO, text: str) -> None:
 def _write_file(path: str, data: bytes) -> None:
     """Replaces the file's bytes, keeping its permission bits, its links and its inode's other names.
 
-    A symlink is followed: its target is formatted and the link stays. A file with one name is replaced
+    A file without any write permission bit is refused (``PermissionError``), as for a user who may not write it,
+    whoever runs the command. A symlink is followed: its target is formatted and the link stays. A file with one name is replaced
     atomically (temporary file + rename beside the target); a file with several hard links is rewritten in
     place so that every name keeps seeing the same inode.
     """
@@ -51,6 +53,8 @@ def _write_file(path: str, data: bytes) -> None:
     directory = os.path.dirname(path) or "."
     st = os.stat(path)
     mode = st.st_mode & 0o7777
+    if not mode & 0o222:  # read-only for everyone: the rename below would replace it anyway (and root may write)
+        raise PermissionError(errno.EACCES, "Permission denied (the file is read-only)", path)
     if st.st_nlink > 1:
         with open(path, "r+b") as f:
             f.write(data)

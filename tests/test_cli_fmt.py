@@ -38,6 +38,21 @@ def test_fmt_rewrites_and_lists_changed_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pretty.zir", "ugly.zir"]  # no temporary left
 
 
+def test_fmt_leaves_a_read_only_file_alone(tmp_path: Path) -> None:
+    """Formatting replaces the file through a rename, which a read-only mode does not stop (nor does it stop
+    root from writing): a file nobody may write is reported and left as it is, and the others are formatted."""
+    locked, other = tmp_path / "locked.zir", tmp_path / "other.zir"
+    locked.write_bytes(UGLY)
+    other.write_bytes(UGLY)
+    os.chmod(locked, 0o444)
+    result = zir("fmt", str(locked), str(other))
+    assert result.returncode == 1
+    assert result.stderr == f"zir fmt: unable to write '{locked}': Permission denied (the file is read-only)\n"
+    assert result.stdout == f"{other}\n"
+    assert locked.read_bytes() == UGLY and stat.S_IMODE(locked.stat().st_mode) == 0o444
+    assert other.read_bytes() == PRETTY
+
+
 def test_fmt_check_changes_nothing(tmp_path: Path) -> None:
     ugly = tmp_path / "ugly.zir"
     pretty = tmp_path / "pretty.zir"
