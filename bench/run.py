@@ -29,6 +29,7 @@ docs/benchmarks.md and its plot from this run.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -104,8 +105,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def installed_bytecode() -> None:
+    """Make every child `zir` process start as an installed one does: with the package's bytecode compiled
+    (``pip install`` compiles it) and written when stale. A shell with ``PYTHONDONTWRITEBYTECODE`` set made every
+    fresh process recompile each module changed since its last ``.pyc`` (~23 ms more per `zir build`, measured)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    for package in ("compiler", "server", "bench"):
+        compileall.compile_dir(REPO / package, quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    installed_bytecode()
     sizes = (
         [int(s) for s in args.sizes.split(",")]
         if args.sizes
