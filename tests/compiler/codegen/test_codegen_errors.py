@@ -218,7 +218,7 @@ def test_cold_is_unspecified() -> None:
 
 
 def test_an_asm_result_without_an_output_is_undefined_not_an_internal_error(tmp_path: Path) -> None:
-    """x86_64.md §10.7: without an output the result is ``none``; a ``usize`` one used by ``add`` asserted "ALU
+    """x86_64.md §10, step 7: without an output the result was ``none``; a ``usize`` one used by ``add`` asserted "ALU
     source none" (an internal compiler error; found by mutating the examples). It is undefined now: the program
     builds, and this one exits through its ``syscall`` before the sum is used."""
     text = (Path(__file__).parent / "asm_without_output.zir").read_bytes()
