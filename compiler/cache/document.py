@@ -214,17 +214,15 @@ def encode(
             chunk.clear()
     if chunk:
         yield (b"" if first else b",") + _dumps_bytes(chunk, fast)[1:-1]
-    if fast is not None:
-        yield from _rows_bytes(rows, fast)
-    else:
-        yield from _rows_text(rows)
+    yield from _rows_json(rows, fast)
     if parse is not None:  # the parse table (docs/design/performance.md §7.4): optional, read by this version on
         yield b',"parse":' + _dumps_bytes(parse, fast)
     yield b"}"
 
 
-def _rows_bytes(rows: dict[str, Row | RowText], fast: ModuleType) -> Iterator[bytes]:
-    """The ``"fns"`` member with orjson: runs of rows as read, 1 024 per call; a row kept as text as it is."""
+def _rows_json(rows: dict[str, Row | RowText], fast: ModuleType | None) -> Iterator[bytes]:
+    """The ``"fns"`` member, with orjson when ``fast`` (``_dumps_bytes``): consecutive rows not yet text encoded
+    together, 1 024 per call; a row kept as text as it is."""
     batch: list[bytes] = [b'},"fns":{']
     lists: dict[str, Row] = {}
     comma = b""
@@ -252,38 +250,6 @@ def _rows_bytes(rows: dict[str, Row | RowText], fast: ModuleType) -> Iterator[by
         batch.append(comma + _dumps_bytes(lists, fast)[1:-1])
     batch.append(b"}")
     yield b"".join(batch)
-
-
-def _rows_text(rows: dict[str, Row | RowText]) -> Iterator[bytes]:
-    """The ``"fns"`` member with the standard library's encoder (``_rows_bytes``' batches)."""
-    batch: list[str] = ['},"fns":{']
-    quote = encode_basestring_ascii
-    lists: dict[str, Row] = {}  # consecutive rows not yet text: encoded together
-    comma = ""
-    for name, row in rows.items():
-        if isinstance(row, str):
-            if lists:
-                batch.append(comma + dumps(lists)[1:-1])
-                comma = ","
-                lists.clear()
-            batch.append(comma + quote(name) + ":" + row)
-            comma = ","
-        else:
-            lists[name] = row
-            if len(lists) < 1024:
-                continue
-            batch.append(comma + dumps(lists)[1:-1])
-            comma = ","
-            lists.clear()
-            yield "".join(batch).encode()
-            batch.clear()
-        if len(batch) >= 1024:
-            yield "".join(batch).encode()
-            batch.clear()
-    if lists:
-        batch.append(comma + dumps(lists)[1:-1])
-    batch.append("}")
-    yield "".join(batch).encode()
 
 
 def decode(data: bytes) -> Document:
