@@ -252,11 +252,11 @@ class FileIO:
             os.close(fd)
         self.counters.fsync_calls += 1
 
-    def reserve(self, fd: int, size: int) -> None:
-        """Allocate the file's blocks up to ``size`` bytes, so that a full disk (``ENOSPC``) or the file size limit
-        (``EFBIG``) fails here, before an in-place commit marks the file interrupted; a file system that cannot
-        allocate ahead is written as before."""
-        current = os.fstat(fd).st_size
+    def reserve(self, fd: int, current: int, size: int) -> None:
+        """Allocate the blocks of a file of ``current`` bytes up to ``size`` bytes, so that a full disk (``ENOSPC``)
+        or the file size limit (``EFBIG``) fails here, before an in-place commit marks the file interrupted; a file
+        system that cannot allocate ahead is written as before. Nothing happens (no system call) when the file
+        does not grow."""
         if size <= current:
             return
         try:

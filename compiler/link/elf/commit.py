@@ -221,7 +221,8 @@ class OutputCommitter:
         """``ET_NONE``, sync, the operations, sync, the header (the order a power loss must respect). The room a
         growing file needs is allocated first: a full disk failed after the mark, and the last good program
         was lost (the file stayed marked interrupted)."""
-        self.fileio.reserve(fd, len(image.data))
+        assert self.identity is not None  # ``_is_ours`` matched it: the file (or its copy) has its size
+        self.fileio.reserve(fd, self.identity[2], len(image.data))
         ops = image.take_ops()
         self.needs_full_write = True  # until the header is restored, the file is not what we describe
         self.fileio.pwrite(fd, bytes([ElfType.ET_NONE, 0]), E_TYPE_OFFSET)
