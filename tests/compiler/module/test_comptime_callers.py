@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.shapes import ShapeProgram
-from compiler.compilation import Compilation, Options
+from compiler.compilation import Compilation, Options, UpdateReport
 from compiler.link import OutputMode
 from compiler.source import BufferSource
 from tests.compiler.module.util import Session
@@ -33,14 +33,19 @@ def _compilation(text: bytes, out: Path, *, cache: bool = False) -> Compilation:
     return Compilation(Options(src, str(out), OutputMode.EXE, cache=cache), BufferSource(src, text), None)
 
 
+def _edit(comp: Compilation, text: bytes) -> UpdateReport:
+    """The editor's buffer replaced by ``text``, then an update."""
+    source = comp.source
+    assert isinstance(source, BufferSource)
+    source.text = text
+    return comp.update()
+
+
 def test_an_edit_of_the_callee_recomputes_the_compile_time_result(tmp_path: Path) -> None:
     comp = _compilation(ONE, tmp_path / "out")
     try:
         assert comp.update().ok and _exit(tmp_path / "out") == 7
-        source = comp.source
-        assert isinstance(source, BufferSource)
-        source.text = TWO
-        report = comp.update()
+        report = _edit(comp, TWO)
         assert report.ok and _exit(tmp_path / "out") == 8  # was 7: @main kept the constant of the old body
         assert report.counters["fn_bodies_analyzed"] == 2  # @next and its compile-time caller @main
     finally:
@@ -52,10 +57,7 @@ def test_a_runtime_caller_is_not_re_analysed(tmp_path: Path) -> None:
     comp = _compilation(runtime[0], tmp_path / "out")
     try:
         assert comp.update().ok and _exit(tmp_path / "out") == 7
-        source = comp.source
-        assert isinstance(source, BufferSource)
-        source.text = runtime[1]
-        report = comp.update()
+        report = _edit(comp, runtime[1])
         assert report.ok and _exit(tmp_path / "out") == 8
         assert report.counters["fn_bodies_analyzed"] == 1  # @next only
     finally:
@@ -88,10 +90,7 @@ def test_a_caller_that_holds_a_string_is_analysed_again_not_replayed(tmp_path: P
     comp = _compilation(with_string[0], tmp_path / "out")
     try:
         assert comp.update().ok and _exit(tmp_path / "out") == 7
-        source = comp.source
-        assert isinstance(source, BufferSource)
-        source.text = with_string[1]
-        assert comp.update().ok and _exit(tmp_path / "out") == 8
+        assert _edit(comp, with_string[1]).ok and _exit(tmp_path / "out") == 8
     finally:
         comp.close()
 
