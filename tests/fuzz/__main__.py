@@ -12,6 +12,10 @@ and mismatches, writes every finding to ``--findings``, and exits 1 if there was
 ``restart-typed``): each text is built by a new Compilation that continues from the compile cache the previous
 one saved, as ``zir build`` run after every edit (docs/design/performance.md §7), and compared with a fresh build
 without the cache. The cache lives in the campaign's temporary directory.
+
+``--mutated`` runs sequences of token-level mutations of the conformance examples instead (``mutated``,
+``tests/fuzz/mutated.py``), built to ELF: unmodelled texts, so a mismatch may be a program whose undefined
+behaviour depends on the code's layout and must be read.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import tempfile
 import time
 
 from tests.fuzz.differential import Tally, check_restarts, check_steps
+from tests.fuzz.mutated import mutated_sequence
 from tests.fuzz.programs import Step, bytes_sequence, chaos_sequence, sequence, types_sequence
 from tests.fuzz.typed import typed_sequence
 
@@ -42,6 +47,9 @@ FAMILIES = [
 RESTART_FAMILIES = [("restart-elf", 12, True), ("restart-typed", 10, True)]
 """One round of ``--restarts``: (family, texts per sequence, build an ELF file); every text a restart."""
 
+MUTATED_FAMILIES = [("mutated", 6, True)]
+"""One round of ``--mutated``: six successive mutations of one example, each built to ELF and run."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
@@ -49,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="first sequence seed (default 0)")
     parser.add_argument("--findings", default="fuzz-findings.txt", help="where to write crashes and mismatches")
     parser.add_argument("--progress", type=float, default=60.0, help="seconds between progress lines")
-    parser.add_argument("--restarts", action="store_true", help="every text a restart from the compile cache")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--restarts", action="store_true", help="every text a restart from the compile cache")
+    mode.add_argument("--mutated", action="store_true", help="mutations of the conformance examples")
     args = parser.parse_args(argv)
-    families = RESTART_FAMILIES if args.restarts else FAMILIES
+    families = RESTART_FAMILIES if args.restarts else MUTATED_FAMILIES if args.mutated else FAMILIES
     totals: dict[str, Tally] = {name: Tally() for name, _, _ in families}
     seed = args.seed
     started = last = time.monotonic()
@@ -95,6 +105,8 @@ def _texts(name: str, rng: random.Random, steps: int) -> list[Step]:
             return types_sequence(rng, steps)
         case "typed" | "restart-typed":
             return typed_sequence(rng, steps)
+        case "mutated":
+            return mutated_sequence(rng, steps)
         case _:
             return bytes_sequence(rng, steps)
 
