@@ -14,6 +14,11 @@ import pytest
 from compiler.module import exports, panic
 from tests.compiler.cache.restarts import build, built_and_edited
 
+pytestmark = pytest.mark.skipif(
+    not hasattr(panic.ensure, "__code__"),
+    reason="counts calls by patching module functions, which the accelerated (mypyc) build calls directly",
+)
+
 
 def _counting(calls: Counter[str], name: str, real: Callable[..., Any]) -> Callable[..., Any]:
     def counted(*args: Any, **kwargs: Any) -> Any:
@@ -52,5 +57,7 @@ def test_keeping_a_function_makes_no_per_function_panic_or_export_calls(
         assert counters["bodies_kept"] == n - 1
         seen.append(calls)
     assert seen[0] == seen[1]
-    assert seen[0]["panic.ensure"] <= 8
-    assert seen[0]["update_linker_exports"] <= 16  # the generated decls and the exports analysed
+    # at least one call of each was seen (the analysed decls make some): the patches count, so equal counts at
+    # both sizes are not the zeros of calls the patches never saw
+    assert 1 <= seen[0]["panic.ensure"] <= 8
+    assert 1 <= seen[0]["update_linker_exports"] <= 16  # the generated decls and the exports analysed
