@@ -138,7 +138,7 @@ class ShiftedList:
         off = offsets[k]
         left = blocks[k][:a] + array("q", [v - off for v in values] if off else values)
         right = blocks[k2][b:]
-        pieces: list[tuple[array[int], int]] = []
+        pieces: list[tuple[array[int], int]]
         if not right or offsets[k2] == off:
             pieces = [(c, off) for c in _chunks(left + right)]
         else:
