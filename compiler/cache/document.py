@@ -232,7 +232,8 @@ def _rows_json(rows: dict[str, Row | RowText], fast: ModuleType | None) -> Itera
                 batch.append(comma + _dumps_bytes(lists, fast)[1:-1])
                 comma = b","
                 lists.clear()
-            batch.append(comma + _dumps_bytes(name, fast) + b":" + row.encode())
+            key = _dumps_bytes(name, fast) if fast is not None else encode_basestring_ascii(name).encode()
+            batch.append(comma + key + b":" + row.encode())
             comma = b","
         else:
             lists[name] = row
